@@ -1,0 +1,123 @@
+"""The ``ttc`` command line: ``ttc reproduce`` and one sub-command per paper.
+
+Each paper adds its commands in ``validation/<topic>_cli.py`` through a ``register(subparsers)``
+function. A query command's handler returns a dict; with ``--json`` exactly that dict is printed
+as one JSON object, otherwise one ``key: value`` line per entry.
+
+Errors: bad input prints one line ``error: ...`` on standard error and exits 2 (argparse's usage
+errors too); a numerical failure prints ``error: numerical failure: ...`` and exits 1. No traceback
+for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from fractions import Fraction
+from typing import Callable
+
+from theory.errors import InputError, NumericalFailure, TTCError
+from validation.claims import PROFILES, TOPICS
+from validation.results import dumps
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def number(text: str) -> float:
+    """argparse type: a real number written as ``0.3``, ``3e-1`` or ``3/10``."""
+    try:
+        return float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (use e.g. 0.3 or 3/10)")
+
+
+def fraction(text: str) -> Fraction:
+    """argparse type: an exact rational written as ``3/10``, ``0.3`` or ``1``."""
+    try:
+        return Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rational number (use e.g. 3/10)")
+
+
+def add_query(subparsers, name: str, handler: Callable[[argparse.Namespace], dict], help: str):
+    """Add a query command whose ``handler(args)`` returns the dict printed (``--json``: as JSON)."""
+    parser = subparsers.add_parser(name, help=help, description=help)
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(dumps(result, indent=None))
+        return
+    for key, value in json.loads(dumps(result)).items():
+        print(f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}")
+
+
+def _reproduce(args) -> int:
+    from validation.reproduce import reproduce
+
+    records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPICS,
+                            seed=args.seed, claim_ids=args.claim)
+    unexpected = [r for r in records if not r["as_expected"]]
+    print(f"{len(records) - len(unexpected)} of {len(records)} claims as expected; "
+          f"report: {args.out}/index.html")
+    for r in unexpected:
+        print(f"  {r['id']}: {r['verdict']} (expected {r['expected']}): {r['note'][:200]}")
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ttc", description="Transformer theory companion.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    rep = sub.add_parser("reproduce", help="run every claim and write the HTML report")
+    rep.add_argument("--profile", choices=PROFILES, default="quick")
+    rep.add_argument("--out", default="reproduce-out", help="output folder (resumes if it exists)")
+    rep.add_argument("--only", nargs="+", choices=TOPICS, metavar="TOPIC",
+                     help=f"only these papers: {', '.join(TOPICS)}")
+    rep.add_argument("--claim", nargs="+", metavar="ID", help="only these claim ids")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.set_defaults(run=_reproduce)
+    for topic in TOPICS:
+        name = f"validation.{topic}_cli"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if hasattr(args, "run"):
+            return args.run(args)
+        _print_result(args.handler(args), args.json)
+        return 0
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NumericalFailure as exc:
+        print(f"error: numerical failure: {exc}", file=sys.stderr)
+        return 1
+    except TTCError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

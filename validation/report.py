@@ -1,0 +1,95 @@
+"""The self-contained HTML report of ``ttc reproduce``: a table of claims and, per paper, the
+figures embedded as base64 PNG (the file opens anywhere, without its folder)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from validation.results import atomic_write_text
+
+TOPIC_TITLES = {
+    "markov": "Markov chains and the single-layer transformer (Makkuva et al., arXiv 2402.04161, 2406.03072)",
+    "lsa": "Linear self-attention on Markovian dynamical functions (Ding et al., arXiv 2510.18638)",
+    "potts": "Factored attention and the generalised Potts model (Rende et al., arXiv 2304.07235)",
+    "bayesnet": "In-context MLE for Bayesian networks (Cao et al., arXiv 2501.02547)",
+}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+color:#222;line-height:1.4}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}
+th,td{border:1px solid #ccc;padding:.35rem .5rem;vertical-align:top;text-align:left}
+th{background:#f2f2f2} td.num{font-family:ui-monospace,monospace;font-size:.8rem;max-width:18rem;
+overflow-wrap:anywhere}
+.confirmed{background:#e5f5e0}.refuted{background:#fdebd0}.error{background:#f8d7da}
+.unexpected{outline:3px solid #c0392b}
+figure{display:inline-block;margin:.5rem;max-width:48%;vertical-align:top}
+figure img{max-width:100%;border:1px solid #ddd} figcaption{font-size:.85rem;color:#555}
+.note{font-size:.8rem;color:#444}
+"""
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value)
+        return text if len(text) < 400 else text[:400] + " ..."
+    return str(value)
+
+
+def _embed(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+
+
+def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        "<title>Transformer theory companion: reproduction report</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>Transformer theory companion: reproduction report</h1>",
+        f"<p>Profile <b>{e(meta['profile'])}</b>, seed {meta['seed']}; "
+        f"{summary['as_expected']} of {summary['claims']} claims have the verdict the ledger expects "
+        f"(confirmed {summary['by_verdict']['confirmed']}, refuted {summary['by_verdict']['refuted']}, "
+        f"error {summary['by_verdict']['error']}). A <i>refuted</i> verdict that the ledger expects "
+        "is a result: the paper's statement needs a condition, and the note gives the counterexample.</p>",
+        f"<p class='note'>Provenance: {e(json.dumps(meta['provenance']))}</p>",
+    ]
+    topics = [t for t in TOPIC_TITLES if any(r["topic"] == t for r in records)]
+    for topic in topics:
+        rows = [r for r in records if r["topic"] == topic]
+        parts.append(f"<h2 id='{topic}'>{e(TOPIC_TITLES[topic])}</h2><table><tr><th>claim</th>"
+                     "<th>source</th><th>statement</th><th>predicted</th><th>measured</th>"
+                     "<th>tolerance</th><th>verdict</th><th>s</th></tr>")
+        for r in rows:
+            cls = r["verdict"] + ("" if r["as_expected"] else " unexpected")
+            expected = "" if r["as_expected"] else f" (expected {e(r['expected'])})"
+            parts.append(
+                f"<tr class='{cls}'><td>{e(r['id'])}</td><td>{e(r['paper'])}<br>{e(r['reference'])}</td>"
+                f"<td>{e(r['statement'])}<div class='note'>{e(r.get('note') or '')}</div></td>"
+                f"<td class='num'>{e(_fmt(r['predicted']))}</td><td class='num'>{e(_fmt(r['measured']))}</td>"
+                f"<td class='num'>{e(_fmt(r['tolerance']))}</td><td>{e(r['verdict'])}{expected}</td>"
+                f"<td>{r['seconds']:.1f}</td></tr>")
+        parts.append("</table>")
+        figures: dict[str, list[str]] = {}
+        for r in rows:
+            for name in r.get("figures") or []:
+                figures.setdefault(name, []).append(r["id"])
+        for name, ids in figures.items():
+            path = figures_dir / name
+            if path.exists():
+                parts.append(f"<figure>{_embed(path)}<figcaption>{e(name)}: "
+                             f"{e(', '.join(ids))}</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path: Path, meta: dict, summary: dict, records: list[dict], figures_dir: Path) -> None:
+    atomic_write_text(path, render(meta, summary, records, figures_dir))

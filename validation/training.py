@@ -1,0 +1,72 @@
+"""The shared training loop: seeded, float64, a progress bar on a terminal, divergence reported.
+
+Every paper's torch experiments call :func:`train`; a model is any ``torch.nn.Module`` and the
+objective a function ``step -> scalar loss tensor`` (it draws its own batch from a generator the
+caller seeded, or evaluates an exact population loss).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from theory.errors import NumericalFailure, check_choice, check_int
+
+torch.set_default_dtype(torch.float64)
+
+
+@dataclass
+class TrainResult:
+    """Losses recorded every ``record_every`` steps (``steps`` gives the step numbers)."""
+
+    steps: np.ndarray
+    losses: np.ndarray
+    final_loss: float
+    history: dict = field(default_factory=dict)
+
+
+def make_optimizer(params, name: str, lr: float, **kwargs) -> torch.optim.Optimizer:
+    """``"adam"``, ``"adamw"`` or ``"sgd"`` over ``params``."""
+    check_choice("optimizer", name, ("adam", "adamw", "sgd"))
+    if not (lr > 0 and math.isfinite(lr)):
+        raise NumericalFailure(f"learning rate {lr!r} must be positive and finite")
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[name]
+    return cls(params, lr=lr, **kwargs)
+
+
+def train(model: torch.nn.Module, objective: Callable[[int], torch.Tensor], steps: int, *,
+          lr: float = 1e-3, optimizer: str = "adam", record_every: int = 1,
+          progress: bool | None = None, description: str = "train",
+          optimizer_options: dict | None = None) -> TrainResult:
+    """Minimise ``objective(step)`` over ``model.parameters()`` for ``steps`` steps.
+
+    Raises :class:`NumericalFailure` as soon as the loss is NaN or infinite.
+    """
+    check_int("steps", steps, 0)
+    check_int("record_every", record_every, 1)
+    opt = make_optimizer(model.parameters(), optimizer, lr, **(optimizer_options or {}))
+    show = sys.stderr.isatty() if progress is None else progress
+    iterator = range(steps)
+    if show:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, desc=description, file=sys.stderr, leave=False)
+    recorded_steps, losses = [], []
+    loss_value = float("nan")
+    for step in iterator:
+        opt.zero_grad(set_to_none=True)
+        loss = objective(step)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise NumericalFailure(f"{description}: loss became {loss_value} at step {step}")
+        loss.backward()
+        opt.step()
+        if step % record_every == 0 or step == steps - 1:
+            recorded_steps.append(step)
+            losses.append(loss_value)
+    return TrainResult(np.asarray(recorded_steps), np.asarray(losses), loss_value)
