@@ -1,0 +1,335 @@
+"""Derivations for the Markov-chain paper, as sympy expressions.
+
+Sources: Makkuva et al., "Attention with Markov", arXiv 2402.04161 (P1) and "Local to Global",
+arXiv 2406.03072 (P2). Spec: ``shared/spec/markov.md`` sections 1 and 3.
+
+Everything returns sympy objects. The canonical model (P2) has parameters ``theta = (e, w, b)`` and
+logit
+
+.. math:: \\ell(x) = e^2 (1 + 2 w|w|)\\, x + b - e^2/2, \\qquad x = x_n \\in \\{0, 1\\}.
+
+``w|w|`` is :math:`C^1` but not :math:`C^2` at ``w = 0``, so every function that differentiates
+twice takes ``branch``: ``+1`` for ``w > 0`` (``w|w| = w^2``), ``-1`` for ``w < 0``
+(``w|w| = -w^2``); ``branch=None`` keeps ``w*Abs(w)`` (fine for values and first derivatives).
+
+Symbols (all real; ``p, q`` positive): :data:`p`, :data:`q` the kernel entries
+``P(1|0)``, ``P(0|1)``; :data:`e`, :data:`w`, :data:`b` the canonical parameters.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory.errors import check_choice
+
+p, q = sp.symbols("p q", positive=True)
+e, w, b = sp.symbols("e w b", real=True)
+t = sp.symbols("t", real=True)
+
+#: The saddle's w: the unigram curvature 1 + 2w|w| vanishes at w = -1/sqrt(2).
+SADDLE_W = -1 / sp.sqrt(2)
+#: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
+SADDLE_ENERGY = -(1 + sp.log(2)) / 2
+
+
+def sigmoid(x):
+    """:math:`\\sigma(x) = 1/(1 + e^{-x})`."""
+    return 1 / (1 + sp.exp(-x))
+
+
+def binary_entropy(x):
+    """:math:`h(x) = -x\\log x - (1-x)\\log(1-x)` (nats)."""
+    return -x * sp.log(x) - (1 - x) * sp.log(1 - x)
+
+
+def binary_kl(a, s):
+    """:math:`KL(a\\|s) = a\\log(a/s) + (1-a)\\log((1-a)/(1-s))`."""
+    return a * sp.log(a / s) + (1 - a) * sp.log((1 - a) / (1 - s))
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 1: the chain
+
+
+def stationary_law(p=p, q=q):
+    """:math:`\\pi = (q/(p+q),\\ p/(p+q))` of the kernel ``[[1-p, p], [q, 1-q]]`` (P1, Sec. 2)."""
+    return sp.Matrix([q / (p + q), p / (p + q)])
+
+
+def second_eigenvalue(p=p, q=q):
+    """:math:`\\lambda = 1 - p - q`; :math:`\\mathrm{Cov}(x_n, x_{n+k}) = \\pi_0\\pi_1\\lambda^k`."""
+    return 1 - p - q
+
+
+def lag_covariance(k, p=p, q=q):
+    """:math:`\\mathrm{Cov}(x_n, x_{n+k}) = \\pi_0 \\pi_1 \\lambda^k` for the stationary chain."""
+    pi0, pi1 = stationary_law(p, q)
+    return pi0 * pi1 * second_eigenvalue(p, q) ** k
+
+
+def unigram_entropy(p=p, q=q):
+    """:math:`H(\\pi) = h(\\pi_1)`: the loss of the best predictor that ignores the past."""
+    return binary_entropy(stationary_law(p, q)[1])
+
+
+def entropy_rate(p=p, q=q):
+    """:math:`H(P) = \\pi_0 h(p) + \\pi_1 h(q)`: the Bayes-optimal next-token loss."""
+    pi0, pi1 = stationary_law(p, q)
+    return pi0 * binary_entropy(p) + pi1 * binary_entropy(q)
+
+
+def mutual_information(p=p, q=q):
+    """:math:`I(x_n; x_{n+1}) = H(\\pi) - H(P) \\ge 0`, zero iff ``p + q = 1``."""
+    return unigram_entropy(p, q) - entropy_rate(p, q)
+
+
+def mutual_information_as_kl(p=p, q=q):
+    """The same mutual information written as an average of KL divergences,
+    :math:`\\pi_0 KL(p\\|\\pi_1) + \\pi_1 KL(1-q\\|\\pi_1)`: non-negative term by term, zero iff
+    ``p = 1 - q = pi_1``, i.e. ``p + q = 1``."""
+    pi0, pi1 = stationary_law(p, q)
+    return pi0 * binary_kl(p, pi1) + pi1 * binary_kl(1 - q, pi1)
+
+
+def s_state_kernel(S: int, p=p):
+    """Symmetric S-state kernel: ``P_ii = 1 - p``, ``P_ij = p/(S-1)``."""
+    return sp.Matrix(S, S, lambda i, j: 1 - p if i == j else p / (S - 1))
+
+
+def s_state_entropies(S: int, p=p) -> dict:
+    """Stationary law (uniform), :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`
+    and :math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain (spec, Sec. 1)."""
+    return {
+        "stationary": sp.Matrix([sp.Rational(1, S)] * S),
+        "unigram_entropy": sp.log(S),
+        "entropy_rate": binary_entropy(p) + p * sp.log(S - 1),
+        "second_eigenvalue": 1 - p * S / (S - 1),
+    }
+
+
+def s_state_entropy_rate_from_kernel(S: int, p=p):
+    """:math:`H(P) = -\\sum_i \\pi_i \\sum_j P_{ij}\\log P_{ij}` computed from the kernel itself
+    (an independent route to :func:`s_state_entropies`)."""
+    P = s_state_kernel(S, p)
+    return -sum(sp.Rational(1, S) * P[i, j] * sp.log(P[i, j]) for i in range(S) for j in range(S))
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 3: the canonical three-parameter model
+
+
+def w_abs_w(w=w, branch: int | None = None):
+    """``w|w|`` on a branch: ``w**2`` (``branch=+1``), ``-w**2`` (``-1``) or ``w*Abs(w)`` (None)."""
+    check_choice("branch", branch, (None, 1, -1))
+    return w * sp.Abs(w) if branch is None else branch * w**2
+
+
+def logit_gain(e=e, w=w, branch=None):
+    """:math:`u = f_1 - f_0 = e^2(1 + 2w|w|)`."""
+    return e**2 * (1 + 2 * w_abs_w(w, branch))
+
+
+def canonical_logits(e=e, w=w, b=b, branch=None):
+    """:math:`(f_0, f_1) = (b - e^2/2,\\ b + e^2/2 + 2e^2 w|w|)`: the logits after x_n = 0 and 1."""
+    return b - e**2 / 2, b + e**2 / 2 + 2 * e**2 * w_abs_w(w, branch)
+
+
+def global_curve_constant(p=p, q=q):
+    """:math:`C = \\log((1-p)(1-q)/(pq)) = \\mathrm{logit}(1-q) - \\mathrm{logit}(p)`: the value
+    of ``u`` at which the model predicts the kernel exactly. Its sign is that of ``1 - p - q``."""
+    return sp.log((1 - p) * (1 - q) / (p * q))
+
+
+def canonical_loss(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """Population cross-entropy of the canonical model (P2, Eq. for L(theta)):
+
+    .. math:: L = \\pi_0 [-p\\log\\sigma(f_0) - (1-p)\\log(1-\\sigma(f_0))]
+                + \\pi_1 [-(1-q)\\log\\sigma(f_1) - q\\log(1-\\sigma(f_1))].
+    """
+    pi0, pi1 = stationary_law(p, q)
+    f0, f1 = canonical_logits(e, w, b, branch)
+
+    def cross_entropy(target, logit):
+        return -target * sp.log(sigmoid(logit)) - (1 - target) * sp.log(1 - sigmoid(logit))
+
+    return pi0 * cross_entropy(p, f0) + pi1 * cross_entropy(1 - q, f1)
+
+
+def canonical_loss_kl_form(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """The same loss as :math:`H(P) + \\pi_0 KL(p\\|\\sigma(f_0)) + \\pi_1 KL(1-q\\|\\sigma(f_1))`
+    (spec, Sec. 3): shows the minimum value ``H(P)`` and when it is reached."""
+    pi0, pi1 = stationary_law(p, q)
+    f0, f1 = canonical_logits(e, w, b, branch)
+    return (entropy_rate(p, q) + pi0 * binary_kl(p, sigmoid(f0))
+            + pi1 * binary_kl(1 - q, sigmoid(f1)))
+
+
+def residuals(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """:math:`g_0 = \\pi_0(\\sigma(f_0) - p)`, :math:`g_1 = \\pi_1(\\sigma(f_1) - (1-q))`:
+    the derivatives of the loss in ``f_0`` and ``f_1``."""
+    pi0, pi1 = stationary_law(p, q)
+    f0, f1 = canonical_logits(e, w, b, branch)
+    return pi0 * (sigmoid(f0) - p), pi1 * (sigmoid(f1) - (1 - q))
+
+
+def canonical_gradient(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """Gradient of :func:`canonical_loss` in ``(e, w, b)`` by differentiation (3x1 Matrix)."""
+    loss = canonical_loss(p, q, e, w, b, branch)
+    return sp.Matrix([sp.diff(loss, v) for v in (e, w, b)])
+
+
+def canonical_gradient_paper_form(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """The gradient as the spec writes it:
+
+    .. math:: \\partial_e L = -e g_0 + e(1 + 4w|w|) g_1,\\quad \\partial_w L = 4e^2|w| g_1,
+              \\quad \\partial_b L = g_0 + g_1.
+    """
+    g0, g1 = residuals(p, q, e, w, b, branch)
+    wabsw = w_abs_w(w, branch)
+    abs_w = sp.Abs(w) if branch is None else branch * w
+    return sp.Matrix([-e * g0 + e * (1 + 4 * wabsw) * g1, 4 * e**2 * abs_w * g1, g0 + g1])
+
+
+def canonical_hessian(p=p, q=q, e=e, w=w, b=b, branch: int = 1):
+    """Hessian of the canonical loss in ``(e, w, b)`` on one branch of ``w`` (3x3 Matrix)."""
+    check_choice("branch", branch, (1, -1))
+    return sp.hessian(canonical_loss(p, q, e, w, b, branch), (e, w, b))
+
+
+def optimal_bias(p=p, q=q, e=e, w=w, branch=None):
+    """Closed-form minimiser of the loss in ``b`` (derived here; P2 states it exists).
+
+    The first-order condition :math:`\\pi_0\\sigma(f_0) + \\pi_1\\sigma(f_1) = \\pi_1` with
+    :math:`z = e^{f_0}` and :math:`k = e^{u}` becomes :math:`q k z^2 + (q-p) z - p = 0`, whose
+    positive root gives
+
+    .. math:: b^*(e, w) = \\frac{e^2}{2} + \\log\\frac{p - q + \\sqrt{(q-p)^2 + 4pq\\,e^{u}}}{2q\\,e^{u}}.
+
+    At ``e = 0`` it is :math:`\\log(p/q)`.
+    """
+    k = sp.exp(logit_gain(e, w, branch))
+    z = (p - q + sp.sqrt((q - p) ** 2 + 4 * p * q * k)) / (2 * q * k)
+    return e**2 / 2 + sp.log(z)
+
+
+def bias_condition(p=p, q=q, e=e, w=w, b=b, branch=None):
+    """:math:`\\pi_0\\sigma(f_0) + \\pi_1\\sigma(f_1) - \\pi_1` (zero at the optimal bias)."""
+    pi0, pi1 = stationary_law(p, q)
+    f0, f1 = canonical_logits(e, w, b, branch)
+    return pi0 * sigmoid(f0) + pi1 * sigmoid(f1) - pi1
+
+
+def profiled_loss(p=p, q=q, e=e, w=w, branch=None):
+    """:math:`L^*(e, w) = L(e, w, b^*(e, w))`."""
+    return canonical_loss(p, q, e, w, optimal_bias(p, q, e, w, branch), branch)
+
+
+def global_minimum_curve(p=p, q=q, e=e, w=w, branch=None):
+    """The global minima (loss ``H(P)``): :math:`e^2(1 + 2w|w|) = \\log((1-p)(1-q)/(pq))`
+    with ``b = logit(p) + e^2/2``. Returned as an ``Eq``."""
+    return sp.Eq(logit_gain(e, w, branch), global_curve_constant(p, q))
+
+
+def global_minimum_bias(p=p, q=q, e=e):
+    """On the global curve ``sigma(f_0) = p``, so :math:`b = \\log(p/(1-p)) + e^2/2`."""
+    return sp.log(p / (1 - p)) + e**2 / 2
+
+
+def unigram_bias(p=p, q=q):
+    """:math:`b = \\log(p/q)`: the bias of the unigram line ``e = 0``."""
+    return sp.log(p / q)
+
+
+def unigram_curvature_scalar(p=p, q=q):
+    """:math:`g_1^o = pq(p+q-1)/(p+q)^2 = \\pi_0\\pi_1(p+q-1)/(p+q)`: the value of ``g_1``
+    (and ``-g_0``) on the unigram line."""
+    return p * q * (p + q - 1) / (p + q) ** 2
+
+
+def unigram_hessian(p=p, q=q, w=w, branch: int = 1):
+    """Hessian on the unigram line (spec, Sec. 3):
+
+    .. math:: \\mathrm{diag}(2 g_1^o (1 + 2w|w|),\\ 0,\\ \\pi_0\\pi_1).
+    """
+    pi0, pi1 = stationary_law(p, q)
+    g1o = unigram_curvature_scalar(p, q)
+    return sp.diag(2 * g1o * (1 + 2 * w_abs_w(w, branch)), 0, pi0 * pi1)
+
+
+def stationary_system(branch: int):
+    """The gradient in the residual variables, for the classification of critical points.
+
+    With :math:`G_0, G_1` standing for :math:`g_0, g_1` and ``a = |w| = branch * w``, the
+    gradient is linear in ``(G_0, G_1)``:
+    ``[G0 + G1, e(-G0 + (1 + 4 branch w^2) G1), 4 e^2 a G1]``. Returns
+    ``(equations, (G0, G1))``.
+    """
+    check_choice("branch", branch, (1, -1))
+    G0, G1 = sp.symbols("G0 G1", real=True)
+    equations = [G0 + G1, e * (-G0 + (1 + 4 * branch * w**2) * G1), 4 * e**2 * (branch * w) * G1]
+    return equations, (G0, G1)
+
+
+def critical_point_families(p=p, q=q) -> list[dict]:
+    """The critical set of the canonical loss: three families (P2, Sec. 3). Each family is a dict
+    with ``name``, ``conditions`` (sympy relations) and ``loss``."""
+    return [
+        {"name": "global minima", "loss": entropy_rate(p, q),
+         "conditions": [global_minimum_curve(p, q), sp.Eq(b, global_minimum_bias(p, q))]},
+        {"name": "unigram line", "loss": unigram_entropy(p, q),
+         "conditions": [sp.Eq(e, 0), sp.Eq(b, unigram_bias(p, q))]},
+        {"name": "saddle", "loss": unigram_entropy(p, q),
+         "conditions": [sp.Eq(e, 0), sp.Eq(w, SADDLE_W), sp.Eq(b, unigram_bias(p, q))]},
+    ]
+
+
+def classify_stationary_solutions(branch: int) -> list[dict]:
+    """Solve :func:`stationary_system` for ``(G0, G1, e)`` at ``w != 0``: every solution has
+    ``e = 0`` with ``G0 = -G1`` (the unigram line) or ``G0 = G1 = 0`` (the global curve).
+    This is the symbolic half of "no other critical points"."""
+    equations, (G0, G1) = stationary_system(branch)
+    return sp.solve(equations, [G0, G1, e], dict=True)
+
+
+def energy(e=e, w=w, branch=None):
+    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2)."""
+    if branch is None:
+        return e**2 - w**2 - sp.sign(w) * sp.log(sp.Abs(w))
+    check_choice("branch", branch, (1, -1))
+    return e**2 - w**2 - branch * sp.log(branch * w)
+
+
+def energy_rate_along_flow(p=p, q=q, branch: int = 1):
+    """:math:`dE/dt` along the gradient flow :math:`\\dot\\theta = -\\nabla L`, returned with the
+    right side of the identity :math:`dE/dt = 2e^2\\,\\partial_b L`; their difference simplifies
+    to zero."""
+    grad = canonical_gradient_paper_form(p, q, e, w, b, branch)
+    energy_expr = energy(e, w, branch)
+    rate = -(sp.diff(energy_expr, e) * grad[0] + sp.diff(energy_expr, w) * grad[1])
+    return rate, 2 * e**2 * grad[2]
+
+
+def separatrix(e=e, w=w):
+    """The separatrix through the saddle, for ``w < 0``:
+    :math:`e^2 = w^2 - \\log|w| - (1 + \\log 2)/2` (the level set ``E = E*``)."""
+    return sp.Eq(e**2, w**2 - sp.log(-w) - (1 + sp.log(2)) / 2)
+
+
+def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
+    """Where the gradient flow goes from ``(e, w)`` with ``e != 0`` (spec, Sec. 3), as sympy
+    booleans: ``{"global": ..., "local": ...}``. ``E`` is :func:`energy`, ``E*`` the saddle's.
+
+    - p+q > 1: local from ``w >= 0`` and from ``-1/sqrt2 < w < 0`` with ``E < E*``; global
+      from ``w < -1/sqrt2`` and ``-1/sqrt2 < w < 0`` with ``E > E*``.
+    - p+q < 1: local from ``w < -1/sqrt2`` with ``E < E*``; global from everything else.
+    """
+    E = energy(e, w, None)
+    between = sp.And(w >= SADDLE_W, w < 0)
+    above, below = E > SADDLE_ENERGY, E < SADDLE_ENERGY
+    off_line = sp.Ne(e, 0)
+    up, down = p + q > 1, p + q < 1
+    local = sp.And(off_line, sp.Or(sp.And(up, sp.Or(w >= 0, sp.And(between, below))),
+                                   sp.And(down, w < SADDLE_W, below)))
+    global_ = sp.And(off_line, sp.Or(sp.And(up, sp.Or(w < SADDLE_W, sp.And(between, above))),
+                                     sp.And(down, sp.Or(w >= SADDLE_W, above))))
+    return {"global": global_, "local": local}
