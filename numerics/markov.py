@@ -12,15 +12,28 @@ Notation: ``p = P(1|0)``, ``q = P(0|1)``; ``pi = (q, p)/(p+q)``; canonical param
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, xlogy
 
-from theory.errors import InputError, check_int, check_open_unit
+from numerics.ode import dopri5
+from theory.errors import NumericalFailure, check_finite, check_int, check_open_unit
 
 SQRT_HALF = math.sqrt(0.5)
 #: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
 SADDLE_ENERGY = -(1.0 + math.log(2.0)) / 2.0
+
+
+def expit(x):
+    """:math:`\\sigma(x) = 1/(1+e^{-x}) = (1 + \\tanh(x/2))/2`, without overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def xlogy(x, y):
+    """:math:`x\\log y` with the convention ``0 log 0 = 0`` (as scipy.special.xlogy)."""
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(y))
 
 
 def check_chain(p, q) -> None:
@@ -175,9 +188,10 @@ def profiled_loss(p, q, e, w):
 
 
 def energy(e, w):
-    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2); ``+inf``-free only for w != 0."""
+    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2); NaN at ``w = 0``, where
+    ``sign(w) log|w|`` is undefined (the line ``w = 0`` is invariant under the flow)."""
     e, w = np.asarray(e, dtype=float), np.asarray(w, dtype=float)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         return e * e - w * w - np.sign(w) * np.log(np.abs(w))
 
 
@@ -216,3 +230,197 @@ def critical_summary(p: float, q: float) -> dict:
             "unigram_local_min_w": intervals["local_min_w"],
             "unigram_local_max_w": intervals["local_max_w"], "saddles": saddles,
             "regime": regime(p, q)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient flows, energy, basins
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A solved gradient flow: times ``t`` (k,), states ``theta`` (k, 2 or 3) and the end point."""
+
+    t: np.ndarray
+    theta: np.ndarray
+    converged: bool
+
+    @property
+    def end(self) -> np.ndarray:
+        return self.theta[-1]
+
+
+def _integrate(rhs, theta0, t_max: float, gtol: float) -> Flow:
+    """Run :func:`numerics.ode.dopri5` until the gradient norm is at most ``gtol``."""
+    trajectory = dopri5(rhs, theta0, t_max, stop=lambda _, velocity: np.linalg.norm(velocity) <= gtol)
+    return Flow(trajectory.t, trajectory.y, converged=trajectory.stopped)
+
+
+def _scalar_gradient(p: float, q: float):
+    """A fast scalar version of :func:`canonical_gradient` (math module, no array overhead)
+    for the ODE right-hand sides; returns ``grad(e, w, b) -> (dL/de, dL/dw, dL/db)``."""
+    pi0, pi1 = q / (p + q), p / (p + q)
+
+    def grad(e: float, w: float, b: float):
+        e2, wabs = e * e, abs(w)
+        f0 = b - e2 / 2
+        f1 = f0 + e2 * (1 + 2 * w * wabs)
+        g0 = pi0 * (0.5 * (1 + math.tanh(0.5 * f0)) - p)
+        g1 = pi1 * (0.5 * (1 + math.tanh(0.5 * f1)) - (1 - q))
+        return -e * g0 + e * (1 + 4 * w * wabs) * g1, 4 * e2 * wabs * g1, g0 + g1
+
+    return grad
+
+
+def joint_flow(p: float, q: float, e0: float, w0: float, b0: float = 0.0,
+               t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+    """Gradient flow :math:`\\dot\\theta = -\\nabla L(\\theta)` of all three parameters from
+    ``(e0, w0, b0)`` until :math:`|\\nabla L| \\le` ``gtol`` or ``t_max`` (Dormand--Prince,
+    rtol 1e-10)."""
+    check_chain(p, q)
+    for name, value in (("e0", e0), ("w0", w0), ("b0", b0)):
+        check_finite(name, value)
+    grad = _scalar_gradient(p, q)
+    return _integrate(lambda th: -np.array(grad(*th)), (e0, w0, b0), t_max, gtol)
+
+
+def profiled_flow(p: float, q: float, e0: float, w0: float,
+                  t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+    """Gradient flow of the profiled loss :math:`L^*(e, w)` (b kept at :math:`b^*(e, w)`; by the
+    envelope theorem its gradient is the partial gradient at ``b*``). The energy is exactly
+    conserved along it (P2)."""
+    check_chain(p, q)
+    check_finite("e0", e0)
+    check_finite("w0", w0)
+    grad = _scalar_gradient(p, q)
+
+    def rhs(th):
+        de, dw, _ = grad(th[0], th[1], float(optimal_bias(p, q, th[0], th[1])))
+        return -np.array((de, dw))
+
+    return _integrate(rhs, (e0, w0), t_max, gtol)
+
+
+def basin_labels(p: float, q: float, e, w, band: float = 0.0) -> np.ndarray:
+    """Predicted end of the gradient flow from ``(e, w)`` (spec Sec. 3), vectorised:
+    ``1`` global minima, ``0`` unigram (local) line, ``-1`` boundary.
+
+    ``e = 0`` stays on the unigram line (label 0, loss H(pi)). Points with
+    :math:`|E - E^*| \\le` ``band`` in the part of the plane the separatrix crosses are labelled
+    boundary; ``band = 0`` labels only the separatrix itself. At p+q = 1 every end point has the
+    global loss (label 1).
+    """
+    check_chain(p, q)
+    e, w = np.broadcast_arrays(np.asarray(e, dtype=float), np.asarray(w, dtype=float))
+    if regime(p, q) == "p+q=1":
+        return np.ones(e.shape, dtype=int)
+    gap = energy(e, w) - SADDLE_ENERGY
+    if regime(p, q) == "p+q>1":
+        crossed = (w >= -SQRT_HALF) & (w < 0)
+        label = np.where(w >= 0, 0, np.where(w < -SQRT_HALF, 1, np.where(gap > 0, 1, 0)))
+    else:
+        crossed = w < -SQRT_HALF
+        label = np.where(crossed & (gap < 0), 0, 1)
+    label = np.where(crossed & (np.abs(gap) <= band), -1, label)
+    return np.where(e == 0, 0, label)
+
+
+BASIN_NAMES = {1: "global", 0: "local", -1: "boundary"}
+
+
+def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
+    """``"global"`` when ``loss`` is within ``tol`` of H(P), ``"local"`` when within ``tol`` of
+    H(pi) (and not of H(P)), else ``"neither"``. The default ``tol`` is
+    ``min(0.01, (H(pi) - H(P))/4)``, so the two levels can never both match."""
+    summary = chain_summary(p, q)
+    if tol is None:
+        tol = min(0.01, summary["mutual_information"] / 4)
+    if abs(loss - summary["entropy_rate"]) <= tol:
+        return "global"
+    if abs(loss - summary["unigram_entropy"]) <= tol:
+        return "local"
+    return "neither"
+
+
+def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> dict:
+    """Prediction and joint-flow end point from ``(e0, w0, b0)`` (the ``ttc markov basin`` keys)."""
+    label = int(basin_labels(p, q, e0, w0)[()])
+    flow = joint_flow(p, q, e0, w0, b0)
+    if not flow.converged:
+        raise NumericalFailure(f"the joint flow from (e, w, b) = ({e0}, {w0}, {b0}) did not reach "
+                               f"|grad L| <= 1e-9 by t = 1e6")
+    e1, w1, b1 = (float(x) for x in flow.end)
+    energy0 = float(energy(e0, w0)) if w0 != 0 else None
+    return {"predicted": BASIN_NAMES[label], "energy": energy0,
+            "separatrix_energy": SADDLE_ENERGY,
+            "flow_end": {"e": e1, "w": w1, "b": b1, "loss": float(canonical_loss(p, q, e1, w1, b1))}}
+
+
+def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float = 0.2,
+                          steps: int = 20_000) -> dict:
+    """Plain gradient descent on all three parameters from many initialisations at once.
+
+    ``e0, w0`` (and ``b0``; default the optimal bias :math:`b^*(e_0, w_0)`) broadcast to one
+    shape; returns the end points ``e, w, b`` and their ``loss``, arrays of that shape.
+    """
+    check_chain(p, q)
+    check_int("steps", steps, 0)
+    e, w = (np.array(x, dtype=float) for x in np.broadcast_arrays(e0, w0))
+    b = optimal_bias(p, q, e, w) if b0 is None else np.broadcast_to(b0, e.shape).astype(float)
+    for _ in range(steps):
+        g = canonical_gradient(p, q, e, w, b)
+        e -= lr * g[..., 0]
+        w -= lr * g[..., 1]
+        b -= lr * g[..., 2]
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+        raise NumericalFailure(f"gradient descent diverged (lr={lr})")
+    return {"e": e, "w": w, "b": b, "loss": canonical_loss(p, q, e, w, b)}
+
+
+def global_curve_points(p: float, q: float, w) -> np.ndarray:
+    """``e >= 0`` on the global-minimum curve :math:`e^2 = C/(1 + 2w|w|)` at each ``w``
+    (NaN where the curve has no point with that ``w``)."""
+    w = np.asarray(w, dtype=float)
+    ratio = global_curve_constant(p, q) / (1 + 2 * w * np.abs(w))
+    with np.errstate(invalid="ignore"):
+        return np.where(ratio > 0, np.sqrt(np.where(ratio > 0, ratio, 0.0)), np.nan)
+
+
+def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5), n: int = 400) -> dict:
+    """The canonical landscape with ``b`` profiled, on an ``n x n`` grid (rows: ``w``, columns:
+    ``e``): ``loss`` (profiled), ``energy``, ``basin`` (labels of :func:`basin_labels`), the
+    unigram line's curvature sign along ``e`` at each ``w``, and the global curve ``e(w)``."""
+    check_chain(p, q)
+    check_int("n", n, 2)
+    e = np.linspace(*e_range, n)
+    w = np.linspace(*w_range, n)
+    E, W = np.meshgrid(e, w)
+    return {"e": e, "w": w, "loss": profiled_loss(p, q, E, W), "energy": energy(E, W),
+            "basin": basin_labels(p, q, E, W),
+            "unigram_curvature": unigram_curvature(p, q, w),
+            "global_curve_e": global_curve_points(p, q, w)}
+
+
+def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
+                           box=((-2.5, 2.5), (-2.5, 2.5), (-4.0, 4.0))) -> list[dict]:
+    """Multi-start root finding of the gradient over a box in ``(e, w, b)`` (seeded), each
+    stationary point assigned to its family: ``"unigram line"`` (``|e| < 1e-6``),
+    ``"global minima"`` (``|u - C| < 1e-6``) or ``"other"`` (a point outside the three
+    families: the search would have found a counterexample to P2's classification)."""
+    from numerics.stationary import find_stationary_points
+
+    check_chain(p, q)
+    lower, upper = np.array(box, dtype=float).T
+    points = find_stationary_points(
+        lambda th: canonical_gradient(p, q, *th), lambda th: canonical_hessian(p, q, *th),
+        lower, upper, starts=starts, seed=seed, merge_distance=1e-4)
+    C = global_curve_constant(p, q)
+    found = []
+    for point in points:
+        e, w, b = point.x
+        u = e * e * (1 + 2 * w * abs(w))
+        family = ("unigram line" if abs(e) < 1e-6 else
+                  "global minima" if abs(u - C) < 1e-6 else "other")
+        found.append({"e": e, "w": w, "b": b, "family": family, "kind": point.kind,
+                      "gradient_norm": point.gradient_norm,
+                      "loss": float(canonical_loss(p, q, e, w, b))})
+    return found

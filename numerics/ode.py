@@ -1,0 +1,82 @@
+"""A small adaptive Runge--Kutta integrator (Dormand--Prince 5(4)) for gradient flows.
+
+Written here rather than imported from ``scipy.integrate`` because that import alone costs
+about half a second, more than the whole budget of a ``ttc`` query. Tested against
+``scipy.integrate.solve_ivp`` in ``tests/numerics/test_ode.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from theory.errors import NumericalFailure
+
+# Dormand & Prince (1980), J. Comput. Appl. Math. 6, 19-26: nodes, stages, 5th/4th-order weights.
+_C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1])
+_A = [
+    np.array(row) for row in (
+        [],
+        [1 / 5],
+        [3 / 40, 9 / 40],
+        [44 / 45, -56 / 15, 32 / 9],
+        [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+        [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+        [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+    )
+]
+_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
+_B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40])
+_ERROR = _B5 - _B4
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Accepted times ``t`` (k,), states ``y`` (k, n); ``stopped`` is True when the stopping
+    rule fired before ``t_max``."""
+
+    t: np.ndarray
+    y: np.ndarray
+    stopped: bool
+
+
+def dopri5(rhs: Callable[[np.ndarray], np.ndarray], y0, t_max: float,
+           stop: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+           rtol: float = 1e-10, atol: float = 1e-12, h0: float = 1e-2,
+           max_steps: int = 1_000_000) -> Trajectory:
+    """Integrate the autonomous system ``y' = rhs(y)`` from ``y0`` on ``[0, t_max]``.
+
+    ``stop(y, rhs(y))`` is evaluated after every accepted step; integration ends when it
+    returns True. Raises :class:`NumericalFailure` on a non-finite state or when ``max_steps``
+    accepted steps do not reach ``t_max`` (or the stopping rule).
+    """
+    y = np.array(y0, dtype=float)
+    k_first = rhs(y)
+    t, h = 0.0, h0
+    times, states = [0.0], [y.copy()]
+    if stop is not None and stop(y, k_first):
+        return Trajectory(np.array(times), np.array(states), True)
+    k = np.empty((7, y.size))
+    for _ in range(max_steps):
+        h = min(h, t_max - t)
+        k[0] = k_first
+        for i in range(1, 7):
+            k[i] = rhs(y + h * (_A[i] @ k[:i]))
+        y5 = y + h * (_B5 @ k)
+        err_vec = h * (_ERROR @ k)
+        scale = atol + rtol * np.maximum(np.abs(y), np.abs(y5))
+        err = float(np.sqrt(np.mean((err_vec / scale) ** 2)))
+        if not np.all(np.isfinite(y5)):
+            raise NumericalFailure(f"ODE state became non-finite at t={t:.6g}")
+        if err <= 1.0:
+            t, y, k_first = t + h, y5, k[6].copy()
+            times.append(t)
+            states.append(y.copy())
+            if stop is not None and stop(y, k_first):
+                return Trajectory(np.array(times), np.array(states), True)
+            if t >= t_max:
+                return Trajectory(np.array(times), np.array(states), False)
+        h *= min(5.0, max(0.2, 0.9 * (err if err > 0 else 1e-10) ** -0.2))
+    raise NumericalFailure(f"ODE integration took more than {max_steps} steps (t={t:.6g})")
