@@ -355,22 +355,40 @@ def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> di
             "flow_end": {"e": e1, "w": w1, "b": b1, "loss": float(canonical_loss(p, q, e1, w1, b1))}}
 
 
-def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float = 0.2,
-                          steps: int = 20_000) -> dict:
-    """Plain gradient descent on all three parameters from many initialisations at once.
+def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float | None = None,
+                          steps: int = 4000, fraction: float = 0.2, profiled: bool = False) -> dict:
+    """Gradient descent on all three parameters from many initialisations at once.
 
     ``e0, w0`` (and ``b0``; default the optimal bias :math:`b^*(e_0, w_0)`) broadcast to one
     shape; returns the end points ``e, w, b`` and their ``loss``, arrays of that shape.
+
+    With a fixed ``lr`` this is plain gradient descent. With ``lr=None`` (default) each point
+    takes the step :math:`\\eta = \\min(0.8,\\ \\phi / r)` with
+    :math:`r = \\max(|\\partial_e L / e|, |\\partial_w L / w|, 1/4)` and :math:`\\phi` =
+    ``fraction``: no step moves ``e`` or ``w`` by more than ``fraction`` of its value, so the
+    iterates follow the gradient flow (whose signs of ``e`` and ``w`` never change) instead of
+    jumping across the invariant lines where the loss is steep. (1/4 bounds the curvature in b.)
+
+    ``profiled=True`` descends the profiled loss :math:`L^*(e, w)`: ``b`` is reset to
+    :math:`b^*(e, w)` before every step (the discrete version of :func:`profiled_flow`).
     """
     check_chain(p, q)
     check_int("steps", steps, 0)
     e, w = (np.array(x, dtype=float) for x in np.broadcast_arrays(e0, w0))
     b = optimal_bias(p, q, e, w) if b0 is None else np.broadcast_to(b0, e.shape).astype(float)
     for _ in range(steps):
+        if profiled:
+            b = optimal_bias(p, q, e, w)
         g = canonical_gradient(p, q, e, w, b)
-        e -= lr * g[..., 0]
-        w -= lr * g[..., 1]
-        b -= lr * g[..., 2]
+        if lr is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.fmax(np.abs(g[..., 0] / e), np.abs(g[..., 1] / w))
+            step = np.minimum(0.8, fraction / np.fmax(rate, 0.25))
+        else:
+            step = lr
+        e -= step * g[..., 0]
+        w -= step * g[..., 1]
+        b -= step * g[..., 2]
     if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
         raise NumericalFailure(f"gradient descent diverged (lr={lr})")
     return {"e": e, "w": w, "b": b, "loss": canonical_loss(p, q, e, w, b)}
