@@ -1,0 +1,114 @@
+"""Numerics tests for the LSA paper (numerics.lsa, numerics.lsa_search). References: exact rational
+values from theory.lsa (a different method), Monte Carlo over sampled prompts, direct optimisation."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.optimize import minimize
+
+from numerics import lsa as N
+from numerics import lsa_search as S
+from theory import lsa as T
+from theory.errors import InputError
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_quadrature_equals_exact(d):
+    # exact rational H, h from theory.lsa (term-by-term integration of polynomials)
+    H, h, Ey = T.markov_moments(d, sp.Rational(1, 3), 7)
+    m = N.markov_moments_numeric(d, 1 / 3, 7)
+    assert np.abs(np.array(H, float) - m.H).max() < 1e-14
+    assert np.abs(np.array(h, float).ravel() - m.h).max() < 1e-14
+    assert abs(float(Ey) - m.Ey) < 1e-15
+
+
+def test_kernel_monte_carlo_agrees_with_quadrature():
+    mc = N.markov_moments_mc(2, 0.4, 6, 20000, seed=3)
+    q = N.markov_moments_numeric(2, 0.4, 6)
+    mask = mc.H_se > 1e-12
+    assert np.all(np.abs(mc.H - q.H)[mask] <= 5 * mc.H_se[mask])
+    assert np.all(np.abs(mc.H - q.H)[~mask] < 1e-14)  # K-independent entries
+
+
+def test_prompt_monte_carlo_loss_matches_exact_optimum():
+    # f~*(1/2, 10) = 121/342 (spec anchor); Monte Carlo over sampled prompts, 4 standard errors
+    X = np.array([4 / 57, 52 / 57, 8 / 19])
+    mean, se = N.mc_loss(X, 1, 0.5, 10, 100000, seed=11)
+    assert abs(mean - 121 / 342) < 4 * se
+
+
+def test_features_and_phi_reproduce_lsa_output():
+    rng = np.random.default_rng(0)
+    Z, _ = N.sample_markov_prompts(2, 0.5, 4, 5, rng)
+    b, A = rng.standard_normal(3), rng.standard_normal((3, 2))
+    ctx = Z[:, :, :4]
+    direct = np.einsum("i,bik,kj,bj->b", b, np.einsum("bin,bkn->bik", ctx, ctx) / 4, A, Z[:, :2, 4])
+    assert np.allclose(N.features(Z) @ N.phi(b, A), direct, atol=1e-13)
+
+
+def test_recover_realisable_and_certificates():
+    rng = np.random.default_rng(1)
+    for d in (1, 2, 4):
+        b, A = rng.standard_normal(d + 1), rng.standard_normal((d + 1, d))
+        r = S.recover(N.phi(b, A), d)
+        assert r.realizable and r.residual < 1e-12
+    # d = 1: X2^2 < 4 X1 X3 (1 < 4) -> inertia certificate
+    r = S.recover([1.0, 1.0, 1.0], 1)
+    assert not r.realizable and r.certificate["reason"] == "inertia"
+    # two blocks built from different b's: each realisable alone, jointly not
+    X1 = N.phi([1, 0, 0], [[1, 0], [0, 0], [2, 0]])
+    X2 = N.phi([0, 1, 0], [[0, 0], [0, 1], [0, 3]])
+    r = S.recover(X1 + X2, 2)
+    assert not r.realizable and r.certificate["reason"] == "no common b"
+
+
+def test_best_lsa_d1_against_direct_optimisation():
+    # non-realisable case p = 1/2, n = 3; reference: BFGS directly on (b, A) from 40 random starts
+    m = N.markov_moments_numeric(1, 0.5, 3)
+    Xs, fstar = N.optimum(m)
+    assert not N.realizable_d1(Xs)
+    best = S.best_lsa(m, 1)
+    rng = np.random.default_rng(5)
+    f = lambda v: N.loss_at(N.phi(v[:2], v[2:].reshape(2, 1)), m)
+    direct = min(minimize(f, rng.standard_normal(4), method="BFGS").fun for _ in range(40))
+    assert abs(best.loss - direct) < 1e-9
+    assert best.loss > fstar + 1e-4
+    sb = S.shor_bound(m, 1)
+    assert fstar - 1e-9 <= sb.bound <= best.loss + 1e-6
+
+
+def test_best_lsa_realisable_reaches_fstar():
+    m = N.markov_moments_numeric(1, 0.5, 10)
+    _, fstar = N.optimum(m)
+    assert abs(S.best_lsa(m, 1).loss - fstar) < 1e-12
+
+
+def test_gaussian_loss_monte_carlo():
+    Sigma, n = np.diag([1.0, 2.0]), 5
+    G = N.gaussian_gamma_star(Sigma, n)
+    Z, y = N.sample_gaussian_prompts(Sigma, n, 200000, seed=2)
+    x, ctx = Z[:, :2, n], Z[:, :, :n]
+    v = np.einsum("bn,bdn->bd", ctx[:, 2], ctx[:, :2]) / n
+    err = (np.einsum("bd,de,be->b", x, G, v) - y) ** 2
+    assert abs(err.mean() - N.gaussian_loss(G, Sigma, n)) < 4 * err.std() / np.sqrt(err.size)
+    # exact value from theory (sympy)
+    assert abs(N.gaussian_loss(G, Sigma, n) - float(T.gaussian_optimal_loss(sp.diag(1, 2), n))) < 1e-13
+
+
+def test_multilayer_weights_match_theory_step():
+    rng = np.random.default_rng(4)
+    xs = rng.integers(0, 2, (5, 2)).astype(float)
+    ys = rng.integers(0, 2, 5).astype(float)
+    b, Abar, a = rng.standard_normal(3), rng.standard_normal((2, 2)), rng.standard_normal(2)
+    w1 = N.multilayer_weights([b], [Abar], [a], xs, ys)[1]
+    ref = T.multilayer_step_lsa([0, 0], b.tolist(), Abar.tolist(), a.tolist(), xs.tolist(), ys.tolist())
+    assert np.allclose(w1, np.array(ref, float).ravel(), atol=1e-13)
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="p="):
+        N.markov_moments_numeric(2, 1.0, 3)
+    with pytest.raises(InputError, match="Sigma"):
+        N.gaussian_gamma_star(np.diag([1.0, -1.0]), 3)
+    with pytest.raises(InputError, match="X"):
+        S.recover([1.0, 2.0], 1)
