@@ -1,0 +1,550 @@
+"""The full single-layer transformer of Makkuva et al. (P1 = arXiv 2402.04161, Sec. 2) in torch.
+
+Model (width ``d``, context ``N = seq_len``, inputs :math:`x_n \\in \\{0, 1\\}`):
+
+.. math::
+    \\mathbf{x}_n &= x_n e + p_n, \\\\
+    y_n &= \\mathbf{x}_n + W_O \\sum_{i \\le n} \\mathrm{att}_{n,i} W_V \\mathbf{x}_i, \\quad
+    \\mathrm{att}_{n,\\cdot} = \\mathrm{softmax}_{i \\le n}
+        \\big(\\langle W_Q \\mathbf{x}_n, W_K \\mathbf{x}_i\\rangle / \\sqrt{d}\\big), \\\\
+    z_n &= y_n + W_2\\, \\mathrm{ReLU}(W_1 y_n), \\qquad
+    \\mathrm{logit}_n = \\langle a, z_n\\rangle + b, \\\\
+    L(\\theta) &= -\\frac1N \\sum_{n=1}^N \\mathbb{E}\\big[x_{n+1}\\log f_n + (1-x_{n+1})\\log(1-f_n)\\big],
+    \\quad f_n = \\sigma(\\mathrm{logit}_n).
+
+No layer norm, biases or dropout; weight tying means :math:`a = e` (one parameter). Parameter
+names and shapes (``M`` independent copies, the *members*, are stacked on a leading axis so that
+many seeds train in one vectorised pass; Adam is per-coordinate, so members do not interact):
+
+======== ============== =========================
+name     shape          symbol
+======== ============== =========================
+``e``    ``(M, d)``     embedding :math:`e`
+``pos``  ``(M, N, d)``  positional :math:`p_n`
+``W_Q``  ``(M, d, d)``  query (also K, V, O)
+``W_1``  ``(M, 4d, d)`` MLP in
+``W_2``  ``(M, d, 4d)`` MLP out
+``a``    ``(M, d)``     readout (untied only)
+``b``    ``(M,)``       logit bias
+======== ============== =========================
+
+The exact population loss enumerates all :math:`2^{N+1}` sequences (``N <= 12``) with
+:func:`numerics.markov_chains.enumerate_sequences`, so gradients and autograd Hessians are exact.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from numerics.markov import chain_summary, check_chain, stationary
+from numerics.markov_chains import as_generator, binary_kernel, enumerate_sequences, sample_chain
+from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
+from validation.training import train
+
+DTYPE = torch.float64
+INITS = ("standard", "good", "lowrank")
+MATRICES = ("W_Q", "W_K", "W_V", "W_O")
+#: Standard deviation of the ``standard`` initialisation (P1: GPT-2 style N(0, 0.02^2)).
+STANDARD_STD = 0.02
+#: ``good`` initialisation: W_1 ~ N(0, GOOD_W1_STD^2 / d), W_2 = -GOOD_GAIN W_1^T (P2, Sec. 4).
+GOOD_W1_STD = 1.0
+GOOD_GAIN = 2.0
+
+
+def parameter_names(tied: bool) -> tuple[str, ...]:
+    """Parameter names in flattening order (``a`` is absent when tied)."""
+    names = ("e", "pos") + MATRICES + ("W_1", "W_2")
+    return names + (("b",) if tied else ("a", "b"))
+
+
+def parameter_shapes(d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+    """Shapes of every parameter, leading member axis included."""
+    shapes = {"e": (d,), "pos": (seq_len, d), **{m: (d, d) for m in MATRICES},
+              "W_1": (4 * d, d), "W_2": (d, 4 * d), "a": (d,), "b": ()}
+    return {name: (members,) + shapes[name] for name in parameter_names(tied)}
+
+
+def logits(params: dict, x: torch.Tensor, tied: bool) -> torch.Tensor:
+    """Logits :math:`\\mathrm{logit}_n` of the model (formula in the module docstring).
+
+    Parameters
+    ----------
+    params : dict of tensors
+        Shapes of :func:`parameter_shapes` with ``M`` members.
+    x : tensor, shape ``(M, B, N)`` or ``(B, N)``
+        Input symbols :math:`x_1..x_N` (0/1, any float dtype); a 2-d input is shared by members.
+    tied : bool
+        Use :math:`a = e`.
+
+    Returns
+    -------
+    tensor, shape ``(M, B, N)``
+    """
+    e, pos = params["e"], params["pos"]
+    if x.dim() == 2:
+        x = x.unsqueeze(0).expand(e.shape[0], -1, -1)
+    x = x.to(e.dtype)
+    d, n = e.shape[-1], x.shape[-1]
+    emb = x[..., None] * e[:, None, None, :] + pos[:, None, :n, :]
+    query = torch.einsum("mbnd,med->mbne", emb, params["W_Q"])
+    key = torch.einsum("mbnd,med->mbne", emb, params["W_K"])
+    value = torch.einsum("mbnd,med->mbne", emb, params["W_V"])
+    scores = torch.einsum("mbne,mbie->mbni", query, key) / math.sqrt(d)
+    future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+    att = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+    mixed = torch.einsum("mbni,mbie->mbne", att, value)
+    y = emb + torch.einsum("mbne,mfe->mbnf", mixed, params["W_O"])
+    hidden = torch.relu(torch.einsum("mbnd,mhd->mbnh", y, params["W_1"]))
+    z = y + torch.einsum("mbnh,mdh->mbnd", hidden, params["W_2"])
+    readout = e if tied else params["a"]
+    return torch.einsum("mbnd,md->mbn", z, readout) + params["b"][:, None, None]
+
+
+# ----------------------------------------------------------------------------- initialisation
+
+def _normal(rng: np.random.Generator, shape, std: float) -> np.ndarray:
+    return rng.normal(0.0, std, size=shape)
+
+
+def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: float,
+                        b: float, rng: np.random.Generator | None = None, tied: bool = True,
+                        other_std: float = STANDARD_STD) -> dict:
+    """The P2 rank-one parameters of one member (numpy arrays, no member axis).
+
+    .. math::
+        e = e_0\\alpha,\\quad p_n = -\\tfrac{e_0}{2}\\alpha,\\quad W_1 = w\\alpha^\\top,\\quad
+        W_2 = \\mathrm{mlp\\_gain}\\cdot \\alpha w^\\top,\\quad W_V = 0,\\quad a = e
+
+    (``mlp_gain = 1`` is P2's aligned rank-one point; ``mlp_gain = -c`` gives
+    :math:`W_2 = -c\\,W_1^\\top`). ``W_Q, W_K, W_O`` are drawn N(0, other_std^2) from ``rng`` (zero
+    when ``rng`` is None). With :math:`\\alpha\\in\\{\\pm1\\}^d`, ``w > 0`` and ``e0 > 0`` the MLP is
+    active exactly when :math:`x_n = 1`.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if alpha.shape != (d,):
+        raise InputError("alpha", alpha, f"a vector of length d={d}")
+    if w.shape != (4 * d,):
+        raise InputError("w", w, f"a vector of length 4d={4 * d}")
+    out = {"e": e0 * alpha, "pos": np.tile(-0.5 * e0 * alpha, (seq_len, 1))}
+    for name in MATRICES:
+        out[name] = np.zeros((d, d)) if rng is None else _normal(rng, (d, d), other_std)
+    out["W_V"] = np.zeros((d, d))
+    out["W_1"] = np.outer(w, alpha)
+    out["W_2"] = mlp_gain * np.outer(alpha, w)
+    if not tied:
+        out["a"] = out["e"].copy()
+    out["b"] = np.asarray(float(b))
+    return out
+
+
+def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dict:
+    """One member's initial parameters (numpy arrays, no member axis), drawn from ``seed``.
+
+    - ``standard``: every weight N(0, 0.02^2), ``b = 0`` (P1).
+    - ``good``: ``standard``, then :math:`W_1 \\sim N(0, 1/d)` entrywise and
+      :math:`W_2 = -c\\,W_1^\\top` with ``c = GOOD_GAIN = 2``: the MLP's Jacobian
+      :math:`I + W_2 D W_1` is then negative on the active rows' span, which places the model in
+      the global basin (P2, Sec. 4 guideline; the canonical analogue is ``w < -1/sqrt 2``).
+    - ``lowrank``: :func:`rank_one_parameters` with :math:`\\alpha` uniform in
+      :math:`\\{\\pm1\\}^d`, ``e0, w ~ N(0, 0.02^2)``, aligned MLP (``mlp_gain = 1``), ``b = 0``.
+    """
+    check_int("d", d, 1)
+    check_int("seq_len", seq_len, 1)
+    check_choice("init", init, INITS)
+    rng = as_generator(seed)
+    if init == "lowrank":
+        alpha = rng.choice([-1.0, 1.0], size=d)
+        e0 = float(_normal(rng, (), STANDARD_STD))
+        w = _normal(rng, (4 * d,), STANDARD_STD)
+        return rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=1.0, b=0.0,
+                                   rng=rng, tied=tied)
+    shapes = parameter_shapes(d, seq_len, tied, members=1)
+    out = {name: _normal(rng, shape[1:], STANDARD_STD) for name, shape in shapes.items()}
+    out["b"] = np.asarray(0.0)
+    if init == "good":
+        out["W_1"] = _normal(rng, (4 * d, d), GOOD_W1_STD / math.sqrt(d))
+        out["W_2"] = -GOOD_GAIN * out["W_1"].T
+    return out
+
+
+def stack_members(members: list[dict]) -> dict:
+    """Stack per-member numpy parameter dicts into float64 tensors with a leading member axis."""
+    return {name: torch.tensor(np.stack([m[name] for m in members]), dtype=DTYPE)
+            for name in members[0]}
+
+
+class MarkovTransformer(torch.nn.Module):
+    """The P1 single-layer transformer with ``members`` independent copies (see module docstring).
+
+    Parameters
+    ----------
+    d, seq_len : int
+        Width and context length ``N``.
+    tied : bool
+        Weight tying ``a = e``.
+    params : dict
+        Initial tensors with the shapes of :func:`parameter_shapes` (see :func:`build_model`).
+    """
+
+    def __init__(self, d: int, seq_len: int, tied: bool, params: dict):
+        super().__init__()
+        check_int("d", d, 1)
+        check_int("seq_len", seq_len, 1)
+        self.d, self.seq_len, self.tied = d, seq_len, bool(tied)
+        shapes = parameter_shapes(d, seq_len, tied, members=params["e"].shape[0])
+        if set(params) != set(shapes):
+            raise InputError("params", sorted(params), f"the keys {sorted(shapes)}")
+        for name, shape in shapes.items():
+            if tuple(params[name].shape) != shape:
+                raise InputError(f"params[{name!r}]", tuple(params[name].shape), f"shape {shape}")
+        self.weights = torch.nn.ParameterDict(
+            {name: torch.nn.Parameter(params[name].detach().clone().to(DTYPE)) for name in shapes})
+
+    @property
+    def members(self) -> int:
+        return self.weights["e"].shape[0]
+
+    def params(self) -> dict:
+        """The parameter tensors by name (live ``Parameter`` objects)."""
+        return dict(self.weights.items())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits, shape ``(M, B, N)``, for inputs ``x`` of shape ``(M, B, N)`` or ``(B, N)``."""
+        return logits(self.params(), x, self.tied)
+
+
+def build_model(d: int = 4, seq_len: int = 64, *, tied: bool = True, init: str = "standard",
+                seeds=(0,)) -> MarkovTransformer:
+    """A :class:`MarkovTransformer` with one member per seed, each initialised by
+    :func:`initial_parameters` from its own seed (bit-reproducible)."""
+    seeds = list(seeds)
+    if not seeds:
+        raise InputError("seeds", seeds, "at least one seed")
+    members = [initial_parameters(d, seq_len, tied, init, s) for s in seeds]
+    return MarkovTransformer(d, seq_len, tied, stack_members(members))
+
+
+# ----------------------------------------------------------------------------- flat vectors
+
+def flatten(params: dict, tied: bool) -> torch.Tensor:
+    """Concatenate the parameters (order :func:`parameter_names`) into one vector."""
+    return torch.cat([params[name].reshape(-1) for name in parameter_names(tied)])
+
+
+def unflatten(flat: torch.Tensor, d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+    """Inverse of :func:`flatten`."""
+    out, start = {}, 0
+    for name, shape in parameter_shapes(d, seq_len, tied, members).items():
+        size = math.prod(shape)
+        out[name] = flat[start:start + size].reshape(shape)
+        start += size
+    if start != flat.numel():
+        raise InputError("flat", tuple(flat.shape), f"a vector of {start} entries")
+    return out
+
+
+def parameter_slices(d: int, seq_len: int, tied: bool) -> dict:
+    """Slice of each parameter in the flat vector of a single-member model."""
+    out, start = {}, 0
+    for name, shape in parameter_shapes(d, seq_len, tied).items():
+        size = math.prod(shape)
+        out[name] = slice(start, start + size)
+        start += size
+    return out
+
+
+# ----------------------------------------------------------------------------- exact loss
+
+@lru_cache(maxsize=32)
+def _enumeration(p: float, q: float, seq_len: int):
+    sequences, probabilities = enumerate_sequences(p, q, seq_len)
+    return (torch.tensor(sequences, dtype=DTYPE), torch.tensor(probabilities, dtype=DTYPE))
+
+
+def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
+    """Exact population loss :math:`L(\\theta)` per member, shape ``(M,)``, in nats.
+
+    .. math::
+        L = \\sum_{x_1^{N+1}} \\Pr(x_1^{N+1}) \\frac1N \\sum_{n=1}^N
+            \\ell(\\mathrm{logit}_n, x_{n+1}),\\quad \\ell(l, y) = \\mathrm{softplus}(l) - y\\,l
+
+    summed over all :math:`2^{N+1}` sequences of a stationary chain (``N`` = the model's
+    ``seq_len``, at most 12).
+    """
+    check_chain(p, q)
+    seq_len = params["pos"].shape[1]
+    sequences, probabilities = _enumeration(float(p), float(q), seq_len)
+    lg = logits(params, sequences[:, :-1], tied)
+    per_sequence = (F.softplus(lg) - sequences[:, 1:] * lg).mean(dim=-1)
+    return per_sequence @ probabilities
+
+
+def _flat_loss(model: MarkovTransformer, p: float, q: float, wrt: tuple[str, ...]):
+    """The exact loss as a function of the flat vector of the parameters ``wrt`` (others fixed)."""
+    if model.members != 1:
+        raise InputError("model.members", model.members, "1 for gradients and Hessians")
+    fixed = {name: value.detach() for name, value in model.params().items()}
+    shapes = {name: tuple(fixed[name].shape) for name in wrt}
+
+    def f(flat):
+        params, start = dict(fixed), 0
+        for name, shape in shapes.items():
+            size = math.prod(shape)
+            params[name] = flat[start:start + size].reshape(shape)
+            start += size
+        return exact_loss(params, p, q, model.tied)[0]
+
+    return f
+
+
+def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
+                                hessian: bool = True, wrt=None):
+    """Exact loss, gradient and autograd Hessian over a flat parameter vector.
+
+    Parameters
+    ----------
+    model : MarkovTransformer
+        A single-member model (``seq_len <= 12``).
+    p, q : float
+        The chain.
+    hessian : bool
+        Compute the Hessian (``torch.func.hessian``, forward-over-reverse).
+    wrt : sequence of str, optional
+        Differentiate with respect to these parameters only, flattened in this order (the others
+        are held fixed); default all parameters in :func:`parameter_names` order, whose slices
+        :func:`parameter_slices` gives.
+
+    Returns
+    -------
+    (loss, gradient, hessian)
+        A float, an array ``(P,)`` and an array ``(P, P)`` (None when not requested).
+    """
+    wrt = tuple(parameter_names(model.tied) if wrt is None else wrt)
+    for name in wrt:
+        check_choice("wrt", name, parameter_names(model.tied))
+    f = _flat_loss(model, p, q, wrt)
+    params = model.params()
+    flat = torch.cat([params[n].detach().reshape(-1) for n in wrt]).requires_grad_(True)
+    loss = f(flat)
+    (grad,) = torch.autograd.grad(loss, flat)
+    hess = torch.func.hessian(f)(flat.detach()).numpy() if hessian else None
+    return float(loss.detach()), grad.numpy(), hess
+
+
+# ----------------------------------------------------------------------------- special points
+
+def unigram_point(params: dict, p: float, q: float, tied: bool) -> dict:
+    """The F1 point: copy of ``params`` with ``e = 0`` (and ``a = 0`` when untied) and
+    :math:`b = \\log(p/q)`, so :math:`\\sigma(b) = \\pi_1` (P1, Thm 2 / Sec. 3)."""
+    check_chain(p, q)
+    out = {name: value.detach().clone() for name, value in params.items()}
+    out["e"] = torch.zeros_like(out["e"])
+    if not tied:
+        out["a"] = torch.zeros_like(out["a"])
+    out["b"] = torch.full_like(out["b"], math.log(p / q))
+    return out
+
+
+def global_minimum_parameters(p: float, q: float, d: int = 4, seq_len: int = 8, *,
+                              tied: bool = True, seed=0) -> dict:
+    """An explicit point with loss :math:`H(P)` that predicts the Markov kernel (claim F5).
+
+    Rank-one construction (:func:`rank_one_parameters`) with :math:`W_V = 0`, ``w = 1/sqrt(4d)``
+    per entry and :math:`W_2 = -c\\,W_1^\\top`: the logit is :math:`b + x_n u` with
+
+    .. math::
+        u = d e_0^2 \\big(1 - c\\,|w|^2 d/2\\big), \\qquad f_0 = b - d e_0^2/2.
+
+    The kernel needs :math:`f_0 = \\log\\frac{p}{1-p}` and
+    :math:`u = \\log\\frac{(1-p)(1-q)}{pq}`, which has the sign of :math:`1-p-q`. For ``u > 0``:
+    ``c = 0`` and :math:`e_0 = \\sqrt{u/d}`; otherwise (``p + q >= 1``) :math:`e_0 = 1` and
+    :math:`c = 2(1 - u/d)/(|w|^2 d) > 0`: the anti-aligned MLP makes the coefficient negative.
+    ``W_Q, W_K, W_O`` are drawn N(0, 0.02^2) from ``seed`` (they do not matter since W_V = 0).
+    Returns a single-member tensor dict.
+    """
+    check_chain(p, q)
+    check_int("d", d, 1)
+    u = math.log((1 - p) * (1 - q) / (p * q))
+    w = np.full(4 * d, 1.0 / math.sqrt(4 * d))
+    if u > 0:
+        e0, gain = math.sqrt(u / d), 0.0
+    else:
+        e0, gain = 1.0, 2.0 * (1.0 - u / d) / (float(w @ w) * d)
+    b = math.log(p / (1 - p)) + d * e0**2 / 2
+    rng = as_generator(seed)
+    alpha = np.ones(d)
+    point = rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=-gain, b=b,
+                                rng=rng, tied=tied)
+    return stack_members([point])
+
+
+# ----------------------------------------------------------------------------- training
+
+def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init) -> None:
+    check_chain(p, q)
+    check_int("steps", steps, 0)
+    check_int("d", d, 1)
+    check_int("seq_len", seq_len, 1)
+    check_int("batch", batch, 1)
+    check_finite("lr", lr)
+    if lr <= 0:
+        raise InputError("lr", lr, "a positive learning rate")
+    check_choice("init", init, INITS)
+
+
+def _member_seeds(seed: int) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+    """Independent generators for initialisation, training data and held-out data."""
+    check_int("seed", seed, 0)
+    init, data, held_out = np.random.SeedSequence(seed).spawn(3)
+    return (np.random.default_rng(init), np.random.default_rng(data),
+            np.random.default_rng(held_out))
+
+
+def sample_batches(p: float, q: float, steps: int, batch: int, seq_len: int, rngs) -> torch.Tensor:
+    """All training batches drawn up front: shape ``(steps, M, batch, seq_len + 1)`` (one
+    generator per member), as float64."""
+    chains = [sample_chain(p, q, max(steps, 1) * batch, seq_len + 1, rng) for rng in rngs]
+    stacked = np.stack([c.reshape(max(steps, 1), batch, seq_len + 1) for c in chains], axis=1)
+    return torch.tensor(stacked, dtype=DTYPE)
+
+
+def batch_loss(model: MarkovTransformer, x: torch.Tensor) -> torch.Tensor:
+    """Per-member mean cross-entropy of a sampled batch ``x`` of shape ``(M, B, N+1)``."""
+    lg = model(x[..., :-1])
+    return (F.softplus(lg) - x[..., 1:] * lg).mean(dim=(1, 2))
+
+
+def _levels(p: float, q: float) -> tuple[float, float, float]:
+    summary = chain_summary(p, q)
+    rate, unigram = summary["entropy_rate"], summary["unigram_entropy"]
+    tolerance = min(1e-2, max((unigram - rate) / 3, 1e-3))
+    return rate, unigram, tolerance
+
+
+def classify_loss(loss: float, p: float, q: float) -> str:
+    """``"global"`` (within tol of :math:`H(P)`), ``"local"`` (within tol of :math:`H(\\pi)`) or
+    ``"neither"``; tol = min(0.01, max(gap/3, 0.001)) nats with gap = :math:`H(\\pi) - H(P)`;
+    the nearer level wins when both are within tol."""
+    rate, unigram, tolerance = _levels(p, q)
+    to_global, to_local = abs(loss - rate), abs(loss - unigram)
+    if min(to_global, to_local) > tolerance:
+        return "neither"
+    return "global" if to_global <= to_local else "local"
+
+
+@torch.no_grad()
+def evaluate(model: MarkovTransformer, p: float, q: float, rngs, held_out: int = 2048) -> dict:
+    """Final loss and average predictions of each member.
+
+    For ``seq_len <= 10`` the loss is exact (enumeration); otherwise it is estimated on
+    ``held_out`` fresh sequences per member with the conditional expectation over
+    :math:`x_{n+1}` taken exactly: :math:`\\ell_n = P(1|x_n)\\,\\mathrm{softplus}(-l_n) +
+    P(0|x_n)\\,\\mathrm{softplus}(l_n)`. Predictions :math:`P_\\theta(1 | x_n = j)` are averaged
+    over positions and sequences with :math:`x_n = j`.
+    """
+    kernel = torch.tensor(binary_kernel(p, q), dtype=DTYPE)
+    if model.seq_len <= 10:
+        sequences, weights = _enumeration(float(p), float(q), model.seq_len)
+        x = sequences[None, :, :-1].expand(model.members, -1, -1)
+        weights = weights[None, :, None].expand(model.members, -1, model.seq_len)
+        method = f"exact enumeration of all 2^{model.seq_len + 1} sequences"
+    else:
+        x = torch.tensor(np.stack([sample_chain(p, q, held_out, model.seq_len, r) for r in rngs]),
+                         dtype=DTYPE)
+        weights = torch.full(x.shape, 1.0 / held_out, dtype=DTYPE)
+        method = (f"held-out sample of {held_out} sequences per seed, exact expectation over "
+                  "the next symbol")
+    lg = model(x)
+    p_one = kernel[x.long(), 1]
+    per_position = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
+    loss = (per_position * weights).sum(dim=(1, 2)) / model.seq_len
+    prediction = torch.sigmoid(lg)
+    given = []
+    for symbol in (0, 1):
+        mask = weights * (x == symbol)
+        given.append((prediction * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2)))
+    return {"loss": loss.numpy(), "p_given_0": given[0].numpy(), "p_given_1": given[1].numpy(),
+            "method": method}
+
+
+def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, seeds,
+                  d: int = 4, seq_len: int = 64, batch: int = 16, lr: float = 1e-2,
+                  record_every: int = 10, progress: bool | None = None) -> list[dict]:
+    """Train one model per seed with Adam on sampled batches, all seeds in one vectorised pass.
+
+    Each member's initialisation, training batches and held-out data come from its own seed
+    (:func:`_member_seeds`); the objective is the sum of the members' batch losses, whose gradient
+    with respect to a member's weights is that member's own gradient, and Adam is per-coordinate,
+    so the members train independently. Returns one dict per seed with the keys of
+    :func:`train_transformer`.
+    """
+    _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init)
+    seeds = list(seeds)
+    generators = [_member_seeds(s) for s in seeds]
+    model = build_model(d, seq_len, tied=tying, init=init, seeds=[g[0] for g in generators])
+    data = sample_batches(p, q, steps, batch, seq_len, [g[1] for g in generators])
+    member_losses = []
+
+    def objective(step: int) -> torch.Tensor:
+        losses = batch_loss(model, data[step])
+        if step % record_every == 0 or step == steps - 1:
+            member_losses.append(losses.detach().numpy().copy())
+        return losses.sum()
+
+    result = train(model, objective, steps, lr=lr, optimizer="adam", record_every=record_every,
+                   progress=progress, description=f"markov transformer ({len(seeds)} seeds)")
+    final = evaluate(model, p, q, [g[2] for g in generators])
+    if not np.all(np.isfinite(final["loss"])):
+        raise NumericalFailure(f"final loss is not finite: {final['loss']}")
+    rate, unigram, _ = _levels(p, q)
+    curves = np.array(member_losses).reshape(len(result.steps), len(seeds))
+    out = []
+    for k, seed in enumerate(seeds):
+        loss = float(final["loss"][k])
+        out.append({"final_loss": loss, "final_loss_method": final["method"],
+                    "entropy_rate": rate, "unigram_entropy": unigram,
+                    "converged_to": classify_loss(loss, p, q),
+                    "predicted_p_given_0": float(final["p_given_0"][k]),
+                    "predicted_p_given_1": float(final["p_given_1"][k]),
+                    "loss_curve": {"steps": result.steps.tolist(), "losses": curves[:, k].tolist()},
+                    "seed": seed})
+    return out
+
+
+def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int, seed: int,
+                      d: int = 4, seq_len: int = 64, batch: int = 16, lr: float = 1e-2,
+                      progress: bool | None = None) -> dict:
+    """Train the full transformer on the chain ``(p, q)`` with Adam and report where it ended.
+
+    Parameters
+    ----------
+    p, q : float
+        Chain parameters in (0, 1).
+    tying : bool
+        Weight tying ``a = e``.
+    init : {"standard", "good", "lowrank"}
+        Initialisation (:func:`initial_parameters`).
+    steps, seed : int
+        Adam steps (>= 0) and the seed of initialisation and data.
+    d, seq_len, batch : int
+        Width, context length ``N`` and sequences per step.
+    lr : float
+        Adam learning rate.
+
+    Returns
+    -------
+    dict
+        ``final_loss`` (exact when ``seq_len <= 10``, else a held-out estimate; see
+        ``final_loss_method``), ``entropy_rate`` :math:`H(P)`, ``unigram_entropy``
+        :math:`H(\\pi)`, ``converged_to`` (:func:`classify_loss`), ``predicted_p_given_0``,
+        ``predicted_p_given_1``, ``loss_curve`` (``steps``, ``losses`` of the training batches),
+        ``seed``.
+    """
+    return train_members(p, q, tying=tying, init=init, steps=steps, seeds=[seed], d=d,
+                         seq_len=seq_len, batch=batch, lr=lr, progress=progress)[0]
