@@ -1,0 +1,133 @@
+"""Derivations of theory.markov checked symbolically and against independent arithmetic."""
+
+import math
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+
+from theory import markov as tm
+
+
+def is_zero(expr) -> bool:
+    return sp.simplify(expr) == 0
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+def test_gradient_equals_paper_form(branch):
+    difference = tm.canonical_gradient(branch=branch) - tm.canonical_gradient_paper_form(branch=branch)
+    assert all(is_zero(d) for d in difference)
+
+
+def test_abs_form_gradient_matches_branches():
+    # the Abs form (branch=None) differentiates w|w| as 2|w|: equal to each branch where it holds
+    g = tm.canonical_gradient_paper_form()
+    for w_value, branch in ((sp.Rational(3, 7), 1), (-sp.Rational(5, 4), -1)):
+        point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10), tm.e: sp.Rational(2, 3),
+                 tm.w: w_value, tm.b: sp.Rational(-1, 2)}
+        assert all(is_zero(a - b) for a, b in zip(g.subs(point),
+                                                 tm.canonical_gradient(branch=branch).subs(point)))
+
+
+def test_kl_form_equals_cross_entropy_form():
+    # evaluated at exact rationals to 50 digits (sympy cannot simplify the log-sum-exp directly)
+    point = {tm.p: sp.Rational(1, 3), tm.q: sp.Rational(5, 7), tm.e: sp.Rational(6, 5),
+             tm.w: sp.Rational(-2, 3), tm.b: sp.Rational(1, 4)}
+    diff = (tm.canonical_loss() - tm.canonical_loss_kl_form()).subs(point)
+    assert abs(sp.N(diff, 50)) < sp.Float("1e-45")
+
+
+def test_entropies_match_direct_sum_at_exact_rationals():
+    # independent: -sum_i pi_i sum_j P_ij log P_ij with Python fractions and math.log
+    p, q = Fraction(1, 2), Fraction(4, 5)
+    pi = (q / (p + q), p / (p + q))
+    P = ((1 - p, p), (q, 1 - q))
+    rate = -sum(float(pi[i] * P[i][j]) * math.log(P[i][j]) for i in range(2) for j in range(2))
+    unigram = -sum(float(x) * math.log(x) for x in pi)
+    assert float(tm.entropy_rate(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(rate, abs=1e-15)
+    assert float(tm.unigram_entropy(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(unigram, abs=1e-15)
+    # published (P1, Fig. 2): 0.6190 and 0.6663
+    assert round(rate, 4) == 0.6190 and round(unigram, 4) == 0.6663
+
+
+def test_mutual_information_is_average_kl():
+    assert is_zero(tm.mutual_information() - tm.mutual_information_as_kl())
+
+
+@pytest.mark.parametrize("S", [2, 3, 4])
+def test_s_state_entropy_rate_and_eigenvalue(S):
+    formulas = tm.s_state_entropies(S)
+    assert is_zero(tm.s_state_entropy_rate_from_kernel(S) - formulas["entropy_rate"])
+    eigenvalues = tm.s_state_kernel(S).eigenvals()
+    assert any(is_zero(lam - formulas["second_eigenvalue"]) for lam in eigenvalues)
+
+
+def test_s_state_two_states_reduces_to_binary_chain():
+    assert is_zero(tm.s_state_entropies(2)["entropy_rate"] - tm.entropy_rate(tm.p, tm.p))
+
+
+def test_optimal_bias_solves_first_order_condition():
+    for branch in (1, -1):
+        assert is_zero(tm.bias_condition(b=tm.optimal_bias(branch=branch), branch=branch))
+
+
+def test_optimal_bias_at_zero_is_log_p_over_q():
+    value = tm.optimal_bias().subs(tm.e, 0)
+    for p, q in ((sp.Rational(1, 5), sp.Rational(3, 10)), (sp.Rational(1, 2), sp.Rational(4, 5))):
+        assert is_zero(sp.nsimplify(value.subs({tm.p: p, tm.q: q})) - sp.log(p / q))
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+def test_unigram_hessian(branch):
+    at_line = tm.canonical_hessian(branch=branch).subs({tm.e: 0, tm.b: tm.unigram_bias()})
+    assert all(is_zero(d) for d in at_line - tm.unigram_hessian(branch=branch))
+
+
+def test_global_curve_predicts_kernel():
+    # on the curve, sigma(f0) = p and sigma(f1) = 1 - q: the residuals vanish
+    w_value = sp.Rational(1, 3)
+    e_sq = tm.global_curve_constant() / (1 + 2 * w_value**2)
+    g0, g1 = tm.residuals(e=sp.sqrt(e_sq), w=w_value, b=tm.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
+    point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10)}
+    assert abs(sp.N(g0.subs(point), 40)) < 1e-35 and abs(sp.N(g1.subs(point), 40)) < 1e-35
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+def test_energy_identity(branch):
+    rate, rhs = tm.energy_rate_along_flow(branch=branch)
+    assert is_zero(rate - rhs)
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+def test_stationary_solutions_are_the_two_families(branch):
+    G0, G1 = sp.symbols("G0 G1", real=True)
+    solutions = tm.classify_stationary_solutions(branch)
+    assert len(solutions) == 2
+    assert {G0: 0, G1: 0} in solutions
+    assert {G0: -G1, tm.e: 0} in solutions
+
+
+def test_saddle_energy_is_energy_at_saddle():
+    assert is_zero(tm.energy(0, tm.SADDLE_W, branch=-1) - tm.SADDLE_ENERGY)
+    assert is_zero(tm.separatrix().rhs.subs(tm.w, tm.SADDLE_W))
+
+
+def test_basin_conditions_regions():
+    conditions = tm.basin_conditions()
+    cases = [  # (p, q, e, w, expected) from the region list of P2 Sec. 3
+        (0.5, 0.8, 0.5, 0.3, "local"), (0.5, 0.8, 0.5, -1.0, "global"),
+        (0.5, 0.8, 0.3, -0.5, "local"), (0.5, 0.8, 1.5, -0.5, "global"),
+        (0.2, 0.3, 0.3, -1.5, "local"), (0.2, 0.3, 1.5, -1.5, "global"), (0.2, 0.3, 0.5, 0.3, "global"),
+    ]
+    for p, q, e, w, expected in cases:
+        point = {tm.p: p, tm.q: q, tm.e: e, tm.w: w}
+        assert bool(conditions[expected].subs(point))
+        other = "global" if expected == "local" else "local"
+        assert not bool(conditions[other].subs(point))
+
+
+def test_branch_is_validated():
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match="branch"):
+        tm.w_abs_w(tm.w, branch=2)

@@ -1,0 +1,73 @@
+"""The claims ledger and `ttc reproduce`: verdicts, errors as results, atomic outputs, resume."""
+
+import json
+
+import pytest
+
+from validation import claims as ledger
+from validation.claims import Outcome, compare, decide
+from validation.cli import main
+from validation.reproduce import reproduce, run_claim
+
+
+def test_compare_and_decide():
+    assert compare(1.0, 1.0 + 1e-9, 1e-8).verdict == "confirmed"
+    assert compare(1.0, 1.1, 1e-8).verdict == "refuted"
+    assert compare(1.0, float("nan"), 1.0).verdict == "refuted"  # NaN never confirms
+    assert decide(False, 0, 1, 0).verdict == "refuted"
+    with pytest.raises(ValueError):
+        Outcome(0, 0, 0, "maybe")
+
+
+def test_duplicate_claim_id_is_refused():
+    @ledger.claim("test.unique_once", paper="x", reference="y", statement="z")
+    def _check(ctx):
+        return decide(True, 0, 0, 0)
+
+    with pytest.raises(ValueError, match="registered twice"):
+        ledger.claim("test.unique_once", paper="x", reference="y", statement="z")(_check)
+    ledger._REGISTRY.pop("test.unique_once")
+
+
+def test_failing_check_becomes_error_verdict(tmp_path):
+    def boom(ctx):
+        raise RuntimeError("solver exploded")
+
+    bad = ledger.Claim("test.boom", "test", "paper", "ref", "statement", boom)
+    record = run_claim(bad, "quick", 0, tmp_path)
+    assert record["verdict"] == "error" and "solver exploded" in record["note"]
+    assert record["as_expected"] is False
+
+
+def test_claim_seeds_are_stable_and_distinct():
+    a = ledger.Claim("a.x", "a", "", "", "", lambda c: None)
+    b = ledger.Claim("a.y", "a", "", "", "", lambda c: None)
+    assert a.seed_for(0) == a.seed_for(0) != b.seed_for(0)
+
+
+def test_reproduce_writes_outputs_and_resumes(tmp_path):
+    ids = ["markov.levels", "markov.degenerate"]
+    records, ok = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
+    assert ok and [r["id"] for r in records] == ids
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["summary"]["claims"] == 2 and results["provenance"]["packages"]["numpy"]
+    html = (tmp_path / "index.html").read_text()
+    assert "markov.levels" in html and "<table>" in html
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
+    again, ok_again = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
+    assert ok_again and all(r.get("resumed") for r in again)
+    # another seed does not reuse the records
+    other, _ = reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5)
+    assert not any(r.get("resumed") for r in other)
+
+
+def test_report_embeds_figures(tmp_path):
+    records, ok = reproduce(tmp_path, topics=("markov",), claim_ids=["markov.basins"])
+    assert ok and records[0]["figures"] == ["markov_landscape.png"]
+    assert "data:image/png;base64," in (tmp_path / "index.html").read_text()
+
+
+def test_reproduce_cli_bad_claim_id(capsys, tmp_path):
+    code = main(["reproduce", "--out", str(tmp_path), "--claim", "markov.nope"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: claim='markov.nope'")
