@@ -1,0 +1,405 @@
+"""Derivations for the generalised Potts model and factored self-attention, as sympy expressions.
+
+Source: R. Rende, F. Gerace, A. Laio, S. Goldt, "Mapping of attention mechanisms to a generalized
+Potts model", arXiv 2304.07235, Phys. Rev. Research 6, 023057 (2024). Spec: ``shared/spec/potts.md``
+sections 1, 2 and 5.
+
+Everything here takes and returns sympy objects; configurations ``s`` are tuples of colour indices.
+
+Symbols and arguments:
+
+- ``J`` (L x L, symmetric, zero diagonal) site couplings :math:`J_{ij}`; ``U`` (C x C, symmetric)
+  colour couplings :math:`U_{ab}`; ``h`` (L x C) fields :math:`h_i(a)`; ``beta`` inverse temperature.
+- ``A`` (L x L) attention, ``V`` (C x C) value matrix, ``b`` (L x C) bias of factored attention.
+
+.. math:: H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i), \\qquad
+          z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a).
+
+The replica section (spec Sec. 5) holds the library's two reference scenarios R1 (logistic teacher,
+Gaussian-equivalent inputs) and R2 (Gaussianised Potts, ridge): they are the library's
+reconstruction, not equations printed in the paper.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+
+from theory.errors import InputError, check_int
+
+beta = sp.Symbol("beta", positive=True)
+
+# ----------------------------------------------------------------------------------------------
+# Symbolic parameters
+
+
+def symbolic_site_couplings(L: int, name: str = "J") -> sp.Matrix:
+    """Symmetric L x L matrix of symbols ``J_i_j`` (i < j) with zero diagonal."""
+    check_int("L", L, 2)
+    syms = {(i, j): sp.Symbol(f"{name}_{i}_{j}", real=True) for i in range(L) for j in range(i + 1, L)}
+    return sp.Matrix(L, L, lambda i, j: 0 if i == j else syms[(min(i, j), max(i, j))])
+
+
+def symbolic_colour_couplings(C: int, name: str = "U") -> sp.Matrix:
+    """Symmetric C x C matrix of symbols ``U_a_b`` (a <= b)."""
+    check_int("C", C, 2)
+    syms = {(a, b): sp.Symbol(f"{name}_{a}_{b}", real=True) for a in range(C) for b in range(a, C)}
+    return sp.Matrix(C, C, lambda a, b: syms[(min(a, b), max(a, b))])
+
+
+def symbolic_matrix(rows: int, cols: int, name: str) -> sp.Matrix:
+    """A general rows x cols matrix of real symbols ``name_r_c`` (attention, value, fields, bias)."""
+    return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r}_{c}", real=True))
+
+
+def configurations(L: int, C: int):
+    """All ``C**L`` configurations as tuples (lexicographic order)."""
+    return itertools.product(range(C), repeat=L)
+
+
+def _check_config(s, L: int, C: int) -> None:
+    if len(s) != L or any(not 0 <= a < C for a in s):
+        raise InputError("s", tuple(s), f"a tuple of {L} colours in 0..{C - 1}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 1: the model
+
+
+def hamiltonian(s, J: sp.Matrix, U: sp.Matrix, h: sp.Matrix | None = None):
+    """:math:`H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i)` (spec Sec. 1)."""
+    L, C = J.shape[0], U.shape[0]
+    _check_config(s, L, C)
+    energy = -sum(J[i, j] * U[s[i], s[j]] for i in range(L) for j in range(i + 1, L))
+    if h is not None:
+        energy -= sum(h[i, s[i]] for i in range(L))
+    return energy
+
+
+def softmax(z: sp.Matrix) -> sp.Matrix:
+    """:math:`\\mathrm{softmax}_a(z) = e^{z_a} / \\sum_b e^{z_b}` of a column of logits."""
+    total = sum(sp.exp(v) for v in z)
+    return sp.Matrix([sp.exp(v) / total for v in z])
+
+
+def _with_colour(s, i: int, a: int):
+    return tuple(a if k == i else v for k, v in enumerate(s))
+
+
+def conditional_from_joint(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
+    """:math:`P(s_i = a \\mid s_{-i}) = e^{-\\beta H(s^{i\\to a})} / \\sum_b e^{-\\beta H(s^{i\\to b})}`:
+    the conditional computed from Boltzmann weights of the joint law (no formula assumed)."""
+    weights = [sp.exp(-beta * hamiltonian(_with_colour(s, i, a), J, U, h)) for a in range(U.shape[0])]
+    total = sum(weights)
+    return sp.Matrix([w / total for w in weights])
+
+
+def potts_logits(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
+    """:math:`\\beta \\sum_{j\\ne i} J_{ij} U_{a s_j} + \\beta h_i(a)`, a = 0..C-1 (spec Sec. 1)."""
+    L, C = J.shape[0], U.shape[0]
+    _check_config(s, L, C)
+    return sp.Matrix([beta * (sum(J[i, j] * U[a, s[j]] for j in range(L) if j != i)
+                              + (h[i, a] if h is not None else 0)) for a in range(C)])
+
+
+def factored_logits(i: int, s, A: sp.Matrix, V: sp.Matrix, b: sp.Matrix | None = None) -> sp.Matrix:
+    """:math:`z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a)` (spec Sec. 2). Never reads s_i."""
+    L, C = A.shape[0], V.shape[0]
+    _check_config(s, L, C)
+    return sp.Matrix([sum(A[i, j] * V[a, s[j]] for j in range(L) if j != i)
+                      + (b[i, a] if b is not None else 0) for a in range(C)])
+
+
+def mapping_logit_residuals(L: int = 3, C: int = 3, fields: bool = True) -> list:
+    """Proof of the mapping (spec Sec. 2) for symbolic J, U, h at size (L, C).
+
+    For every configuration s and site i, compare the log-ratios
+    :math:`\\log P(s_i=a\\mid s_{-i}) - \\log P(s_i=0\\mid s_{-i}) = -\\beta[H(s^{i\\to a}) - H(s^{i\\to 0})]`
+    (from the joint law) with :math:`z_i(a) - z_i(0)` of factored attention at
+    :math:`A = \\beta J, V = U, b = \\beta h`. Equal log-ratios mean equal softmax distributions.
+    Returns the list of expanded residuals: all are exactly 0 when the mapping holds.
+    """
+    J, U = symbolic_site_couplings(L), symbolic_colour_couplings(C)
+    h = symbolic_matrix(L, C, "h") if fields else None
+    residuals = []
+    for s in configurations(L, C):
+        for i in range(L):
+            z = factored_logits(i, s, beta * J, U, beta * h if fields else None)
+            for a in range(1, C):
+                joint = -beta * (hamiltonian(_with_colour(s, i, a), J, U, h)
+                                 - hamiltonian(_with_colour(s, i, 0), J, U, h))
+                residuals.append(sp.expand(joint - (z[a] - z[0])))
+    return residuals
+
+
+def mlm_loss(data, A, V, b=None):
+    """Single-mask MLM loss :math:`-\\frac{1}{ML}\\sum_\\mu\\sum_i \\log p_\\theta(s_i^\\mu\\mid s_{-i}^\\mu)`
+    of factored attention on a list ``data`` of M configurations (spec Sec. 2)."""
+    L = A.shape[0]
+    total = sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for s in data for i in range(L))
+    return -total / (len(data) * L)
+
+
+def negative_log_pseudo_likelihood(data, J, U, h=None, beta=beta):
+    """:math:`\\mathrm{NPLL} = -\\frac1M\\sum_\\mu\\sum_i \\log P(s_i^\\mu\\mid s_{-i}^\\mu)` with the
+    conditionals computed from the joint Boltzmann weights (:func:`conditional_from_joint`)."""
+    L = J.shape[0]
+    total = sum(sp.log(conditional_from_joint(i, s, J, U, h, beta)[s[i]]) for s in data for i in range(L))
+    return -total / len(data)
+
+
+def mlm_equals_npll_residual(data, L: int, C: int):
+    """``L_MLM(beta J, U, beta h) - NPLL(J, U, h)/L`` for symbolic J, U, h on ``data``, simplified.
+
+    Each log-conditional is rewritten as :math:`\\log p_a = -\\log \\sum_b e^{z_b - z_a}` and the
+    exponents are expanded, so that equal logit differences give identical terms; returns 0 when
+    MLM is pseudo-likelihood (spec Sec. 2).
+    """
+    J, U, h = symbolic_site_couplings(L), symbolic_colour_couplings(C), symbolic_matrix(L, C, "h")
+
+    def canonical_log_softmax(log_weights, a):
+        return -sp.log(sum(sp.exp(sp.expand(w - log_weights[a])) for w in log_weights))
+
+    mlm, npll = 0, 0
+    for s in data:
+        for i in range(L):
+            z = factored_logits(i, s, beta * J, U, beta * h)
+            mlm += canonical_log_softmax(list(z), s[i])
+            joint = [-beta * hamiltonian(_with_colour(s, i, a), J, U, h) for a in range(C)]
+            npll += canonical_log_softmax(joint, s[i])
+    return sp.simplify(-mlm / (len(data) * L) - (-npll / len(data)) / L)
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradients (spec Sec. 2)
+
+
+def sequence_loss(s, A, V, b):
+    """:math:`\\ell(s) = -\\sum_i \\log p_i(s_i)` of factored attention on one sequence."""
+    return -sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for i in range(A.shape[0]))
+
+
+def gradient_formulas(s, A, V, b) -> dict:
+    """The closed-form gradients of :func:`sequence_loss` (spec Sec. 2):
+
+    .. math:: \\partial_{A_{ij}}\\ell = \\sum_a (p_i(a) - [a = s_i]) V_{a s_j},\\quad
+              \\partial_{V_{ab}}\\ell = \\sum_i\\sum_{j\\ne i} A_{ij}[b = s_j](p_i(a) - [a = s_i]),\\quad
+              \\partial_{b_i(a)}\\ell = p_i(a) - [a = s_i].
+
+    Returns ``{"A": Matrix, "V": Matrix, "b": Matrix}`` (``dA_ii = 0``).
+    """
+    L, C = A.shape[0], V.shape[0]
+    p = [softmax(factored_logits(i, s, A, V, b)) for i in range(L)]
+    r = [[p[i][a] - (1 if a == s[i] else 0) for a in range(C)] for i in range(L)]
+    dA = sp.Matrix(L, L, lambda i, j: 0 if i == j else sum(r[i][a] * V[a, s[j]] for a in range(C)))
+    dV = sp.Matrix(C, C, lambda a, c: sum(A[i, j] * r[i][a] for i in range(L) for j in range(L)
+                                          if j != i and s[j] == c))
+    db = sp.Matrix(L, C, lambda i, a: r[i][a])
+    return {"A": dA, "V": dV, "b": db}
+
+
+def gradient_residuals(s, L: int = 3, C: int = 2) -> list:
+    """``diff(sequence_loss) - gradient_formulas`` entry by entry for symbolic A, V, b (all 0)."""
+    A, V, b = symbolic_matrix(L, L, "A"), symbolic_matrix(C, C, "V"), symbolic_matrix(L, C, "b")
+    loss = sequence_loss(s, A, V, b)
+    formulas = gradient_formulas(s, A, V, b)
+    out = []
+    for key, M in (("A", A), ("V", V), ("b", b)):
+        for r in range(M.shape[0]):
+            for c in range(M.shape[1]):
+                if key == "A" and r == c:
+                    continue
+                out.append(sp.simplify(sp.diff(loss, M[r, c]) - formulas[key][r, c]))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Invariances and the zero-sum gauge (spec Sec. 2)
+
+
+def _logit_differences(s, A, V, b):
+    L = A.shape[0]
+    out = []
+    for i in range(L):
+        z = factored_logits(i, s, A, V, b)
+        out.extend(z[a] - z[0] for a in range(1, V.shape[0]))
+    return out
+
+
+def invariance_residuals(L: int = 3, C: int = 3) -> dict:
+    """For each transformation, the expanded change of the conditionals' logit differences
+    :math:`z_i(a) - z_i(0)` over all configurations (equal logit differences = equal conditionals).
+
+    Keys: ``"scale"`` (cA, V/c), ``"sign"`` (-A, -V), ``"column_shift"`` (V + 1 c^T),
+    ``"bias_shift"`` (b_i + const): lists of zeros. ``"row_shift"`` (V + c 1^T, *not* an
+    invariance): its residuals are not all zero.
+    """
+    A, V, b = symbolic_matrix(L, L, "A"), symbolic_matrix(C, C, "V"), symbolic_matrix(L, C, "b")
+    c = sp.Symbol("c", nonzero=True)
+    cvec = sp.Matrix([sp.Symbol(f"c_{a}", real=True) for a in range(C)])
+    d = sp.Matrix([sp.Symbol(f"d_{i}", real=True) for i in range(L)])
+    ones = sp.ones(C, 1)
+    transforms = {
+        "scale": (c * A, V / c, b),
+        "sign": (-A, -V, b),
+        "column_shift": (A, V + ones * cvec.T, b),
+        "bias_shift": (A, V, b + d * sp.ones(1, C)),
+        "row_shift": (A, V + cvec * ones.T, b),
+    }
+    out = {}
+    for name, (A2, V2, b2) in transforms.items():
+        res = []
+        for s in configurations(L, C):
+            base, new = _logit_differences(s, A, V, b), _logit_differences(s, A2, V2, b2)
+            res.extend(sp.simplify(sp.expand(x - y)) for x, y in zip(base, new))
+        out[name] = res
+    return out
+
+
+def centering_matrix(C: int) -> sp.Matrix:
+    """:math:`P = I - \\frac1C \\mathbf 1\\mathbf 1^T`."""
+    return sp.eye(C) - sp.ones(C, C) / C
+
+
+def zero_sum_gauge_block(K: sp.Matrix) -> sp.Matrix:
+    """Zero-sum gauge of one coupling block,
+    :math:`K_{ab} - \\bar K_{\\cdot b} - \\bar K_{a\\cdot} + \\bar K_{\\cdot\\cdot}` (written
+    out with averages, not with P)."""
+    C = K.shape[0]
+    row = [sum(K[a, c] for c in range(C)) / C for a in range(C)]
+    col = [sum(K[a, c] for a in range(C)) / C for c in range(C)]
+    total = sum(K) / C**2
+    return sp.Matrix(C, C, lambda a, c: K[a, c] - row[a] - col[c] + total)
+
+
+def gauge_identity_residual(C: int = 3):
+    """``zs(A_ij V) - A_ij P V P`` for symbolic A_ij and V (spec Sec. 2): the zero Matrix."""
+    a = sp.Symbol("A_ij", real=True)
+    V = symbolic_matrix(C, C, "V")
+    P = centering_matrix(C)
+    return sp.expand(zero_sum_gauge_block(a * V) - a * P * V * P)
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 5: replica equations (the library's reference scenarios)
+
+alpha, lam, rho, Delta = sp.symbols("alpha lambda rho Delta", positive=True)
+m, q, V_ = sp.symbols("m q V", real=True)
+m_hat, q_hat, V_hat = sp.symbols("mhat qhat Vhat", real=True)
+xi, u, y, omega, x_ = sp.symbols("xi u y omega x", real=True)
+
+
+def ridge_prior_equations(lam=lam, rho=rho, m_hat=m_hat, q_hat=q_hat, V_hat=V_hat) -> dict:
+    """Prior (ridge) equations of both scenarios (spec Sec. 5):
+
+    .. math:: V = 1/(\\lambda + \\hat V),\\quad m = \\rho\\hat m V,\\quad q = (\\rho\\hat m^2 + \\hat q) V^2.
+    """
+    V = 1 / (lam + V_hat)
+    return {"V": V, "m": rho * m_hat * V, "q": (rho * m_hat**2 + q_hat) * V**2}
+
+
+def logistic_sigmoid(t):
+    """:math:`\\sigma(t) = 1/(1 + e^{-t})`."""
+    return 1 / (1 + sp.exp(-t))
+
+
+def r1_channel() -> dict:
+    """R1 (Ising colours, logistic teacher, Gaussian-equivalent inputs), spec Sec. 5.
+
+    With :math:`\\omega = \\sqrt q\\,\\xi`, :math:`\\omega^* = (m/\\sqrt q)\\xi`, :math:`V^* = \\rho - m^2/q`,
+    :math:`z^* = \\omega^* + \\sqrt{V^*} u` (:math:`\\xi, u \\sim N(0,1)`), the loss
+    :math:`\\ell(y, z) = \\log(1 + e^{-yz})`, the proximal point ``x`` solves ``prox_equation = 0``
+    (:math:`x = \\omega + V y \\sigma(-y x)`) and
+
+    .. math:: \\hat m = \\alpha E\\sum_y y\\sigma'(z^*) f,\\quad
+              \\hat q = \\alpha E\\sum_y \\sigma(y z^*) f^2,\\quad
+              \\hat V = \\alpha E\\sum_y \\sigma(y z^*) (1 - \\partial_\\omega x)/V,
+
+    with :math:`f = (x - \\omega)/V`, :math:`\\partial_\\omega x = 1/(1 + V\\sigma'(x))`.
+    Returned integrands (``"mhat"``, ``"qhat"``, ``"Vhat"``) are the summands for one ``y`` in
+    terms of the symbols ``x`` (the prox), ``omega``, ``V``, ``y``, ``xi``, ``u``; the expectation is
+    over standard Gaussians ``xi, u`` and the sum over ``y = +-1`` (numerics does the quadrature).
+    """
+    sig = logistic_sigmoid
+    dsig = lambda t: sig(t) * sig(-t)  # noqa: E731
+    zstar = (m / sp.sqrt(q)) * xi + sp.sqrt(rho - m**2 / q) * u
+    f = (x_ - omega) / V_
+    dprox = 1 / (1 + V_ * dsig(x_))
+    return {
+        "loss": sp.log(1 + sp.exp(-y * x_)),
+        "prox_equation": x_ - omega - V_ * y * sig(-y * x_),
+        "omega": sp.sqrt(q) * xi,
+        "zstar": zstar,
+        "f": f,
+        "dprox": dprox,
+        "mhat": alpha * y * dsig(zstar) * f,
+        "qhat": alpha * sig(y * zstar) * f**2,
+        "Vhat": alpha * sig(y * zstar) * (1 - dprox) / V_,
+        "eps_J": (rho - 2 * m + q) / rho,
+    }
+
+
+def r1_prox_stationarity():
+    """``d/dx [(x - omega)^2/(2V) + l(y, x)]`` minus ``(prox_equation)/V``: simplifies to 0, i.e.
+    the prox equation is the stationarity condition of the proximal objective."""
+    ch = r1_channel()
+    objective = (x_ - omega) ** 2 / (2 * V_) + ch["loss"]
+    return sp.simplify(sp.diff(objective, x_) - ch["prox_equation"] / V_)
+
+
+def r2_channel(alpha=alpha, Delta=Delta, rho=rho, m=m, q=q, V=V_) -> dict:
+    """R2 square-loss channel: :math:`\\ell = (y - z)^2/2`, prox :math:`(\\omega + V y)/(1+V)`, so
+
+    .. math:: \\hat m = \\hat V = \\frac{\\alpha}{1+V},\\qquad
+              \\hat q = \\frac{\\alpha(\\rho - 2m + q + \\Delta)}{(1+V)^2}.
+    """
+    return {"mhat": alpha / (1 + V), "Vhat": alpha / (1 + V),
+            "qhat": alpha * (rho - 2 * m + q + Delta) / (1 + V) ** 2}
+
+
+def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> dict:
+    """R2 closed form (spec Sec. 5): ``V`` the positive root of
+    :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
+    :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
+    :math:`m = \\rho\\kappa`, ``q = e - rho + 2m``, test MSE :math:`\\Delta + e`."""
+    # positive root written as 2/(B + sqrt(B^2 + 4 lam)), B = lam + alpha - 1: no 1/lam, so
+    # the limit lam -> 0 is a substitution (continuous for alpha != 1).
+    B = lam + alpha - 1
+    V = 2 / (B + sp.sqrt(B**2 + 4 * lam))
+    kappa = alpha * V / (1 + V)
+    e = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
+    mm = rho * kappa
+    return {"V": V, "kappa": kappa, "e": e, "m": mm, "q": e - rho + 2 * mm,
+            "test_mse": Delta + e, "eps_J": e / rho}
+
+
+def r2_fixed_point_residuals() -> dict:
+    """Substitute :func:`r2_closed_form` into the prior and channel equations and simplify.
+
+    The closed form solves the V-equation exactly; m and q are then checked symbolically as
+    functions of (kappa, V, e). Returns ``{"V": ..., "m": ..., "q": ...}``, all 0.
+    """
+    Vs, es = sp.symbols("V_s e_s", positive=True)
+    kappa = alpha * Vs / (1 + Vs)
+    ch = r2_channel(m=rho * kappa, q=es - rho + 2 * rho * kappa, V=Vs)
+    prior = ridge_prior_equations(m_hat=ch["mhat"], q_hat=ch["qhat"], V_hat=ch["Vhat"])
+    # V-equation: Vs = 1/(lam + alpha/(1+Vs))  <=>  lam Vs^2 + (lam + alpha - 1) Vs - 1 = 0
+    v_eq = sp.simplify(sp.numer(sp.together(Vs - prior["V"])) * -1)
+    v_root = r2_closed_form()["V"]
+    res_v = sp.simplify(sp.expand(v_eq.subs(Vs, v_root)))
+    # On that solution the prior V equals Vs, i.e. lam = lam(Vs); use it in m and q:
+    lam_of_V = sp.solve(sp.Eq(Vs, prior["V"]), lam)[0]
+    m_res = sp.simplify((prior["m"] - rho * kappa).subs(lam, lam_of_V))
+    e_closed = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
+    q_res = sp.simplify((prior["q"] - (es - rho + 2 * rho * kappa)).subs(lam, lam_of_V)
+                        .subs(es, e_closed))
+    return {"V": res_v, "m": m_res, "q": q_res}
+
+
+def r2_ols_limit(alpha=alpha, Delta=Delta, rho=rho):
+    """:math:`\\lim_{\\lambda\\to0^+} e` for :math:`\\alpha > 1`; equals :math:`\\Delta/(\\alpha-1)`."""
+    a = sp.Symbol("a", positive=True)  # a = alpha - 1 > 0
+    e = r2_closed_form(alpha=1 + a, rho=rho, Delta=Delta)["e"]
+    # e is continuous in lam at 0 for a > 0 (the root has no 1/lam), so the limit is e(lam=0).
+    return sp.simplify(e.subs(lam, 0).subs(a, alpha - 1))
