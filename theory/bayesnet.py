@@ -1,0 +1,315 @@
+"""Derivations for in-context MLE in Bayesian networks, as sympy expressions.
+
+Source: Cao, He, Wu, Chen, Fan, Liu, "Transformers Simulate MLE for Sequence Generation in Bayesian
+Networks", arXiv 2501.02547 (Theorem 4.1, Lemmas 6.1 and 6.2). Spec: ``shared/spec/bayesnet.md``
+sections 2 and 3.
+
+Everything here takes and returns sympy objects (or plain Python ints/lists for the structure):
+
+- the estimators: :func:`mle` (counts / matches), :func:`smoothed` (Dirichlet pseudo-counts),
+  :func:`k2_pseudocount`, :func:`bdeu_pseudocount`, their symbolic forms :func:`mle_formula`,
+  :func:`smoothed_formula`;
+- error rates: :func:`mean_abs_error_asymptotic` (``sqrt(2 p (1-p) / (pi n))``) and the exact
+  binomial expectation :func:`mean_abs_error_exact`;
+- the two-layer construction (section 3): :func:`construction_weights` gives every weight matrix
+  explicitly, symbolic in ``beta``, for given ``M``, ``d`` and parent sets; :func:`readout_matrix`
+  the readout ``A`` of target ``m0``; :func:`construction_forward` runs the forward pass exactly
+  (sympy) on a small prompt; :func:`tv_bound` the bound
+  ``((N - |I|) e^{-beta} + e^{-beta C}) / |I|``.
+
+Layout of a prompt (the paper's): ``X`` has ``(2M+1) d`` rows and one column per sample, query last.
+Rows ``[0, Md)``: one-hot ``x_m`` in block ``m`` (query blocks ``m >= m0`` zero); rows
+``[Md, 2Md)``: ``e_{m0} (kron) 1_d`` in the query column; rows ``[2Md, (2M+1)d)``: ``1_d`` in the
+context columns (the context flag). Variables are numbered ``0..M-1`` here (the paper's ``1..M``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from numbers import Integral
+
+import sympy as sp
+
+from theory.errors import InputError, check_int
+
+#: Inverse temperature of the estimator head (the attention scale).
+beta = sp.symbols("beta", positive=True)
+#: Context length, size of the matching set I(m0), score offset C = D + 1.
+N, I, C = sp.symbols("N I C", positive=True)
+#: Target accuracy epsilon of the construction.
+eps = sp.symbols("epsilon", positive=True)
+#: Number of matching rows and the conditional probability (error-rate formulas).
+n, p = sp.symbols("n p", positive=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 2: the estimators
+
+
+def _check_counts(name: str, counts) -> list[int]:
+    counts = list(counts)
+    if not counts or any(not isinstance(c, Integral) or isinstance(c, bool) or c < 0 for c in counts):
+        raise InputError(name, counts, "a non-empty list of non-negative integers")
+    return [int(c) for c in counts]
+
+
+def mle(counts):
+    """In-context MLE of one conditional from the counts of the matching rows.
+
+    .. math:: \\hat p_{m_0}(j) = \\frac{\\#\\{i \\in I(m_0) : x^{(i)}_{m_0} = j\\}}{|I(m_0)|}
+
+    Parameters
+    ----------
+    counts : sequence of int, length ``d``
+        ``counts[j]`` = number of matching rows (``i`` in ``I(m0)``) with ``x_{m0} = j``.
+
+    Returns
+    -------
+    sympy.Matrix, shape (d, 1), exact rationals. Raises :class:`InputError` when no row matches
+    (the MLE is 0/0: pick a convention with ``numerics.bayesnet_mle``'s ``on_empty``).
+    """
+    counts = _check_counts("counts", counts)
+    total = sum(counts)
+    if total == 0:
+        raise InputError("counts", counts, "at least one matching row (the MLE is 0/0 otherwise)")
+    return sp.Matrix([sp.Rational(c, total) for c in counts])
+
+
+def smoothed(counts, alpha):
+    """Posterior mean under a Dirichlet prior with pseudo-counts ``alpha`` (per cell).
+
+    .. math:: \\tilde p(j) = \\frac{n_j + \\alpha_j}{n + \\sum_k \\alpha_k}
+
+    ``alpha`` is a number (the same for every cell) or a sequence of length ``d``; rationals stay
+    exact. K2: ``alpha = 1``; BDeu: ``alpha = ess / (d q)`` (:func:`bdeu_pseudocount`).
+    """
+    counts = _check_counts("counts", counts)
+    alphas = list(alpha) if isinstance(alpha, (list, tuple)) else [alpha] * len(counts)
+    alphas = [sp.nsimplify(a) if isinstance(a, (float, Fraction)) else sp.sympify(a) for a in alphas]
+    if len(alphas) != len(counts) or any(a.is_number and not a.is_positive for a in alphas):
+        raise InputError("alpha", alpha, f"a positive number or {len(counts)} positive numbers")
+    total = sum(counts) + sum(alphas)
+    return sp.Matrix([(c + a) / total for c, a in zip(counts, alphas)])
+
+
+def k2_pseudocount():
+    """K2 prior: one pseudo-count per cell, :math:`\\alpha = 1`."""
+    return sp.Integer(1)
+
+
+def bdeu_pseudocount(ess, d: int, n_configs: int):
+    """BDeu pseudo-count per cell, :math:`\\alpha = \\mathrm{ess} / (d\\, q)`.
+
+    ``ess`` is the equivalent sample size, ``d`` the variable's cardinality and ``n_configs``
+    (``q``) the number of parent configurations.
+    """
+    check_int("d", d, 1)
+    check_int("n_configs", n_configs, 1)
+    ess = sp.nsimplify(ess) if isinstance(ess, (float, Fraction)) else sp.sympify(ess)
+    if ess.is_number and not ess.is_positive:
+        raise InputError("ess", ess, "a positive equivalent sample size")
+    return ess / (d * n_configs)
+
+
+def mle_formula(d: int):
+    """Symbolic MLE: ``(n_0/(n_0+...+n_{d-1}), ...)`` with count symbols ``n_0..n_{d-1}``."""
+    check_int("d", d, 1)
+    counts = sp.symbols(f"n_0:{d}", nonnegative=True)
+    return sp.Matrix([c / sum(counts) for c in counts]), counts
+
+
+def smoothed_formula(d: int):
+    """Symbolic Dirichlet-smoothed estimate with one symbol ``alpha`` per cell."""
+    check_int("d", d, 1)
+    counts = sp.symbols(f"n_0:{d}", nonnegative=True)
+    alpha = sp.symbols("alpha", positive=True)
+    return sp.Matrix([(c + alpha) / (sum(counts) + d * alpha) for c in counts]), counts, alpha
+
+
+# ----------------------------------------------------------------------------------------------
+# Error rates (spec section 2)
+
+
+def mean_abs_error_asymptotic(p=p, n=n):
+    """:math:`E|\\hat p - p| \\approx \\sqrt{2 p (1-p) / (\\pi n)}` for ``n`` matching rows
+    (the normal approximation: ``E|Z| = sqrt(2/pi)`` for a standard normal)."""
+    return sp.sqrt(2 * p * (1 - p) / (sp.pi * n))
+
+
+def mean_abs_error_exact(p_value, n_value: int):
+    """Exact :math:`E|K/n - p|` for :math:`K \\sim \\mathrm{Binomial}(n, p)` (a sympy number).
+
+    .. math:: \\sum_{k=0}^{n} \\binom{n}{k} p^k (1-p)^{n-k} \\left|\\frac{k}{n} - p\\right|
+    """
+    check_int("n_value", n_value, 1)
+    pv = sp.nsimplify(p_value) if isinstance(p_value, (float, Fraction)) else sp.sympify(p_value)
+    if not (pv.is_number and 0 < pv < 1):
+        raise InputError("p_value", p_value, "a probability strictly between 0 and 1")
+    return sum(sp.binomial(n_value, k) * pv**k * (1 - pv) ** (n_value - k)
+               * sp.Abs(sp.Rational(k, n_value) - pv) for k in range(n_value + 1))
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 3: the two-layer construction
+
+
+def tv_bound(N=N, I=I, beta=beta, C=C):
+    """Bound of the construction's error (spec section 3; the paper's Lemma 6.2).
+
+    .. math:: \\mathrm{TV}(p_{TF}, \\hat p) \\le \\frac{(N - |I|) e^{-\\beta} + e^{-\\beta C}}{|I|}
+
+    ``N`` context length, ``I`` = ``|I(m0)|`` >= 1 matching rows, ``beta`` the score scale,
+    ``C = D + 1``. Derivation: matching rows share the top score ``beta(|P| + C)``; a row that
+    misses a parent scores at most ``beta(|P| - 1 + C)``, the query itself ``beta |P|``; with
+    ``R`` the leaked mass relative to one matching row, ``||p_TF - p_hat||_1 <= 2R/(|I| + R)``.
+    """
+    return ((N - I) * sp.exp(-beta) + sp.exp(-beta * C)) / I
+
+
+def beta_for_epsilon(N=N, eps=eps):
+    """:math:`\\beta = \\log(N/\\varepsilon)`: then :func:`tv_bound` ``<= N e^{-beta} = eps``."""
+    return sp.log(N / eps)
+
+
+def paper_beta(M, d, N=N, eps=eps):
+    """The paper's scale :math:`3 \\log(M d N / \\varepsilon)` (Theorem 4.1)."""
+    return 3 * sp.log(M * d * N / eps)
+
+
+def _check_structure(M: int, d: int, parents) -> list[tuple[int, ...]]:
+    check_int("M", M, 1)
+    check_int("d", d, 1)
+    parents = [tuple(ps) for ps in parents]
+    if len(parents) != M:
+        raise InputError("parents", parents, f"a list of {M} parent lists")
+    for m, ps in enumerate(parents):
+        for q in ps:
+            if not isinstance(q, Integral) or not 0 <= q < m:
+                raise InputError(f"parents[{m}]", list(ps), f"indices of earlier variables in 0..{m - 1}")
+        if len(set(ps)) != len(ps):
+            raise InputError(f"parents[{m}]", list(ps), "distinct parent indices")
+    return parents
+
+
+def layout(M: int, d: int) -> dict[str, slice]:
+    """Row blocks of a prompt: ``x`` (one-hot samples), ``target`` (``e_{m0} (kron) 1_d``), ``flag``."""
+    check_int("M", M, 1)
+    check_int("d", d, 1)
+    return {"x": slice(0, M * d), "target": slice(M * d, 2 * M * d),
+            "flag": slice(2 * M * d, (2 * M + 1) * d)}
+
+
+def construction_weights(M: int, d: int, parents, beta=beta) -> dict:
+    """The two-layer transformer that computes the in-context MLE, every weight explicit.
+
+    Layer 1 (parent selector, MLP only): :math:`H \\leftarrow H + W_2\\,\\mathrm{ReLU}(W_1 H)` with
+    hidden width ``Md``,
+
+    .. math:: (W_1 H)_{(m,k)} = x_{m,k} - s_m - \\bar f, \\quad
+              s_m = \\sum_{m_0} [m \\in P(m_0)]\\, \\bar t_{m_0}, \\qquad W_2 = -[I_{Md}; 0; 0]
+
+    where :math:`\\bar t_{m_0} = \\frac1d\\sum_k t_{m_0,k}` is the target indicator of block
+    ``m0`` and :math:`\\bar f = \\frac1d\\sum_k f_k` the context flag. In the query column
+    (``f = 0``) this is :math:`x \\leftarrow x - \\mathrm{ReLU}(x - s)`: non-parent blocks are
+    zeroed, parents kept; in context columns (``s = 0``, ``f = 1``) the pre-activation is ``<= 0``.
+
+    Layer 2 (estimator, one softmax head, no MLP):
+    :math:`H \\leftarrow H + V H\\, \\mathrm{softmax}((K H)^T (Q H))` (softmax over keys) with
+
+    .. math:: K H = \\beta \\begin{pmatrix} x \\\\ \\bar f \\end{pmatrix}, \\quad
+              Q H = \\begin{pmatrix} x \\\\ C\\, \\sum_{m} \\bar t_m \\end{pmatrix}, \\quad
+              V = -[I_{Md}\\ 0\\ 0;\\ 0\\ 0\\ 0]
+
+    so the query's score for a context row is :math:`\\beta(\\#\\text{matching parents} + C)`,
+    :math:`C = D + 1`, and for itself :math:`\\beta |P(m_0)|`; the value writes ``-x`` of each
+    row into the query, whose block ``m0`` becomes :math:`-p_{TF}`.
+
+    Parameters
+    ----------
+    M, d : int
+        Number of variables, common cardinality (a variable with fewer states uses the first
+        entries of its block).
+    parents : list of M sequences of int
+        ``parents[m]`` = indices of the parents of ``m``, all ``< m``.
+    beta : sympy expression, default the symbol :data:`beta`.
+
+    Returns
+    -------
+    dict with sympy Matrices ``W1`` (Md x R), ``W2`` (R x Md), ``K`` and ``Q`` (Md+1 x R),
+    ``V`` (R x R) where ``R = (2M+1)d``, and ``C`` (the integer D + 1).
+    """
+    parents = _check_structure(M, d, parents)
+    D = max((len(ps) for ps in parents), default=0)
+    Cval = D + 1
+    rows = (2 * M + 1) * d
+    Md = M * d
+    W1 = sp.zeros(Md, rows)
+    for m in range(M):
+        for k in range(d):
+            r = m * d + k
+            W1[r, r] = 1
+            for m0 in range(M):
+                if m in parents[m0]:
+                    for kk in range(d):
+                        W1[r, Md + m0 * d + kk] = sp.Rational(-1, d)
+            for kk in range(d):
+                W1[r, 2 * Md + kk] = sp.Rational(-1, d)
+    W2 = sp.zeros(rows, Md)
+    W2[:Md, :] = -sp.eye(Md)
+    K = sp.zeros(Md + 1, rows)
+    Q = sp.zeros(Md + 1, rows)
+    K[:Md, :Md] = beta * sp.eye(Md)
+    Q[:Md, :Md] = sp.eye(Md)
+    for kk in range(d):
+        K[Md, 2 * Md + kk] = beta / d
+    for r in range(Md, 2 * Md):
+        Q[Md, r] = sp.Rational(Cval, d)
+    V = sp.zeros(rows, rows)
+    V[:Md, :Md] = -sp.eye(Md)
+    return {"W1": W1, "W2": W2, "K": K, "Q": Q, "V": V, "C": Cval}
+
+
+def readout_matrix(M: int, d: int, m0: int):
+    """Readout ``A = [0, -I_d, 0]`` (d x (2M+1)d) picking block ``m0`` of the query with a minus."""
+    check_int("m0", m0, 0, M - 1)
+    A = sp.zeros(d, (2 * M + 1) * d)
+    A[:, m0 * d:(m0 + 1) * d] = -sp.eye(d)
+    return A
+
+
+def encode_prompt(M: int, d: int, context, query, m0: int):
+    """The prompt matrix ``X`` (sympy, exact) for one context and one partial query.
+
+    ``context``: list of N samples (each a list of M states); ``query``: M states of which only
+    entries ``< m0`` are used.
+    """
+    check_int("m0", m0, 0, M - 1)
+    lay = layout(M, d)
+    X = sp.zeros((2 * M + 1) * d, len(context) + 1)
+    for i, sample in enumerate(context):
+        for m, state in enumerate(sample):
+            X[m * d + state, i] = 1
+        for k in range(d):
+            X[lay["flag"].start + k, i] = 1
+    q = len(context)
+    for m in range(m0):
+        X[m * d + query[m], q] = 1
+    for k in range(d):
+        X[lay["target"].start + m0 * d + k, q] = 1
+    return X
+
+
+def construction_forward(weights: dict, X):
+    """Exact forward pass of the construction on one prompt ``X``; returns the output matrix.
+
+    .. math:: H_1 = X + W_2 \\mathrm{ReLU}(W_1 X), \\qquad
+              H_2 = H_1 + V H_1 \\mathrm{softmax}((K H_1)^T (Q H_1))
+    """
+    relu = X.__class__(weights["W1"] * X).applyfunc(lambda v: sp.Max(v, 0))
+    H = X + weights["W2"] * relu
+    scores = (weights["K"] * H).T * (weights["Q"] * H)
+    weights_matrix = scores.applyfunc(sp.exp)
+    for j in range(weights_matrix.cols):
+        column_sum = sum(weights_matrix[:, j])
+        weights_matrix[:, j] = weights_matrix[:, j] / column_sum
+    return H + weights["V"] * H * weights_matrix
