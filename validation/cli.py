@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from fractions import Fraction
 from typing import Callable
@@ -65,7 +66,7 @@ def _reproduce(args) -> int:
     from validation.reproduce import reproduce
 
     records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPICS,
-                            seed=args.seed, claim_ids=args.claim)
+                            seed=args.seed, claim_ids=args.claim, jobs=args.jobs)
     unexpected = [r for r in records if not r["as_expected"]]
     print(f"{len(records) - len(unexpected)} of {len(records)} claims as expected; "
           f"report: {args.out}/index.html")
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"only these papers: {', '.join(TOPICS)}")
     rep.add_argument("--claim", nargs="+", metavar="ID", help="only these claim ids")
     rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                     help="claims run at once, each in its own process (default: up to 2)")
     rep.set_defaults(run=_reproduce)
     for topic in TOPICS:
         name = f"validation.{topic}_cli"

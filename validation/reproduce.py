@@ -14,9 +14,12 @@ finished records.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
 
 from theory.errors import InputError, check_choice, check_int
@@ -51,6 +54,22 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
     return to_jsonable(record)
 
 
+def _single_threaded() -> None:
+    """Claims run with one BLAS/torch thread each, so that their numbers do not depend on how
+    many claims run at once (reductions in another order change the last bits)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _run_in_worker(claim_id: str, topic: str, profile: str, seed: int, figures_dir: str) -> dict:
+    _single_threaded()
+    (claim,) = [c for c in load_claims((topic,)) if c.id == claim_id]
+    return run_claim(claim, profile, seed, Path(figures_dir))
+
+
 def _load_finished(path: Path, profile: str, seed: int) -> dict | None:
     import json
 
@@ -74,7 +93,8 @@ def _progress(total: int):
 
 
 def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
-              topics=TOPICS, seed: int = 0, claim_ids=None) -> tuple[list[dict], bool]:
+              topics=TOPICS, seed: int = 0, claim_ids=None,
+              jobs: int = 1) -> tuple[list[dict], bool]:
     """Run every claim of ``topics`` on ``profile``; return (records, all verdicts as expected).
 
     Parameters
@@ -84,9 +104,11 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
     topics : papers to run, any of ``TOPICS``.
     seed : base seed; each claim derives its own from it and its id.
     claim_ids : optionally, only these claim ids.
+    jobs : claims run at once, each in its own process (one thread each) when > 1.
     """
     check_choice("profile", profile, PROFILES)
     check_int("seed", seed, 0)
+    check_int("jobs", jobs, 1)
     topics = tuple(topics)
     for topic in topics:
         check_choice("only", topic, TOPICS)
@@ -101,24 +123,40 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
     claims_dir.mkdir(parents=True, exist_ok=True)
     meta = {"profile": profile, "seed": seed, "topics": list(topics), "provenance": provenance()}
 
-    records: list[dict] = []
-    bar = _progress(len(claims))
+    finished: dict[str, dict] = {}
+    pending = []
     for claim in claims:
-        path = claims_dir / f"{claim.id}.json"
-        record = _load_finished(path, profile, seed)
+        record = _load_finished(claims_dir / f"{claim.id}.json", profile, seed)
         if record is None:
-            if bar is not None:
-                bar.set_description(claim.id)
-            record = run_claim(claim, profile, seed, figures_dir)
-            write_json(path, record)
+            pending.append(claim)
         else:
-            record["resumed"] = True
-        records.append(record)
-        _write_outputs(out, meta, records)
+            finished[claim.id] = {**record, "resumed": True}
+    bar = _progress(len(claims))
+    if bar is not None:
+        bar.update(len(finished))
+
+    def done(record: dict) -> None:
+        write_json(claims_dir / f"{record['id']}.json", record)
+        finished[record["id"]] = record
+        _write_outputs(out, meta, [finished[c.id] for c in claims if c.id in finished])
         if bar is not None:
             bar.update()
+
+    if jobs == 1 or len(pending) <= 1:
+        _single_threaded()
+        for claim in pending:
+            if bar is not None:
+                bar.set_description(claim.id)
+            done(run_claim(claim, profile, seed, figures_dir))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_in_worker, c.id, c.topic, profile, seed, str(figures_dir))
+                       for c in pending]
+            for future in as_completed(futures):
+                done(future.result())
     if bar is not None:
         bar.close()
+    records = [finished[c.id] for c in claims]
     _write_outputs(out, meta, records)
     return records, all(r["as_expected"] for r in records)
 

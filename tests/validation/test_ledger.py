@@ -71,3 +71,11 @@ def test_reproduce_cli_bad_claim_id(capsys, tmp_path):
     code = main(["reproduce", "--out", str(tmp_path), "--claim", "markov.nope"])
     assert code == 2
     assert capsys.readouterr().err.startswith("error: claim='markov.nope'")
+
+
+def test_parallel_run_equals_sequential_run(tmp_path):
+    ids = ["markov.levels", "markov.global_curve"]
+    sequential, _ = reproduce(tmp_path / "one", topics=("markov",), claim_ids=ids, jobs=1)
+    parallel, ok = reproduce(tmp_path / "two", topics=("markov",), claim_ids=ids, jobs=2)
+    assert ok and [r["id"] for r in parallel] == ids
+    assert [r["measured"] for r in parallel] == [r["measured"] for r in sequential]
