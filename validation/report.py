@@ -18,12 +18,12 @@ TOPIC_TITLES = {
 }
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1500px;
 color:#222;line-height:1.4}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}
 th,td{border:1px solid #ccc;padding:.35rem .5rem;vertical-align:top;text-align:left}
-th{background:#f2f2f2} td.num{font-family:ui-monospace,monospace;font-size:.8rem;max-width:18rem;
-overflow-wrap:anywhere}
+th{background:#f2f2f2} td.num{font-family:ui-monospace,monospace;font-size:.75rem;min-width:13rem;
+max-width:22rem;overflow-wrap:break-word} .key{color:#555}
 .confirmed{background:#e5f5e0}.refuted{background:#fdebd0}.error{background:#f8d7da}
 .unexpected{outline:3px solid #c0392b}
 figure{display:inline-block;margin:.5rem;max-width:48%;vertical-align:top}
@@ -32,15 +32,24 @@ figure img{max-width:100%;border:1px solid #ddd} figcaption{font-size:.85rem;col
 """
 
 
-def _fmt(value) -> str:
+def _fmt(value, depth: int = 0) -> str:
+    """HTML for a JSON value: numbers to 6 significant digits, dicts as one line per key."""
+    e = html.escape
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if isinstance(value, (list, dict)):
-        text = json.dumps(value)
-        return text if len(text) < 400 else text[:400] + " ..."
-    return str(value)
+    if isinstance(value, dict):
+        if depth >= 2:
+            return e(json.dumps(value)[:300])
+        return "".join(f"<div><span class='key'>{e(str(k))}</span>: {_fmt(v, depth + 1)}</div>"
+                       for k, v in value.items())
+    if isinstance(value, list):
+        text = ", ".join(_fmt(v, depth + 1) for v in value[:12])
+        return f"[{text}{', ...' if len(value) > 12 else ''}]"
+    return e(str(value))
 
 
 def _embed(path: Path) -> str:
@@ -63,6 +72,15 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
         f"<p class='note'>Provenance: {e(json.dumps(meta['provenance']))}</p>",
     ]
     topics = [t for t in TOPIC_TITLES if any(r["topic"] == t for r in records)]
+    parts.append("<table><tr><th>paper</th><th>claims</th><th>as expected</th><th>confirmed</th>"
+                 "<th>refuted</th><th>error</th></tr>")
+    for topic in topics:
+        rows = [r for r in records if r["topic"] == topic]
+        counts = [sum(r["verdict"] == v for r in rows) for v in ("confirmed", "refuted", "error")]
+        parts.append(f"<tr><td><a href='#{topic}'>{e(TOPIC_TITLES[topic])}</a></td><td>{len(rows)}</td>"
+                     f"<td>{sum(r['as_expected'] for r in rows)}</td>"
+                     + "".join(f"<td>{c}</td>" for c in counts) + "</tr>")
+    parts.append("</table>")
     for topic in topics:
         rows = [r for r in records if r["topic"] == topic]
         parts.append(f"<h2 id='{topic}'>{e(TOPIC_TITLES[topic])}</h2><table><tr><th>claim</th>"
@@ -74,8 +92,8 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
             parts.append(
                 f"<tr class='{cls}'><td>{e(r['id'])}</td><td>{e(r['paper'])}<br>{e(r['reference'])}</td>"
                 f"<td>{e(r['statement'])}<div class='note'>{e(r.get('note') or '')}</div></td>"
-                f"<td class='num'>{e(_fmt(r['predicted']))}</td><td class='num'>{e(_fmt(r['measured']))}</td>"
-                f"<td class='num'>{e(_fmt(r['tolerance']))}</td><td>{e(r['verdict'])}{expected}</td>"
+                f"<td class='num'>{_fmt(r['predicted'])}</td><td class='num'>{_fmt(r['measured'])}</td>"
+                f"<td class='num'>{_fmt(r['tolerance'])}</td><td>{e(r['verdict'])}{expected}</td>"
                 f"<td>{r['seconds']:.1f}</td></tr>")
         parts.append("</table>")
         figures: dict[str, list[str]] = {}
