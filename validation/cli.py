@@ -75,7 +75,8 @@ def _reproduce(args) -> int:
     return 0 if ok else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
+    """The ``ttc`` parser with the commands of ``topics`` (their CLI modules are imported)."""
     parser = _Parser(prog="ttc", description="Transformer theory companion.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rep = sub.add_parser("reproduce", help="run every claim and write the HTML report")
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                      help="claims run at once, each in its own process (default: up to 2)")
     rep.set_defaults(run=_reproduce)
-    for topic in TOPICS:
+    for topic in topics:
         name = f"validation.{topic}_cli"
         try:
             module = importlib.import_module(name)
@@ -101,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # import only the paper the command names: each paper's imports cost start-up time
+    topics = [argv[0]] if argv and argv[0] in TOPICS else TOPICS
+    args = build_parser(topics).parse_args(argv)
     try:
         if hasattr(args, "run"):
             return args.run(args)

@@ -73,6 +73,8 @@ def train(args) -> dict:
     if args.model == "canonical":
         result = train_canonical(args.p, args.q, args.init, args.steps, args.seed)
     else:
+        check_int("d", args.d, 1)  # checked before the (slow) torch import
+        check_int("seq_len", args.seq_len, 1)
         from validation.markov_transformer import train_transformer
 
         result = train_transformer(args.p, args.q, tying=args.tying, init=args.init,
