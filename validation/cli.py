@@ -104,7 +104,9 @@ def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # import only the paper the command names: each paper's imports cost start-up time
-    topics = [argv[0]] if argv and argv[0] in TOPICS else TOPICS
+    topics = TOPICS
+    if argv and (argv[0] in TOPICS or argv[0] == "reproduce"):
+        topics = [argv[0]] if argv[0] in TOPICS else []
     args = build_parser(topics).parse_args(argv)
     try:
         if hasattr(args, "run"):
