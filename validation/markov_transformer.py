@@ -86,23 +86,33 @@ def logits(params: dict, x: torch.Tensor, tied: bool) -> torch.Tensor:
     tensor, shape ``(M, B, N)``
     """
     e, pos = params["e"], params["pos"]
+    members = e.shape[0]
     if x.dim() == 2:
-        x = x.unsqueeze(0).expand(e.shape[0], -1, -1)
+        x = x.unsqueeze(0).expand(members, -1, -1)
     x = x.to(e.dtype)
-    d, n = e.shape[-1], x.shape[-1]
-    emb = x[..., None] * e[:, None, None, :] + pos[:, None, :n, :]
-    query = torch.einsum("mbnd,med->mbne", emb, params["W_Q"])
-    key = torch.einsum("mbnd,med->mbne", emb, params["W_K"])
-    value = torch.einsum("mbnd,med->mbne", emb, params["W_V"])
-    scores = torch.einsum("mbne,mbie->mbni", query, key) / math.sqrt(d)
-    future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
-    att = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
-    mixed = torch.einsum("mbni,mbie->mbne", att, value)
-    y = emb + torch.einsum("mbne,mfe->mbnf", mixed, params["W_O"])
-    hidden = torch.relu(torch.einsum("mbnd,mhd->mbnh", y, params["W_1"]))
-    z = y + torch.einsum("mbnh,mdh->mbnd", hidden, params["W_2"])
+    d, (batch, n) = e.shape[-1], x.shape[1:]
+    emb = x[..., None] * e[:, None, None, :] + pos[:, None, :n, :]            # (M, B, N, d)
+    # <W_Q x_n, W_K x_i>/sqrt(d) = x_n^T A x_i with A = W_Q^T W_K / sqrt(d)
+    bilinear = params["W_Q"].transpose(1, 2) @ params["W_K"] / math.sqrt(d)
+    scores = (emb.reshape(members, -1, d) @ bilinear).reshape(emb.shape) @ emb.transpose(2, 3)
+    att = torch.softmax(scores + _causal_mask(n, e.dtype), dim=-1)           # (M, B, N, N)
+    # W_O sum_i att_{n,i} W_V x_i = (sum_i att_{n,i} x_i) (W_O W_V)^T
+    mixed = (att @ emb).reshape(members, -1, d)
+    y = emb.reshape(members, -1, d) + mixed @ (params["W_O"] @ params["W_V"]).transpose(1, 2)
+    z = y + torch.relu(y @ params["W_1"].transpose(1, 2)) @ params["W_2"].transpose(1, 2)
     readout = e if tied else params["a"]
-    return torch.einsum("mbnd,md->mbn", z, readout) + params["b"][:, None, None]
+    out = (z @ readout[:, :, None]).reshape(members, batch, n)
+    return out + params["b"][:, None, None]
+
+
+@lru_cache(maxsize=16)
+def _causal_mask_cached(n: int, dtype) -> torch.Tensor:
+    return torch.full((n, n), float("-inf"), dtype=dtype).triu(1)
+
+
+def _causal_mask(n: int, dtype) -> torch.Tensor:
+    """Additive causal mask (0 on and below the diagonal, -inf above), shape ``(n, n)``."""
+    return _causal_mask_cached(n, dtype).clone()
 
 
 # ----------------------------------------------------------------------------- initialisation
@@ -262,9 +272,18 @@ def parameter_slices(d: int, seq_len: int, tied: bool) -> dict:
 # ----------------------------------------------------------------------------- exact loss
 
 @lru_cache(maxsize=32)
-def _enumeration(p: float, q: float, seq_len: int):
+def _enumeration_arrays(p: float, q: float, seq_len: int):
     sequences, probabilities = enumerate_sequences(p, q, seq_len)
-    return (torch.tensor(sequences, dtype=DTYPE), torch.tensor(probabilities, dtype=DTYPE))
+    sequences = sequences.astype(np.float64)
+    sequences.flags.writeable = probabilities.flags.writeable = False
+    return sequences, probabilities
+
+
+def _enumeration(p: float, q: float, seq_len: int):
+    """Enumerated sequences and probabilities as fresh tensors (the numpy arrays are cached;
+    tensors are not, so none escapes a torch.func transform)."""
+    sequences, probabilities = _enumeration_arrays(p, q, seq_len)
+    return torch.tensor(sequences, dtype=DTYPE), torch.tensor(probabilities, dtype=DTYPE)
 
 
 def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
@@ -416,8 +435,26 @@ def sample_batches(p: float, q: float, steps: int, batch: int, seq_len: int, rng
 
 def batch_loss(model: MarkovTransformer, x: torch.Tensor) -> torch.Tensor:
     """Per-member mean cross-entropy of a sampled batch ``x`` of shape ``(M, B, N+1)``."""
-    lg = model(x[..., :-1])
+    return _cross_entropy(model(x[..., :-1]), x)
+
+
+def _cross_entropy(lg: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (F.softplus(lg) - x[..., 1:] * lg).mean(dim=(1, 2))
+
+
+def _monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate: float):
+    """Low-variance unbiased estimate of the population loss from a training batch:
+
+    .. math::
+        \hat L = H(P) + \frac{1}{BN}\sum_{b,n} KL\big(P(\cdot\mid x_n)\,\|\,
+        \mathrm{Bern}(\sigma(\mathrm{logit}_n))\big)
+
+    (``L = H(P) + E[KL]`` because :math:`x_n \sim \pi` at every position). Shape ``(M,)``.
+    """
+    p_one = torch.where(x[..., :-1] > 0.5, 1.0 - q, p)
+    cross = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
+    own = -(p_one * torch.log(p_one) + (1 - p_one) * torch.log1p(-p_one))
+    return rate + (cross - own).mean(dim=(1, 2))
 
 
 def _levels(p: float, q: float) -> tuple[float, float, float]:
@@ -475,31 +512,49 @@ def evaluate(model: MarkovTransformer, p: float, q: float, rngs, held_out: int =
 
 def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, seeds,
                   d: int = 4, seq_len: int = 64, batch: int = 16, lr: float = 1e-2,
-                  record_every: int = 10, progress: bool | None = None) -> list[dict]:
+                  record_every: int = 10, progress: bool | None = None,
+                  threads: int | None = 1, held_out: int = 2048) -> list[dict]:
     """Train one model per seed with Adam on sampled batches, all seeds in one vectorised pass.
 
     Each member's initialisation, training batches and held-out data come from its own seed
     (:func:`_member_seeds`); the objective is the sum of the members' batch losses, whose gradient
     with respect to a member's weights is that member's own gradient, and Adam is per-coordinate,
-    so the members train independently. Returns one dict per seed with the keys of
-    :func:`train_transformer`.
+    so the members train independently. ``threads`` sets torch's intra-op threads for the run
+    (restored afterwards; None leaves it; one thread is fastest for these small tensors on a shared
+    machine). Returns one dict per seed with the keys of :func:`train_transformer`.
     """
     _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init)
-    seeds = list(seeds)
+    check_int("held_out", held_out, 1)
+    previous = torch.get_num_threads()
+    if threads is not None:
+        check_int("threads", threads, 1)
+        torch.set_num_threads(threads)
+    try:
+        return _train_members(p, q, tying, init, steps, list(seeds), d, seq_len, batch, lr,
+                              record_every, progress, held_out)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train_members(p, q, tying, init, steps, seeds, d, seq_len, batch, lr, record_every,
+                   progress, held_out) -> list[dict]:
     generators = [_member_seeds(s) for s in seeds]
     model = build_model(d, seq_len, tied=tying, init=init, seeds=[g[0] for g in generators])
     data = sample_batches(p, q, steps, batch, seq_len, [g[1] for g in generators])
     member_losses = []
+    rate = chain_summary(p, q)["entropy_rate"]
 
     def objective(step: int) -> torch.Tensor:
-        losses = batch_loss(model, data[step])
+        x = data[step]
+        lg = model(x[..., :-1])
         if step % record_every == 0 or step == steps - 1:
-            member_losses.append(losses.detach().numpy().copy())
-        return losses.sum()
+            with torch.no_grad():
+                member_losses.append(_monitored_loss(lg, x, p, q, rate).numpy().copy())
+        return _cross_entropy(lg, x).sum()
 
     result = train(model, objective, steps, lr=lr, optimizer="adam", record_every=record_every,
                    progress=progress, description=f"markov transformer ({len(seeds)} seeds)")
-    final = evaluate(model, p, q, [g[2] for g in generators])
+    final = evaluate(model, p, q, [g[2] for g in generators], held_out=held_out)
     if not np.all(np.isfinite(final["loss"])):
         raise NumericalFailure(f"final loss is not finite: {final['loss']}")
     rate, unigram, _ = _levels(p, q)
@@ -543,7 +598,9 @@ def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int,
         ``final_loss`` (exact when ``seq_len <= 10``, else a held-out estimate; see
         ``final_loss_method``), ``entropy_rate`` :math:`H(P)`, ``unigram_entropy``
         :math:`H(\\pi)`, ``converged_to`` (:func:`classify_loss`), ``predicted_p_given_0``,
-        ``predicted_p_given_1``, ``loss_curve`` (``steps``, ``losses`` of the training batches),
+        ``predicted_p_given_1``, ``loss_curve`` (``steps``, ``losses``: the low-variance
+        estimate :math:`H(P) + \overline{KL}` of the population loss on each recorded training
+        batch, see :func:`_monitored_loss`),
         ``seed``.
     """
     return train_members(p, q, tying=tying, init=init, steps=steps, seeds=[seed], d=d,
