@@ -26,7 +26,7 @@ from theory.lsa import feature_ordering, pair_ordering
 __all__ = [
     "Moments", "check_p", "pairs_array", "phi_tensor", "phi", "sym_blocks",
     "markov_moments_numeric", "markov_moments_mc", "optimum", "loss_at",
-    "sample_markov_prompts", "features", "mc_loss", "realizable_d1",
+    "sample_markov_prompts", "sample_example_c5", "sample_dynamical_prompts", "features", "mc_loss", "realizable_d1",
     "gaussian_gamma_star", "gaussian_loss", "sample_gaussian_prompts",
     "objective_R1", "objective_R2", "jacobian_complex_step", "multilayer_weights",
 ]
@@ -80,12 +80,19 @@ def phi_tensor(d: int) -> np.ndarray:
 
 
 def phi(b, A) -> np.ndarray:
-    """:math:`X = \\phi(b, A)`; ``b`` shape ``(d+1,)``, ``A`` shape ``(d+1, d)``."""
+    """:math:`X = \\phi(b, A)`; ``b`` shape ``(d+1,)``, ``A`` shape ``(d+1, d)``.
+
+    Computed blockwise as :math:`S_j = b a_j^\\top + a_j b^\\top` read on the upper triangle
+    (diagonal halved), :math:`O(d^3)`."""
     b, A = np.asarray(b, float), np.asarray(A, float)
     d = A.shape[1] if A.ndim == 2 else 0
     if d < 1 or b.shape != (d + 1,) or A.shape != (d + 1, d):
         raise InputError("A", A.shape, "shape (len(b), len(b)-1) with len(b) >= 2")
-    return np.einsum("fiq,i,q->f", phi_tensor(d), b, A.reshape(-1))
+    pr = pairs_array(d)
+    i, k = pr[:, 0], pr[:, 1]
+    blocks = b[i][None, :] * A[k].T + b[k][None, :] * A[i].T       # (d, m)
+    blocks = np.where(i == k, blocks / 2, blocks)
+    return blocks.reshape(-1)
 
 
 def sym_blocks(X, d: int) -> np.ndarray:
@@ -187,10 +194,12 @@ def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
     a, b = rng.random(samples), rng.random(samples)
     xx, gg, yx, g1, Ey = _conditional_blocks(d, pf, n, a, b)
     m = g1.shape[0]
-    Hs = np.einsum("jln,stn->njslt", xx, gg).reshape(samples, d * m, d * m)
+    mean = lambda u, v: np.einsum("jln,stn->jslt", u, v).reshape(d * m, d * m) / samples
+    H, H2 = mean(xx, gg), mean(xx ** 2, gg ** 2)
     hs = np.einsum("jn,sn->njs", yx, g1).reshape(samples, -1)
-    se = lambda v: v.std(axis=0, ddof=1) / np.sqrt(samples)
-    return Moments(Hs.mean(0), hs.mean(0), float(Ey.mean()), se(Hs), se(hs), float(se(Ey)))
+    se = lambda m1, m2: np.sqrt(np.maximum(m2 - m1 ** 2, 0) * samples / (samples - 1) / samples)
+    return Moments(H, hs.mean(0), float(Ey.mean()), se(H, H2), hs.std(0, ddof=1) / np.sqrt(samples),
+                   float(Ey.std(ddof=1) / np.sqrt(samples)))
 
 
 def optimum(mom: Moments):
@@ -243,6 +252,59 @@ def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None):
     y = s[:, d, n].copy()
     s[:, d, n] = 0.0
     return s, y
+
+
+def sample_example_c5(p, n: int, size: int, seed):
+    """Prompts of Example C.5 (d = 1, correlated initial states): :math:`x_{n+1}\sim
+    \mathrm{Bern}(p)`, :math:`x_i | x_{n+1}\sim\mathrm{Bern}((x_{n+1}-p)^2)` i.i.d., kernel
+    :math:`U(0,1)^2` per prompt, :math:`y | x, K \sim \mathrm{Bern}(x p_{11} + (1-x) p_{01})`.
+    Returns ``Z (size, 2, n+1)`` and ``y (size,)``."""
+    check_int("n", n, 1)
+    check_int("size", size, 1)
+    pf = check_p(p)
+    rng = np.random.default_rng(seed)
+    ker = rng.random((size, 2))
+    xq = (rng.random(size) < pf).astype(float)
+    x = (rng.random((size, n)) < ((xq - pf) ** 2)[:, None]).astype(float)
+    x = np.concatenate([x, xq[:, None]], axis=1)
+    prob = np.where(x == 1, 1 - ker[:, 1:2], ker[:, 0:1])
+    ys = (rng.random((size, n + 1)) < prob).astype(float)
+    target = ys[:, n].copy()
+    ys[:, n] = 0.0
+    return np.stack([x, ys], axis=1), target
+
+
+def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
+                             dynamics: str = "deterministic"):
+    """Prompts of the |S|-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
+    of length ``d+1`` per prompt sharing one random law, uniform initial state.
+
+    ``dynamics="deterministic"``: :math:`s_{t+1} = f(s_t)` for a uniformly random map
+    :math:`f: S\to S` drawn per prompt (a Markovian dynamical function);
+    ``"dirichlet"``: a random kernel with Dirichlet(1, ..., 1) rows. Returns ``Z (size, d+1, n+1)``
+    (query label slot 0) and ``y (size,)``."""
+    check_int("states", states, 2)
+    _check_dn(d, n)
+    check_int("size", size, 1)
+    if dynamics not in ("deterministic", "dirichlet"):
+        raise InputError("dynamics", dynamics, "'deterministic' or 'dirichlet'")
+    rng = np.random.default_rng(seed)
+    s = np.empty((size, d + 1, n + 1), dtype=np.int64)
+    s[:, 0] = rng.integers(0, states, (size, n + 1))
+    rows = np.arange(size)[:, None]
+    if dynamics == "deterministic":
+        f = rng.integers(0, states, (size, states))
+        for t in range(d):
+            s[:, t + 1] = f[rows, s[:, t]]
+    else:
+        cum = rng.dirichlet(np.ones(states), (size, states)).cumsum(-1)
+        for t in range(d):
+            u = rng.random((size, n + 1, 1))
+            s[:, t + 1] = (u > cum[rows, s[:, t]]).sum(-1).clip(max=states - 1)
+    Z = s.astype(float)
+    y = Z[:, d, n].copy()
+    Z[:, d, n] = 0.0
+    return Z, y
 
 
 def features(Z) -> np.ndarray:

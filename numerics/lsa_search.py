@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
-
 from theory.errors import InputError, NumericalFailure, check_int
 from numerics.lsa import Moments, loss_at, phi, phi_tensor, sym_blocks
 
@@ -126,6 +124,17 @@ def _profile(b, mom: Moments, T):
     return float(mom.Ey - r @ a), a
 
 
+def _profile_grad(b, mom: Moments, T):
+    """``(g(b), grad g(b))`` with :math:`\\partial g/\\partial b_i = -2 (T_i a)^\\top (h - H L a)`."""
+    nb = np.linalg.norm(b)
+    if nb == 0:
+        return float(mom.Ey), np.zeros_like(b)
+    loss, a = _profile(b, mom, T)
+    X = np.einsum("fiq,i,q->f", T, b, a)
+    grad = -2 * np.einsum("fiq,q,f->i", T, a, mom.h - mom.H @ X)
+    return loss, grad
+
+
 def profile_loss(b, mom: Moments) -> float:
     """:math:`g(b) = \\min_A \\tilde f(\\phi(b, A))` (scale-invariant in b)."""
     b = np.asarray(b, float)
@@ -170,18 +179,20 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
     ``refine`` of them refined by BFGS on :func:`profile_loss` and polished by alternating least
     squares. Deterministic for a given ``seed``.
     """
+    from scipy.optimize import minimize
+
     check_int("d", d, 1)
     T = phi_tensor(d)
     if mom.H.shape[0] != T.shape[0]:
         raise InputError("d", d, f"the dimension of the moments ({mom.H.shape[0]} features)")
     rng = np.random.default_rng(seed)
-    starts = starts or (720 if d == 1 else 60 * d)
+    starts = starts or (720 if d == 1 else 40 * (d + 1))
     B = _sphere_starts(d, starts, rng)
     values = np.array([_profile(b, mom, T)[0] for b in B])
     best = None
     for idx in np.argsort(values)[:refine]:
-        res = minimize(lambda v: profile_loss(v, mom), B[idx], method="BFGS",
-                       options={"gtol": 1e-12, "maxiter": 400})
+        res = minimize(lambda v: _profile_grad(v, mom, T), B[idx], jac=True, method="BFGS",
+                       options={"gtol": 1e-13, "maxiter": 400})
         b = res.x / np.linalg.norm(res.x)
         b = _als(b, mom, T, 20)
         loss, a = _profile(b, mom, T)

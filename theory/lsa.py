@@ -42,6 +42,7 @@ __all__ = [
     "pair_ordering", "feature_ordering", "vech", "phi", "sym_blocks", "features",
     "lsa_forward", "single_layer_identity_residual", "image_condition_d1", "theorem33_parameters",
     "chain_moment", "kernel_average", "markov_moments", "optimum", "loss_at", "theorem33",
+    "theorem33_realizability_polynomial", "smallest_realizable_n",
     "correlated_moments", "example_c5_moments",
     "objective_R1", "objective_R2", "multilayer_step_paper", "multilayer_step_lsa",
     "gaussian_gamma_star", "gaussian_loss", "gaussian_optimal_loss", "zfb_to_ahn",
@@ -319,6 +320,30 @@ def theorem33(p_value=p, n_value=n):
     H, h, Ey = markov_moments(1, p_value, n_value)
     X, loss = optimum(H, h, Ey)
     return H, h, Ey, X, loss
+
+
+@lru_cache(maxsize=1)
+def theorem33_realizability_polynomial() -> sp.Expr:
+    """:math:`R(p, n)` with :math:`X_2^{*2} - 4X_1^*X_3^* = n^2 R(p,n) / (\text{a square})`, so
+    Theorem 3.3's parameters exist (X* in the image of phi) iff :math:`R(p, n) \ge 0`."""
+    X = theorem33()[3]
+    num, _ = sp.fraction(sp.factor(image_condition_d1(X)))
+    return sp.expand(sp.cancel(num / n**2))
+
+
+def smallest_realizable_n(p_value, n_max: int = 10_000):
+    """Smallest n >= 1 with :math:`R(p, n) \ge 0` at rational ``p`` (exact), and whether every n in
+    ``[n_min, n_max]`` is realisable too. Returns ``(n_min, stays_realizable)``; ``n_min`` is None
+    when no n <= n_max works."""
+    pv = _check_p(p_value)
+    check_int("n_max", n_max, 1)
+    R = sp.Poly(theorem33_realizability_polynomial().subs(p, pv), n)
+    coeffs = [sp.Rational(c) for c in R.all_coeffs()]
+    value = lambda k: sum(c * k ** (len(coeffs) - 1 - i) for i, c in enumerate(coeffs))
+    n_min = next((k for k in range(1, n_max + 1) if value(k) >= 0), None)
+    if n_min is None:
+        return None, False
+    return n_min, all(value(k) >= 0 for k in range(n_min, n_max + 1))
 
 
 # ----------------------------------------------------------------------------------------------
