@@ -53,27 +53,41 @@ def gauss_hermite(n: int = 61) -> tuple[np.ndarray, np.ndarray]:
 # R1
 
 
-def logistic_prox(y, omega, V, iters: int = 60, tol: float = 1e-13) -> np.ndarray:
+def logistic_prox(y, omega, V, iters: int = 100, tol: float = 1e-12) -> np.ndarray:
     """:math:`\\mathrm{Prox}(y,\\omega,V) = \\arg\\min_x (x-\\omega)^2/(2V) + \\log(1+e^{-yx})`,
-    i.e. the root of :math:`x - \\omega - V y \\sigma(-yx)`, by safeguarded Newton (vectorised).
-
-    The root lies between ``omega`` and ``omega + V y``; Newton on a strictly increasing convex-
-    concave function started at ``omega`` is clipped to that bracket."""
+    i.e. the root of :math:`g(x) = x - \\omega - V y \\sigma(-yx)`, by Newton safeguarded with
+    bisection (vectorised). ``g`` is strictly increasing and changes sign between ``omega`` and
+    ``omega + V y``, so the bracket always holds the unique root. Raises NumericalFailure if the
+    bracket has not shrunk below ``tol`` after ``iters`` steps."""
     y, omega = np.broadcast_arrays(np.asarray(y, float), np.asarray(omega, float))
     lo = np.minimum(omega, omega + V * y)
     hi = np.maximum(omega, omega + V * y)
     x = omega.copy()
+
+    def gfun(t):
+        return t - omega - V * y * expit(-y * t)
+
+    g = gfun(x)
+    scale = 1 + np.abs(omega) + V  # size of the terms of g: its rounding noise is ~1e-16 of this
     for _ in range(iters):
-        s = expit(-y * x)
-        g = x - omega - V * y * s
-        dg = 1 + V * s * (1 - s)
-        step = g / dg
-        x = np.clip(x - step, lo, hi)
-        if np.max(np.abs(step)) < tol:
+        lo = np.where(g < 0, x, lo)
+        hi = np.where(g > 0, x, hi)
+        sg = expit(-y * x)
+        newton = x - g / (1 + V * sg * (1 - sg))
+        newton = np.where((newton >= lo) & (newton <= hi), newton, 0.5 * (lo + hi))
+        g_new = gfun(newton)
+        # keep Newton where it decreased |g|; bisect elsewhere
+        bad = (np.abs(g_new) >= np.abs(g)) & (np.abs(g) > tol * scale)
+        if np.any(bad):
+            mid = 0.5 * (lo + hi)
+            newton = np.where(bad, mid, newton)
+            g_new = np.where(bad, gfun(mid), g_new)
+        step = np.abs(newton - x)
+        x, g = newton, g_new
+        if np.all((step <= tol * scale) | (np.abs(g) <= tol * scale)):
             return x
-    if not np.all(np.isfinite(x)):
-        raise NumericalFailure("logistic prox: non-finite result")
-    return x
+    raise NumericalFailure(f"logistic prox: no convergence in {iters} iterations "
+                           f"(last step {np.max(step):.3g})")
 
 
 @dataclass
@@ -98,6 +112,15 @@ class _Quad:
     u: np.ndarray
     w: np.ndarray
 
+    def __post_init__(self):
+        n = len(self.w)
+        self.y2 = np.concatenate([np.ones(n), -np.ones(n)])
+        self.w2 = np.concatenate([self.w, self.w])
+
+    @staticmethod
+    def omega2(omega):
+        return np.concatenate([omega, omega])
+
 
 def _quad2(n: int) -> _Quad:
     x, w = gauss_hermite(n)
@@ -106,22 +129,23 @@ def _quad2(n: int) -> _Quad:
 
 
 def _r1_hats(m, q, V, alpha, rho, Q: _Quad):
-    """Channel update: (mhat, qhat, Vhat) from (m, q, V) (theory.potts.r1_channel)."""
+    """Channel update: (mhat, qhat, Vhat) from (m, q, V) (theory.potts.r1_channel); both labels
+    y = +1, -1 are handled in one vectorised prox solve (stacked nodes)."""
     sq = math.sqrt(q)
     vstar = max(rho - m * m / q, 0.0)
     omega = sq * Q.xi
     zstar = (m / sq) * Q.xi + math.sqrt(vstar) * Q.u
-    mh = qh = vh = 0.0
-    for y in (1.0, -1.0):
-        x = logistic_prox(y, omega, V)
-        f = (x - omega) / V
-        s = expit(x)
-        dprox = 1.0 / (1.0 + V * s * (1 - s))
-        py = expit(y * zstar)
-        dsig = expit(zstar) * expit(-zstar)
-        mh += np.sum(Q.w * y * dsig * f)
-        qh += np.sum(Q.w * py * f * f)
-        vh += np.sum(Q.w * py * (1 - dprox) / V)
+    x = logistic_prox(Q.y2, np.concatenate([omega, omega]), V)
+    f = (x - Q.omega2(omega)) / V
+    s = expit(x)
+    dprox = 1.0 / (1.0 + V * s * (1 - s))
+    zz = np.concatenate([zstar, zstar])
+    py = expit(Q.y2 * zz)
+    dsig = expit(zz) * expit(-zz)
+    w2 = Q.w2
+    mh = np.sum(w2 * Q.y2 * dsig * f)
+    qh = np.sum(w2 * py * f * f)
+    vh = np.sum(w2 * py * (1 - dprox)) / V
     return alpha * mh, alpha * qh, alpha * vh
 
 
@@ -158,10 +182,11 @@ def bayes_floor(rho: float, n: int = 201) -> float:
     return float(np.sum(w * -(s * log_expit(z) + (1 - s) * log_expit(-z))))
 
 
-def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int = 61, damping: float = 0.5,
-             max_iter: int = 5000, tol: float = 1e-10, _Q: _Quad | None = None) -> R1Point:
+def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int = 61, damping: float = 0.9,
+             max_iter: int = 5000, tol: float = 1e-8, _Q: _Quad | None = None) -> R1Point:
     """Solve R1 at one ``alpha``: damped fixed point from ``init`` (m, q, V), then ``scipy.optimize.root``
-    on ``T(x) - x``. Raises :class:`NumericalFailure` if neither converges."""
+    on ``T(x) - x``. ``residual`` is :math:`\\max|T(x) - x| / \\max(1, \\max|x|)`; raises
+    :class:`NumericalFailure` if it exceeds ``tol``."""
     Q = _Q or _quad2(quadrature)
     x = np.array(init if init is not None else (0.1 * rho, 0.1 * rho + 1e-3, 1.0 / (lam + 1.0)), float)
     it = 0
@@ -171,12 +196,19 @@ def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int = 61, damping: f
             raise NumericalFailure(f"R1 fixed point left the domain at alpha={alpha}: {new}")
         diff = np.max(np.abs(new - x))
         x = damping * new + (1 - damping) * x
-        if diff < 1e-7 * max(1.0, np.max(np.abs(x))):
+        if diff < 1e-9 * max(1.0, np.max(np.abs(x))):
             break
+
+    def residual(v):  # relative to the size of the order parameters
+        return float(np.max(np.abs(_r1_map(v, alpha, lam, rho, Q) - v)) / max(1.0, np.max(np.abs(v))))
+
     polished = root(lambda v: _r1_map(v, alpha, lam, rho, Q) - v, x, method="hybr", options={"xtol": 1e-13})
-    cand = polished.x if polished.success and polished.x[1] > 0 and polished.x[2] > 0 else x
-    resid = float(np.max(np.abs(_r1_map(cand, alpha, lam, rho, Q) - cand)))
-    if not np.isfinite(resid) or resid > max(tol * 1e3, 1e-7):
+    cand, resid = x, residual(x)
+    if polished.success and polished.x[1] > 0 and polished.x[2] > 0:
+        r_pol = residual(polished.x)
+        if r_pol < resid:
+            cand, resid = polished.x, r_pol
+    if not np.isfinite(resid) or resid > tol:
         raise NumericalFailure(f"R1 did not converge at alpha={alpha}: residual {resid:.3g}")
     m, q, V = cand
     mh, qh, vh = _r1_hats(m, q, V, alpha, rho, Q)

@@ -1,0 +1,519 @@
+"""Claims of the Potts paper (Rende, Gerace, Laio, Goldt; spec ``potts.md``), through all three
+layers: sympy proofs, exact enumeration and solvers, torch models and training.
+
+Every check can fail; the notes say what was compared and where the reference comes from. The
+replica scenarios R1/R2 are the library's reconstruction (spec Sec. 5), said in each such claim.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from numerics import potts as NP
+from numerics import potts_inverse as NI
+from numerics import potts_replica as NR
+from numerics import potts_represent as NRep
+from numerics import potts_sampling as NS
+from theory import potts as TP
+from validation import potts as VP
+from validation import potts_experiments as VE
+from validation import potts_plots as PP
+from validation.claims import CheckContext, claim, compare, decide
+from validation.plots import save
+
+PAPER = "Rende, Gerace, Laio, Goldt 2024 (arXiv 2304.07235, PRR 6, 023057)"
+RECON = "library reconstruction (spec Sec. 5)"
+
+
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 1-2: the model and the mapping
+
+
+@claim("potts.anchor", paper=PAPER, reference="spec Sec. 1 (anchor)",
+       statement="Ising L = 3, J12 = 1, J13 = 0.5, J23 = -0.3, h = 0, beta = 1 has Z = 13.059374985.")
+def _anchor(ctx: CheckContext):
+    Z = NP.exact_summary(NP.ising_anchor())["Z"]
+    return compare(13.059374985, Z, 1e-9,
+                   "Exact enumeration (numerics.potts.exact_summary) against the spec's published value.")
+
+
+@claim("potts.mapping", paper=PAPER, reference="Sec. II (mapping), spec Sec. 2",
+       statement="With A = beta J, V = U, b = beta h the factored conditional equals the Potts "
+                 "conditional for every site and configuration.")
+def _mapping(ctx: CheckContext):
+    residuals = TP.mapping_logit_residuals(3, 3, fields=True)
+    symbolic_ok = all(r == 0 for r in residuals)
+    # numeric: default model, random configurations, conditionals from joint energy differences
+    model = NP.default_model(20, 10, beta=1.3, seed=ctx.seed % 1000)
+    rng = np.random.default_rng(ctx.seed)
+    S = rng.integers(0, 10, (50, 20))
+    z = NP.factored_logits(S, *model.factored())
+    worst = 0.0
+    for n in range(5):
+        for i in range(20):
+            E = []
+            for a in range(10):
+                s = S[n].copy()
+                s[i] = a
+                E.append(NP.energies(model, s[None])[0])
+            ref = -model.beta * np.array(E)
+            worst = max(worst, float(np.max(np.abs((ref - ref[0]) - (z[n, i] - z[n, i, 0])))))
+    return decide(symbolic_ok and worst < 1e-11, "all residuals 0; numeric log-ratio error < 1e-11",
+                  {"symbolic_residuals_nonzero": sum(r != 0 for r in residuals),
+                   "symbolic_residuals": len(residuals), "numeric_max_log_ratio_error": worst}, 1e-11,
+                  "Symbolic proof at L = 3, C = 3 with symbolic J, U, h, beta: the log-ratios "
+                  "log P(a)/P(0) from the joint Boltzmann weights equal z(a) - z(0) of factored "
+                  "attention (theory.potts.mapping_logit_residuals). Numeric: default model "
+                  "(L=20, C=10, beta=1.3), 100 (configuration, site) pairs, energies of the joint.")
+
+
+@claim("potts.mlm_npll", paper=PAPER, reference="Sec. II, spec Sec. 2",
+       statement="L_MLM(beta J, U, beta h) = NPLL(J, U, h)/L, and the population minimiser's loss "
+                 "is the mean conditional entropy.")
+def _mlm_npll(ctx: CheckContext):
+    sym = TP.mlm_equals_npll_residual([(0, 1, 1), (1, 0, 1), (1, 1, 0)], 3, 2)
+    rng = np.random.default_rng(ctx.seed)
+    model = NP.make_model(NP.default_model(5, 3, seed=3).J, NP.default_model(5, 3, seed=3).U,
+                          0.3 * rng.standard_normal((5, 3)), 0.9)
+    S = NS.sample(model, 500, chains=500, burn_in=30, thin=1, seed=ctx.seed).samples
+    mlm = NP.mlm_loss_and_gradient(S, np.full(500, 1 / 500), *model.factored(), False)
+    npll = NP.conditional_entropy_estimate(model, S) * model.L  # NPLL from the model's conditionals
+    pop = NP.population_mlm(model, *model.factored(), with_gradient=False)
+    H = NP.exact_summary(model)["mean_conditional_entropy"]
+    fit = NRep.represent(model, "free", restarts=1, seed=ctx.seed)
+    ok = sym == 0 and abs(mlm - npll / model.L) < 1e-12 and abs(pop - H) < 1e-12 and abs(fit["gap"]) < 1e-9
+    return decide(ok, {"symbolic": 0, "loss_at_truth": H, "minimised_gap": 0.0},
+                  {"symbolic": str(sym), "mlm_minus_npll_over_L": mlm - npll / model.L,
+                   "loss_at_truth": pop, "minimised_gap": fit["gap"]}, 1e-9,
+                  "Symbolic residual on a 3-sequence data set (L=3, C=2). Numeric: 500 Gibbs samples "
+                  "of a 5-site, 3-colour model with fields; population loss at the truth against the "
+                  "exact mean conditional entropy, and L-BFGS minimisation of the population loss "
+                  "from a random start reaching it.")
+
+
+@claim("potts.gradients", paper=PAPER, reference="spec Sec. 2 (gradients)",
+       statement="dl/dA_ij, dl/dV_ab, dl/db_i(a) have the closed forms of spec Sec. 2, and the "
+                 "population gradient vanishes at the truth (Fisher consistency).")
+def _gradients(ctx: CheckContext):
+    sym = TP.gradient_residuals((0, 1, 1), 3, 2)
+    model = NP.default_model(4, 3, seed=ctx.seed % 100)
+    rng = np.random.default_rng(ctx.seed)
+    A, V, b = (x + 0.2 * rng.standard_normal(x.shape) for x in model.factored())
+    _, dA, dV, db = NP.population_mlm(model, A, V, b)
+    eps, worst = 1e-6, 0.0
+    for grad, which in ((dA, 0), (dV, 1), (db, 2)):
+        for idx in [tuple(rng.integers(0, s) for s in grad.shape) for _ in range(4)]:
+            if which == 0 and idx[0] == idx[1]:
+                continue
+            plus, minus = [A.copy(), V.copy(), b.copy()], [A.copy(), V.copy(), b.copy()]
+            plus[which][idx] += eps
+            minus[which][idx] -= eps
+            fd = (NP.population_mlm(model, *plus, False) - NP.population_mlm(model, *minus, False)) / (2 * eps)
+            worst = max(worst, abs(fd - grad[idx]))
+    _, gA, gV, gb = NP.population_mlm(model, *model.factored())
+    at_truth = max(np.abs(gA).max(), np.abs(gV).max(), np.abs(gb).max())
+    ok = all(r == 0 for r in sym) and worst < 1e-8 and at_truth < 1e-12
+    return decide(ok, {"symbolic": 0, "fd_error": 0, "gradient_at_truth": 0},
+                  {"symbolic_nonzero": sum(r != 0 for r in sym), "fd_error": worst,
+                   "gradient_at_truth": float(at_truth)}, {"fd": 1e-8, "truth": 1e-12},
+                  "sympy: diff of the one-sequence loss minus the closed forms (L=3, C=2). Numeric: "
+                  "closed-form population gradient (exact enumeration) against central finite "
+                  "differences at a random point, and its size at (beta J, U, beta h).")
+
+
+@claim("potts.invariances", paper=PAPER, reference="spec Sec. 2 (invariances, gauge)",
+       statement="(cA, V/c), (-A, -V), V + 1c^T and b_i + const leave the conditionals unchanged, "
+                 "V + c1^T does not; zs(A kron V) = A kron PVP, so a head's contact map is |A|.")
+def _invariances(ctx: CheckContext):
+    res = TP.invariance_residuals(3, 2)
+    inv_ok = all(all(r == 0 for r in res[k]) for k in ("scale", "sign", "column_shift", "bias_shift"))
+    row_breaks = any(r != 0 for r in res["row_shift"])
+    gauge_ok = TP.gauge_identity_residual(3) == TP.sp.zeros(3, 3)
+    rng = np.random.default_rng(ctx.seed)
+    A = rng.standard_normal((6, 6))
+    np.fill_diagonal(A, 0)
+    V = rng.standard_normal((4, 4))
+    F = NI.frobenius_scores(np.einsum("ij,ab->iajb", A, V), apc=False)
+    ratio = F / np.where(np.abs(A) > 0, np.abs(A), 1)
+    off = ~np.eye(6, dtype=bool)
+    spread = float(np.ptp(ratio[off]))
+    ok = inv_ok and row_breaks and gauge_ok and spread < 1e-12
+    return decide(ok, "invariances hold, row shift breaks, gauge identity, F_ij / |A_ij| constant",
+                  {"invariances": inv_ok, "row_shift_changes_conditionals": row_breaks,
+                   "gauge_identity": gauge_ok, "spread_of_F_over_absA": spread}, 1e-12,
+                  "sympy on all configurations of L=3, C=2 (logit differences), the symbolic gauge "
+                  "identity at C=3, and numeric Frobenius scores of one random head.")
+
+
+@claim("potts.samplers", paper=PAPER, reference="spec Sec. 1 (samplers)",
+       statement="Gibbs and Metropolis samplers reproduce single-site and pair marginals of exact "
+                 "enumeration within 4 sigma of binomial noise.")
+def _samplers(ctx: CheckContext):
+    rng = np.random.default_rng(ctx.seed)
+    base = NP.default_model(5, 3, beta=1.0, seed=7)
+    model = NP.make_model(base.J, base.U, 0.3 * rng.standard_normal((5, 3)), 1.0)
+    exact = NP.exact_summary(model, pairs=True)
+    M = 40_000 if ctx.full else 15_000
+    worst = {}
+    for sampler in NS.SAMPLERS:
+        out = NS.sample(model, M, sampler=sampler, chains=M, burn_in=60, thin=1, seed=ctx.seed)
+        f1, p1 = NS.empirical_marginals(out.samples, 3), exact["marginals"]
+        f2, p2 = NS.empirical_pair_marginals(out.samples, 3), exact["pair_marginals"]
+        iu = np.triu_indices(5, 1)
+        z1 = np.abs(f1 - p1) / np.sqrt(p1 * (1 - p1) / M)
+        z2 = np.abs(f2[iu] - p2[iu]) / np.sqrt(p2[iu] * (1 - p2[iu]) / M)
+        worst[sampler] = float(max(z1.max(), z2.max()))
+    return decide(max(worst.values()) < 4, "max |z| < 4", worst, 4,
+                  f"{M} independent chains (one sample each, 60 sweeps) of a 5-site, 3-colour model "
+                  "with fields; z-scores of all 15 single-site and 90 pair frequencies against exact "
+                  "enumeration. With 105 z-scores the largest is expected near 3.")
+
+
+@claim("potts.represent", paper=PAPER, reference="Sec. II conditions, spec Sec. 2",
+       statement="A softmax-normalised single head (softmax or sink) cannot reach the population "
+                 "optimum when J has mixed signs; unnormalised (free) attention does.")
+def _represent(ctx: CheckContext):
+    model = NP.ising_anchor()
+    gaps = {att: NRep.represent(model, att, restarts=4 if ctx.full else 1, seed=ctx.seed)["gap"]
+            for att in NRep.ATTENTIONS}
+    ax = PP.plot_gaps(gaps)
+    fig = save(ax.figure, ctx.figure_path("potts_represent.png"))
+    ok = gaps["free"] < 1e-9 and gaps["softmax"] > 1e-3 and gaps["sink"] > 1e-3
+    return decide(ok, {"free": 0.0, "softmax": "> 1e-3", "sink": "> 1e-3"}, gaps, 1e-3,
+                  "Exact population MLM loss of the L=3 Ising anchor (J12=1, J13=0.5, J23=-0.3) "
+                  "minimised by L-BFGS over each attention parameterisation (V, b free), best of "
+                  "several random starts, minus the mean conditional entropy. Rows 2 and 3 of J have "
+                  "mixed signs; softmax rows are positive, so they cannot be proportional.",
+                  figures=(fig.name,))
+
+
+@claim("potts.masking", paper=PAPER, reference="Sec. II conditions, spec Sec. 2",
+       statement="The masked site must be excluded from its own logits: if site i reads s_i the "
+                 "MLM minimiser copies it and the loss falls far below the conditional entropy.")
+def _masking(ctx: CheckContext):
+    _one_thread()
+    model = NP.ising_anchor()
+    H = NP.exact_summary(model)["mean_conditional_entropy"]
+    loss = VP.self_reading_loss(model, max_iter=25)
+    return decide(loss < 0.01 * H, f"loss << H = {H:.6f}", loss, 0.01 * H,
+                  "Torch factored attention with the diagonal of A kept (x_i visible at site i), "
+                  "population loss on the anchor minimised by L-BFGS (25 iterations): it copies the "
+                  "input instead of learning the conditional.")
+
+
+@claim("potts.value_rank", paper=PAPER, reference="spec Sec. 2 (value rank >= rank(U))",
+       expected="refuted",
+       statement="The value matrix needs rank >= rank(U) to reach the optimum.")
+def _value_rank(ctx: CheckContext):
+    model = NP.default_model(4, 3, seed=1)
+    rank = int(np.linalg.matrix_rank(model.U))
+    gaps = {k: NRep.represent(model, "free", restarts=3, seed=ctx.seed, embed=k)["gap"] for k in (1, 2, 3)}
+    # rank(U) - 1 suffices: U + 1 c^T with c^T U^{-1} 1 = -1 has rank C - 1 and the same conditionals
+    needed = rank if gaps[rank - 1] > 1e-6 else rank - 1
+    return decide(needed == rank, {"needed_rank": rank},
+                  {"rank_U": rank, "gap_by_value_rank": gaps, "needed_rank": needed}, 1e-6,
+                  "Counterexample: default model L=4, C=3 (rank U = 3); value through an embedding of "
+                  "width k (V = W_O W_V E). k = 2 already reaches the optimum (gap ~ 0) because the "
+                  "conditionals only see V up to V + 1c^T, and det(U + 1c^T) = det U (1 + c^T U^-1 1) "
+                  "vanishes for a suitable c. The sharp condition is rank >= min_c rank(U + 1c^T), "
+                  "generically rank(U) - 1; k = 1 fails (gap > 0).")
+
+
+@claim("potts.torch_model", paper=PAPER, reference="spec Sec. 2 (factored attention in torch)",
+       statement="The torch factored attention (free, softmax, sink; heads; value through an "
+                 "embedding) computes the same population loss and gradient as the numerics' "
+                 "closed forms.")
+def _torch_model(ctx: CheckContext):
+    _one_thread()
+    model = NP.default_model(4, 3, seed=2)
+    S, P, _ = NP.boltzmann(model)
+    worst = {}
+    for att in VP.ATTENTIONS:
+        for heads, embed in ((1, None), (2, 2)):
+            tm = VP.FactoredAttention(4, 3, att, heads=heads, embed=embed, init_scale=0.5, seed=ctx.seed)
+            loss = VP.mlm_loss_all_sites(tm, torch.as_tensor(S), torch.as_tensor(P))
+            loss.backward()
+            with torch.no_grad():
+                A, V = tm.attention_matrix().numpy(), tm.value_matrix().numpy()
+            n_loss, dAs, dVs, db = NRep.multihead_loss_and_gradient(
+                np.ascontiguousarray(NP.one_hot(S, 3).transpose(1, 0, 2)), P, list(A), list(V),
+                tm.b.detach().numpy())
+            err = abs(float(loss.detach()) - n_loss) + float(np.abs(tm.b.grad.numpy() - db).max())
+            worst[f"{att}/h{heads}/k{embed}"] = err
+    return decide(max(worst.values()) < 1e-12, 0.0, worst, 1e-12,
+                  "Torch autograd (loss and bias gradient) against numerics.potts_represent's "
+                  "closed-form multi-head loss and gradient on the exact law of a 4-site, 3-colour model.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 3: inverse Potts
+
+
+@claim("potts.plm_oracle", paper=PAPER, reference="spec Sec. 3 (cvxpy oracle)",
+       statement="The L-BFGS pseudo-likelihood solution (asymmetric and symmetric) equals the cvxpy "
+                 "log-sum-exp solution of the same convex objective.")
+def _plm_oracle(ctx: CheckContext):
+    model = NP.default_model(4, 3, seed=3)
+    S = NS.sample(model, 600, chains=600, burn_in=60, thin=1, seed=ctx.seed).samples
+    out = {}
+    for sym in ((False, True) if ctx.full else (True,)):
+        a = NI.fit_plm(S, 3, symmetric=sym, lam_h=1e-2, lam_J=1e-2)
+        b = NI.plm_cvxpy(S, 3, symmetric=sym, lam_h=1e-2, lam_J=1e-2)
+        out["symmetric" if sym else "asymmetric"] = {"objective_diff": abs(a.objective - b.objective),
+                                                     "max_J_diff": float(np.abs(a.J - b.J).max())}
+    ok = all(v["objective_diff"] < 1e-7 and v["max_J_diff"] < 1e-3 for v in out.values())
+    return decide(ok, {"objective_diff": "< 1e-7", "max_J_diff": "< 1e-3"}, out, 1e-7,
+                  "600 Gibbs samples of a 4-site, 3-colour model (quick: symmetric PLM only; full: "
+                  "both); lam_h = lam_J = 0.01; cvxpy with "
+                  "CLARABEL (interior point) as the independent solver; couplings compared in the "
+                  "zero-sum gauge (cvxpy's own accuracy is ~1e-5).")
+
+
+@claim("potts.plm_recovery", paper=PAPER, reference="spec Sec. 3 (PLM, APC contacts)",
+       statement="Pseudo-likelihood with general couplings recovers the couplings and the strongest "
+                 "contacts of the default model (APC Frobenius scores).")
+def _plm_recovery(ctx: CheckContext):
+    L, C, M = (20, 10, 10_000) if ctx.full else (8, 4, 2000)
+    model = NP.default_model(L, C, seed=ctx.seed % 100)
+    S = NS.sample(model, M, chains=min(M, 2000), burn_in=200, thin=10, seed=ctx.seed).samples
+    t0 = time.perf_counter()
+    fit = NI.fit_plm(S, C, lam_h=1e-3, lam_J=1e-3)
+    seconds = time.perf_counter() - t0
+    err = NI.coupling_error(fit.J, NI.potts_couplings(model))
+    scores = NI.frobenius_scores(fit.J)
+    iu = np.triu_indices(L, 1)
+    true = np.abs(model.J)[iu]
+    top = np.argsort(-scores[iu])[:L]
+    precision = float(np.mean(true[top] >= np.quantile(true, 0.5)))
+    ok = err < 0.8 and precision >= 0.8 and (not ctx.full or seconds < 30)
+    return decide(ok, {"coupling_error": "< 0.8", "top_L_precision": ">= 0.8", "seconds": "< 30 (full)"},
+                  {"coupling_error": err, "top_L_precision": precision, "seconds": seconds,
+                   "L": L, "C": C, "M": M}, None,
+                  "Asymmetric PLM (lam = 1e-3, symmetrised, zero-sum gauge) on Gibbs samples of the "
+                  "default model; precision = fraction of the L top APC scores whose |J_ij| is above "
+                  "the median. The general family has L^2 C^2/2 parameters, so the error is far "
+                  "larger than the factored fit's at the same M (potts.coupling_decay).")
+
+
+@claim("potts.coupling_decay", paper=PAPER, reference="spec Sec. 3 (M^{-1/2})",
+       statement="The factored coupling error ||zs(A kron V) - zs(beta J kron U)||_F / ||zs(beta J kron U)||_F "
+                 "falls like M^{-1/2}.")
+def _coupling_decay(ctx: CheckContext):
+    L, C = (12, 6) if ctx.full else (6, 3)
+    sizes = [1000, 2000, 4000, 8000, 16000] if ctx.full else [400, 800, 1600, 3200]
+    model = NP.default_model(L, C, seed=ctx.seed % 100)
+    out = VE.coupling_decay(model, sizes, seed=ctx.seed)
+    ax = PP.plot_decay(out["M"], out["error"], out["slope"])
+    fig = save(ax.figure, ctx.figure_path("potts_decay.png"))
+    fit = out["fits"][-1]
+    P = NP.centering(C)
+    off = ~np.eye(L, dtype=bool)
+    true = np.einsum("ij,ab->ijab", model.beta * model.J, P @ model.U @ P)[off]
+    learned = np.einsum("ij,ab->ijab", fit.A, P @ fit.V @ P)[off]
+    ax2 = PP.plot_couplings(true, learned, label=f"factored fit, M = {sizes[-1]}")
+    fig2 = save(ax2.figure, ctx.figure_path("potts_couplings.png"))
+    return compare(-0.5, out["slope"], 0.12,
+                   f"Factored fit (L-BFGS, lam = 1e-6) on nested Gibbs sample sets of a default model "
+                   f"L={L}, C={C}; least-squares log-log slope of the error against M = {sizes}; "
+                   f"errors {np.round(out['error'], 4).tolist()}. Tolerance 0.12 for sampling noise "
+                   "(one data set).", figures=(fig.name, fig2.name))
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 4
+
+
+@claim("potts.section4", paper=PAPER, reference="Fig. 2 (factored vs standard), spec Sec. 4",
+       profiles=("full",),
+       statement="One factored layer approaches the conditional-entropy floor with far fewer "
+                 "samples than one standard transformer layer; deeper standard models narrow the gap.")
+def _section4(ctx: CheckContext):
+    _one_thread()
+    model = NP.default_model(20, 10, seed=0)
+    res = VE.section4(model, [100, 1000, 10_000], n_test=10_000, steps=1200, seed=ctx.seed)
+    ax = PP.plot_section4(res)
+    fig = save(ax.figure, ctx.figure_path("potts_section4.png"))
+    floor = res["floor"]
+    excess = {k: [v - floor for v in res[k]] for k in res if k == "factored" or k.startswith("standard_")}
+    ok = excess["factored"][-1] < excess["standard_1"][-1] and excess["factored"][1] < excess["standard_1"][-1]
+    deeper = excess["standard_3"][-1] < excess["standard_1"][-1]
+    return decide(ok and deeper, "factored excess < standard-1 excess (even at 10x fewer samples); "
+                                 "standard-3 excess < standard-1 excess",
+                  {"floor": floor, "excess_over_floor": excess, "M": res["M"], "seconds": res["seconds"]},
+                  None,
+                  "Gibbs data from the default model (L=20, C=10), test set 10^4, floor = mean "
+                  "conditional entropy with the true model on the test set. Adam, 1200 steps, batch "
+                  "256; standard encoders d_model = 32, 2 heads, MLP 64.", figures=(fig.name,))
+
+
+# ----------------------------------------------------------------------------------------------
+# Section 5: replica
+
+
+@claim("potts.r1_solver", paper=PAPER, reference=f"spec Sec. 5, R1 ({RECON})",
+       statement="R1 saddle-point equations solved over 20 alpha values (61 x 61 quadrature) with "
+                 "residual < 1e-8 in under 3 s; Bayes floor 0.59944 at rho = 1.")
+def _r1_solver(ctx: CheckContext):
+    t0 = time.process_time()
+    curve = NR.r1_curve(np.linspace(0.25, 10, 20), lam=0.1, rho=1.0, quadrature=61)
+    seconds = time.process_time() - t0
+    resid = float(curve.column("residual").max())
+    floor = NR.bayes_floor(1.0)
+    ok = resid < 1e-8 and seconds < 3 and abs(floor - 0.59944) < 5e-6
+    return decide(ok, {"residual": "< 1e-8", "seconds": "< 3", "bayes_floor": 0.59944},
+                  {"residual": resid, "seconds": seconds, "bayes_floor": floor,
+                   "iterations": curve.column("iterations").tolist()}, None,
+                  "Damped fixed point with continuation in alpha, polished by scipy.optimize.root; "
+                  "residual = max |T(m,q,V) - (m,q,V)| / max(1, |(m,q,V)|); seconds = CPU time of "
+                  "this process (the shared machine makes wall time erratic; benchmarks/bench_potts.py "
+                  "reports wall time). The floor is the spec's published 0.59944.")
+
+
+@claim("potts.r2_closed_form", paper=PAPER, reference=f"spec Sec. 5, R2 ({RECON})",
+       statement="The R2 closed form solves the ridge replica equations, tends to Delta/(alpha-1) "
+                 "as lambda -> 0, and equals the deterministic equivalent for isotropic inputs.")
+def _r2_closed_form(ctx: CheckContext):
+    res = TP.r2_fixed_point_residuals()
+    ols = TP.sp.simplify(TP.r2_ols_limit() - TP.Delta / (TP.alpha - 1))
+    N = 200
+    rng = np.random.default_rng(ctx.seed)
+    w = rng.standard_normal(N)
+    w *= math.sqrt(N) / np.linalg.norm(w)
+    diffs = []
+    for a in (0.5, 1.0, 2.0, 5.0):
+        de = NR.ridge_deterministic_equivalent(np.eye(N), w / math.sqrt(N), int(a * N), 0.3 / a, 0.5)
+        diffs.append(abs(NR.r2_curve([a], 0.3, 1.0, 0.5)["test_mse"][0] - de["test_mse"]))
+    ok = all(v == 0 for v in res.values()) and ols == 0 and max(diffs) < 1e-10
+    return decide(ok, 0.0, {"replica_residuals": {k: str(v) for k, v in res.items()},
+                            "ols_limit_residual": str(ols), "max_DE_difference": max(diffs)}, 1e-10,
+                  "sympy: the closed form substituted into the prior and square-loss channel "
+                  "equations; the lambda -> 0 limit; numeric: the deterministic equivalent with "
+                  "Sigma = I and lambda_r = lambda/alpha (an independent formula).")
+
+
+def _r1_sim_points(N, alphas, lam, seeds):
+    pts = {}
+    for a in alphas:
+        r = VE.simulate_r1(N, a, lam, seeds)
+        pts[a] = {k: (float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))) for k, v in r.items()}
+    return pts
+
+
+@claim("potts.r1_simulation", paper=PAPER, reference=f"spec Sec. 5, R1 ({RECON})",
+       statement="Trained attention rows (Gaussian inputs, logistic teacher) match the R1 replica "
+                 "eps_J and test cross-entropy within 3 standard errors plus a finite-size allowance.")
+def _r1_simulation(ctx: CheckContext):
+    _one_thread()
+    lam = 0.1
+    Ns = (200, 500) if ctx.full else (200,)
+    alphas = (0.5, 1.0, 2.0, 4.0, 8.0) if ctx.full else (1.0, 4.0)
+    seeds = range(ctx.seed, ctx.seed + (6 if ctx.full else 3))
+    grid = np.linspace(0.3, 9, 30 if ctx.full else 15)
+    theory = NR.r1_curve(grid, lam)
+    at = {p.alpha: p for p in NR.r1_curve(alphas, lam).points}
+    rows, ok = [], True
+    sims_eps, sims_ce = {}, {}
+    for N in Ns:
+        pts = _r1_sim_points(N, alphas, lam, seeds)
+        for a, v in pts.items():
+            for key, th in (("eps_J", at[a].eps_J), ("test_ce", at[a].test_ce)):
+                mean, se = v[key]
+                allowance = 0.03 * abs(th) * (200 / N) ** 0.5
+                good = abs(mean - th) <= 3 * se + allowance
+                ok &= good
+                rows.append({"N": N, "alpha": a, "key": key, "theory": th, "sim": mean, "se": se,
+                             "allowance": allowance, "ok": bool(good)})
+        sims_eps[f"N={N}"] = (list(alphas), [pts[a]["eps_J"][0] for a in alphas], [pts[a]["eps_J"][1] for a in alphas])
+        sims_ce[f"N={N}"] = (list(alphas), [pts[a]["test_ce"][0] for a in alphas], [pts[a]["test_ce"][1] for a in alphas])
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    PP.plot_replica(grid, {"R1": theory.column("eps_J")}, sims_eps, "R1 coupling error", r"$\epsilon_J$", ax1)
+    PP.plot_replica(grid, {"R1": theory.column("test_ce")}, sims_ce, "R1 test MLM loss", "test CE (nats)",
+                    ax2, floor=NR.bayes_floor(1.0))
+    path = save(fig, ctx.figure_path("potts_r1.png"))
+    return decide(ok, "|sim - theory| <= 3 SE + 3% sqrt(200/N) of the theory value", rows, "3 SE + allowance",
+                  f"lam = {lam}, rho = 1; torch L-BFGS fits of one attention row (logistic loss + ridge) "
+                  f"on Gaussian inputs, {len(list(seeds))} seeds per point; test CE on 10^4 fresh "
+                  "inputs (label averaged). Theory: R1, the library's reconstruction.",
+                  figures=(path.name,))
+
+
+@claim("potts.r2_simulation", paper=PAPER, reference=f"spec Sec. 5, R2 ({RECON})",
+       statement="Ridge attention rows match the R2 closed form (i.i.d. inputs) and the deterministic "
+                 "equivalent (correlated Gaussian Potts, precision nu I - J).")
+def _r2_simulation(ctx: CheckContext):
+    lam, delta = 0.3, 0.5
+    N = 500 if ctx.full else 150
+    alphas = (0.5, 1.0, 1.5, 2.0, 4.0) if ctx.full else (0.5, 1.5, 4.0)
+    seeds = range(ctx.seed, ctx.seed + (6 if ctx.full else 4))
+    rows, ok, sim = [], True, ([], [], [])
+    for a in alphas:
+        errs = []
+        for s in seeds:
+            rng = np.random.default_rng(s)
+            w = rng.standard_normal(N)
+            w *= math.sqrt(N) / np.linalg.norm(w)
+            X = rng.standard_normal((int(a * N), N))
+            y = X @ w / math.sqrt(N) + math.sqrt(delta) * rng.standard_normal(len(X))
+            wh = VE.fit_attention_row(X, y, lam, loss="square")
+            errs.append(float(np.sum((wh - w) ** 2) / N))
+        th = NR.r2_curve([a], lam, 1.0, delta)["test_mse"][0]
+        mean, se = delta + float(np.mean(errs)), float(np.std(errs, ddof=1) / math.sqrt(len(errs)))
+        allowance = 0.03 * th
+        good = abs(mean - th) <= 3 * se + allowance
+        ok &= good
+        rows.append({"alpha": a, "theory_test_mse": th, "sim": mean, "se": se, "ok": bool(good)})
+        for lst, v in zip(sim, (a, mean, se)):
+            lst.append(v)
+    corr = VE.simulate_r2_correlated(200, 2.0, 0.05, range(ctx.seed, ctx.seed + 6))  # ~0.2 s
+    rel = float(np.mean(corr["measured"]) / np.mean(corr["predicted"]) - 1)
+    se_rel = float(np.std(corr["measured"] / corr["predicted"], ddof=1) / math.sqrt(6))
+    ok &= abs(rel) <= 3 * se_rel + 0.03
+    grid = np.linspace(0.2, 4.5, 80)
+    ax = PP.plot_replica(grid, {"R2 closed form": NR.r2_curve(grid, lam, 1.0, delta)["test_mse"]},
+                         {f"ridge N={N}": sim}, "R2 (Gaussianised Potts, ridge)", "test MSE")
+    path = save(ax.figure, ctx.figure_path("potts_r2.png"))
+    return decide(ok, "within 3 SE + 3%", {"iid": rows, "correlated_relative_deviation": rel,
+                                           "correlated_se": se_rel}, "3 SE + 3%",
+                  f"i.i.d.: ridge attention rows solved exactly in torch (square loss, lam = {lam}, "
+                  f"Delta = {delta}), test MSE "
+                  "= Delta + |w - w*|^2/N. Correlated: L = 200 GOE precision 3I - J, site 0 regressed "
+                  "on the others (n = 2L, lambda_r = 0.05), exact test MSE from Sigma against the "
+                  "deterministic equivalent of the same draw. R2 is the library's reconstruction.",
+                  figures=(path.name,))
+
+
+@claim("potts.r1_correlated", paper=PAPER, reference=f"spec Sec. 5 (i.i.d. theory on Potts data, {RECON})",
+       profiles=("full",), expected="refuted",
+       statement="On data from a real correlated Ising model the i.i.d. R1 theory is approximate "
+                 "within a few per cent (<= 5%).")
+def _r1_correlated(ctx: CheckContext):
+    _one_thread()
+    N = 200 if ctx.full else 100
+    seeds = range(ctx.seed, ctx.seed + (4 if ctx.full else 2))
+    rows = []
+    for beta in (0.25, 0.5):
+        for a in (1.0, 3.0):
+            r = VE.simulate_r1_ising(N, a, 0.1, seeds, beta=beta, burn_in=100)
+            th = np.array([NR.r1_point(a, 0.1, rho).eps_J for rho in r["rho"]])
+            rel = float(np.mean(r["eps_J"] / th) - 1)
+            rows.append({"beta": beta, "alpha": a, "sim_eps_J": float(r["eps_J"].mean()),
+                         "theory_eps_J": float(th.mean()), "relative_deviation": rel})
+    worst = max(abs(r["relative_deviation"]) for r in rows)
+    return decide(worst <= 0.05, "relative deviation of a few per cent (<= 5%)", rows, 0.05,
+                  f"Ising model with L = N+1 = {N + 1} sites and SK couplings (G+G^T)/sqrt(2L) at beta "
+                  "0.25 and 0.5, Gibbs samples (independent chains), site 0's attention row fitted by "
+                  "logistic pseudo-likelihood (lam = 0.1), eps_J against R1 at each teacher's rho "
+                  "(rho = 4 beta^2 |J_0|^2). The deviation grows with beta: the i.i.d. Gaussian "
+                  "theory ignores the input correlations (covariance ~ (I - 2 beta J)^-1 near "
+                  "beta = 0.5). Measured: within 4% at beta = 0.25, but about 20% at beta = 0.5, "
+                  "alpha = 3, so 'a few per cent' needs weak correlations (small beta).")
