@@ -3,7 +3,11 @@
 Spec ``shared/spec/bayesnet.md`` section 3. The weights are the sympy matrices of
 :func:`theory.bayesnet.construction_weights` evaluated at a numeric ``beta`` (cached per
 structure); :func:`encode_prompts` builds the paper's prompt layout for many episodes at once.
-The torch forward pass lives in :mod:`validation.bayesnet`.
+
+:class:`NumpyConstruction` runs the forward pass in numpy; ``validation.bayesnet.ConstructedTransformer``
+runs the same weights in torch. Both expose ``structure``, ``beta`` and ``query_output(X)``, which is
+all that :func:`predict`, :func:`generation_law`, :func:`generate`, :func:`construction_errors` and
+:func:`construction_report` need.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from numerics import bayesnet as nb
+from numerics import bayesnet_mle as nm
 from numerics.bayesnet import Structure, check_states
 from theory import bayesnet as tb
-from theory.errors import InputError, check_int
+from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
 
 
 @lru_cache(maxsize=64)
@@ -109,3 +115,132 @@ def enumerate_prefixes(structure: Structure, m0: int) -> np.ndarray:
     out = np.zeros((len(grid), structure.M), dtype=np.int64)
     out[:, :m0] = grid
     return out
+
+
+class NumpyConstruction:
+    """The construction's forward pass in numpy (float64), the same weights as the torch model.
+
+    .. math:: H_1 = X + W_2\\,\\mathrm{ReLU}(W_1 X), \\qquad
+              H_2 = H_1 + V H_1\\,\\mathrm{softmax}_{\\text{keys}}\\big((K H_1)^T (Q H_1)\\big)
+    """
+
+    n_layers = 2
+
+    def __init__(self, structure: Structure, beta: float):
+        self.structure = structure
+        self.beta = check_beta(beta)
+        self.arrays = construction_arrays(structure, self.beta)
+        self.C = self.arrays["C"]
+
+    def forward(self, X: np.ndarray, query_only: bool = False) -> np.ndarray:
+        """Output ``(E, R, T)`` (``(E, R, 1)`` with ``query_only``) for prompts ``(E, R, T)``."""
+        a = self.arrays
+        H = X + a["W2"] @ np.maximum(a["W1"] @ X, 0.0)
+        queries = H[..., -1:] if query_only else H
+        scores = np.swapaxes(a["K"] @ H, -1, -2) @ (a["Q"] @ queries)
+        scores = np.exp(scores - scores.max(axis=-2, keepdims=True))
+        return queries + a["V"] @ H @ (scores / scores.sum(axis=-2, keepdims=True))
+
+    def query_output(self, X: np.ndarray) -> np.ndarray:
+        """The query column of the output, ``(E, R)``."""
+        return self.forward(X, query_only=True)[..., -1]
+
+
+def _query_output(model, X: np.ndarray, batch: int = 256) -> np.ndarray:
+    outs = [model.query_output(X[start:start + batch]) for start in range(0, len(X), batch)]
+    return np.concatenate(outs) if outs else np.zeros((0, X.shape[1]))
+
+
+def predict(model, contexts, queries, m0: int) -> np.ndarray:
+    """``p_TF`` for target ``m0``: the readout ``A_{m0} = [0, -I_d, 0]`` of the query column.
+
+    Returns ``(E, d_{m0})`` (entries beyond the variable's cardinality are dropped; they are 0).
+    Its entries sum to ``1 - w_self`` where ``w_self`` is the query's attention to itself.
+    """
+    s = model.structure
+    X = encode_prompts(s, contexts, queries, m0)
+    d = block_size(s)
+    out = -_query_output(model, X)[:, m0 * d: m0 * d + s.cards[m0]]
+    if not np.all(np.isfinite(out)):
+        raise NumericalFailure(f"construction output not finite at beta={model.beta}")
+    return out
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
+    """Exact law of ``x`` generated autoregressively by the construction from one context ``(N, M)``.
+
+    .. math:: P(x) = \\prod_{m} \\bar p_{TF}(x_m \\mid x_{<m}), \\qquad
+              \\bar p_{TF} = p_{TF} / \\textstyle\\sum_j p_{TF}(j)
+
+    computed by enumerating every prefix (``sum_m prod cards[:m]`` prompts). Shape ``cards``.
+    """
+    s = model.structure
+    total = int(np.prod(s.cards, dtype=np.float64))
+    if total > max_states:
+        raise TooLargeError("network", f"{total} joint states", f"at most {max_states} for exact enumeration")
+    context = np.asarray(context)
+    law = np.ones(s.cards)
+    for m0 in range(s.M):
+        prefixes = enumerate_prefixes(s, m0)
+        probs = _normalise(predict(model, np.broadcast_to(context, (len(prefixes),) + context.shape),
+                                   prefixes, m0))
+        shape = s.cards[:m0 + 1] + (1,) * (s.M - m0 - 1)
+        law = law * probs.reshape(shape)
+    return law
+
+
+def generate(model, context, n: int, seed) -> np.ndarray:
+    """``n`` samples generated autoregressively (``x_0, x_1, ...`` in order) from one context."""
+    check_int("n", n, 0)
+    s = model.structure
+    rng = np.random.default_rng(seed)
+    context = np.asarray(context)
+    out = np.zeros((n, s.M), dtype=np.int64)
+    contexts = np.broadcast_to(context, (n,) + context.shape)
+    for m0 in range(s.M):
+        probs = _normalise(predict(model, contexts, out, m0))
+        out[:, m0] = (rng.random(n)[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1).clip(max=s.cards[m0] - 1)
+    return out
+
+
+def construction_errors(model, context, queries) -> dict:
+    """For every target ``m0``: TV between ``p_TF`` and the in-context MLE (with back-off) and the
+    per-prompt bound (:func:`numerics.bayesnet_construct.prompt_bound`), over ``queries``.
+
+    Returns ``{"tv": (M, Q), "bound": (M, Q), "count": (M, Q)}`` arrays.
+    """
+    structure = model.structure
+    context = np.asarray(context)
+    queries = np.asarray(queries)
+    contexts = np.broadcast_to(context, (len(queries),) + context.shape)
+    tv, bound, count = [], [], []
+    for m0 in range(structure.M):
+        p_tf = predict(model, contexts, queries, m0)
+        p_hat, n = nm.in_context_mle(structure, contexts, queries, m0, on_empty="backoff")
+        tv.append(nm.tv(p_tf, p_hat))
+        bound.append(prompt_bound(structure, contexts, queries, m0, model.beta))
+        count.append(n)
+    return {"tv": np.array(tv), "bound": np.array(bound), "count": np.array(count)}
+
+
+def construction_report(network: nb.Network, n: int, beta: float, seed: int, n_queries: int = 64,
+                        factory=None) -> dict:
+    """What ``ttc bayesnet construct`` prints: draw a context of ``n`` samples and ``n_queries``
+    queries from ``network`` (``factory(structure, beta)`` builds the model: :class:`NumpyConstruction`
+    by default, :class:`validation.bayesnet.ConstructedTransformer` for torch); ``max_tv_vs_mle`` over every target and query, the largest
+    per-prompt ``bound``, and ``generation_max_abs_error`` = max over joint states of the
+    generated law minus the plug-in network's law (exact enumeration)."""
+    check_int("n", n, 1, 100_000)
+    check_beta(beta)
+    model = (factory or NumpyConstruction)(network.structure, beta)
+    data = nb.sample(network, n + n_queries, seed)
+    context, queries = data[:n], data[n:]
+    errors = construction_errors(model, context, queries)
+    law_tf = generation_law(model, context)
+    law_plugin = nb.joint_law(nm.plugin_network(network.structure, context, on_empty="backoff"))
+    return {"max_tv_vs_mle": float(errors["tv"].max()), "bound": float(errors["bound"].max()),
+            "generation_max_abs_error": float(np.abs(law_tf - law_plugin).max())}

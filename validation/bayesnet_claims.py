@@ -7,8 +7,6 @@ where the reference value comes from.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 
@@ -312,16 +310,42 @@ def _construct_beta_scale(ctx):
 # Section 4: trained transformers
 
 
-@lru_cache(maxsize=8)
-def _trained(graph: str, layers: int, heads: int, steps: int, seed: int, episodes: int):
-    from validation.bayesnet_train import evaluate, train_model
+def _int_keys(value):
+    """JSON round trip turns the context lengths into strings; turn them back into ints."""
+    if isinstance(value, dict):
+        return {(int(k) if isinstance(k, str) and k.isdigit() else k): _int_keys(v) for k, v in value.items()}
+    return value
 
-    structure = nb.family_structure(graph)
-    marks = tuple(sorted({0, steps // 4, steps // 2}))
-    model, result = train_model(structure, layers=layers, heads=heads, steps=steps, seed=seed,
-                                n_max=100, checkpoints=marks)
-    report = evaluate(model, structure, episodes=episodes, seed=seed + 99)
-    return report, result.history["tv_vs_mle"]
+
+def _trained(ctx, graph: str, layers: int, heads: int, steps: int, seed: int, episodes: int):
+    """Train (or reuse) one model and evaluate it; shared between claims of a run.
+
+    ``ttc reproduce`` may run claims in separate processes, so the result is cached as JSON in
+    the output folder (``cache/``) under an exclusive file lock: the first claim trains, the
+    others wait and read. The key holds every parameter, so a cached result is the same numbers.
+    """
+    import fcntl
+
+    from validation.bayesnet_train import evaluate, train_model
+    from validation.results import write_json
+
+    folder = ctx.figures_dir.parent / "cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = f"bayesnet_{graph}_L{layers}_H{heads}_steps{steps}_seed{seed}_ep{episodes}"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = folder / f"{key}.json"
+        if path.exists():
+            cached = _int_keys(__import__("json").loads(path.read_text()))
+            return cached["report"], cached["history"]
+        structure = nb.family_structure(graph)
+        marks = tuple(sorted({0, steps // 4, steps // 2}))
+        model, result = train_model(structure, layers=layers, heads=heads, steps=steps, seed=seed,
+                                    n_max=100, checkpoints=marks)
+        report = evaluate(model, structure, episodes=episodes, seed=seed + 99)
+        history = result.history["tv_vs_mle"]
+        write_json(path, {"report": report, "history": history})
+        return report, history
 
 
 def _shared_seed(ctx, claim_id: str) -> int:
@@ -341,7 +365,7 @@ def _budget(ctx):
                  "is small and shrinks with training.")
 def _trained_vs_mle(ctx):
     steps, episodes = _budget(ctx)
-    report, history = _trained("chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
+    report, history = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
     marks = sorted(history)
     first, last = history[marks[0]], history[marks[-1]]
     mean_tv = float(np.mean(list(report["tv_vs_mle"].values())))
@@ -363,7 +387,7 @@ def _trained_tracks_mle(ctx):
     from validation.plots import save
 
     steps, episodes = _budget(ctx)
-    report, _ = _trained("chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_tracks_mle"), episodes)
+    report, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_tracks_mle"), episodes)
     lengths = [10, 20, 50, 100]
     gap = max(abs(report["tv_vs_true"][n] - report["tv_mle_vs_true"][n]) for n in lengths)
     strict = report["tv_strict"]
@@ -392,7 +416,7 @@ def _trained_families(ctx):
     steps, episodes = _budget(ctx)
     measured, figures = {}, []
     for graph in ("chain", "tree", "general5"):
-        report, _ = _trained(graph, 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_families"), episodes)
+        report, _ = _trained(ctx, graph, 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_families"), episodes)
         measured[graph] = float(np.mean(list(report["tv_vs_mle"].values())))
         name = f"bayesnet_tv_{graph}.png"
         save(plot_tv_vs_length(report, title=f"{graph}, 1 layer 1 head, {steps} steps").figure,
@@ -409,8 +433,8 @@ def _trained_families(ctx):
        profiles=("full",))
 def _one_layer_vs_deeper(ctx):
     steps, episodes = _budget(ctx)
-    shallow, _ = _trained("chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
-    deep, _ = _trained("chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
+    shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
+    deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     a = float(np.mean(list(shallow["tv_vs_true"].values())))
     b = float(np.mean(list(deep["tv_vs_true"].values())))
     return compare(b, a, 0.02,

@@ -43,11 +43,15 @@ def mle(args) -> dict:
 
 
 def construct(args) -> dict:
-    from validation.bayesnet import construction_report
+    from numerics.bayesnet_construct import construction_report
 
     check_int("n", args.n, 1, 100_000)
     network = nb.load_network(args.network) if args.network else nb.family_network(args.graph, args.seed)
-    return construction_report(network, args.n, args.beta, args.seed)
+    if args.backend == "torch":
+        from validation.bayesnet import ConstructedTransformer as factory
+    else:
+        from numerics.bayesnet_construct import NumpyConstruction as factory
+    return construction_report(network, args.n, args.beta, args.seed, factory=factory)
 
 
 def sample(args) -> dict:
@@ -85,6 +89,8 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=int, required=True, help="context length N")
     p.add_argument("--beta", type=number, required=True, help="score scale beta")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="run the same weights in numpy (default, no torch import) or torch")
 
     p = add_query(sub, "sample", sample, "ancestral samples of a network to a CSV file")
     p.add_argument("--network", required=True)

@@ -66,6 +66,16 @@ def test_generation_law_is_plugin_network():
     assert law.sum() == pytest.approx(1, abs=1e-12)
 
 
+def test_numpy_and_torch_forward_agree():
+    net = nb.family_network("general5", 8)
+    data = nb.sample(net, 33, 1)
+    X = nc.encode_prompts(net.structure, np.broadcast_to(data[:30], (3, 30, 5)), data[30:], 2)
+    with torch.no_grad():
+        a = vb.ConstructedTransformer(net.structure, 3.0)(torch.as_tensor(X)).numpy()
+    b = nc.NumpyConstruction(net.structure, 3.0).forward(X)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)
+
+
 def test_generate_reproducible_and_in_range():
     net = nb.family_network("chain", 0, M=4)
     context = nb.sample(net, 20, 1)

@@ -93,6 +93,11 @@ def test_construct_json(capsys):
     result = json.loads(out)
     assert code == 0 and set(result) == {"max_tv_vs_mle", "bound", "generation_max_abs_error"}
     assert 0 < result["max_tv_vs_mle"] <= result["bound"]
+    code, out, _ = _run(capsys, ["bayesnet", "construct", "--graph", "chain", "--n", "50", "--beta", "8",
+                                 "--seed", "2", "--backend", "torch", "--json"])
+    torch_result = json.loads(out)
+    for key in result:                      # same weights, two backends
+        assert torch_result[key] == pytest.approx(result[key], rel=1e-9, abs=1e-15)
 
 
 def test_train_json_keys(capsys):
