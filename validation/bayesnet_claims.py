@@ -121,6 +121,14 @@ def _mle_rate(ctx):
 # Section 3: the construction
 
 
+def _one_thread() -> None:
+    """Torch on one intra-op thread: the prompts are small and the cores are shared (claims may
+    run two at a time), where extra threads only spin."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _context_and_queries(graph, seed, n, n_queries, **kwargs):
     net = nb.family_network(graph, seed, **kwargs)
     data = nb.sample(net, n + n_queries, seed + 1)
@@ -131,6 +139,7 @@ def _context_and_queries(graph, seed, n, n_queries, **kwargs):
        statement="The two-layer construction outputs the in-context MLE for every target m0 within "
                  "TV <= ((N - |I|) e^{-beta} + e^{-beta C})/|I|, and to 1e-12 at beta = 60 in float64.")
 def _construct_bound(ctx):
+    _one_thread()
     from validation.bayesnet import construction_errors
     from validation.bayesnet_plots import plot_construction_bound
     from validation.plots import save
@@ -169,6 +178,7 @@ def _construct_bound(ctx):
        statement="The constructed transformer's output equals the in-context MLE for every query.",
        expected="refuted")
 def _construct_empty(ctx):
+    _one_thread()
     from validation.bayesnet import ConstructedTransformer, predict
 
     model = ConstructedTransformer(V_STRUCT, 60.0)
@@ -187,6 +197,7 @@ def _construct_empty(ctx):
 @claim("bayesnet.construct_permutation", paper=PAPER, reference="Sec. 3 (no positional encoding)",
        statement="Permuting the context columns leaves the construction's output unchanged.")
 def _construct_permutation(ctx):
+    _one_thread()
     import torch
 
     from validation.bayesnet import ConstructedTransformer
@@ -214,6 +225,7 @@ def _construct_permutation(ctx):
        statement="Autoregressive generation with the construction samples from the plug-in network "
                  "prod_m p_hat_m(x_m | x_P(m)).")
 def _construct_generation(ctx):
+    _one_thread()
     from validation.bayesnet import ConstructedTransformer, generate, generation_law
 
     worst, worst10 = 0.0, 0.0
@@ -242,6 +254,7 @@ def _construct_generation(ctx):
 @claim("bayesnet.construct_depth", paper=PAPER, reference="Thm 4.1",
        statement="The construction has two layers whatever the in-degree D (C = D + 1 grows, the depth does not).")
 def _construct_depth(ctx):
+    _one_thread()
     from validation.bayesnet import ConstructedTransformer, construction_errors
 
     rows = {}
@@ -265,6 +278,7 @@ def _construct_depth(ctx):
        statement="The sympy weights, run exactly, give the softmax average derived by hand, which tends "
                  "to the MLE as beta -> infinity; the torch model reproduces it.")
 def _construct_exact(ctx):
+    _one_thread()
     from validation.bayesnet import ConstructedTransformer, predict
 
     b = tb.beta
@@ -290,6 +304,7 @@ def _construct_exact(ctx):
        statement="beta = log(N/eps) already gives error <= eps (the paper's 3 log(MdN/eps) is larger), "
                  "so key/query norms O(sqrt(log(N/eps))) suffice.")
 def _construct_beta_scale(ctx):
+    _one_thread()
     from validation.bayesnet import construction_errors
 
     worst = {}
@@ -364,6 +379,7 @@ def _budget(ctx):
        statement="A trained 1-layer 1-head transformer approximates the in-context MLE: TV to the MLE "
                  "is small and shrinks with training.")
 def _trained_vs_mle(ctx):
+    _one_thread()
     steps, episodes = _budget(ctx)
     report, history = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
     marks = sorted(history)
@@ -383,6 +399,7 @@ def _trained_vs_mle(ctx):
        statement="The trained transformer's TV to the true CPT tracks the MLE's curve and beats the naive "
                  "estimator where the parents are a strict subset of the predecessors.")
 def _trained_tracks_mle(ctx):
+    _one_thread()
     from validation.bayesnet_plots import plot_tv_vs_length
     from validation.plots import save
 
@@ -410,6 +427,7 @@ def _trained_tracks_mle(ctx):
        statement="On chain, tree and general5, trained transformers (1 layer, 1 head) track the MLE: mean "
                  "TV to the MLE over N is small.", profiles=("full",))
 def _trained_families(ctx):
+    _one_thread()
     from validation.bayesnet_plots import plot_tv_vs_length
     from validation.plots import save
 
@@ -432,6 +450,7 @@ def _trained_families(ctx):
        statement="A 1-layer 1-head transformer is close to a deeper one (3 layers, 2 heads) on the chain.",
        profiles=("full",))
 def _one_layer_vs_deeper(ctx):
+    _one_thread()
     steps, episodes = _budget(ctx)
     shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
