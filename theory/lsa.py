@@ -263,46 +263,61 @@ def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random"):
                             "numeric path numerics.lsa.markov_moments_numeric (quadrature)")
     pv, nv = _check_p(p_value), _check_n(n_value)
     pairs = pair_ordering(d)
-    mom = lru_cache(maxsize=None)(lambda ts: chain_moment(ts, pv))
-    avg = kernel_average if kernel != "fixed" else (lambda e: e)
-    w1, w2 = 1 / nv, 1 - 1 / nv
-    # conditional blocks: E[x x^T|K], E[g g^T|K], E[y x|K], E[g|K]
-    xx = [[mom(tuple(sorted({j, l}))) for l in range(1, d + 1)] for j in range(1, d + 1)]
-    g1 = [mom(tuple(sorted({i, k}))) for (i, k) in pairs]
-    gg = [[w1 * mom(tuple(sorted({i, k, a, b}))) + w2 * g1[s] * g1[t]
-           for t, (a, b) in enumerate(pairs)] for s, (i, k) in enumerate(pairs)]
-    yx = [mom(tuple(sorted({j, d + 1}))) for j in range(1, d + 1)]
+    key = lambda *idx: tuple(sorted(set(idx)))
+    poly = lru_cache(maxsize=None)(lambda ts: sp.Poly(chain_moment(ts, pv), p01, p10))
+    if kernel == "fixed":
+        mean = lambda q: q.as_expr()
+    else:
+        mean = lambda q: sum(c / ((a + 1) * (b + 1)) for (a, b), c in q.terms())
+
+    @lru_cache(maxsize=None)
+    def same_chain(jl, s4):            # E_K[ m_{jl} m_{ikab} ]  (or conditional)
+        return mean(poly(jl) * poly(s4))
+
+    @lru_cache(maxsize=None)
+    def cross_chain(jl, s, t):         # E_K[ m_{jl} m_{ik} m_{ab} ]
+        return mean(poly(jl) * poly(s) * poly(t))
+
     m = len(pairs)
     H = sp.zeros(d * m, d * m)
     h = sp.zeros(d * m, 1)
+    w1, w2 = 1 / nv, 1 - 1 / nv
     if kernel == "factor":
-        xx_avg = [[kernel_average(v) for v in row] for row in xx]
-        gg_avg = [[kernel_average(sp.expand(v)) for v in row] for row in gg]
-        yx_avg, g_avg = [kernel_average(v) for v in yx], [kernel_average(v) for v in g1]
-    cache = {}
+        xx = [[mean(poly(key(j, l))) for l in range(1, d + 1)] for j in range(1, d + 1)]
+        gg = [[w1 * mean(poly(key(*pairs[s], *pairs[t]))) + w2 * mean(poly(key(*pairs[s])) * poly(key(*pairs[t])))
+               for t in range(m)] for s in range(m)]
     for j in range(d):
         for l in range(j, d):
+            jl = key(j + 1, l + 1)
             for s in range(m):
                 for t in range(s, m):
                     if kernel == "factor":
-                        val = xx_avg[j][l] * gg_avg[s][t]
+                        val = xx[j][l] * gg[s][t]
                     else:
-                        key = (tuple(sorted({j + 1, l + 1})), pairs[s], pairs[t])
-                        if key not in cache:
-                            cache[key] = avg(sp.expand(xx[j][l] * gg[s][t]))
-                        val = cache[key]
+                        val = (w1 * same_chain(jl, key(*pairs[s], *pairs[t]))
+                               + w2 * cross_chain(jl, *sorted((key(*pairs[s]), key(*pairs[t])))))
                     for (r, c) in {(j * m + s, l * m + t), (j * m + t, l * m + s),
                                    (l * m + s, j * m + t), (l * m + t, j * m + s)}:
                         H[r, c] = val
+        yx = key(j + 1, d + 1)
         for s in range(m):
-            h[j * m + s] = (yx_avg[j] * g_avg[s] if kernel == "factor"
-                            else avg(sp.expand(yx[j] * g1[s])))
-    Ey = avg(mom((d + 1,)))
-    return H, h, Ey
+            h[j * m + s] = (mean(poly(yx)) * mean(poly(key(*pairs[s]))) if kernel == "factor"
+                            else mean(poly(yx) * poly(key(*pairs[s]))))
+    Ey = mean(poly((d + 1,)))
+    if all(e.is_Rational for e in H):
+        return H, h, sp.Rational(Ey)
+    return H.applyfunc(sp.expand), h.applyfunc(sp.expand), sp.expand(Ey)
 
 
 def optimum(H, h, Ey):
-    """:math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top H^{-1} h` (simplified)."""
+    """:math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top H^{-1} h` (simplified; rational
+    matrices are solved over QQ with sympy's DomainMatrix)."""
+    if all(e.is_Rational for e in H) and all(e.is_Rational for e in h):
+        from sympy.polys.matrices import DomainMatrix
+
+        X = DomainMatrix.from_Matrix(H).convert_to(sp.QQ).lu_solve(
+            DomainMatrix.from_Matrix(h).convert_to(sp.QQ)).to_Matrix()
+        return X, sp.Rational(Ey - (h.T * X)[0])
     X = H.LUsolve(h)
     X = X.applyfunc(sp.factor)
     loss = sp.factor(Ey - (h.T * X)[0])

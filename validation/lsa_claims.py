@@ -523,9 +523,15 @@ def _gauss_train(ctx: CheckContext):
 def _train_markov(ctx: CheckContext):
     from validation.lsa import train_markov
 
-    cases = [(1, 0.5, 10), (1, 0.5, 3)] + ([(2, 0.5, 10)] if ctx.full else [])
+    import matplotlib.pyplot as plt
+
+    from validation.lsa_plots import loss_against_n
+    from validation.plots import save
+
+    cases = [(1, 0.5, 10), (1, 0.5, 3)] + ([(1, 0.5, 6), (2, 0.5, 3), (2, 0.5, 10)] if ctx.full else [])
     steps = 2000 if ctx.full else 600
     rows, ok = {}, True
+    trained = {1: ([], []), 2: ([], [])}
     for d, pv, nv in cases:
         r = train_markov(d, pv, nv, steps=steps, seed=ctx.seed, batch=512 if ctx.full else 256)
         target = r.predicted_loss if r.realizable else r.best_lsa_loss
@@ -534,12 +540,20 @@ def _train_markov(ctx: CheckContext):
         rows[f"d={d},p={pv},n={nv}"] = {"final": r.final_loss, "f~*": r.predicted_loss,
                                         "best": r.best_lsa_loss, "realizable": r.realizable,
                                         "relative_excess": rel}
+        trained[d][0].append(nv)
+        trained[d][1].append(r.final_loss)
         ok &= -1e-9 <= rel <= tol
         if not r.realizable:
             ok &= r.final_loss > r.predicted_loss
+    fig, axs = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
+    for ax, d, ns in ((axs[0], 1, list(range(1, 13))), (axs[1], 2, [2, 3, 5, 10])):
+        f, b = _loss_curves(d, ns, ctx.seed)
+        loss_against_n(ns, f, b, trained[d] if trained[d][0] else None, d=d, ax=ax)
+    save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
                   f"Sparse LSA from N(0, 0.01) initialisation, Adam {steps} steps on fresh sampled "
-                  "prompts; final loss evaluated exactly as f~(phi(b, A)).")
+                  "prompts; final loss evaluated exactly as f~(phi(b, A)). p = 1/2.",
+                  ("lsa_trained_vs_n.png",))
 
 
 @claim("lsa.depth", paper=PAPER, reference="Sec. 5 (depth experiment, |S| = 3)",
