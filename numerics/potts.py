@@ -177,7 +177,9 @@ def potts_logits(model: PottsModel, S: np.ndarray) -> np.ndarray:
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    return z - logsumexp(z, axis=axis, keepdims=True)
+    """:math:`z_a - \\log\\sum_b e^{z_b}` along ``axis`` (max-shifted, so it never overflows)."""
+    y = z - z.max(axis=axis, keepdims=True)
+    return y - np.log(np.exp(y).sum(axis=axis, keepdims=True))
 
 
 def energies(model: PottsModel, S: np.ndarray) -> np.ndarray:

@@ -122,7 +122,9 @@ class PLMResult:
     iterations: int
 
 
-def _plm_objective(theta, X2, S, L, C, lam_h, lam_J, symmetric, mask):
+def _plm_objective(theta, X2, true_index, L, C, lam_h, lam_J, symmetric, mask):
+    """Penalised PLM objective and gradient; ``true_index`` (M, L) flat positions of the observed
+    colours in the (M, L, C) logits."""
     M = X2.shape[0]
     h = theta[: L * C].reshape(L * C)
     W = theta[L * C:].reshape(L * C, L * C)
@@ -131,10 +133,15 @@ def _plm_objective(theta, X2, S, L, C, lam_h, lam_J, symmetric, mask):
     for start in range(0, M, _BIG):
         Xc = X2[start:start + _BIG]
         z = (Xc @ K.T + h).reshape(-1, L, C)
-        logp = log_softmax(z)
+        z -= z.max(axis=2, keepdims=True)
+        ez = np.exp(z)
+        norm = ez.sum(axis=2, keepdims=True)
         Xc3 = Xc.reshape(-1, L, C)
-        value -= float(np.sum(Xc3 * logp))
-        R = (np.exp(logp) - Xc3).reshape(-1, L * C)
+        value -= float(z.ravel()[true_index[start:start + _BIG].ravel() - start * L * C].sum())
+        value += float(np.log(norm).sum())
+        ez /= norm
+        ez -= Xc3
+        R = ez.reshape(-1, L * C)
         gK += R.T @ Xc
         gh += R.sum(0)
     value /= M
@@ -167,9 +174,10 @@ def fit_plm(S, C: int | None = None, *, symmetric: bool = False, lam_h: float = 
     M, L = S.shape
     X2 = one_hot(S, C).reshape(M, L * C)
     mask = _block_mask(L, C)
+    true_index = (np.arange(M)[:, None] * L + np.arange(L)[None, :]) * C + S
     theta0 = np.zeros(L * C + (L * C) ** 2)
     res = minimize(_plm_objective, theta0, jac=True, method="L-BFGS-B",
-                   args=(X2, S, L, C, lam_h, lam_J, symmetric, mask),
+                   args=(X2, true_index, L, C, lam_h, lam_J, symmetric, mask),
                    options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-7, "maxcor": 20})
     if not np.isfinite(res.fun) or res.status not in (0, 1):
         raise NumericalFailure(f"pseudo-likelihood L-BFGS failed: {res.message}")
