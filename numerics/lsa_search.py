@@ -179,8 +179,6 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
     ``refine`` of them refined by BFGS on :func:`profile_loss` and polished by alternating least
     squares. Deterministic for a given ``seed``.
     """
-    from scipy.optimize import minimize
-
     check_int("d", d, 1)
     T = phi_tensor(d)
     if mom.H.shape[0] != T.shape[0]:
@@ -191,9 +189,14 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
     values = np.array([_profile(b, mom, T)[0] for b in B])
     best = None
     for idx in np.argsort(values)[:refine]:
-        res = minimize(lambda v: _profile_grad(v, mom, T), B[idx], jac=True, method="BFGS",
-                       options={"gtol": 1e-13, "maxiter": 400})
-        b = res.x / np.linalg.norm(res.x)
+        if d == 1:
+            b = _golden_angle(np.arctan2(B[idx, 1], B[idx, 0]), np.pi / starts, mom, T)
+        else:
+            from scipy.optimize import minimize
+
+            res = minimize(lambda v: _profile_grad(v, mom, T), B[idx], jac=True, method="BFGS",
+                           options={"gtol": 1e-13, "maxiter": 400})
+            b = res.x / np.linalg.norm(res.x)
         b = _als(b, mom, T, 20)
         loss, a = _profile(b, mom, T)
         if best is None or loss < best[0]:
@@ -203,6 +206,27 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
         raise NumericalFailure("best_lsa: the search produced a non-finite loss")
     A = a.reshape(d + 1, d)
     return BestLSA(loss, b, A, phi(b, A), starts)
+
+
+def _golden_angle(theta0: float, width: float, mom: Moments, T, iters: int = 80) -> np.ndarray:
+    """d = 1: golden-section search of the profile over the angle of b in
+    ``[theta0 - width, theta0 + width]`` (numpy only: keeps ``ttc lsa optimum --d 1`` light)."""
+    g = lambda t: _profile(np.array([np.cos(t), np.sin(t)]), mom, T)[0]
+    lo, hi = theta0 - width, theta0 + width
+    r = (np.sqrt(5) - 1) / 2
+    c, e = hi - r * (hi - lo), lo + r * (hi - lo)
+    gc, ge = g(c), g(e)
+    for _ in range(iters):
+        if gc < ge:
+            hi, e, ge = e, c, gc
+            c = hi - r * (hi - lo)
+            gc = g(c)
+        else:
+            lo, c, gc = c, e, ge
+            e = lo + r * (hi - lo)
+            ge = g(e)
+    t = (lo + hi) / 2
+    return np.array([np.cos(t), np.sin(t)])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -388,6 +388,7 @@ def _thm41(ctx: CheckContext):
             for d, L in ((1, 3), (2, 3), (3, 4))}
     worst = max(errs.values())
     return compare(0.0, worst, 1e-12,
+                   f"Relative error (max |difference| / max(1, max |entry|)) of the bottom row of a "
                    f"torch LSA (float64) on {prompts} random Gaussian prompts per case against the "
                    "numpy recursion of Thm 4.1 with the Jacobians of R1, R2 by complex step "
                    f"(independent of the LSA code); per case: {errs}.")
@@ -494,23 +495,34 @@ def _gauss_sparse(ctx: CheckContext):
 
 
 @claim("lsa.gauss_train", paper=AHN, reference="Thm 1 (trained LSA)",
-       statement="A trained one-layer LSA (Ahn's sign) reaches Gamma* up to the (gamma P, Q/gamma) "
-                 "symmetry.")
+       statement="A one-layer LSA (Ahn's sign) trained from Zhang-Frei-Bartlett's initialisation "
+                 "reaches Gamma* up to the (gamma P, Q/gamma) symmetry, in the dense and the sparse "
+                 "form.")
 def _gauss_train(ctx: CheckContext):
     from validation.lsa import train_gaussian
 
-    form, steps, lr = ("dense", 2500, 0.01) if ctx.full else ("sparse", 500, 0.005)
-    batch = 1024
-    r = train_gaussian(np.eye(2), 10, steps=steps, seed=ctx.seed, batch=batch, lr=lr, form=form)
-    tol = 0.03
-    ok = r.relative_error < tol and r.even_feature_norm < tol
-    return decide(ok, {"Gamma*": r.Gamma_star.tolist(), "L*": r.optimal_loss},
-                  {"Gamma": r.Gamma.tolist(), "relative_error": r.relative_error,
-                   "L(Gamma)": r.loss, "even_feature_norm": r.even_feature_norm,
-                   "gamma": r.gamma_scale}, f"relative error {tol}",
-                  f"{form.capitalize()} LSA, Sigma = I, d = 2, n = 10, Adam {steps} steps, batch {batch}. Gamma is "
-                  "read off X = phi(-b, A) (invariant under (gamma P, Q/gamma)); gamma = -P_{d+1,d+1} "
-                  "is the free scale.")
+    steps = 2000 if ctx.full else 500
+    forms = ("dense", "sparse") if ctx.full else ("dense",)
+    tol, rows, ok = 0.03, {}, True
+    for form in forms:
+        r = train_gaussian(np.eye(2), 10, steps=steps, seed=ctx.seed, batch=1024, form=form)
+        rows[form] = {"Gamma": r.Gamma.tolist(), "relative_error": r.relative_error,
+                      "L(Gamma)": r.loss, "even_feature_norm": r.even_feature_norm,
+                      "gamma": r.gamma_scale}
+        ok &= r.relative_error < tol and r.even_feature_norm < tol
+    extra = ""
+    if ctx.full:
+        r = train_gaussian(np.eye(2), 10, steps=steps, seed=ctx.seed + 1, batch=1024, form="dense",
+                           init="random")
+        rows["dense_random_init"] = {"relative_error": r.relative_error, "L(Gamma)": r.loss,
+                                     "even_feature_norm": r.even_feature_norm}
+        extra = (" For information: from an i.i.d. N(0, 0.01) start the dense model may stop at a "
+                 "spurious stationary point with large x-components of b (see dense_random_init).")
+    return decide(ok, {"Gamma*": (np.eye(2) * 10 / 13).tolist(), "L*": 6 / 13}, rows,
+                  f"relative error {tol}",
+                  f"Sigma = I, d = 2, n = 10, Adam {steps} steps, batch 1024, fresh prompts. Gamma "
+                  "is read off X = phi(-b, A), invariant under (gamma P, Q/gamma); gamma = "
+                  "-P_{d+1,d+1} is the free scale. Gamma* = n/(n+d+1) I = 10/13 I." + extra)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,7 +545,8 @@ def _train_markov(ctx: CheckContext):
     rows, ok = {}, True
     trained = {1: ([], []), 2: ([], [])}
     for d, pv, nv in cases:
-        r = train_markov(d, pv, nv, steps=steps, seed=ctx.seed, batch=512 if ctx.full else 256)
+        r = train_markov(d, pv, nv, steps=steps * (3 if d == 2 else 2) // 2 if ctx.full else steps,
+                         seed=ctx.seed, batch=512 if ctx.full else 256)
         target = r.predicted_loss if r.realizable else r.best_lsa_loss
         rel = (r.final_loss - target) / target
         tol = 2e-3 if d == 1 else 5e-3
@@ -551,7 +564,8 @@ def _train_markov(ctx: CheckContext):
         loss_against_n(ns, f, b, trained[d] if trained[d][0] else None, d=d, ax=ax)
     save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
-                  f"Sparse LSA from N(0, 0.01) initialisation, Adam {steps} steps on fresh sampled "
+                  f"Sparse LSA from N(0, 0.01) initialisation, Adam ({steps} steps quick; full: "
+                  "2000 for d = 1, 3000 for d = 2) on fresh sampled "
                   "prompts; final loss evaluated exactly as f~(phi(b, A)). p = 1/2.",
                   ("lsa_trained_vs_n.png",))
 

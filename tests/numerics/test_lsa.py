@@ -112,3 +112,23 @@ def test_bad_input():
         N.gaussian_gamma_star(np.diag([1.0, -1.0]), 3)
     with pytest.raises(InputError, match="X"):
         S.recover([1.0, 2.0], 1)
+
+
+def test_dynamical_prompts_follow_one_map_per_prompt():
+    # every observed transition s_t -> s_{t+1} within a prompt (context and query) is one function
+    Z, y = N.sample_dynamical_prompts(3, 5, 10, 200, seed=0)
+    s = Z.copy()
+    s[:, 5, 10] = y
+    for prompt in s.astype(int):
+        seen = {}
+        for t in range(5):
+            for a, b in zip(prompt[t], prompt[t + 1]):
+                assert seen.setdefault(a, b) == b
+
+
+def test_example_c5_moments_by_sampling():
+    # c1 = n p (1-p)^2 (theory.lsa.example_c5_moments) against the sampler's empirical sum
+    Z, _ = N.sample_example_c5(1 / 3, 6, 200000, seed=1)
+    x = Z[:, 0]
+    emp = (x[:, :6] * x[:, 6:7]).sum(1)
+    assert abs(emp.mean() - 6 * (1 / 3) * (2 / 3) ** 2) < 4 * emp.std() / np.sqrt(emp.size)

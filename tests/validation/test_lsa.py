@@ -107,3 +107,15 @@ def test_cli_errors(capsys, argv, fragment):
     assert main(["lsa", *argv, "--json"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error:") and fragment in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_training_reaches_fstar_and_gamma_star():
+    from validation.lsa import train_gaussian, train_markov
+
+    # realisable case p = 1/2, n = 10: f~* = 121/342 (spec anchor)
+    r = train_markov(1, 0.5, 10, steps=800, seed=0, batch=256)
+    assert r.realizable and 0 <= r.final_loss - 121 / 342 < 1e-3
+    # Gamma* = n/(n+d+1) I for Sigma = I (Ahn et al.)
+    g = train_gaussian(np.eye(2), 10, steps=500, seed=0, form="dense")
+    assert g.relative_error < 0.03
