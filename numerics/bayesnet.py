@@ -329,6 +329,8 @@ def family_structure(graph: str, M: int | None = None, *, edge_prob: float = 0.5
     else:
         if not 0 <= edge_prob <= 1:
             raise InputError("edge_prob", edge_prob, "a probability in [0, 1]")
+        if seed is None:
+            raise InputError("seed", seed, "an int or a numpy Generator for a random DAG")
         rng = np.random.default_rng(seed)
         parents = tuple(tuple(int(q) for q in np.flatnonzero(rng.random(m) < edge_prob)) for m in range(M))
     return Structure(names, (card,) * M, parents)

@@ -23,7 +23,7 @@ try:
         from pgmpy.factors.discrete import TabularCPD
         from pgmpy.models import DiscreteBayesianNetwork
 except ImportError as exc:  # pragma: no cover - exercised only without pgmpy
-    raise ImportError("numerics.bayesnet_pgmpy needs pgmpy: pip install 'pgmpy>=1.0'") from exc
+    raise ImportError("numerics.bayesnet_pgmpy needs pgmpy: pip install 'pgmpy>=1.1'") from exc
 
 
 def _state_names(structure: Structure) -> dict:
