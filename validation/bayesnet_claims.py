@@ -454,8 +454,15 @@ def _one_layer_vs_deeper(ctx):
     steps, episodes = _budget(ctx)
     shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
+    from validation.bayesnet_plots import plot_depth_comparison
+    from validation.plots import save
+
     a = float(np.mean(list(shallow["tv_vs_true"].values())))
     b = float(np.mean(list(deep["tv_vs_true"].values())))
+    ax = plot_depth_comparison(shallow, deep)
+    ax.set_title(f"chain M=5, {steps} steps")
+    save(ax.figure, ctx.figure_path("bayesnet_depth.png"))
     return compare(b, a, 0.02,
                    f"Mean TV to the true CPT over N in {{1,...,200}}, chain, {steps} steps each, same "
-                   "seed and data stream; predicted = deeper model, measured = 1-layer 1-head.")
+                   "seed and data stream; predicted = deeper model, measured = 1-layer 1-head.",
+                   figures=("bayesnet_depth.png",))

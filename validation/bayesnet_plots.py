@@ -55,3 +55,19 @@ def plot_mle_rate(lengths, tv_values, ax=None):
     ax.set_ylabel("expected total variation")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_depth_comparison(shallow: dict, deep: dict, labels=("1 layer, 1 head", "3 layers, 2 heads"), ax=None):
+    """TV to the truth and to the MLE against N for two trained models, with the MLE's curve."""
+    ax = axes(ax)
+    lengths = sorted(int(k) for k in shallow["tv_vs_true"])
+    for report, label, color in ((shallow, labels[0], "C0"), (deep, labels[1], "C3")):
+        ax.plot(lengths, [report["tv_vs_true"][n] for n in lengths], "o-", color=color, label=f"{label} vs true")
+        ax.plot(lengths, [report["tv_vs_mle"][n] for n in lengths], "d:", color=color, label=f"{label} vs MLE")
+    ax.plot(lengths, [shallow["tv_mle_vs_true"][n] for n in lengths], "s--", color="C1", label="MLE vs true")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("context length N")
+    ax.set_ylabel("mean total variation")
+    ax.legend(fontsize=8)
+    return ax
