@@ -222,3 +222,34 @@ def test_prompt_bound_equals_symbolic_bound():
 def test_query_state_out_of_range():
     with pytest.raises(InputError, match="query state of A"):
         nm.in_context_mle(V_STRUCT, ANCHOR, [2, 0, 0], 2)
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2), st.integers(0, 1)), min_size=1, max_size=25),
+       query=st.tuples(st.integers(0, 1), st.integers(0, 2)),
+       on_empty=st.sampled_from(nm.ON_EMPTY))
+def test_in_context_mle_matches_pure_python(rows, query, on_empty):
+    # Reference: the definitions of section 2 counted row by row in pure Python (Fractions).
+    s = nb.Structure(("A", "B", "C"), (2, 3, 2), ((), (), (0, 1)))
+    context = np.array(rows)
+    probs, count = nm.in_context_mle(s, context, [*query, 0], 2, on_empty=on_empty)
+    agree = [sum(r[k] == query[k] for k in (0, 1)) for r in rows]
+    if on_empty == "backoff" or max(agree) == 2:
+        pool = [r for r, a in zip(rows, agree) if a == max(agree)]
+    elif on_empty == "marginal":
+        pool = rows
+    else:
+        pool = []
+    assert count == sum(a == 2 for a in agree)
+    if pool:
+        expected = [float(Fraction(sum(r[2] == j for r in pool), len(pool))) for j in (0, 1)]
+        np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-15)
+    elif on_empty == "uniform":
+        np.testing.assert_array_equal(probs, [0.5, 0.5])
+    else:
+        assert np.all(np.isnan(probs))
