@@ -21,7 +21,7 @@ import numpy as np
 from theory.errors import InputError, NumericalFailure, check_int
 from numerics.lsa import Moments, loss_at, phi, phi_tensor, sym_blocks
 
-__all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "ShorBound", "shor_bound"]
+__all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound", "shor_bound"]
 
 
 @dataclass
@@ -206,6 +206,22 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
         raise NumericalFailure("best_lsa: the search produced a non-finite loss")
     A = a.reshape(d + 1, d)
     return BestLSA(loss, b, A, phi(b, A), starts)
+
+
+def refine_from(b0, mom: Moments, d: int) -> BestLSA:
+    """The local minimum of :func:`profile_loss` reached from the direction ``b0`` (BFGS on the
+    profile, then alternating least squares): tells whether a trained model sits at the global or
+    at a spurious local minimum of the one-layer landscape."""
+    from scipy.optimize import minimize
+
+    T = phi_tensor(d)
+    b0 = np.asarray(b0, float)
+    res = minimize(lambda v: _profile_grad(v, mom, T), b0 / np.linalg.norm(b0), jac=True,
+                   method="BFGS", options={"gtol": 1e-13, "maxiter": 400})
+    b = _als(res.x / np.linalg.norm(res.x), mom, T, 20)
+    loss, a = _profile(b, mom, T)
+    A = a.reshape(d + 1, d)
+    return BestLSA(loss, b, A, phi(b, A), 1)
 
 
 def _golden_angle(theta0: float, width: float, mom: Moments, T, iters: int = 80) -> np.ndarray:

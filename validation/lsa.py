@@ -107,6 +107,7 @@ class MarkovTraining:
     best_lsa_loss: float
     realizable: bool
     losses: np.ndarray
+    b: np.ndarray | None = None
 
 
 def _as_tensor(a):
@@ -135,14 +136,16 @@ def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: in
     r1 = train(model, objective, first, lr=lr, record_every=10, description="lsa train")
     r2 = train(model, objective, steps - first, lr=lr / 10, record_every=10, description="lsa train")
     losses = np.concatenate([r1.losses, r2.losses])
+    b_trained = None
     if layers == 1:
         final, se = N.loss_at(enlarged_parameter(model), mom), 0.0
+        b_trained = sign * model.matrices(0)[0][d].detach().numpy()
     else:
         Z, y = N.sample_markov_prompts(d, p, n, eval_size, np.random.default_rng(seed + 10_007))
         with torch.no_grad():
             err = ((model(_as_tensor(Z)) - _as_tensor(y)) ** 2).numpy()
         final, se = float(err.mean()), float(err.std(ddof=1) / np.sqrt(err.size))
-    return MarkovTraining(final, se, fstar, best.loss, realizable, losses)
+    return MarkovTraining(final, se, fstar, best.loss, realizable, losses, b_trained)
 
 
 def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: int,

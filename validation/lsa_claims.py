@@ -550,9 +550,11 @@ def _train_markov(ctx: CheckContext):
         target = r.predicted_loss if r.realizable else r.best_lsa_loss
         rel = (r.final_loss - target) / target
         tol = 2e-3 if d == 1 else 5e-3
+        local = NS.refine_from(r.b, N.markov_moments_numeric(d, pv, nv), d).loss
         rows[f"d={d},p={pv},n={nv}"] = {"final": r.final_loss, "f~*": r.predicted_loss,
                                         "best": r.best_lsa_loss, "realizable": r.realizable,
-                                        "relative_excess": rel}
+                                        "relative_excess": rel,
+                                        "local_min_from_trained_b": local}
         trained[d][0].append(nv)
         trained[d][1].append(r.final_loss)
         ok &= -1e-9 <= rel <= tol
@@ -566,7 +568,11 @@ def _train_markov(ctx: CheckContext):
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
                   f"Sparse LSA from N(0, 0.01) initialisation, Adam ({steps} steps quick; full: "
                   "2000 for d = 1, 3000 for d = 2) on fresh sampled "
-                  "prompts; final loss evaluated exactly as f~(phi(b, A)). p = 1/2.",
+                  "prompts; final loss evaluated exactly as f~(phi(b, A)). p = 1/2. "
+                  "local_min_from_trained_b refines the profile loss from the trained b: where it is "
+                  "above the global best (full profile, d = 2, n = 3: 0.28852 vs 0.28761) training "
+                  "ended in a spurious local minimum of the non-convex one-layer landscape in (b, A); "
+                  "the tolerance covers it and the row shows it.",
                   ("lsa_trained_vs_n.png",))
 
 

@@ -132,3 +132,16 @@ def test_example_c5_moments_by_sampling():
     x = Z[:, 0]
     emp = (x[:, :6] * x[:, 6:7]).sum(1)
     assert abs(emp.mean() - 6 * (1 / 3) * (2 / 3) ** 2) < 4 * emp.std() / np.sqrt(emp.size)
+
+
+def test_spurious_local_minimum_of_one_layer_landscape_d2():
+    # d = 2, p = 1/2, n = 3: refining from b ~ -e3 ends at a local minimum above the global one;
+    # local minimality checked by random perturbations of b (a different method from BFGS)
+    m = N.markov_moments_numeric(2, 0.5, 3)
+    glob = S.best_lsa(m, 2)
+    loc = S.refine_from([-0.16, 0.16, -0.97], m, 2)
+    assert loc.loss > glob.loss + 5e-4
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        v = loc.b + 1e-3 * rng.standard_normal(3)
+        assert S.profile_loss(v, m) >= loc.loss - 1e-12
