@@ -40,7 +40,7 @@ EXACT_MAX_D = 4
 __all__ = [
     "p", "n", "p01", "p10", "c1", "c2", "EXACT_MAX_D",
     "pair_ordering", "feature_ordering", "vech", "phi", "sym_blocks", "features",
-    "lsa_forward", "single_layer_identity_residual", "image_condition_d1", "theorem33_parameters",
+    "lsa_forward", "single_layer_identity_residual", "image_conditions", "image_condition_d1", "theorem33_parameters",
     "chain_moment", "kernel_average", "markov_moments", "optimum", "loss_at", "theorem33",
     "theorem33_realizability_polynomial", "smallest_realizable_n",
     "correlated_moments", "example_c5_moments",
@@ -154,6 +154,26 @@ def single_layer_identity_residual(d: int, n_ctx: int) -> sp.Expr:
     tf, _ = lsa_forward([P], [Q], Z)
     X = phi(P[d, :].T, Q[:, :d])
     return sp.expand(tf - (features(Z).T * X)[0])
+
+
+def image_conditions(X, d: int) -> dict:
+    """Per-block conditions for :math:`X \\in \\mathrm{im}\\,\\phi` (spec section 3).
+
+    :math:`S_j = (b a_j^\\top + a_j b^\\top)/2` has rank at most 2 and at most one positive and
+    one negative eigenvalue, i.e. every 3 x 3 minor vanishes (``"minors"``, expressions that must be
+    0) and :math:`e_2(S_j) = \\sum` of 2 x 2 principal minors :math:`= \\lambda_1\\lambda_2 \\le 0`
+    (``"e2"``, expressions that must be <= 0). Together with a direction b shared by all blocks
+    (checked by :func:`numerics.lsa_search.recover`) they are also sufficient. For d = 1 the only
+    condition is :math:`e_2 = X_1X_3 - X_2^2/4 \\le 0`, i.e. :math:`X_2^2 \\ge 4X_1X_3`."""
+    blocks = sym_blocks(X, d)
+    size = d + 1
+    minors, e2 = [], []
+    for S in blocks:
+        for rows in combinations(range(size), 3):
+            for cols in combinations(range(size), 3):
+                minors.append(sp.expand(S.extract(list(rows), list(cols)).det()))
+        e2.append(sp.expand(sum(S.extract([i, k], [i, k]).det() for i, k in combinations(range(size), 2))))
+    return {"minors": minors, "e2": e2}
 
 
 def image_condition_d1(X) -> sp.Expr:

@@ -149,3 +149,17 @@ def test_bad_input():
         T.gaussian_gamma_star(sp.diag(1, 0), 3)
     with pytest.raises(InputError, match="X"):
         T.sym_blocks([1, 2], 1)
+
+
+def test_image_conditions_hold_on_the_image_and_fail_off_it():
+    # reference: X built by phi itself from rational (b, A), and a hand-made definite block
+    b = [sp.Rational(1, 2), -2, 3]
+    A = [[1, sp.Rational(1, 3)], [0, 2], [-1, 5]]
+    cond = T.image_conditions(T.phi(b, A), 2)
+    assert all(m == 0 for m in cond["minors"]) and all(e <= 0 for e in cond["e2"])
+    # S_1 = identity (positive definite) -> e2 = 3 > 0
+    X = [1, 0, 0, 1, 0, 1] + [0] * 6
+    assert T.image_conditions(X, 2)["e2"][0] == 3
+    # d = 1: e2 = X1 X3 - X2^2/4
+    x1, x2, x3 = sp.symbols("x1 x2 x3")
+    assert sp.expand(T.image_conditions([x1, x2, x3], 1)["e2"][0] + T.image_condition_d1([x1, x2, x3]) / 4) == 0
