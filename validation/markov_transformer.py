@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from numerics.markov import chain_summary, check_chain, stationary
+from numerics.markov import chain_summary, check_chain
 from numerics.markov_chains import as_generator, binary_kernel, enumerate_sequences, sample_chain
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
 from validation.training import train
@@ -417,8 +417,9 @@ def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init) -> None:
     check_choice("init", init, INITS)
 
 
-def _member_seeds(seed: int) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
-    """Independent generators for initialisation, training data and held-out data."""
+def member_generators(seed: int) -> tuple:
+    """Three independent numpy generators (initialisation, training data, held-out data) spawned
+    from ``seed`` by ``numpy.random.SeedSequence``."""
     check_int("seed", seed, 0)
     init, data, held_out = np.random.SeedSequence(seed).spawn(3)
     return (np.random.default_rng(init), np.random.default_rng(data),
@@ -443,7 +444,7 @@ def _cross_entropy(lg: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def _monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate: float):
-    """Low-variance unbiased estimate of the population loss from a training batch:
+    r"""Low-variance unbiased estimate of the population loss from a training batch:
 
     .. math::
         \hat L = H(P) + \frac{1}{BN}\sum_{b,n} KL\big(P(\cdot\mid x_n)\,\|\,
@@ -517,7 +518,7 @@ def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, see
     """Train one model per seed with Adam on sampled batches, all seeds in one vectorised pass.
 
     Each member's initialisation, training batches and held-out data come from its own seed
-    (:func:`_member_seeds`); the objective is the sum of the members' batch losses, whose gradient
+    (:func:`member_generators`); the objective is the sum of the members' batch losses, whose gradient
     with respect to a member's weights is that member's own gradient, and Adam is per-coordinate,
     so the members train independently. ``threads`` sets torch's intra-op threads for the run
     (restored afterwards; None leaves it; one thread is fastest for these small tensors on a shared
@@ -538,7 +539,7 @@ def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, see
 
 def _train_members(p, q, tying, init, steps, seeds, d, seq_len, batch, lr, record_every,
                    progress, held_out) -> list[dict]:
-    generators = [_member_seeds(s) for s in seeds]
+    generators = [member_generators(s) for s in seeds]
     model = build_model(d, seq_len, tied=tying, init=init, seeds=[g[0] for g in generators])
     data = sample_batches(p, q, steps, batch, seq_len, [g[1] for g in generators])
     member_losses = []
@@ -599,7 +600,7 @@ def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int,
         ``final_loss_method``), ``entropy_rate`` :math:`H(P)`, ``unigram_entropy``
         :math:`H(\\pi)`, ``converged_to`` (:func:`classify_loss`), ``predicted_p_given_0``,
         ``predicted_p_given_1``, ``loss_curve`` (``steps``, ``losses``: the low-variance
-        estimate :math:`H(P) + \overline{KL}` of the population loss on each recorded training
+        estimate :math:`H(P) + \\overline{KL}` of the population loss on each recorded training
         batch, see :func:`_monitored_loss`),
         ``seed``.
     """
