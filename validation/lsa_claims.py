@@ -570,7 +570,8 @@ def _train_markov(ctx: CheckContext):
                   "2000 for d = 1, 3000 for d = 2) on fresh sampled "
                   "prompts; final loss evaluated exactly as f~(phi(b, A)). p = 1/2. "
                   "local_min_from_trained_b refines the profile loss from the trained b: where it is "
-                  "above the global best (full profile, d = 2, n = 3: 0.28852 vs 0.28761) training "
+                  "above the global best (full profile, d = 2: n = 3 0.28852 vs 0.28761, n = 10 "
+                  "0.25511 vs 0.25460) training "
                   "ended in a spurious local minimum of the non-convex one-layer landscape in (b, A); "
                   "the tolerance covers it and the row shows it.",
                   ("lsa_trained_vs_n.png",))
