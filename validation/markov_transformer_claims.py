@@ -140,22 +140,17 @@ def _f2(ctx):
 def _f3(ctx):
     measured, ok = {}, True
     cases = (("p+q>1", ABOVE), ("p+q<1", BELOW), ("p+q>1 (0.7,0.6)", (0.7, 0.6)))
-    for k, (label, (p, q)) in enumerate(cases):
+    for label, (p, q) in cases:
         model = _model_at_unigram(p, q, False, ctx.seed)
         _, _, hess = exact_loss_gradient_hessian(model, p, q, wrt=("e", "a"))
         block = float(np.linalg.eigvalsh(hess)[0])
         measured[label] = {"min_eigenvalue_e_a_block": block,
                            "minus_abs_key_scalar": -abs(float(np.prod(stationary(p, q)) * (p + q - 1)))}
-        if k == 0:  # the full Hessian once, to show the block's sign carries over
-            _, _, full = exact_loss_gradient_hessian(model, p, q)
-            measured[label]["min_eigenvalue_full"] = float(np.linalg.eigvalsh(full)[0])
-            ok &= measured[label]["min_eigenvalue_full"] < -1e-3
         ok &= block < -1e-3
     return decide(bool(ok), "min eigenvalue < 0 in the (e, a) block", measured, -1e-3,
                   f"Untied d={D}, N={N}, other weights N(0,0.02^2); autograd Hessian of the exact "
                   "population loss with respect to (e, a) (a negative eigenvalue of a principal "
-                  "block is one of the full Hessian by interlacing; the full Hessian is shown for "
-                  "the first case). With small other weights the (e, a) block is about "
+                  "block gives one of the full Hessian by Cauchy interlacing). With small other weights the (e, a) block is about "
                   "[[0, g I], [g I, S]] with g = pi0 pi1 (p+q-1), whose smallest eigenvalue is "
                   "about -|g| (listed for comparison).")
 
@@ -217,22 +212,42 @@ def _f5(ctx):
 _TRAINING_CACHE: dict = {}
 
 
-def _training_runs(ctx) -> dict:
-    """Train every (chain, tying, init) case over the profile's seeds (cached per process)."""
-    seeds = list(range(ctx.seed, ctx.seed + (8 if ctx.full else 2)))
-    steps, seq_len = (1000, 64) if ctx.full else (300, 32)
-    key = (ctx.profile, ctx.seed)
-    if key not in _TRAINING_CACHE:
-        runs = {}
-        for p, q in (ABOVE, BELOW):
-            for tied in (True, False):
-                for init in ("standard", "good"):
-                    runs[(p, q, tied, init)] = train_members(
-                        p, q, tying=tied, init=init, steps=steps, seeds=seeds, d=4, seq_len=seq_len,
-                        batch=16, lr=1e-2, record_every=10)
-        _TRAINING_CACHE.clear()
-        _TRAINING_CACHE[key] = {"runs": runs, "seeds": seeds, "steps": steps, "seq_len": seq_len}
-    return _TRAINING_CACHE[key]
+def _first_step_at_rate(run: dict, p: float, q: float):
+    """First recorded step whose loss estimate is classified at H(P) (None if never)."""
+    from validation.markov_transformer import classify_loss
+
+    curve = run["loss_curve"]
+    for step, loss in zip(curve["steps"], curve["losses"]):
+        if classify_loss(loss, p, q) == "global":
+            return int(step)
+    return None
+
+
+def _training_runs(ctx, reuse: bool = False) -> dict:
+    """Train every (chain, tying, init) case over the profile's seeds.
+
+    Cached per process and profile: F6 reuses the runs when its seed matches; the figure claim
+    (``reuse=True``) takes whatever F6 trained on this profile in this process (``ttc reproduce
+    --jobs 1``), and otherwise trains one seed per case itself (claims in separate processes).
+    """
+    cached = _TRAINING_CACHE.get(ctx.profile)
+    if cached is not None and (reuse or cached["seed"] == ctx.seed):
+        return cached
+    count = 1 if reuse else (8 if ctx.full else 2)
+    seeds = list(range(ctx.seed, ctx.seed + count))
+    steps, seq_len, held_out = (1000, 64, 2048) if ctx.full else (400, 16, 1024)
+    runs = {}
+    for p, q in (ABOVE, BELOW):
+        for tied in (True, False):
+            for init in ("standard", "good"):
+                runs[(p, q, tied, init)] = train_members(
+                    p, q, tying=tied, init=init, steps=steps, seeds=seeds, d=4, seq_len=seq_len,
+                    batch=16, lr=1e-2, record_every=10, held_out=held_out)
+    data = {"runs": runs, "seeds": seeds, "steps": steps, "seq_len": seq_len,
+            "held_out": held_out, "seed": ctx.seed}
+    if not reuse:
+        _TRAINING_CACHE[ctx.profile] = data
+    return data
 
 
 @claim("markov.F6", paper=P1, reference="Fig. 2-3 (training); P2 Fig. 4 (initialisation)",
@@ -249,6 +264,7 @@ def _f6(ctx):
         shares[label] = {level: ends.count(level) / len(ends)
                          for level in ("global", "local", "neither")}
         shares[label]["final_losses"] = [round(r["final_loss"], 4) for r in runs]
+        shares[label]["first_step_at_H(P)"] = [_first_step_at_rate(r, p, q) for r in runs]
         neither += [label] * ends.count("neither")
         if (p, q) == BELOW or not tied or init == "good":
             ok &= shares[label]["global"] > 0.5
@@ -262,12 +278,17 @@ def _f6(ctx):
                    "p+q<1 at H(P) in most seeds"},
                   shares, "min(0.01, max(gap/3, 0.001)) nats",
                   f"{len(data['seeds'])} seeds x {data['steps']} Adam steps (lr 1e-2, d=4, "
-                  f"N={data['seq_len']}, batch 16) per case (quick profile: N=32, 2 seeds; full: "
-                  "N=64, 8 seeds, 1000 steps); final loss is a held-out estimate (2048 sequences, "
-                  f"exact expectation over the next symbol). Tied/standard on p=0.5,q=0.8 ended at H(pi) in "
+                  f"N={data['seq_len']}, batch 16) per case (quick profile: N=16, 2 seeds, 400 "
+                  "steps; full: N=64, 8 seeds, 1000 steps); final loss is a held-out estimate "
+                  f"({data['held_out']} sequences per seed, exact expectation over the next "
+                  "symbol). Tied/standard on p=0.5,q=0.8 ended at H(pi) in "
                   f"{stuck:.0%} of seeds (P1's figure shows one run stuck there): the trap is an "
-                  "attractor with a finite basin under Adam, not a certainty. Runs ending at neither "
-                  f"level: {neither or 'none'}.")
+                  "attractor with a finite basin under Adam, not a certainty. first_step_at_H(P) "
+                  "shows how long each run lingered near H(pi); in our runs the tied model with the "
+                  "anti-aligned (good) MLP on p+q<1 can linger there for a few hundred steps before "
+                  "escaping, the full-model trace of P2's statement that w < -1/sqrt 2 is the "
+                  "local basin when p+q<1. Runs "
+                  f"ending at neither level: {neither or 'none'}.")
 
 
 @claim("markov.fig_training", paper=P1, reference="Fig. 2-3",
@@ -278,7 +299,7 @@ def _fig_training(ctx):
     from validation.markov_transformer import classify_loss
     from validation.plots import horizontal_reference, save
 
-    data = _training_runs(ctx)
+    data = _training_runs(ctx, reuse=True)
     fig, panels = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     drawn, ends = 0, {}
     for ax, (p, q) in zip(panels, (ABOVE, BELOW)):
@@ -302,6 +323,6 @@ def _fig_training(ctx):
     return decide(holds, "8 curves, each ending at H(P) or H(pi)",
                   {"curves": drawn, "curve_ends": ends}, "min(0.01, max(gap/3, 0.001)) nats",
                   "Population-loss estimate H(P) + mean KL(P(.|x_n) || model) on the training "
-                  "batches (unbiased, low variance) for the first seed of each F6 case, mean of "
+                  "batches (unbiased, low variance) for the first seed of each F6 case (F6's settings), mean of "
                   "the last 3 records classified against the horizontal lines at H(P) and H(pi) "
                   "(closed form).", figures=(path.name,))
