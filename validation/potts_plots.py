@@ -14,7 +14,9 @@ def plot_section4(result: dict, ax=None):
     M = np.asarray(result["M"])
     ax.plot(M, result["factored"], "o-", color="C3", label="factored attention (1 layer)")
     for k, key in enumerate(sorted(k for k in result if k.startswith("standard_"))):
-        ax.plot(M, result[key], "s--", color=f"C{k}", label=f"standard encoder, {key.split('_')[1]} layer(s)")
+        values = result[key]
+        ax.plot(M[len(M) - len(values):], values, "s--", color=f"C{k}",
+                label=f"standard encoder, {key.split('_')[1]} layer(s)")
     horizontal_reference(ax, result["floor"], "floor: mean conditional entropy", "k")
     ax.set_xscale("log")
     ax.set_xlabel("training sequences M")

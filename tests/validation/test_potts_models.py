@@ -62,6 +62,7 @@ def test_truth_parameters_give_the_conditional_entropy():
     assert loss == pytest.approx(NP.exact_summary(model)["mean_conditional_entropy"], abs=1e-13)
 
 
+@pytest.mark.slow
 def test_mlm_training_approaches_the_floor():
     # 4000 Gibbs samples of a 6-site, 3-colour model: a trained factored layer's test loss is within
     # 0.03 nats of the exact mean conditional entropy (independent: enumeration)
