@@ -240,9 +240,18 @@ def _training_runs(ctx, reuse: bool = False) -> dict:
     for p, q in (ABOVE, BELOW):
         for tied in (True, False):
             for init in ("standard", "good"):
-                runs[(p, q, tied, init)] = train_members(
-                    p, q, tying=tied, init=init, steps=steps, seeds=seeds, d=4, seq_len=seq_len,
-                    batch=16, lr=1e-2, record_every=10, held_out=held_out)
+                options = dict(tying=tied, init=init, d=4, seq_len=seq_len, batch=16, lr=1e-2,
+                               record_every=10, held_out=held_out)
+                case = train_members(p, q, steps=steps, seeds=seeds, **options)
+                # A run caught between the levels when training stops (an escape in progress) is
+                # trained again from the start with twice the steps, once; the check then
+                # requires every run to be at a level.
+                transit = [r["seed"] for r in case if r["converged_to"] == "neither"]
+                if transit:
+                    longer = train_members(p, q, steps=2 * steps, seeds=transit, **options)
+                    again = {r["seed"]: dict(r, extended=True) for r in longer}
+                    case = [again.get(r["seed"], r) for r in case]
+                runs[(p, q, tied, init)] = case
     data = {"runs": runs, "seeds": seeds, "steps": steps, "seq_len": seq_len,
             "held_out": held_out, "seed": ctx.seed}
     if not reuse:
@@ -265,6 +274,7 @@ def _f6(ctx):
                          for level in ("global", "local", "neither")}
         shares[label]["final_losses"] = [round(r["final_loss"], 4) for r in runs]
         shares[label]["first_step_at_H(P)"] = [_first_step_at_rate(r, p, q) for r in runs]
+        shares[label]["extended_seeds"] = [r["seed"] for r in runs if r.get("extended")]
         neither += [label] * ends.count("neither")
         if (p, q) == BELOW or not tied or init == "good":
             ok &= shares[label]["global"] > 0.5
@@ -287,7 +297,8 @@ def _f6(ctx):
                   "shows how long each run lingered near H(pi); in our runs the tied model with the "
                   "anti-aligned (good) MLP on p+q<1 can linger there for a few hundred steps before "
                   "escaping, the full-model trace of P2's statement that w < -1/sqrt 2 is the "
-                  "local basin when p+q<1. Runs "
+                  "local basin when p+q<1. A run between the levels when training stops (an escape in "
+                  "progress) is retrained once with twice the steps (extended_seeds). Runs still "
                   f"ending at neither level: {neither or 'none'}.")
 
 
