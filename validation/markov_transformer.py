@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from numerics.markov import chain_summary, check_chain
+from numerics.markov import chain_summary, check_chain, end_state
 from numerics.markov_chains import as_generator, binary_kernel, enumerate_sequences, sample_chain
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
 from validation.training import train
@@ -467,13 +467,10 @@ def _levels(p: float, q: float) -> tuple[float, float, float]:
 
 def classify_loss(loss: float, p: float, q: float) -> str:
     """``"global"`` (within tol of :math:`H(P)`), ``"local"`` (within tol of :math:`H(\\pi)`) or
-    ``"neither"``; tol = min(0.01, max(gap/3, 0.001)) nats with gap = :math:`H(\\pi) - H(P)`;
-    the nearer level wins when both are within tol."""
-    rate, unigram, tolerance = _levels(p, q)
-    to_global, to_local = abs(loss - rate), abs(loss - unigram)
-    if min(to_global, to_local) > tolerance:
-        return "neither"
-    return "global" if to_global <= to_local else "local"
+    ``"neither"``, by :func:`numerics.markov.end_state` with
+    tol = min(0.01, max(gap/3, 0.001)) nats, gap = :math:`H(\\pi) - H(P)` (the floor keeps a
+    tolerance for chains with p + q near 1, where :math:`H(P)` wins)."""
+    return end_state(p, q, loss, tol=_levels(p, q)[2])
 
 
 @torch.no_grad()
