@@ -6,7 +6,7 @@ same run:
    imported, against a straightforward per-site Python Gibbs loop (and the line says so).
    Target: at least 2x adabmDCA's site updates per second.
 2. Pseudo-likelihood fit, general couplings, L = 20, C = 10, M = 10^4: under 30 s (the target is the
-   baseline).
+   baseline; default BLAS threads).
 3. R1 replica curve, 20 alpha values, 61 x 61 quadrature: under 3 s (the target is the baseline).
 
 Run with ``python benchmarks/run.py potts``.
@@ -26,17 +26,18 @@ from timing import best_time, report  # noqa: E402
 L, C, CHAINS, SWEEPS = 20, 10, 10_000, 2
 
 
-def _limit_threads():
-    """Pin numpy's BLAS and torch to one thread (spec Sec. 8: a shared machine)."""
+def _one_thread():
+    """A context pinning numpy's BLAS to one thread (torch is pinned by the caller); spec Sec. 8:
+    both samplers on one thread, since a shared machine makes 2-thread timings erratic."""
     try:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack here
-        print("# threadpoolctl missing: BLAS threads not pinned")
-    import torch
+        return threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        import contextlib
 
-    torch.set_num_threads(1)
+        print("# threadpoolctl missing: BLAS threads not pinned")
+        return contextlib.nullcontext()
 
 
 def _adabmdca_gibbs(model, S0):
@@ -70,8 +71,16 @@ def bench_gibbs():
     from numerics.potts import default_model
     from numerics.potts_sampling import run_sweeps
 
+    import torch
+
+    torch.set_num_threads(1)
     model = default_model(L, C, seed=0)
     S0 = np.random.default_rng(0).integers(0, C, (CHAINS, L))
+    with _one_thread():
+        _bench_gibbs_pinned(model, S0, run_sweeps)
+
+
+def _bench_gibbs_pinned(model, S0, run_sweeps):
     ours = best_time(lambda: run_sweeps(model, S0, SWEEPS, seed=1), repeat=3)
     ours_rate = SWEEPS * L * CHAINS / ours
     try:
@@ -116,7 +125,6 @@ def bench_replica():
 
 
 def main():
-    _limit_threads()
     bench_gibbs()
     bench_plm()
     bench_replica()
