@@ -330,10 +330,12 @@ BASIN_NAMES = {1: "global", 0: "local", -1: "boundary"}
 def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
     """``"global"`` when ``loss`` is within ``tol`` of H(P), ``"local"`` when within ``tol`` of
     H(pi) (and not of H(P)), else ``"neither"``. The default ``tol`` is
-    ``min(0.01, (H(pi) - H(P))/4)``, so the two levels can never both match."""
+    ``min(0.01, max((H(pi) - H(P))/3, 0.001))`` nats: a third of the gap between the levels, at
+    most 0.01, and at least 0.001 for sampled training losses (when the gap is that small, H(P)
+    is checked first and wins)."""
     summary = chain_summary(p, q)
     if tol is None:
-        tol = min(0.01, summary["mutual_information"] / 4)
+        tol = min(0.01, max(summary["mutual_information"] / 3, 0.001))
     if abs(loss - summary["entropy_rate"]) <= tol:
         return "global"
     if abs(loss - summary["unigram_entropy"]) <= tol:

@@ -458,19 +458,15 @@ def _monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate:
     return rate + (cross - own).mean(dim=(1, 2))
 
 
-def _levels(p: float, q: float) -> tuple[float, float, float]:
+def _levels(p: float, q: float) -> tuple[float, float]:
     summary = chain_summary(p, q)
-    rate, unigram = summary["entropy_rate"], summary["unigram_entropy"]
-    tolerance = min(1e-2, max((unigram - rate) / 3, 1e-3))
-    return rate, unigram, tolerance
+    return summary["entropy_rate"], summary["unigram_entropy"]
 
 
 def classify_loss(loss: float, p: float, q: float) -> str:
-    """``"global"`` (within tol of :math:`H(P)`), ``"local"`` (within tol of :math:`H(\\pi)`) or
-    ``"neither"``, by :func:`numerics.markov.end_state` with
-    tol = min(0.01, max(gap/3, 0.001)) nats, gap = :math:`H(\\pi) - H(P)` (the floor keeps a
-    tolerance for chains with p + q near 1, where :math:`H(P)` wins)."""
-    return end_state(p, q, loss, tol=_levels(p, q)[2])
+    """``"global"``, ``"local"`` or ``"neither"``: :func:`numerics.markov.end_state` with its
+    default tolerance (the one ``ttc markov train`` uses for ``converged_to``)."""
+    return end_state(p, q, loss)
 
 
 @torch.no_grad()
@@ -555,7 +551,7 @@ def _train_members(p, q, tying, init, steps, seeds, d, seq_len, batch, lr, recor
     final = evaluate(model, p, q, [g[2] for g in generators], held_out=held_out)
     if not np.all(np.isfinite(final["loss"])):
         raise NumericalFailure(f"final loss is not finite: {final['loss']}")
-    rate, unigram, _ = _levels(p, q)
+    rate, unigram = _levels(p, q)
     curves = np.array(member_losses).reshape(len(result.steps), len(seeds))
     out = []
     for k, seed in enumerate(seeds):
