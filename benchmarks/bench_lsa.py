@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,16 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.timing import best_time, report  # noqa: E402
-
-
-def _wall(argv: list[str], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+from benchmarks.timing import best_time, report, wall_time  # noqa: E402
 
 
 def _exact(d: int):
@@ -83,9 +73,9 @@ def main() -> None:
         report(f"quadrature H, h, X* d={d} (exact to rounding; max error vs exact at d=3: {err:.1e})",
                ours, f"MC over 2000 kernels (max rel. s.e. {rel_se:.1e})", base, "< 10 s")
 
-    floor = _wall(["ttc", "lsa", "gaussian", "--sigma", "1", "--n", "1", "--json"])
+    floor = wall_time(["ttc", "lsa", "gaussian", "--sigma", "1", "--n", "1", "--json"])
     for d, target in ((1, "< 1 s"), (2, "< 5 s")):
-        ours = _wall(["ttc", "lsa", "optimum", "--d", str(d), "--p", "1/2", "--n", "3", "--json"])
+        ours = wall_time(["ttc", "lsa", "optimum", "--d", str(d), "--p", "1/2", "--n", "3", "--json"])
         report(f"ttc lsa optimum --d {d} --p 1/2 --n 3 (not realisable: global search runs)",
                ours, "ttc lsa gaussian (start-up floor)", floor, target)
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,16 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.timing import best_time, report  # noqa: E402
-
-
-def _wall(argv: list[str], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+from benchmarks.timing import best_time, report, wall_time  # noqa: E402
 
 
 BASELINE_BASIN = """
@@ -44,11 +34,11 @@ sol = solve_ivp(lambda t, th: -nm.canonical_gradient(p, q, *th), (0, 1e6), (0.3,
 
 def main() -> None:
     ttc = [sys.executable, "-m", "validation.cli", "markov"]
-    python_alone = _wall([sys.executable, "-c", "pass"])
-    critical = _wall(ttc + ["critical", "--p", "0.5", "--q", "0.8", "--json"])
+    python_alone = wall_time([sys.executable, "-c", "pass"])
+    critical = wall_time(ttc + ["critical", "--p", "0.5", "--q", "0.8", "--json"])
     report("ttc markov critical (wall)", critical, "python -c pass", python_alone, "< 1 s")
-    basin = _wall(ttc + ["basin", "--p", "0.5", "--q", "0.8", "--e0", "0.3", "--w0", "-1", "--json"])
-    baseline = _wall([sys.executable, "-c", BASELINE_BASIN])
+    basin = wall_time(ttc + ["basin", "--p", "0.5", "--q", "0.8", "--e0", "0.3", "--w0", "-1", "--json"])
+    baseline = wall_time([sys.executable, "-c", BASELINE_BASIN])
     report("ttc markov basin (wall, incl. ODE)", basin, "scipy LSODA script", baseline, "< 1 s")
 
     from numerics import markov as nm

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 
@@ -22,3 +23,13 @@ def report(name: str, seconds: float, baseline_name: str, baseline_seconds: floa
     ratio = baseline_seconds / seconds if seconds > 0 else float("inf")
     print(f"{name}: {seconds * 1e3:.2f} ms | baseline {baseline_name}: "
           f"{baseline_seconds * 1e3:.2f} ms | speed-up x{ratio:.1f}" + (f" | target {target}" if target else ""))
+
+
+def wall_time(argv: list[str], repeat: int = 3) -> float:
+    """Best wall time in seconds of running the command ``argv`` (start-up included)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best

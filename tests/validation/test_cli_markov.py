@@ -1,6 +1,5 @@
 """The `ttc markov` command-line contract (spec markov.md Sec. 5) and the error convention."""
 
-import json
 
 import pytest
 
@@ -17,41 +16,35 @@ KEYS = {
 }
 
 
-def run_json(capsys, *argv):
-    code = main(list(argv) + ["--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert len(out.strip().splitlines()) == 1  # exactly one JSON object, nothing else
-    return json.loads(out)
 
 
-def test_summary_keys_and_values(capsys):
-    result = run_json(capsys, "markov", "summary", "--p", "0.5", "--q", "0.8")
+def test_summary_keys_and_values(run_json):
+    result = run_json("markov", "summary", "--p", "0.5", "--q", "0.8")
     assert set(result) == KEYS["summary"]
     assert result["regime"] == "p+q>1" and result["entropy_rate"] == pytest.approx(0.6190, abs=5e-5)
 
 
-def test_summary_accepts_fractions(capsys):
-    result = run_json(capsys, "markov", "summary", "--p", "1/2", "--q", "4/5")
+def test_summary_accepts_fractions(run_json):
+    result = run_json("markov", "summary", "--p", "1/2", "--q", "4/5")
     assert result["p"] == 0.5 and result["q"] == 0.8
 
 
-def test_critical_keys(capsys):
-    result = run_json(capsys, "markov", "critical", "--p", "0.2", "--q", "0.3")
+def test_critical_keys(run_json):
+    result = run_json("markov", "critical", "--p", "0.2", "--q", "0.3")
     assert set(result) == KEYS["critical"]
     assert result["unigram_local_min_w"][0] is None  # p+q<1: minima for w < -1/sqrt2
     assert set(result["saddles"][0]) == {"e", "w", "b", "loss"}
 
 
-def test_basin_keys(capsys):
-    result = run_json(capsys, "markov", "basin", "--p", "0.5", "--q", "0.8", "--e0", "0.5", "--w0", "-1")
+def test_basin_keys(run_json):
+    result = run_json("markov", "basin", "--p", "0.5", "--q", "0.8", "--e0", "0.5", "--w0", "-1")
     assert set(result) == KEYS["basin"]
     assert result["predicted"] == "global"
     assert result["flow_end"]["loss"] == pytest.approx(0.6190145817, abs=1e-9)
 
 
-def test_train_canonical_keys(capsys):
-    result = run_json(capsys, "markov", "train", "--p", "0.5", "--q", "0.8", "--model", "canonical",
+def test_train_canonical_keys(run_json):
+    result = run_json("markov", "train", "--p", "0.5", "--q", "0.8", "--model", "canonical",
                       "--steps", "3000", "--seed", "1")
     assert set(result) == KEYS["train"]
     assert result["converged_to"] == "local"  # small init, p+q>1: the unigram trap (P2)
@@ -59,9 +52,9 @@ def test_train_canonical_keys(capsys):
     assert result["predicted_p_given_0"] == pytest.approx(5 / 13, abs=1e-6)
 
 
-def test_landscape_writes_png(capsys, tmp_path):
+def test_landscape_writes_png(run_json, tmp_path):
     out = tmp_path / "land.png"
-    result = run_json(capsys, "markov", "landscape", "--p", "0.2", "--q", "0.3", "--out", str(out),
+    result = run_json("markov", "landscape", "--p", "0.2", "--q", "0.3", "--out", str(out),
                       "--grid", "60")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and result["figure"] == str(out)
 

@@ -1,7 +1,6 @@
 """Validation tests for the LSA paper: torch LSA (dense/sparse, both signs, any depth) against the
 numerics, the `ttc lsa` JSON contract and its errors."""
 
-import json
 
 import numpy as np
 import pytest
@@ -20,12 +19,6 @@ KEYS = {
 }
 
 
-def run_json(capsys, *argv):
-    code = main(list(argv) + ["--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert len(out.strip().splitlines()) == 1
-    return json.loads(out)
 
 
 @pytest.mark.parametrize("sign", [1, -1])
@@ -64,33 +57,33 @@ def test_multilayer_identity_library_sign_and_paper_sign():
     assert multilayer_identity_error(2, 6, 2, 3, seed=0, convention="paper") > 1e-3
 
 
-def test_cli_optimum_exact_anchor(capsys):
-    r = run_json(capsys, "lsa", "optimum", "--d", "1", "--p", "1/2", "--n", "10", "--exact")
+def test_cli_optimum_exact_anchor(run_json):
+    r = run_json("lsa", "optimum", "--d", "1", "--p", "1/2", "--n", "10", "--exact")
     assert set(r) == KEYS["optimum"]
     assert r["loss_exact"] == "121/342" and r["realizable"] and abs(r["gap"]) < 1e-12
     assert r["ordering"] == [[1, 1, 1], [1, 1, 2], [1, 2, 2]]
 
 
-def test_cli_optimum_not_realizable(capsys):
-    r = run_json(capsys, "lsa", "optimum", "--d", "1", "--p", "0.5", "--n", "3")
+def test_cli_optimum_not_realizable(run_json):
+    r = run_json("lsa", "optimum", "--d", "1", "--p", "0.5", "--n", "3")
     assert not r["realizable"] and r["gap"] > 1e-3 and r["loss_exact"] is None
 
 
-def test_cli_other_commands(capsys):
-    r = run_json(capsys, "lsa", "correlated", "--p", "1/3", "--n", "6", "--c1", "8/9",
+def test_cli_other_commands(run_json):
+    r = run_json("lsa", "correlated", "--p", "1/3", "--n", "6", "--c1", "8/9",
                  "--c2", "160/81", "--exact")
     assert set(r) == KEYS["correlated"] and r["loss_exact"] == "342751/836412"
-    r = run_json(capsys, "lsa", "recover", "--d", "1", "--x", "1,5,2")
+    r = run_json("lsa", "recover", "--d", "1", "--x", "1,5,2")
     assert set(r) == KEYS["recover"] and r["realizable"] and r["residual"] < 1e-12
-    assert not run_json(capsys, "lsa", "recover", "--d", "1", "--x", "1,1,1")["realizable"]
-    r = run_json(capsys, "lsa", "gaussian", "--sigma", "1,1", "--n", "5")
+    assert not run_json("lsa", "recover", "--d", "1", "--x", "1,1,1")["realizable"]
+    r = run_json("lsa", "gaussian", "--sigma", "1,1", "--n", "5")
     # isotropic closed form: Gamma* = n/(n+d+1) I, L* = d(d+1)/(n+d+1) = 6/8
     assert set(r) == KEYS["gaussian"] and abs(r["Gamma"][0][0] - 5 / 8) < 1e-14
     assert abs(r["loss"] - 0.75) < 1e-14
 
 
-def test_cli_train_keys(capsys):
-    r = run_json(capsys, "lsa", "train", "--d", "1", "--p", "1/2", "--n", "10", "--layers", "1",
+def test_cli_train_keys(run_json):
+    r = run_json("lsa", "train", "--d", "1", "--p", "1/2", "--n", "10", "--layers", "1",
                  "--steps", "40", "--seed", "0")
     assert set(r) == KEYS["train"] and r["final_loss"] >= r["predicted_loss"] - 1e-12
 

@@ -18,12 +18,6 @@ KEYS = {
 }
 
 
-def run_json(capsys, *argv):
-    code = main(list(argv) + ["--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert len(out.strip().splitlines()) == 1
-    return json.loads(out)
 
 
 def run_error(capsys, *argv):
@@ -43,40 +37,40 @@ def files(tmp_path):
     return paths
 
 
-def test_exact_anchor(capsys, files):
-    r = run_json(capsys, "potts", "exact", "--model", str(files["anchor"]))
+def test_exact_anchor(run_json, files):
+    r = run_json("potts", "exact", "--model", str(files["anchor"]))
     assert set(r) == KEYS["exact"]
     assert r["Z"] == pytest.approx(13.059374985, abs=1e-9)  # spec anchor
     assert np.array(r["marginals"]).shape == (3, 2) and len(r["conditional_entropy"]) == 3
 
 
-def test_represent_softmax_has_a_gap(capsys, files):
-    r = run_json(capsys, "potts", "represent", "--model", str(files["anchor"]), "--attention", "free",
+def test_represent_softmax_has_a_gap(run_json, files):
+    r = run_json("potts", "represent", "--model", str(files["anchor"]), "--attention", "free",
                  "--restarts", "1")
     assert set(r) == KEYS["represent"] and abs(r["gap"]) < 1e-9
 
 
-def test_sample_then_fit(capsys, files, tmp_path):
+def test_sample_then_fit(run_json, files, tmp_path):
     out = tmp_path / "s.npz"
-    r = run_json(capsys, "potts", "sample", "--model", str(files["small"]), "--samples", "500",
+    r = run_json("potts", "sample", "--model", str(files["small"]), "--samples", "500",
                  "--sampler", "metropolis", "--seed", "3", "--out", str(out), "--burn-in", "20")
     assert set(r) == KEYS["sample"] and r["samples"] == 500 and 0 < r["acceptance"] < 1
     with np.load(out) as data:
         assert data["samples"].shape == (500, 5) and int(data["C"]) == 3
-    r = run_json(capsys, "potts", "fit", "--samples", str(out), "--method", "factored",
+    r = run_json("potts", "fit", "--samples", str(out), "--method", "factored",
                  "--true", str(files["small"]))
     assert set(r) == KEYS["fit"] and 0 < r["coupling_error"] < 1
     with np.load(r["contact_map_file"]) as data:
         assert data["contact_map"].shape == (5, 5)
-    r = run_json(capsys, "potts", "fit", "--samples", str(out), "--method", "plm")
+    r = run_json("potts", "fit", "--samples", str(out), "--method", "plm")
     assert set(r) == KEYS["fit"] and r["coupling_error"] is None
 
 
-def test_replica_keys(capsys):
-    r = run_json(capsys, "potts", "replica", "--scenario", "ridge", "--alpha", "0.5,2", "--lam", "0.1",
+def test_replica_keys(run_json):
+    r = run_json("potts", "replica", "--scenario", "ridge", "--alpha", "0.5,2", "--lam", "0.1",
                  "--delta", "0.25")
     assert set(r) == KEYS["replica_ridge"] and r["bayes_floor"] == 0.25 and len(r["m"]) == 2
-    r = run_json(capsys, "potts", "replica", "--scenario", "logistic", "--alpha", "2", "--lam", "0.1",
+    r = run_json("potts", "replica", "--scenario", "logistic", "--alpha", "2", "--lam", "0.1",
                  "--quadrature", "31")
     assert set(r) == KEYS["replica_logistic"]
     assert r["bayes_floor"] == pytest.approx(0.59944, abs=5e-6)  # spec Sec. 5
