@@ -52,12 +52,13 @@ def plot_landscape(p: float, q: float, ax=None, n: int = 400, e_range=(-2.0, 2.0
 
 def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: float, ax=None):
     """Loss against step for each labelled curve ``{label: (steps, losses)}`` with horizontal
-    lines at :math:`H(P)` (global) and :math:`H(\\pi)` (unigram). Returns the axes."""
+    lines at :math:`H(P)` (global minimum, dashed black) and :math:`H(\\pi)` (unigram trap,
+    dotted red). Returns the axes."""
     ax = axes(ax)
     for label, (steps, losses) in curves.items():
         ax.plot(steps, losses, lw=1.2, label=label)
-    horizontal_reference(ax, entropy_rate, "$H(P)$", "green")
-    horizontal_reference(ax, unigram_entropy, r"$H(\pi)$", "crimson")
+    horizontal_reference(ax, entropy_rate, f"H(P) = {entropy_rate:.4f}", "k")
+    horizontal_reference(ax, unigram_entropy, f"H(pi) = {unigram_entropy:.4f}", "tab:red", ":")
     ax.set(xlabel="step", ylabel="loss (nats)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return ax

@@ -307,28 +307,26 @@ def _f6(ctx):
 def _fig_training(ctx):
     import matplotlib.pyplot as plt
 
+    from validation.markov_plots import plot_training_curves
     from validation.markov_transformer import classify_loss
-    from validation.plots import horizontal_reference, save
+    from validation.plots import save
 
     data = _training_runs(ctx, reuse=True)
     fig, panels = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     drawn, ends = 0, {}
     for ax, (p, q) in zip(panels, (ABOVE, BELOW)):
         summary = chain_summary(p, q)
+        curves = {}
         for (pp, qq, tied, init), runs in data["runs"].items():
             if (pp, qq) != (p, q):
                 continue
             curve = runs[0]["loss_curve"]
             label = f"{'tied' if tied else 'untied'}, {init}"
-            ax.plot(curve["steps"], curve["losses"], label=label, linewidth=1.2)
+            curves[label] = (curve["steps"], curve["losses"])
             ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve["losses"][-3:])), p, q)
             drawn += 1
-        horizontal_reference(ax, summary["entropy_rate"],
-                             f"H(P) = {summary['entropy_rate']:.4f}", "k")
-        horizontal_reference(ax, summary["unigram_entropy"],
-                             f"H(pi) = {summary['unigram_entropy']:.4f}", "tab:red", ":")
+        plot_training_curves(curves, summary["entropy_rate"], summary["unigram_entropy"], ax=ax)
         ax.set(title=f"p = {p}, q = {q}", xlabel="Adam step", ylabel="loss estimate (nats)")
-        ax.legend(fontsize=8)
     path = save(fig, ctx.figure_path("markov_training.png"))
     holds = path.exists() and drawn == 8 and "neither" not in ends.values()
     return decide(holds, "8 curves, each ending at H(P) or H(pi)",
