@@ -15,7 +15,6 @@ Ordering: the one of :func:`theory.lsa.feature_ordering` (block j outermost, upp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np

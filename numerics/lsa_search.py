@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from theory.errors import InputError, NumericalFailure, check_int
-from numerics.lsa import Moments, loss_at, phi, phi_tensor, sym_blocks
+from numerics.lsa import Moments, phi, phi_tensor, sym_blocks
 
 __all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound", "shor_bound"]
 
@@ -155,7 +155,6 @@ def _sphere_starts(d: int, count: int, rng) -> np.ndarray:
 
 def _als(b, mom: Moments, T, iters: int):
     """Alternating least squares in the H-metric: A given b, then b given A."""
-    d = b.size - 1
     for _ in range(iters):
         _, a = _profile(b, mom, T)
         Lb = np.einsum("fiq,q->fi", T, a)

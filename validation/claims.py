@@ -7,7 +7,8 @@ measured, tolerance, verdict, a note, figures). A claim also says which verdict 
 analysis shows needs a condition the paper does not state (the note then gives the
 counterexample). ``ttc reproduce`` succeeds when every verdict is the expected one.
 
-Papers register their claims in ``validation/<topic>_claims.py`` with the :func:`claim` decorator::
+Papers register their claims in ``validation/<topic>_claims.py`` (and, split by concept, in
+``validation/<topic>_*_claims.py``) with the :func:`claim` decorator::
 
     @claim("markov.F1", paper=MARKOV_P1, reference="Thm 2", statement="...")
     def _f1(ctx):
@@ -20,7 +21,7 @@ from __future__ import annotations
 import importlib
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -111,15 +112,24 @@ def claim(
     return register
 
 
+def claim_modules(topic: str) -> list[str]:
+    """``validation.<topic>_claims`` first, then every ``validation.<topic>_*_claims`` module."""
+    import pkgutil
+
+    import validation
+
+    names = sorted(m.name for m in pkgutil.iter_modules(validation.__path__)
+                   if m.name.startswith(f"{topic}_") and m.name.endswith("_claims"))
+    main = f"{topic}_claims"
+    return [f"validation.{n}" for n in ([main] if main in names else [])
+            + [n for n in names if n != main]]
+
+
 def load_claims(topics=TOPICS) -> list[Claim]:
-    """Import ``validation.<topic>_claims`` for each topic present and return its claims in order."""
+    """Import each topic's claim modules (:func:`claim_modules`) and return their claims in order."""
     for topic in topics:
-        name = f"validation.{topic}_claims"
-        try:
+        for name in claim_modules(topic):
             importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
     return [c for c in _REGISTRY.values() if c.topic in topics]
 
 

@@ -1,6 +1,6 @@
 """Claims of the Markov paper about the chain and the canonical model (spec markov.md,
 sections 1 and 3). The full-transformer claims F1-F6 live in
-:mod:`validation.markov_transformer_claims`, imported at the end."""
+:mod:`validation.markov_transformer_claims`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sympy as sp
 
 from numerics import markov as nm
 from theory import markov as tm
-from validation.claims import CheckContext, claim, compare, decide
+from validation.claims import CheckContext, claim, decide
 
 P1 = "Makkuva et al. 2024 (arXiv 2402.04161)"
 P2 = "Makkuva et al. 2024 (arXiv 2406.03072)"
@@ -345,10 +345,3 @@ def _degenerate(ctx: CheckContext):
                   and summary["unigram_local_min_w"] is None)
     return decide(worst < 1e-12 and flags, 0.0, {"max |C| and |H(pi)-H(P)|": worst,
                   "reported as degenerate": flags}, 1e-12, "p in {0.1, 0.3, 0.5, 0.7}, q = 1 - p.")
-
-
-try:  # the full-transformer claims F1-F6
-    import validation.markov_transformer_claims  # noqa: F401
-except ModuleNotFoundError as exc:
-    if exc.name != "validation.markov_transformer_claims":
-        raise
