@@ -1,5 +1,5 @@
 """Shared plotting helpers (matplotlib, Agg backend). Library functions take ``ax=None`` and
-return the axes; nothing here calls ``plt.show()``."""
+return the axes; nothing here opens a window (figures are saved, never shown)."""
 
 from __future__ import annotations
 
