@@ -39,8 +39,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from benchmarks.timing import best_time, report  # noqa: E402
 from numerics.markov_chains import sample_chain  # noqa: E402
-from validation.markov_transformer import (  # noqa: E402
-    member_generators, batch_loss, build_model, sample_batches)
+from validation.markov_training import batch_loss, member_generators, sample_batches  # noqa: E402
+from validation.markov_transformer import build_model  # noqa: E402
 
 P, Q, D, N, BATCH, LR, SEED = 0.5, 0.8, 4, 64, 16, 1e-2, 0
 REFERENCE_STEPS, CHECK_EVERY, TOLERANCE, REPEAT = 1200, 50, 2e-3, 2
@@ -86,7 +86,7 @@ def held_out_loss(logit_fn, x: torch.Tensor) -> float:
 
 
 def library_training(tied: bool, steps: int, checkpoints=None):
-    """The library's fast path (as in validation.markov_transformer.train_members)."""
+    """The library's fast path (as in validation.markov_training.train_members)."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

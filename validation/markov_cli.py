@@ -75,7 +75,7 @@ def train(args) -> dict:
     else:
         check_int("d", args.d, 1)  # checked before the (slow) torch import
         check_int("seq_len", args.seq_len, 1)
-        from validation.markov_transformer import train_transformer
+        from validation.markov_training import train_transformer
 
         result = train_transformer(args.p, args.q, tying=args.tying, init=args.init,
                                    steps=args.steps, seed=args.seed, d=args.d,

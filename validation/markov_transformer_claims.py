@@ -16,9 +16,10 @@ import torch
 from numerics.markov import chain_summary, stationary
 from numerics.markov_chains import enumerate_sequences
 from validation.claims import claim, decide
+from validation.markov_training import evaluate, train_members
 from validation.markov_transformer import (
-    MarkovTransformer, build_model, evaluate, exact_loss, exact_loss_gradient_hessian,
-    global_minimum_parameters, train_members, unigram_point)
+    MarkovTransformer, build_model, exact_loss, exact_loss_gradient_hessian,
+    global_minimum_parameters, unigram_point)
 
 P1 = "Makkuva et al., Attention with Markov (arXiv 2402.04161)"
 P2 = "Makkuva et al., Local to Global (arXiv 2406.03072)"
@@ -214,7 +215,7 @@ _TRAINING_CACHE: dict = {}
 
 def _first_step_at_rate(run: dict, p: float, q: float):
     """First recorded step whose loss estimate is classified at H(P) (None if never)."""
-    from validation.markov_transformer import classify_loss
+    from validation.markov_training import classify_loss
 
     curve = run["loss_curve"]
     for step, loss in zip(curve["steps"], curve["losses"]):
@@ -308,7 +309,7 @@ def _fig_training(ctx):
     import matplotlib.pyplot as plt
 
     from validation.markov_plots import plot_training_curves
-    from validation.markov_transformer import classify_loss
+    from validation.markov_training import classify_loss
     from validation.plots import save
 
     data = _training_runs(ctx, reuse=True)

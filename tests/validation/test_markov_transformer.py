@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from theory.errors import InputError, TooLargeError
+from validation.markov_training import classify_loss, train_members, train_transformer
 from validation.markov_transformer import (
-    MarkovTransformer, build_model, classify_loss, exact_loss, exact_loss_gradient_hessian,
-    flatten, global_minimum_parameters, initial_parameters, parameter_names, parameter_shapes,
-    train_members, train_transformer, unigram_point)
+    MarkovTransformer, build_model, exact_loss, exact_loss_gradient_hessian, flatten,
+    global_minimum_parameters, initial_parameters, parameter_names, parameter_shapes, unigram_point)
 
 
 def _h(t: float) -> float:
