@@ -36,7 +36,9 @@ class Outcome:
 
     ``predicted``, ``measured`` and ``tolerance`` are JSON values (numbers, strings, lists,
     dicts); ``note`` says in words what was compared and where the reference value comes from.
-    ``figures`` are file names inside the report's ``figures/`` folder.
+    ``figures`` are file names inside the report's ``figures/`` folder. ``method`` names the path
+    that decided the verdict when more than one exists, e.g. ``"certified (interval arithmetic,
+    python-flint)"`` against ``"uncertified (floating-point root finding)"``; the report shows it.
     """
 
     predicted: Any
@@ -45,6 +47,7 @@ class Outcome:
     verdict: str
     note: str = ""
     figures: tuple[str, ...] = ()
+    method: str = ""
 
     def __post_init__(self):
         if self.verdict not in ("confirmed", "refuted"):
@@ -133,15 +136,17 @@ def load_claims(topics=TOPICS) -> list[Claim]:
     return [c for c in _REGISTRY.values() if c.topic in topics]
 
 
-def compare(predicted: float, measured: float, tolerance: float, note: str = "", figures=()) -> Outcome:
+def compare(predicted: float, measured: float, tolerance: float, note: str = "", figures=(),
+            method: str = "") -> Outcome:
     """``confirmed`` when ``|predicted - measured| <= tolerance`` (and both are finite)."""
     ok = math.isfinite(predicted) and math.isfinite(measured)
     ok = ok and abs(float(predicted) - float(measured)) <= tolerance
     return Outcome(float(predicted), float(measured), tolerance,
-                   "confirmed" if ok else "refuted", note, tuple(figures))
+                   "confirmed" if ok else "refuted", note, tuple(figures), method)
 
 
-def decide(holds: bool, predicted, measured, tolerance, note: str = "", figures=()) -> Outcome:
+def decide(holds: bool, predicted, measured, tolerance, note: str = "", figures=(),
+           method: str = "") -> Outcome:
     """An :class:`Outcome` whose verdict is ``confirmed`` exactly when ``holds``."""
     return Outcome(predicted, measured, tolerance, "confirmed" if holds else "refuted",
-                   note, tuple(figures))
+                   note, tuple(figures), method)

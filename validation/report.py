@@ -29,7 +29,14 @@ max-width:22rem;overflow-wrap:break-word} .key{color:#555}
 figure{display:inline-block;margin:.5rem;max-width:48%;vertical-align:top}
 figure img{max-width:100%;border:1px solid #ddd} figcaption{font-size:.85rem;color:#555}
 .note{font-size:.8rem;color:#444}
+.method{font-size:.8rem;color:#225;font-style:italic}
 """
+
+
+def _method(record: dict) -> str:
+    """The decision path of a claim (certified, exact, uncertified...), when the check names one."""
+    method = record.get("method")
+    return f"<div class='method'>decided by: {html.escape(method)}</div>" if method else ""
 
 
 def _fmt(value, depth: int = 0) -> str:
@@ -91,7 +98,8 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
             expected = "" if r["as_expected"] else f" (expected {e(r['expected'])})"
             parts.append(
                 f"<tr class='{cls}'><td>{e(r['id'])}</td><td>{e(r['paper'])}<br>{e(r['reference'])}</td>"
-                f"<td>{e(r['statement'])}<div class='note'>{e(r.get('note') or '')}</div></td>"
+                f"<td>{e(r['statement'])}<div class='note'>{e(r.get('note') or '')}</div>"
+                f"{_method(r)}</td>"
                 f"<td class='num'>{_fmt(r['predicted'])}</td><td class='num'>{_fmt(r['measured'])}</td>"
                 f"<td class='num'>{_fmt(r['tolerance'])}</td><td>{e(r['verdict'])}{expected}</td>"
                 f"<td>{r['seconds']:.1f}</td></tr>")

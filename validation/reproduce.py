@@ -44,10 +44,10 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
         outcome = claim.check(context)
         record.update(predicted=outcome.predicted, measured=outcome.measured,
                       tolerance=outcome.tolerance, verdict=outcome.verdict, note=outcome.note,
-                      figures=list(outcome.figures))
+                      figures=list(outcome.figures), method=outcome.method)
     except Exception as exc:  # a failing check is a result to report, not a crash of the run
         record.update(predicted=None, measured=None, tolerance=None, verdict="error",
-                      note=f"{type(exc).__name__}: {exc}", figures=[],
+                      note=f"{type(exc).__name__}: {exc}", figures=[], method="",
                       traceback=traceback.format_exc())
     record["seconds"] = round(time.perf_counter() - start, 3)
     record["as_expected"] = record["verdict"] == claim.expected
