@@ -40,6 +40,9 @@ class InputError(TTCError, ValueError):
         self.name, self.value, self.expected = name, value, expected
         super().__init__(f"{name}={value!r} is invalid: expected {expected}")
 
+    def __reduce__(self):  # survives pickling, e.g. from a worker process back to the caller
+        return type(self), (self.name, self.value, self.expected)
+
 
 class TooLargeError(InputError):
     """The exact path (enumeration, exact arithmetic) refuses a problem of this size."""

@@ -359,7 +359,7 @@ def theorem33(p_value=p, n_value=n):
 
 @lru_cache(maxsize=1)
 def theorem33_realizability_polynomial() -> sp.Expr:
-    """:math:`R(p, n)` with :math:`X_2^{*2} - 4X_1^*X_3^* = n^2 R(p,n) / (\text{a square})`, so
+    r""":math:`R(p, n)` with :math:`X_2^{*2} - 4X_1^*X_3^* = n^2 R(p,n) / (\text{a square})`, so
     Theorem 3.3's parameters exist (X* in the image of phi) iff :math:`R(p, n) \ge 0`."""
     X = theorem33()[3]
     num, _ = sp.fraction(sp.factor(image_condition_d1(X)))
@@ -367,7 +367,7 @@ def theorem33_realizability_polynomial() -> sp.Expr:
 
 
 def smallest_realizable_n(p_value, n_max: int = 10_000):
-    """Smallest n >= 1 with :math:`R(p, n) \ge 0` at rational ``p`` (exact), and whether every n in
+    r"""Smallest n >= 1 with :math:`R(p, n) \ge 0` at rational ``p`` (exact), and whether every n in
     ``[n_min, n_max]`` is realisable too. Returns ``(n_min, stays_realizable)``; ``n_min`` is None
     when no n <= n_max works."""
     pv = _check_p(p_value)

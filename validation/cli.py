@@ -66,13 +66,35 @@ def _reproduce(args) -> int:
     from validation.reproduce import reproduce
 
     records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPICS,
-                            seed=args.seed, claim_ids=args.claim, jobs=args.jobs)
+                            seed=args.seed, claim_ids=args.claim, jobs=args.jobs,
+                            executor=args.executor)
     unexpected = [r for r in records if not r["as_expected"]]
     print(f"{len(records) - len(unexpected)} of {len(records)} claims as expected; "
           f"report: {args.out}/index.html")
     for r in unexpected:
         print(f"  {r['id']}: {r['verdict']} (expected {r['expected']}): {r['note'][:200]}")
     return 0 if ok else 1
+
+
+def _check(args) -> dict:
+    """``ttc check``: the search's summary; without NAME, the registered checks."""
+    from validation.checks import (box_for, default_store, get_check, load_checks, parse_param,
+                                   run_check)
+
+    if args.name is None:
+        return {name: {"statement": c.statement, "parameters": c.parameters,
+                       "paper": c.paper, "reference": c.reference}
+                for name, c in sorted(load_checks().items())}
+    if args.seed < 0:
+        raise InputError("--seed", args.seed, "an integer >= 0")
+    params = [parse_param(text) for text in args.param]
+
+    box = box_for(get_check(args.name), params)
+    store = args.out or default_store(args.name, box, args.seed, args.budget)
+    check, result = run_check(args.name, params, seed=args.seed, budget=args.budget,
+                              executor=args.executor, store=store)
+    return {"name": check.name, "statement": check.statement, **result.to_json(),
+            "store": store}
 
 
 def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
@@ -88,7 +110,25 @@ def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                      help="claims run at once, each in its own process (default: up to 2)")
+    rep.add_argument("--executor", metavar="EXECUTOR",
+                     help="where claims run: local:N, serial or dask://HOST:PORT "
+                          "(default: local:JOBS); Dask workers must see --out")
     rep.set_defaults(run=_reproduce)
+    chk = sub.add_parser("check", help="search a named conjecture for a counterexample",
+                         description="Search a named conjecture's parameter box for a "
+                                     "counterexample (grid, random, Hypothesis, local "
+                                     "optimisation, shrinking). Without NAME: list the checks.")
+    chk.add_argument("name", nargs="?", metavar="NAME", help="e.g. markov.unigram_local_min")
+    chk.add_argument("--param", action="append", default=[], metavar="RANGE",
+                     help="NAME=LOW:HIGH (or NAME=VALUE) to change the box; repeatable")
+    chk.add_argument("--seed", type=int, default=0)
+    chk.add_argument("--budget", choices=("quick", "full"), default="quick")
+    chk.add_argument("--executor", metavar="EXECUTOR", default="local",
+                     help="local (default), local:N, serial or dask://HOST:PORT")
+    chk.add_argument("--out", help="folder for finished points (default check-out/NAME-HASH); "
+                                   "a rerun resumes from it")
+    chk.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    chk.set_defaults(handler=_check)
     for topic in topics:
         name = f"validation.{topic}_cli"
         try:
@@ -105,7 +145,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # import only the paper the command names: each paper's imports cost start-up time
     topics = TOPICS
-    if argv and (argv[0] in TOPICS or argv[0] == "reproduce"):
+    if argv and (argv[0] in TOPICS or argv[0] in ("reproduce", "check")):
         topics = [argv[0]] if argv[0] in TOPICS else []
     args = build_parser(topics).parse_args(argv)
     try:

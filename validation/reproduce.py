@@ -14,14 +14,13 @@ finished records.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
+from numerics.executor import parse_executor, run_tasks
+from numerics.executor import single_threaded as _single_threaded
 from theory.errors import InputError, check_choice, check_int
 from validation.claims import PROFILES, TOPICS, CheckContext, Claim, load_claims
 from validation.report import write_report
@@ -54,17 +53,8 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
     return to_jsonable(record)
 
 
-def _single_threaded() -> None:
-    """Claims run with one BLAS/torch thread each, so that their numbers do not depend on how
-    many claims run at once (reductions in another order change the last bits)."""
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-
-
-def _run_in_worker(claim_id: str, topic: str, profile: str, seed: int, figures_dir: str) -> dict:
+def _run_in_worker(task: tuple) -> dict:
+    claim_id, topic, profile, seed, figures_dir = task
     _single_threaded()
     (claim,) = [c for c in load_claims((topic,)) if c.id == claim_id]
     return run_claim(claim, profile, seed, Path(figures_dir))
@@ -94,7 +84,7 @@ def _progress(total: int):
 
 def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
               topics=TOPICS, seed: int = 0, claim_ids=None,
-              jobs: int = 1) -> tuple[list[dict], bool]:
+              jobs: int = 1, executor: str | None = None) -> tuple[list[dict], bool]:
     """Run every claim of ``topics`` on ``profile``; return (records, all verdicts as expected).
 
     Parameters
@@ -105,6 +95,8 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
     seed : base seed; each claim derives its own from it and its id.
     claim_ids : optionally, only these claim ids.
     jobs : claims run at once, each in its own process (one thread each) when > 1.
+    executor : where claims run instead (:mod:`numerics.executor`), e.g. ``"dask://HOST:PORT"``;
+        the workers must see ``out_dir`` (figures are written there). Default: ``local:jobs``.
     """
     check_choice("profile", profile, PROFILES)
     check_int("seed", seed, 0)
@@ -142,18 +134,17 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         if bar is not None:
             bar.update()
 
-    if jobs == 1 or len(pending) <= 1:
+    spec = parse_executor(f"local:{jobs}" if executor is None else executor)
+    if spec.kind == "local" and (spec.workers == 1 or len(pending) <= 1):
         _single_threaded()
         for claim in pending:
             if bar is not None:
                 bar.set_description(claim.id)
             done(run_claim(claim, profile, seed, figures_dir))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_in_worker, c.id, c.topic, profile, seed, str(figures_dir))
-                       for c in pending]
-            for future in as_completed(futures):
-                done(future.result())
+        tasks = [(c.id, c.topic, profile, seed, str(figures_dir.resolve())) for c in pending]
+        for _, record in run_tasks(_run_in_worker, tasks, spec):
+            done(record)
     if bar is not None:
         bar.close()
     records = [finished[c.id] for c in claims]
