@@ -71,16 +71,43 @@ def test_realizability_margin_sign_is_exact():
     assert realizability_margin_exact(Fraction(1, 2), 6)[0] >= 0
 
 
-def test_dask_cluster_equals_local_pool_bit_for_bit(tmp_path):
+@pytest.fixture(scope="module")
+def dask_address():
+    """A real Dask cluster (scheduler and two worker processes) on the loopback interface."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
-        address = cluster.scheduler_address.replace("tcp://", "dask://")
-        _, on_dask = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
-                               executor=address, store=tmp_path / "dask")
+        yield cluster.scheduler_address.replace("tcp://", "dask://")
+
+
+def test_dask_cluster_equals_local_pool_bit_for_bit(tmp_path, dask_address):
+    _, on_dask = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
+                           executor=dask_address, store=tmp_path / "dask")
     _, on_pool = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
                            executor="local:2", store=tmp_path / "pool")
     assert on_dask.points > 40
     assert json.dumps(on_dask.to_json(True)) == json.dumps(on_pool.to_json(True))
     stored = sorted(p.name for p in (tmp_path / "dask" / "tasks").iterdir())
     assert stored == sorted(p.name for p in (tmp_path / "pool" / "tasks").iterdir())
+
+
+def test_sharp_realizability_bound_is_13():
+    from validation.lsa_conjecture_claims import no_root_on_unit_interval, smallest_n
+
+    # by hand: R(0, 12) = 16*144 - 38*12 - 185 > 0 and R(1, 12) = 9(144 - 144 - 12) < 0, so
+    # R(., 12) changes sign on [0, 1]; R(1, 13) = 9(169 - 156 - 12) = 9 > 0
+    assert not no_root_on_unit_interval(12) and no_root_on_unit_interval(13)
+    assert smallest_n(Fraction(99, 100)) == 13 and smallest_n(Fraction(1, 2)) == 6
+
+
+def test_reproduce_on_dask_equals_local(tmp_path, dask_address):
+    from validation.reproduce import reproduce
+
+    ids = ["lsa.identity", "lsa.thm33_anchor"]
+    on_dask, ok = reproduce(tmp_path / "dask", topics=("lsa",), claim_ids=ids,
+                            executor=dask_address)
+    local, _ = reproduce(tmp_path / "local", topics=("lsa",), claim_ids=ids, jobs=1)
+    assert ok and [r["id"] for r in on_dask] == ids
+    strip = lambda records: [{k: v for k, v in r.items() if k not in ("seconds", "provenance")}
+                             for r in records]
+    assert json.dumps(strip(on_dask)) == json.dumps(strip(local))
