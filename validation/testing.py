@@ -235,8 +235,9 @@ def assert_stationary(expr, variables, point, *, tol=None):
     point : dict
         ``Symbol -> value``. Must give every variable; the values may be exact (``Rational``,
         ``log(p/q)``, other symbols). With ``tol=None`` the symbols it leaves free are treated
-        symbolically: the gradient must vanish identically in them. With ``tol`` every free symbol
-        of ``expr`` must get a number.
+        symbolically: the gradient must vanish identically in them; map a variable to itself
+        (``{w: w}``) to claim stationarity along a whole line. With ``tol`` every free symbol of
+        ``expr`` must get a number.
     tol : float or None
         ``None`` (default): each partial derivative, substituted at ``point``, must be *proved* 0
         by sympy (``Expr.equals(0)``); an undecidable zero test fails with a message saying so.
@@ -257,6 +258,7 @@ def assert_stationary(expr, variables, point, *, tol=None):
     >>> x, y = sp.symbols("x y", real=True)
     >>> assert_stationary((x - 1)**2 + (y + 2)**2, [x, y], {x: 1, y: -2})
     >>> assert_stationary(x**2 - 2*x, [x], {x: sp.Rational(1000001, 1000000)}, tol=1e-5)
+    >>> assert_stationary(x**2 * (y - 1), [x, y], {x: 0, y: y})   # the whole line x = 0
     >>> assert_stationary(x**2 - 2*x, [x], {x: sp.Rational(1001, 1000)})
     Traceback (most recent call last):
     ...
@@ -402,6 +404,20 @@ def _torch_function(expr, variables, parameters):
     return torch_fn
 
 
+def _evaluate(expr, variables, x0):
+    """float of ``expr`` at ``variables = x0`` evaluated to ``DIGITS`` digits; None if not finite and real."""
+    import mpmath
+
+    with mpmath.workdps(DIGITS):
+        try:
+            value = mpmath.mpc(sp.lambdify(variables, expr, "mpmath")(*[mpmath.mpf(v) for v in x0]))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return None
+    if not mpmath.isfinite(value):
+        return None
+    return _as_float(value)
+
+
 def _stencil_max(function, x0, steps):
     """Largest |function| over the points ``x0 + sum(c * e_i * h_i)`` of ``steps`` [(i, c), ...]."""
     best = 0.0
@@ -428,7 +444,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
 
        - gradient: :math:`(f(x + h_i e_i) - f(x - h_i e_i)) / 2h_i`, truncation
          :math:`h_i^2 M / 6` with :math:`M` the largest :math:`|\\partial_i^3 f|` at the stencil
-         points (from sympy) doubled, rounding :math:`\\eta / h_i`;
+         points (``mpmath.diff`` of ``expr``, 30 digits) doubled, rounding :math:`\\eta / h_i`;
        - Hessian, :math:`i \\ne j`: :math:`(f_{++} - f_{+-} - f_{-+} + f_{--}) / 4h_ih_j`,
          truncation :math:`(h_i^2 M_{iiij} + h_j^2 M_{ijjj}) / 6`, rounding :math:`\\eta/(h_ih_j)`;
          diagonal: :math:`(f(x + 2h_ie_i) - 2f(x) + f(x - 2h_ie_i)) / 4h_i^2`, truncation
@@ -510,18 +526,34 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
         return value.reshape(())
 
     # reference (50 digits)
+    gradient = [sp.diff(f_fixed, v) for v in variables]
     if order == 1:
-        entries = [((i,), sp.diff(f_fixed, variables[i])) for i in range(n)]
-    else:
-        entries = [((i, j), sp.diff(f_fixed, variables[i], variables[j])) for i in range(n) for j in range(n)]
-    at0 = dict(zip(variables, x0))
+        entries = {(i,): gradient[i] for i in range(n)}
+    else:  # sympy's mixed partials commute: compute the upper triangle
+        entries = {(i, j): sp.diff(gradient[i], variables[j]) for i in range(n) for j in range(i, n)}
     reference = {}
-    for key, d in entries:
-        value = sp.N(d.subs(at0), DIGITS)
-        if not value.is_finite or value.is_extended_real is False:
-            raise InputError("point", point, f"a point where the derivatives are finite; {_name(variables, key)} = {value}")
-        reference[key] = float(value)
-    f_value = float(sp.N(f_fixed.subs(at0), DIGITS))
+    for key, d in entries.items():
+        value = _evaluate(d, variables, x0)
+        if value is None:
+            raise InputError("point", point, f"a point where the derivatives are finite and real; "
+                                             f"{_name(variables, key)} is not")
+        reference[key] = reference[key[::-1]] = value
+    f_value = _evaluate(f_fixed, variables, x0)
+    if f_value is None:
+        raise InputError("point", point, "a point where expr is finite and real")
+    f_mp = sp.lambdify(variables, f_fixed, "mpmath")
+
+    def partial(*orders):
+        """|d^k f| with ``orders[i]`` derivatives in variable i (mpmath.diff, 30 digits)."""
+        import mpmath
+
+        counts = tuple(orders.count(i) for i in range(n))
+
+        def value(*z):
+            with mpmath.workdps(30):
+                return mpmath.diff(f_mp, [mpmath.mpf(c) for c in z], counts)
+
+        return value
 
     # autograd
     x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
@@ -561,7 +593,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             stencil = [[(i, h)], [(i, -h)]]
             values = [f_at(s) for s in stencil]
             fd = (values[0] - values[1]) / (2 * h)
-            third = sp.lambdify(variables, sp.diff(f_fixed, variables[i], 3), "mpmath")
+            third = partial(i, i, i)
             truncation = h * h / 6 * 2 * _stencil_max(third, x0, [[]] + stencil)
             rounding = EVALUATION_NOISE * max(map(abs, values)) / h
         elif key[0] == key[1]:
@@ -569,7 +601,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             stencil = [[(i, 2 * h)], [], [(i, -2 * h)]]
             values = [f_at(s) for s in stencil]
             fd = (values[0] - 2 * values[1] + values[2]) / (4 * h * h)
-            fourth = sp.lambdify(variables, sp.diff(f_fixed, variables[i], 4), "mpmath")
+            fourth = partial(i, i, i, i)
             truncation = h * h / 3 * 2 * _stencil_max(fourth, x0, stencil)
             rounding = EVALUATION_NOISE * max(map(abs, values)) / (h * h)
         else:
@@ -577,10 +609,8 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             stencil = [[(i, hi), (j, hj)], [(i, hi), (j, -hj)], [(i, -hi), (j, hj)], [(i, -hi), (j, -hj)]]
             values = [f_at(s) for s in stencil]
             fd = (values[0] - values[1] - values[2] + values[3]) / (4 * hi * hj)
-            m_iiij = _stencil_max(sp.lambdify(variables, sp.diff(f_fixed, variables[i], 3, variables[j]), "mpmath"),
-                                  x0, [[]] + stencil)
-            m_ijjj = _stencil_max(sp.lambdify(variables, sp.diff(f_fixed, variables[i], variables[j], 3), "mpmath"),
-                                  x0, [[]] + stencil)
+            m_iiij = _stencil_max(partial(i, i, i, j), x0, [[]] + stencil)
+            m_ijjj = _stencil_max(partial(i, j, j, j), x0, [[]] + stencil)
             truncation = 2 * (hi * hi * m_iiij + hj * hj * m_ijjj) / 6
             rounding = EVALUATION_NOISE * max(map(abs, values)) / (hi * hj)
         bound = truncation + rounding + atol + rtol * abs(ref)

@@ -7,16 +7,32 @@ import pytest
 import sympy as sp
 
 from theory import markov as tm
-
-
-def is_zero(expr) -> bool:
-    return sp.simplify(expr) == 0
+from validation.testing import (assert_expressions_equal, assert_matches_autograd,
+                                assert_stationary)
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_gradient_equals_paper_form(branch):
-    difference = tm.canonical_gradient(branch=branch) - tm.canonical_gradient_paper_form(branch=branch)
-    assert all(is_zero(d) for d in difference)
+    assert_expressions_equal(tm.canonical_gradient(branch=branch), tm.canonical_gradient_paper_form(branch=branch))
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+@pytest.mark.parametrize("order", [1, 2])
+def test_canonical_gradient_and_hessian_match_autograd_and_finite_differences(branch, order):
+    # independent torch implementation: binary cross-entropy with logits f0, f1 under pi
+    import torch
+
+    p, q = 0.2, 0.35
+    pi0, pi1 = q / (p + q), p / (p + q)
+
+    def loss(v):
+        e, w, b = v
+        f0, f1 = b - e**2 / 2, b + e**2 / 2 + 2 * e**2 * w * w.abs()
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        return pi0 * bce(f0, torch.tensor(p, dtype=v.dtype)) + pi1 * bce(f1, torch.tensor(1 - q, dtype=v.dtype))
+
+    point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(7, 20), tm.e: 0.8, tm.w: 0.6 * branch, tm.b: -0.3}
+    assert_matches_autograd(tm.canonical_loss(branch=branch), [tm.e, tm.w, tm.b], point, loss, order=order)
 
 
 def test_abs_form_gradient_matches_branches():
@@ -25,16 +41,17 @@ def test_abs_form_gradient_matches_branches():
     for w_value, branch in ((sp.Rational(3, 7), 1), (-sp.Rational(5, 4), -1)):
         point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10), tm.e: sp.Rational(2, 3),
                  tm.w: w_value, tm.b: sp.Rational(-1, 2)}
-        assert all(is_zero(a - b) for a, b in zip(g.subs(point),
-                                                 tm.canonical_gradient(branch=branch).subs(point)))
+        assert_expressions_equal(g.subs(point), tm.canonical_gradient(branch=branch).subs(point))
 
 
 def test_kl_form_equals_cross_entropy_form():
     # evaluated at exact rationals to 50 digits (sympy cannot simplify the log-sum-exp directly)
     point = {tm.p: sp.Rational(1, 3), tm.q: sp.Rational(5, 7), tm.e: sp.Rational(6, 5),
              tm.w: sp.Rational(-2, 3), tm.b: sp.Rational(1, 4)}
-    diff = (tm.canonical_loss() - tm.canonical_loss_kl_form()).subs(point)
-    assert abs(sp.N(diff, 50)) < sp.Float("1e-45")
+    assert_expressions_equal(tm.canonical_loss().subs(point), tm.canonical_loss_kl_form().subs(point), tol=1e-45)
+    # and at 20 seeded random points with e, w, b in (-2, 2)
+    assert_expressions_equal(tm.canonical_loss(), tm.canonical_loss_kl_form(), tol=1e-45,
+                             domain={tm.e: (-2, 2), tm.w: (-2, 2), tm.b: (-2, 2)})
 
 
 def test_entropies_match_direct_sum_at_exact_rationals():
@@ -51,36 +68,44 @@ def test_entropies_match_direct_sum_at_exact_rationals():
 
 
 def test_mutual_information_is_average_kl():
-    assert is_zero(tm.mutual_information() - tm.mutual_information_as_kl())
+    assert_expressions_equal(tm.mutual_information(), tm.mutual_information_as_kl())
 
 
 @pytest.mark.parametrize("S", [2, 3, 4])
 def test_s_state_entropy_rate_and_eigenvalue(S):
     formulas = tm.s_state_entropies(S)
-    assert is_zero(tm.s_state_entropy_rate_from_kernel(S) - formulas["entropy_rate"])
+    assert_expressions_equal(tm.s_state_entropy_rate_from_kernel(S), formulas["entropy_rate"])
     eigenvalues = tm.s_state_kernel(S).eigenvals()
-    assert any(is_zero(lam - formulas["second_eigenvalue"]) for lam in eigenvalues)
+    assert any(sp.simplify(lam - formulas["second_eigenvalue"]) == 0 for lam in eigenvalues)
 
 
 def test_s_state_two_states_reduces_to_binary_chain():
-    assert is_zero(tm.s_state_entropies(2)["entropy_rate"] - tm.entropy_rate(tm.p, tm.p))
+    assert_expressions_equal(tm.s_state_entropies(2)["entropy_rate"], tm.entropy_rate(tm.p, tm.p))
 
 
 def test_optimal_bias_solves_first_order_condition():
     for branch in (1, -1):
-        assert is_zero(tm.bias_condition(b=tm.optimal_bias(branch=branch), branch=branch))
+        assert_expressions_equal(tm.bias_condition(b=tm.optimal_bias(branch=branch), branch=branch), 0)
+        # equivalently, the loss is stationary in b at b*, identically in p, q, e, w
+        assert_stationary(tm.canonical_loss(branch=branch), [tm.b], {tm.b: tm.optimal_bias(branch=branch)})
 
 
 def test_optimal_bias_at_zero_is_log_p_over_q():
     value = tm.optimal_bias().subs(tm.e, 0)
     for p, q in ((sp.Rational(1, 5), sp.Rational(3, 10)), (sp.Rational(1, 2), sp.Rational(4, 5))):
-        assert is_zero(sp.nsimplify(value.subs({tm.p: p, tm.q: q})) - sp.log(p / q))
+        assert_expressions_equal(sp.nsimplify(value.subs({tm.p: p, tm.q: q})), sp.log(p / q))
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_unigram_hessian(branch):
-    at_line = tm.canonical_hessian(branch=branch).subs({tm.e: 0, tm.b: tm.unigram_bias()})
-    assert all(is_zero(d) for d in at_line - tm.unigram_hessian(branch=branch))
+    at_line = tm.canonical_hessian(branch=branch).subs({tm.e: 0, tm.w: tm.w, tm.b: tm.unigram_bias()})
+    assert_expressions_equal(at_line, tm.unigram_hessian(branch=branch))
+
+
+@pytest.mark.parametrize("branch", [1, -1])
+def test_unigram_line_is_stationary(branch):
+    # e = 0, b = log(p/q): the gradient in (e, w, b) vanishes identically in p, q, w
+    assert_stationary(tm.canonical_loss(branch=branch), [tm.e, tm.w, tm.b], {tm.e: 0, tm.w: tm.w, tm.b: tm.unigram_bias()})
 
 
 def test_global_curve_predicts_kernel():
@@ -89,13 +114,16 @@ def test_global_curve_predicts_kernel():
     e_sq = tm.global_curve_constant() / (1 + 2 * w_value**2)
     g0, g1 = tm.residuals(e=sp.sqrt(e_sq), w=w_value, b=tm.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
     point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10)}
-    assert abs(sp.N(g0.subs(point), 40)) < 1e-35 and abs(sp.N(g1.subs(point), 40)) < 1e-35
+    assert_expressions_equal(sp.Matrix([g0, g1]).subs(point), sp.zeros(2, 1), tol=1e-35)
+    # and the loss is stationary there, identically in p, q
+    assert_stationary(tm.canonical_loss(branch=1), [tm.e, tm.w, tm.b],
+                      {tm.e: sp.sqrt(e_sq), tm.w: w_value, tm.b: tm.global_minimum_bias(e=sp.sqrt(e_sq))})
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_energy_identity(branch):
     rate, rhs = tm.energy_rate_along_flow(branch=branch)
-    assert is_zero(rate - rhs)
+    assert_expressions_equal(rate, rhs)
 
 
 @pytest.mark.parametrize("branch", [1, -1])
@@ -108,8 +136,8 @@ def test_stationary_solutions_are_the_two_families(branch):
 
 
 def test_saddle_energy_is_energy_at_saddle():
-    assert is_zero(tm.energy(0, tm.SADDLE_W, branch=-1) - tm.SADDLE_ENERGY)
-    assert is_zero(tm.separatrix().rhs.subs(tm.w, tm.SADDLE_W))
+    assert_expressions_equal(tm.energy(0, tm.SADDLE_W, branch=-1), tm.SADDLE_ENERGY)
+    assert_expressions_equal(tm.separatrix().rhs.subs(tm.w, tm.SADDLE_W), 0)
 
 
 def test_basin_conditions_regions():
