@@ -8,6 +8,7 @@ import sympy as sp
 
 from theory import potts as tp
 from theory.errors import InputError
+from validation.testing import assert_expressions_equal
 
 
 def test_mapping_residuals_vanish_with_fields():
@@ -37,7 +38,7 @@ def test_conditional_from_joint_equals_softmax_of_potts_logits_exactly():
         for i in range(3):
             p1 = tp.conditional_from_joint(i, s, J, U, h, beta)
             p2 = tp.softmax(tp.potts_logits(i, s, J, U, h, beta))
-            assert all(abs(sp.N(a - b, 40)) < 1e-35 for a, b in zip(p1, p2))
+            assert_expressions_equal(sp.Matrix(p1), sp.Matrix(p2), tol=1e-35)
 
 
 def test_mlm_loss_equals_npll_over_L():
@@ -97,7 +98,7 @@ def test_r2_closed_form_solves_the_replica_equations():
 
 
 def test_r2_ols_limit():
-    assert sp.simplify(tp.r2_ols_limit() - tp.Delta / (tp.alpha - 1)) == 0
+    assert_expressions_equal(tp.r2_ols_limit(), tp.Delta / (tp.alpha - 1))
 
 
 def test_r2_root_satisfies_quadratic_at_rationals():
@@ -105,7 +106,8 @@ def test_r2_root_satisfies_quadratic_at_rationals():
     point = {tp.alpha: sp.Rational(3, 2), tp.lam: sp.Rational(1, 10)}
     V = cf["V"].subs(point)
     quad = point[tp.lam] * V**2 + (point[tp.lam] + point[tp.alpha] - 1) * V - 1
-    assert abs(sp.N(quad, 50)) < 1e-45 and sp.N(V) > 0
+    assert_expressions_equal(quad, 0)      # exact (was: |quad| < 1e-45 at 50 digits)
+    assert sp.N(V) > 0
 
 
 def test_r1_prox_equation_is_stationarity():
@@ -115,5 +117,6 @@ def test_r1_prox_equation_is_stationarity():
 def test_r1_channel_mhat_integrand_matches_derivative_identity():
     # sigma'(z) = sigma(z) sigma(-z): compare with sympy's derivative at a rational point
     t = sp.Symbol("t")
-    d = sp.diff(tp.logistic_sigmoid(t), t) - tp.logistic_sigmoid(t) * tp.logistic_sigmoid(-t)
-    assert abs(sp.N(d.subs(t, sp.Rational(3, 7)), 30)) < 1e-28
+    derivative, product = sp.diff(tp.logistic_sigmoid(t), t), tp.logistic_sigmoid(t) * tp.logistic_sigmoid(-t)
+    assert_expressions_equal(derivative.subs(t, sp.Rational(3, 7)), product.subs(t, sp.Rational(3, 7)), tol=1e-28)
+    assert_expressions_equal(derivative, product)      # and identically in t
