@@ -36,7 +36,7 @@ from theory.errors import InputError, TTCError
 __all__ = [
     "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
     "as_box", "bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
-    "exclude_zeros", "eigen_signs",
+    "exclude_zeros", "eigen_signs", "working_precision",
 ]
 
 
@@ -125,6 +125,27 @@ def bounds(ball) -> tuple[float, float]:
     return float(np.nextafter(lo_f, -np.inf)), float(np.nextafter(hi_f, np.inf))
 
 
+class working_precision:
+    """Context manager: run the enclosed arb computations at ``bits`` bits of precision (Arb's
+    global ``flint.ctx.prec``), restored on exit. Higher precision narrows the enclosures of
+    ill-conditioned problems; it never makes a certificate less valid."""
+
+    def __init__(self, bits: int):
+        if not isinstance(bits, Integral) or bits < 16:
+            raise InputError("bits", bits, "an integer >= 16")
+        self.bits = int(bits)
+
+    def __enter__(self):
+        flint = require_flint()
+        self._saved = flint.ctx.prec
+        flint.ctx.prec = self.bits
+        return self
+
+    def __exit__(self, *exc):
+        require_flint().ctx.prec = self._saved
+        return False
+
+
 def _mid(ball) -> float:
     return float(ball.mid())
 
@@ -183,15 +204,21 @@ def krawczyk(f: Callable, jacobian: Callable, box, params=None, center=None) -> 
     jacobian : callable ``jacobian(X, params) -> arb_mat`` (n x n), enclosing :math:`\\partial F/\\partial x`
     box : ``n`` intervals ``(lo, hi)`` or balls
     params : list of balls, or None
-    center : optional float point to use as :math:`\\tilde x` (must lie in X)
+    center : optional point (floats or balls, whose midpoints are used) to use as
+        :math:`\\tilde x` (must lie in X); default the exact midpoint of X
+
+    Precision: the working precision of ``flint.ctx`` (53 bits by default); an ill-conditioned
+    zero needs more (see :func:`working_precision`).
     """
     flint = require_flint()
     X = as_box(box)
     n = len(X)
-    xt = [float(c) for c in center] if center is not None else [_mid(x) for x in X]
-    xt_arb = [flint.arb(v) for v in xt]
-    if not all(x.contains(v) for x, v in zip(X, xt_arb)):
-        raise InputError("center", xt, "a point inside the box")
+    if center is None:
+        xt_arb = [x.mid() for x in X]  # exact midpoints (at the working precision)
+    else:
+        xt_arb = [c.mid() if isinstance(c, flint.arb) else flint.arb(float(c)) for c in center]
+    if len(xt_arb) != n or not all(x.contains(v) for x, v in zip(X, xt_arb)):
+        raise InputError("center", [str(v) for v in xt_arb], "a point inside the box")
     JX = _as_mat(jacobian(X, params), n)
     Fm = [to_arb(v) for v in f(xt_arb, params)]
     if len(Fm) != n or JX.nrows() != n or JX.ncols() != n:
@@ -357,7 +384,15 @@ def eigen_signs(matrix) -> dict:
        count as positive, in :math:`(-\\infty, 0)` as negative, the component containing 0 as
        ``undetermined``.
 
-    Since B is nearly diagonal, the intervals are as narrow as the enclosure allows.
+    Since B is nearly diagonal, the intervals are as narrow as the enclosure allows, but a float
+    Q leaves off-diagonal terms of order :math:`10^{-16}\\|A\\|`, too much when the smallest
+    eigenvalue is smaller. Then:
+
+    4. LDL^T (Sylvester). With :math:`\\Delta_k` the leading principal minors (``arb_mat.det``, at
+       the working precision), if every :math:`\\Delta_k` excludes 0 then
+       :math:`A = LDL^\\top` with pivots :math:`d_k = \\Delta_k/\\Delta_{k-1}`, and by Sylvester's
+       law the inertia is that of the pivots (for every A in the set, since each enclosure
+       excludes 0).
 
     Parameters
     ----------
@@ -366,7 +401,8 @@ def eigen_signs(matrix) -> dict:
     Returns
     -------
     dict with ``positive``, ``negative``, ``exact_zero``, ``undetermined`` (ints summing to n),
-    ``intervals`` (float bounds of the Gershgorin intervals) and ``definite`` in
+    ``intervals`` (float bounds of the Gershgorin intervals), ``method`` (``"gershgorin"`` or
+    ``"ldl"``: which step decided) and ``definite`` in
     ``{"positive", "negative", None}`` (all eigenvalues of one sign).
     """
     flint = require_flint()
@@ -378,7 +414,7 @@ def eigen_signs(matrix) -> dict:
                                             for j in range(n))]
     keep = [i for i in range(n) if i not in zero_rows]
     out = {"positive": 0, "negative": 0, "exact_zero": len(zero_rows), "undetermined": 0,
-           "intervals": []}
+           "intervals": [], "method": "gershgorin"}
     if keep:
         S = flint.arb_mat([[A[i, j] for j in keep] for i in keep])
         m = len(keep)
@@ -400,11 +436,35 @@ def eigen_signs(matrix) -> dict:
                     R = sum((B[i, j].abs_upper() for j in range(m) if j != i), flint.arb(0))
                     ivs.append(((B[i, i] - R).lower(), (B[i, i] + R).upper()))
                 out.update(_count_components(ivs))
+            if out["undetermined"]:
+                pivots = _ldl_signs(S)
+                if pivots is not None:
+                    out.update(positive=pivots[0], negative=pivots[1], undetermined=0,
+                               method="ldl")
     total = out["positive"] + out["negative"] + out["undetermined"]
     out["definite"] = ("positive" if out["positive"] == n else
                        "negative" if out["negative"] == n else None)
     assert total + out["exact_zero"] == n
     return out
+
+
+def _ldl_signs(S):
+    """``(positive, negative)`` pivot counts of :math:`LDL^\\top` from the leading principal
+    minors, or None when some minor's enclosure contains 0."""
+    flint = require_flint()
+    m = S.nrows()
+    previous, pos, neg = flint.arb(1), 0, 0
+    for k in range(1, m + 1):
+        minor = flint.arb_mat([[S[i, j] for j in range(k)] for i in range(k)]).det()
+        pivot = minor / previous
+        if pivot > 0:
+            pos += 1
+        elif pivot < 0:
+            neg += 1
+        else:
+            return None
+        previous = minor
+    return pos, neg
 
 
 def _count_components(ivs) -> dict:
