@@ -34,10 +34,16 @@ import numpy as np
 from theory.errors import InputError, TTCError
 
 __all__ = [
-    "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
+    "CERTIFIED_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
     "as_box", "bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
     "exclude_zeros", "eigen_signs", "working_precision",
 ]
+
+
+#: The ``method`` of a claim decided by a certificate, and of one decided in floating point.
+CERTIFIED_METHOD = "certified (interval arithmetic: Krawczyk + exclusion, python-flint arb)"
+UNCERTIFIED_METHOD = ("uncertified (floating-point root finding; install the certify extra for a "
+                      "proof)")
 
 
 class CertificationUnavailable(TTCError, ImportError):
