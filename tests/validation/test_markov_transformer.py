@@ -12,6 +12,7 @@ from validation.markov_training import classify_loss, train_members, train_trans
 from validation.markov_transformer import (
     MarkovTransformer, build_model, exact_loss, exact_loss_gradient_hessian, flatten,
     global_minimum_parameters, initial_parameters, parameter_names, parameter_shapes, unigram_point)
+from validation.testing import assert_converged_to
 
 
 def _h(t: float) -> float:
@@ -76,7 +77,7 @@ def test_unigram_point_loss_is_unigram_entropy(tied, p, q):
     model = build_model(4, 5, tied=tied, seeds=[2])
     params = unigram_point(model.params(), p, q, tied)
     # reference: h(pi_1) with pi_1 = p/(p+q) (closed form, P1 Sec. 2)
-    assert abs(exact_loss(params, p, q, tied).item() - _rates(p, q)[1]) <= 1e-13
+    assert_converged_to({"loss": exact_loss(params, p, q, tied)}, {"loss": _rates(p, q)[1]}, tol=1e-13)
 
 
 def test_exact_loss_matches_bigram_formula_without_attention_and_mlp():
@@ -152,7 +153,7 @@ def test_hessian_with_respect_to_a_subset_is_the_principal_block():
     _, _, full = exact_loss_gradient_hessian(model, p, q)
     _, _, block = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b"))
     index = list(range(2)) + [full.shape[0] - 1]  # e first, b last in the flat order
-    np.testing.assert_allclose(block, full[np.ix_(index, index)], atol=1e-14)
+    assert_converged_to(block, full[np.ix_(index, index)], tol=1e-14)
 
 
 @pytest.mark.parametrize("p, q", [(0.5, 0.8), (0.2, 0.3), (0.6, 0.4)])
@@ -160,16 +161,16 @@ def test_global_minimum_construction(p, q):
     params = global_minimum_parameters(p, q, d=3, seq_len=5, seed=1)
     model = MarkovTransformer(3, 5, True, params)
     loss, grad, _ = exact_loss_gradient_hessian(model, p, q, hessian=False)
-    assert abs(loss - _rates(p, q)[0]) <= 1e-12  # entropy rate from the closed form
-    assert np.abs(grad).max() <= 1e-12
     logits = model(torch.tensor([[0.0, 1.0, 0.0, 1.0, 1.0]]))[0, 0]
-    np.testing.assert_allclose(torch.sigmoid(logits).detach().numpy(),
-                               [p, 1 - q, p, 1 - q, 1 - q], atol=1e-12)
+    # loss = entropy rate (closed form), a stationary point, and the kernel's predictions
+    assert_converged_to({"loss": loss, "gradient": grad, "P(1|x_n)": torch.sigmoid(logits)},
+                        {"loss": _rates(p, q)[0], "gradient": 0.0, "P(1|x_n)": [p, 1 - q, p, 1 - q, 1 - q]},
+                        tol=1e-12)
     if p + q > 1:  # the MLP must be anti-aligned: W_2 = -c W_1^T with c > 0
         w1, w2 = params["W_1"][0], params["W_2"][0]
         c = -float(w2[0, 0] / w1[0, 0])
         assert c > 0
-        torch.testing.assert_close(w2, -c * w1.T, rtol=0, atol=1e-15)
+        assert_converged_to({"W_2": w2}, {"W_2": -c * w1.T}, tol=1e-15)
 
 
 def test_classify_loss():
@@ -194,9 +195,9 @@ def test_members_train_independently():
     kwargs = dict(tying=False, init="good", steps=8, d=2, seq_len=6, batch=4, record_every=1)
     together = train_members(0.2, 0.3, seeds=[1, 2], **kwargs)
     alone = train_members(0.2, 0.3, seeds=[2], **kwargs)
-    assert abs(together[1]["final_loss"] - alone[0]["final_loss"]) <= 1e-12
-    np.testing.assert_allclose(together[1]["loss_curve"]["losses"], alone[0]["loss_curve"]["losses"],
-                               atol=1e-12)
+    # the member trained beside another lands where it lands alone
+    assert_converged_to({"final_loss": together[1]["final_loss"], "losses": together[1]["loss_curve"]["losses"]},
+                        {"final_loss": alone[0]["final_loss"], "losses": alone[0]["loss_curve"]["losses"]}, tol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs", [
