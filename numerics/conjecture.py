@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from numerics.executor import ExecutorSpec, parse_executor, run_tasks
+from numerics.executor import TaskRunner, parse_executor
 from theory.errors import InputError, NumericalFailure, check_int
 
 __all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "parameter_box",
@@ -313,7 +313,7 @@ def _read_json(path: Path):
         return None
 
 
-def _run_stage(name: str, fn, tasks: list, spec: ExecutorSpec, folder: Path | None,
+def _run_stage(name: str, fn, tasks: list, runner: TaskRunner, folder: Path | None,
                bar) -> list:
     """Run ``tasks`` (results loaded from ``folder`` when already there); results in task order."""
     results: list = [None] * len(tasks)
@@ -324,7 +324,7 @@ def _run_stage(name: str, fn, tasks: list, spec: ExecutorSpec, folder: Path | No
             todo.append(i)
         else:
             results[i] = stored
-    for j, result in run_tasks(fn, [tasks[i] for i in todo], spec):
+    for j, result in runner.map(fn, [tasks[i] for i in todo]):
         i = todo[j]
         results[i] = result
         if folder is not None:
@@ -393,34 +393,40 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
     bar = _progress_bar(progress, len(grid) + budget.random + budget.hypothesis
                         + budget.local_searches * budget.local_evaluations)
     try:
-        stage1 = _run_stage("sample", _evaluate_or_hypothesis,
-                            [("batch", b) for b in batches]
-                            + ([("hypothesis", (margin, box, seed, budget.hypothesis))]
-                               if budget.hypothesis else []),
-                            spec, folder, bar)
-        records = [r for result in stage1 for r in result]
-        sampled = [r for r in records if r["phase"] in ("grid", "random") and r["margin"] is not None]
-        starts, seen = [], set()
-        for r in sorted(sampled, key=lambda r: r["margin"]):
-            key = json.dumps(r["point"], sort_keys=True)
-            if key not in seen:
-                seen.add(key)
-                starts.append(r["point"])
-            if len(starts) == budget.local_searches:
-                break
-        records += [r for result in _run_stage(
-            "local", _local_search, [(margin, box, s, budget.local_evaluations) for s in starts],
-            spec, folder, bar) for r in result]
-        counter = [r for r in records if r["margin"] is not None and r["margin"] < 0]
-        if counter and budget.shrink:
-            worst = min(counter, key=lambda r: r["margin"])
-            records += [r for result in _run_stage(
-                "shrink", _shrink, [(margin, box, worst["point"], budget.shrink)],
-                spec, folder, bar) for r in result]
+        with TaskRunner(spec) as runner:
+            records = _run_phases(margin, box, seed, budget, batches, runner, folder, bar)
     finally:
         if bar is not None:
             bar.close()
     return _summarise(records, box, seed, budget, described)
+
+
+def _run_phases(margin, box, seed: int, budget: Budget, batches: list, runner: TaskRunner,
+                folder: Path | None, bar) -> list[dict]:
+    """Phases 1-3 (batches and Hypothesis, in parallel), then 4 (local), then shrinking."""
+    stage1 = _run_stage("sample", _evaluate_or_hypothesis,
+                        [("batch", b) for b in batches]
+                        + ([("hypothesis", (margin, box, seed, budget.hypothesis))]
+                           if budget.hypothesis else []),
+                        runner, folder, bar)
+    records = [r for result in stage1 for r in result]
+    sampled = [r for r in records if r["phase"] in ("grid", "random") and r["margin"] is not None]
+    starts, seen = [], set()
+    for r in sorted(sampled, key=lambda r: r["margin"]):
+        key = json.dumps(r["point"], sort_keys=True)
+        if len(starts) < budget.local_searches and key not in seen:
+            seen.add(key)
+            starts.append(r["point"])
+    records += [r for result in _run_stage(
+        "local", _local_search, [(margin, box, s, budget.local_evaluations) for s in starts],
+        runner, folder, bar) for r in result]
+    counter = [r for r in records if r["margin"] is not None and r["margin"] < 0]
+    if counter and budget.shrink:
+        worst = min(counter, key=lambda r: r["margin"])
+        records += [r for result in _run_stage(
+            "shrink", _shrink, [(margin, box, worst["point"], budget.shrink)],
+            runner, folder, bar) for r in result]
+    return records
 
 
 def _evaluate_or_hypothesis(task) -> list[dict]:

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from theory.errors import InputError
 
-__all__ = ["ExecutorSpec", "parse_executor", "run_tasks", "single_threaded"]
+__all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks", "single_threaded"]
 
 
 @dataclass(frozen=True)
@@ -85,50 +85,87 @@ def _call(fn: Callable[[Any], Any], item: Any) -> Any:
     return fn(item)
 
 
-def run_tasks(fn: Callable[[Any], Any], items: Sequence[Any],
-              executor: str | ExecutorSpec | None = None) -> Iterator[tuple[int, Any]]:
-    """Run ``fn(item)`` for every item on ``executor``; yield ``(index, result)`` as they finish.
+class TaskRunner:
+    """An executor kept open across several sweeps (one pool or one Dask client for all).
 
-    ``fn`` must be a module-level function (it is pickled to the workers). An exception raised by
-    a task is raised here, in the caller, when that task's turn comes; results already yielded
-    stay with the caller.
+    Use as a context manager; :meth:`map` runs ``fn`` over ``items`` and yields ``(index,
+    result)`` as tasks finish. The pool (or the connection) opens at the first :meth:`map` that
+    needs it and closes on exit, so worker start-up is paid once per search, not once per phase.
     """
-    spec = parse_executor(executor)
-    items = list(items)
-    if not items:
-        return
-    if spec.kind == "serial" or (spec.kind == "local" and (spec.workers == 1 or len(items) == 1)):
-        for index, item in enumerate(items):
-            yield index, _call(fn, item)
-    elif spec.kind == "local":
-        with ProcessPoolExecutor(max_workers=min(spec.workers, len(items)),
-                                 mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_call, fn, item): index for index, item in enumerate(items)}
+
+    def __init__(self, executor: str | ExecutorSpec | None = None):
+        self.spec = parse_executor(executor)
+        self._pool = None
+        self._client = None
+
+    def __enter__(self) -> "TaskRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        items = list(items)
+        if not items:
+            return
+        if self.spec.kind == "serial" or (self.spec.kind == "local" and self.spec.workers == 1):
+            for index, item in enumerate(items):
+                yield index, _call(fn, item)
+        elif self.spec.kind == "local":
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.spec.workers,
+                                                 mp_context=get_context("spawn"))
+            futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
             try:
                 for future in as_completed(futures):
                     yield futures[future], future.result()
             finally:
                 for future in futures:
                     future.cancel()
-    else:
-        yield from _run_on_dask(fn, items, spec.address)
+        else:
+            yield from self._map_on_dask(fn, items)
+
+    def _map_on_dask(self, fn, items) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed as dask_completed
+
+        if self._client is None:
+            self._client = _dask_client(self.spec.address)
+        futures = self._client.map(_call, [fn] * len(items), items, pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in dask_completed(futures):
+                yield index[future.key], future.result()
+        finally:
+            self._client.cancel(futures)
 
 
-def _run_on_dask(fn, items, address: str) -> Iterator[tuple[int, Any]]:
+def run_tasks(fn: Callable[[Any], Any], items: Sequence[Any],
+              executor: str | ExecutorSpec | None = None) -> Iterator[tuple[int, Any]]:
+    """Run ``fn(item)`` for every item on ``executor``; yield ``(index, result)`` as they finish.
+
+    ``fn`` must be a module-level function (it is pickled to the workers). An exception raised by
+    a task is raised here, in the caller, when that task's turn comes; results already yielded
+    stay with the caller. For several sweeps in a row, keep one :class:`TaskRunner` open instead.
+    """
+    items = list(items)
+    spec = parse_executor(executor)
+    if spec.kind == "local" and len(items) == 1:
+        spec = ExecutorSpec("serial")
+    with TaskRunner(spec) as runner:
+        yield from runner.map(fn, items)
+
+
+def _dask_client(address: str):
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
     except ImportError:
         raise InputError("executor", f"dask://{address}",
                          "an installed Dask (pip install -e '.[dask]')") from None
     try:
-        client = Client(address, timeout="10s")
+        return Client(address, timeout="10s")
     except OSError as exc:
         raise InputError("executor", f"dask://{address}",
                          f"a reachable Dask scheduler ({exc})") from None
-    try:
-        futures = client.map(_call, [fn] * len(items), items, pure=False)
-        index = {future.key: i for i, future in enumerate(futures)}
-        for future in dask_completed(futures):
-            yield index[future.key], future.result()
-    finally:
-        client.close()
