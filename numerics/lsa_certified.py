@@ -116,19 +116,26 @@ def theorem_point(prob: Problem, root: int = 0) -> list:
     return [beta, X1, X2 - beta * X1]
 
 
+def float_gradient_hessian(H, h, x):
+    """Floating-point :math:`\\nabla f` and :math:`\\nabla^2 f` at ``x = (beta, a1, a2)`` (the
+    formulas of the module docstring; H 3x3, h length 3). Used to choose boxes and by the
+    uncertified path; never part of a proof."""
+    beta, a1, a2 = (float(v) for v in x)
+    X = np.array([a1, a2 + beta * a1, beta * a2])
+    J = np.array([[0, 1, 0], [a1, beta, 1], [a2, 0, beta]], dtype=float)
+    r = 2 * (np.asarray(H, float) @ X - np.asarray(h, float))
+    hess = 2 * J.T @ np.asarray(H, float) @ J + np.array([[0, r[1], r[2]], [r[1], 0, 0],
+                                                          [r[2], 0, 0]])
+    return J.T @ r, hess
+
+
 def _newton(prob: Problem, x0, steps: int = 30) -> np.ndarray:
     """Float Newton polish of ``grad f = 0`` (only chooses the box centre)."""
-    H, h = prob.Hf, prob.hf
     x = np.asarray(x0, dtype=float)
     for _ in range(steps):
-        beta, a1, a2 = x
-        X = np.array([a1, a2 + beta * a1, beta * a2])
-        J = np.array([[0, 1, 0], [a1, beta, 1], [a2, 0, beta]], dtype=float)
-        r = 2 * (H @ X - h)
-        g = J.T @ r
-        Hess = 2 * J.T @ H @ J + np.array([[0, r[1], r[2]], [r[1], 0, 0], [r[2], 0, 0]])
+        g, hess = float_gradient_hessian(prob.Hf, prob.hf, x)
         try:
-            step = np.linalg.solve(Hess, g)
+            step = np.linalg.solve(hess, g)
         except np.linalg.LinAlgError:
             break
         x = x - step

@@ -194,17 +194,16 @@ def _thm33_cases(full: bool) -> list:
 def _thm33_float_check(pv, n: int) -> bool:
     """Uncertified path: at both gauge points the float gradient is ~0 and the float Hessian's
     eigenvalues are positive."""
+    from numerics.lsa_certified import float_gradient_hessian
+
     H, h, Ey, X, _ = T.theorem33(pv, n)
     Hf, hf = np.array(H.tolist(), float), np.array(h.tolist(), float).ravel()
     ok = True
     for root in (0, 1):
         b, A = T.theorem33_parameters(list(X), root)
-        beta, a1, a2 = (float(sp.N(v, 30)) for v in (b[1], A[0, 0], A[1, 0]))
-        Xg = np.array([a1, a2 + beta * a1, beta * a2])
-        J = np.array([[0, 1, 0], [a1, beta, 1], [a2, 0, beta]])
-        r = 2 * (Hf @ Xg - hf)
-        hess = 2 * J.T @ Hf @ J + np.array([[0, r[1], r[2]], [r[1], 0, 0], [r[2], 0, 0]])
-        ok &= bool(np.linalg.norm(J.T @ r) < 1e-9 and np.all(np.linalg.eigvalsh(hess) > 0))
+        x = [float(sp.N(v, 30)) for v in (b[1], A[0, 0], A[1, 0])]
+        grad, hess = float_gradient_hessian(Hf, hf, x)
+        ok &= bool(np.linalg.norm(grad) < 1e-9 and np.all(np.linalg.eigvalsh(hess) > 0))
     return ok
 
 
