@@ -333,3 +333,60 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
     global_ = sp.And(off_line, sp.Or(sp.And(up, sp.Or(w < SADDLE_W, sp.And(between, above))),
                                      sp.And(down, sp.Or(w >= SADDLE_W, above))))
     return {"global": global_, "local": local}
+
+
+# ----------------------------------------------------------------------------------------------
+# S-state section: the unigram point of the tied model on the symmetric S-state chain
+# (added for validation.markov_states; the functions above are unchanged)
+
+
+def s_state_second_eigenvalue(S: int, p=p):
+    """:math:`\\lambda = 1 - pS/(S-1)`: :math:`P = \\lambda I + (1-\\lambda) J/S` (``J`` all ones)."""
+    return 1 - p * S / (S - 1)
+
+
+def s_state_key_matrix(S: int, k: int = 1, p=p):
+    """The key matrix :math:`K_k = \\mathbb{E}[(\\pi - e_{x_{n+k}})\\, e_{x_n}^\\top]` of the
+    stationary symmetric S-state chain, derived from the kernel:
+    :math:`\\pi\\pi^\\top - (\\mathrm{diag}(\\pi) P^k)^\\top` (``S x S`` sympy matrix, simplified).
+
+    It equals :math:`-(\\lambda^k/S)(I - J/S)` (:func:`s_state_key_matrix_closed_form`): the
+    sign of the unigram point's curvature along :math:`\\Pi E` comes from :math:`k = 1` (the
+    current token), older tokens reach position ``n`` through attention with :math:`\\lambda^k`.
+    """
+    P = s_state_kernel(S, p)
+    pi = sp.Matrix([sp.Rational(1, S)] * S)
+    joint = sp.diag(*pi) * P**k          # joint[i, j] = Pr(x_n = i, x_{n+k} = j)
+    return (pi * pi.T - joint.T).applyfunc(sp.factor)
+
+
+def s_state_key_matrix_closed_form(S: int, k: int = 1, p=p):
+    """:math:`-(\\lambda^k/S)(I - J/S)`, :math:`\\lambda` of :func:`s_state_second_eigenvalue`."""
+    lam = s_state_second_eigenvalue(S, p)
+    return -(lam**k / S) * (sp.eye(S) - sp.ones(S, S) / S)
+
+
+def s_state_unigram_hessian_simple(S: int, d: int, p=p):
+    """Hessian of the tied S-state loss at the unigram point in the non-flat coordinates
+    ``(g, c)`` of one copy (``Pi E = w g^T``, ``Pi b = w c``, ``|w| = 1``, ``w`` orthogonal to
+    ``1``) when attention and MLP are switched off (``W_V = 0``, ``W_2 = 0``: ``z_n = p_n``):
+
+    .. math::
+        R = \\frac1S\\begin{pmatrix} \\overline{pp^\\top} - 2\\lambda I_d & \\bar p\\\\
+        \\bar p^\\top & 1\\end{pmatrix},\\qquad
+        \\overline{pp^\\top} = \\frac1N\\sum_n p_n p_n^\\top,\\ \\bar p = \\frac1N\\sum_n p_n,
+
+    returned with the symbols: ``(R, G, m)`` where ``G`` (symmetric ``d x d``) stands for
+    :math:`\\overline{pp^\\top}` and ``m`` (``d x 1``) for :math:`\\bar p`. The ``-2\\lambda`` is
+    twice the key matrix's coefficient (second derivative of :math:`g^\\top F F^\\top e_{x_n}`).
+    The full Hessian on the non-flat subspace is ``I_{S-1} (x) R``.
+    """
+    lam = s_state_second_eigenvalue(S, p)
+    G = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"G_{min(i, j)}{max(i, j)}", real=True))
+    m = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"m_{i}", real=True))
+    R = sp.zeros(d + 1, d + 1)
+    R[:d, :d] = G - 2 * lam * sp.eye(d)
+    R[:d, d] = m
+    R[d, :d] = m.T
+    R[d, d] = 1
+    return R / S, G, m
