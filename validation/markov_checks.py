@@ -43,7 +43,7 @@ def unigram_local_min_margin(point: dict) -> float:
     against the S-state enumeration to ~1e-13). Conservative: ``m < 0`` only when the Hessian
     contradicts the conjecture beyond the error bar (a local minimum at ``p <= (S-1)/S`` or a
     saddle at ``p > (S-1)/S``); ``|mu| <= eps`` (undecided) gives ``m >= 0``.
-    The exact binary Hessian is a degree-``N`` polynomial in :math:`\lambda`, fitted once per
+    The exact binary Hessian is a degree-``N`` polynomial in :math:`\\lambda`, fitted once per
     process and weights from 14 exact binary Hessians (~0.3 s) and validated; then ~0.1 ms per
     point.
     """

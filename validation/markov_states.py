@@ -339,11 +339,11 @@ def _polynomial_cached(S_unused: int, d: int, seq_len: int, seed: int, pos_scale
 
 
 def restricted_polynomial(params: dict) -> dict:
-    """The binary ``(e, b)`` unigram Hessian as a polynomial in :math:`\lambda` (exact form).
+    """The binary ``(e, b)`` unigram Hessian as a polynomial in :math:`\\lambda` (exact form).
 
     At ``p = q = p' = (1 - lambda)/2`` every sequence probability is a polynomial of degree
-    ``N`` in :math:`\lambda`, so the exact Hessian is :math:`H_{\rm bin}(\lambda) =
-    \sum_{k=0}^{N} B_k T_k(\lambda)` (Chebyshev basis). The ``B_k`` are fitted through exact
+    ``N`` in :math:`\\lambda`, so the exact Hessian is :math:`H_{\\rm bin}(\\lambda) =
+    \\sum_{k=0}^{N} B_k T_k(\\lambda)` (Chebyshev basis). The ``B_k`` are fitted through exact
     Hessians (:func:`_binary_block`) at the ``N + 1`` Chebyshev nodes and validated at ``N + 1``
     other points of ``[-0.95, 0.95]``.
 
@@ -472,13 +472,13 @@ def unigram_features(params: dict) -> np.ndarray:
 
 
 def predicted_band_edge(params: dict) -> float:
-    """Leading-order edge of the band :math:`0 < \lambda < \lambda^*` where the unigram point is
-    still a local minimum: :math:`\lambda^* \approx \tfrac12 \lambda_{\min}(\mathrm{Cov}_n z^0_n)`.
+    """Leading-order edge of the band :math:`0 < \\lambda < \\lambda^*` where the unigram point is
+    still a local minimum: :math:`\\lambda^* \\approx \\tfrac12 \\lambda_{\\min}(\\mathrm{Cov}_n z^0_n)`.
 
     Exact when attention and MLP are off (``W_V = 0``, ``W_2 = 0``, :math:`z^0_n = p_n`): the
     non-flat block :func:`theory.markov.s_state_unigram_hessian_simple` is positive definite iff
-    its Schur complement :math:`\overline{pp^\top} - \bar p\bar p^\top - 2\lambda I` is.
-    Zero when ``N <= d`` (the covariance of ``N`` points in :math:`\mathbb{R}^d` is singular).
+    its Schur complement :math:`\\overline{pp^\\top} - \\bar p\\bar p^\\top - 2\\lambda I` is.
+    Zero when ``N <= d`` (the covariance of ``N`` points in :math:`\\mathbb{R}^d` is singular).
     """
     z = unigram_features(params)
     centred = z - z.mean(axis=0)
@@ -486,12 +486,12 @@ def predicted_band_edge(params: dict) -> float:
 
 
 def band_edge(params: dict, lam_high: float = 0.9, xtol: float = 1e-13) -> dict:
-    """The measured band edge: the smallest :math:`\lambda > 0` where the restricted minimum
+    """The measured band edge: the smallest :math:`\\lambda > 0` where the restricted minimum
     eigenvalue (``method="reduced"``, exact binary Hessian) changes sign, by Brent's method on
     ``(0, lam_high)``.
 
     Returns ``{"lambda_star", "min_eigenvalue_at_0", "error_at_0"}``; ``lambda_star`` is 0 when
-    the eigenvalue at :math:`\lambda = 0` is not above its error bar (no band) and ``None`` when
+    the eigenvalue at :math:`\\lambda = 0` is not above its error bar (no band) and ``None`` when
     it does not change sign on the interval.
     """
     from scipy.optimize import brentq
