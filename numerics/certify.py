@@ -35,7 +35,7 @@ from theory.errors import InputError, TTCError
 
 __all__ = [
     "CERTIFIED_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
-    "as_box", "bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
+    "as_box", "bounds", "inner_bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
     "exclude_zeros", "eigen_signs", "working_precision",
 ]
 
@@ -152,6 +152,13 @@ class working_precision:
         return False
 
 
+def inner_bounds(ball) -> tuple[float, float]:
+    """Float bounds ``(lo, hi)`` with ``[lo, hi]`` inside the ball (rounded inward): what may be
+    claimed as *covered* by a ball."""
+    lo_f, hi_f = float(ball.lower().mid()), float(ball.upper().mid())
+    return float(np.nextafter(lo_f, np.inf)), float(np.nextafter(hi_f, -np.inf))
+
+
 def _mid(ball) -> float:
     return float(ball.mid())
 
@@ -174,7 +181,9 @@ class KrawczykResult:
     ``unique`` is True when :math:`K(X) \\subset \\mathrm{int}\\,X`: then (for every parameter in
     the parameter box) exactly one zero lies in ``X``, and it lies in ``image``. ``empty`` is True
     when :math:`K(X) \\cap X = \\emptyset`: then there is no zero in ``X``. ``box``/``image`` are
-    float bounds ``[(lo, hi), ...]``; ``reason`` says why a test failed.
+    float bounds ``[(lo, hi), ...]`` rounded outward; ``inner`` are float bounds rounded inward
+    (a float box inside X: use it to decide what the certificate covers); ``reason`` says why a
+    test failed.
     """
 
     unique: bool
@@ -183,6 +192,7 @@ class KrawczykResult:
     image: list
     reason: str = ""
     image_balls: list = field(default_factory=list, repr=False)
+    inner: list = field(default_factory=list, repr=False)
 
 
 def krawczyk(f: Callable, jacobian: Callable, box, params=None, center=None) -> KrawczykResult:
@@ -248,7 +258,8 @@ def krawczyk(f: Callable, jacobian: Callable, box, params=None, center=None) -> 
     inside = all(X[i].contains_interior(K[i]) for i in range(n))
     empty = any(not X[i].overlaps(K[i]) for i in range(n))
     reason = "" if inside else ("K(X) and X disjoint: no zero" if empty else "K(X) not inside X")
-    return KrawczykResult(inside, empty, [bounds(x) for x in X], [bounds(k) for k in K], reason, K)
+    return KrawczykResult(inside, empty, [bounds(x) for x in X], [bounds(k) for k in K], reason, K,
+                          [inner_bounds(x) for x in X])
 
 
 def krawczyk_inflate(f: Callable, jacobian: Callable, x0, radius, params=None,

@@ -211,8 +211,8 @@ def _tube_certificate(chain: Chain, lo: float, hi: float, branch: int, e_lo: flo
     f, jac = _tube_system(chain, branch)
     W = flint.arb(lo).union(flint.arb(hi))
     result = krawczyk_inflate(f, jac, centre, radius, params=[W], iterations=6)
-    box = result.box
-    ok = result.unique and box[0][0] > 0
+    box = result.inner or result.box  # covering uses the inward-rounded box (inside X)
+    ok = result.unique and result.box[0][0] > 0  # outward bound: e > 0 on all of X
     return {"w": [lo, hi], "branch": branch, "ok": ok, "box": box, "image": result.image,
             "image_balls": result.image_balls, "reason": result.reason}
 
