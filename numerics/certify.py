@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Integral, Real
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -101,11 +101,11 @@ def interval(lo, hi):
 
     .. math:: [lo, hi] \\subseteq \\mathrm{ball}(m, r), \\quad m \\approx (lo+hi)/2.
     """
-    flint = require_flint()
+    require_flint()
     if not (math.isfinite(float(lo)) and math.isfinite(float(hi))) or float(lo) > float(hi):
         raise InputError("interval", (lo, hi), "finite lo <= hi")
     a, b = to_arb(lo), to_arb(hi)
-    return a.union(b) if isinstance(a, flint.arb) else a
+    return a.union(b)
 
 
 def as_box(box) -> list:

@@ -31,7 +31,6 @@ Hessian is positive definite on the whole box: a strict local minimum in the gau
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
