@@ -52,7 +52,8 @@ __all__ = [
 
 #: decimal digits of the random-point evaluations (exact-mode fallback and ``tol`` mode)
 DIGITS = 50
-#: an exact-mode sample counts as a counterexample when ``|a - b| > SEPARATION * (1 + |a| + |b|)``
+#: an exact-mode sample is a counterexample when ``|a - b| > SEPARATION`` at ``DIGITS`` digits and the
+#: value is confirmed (to 1%) at ``2 * DIGITS`` digits, so cancellation noise is never a counterexample
 SEPARATION = 1e-25
 #: assumed relative error of one float64 evaluation of ``torch_fn`` (finite-difference rounding)
 EVALUATION_NOISE = 64 * np.finfo(float).eps
@@ -160,8 +161,8 @@ def _random_points(symbols, domain, seed, count):
 class _Evaluator:
     """Evaluate sympy expressions at points with mpmath to ``DIGITS`` digits."""
 
-    def __init__(self, exprs, symbols):
-        self.symbols = tuple(symbols)
+    def __init__(self, exprs, symbols, digits=DIGITS):
+        self.symbols, self.digits = tuple(symbols), digits
         self.functions = [sp.lambdify(self.symbols, x, "mpmath") for x in exprs]
 
     def __call__(self, point):
@@ -169,9 +170,9 @@ class _Evaluator:
         import mpmath
 
         args = [point[s] for s in self.symbols]
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(self.digits):
             try:
-                values = [mpmath.mpc(f(*[mpmath.mpf(a.p) / a.q if a.is_Rational else mpmath.mpmathify(sp.N(a, DIGITS))
+                values = [mpmath.mpc(f(*[mpmath.mpf(a.p) / a.q if a.is_Rational else mpmath.mpmathify(sp.N(a, self.digits))
                                          for a in args]))
                           for f in self.functions]
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
@@ -202,10 +203,13 @@ def _zero_status(expr, domain, seed, samples=6):
     if decided is True:
         return "zero", None
     symbols = sorted(expr.free_symbols, key=str)
-    evaluator = _Evaluator([expr], symbols)
+    evaluator, confirm = _Evaluator([expr], symbols), _Evaluator([expr], symbols, 2 * DIGITS)
     for point in _random_points(symbols, domain, seed, samples) if symbols else [{}]:
         values = evaluator(point)
-        if values is not None and abs(values[0]) > SEPARATION:
+        if values is None or abs(values[0]) <= SEPARATION:
+            continue
+        check = confirm(point)
+        if check is not None and abs(check[0]) > SEPARATION and abs(values[0] - check[0]) <= 0.01 * abs(check[0]):
             where = f" at {_point_text(point)}" if point else ""
             return "nonzero", f"{_short(sp.simplify(expr))} = {_fmt(_as_float(values[0]) or complex(values[0]))}{where}"
     if decided is False:
@@ -214,9 +218,9 @@ def _zero_status(expr, domain, seed, samples=6):
 
 
 def _undecidable(what, detail):
-    return (f"{what}: sympy could not decide whether {detail} is 0 (simplify/equals gave up), and it "
-            f"vanishes to {SEPARATION:g} at random rational points. An exact check does not pass on "
-            f"numerical evidence; pass tol= for a numerical check.")
+    return (f"{what}: sympy could not decide whether {detail} is 0 (simplify/equals gave up), and random "
+            f"rational points gave no counterexample (none above {SEPARATION:g} at {DIGITS} and {2 * DIGITS} "
+            f"digits). An exact check does not pass on numerical evidence; pass tol= for a numerical check.")
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -116,6 +116,19 @@ def test_equal_undecidable_never_passes_exactly():
         assert_expressions_equal(lhs, 1 / (a + sp.Rational(1, 10**6)))
 
 
+def test_cancellation_noise_is_not_a_counterexample():
+    # a true identity sympy cannot decide, scaled by 1e40: at 50 digits the difference is noise above
+    # SEPARATION at some sample points; it must be confirmed at 100 digits before it counts
+    lhs, rhs = 10**40 * sp.asinh(a), 10**40 * sp.log(a + sp.sqrt(a**2 + 1))
+    points = T._random_points([a], None, seed=0, count=6)
+    noise = [abs(T._Evaluator([lhs - rhs], [a])(pt)[0]) for pt in points]
+    assert max(noise) > T.SEPARATION          # the path is exercised
+    with pytest.raises(AssertionError, match="could not decide"):
+        assert_expressions_equal(lhs, rhs)
+    with pytest.raises(AssertionError, match=r"a != b: a - b = "):
+        assert_expressions_equal(lhs + sp.Rational(1, 10**20) * sp.asinh(a), rhs)
+
+
 def test_equal_constant_undecidable():
     with pytest.raises(AssertionError, match="could not decide"):
         assert_expressions_equal(UNDECIDABLE_ZERO, 0)
