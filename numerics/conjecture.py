@@ -210,8 +210,11 @@ def _hypothesis_search(task) -> list[dict]:
         tried.append(record)
         return record["margin"] is not None and record["margin"] < 0
 
+    # report_multiple_bugs=False: stop generating at the first counterexample; otherwise
+    # Hypothesis keeps looking for up to 10 s of wall time, which makes the result depend on
+    # the machine's load
     config = settings(max_examples=examples, database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck),
+                      suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
                       phases=(Phase.explicit, Phase.generate, Phase.shrink))
     try:
         find(strategy, is_counterexample, settings=config, random=Random(seed))
