@@ -8,7 +8,9 @@ much. A margin that cannot be computed at a point raises :class:`theory.errors.N
 :func:`search_counterexample` spends a :class:`Budget` in four phases, every evaluation running as
 a task on an executor (:mod:`numerics.executor`: a local process pool, or a Dask cluster):
 
-1. **grid**: a regular grid over the box (every integer of an integer parameter);
+1. **grid**: a regular grid over the box (every integer of an integer parameter), and
+   **simple** values: every fraction a/b with b <= ``budget.simple`` in the box (where
+   thresholds such as (S-1)/S and i.i.d. special cases live);
 2. **random**: uniform points from ``numpy.random.default_rng(seed)``;
 3. **hypothesis**: Hypothesis' generator and shrinker (``hypothesis.find``, seeded with
    ``random.Random(seed)``, no example database), which also tries boundary and "simple" values;
@@ -80,6 +82,19 @@ class Parameter:
             return [float(self.low)]
         return [float(v) for v in np.linspace(self.low, self.high, count)]
 
+    def simple(self, max_denominator: int, count: int) -> list:
+        """The fractions a/b (b <= ``max_denominator``) in the box, smallest denominators first,
+        at most ``count`` of them (as floats); integer axes: :meth:`grid`."""
+        if self.integer:
+            return self.grid(count)
+        from fractions import Fraction
+
+        values = sorted({Fraction(a, b) for b in range(1, max_denominator + 1)
+                         for a in range(math.ceil(self.low * b), math.floor(self.high * b) + 1)
+                         if self.low <= a / b <= self.high},
+                        key=lambda f: (f.denominator, f))
+        return sorted(float(v) for v in values[:count])
+
     def sample(self, rng: np.random.Generator, size: int) -> list:
         if self.integer:
             return [int(v) for v in rng.integers(int(self.low), int(self.high), size, endpoint=True)]
@@ -114,12 +129,14 @@ class Budget:
     """How many margin evaluations each phase may spend.
 
     ``grid``: points per real axis (integer axes take every value up to this count);
+    ``simple``: largest denominator of the simple fractions tried (at most ``grid`` per axis);
     ``random``: uniform points; ``hypothesis``: examples Hypothesis generates (its shrinking comes
     on top); ``local_searches`` x ``local_evaluations``: Nelder--Mead runs and evaluations each;
     ``shrink``: evaluations for shrinking; ``batch``: points per task of phases 1--2.
     """
 
     grid: int = 9
+    simple: int = 6
     random: int = 48
     hypothesis: int = 60
     local_searches: int = 3
@@ -134,7 +151,7 @@ class Budget:
 
 BUDGETS = {
     "quick": Budget(),
-    "full": Budget(grid=33, random=400, hypothesis=400, local_searches=8, local_evaluations=120,
+    "full": Budget(grid=33, simple=12, random=400, hypothesis=400, local_searches=8, local_evaluations=120,
                    shrink=200, batch=32),
 }
 
@@ -385,15 +402,19 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
                              "config.json differs); use another folder")
         _atomic_write_json(Path(store) / "config.json", config)
 
-    grid = _grid_points(box, budget.grid)
+    grid = _grid_points([p.grid(budget.grid) for p in box], box)
+    simple = (_grid_points([p.simple(budget.simple, budget.grid) for p in box], box)
+              if budget.simple else [])
     rng = np.random.default_rng(seed)
     columns = {p.name: p.sample(rng, budget.random) for p in box}
     random_points = [{p.name: columns[p.name][i] for p in box} for i in range(budget.random)]
     batches = ([(margin, "grid", grid[i:i + budget.batch])
                 for i in range(0, len(grid), budget.batch)]
+               + [(margin, "simple", simple[i:i + budget.batch])
+                  for i in range(0, len(simple), budget.batch)]
                + [(margin, "random", random_points[i:i + budget.batch])
                   for i in range(0, len(random_points), budget.batch)])
-    bar = _progress_bar(progress, len(grid) + budget.random + budget.hypothesis
+    bar = _progress_bar(progress, len(grid) + len(simple) + budget.random + budget.hypothesis
                         + budget.local_searches * budget.local_evaluations)
     try:
         with TaskRunner(spec) as runner:
@@ -413,7 +434,7 @@ def _run_phases(margin, box, seed: int, budget: Budget, batches: list, runner: T
                            if budget.hypothesis else []),
                         runner, folder, bar)
     records = [r for result in stage1 for r in result]
-    sampled = [r for r in records if r["phase"] in ("grid", "random") and r["margin"] is not None]
+    sampled = [r for r in records if r["phase"] in ("grid", "simple", "random") and r["margin"] is not None]
     starts, seen = [], set()
     for r in sorted(sampled, key=lambda r: r["margin"]):
         key = json.dumps(r["point"], sort_keys=True)
@@ -437,8 +458,8 @@ def _evaluate_or_hypothesis(task) -> list[dict]:
     return _evaluate_batch(payload) if kind == "batch" else _hypothesis_search(payload)
 
 
-def _grid_points(box, count: int) -> list[Point]:
-    axes = [p.grid(count) for p in box]
+def _grid_points(axes: list[list], box) -> list[Point]:
+    """The Cartesian product of the axes' values, as points."""
     mesh = np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij")
     return [{p.name: axes[k][int(index[k])] for k, p in enumerate(box)}
             for index in zip(*[m.ravel() for m in mesh])]

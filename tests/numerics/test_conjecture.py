@@ -9,7 +9,7 @@ from numerics.conjecture import Budget, Parameter, parameter_box, search_counter
 from numerics.executor import parse_executor
 from theory.errors import InputError, NumericalFailure
 
-SMALL = Budget(grid=9, random=16, hypothesis=30, local_searches=2, local_evaluations=30,
+SMALL = Budget(grid=9, simple=0, random=16, hypothesis=30, local_searches=2, local_evaluations=30,
                shrink=40, batch=8)
 
 
@@ -48,13 +48,33 @@ def test_local_search_finds_a_narrow_dip_between_grid_points():
     assert 0.30012 < result.counterexample["x"] < 0.30018
 
 
-def test_hypothesis_tries_simple_values_the_grid_misses():
-    def needle(point):
-        return -1.0 if point["x"] == 0.5 else 1.0
+def test_simple_fractions_hit_thresholds_the_grid_misses():
+    def needle(point):  # fails only exactly at 2/3 (as a float), e.g. an i.i.d. special case
+        return -1.0 if point["x"] == 2 / 3 else 1.0
 
-    budget = Budget(grid=9, random=16, hypothesis=60, local_searches=0, shrink=0)
+    budget = Budget(grid=9, simple=6, random=16, hypothesis=0, local_searches=0, shrink=0)
     result = search_counterexample(needle, {"x": (0.0, 0.9)}, budget=budget, executor="serial")
-    assert result.found_by == "hypothesis" and result.counterexample == {"x": 0.5}
+    assert result.found_by == "simple" and result.counterexample == {"x": 2 / 3}
+    tried = sorted(r["point"]["x"] for r in result.evaluations if r["phase"] == "simple")
+    assert tried == sorted([0.0, 1 / 2, 1 / 3, 2 / 3, 1 / 4, 3 / 4, 1 / 5, 2 / 5, 3 / 5])  # first 9
+    without = search_counterexample(needle, {"x": (0.0, 0.9)}, executor="serial",
+                                    budget=Budget(grid=9, simple=0, random=16, hypothesis=0,
+                                                  local_searches=0, shrink=0))
+    assert without.holds  # the grid (step 0.1125) and the random points miss it
+
+
+def test_hypothesis_phase_finds_and_shrinks():
+    def band(point):  # negative on (0.30, 0.35); the grid is only the lower corner
+        return min(point["x"] - 0.30, 0.35 - point["x"]) * -1.0 if 0.30 < point["x"] < 0.35 \
+            else 1.0
+
+    budget = Budget(grid=1, simple=0, random=0, hypothesis=200, local_searches=0, shrink=0)
+    result = search_counterexample(band, {"x": (0.0, 1.0)}, seed=1, budget=budget,
+                                   executor="serial")
+    assert result.found_by == "hypothesis" and 0.30 < result.counterexample["x"] < 0.35
+    again = search_counterexample(band, {"x": (0.0, 1.0)}, seed=1, budget=budget,
+                                  executor="serial")
+    assert again.to_json(True) == result.to_json(True)
 
 
 def test_integer_axes_take_every_value_and_shrink_down():
