@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 import os
 import sys
 from dataclasses import asdict, dataclass, field
@@ -207,6 +208,30 @@ def _evaluate_batch(task) -> list[dict]:
     return [_record(phase, point, margin) for point in points]
 
 
+@contextmanager
+def _without_local_constants():
+    """Hypothesis (6.13x and later) also draws numeric literals found in the *caller's* modules,
+    collected from whatever local modules happen to be imported in the process. That set differs
+    between a worker, a Dask worker and a test session, so one seed would give different
+    examples. Switch the local pool off for the search (private API, hence the guard: on a
+    Hypothesis without it there is nothing to switch off)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    providers._get_local_constants = Constants
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
 def _hypothesis_search(task) -> list[dict]:
     """Hypothesis' generate-then-shrink search; every point it tried, in order."""
     from random import Random
@@ -234,7 +259,8 @@ def _hypothesis_search(task) -> list[dict]:
                       suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
                       phases=(Phase.explicit, Phase.generate, Phase.shrink))
     try:
-        find(strategy, is_counterexample, settings=config, random=Random(seed))
+        with _without_local_constants():
+            find(strategy, is_counterexample, settings=config, random=Random(seed))
     except NoSuchExample:
         pass
     return tried

@@ -172,3 +172,25 @@ def test_executor_names():
     assert parse_executor("dask://127.0.0.1:8786").address == "127.0.0.1:8786"
     assert parse_executor("serial").kind == "serial"
     assert Parameter("n", 1, 9, True).grid(3) == [1, 5, 9]
+
+
+def test_hypothesis_phase_does_not_depend_on_the_modules_loaded():
+    # Hypothesis draws literals from the caller's loaded modules unless the search turns that
+    # off; a fresh interpreter and this test session (many modules loaded) must agree
+    import subprocess
+    import sys
+
+    import numerics.lsa  # noqa: F401  (local modules full of numeric literals)
+    import theory.potts  # noqa: F401
+    from numerics.conjecture import _hypothesis_search
+    from validation.lsa_checks import theorem33_realizable_margin
+
+    task = "(m, parameter_box({'p': (0.001, 0.999), 'n': (13, 20, 'int')}), 4, 25)"
+    code = ("import json; from numerics.conjecture import _hypothesis_search, parameter_box; "
+            "from validation.lsa_checks import theorem33_realizable_margin as m; "
+            f"print(json.dumps(_hypothesis_search({task})))")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    here = _hypothesis_search(eval(task, {"m": theorem33_realizable_margin,
+                                          "parameter_box": parameter_box}))
+    assert len(here) >= 25 and json.loads(fresh.stdout) == json.loads(json.dumps(here))
