@@ -338,6 +338,27 @@ def _polynomial_cached(S_unused: int, d: int, seq_len: int, seed: int, pos_scale
     return restricted_polynomial(_model_cached(2, d, seq_len, seed, pos_scale))
 
 
+_POLYNOMIALS: dict = {}
+
+
+def _polynomial_by_digest(params: dict) -> dict:
+    """:func:`restricted_polynomial` cached by a digest of the weights' bytes (``E``, ``b``
+    excluded: the unigram point replaces them)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in parameter_names():
+        if name not in ("E", "b"):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(params[name].detach().numpy()).tobytes())
+    key = digest.hexdigest()
+    if key not in _POLYNOMIALS:
+        if len(_POLYNOMIALS) >= 32:
+            _POLYNOMIALS.pop(next(iter(_POLYNOMIALS)))
+        _POLYNOMIALS[key] = restricted_polynomial(params)
+    return _POLYNOMIALS[key]
+
+
 def restricted_polynomial(params: dict) -> dict:
     """The binary ``(e, b)`` unigram Hessian as a polynomial in :math:`\\lambda` (exact form).
 
@@ -446,10 +467,8 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
         flat_size = 0.0
         error = (4.0 / S) * _error_bar(block)
     else:
-        if given:
-            poly = restricted_polynomial(params)
-        else:
-            poly = _polynomial_cached(2, d, seq_len, seed, float(pos_scale))
+        poly = (_polynomial_by_digest(params) if given
+                else _polynomial_cached(2, d, seq_len, seed, float(pos_scale)))
         block = np.polynomial.chebyshev.chebval(lam, poly["coefficients"])
         restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
         flat_size = 0.0
