@@ -46,7 +46,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from theory.errors import InputError, TooLargeError, check_choice, check_finite, check_int
+from theory.errors import (InputError, TooLargeError, check_choice, check_finite, check_int,
+                           check_open_unit)
 from validation.markov_transformer import (
     DTYPE, MATRICES, MarkovTransformer, _causal_mask, exact_loss_gradient_hessian,
     initial_parameters as binary_initial_parameters, stack_members)
@@ -82,9 +83,7 @@ def threshold(S: int) -> float:
 
 def _check_states(S: int, p: float) -> None:
     check_int("S", S, 2)
-    check_finite("p", p)
-    if not 0 < p < 1:
-        raise InputError("p", p, "a probability strictly between 0 and 1")
+    check_open_unit("p", p)
 
 
 # ----------------------------------------------------------------------------- enumeration
@@ -334,7 +333,7 @@ def _binary_block(params: dict, lam: float):
 
 
 @lru_cache(maxsize=32)
-def _polynomial_cached(S_unused: int, d: int, seq_len: int, seed: int, pos_scale: float):
+def _polynomial_cached(d: int, seq_len: int, seed: int, pos_scale: float):
     return restricted_polynomial(_model_cached(2, d, seq_len, seed, pos_scale))
 
 
@@ -422,7 +421,7 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
     d, seq_len, seed, pos_scale : int, int, int, float
         Width, context ``N``, weight seed and positional scale of :func:`initial_parameters`
         (ignored when ``params`` is given).
-    method : {"enumeration", "reduced"}
+    method : {"enumeration", "reduced", "polynomial"}
         ``"enumeration"``: autograd Hessian over ``(E, b)`` of the exact S-state loss (all
         ``S^(N+1)`` sequences), restricted to the non-flat basis of :func:`eb_bases`; the error
         bar includes the size of the Hessian on the flat basis (zero in exact arithmetic).
@@ -453,8 +452,7 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
     d = params["pos"].shape[1]
     lam = second_eigenvalue(S, p)
     if method == "enumeration":
-        point = unigram_point(dict(params, E=params["E"] if params["E"].shape[0] == S
-                                   else torch.zeros(S, d, dtype=DTYPE),
+        point = unigram_point(dict(params, E=torch.zeros(S, d, dtype=DTYPE),
                                    b=torch.zeros(S, dtype=DTYPE)))
         _, _, hess = loss_gradient_hessian(point, S, p, wrt=("E", "b"))
         nonflat, flat = eb_bases(S, d)
@@ -468,7 +466,7 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
         error = (4.0 / S) * _error_bar(block)
     else:
         poly = (_polynomial_by_digest(params) if given
-                else _polynomial_cached(2, d, seq_len, seed, float(pos_scale)))
+                else _polynomial_cached(d, seq_len, seed, float(pos_scale)))
         block = np.polynomial.chebyshev.chebval(lam, poly["coefficients"])
         restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
         flat_size = 0.0
