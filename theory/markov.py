@@ -341,7 +341,8 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
 
 
 def s_state_second_eigenvalue(S: int, p=p):
-    """:math:`\\lambda = 1 - pS/(S-1)`: :math:`P = \\lambda I + (1-\\lambda) J/S` (``J`` all ones)."""
+    """:math:`\\lambda = 1 - pS/(S-1)`, so that :math:`P = \\lambda I + (1-\\lambda) J/S`
+    (``J`` all ones)."""
     return 1 - p * S / (S - 1)
 
 

@@ -50,7 +50,7 @@ from theory.errors import (InputError, TooLargeError, check_choice, check_finite
                            check_open_unit)
 from validation.markov_transformer import (
     DTYPE, MATRICES, MarkovTransformer, _causal_mask, exact_loss_gradient_hessian,
-    initial_parameters as binary_initial_parameters, stack_members)
+    initial_parameters as binary_initial_parameters)
 
 #: Largest number of enumerated sequences ``S^(N+1)`` of the exact population loss.
 MAX_SEQUENCES = 200_000

@@ -173,7 +173,8 @@ def _s_state_unigram(ctx):
             "band_in_p": [thr * (1 - edge), thr],
             "band_width_in_p": thr * edge,
             "grid_points": len(ps),
-            "local_minimum_at_p>thr": all(v == "local minimum" for v, c in zip(verdicts, conj) if c),
+            "local_minimum_at_p>thr": all(v == "local minimum"
+                                          for v, c in zip(verdicts, conj) if c),
             "saddle_below_band": all(v == "saddle" for p, v in zip(ps, verdicts)
                                      if ms.second_eigenvalue(S, p) > edge),
             "min_eigenvalue_at_threshold": float(mins[np.argmin(np.abs(ps - thr))]),
@@ -192,7 +193,10 @@ def _s_state_unigram(ctx):
     other = ms.band_edge(ms.initial_parameters(2, D, N, seed=ctx.seed % 100_000 + 1))
     search = _search(ctx)
     figure = _figure(ctx, curves, edge)
-    structural_ok = direct_ok and flat < 1e-13 and edge > 0 and all(
+    # at p = (S-1)/S the entropy rate is log S: the unigram loss log S is the global minimum
+    rate_gap = max(abs(-(t := ms.threshold(S)) * math.log(t) - (1 - t) * math.log(1 - t)
+                       + t * math.log(S - 1) - math.log(S)) for S in STATES)
+    structural_ok = direct_ok and flat < 1e-13 and rate_gap < 1e-12 and edge > 0 and all(
         row["local_minimum_at_p>thr"] and row["saddle_below_band"] for row in pattern.values())
     # the conjecture holds only if no grid point and no search found a contradiction
     found = bool(counterexamples) or (search.get("available") and not all(
@@ -203,6 +207,7 @@ def _s_state_unigram(ctx):
     boundary = [c for c in counterexamples if abs(c["lambda"]) < 1e-12]
     band = [c for c in counterexamples if c["lambda"] > 1e-12]
     measured = {
+        "entropy_rate_minus_log_S_at_threshold": rate_gap,
         "band_edge_lambda_star": edge,
         "band_edge_predicted_half_min_cov_z0": ms.predicted_band_edge(params),
         "min_eigenvalue_at_lambda_0_(S=2)": edge_info["min_eigenvalue_at_0"],
@@ -232,18 +237,19 @@ def _s_state_unigram(ctx):
         "every p > (S-1)/S on the grid (smallest eigenvalue "
         f"{min(r['smallest_eigenvalue_for_p>thr'] for r in pattern.values()):.3g}) and saddle for "
         f"lambda > lambda* = {edge:.4g}, but ALSO a local minimum for 0 <= lambda < lambda*: the "
-        "conjecture is refuted (a) at the boundary p = (S-1)/S for every S (i.i.d. chain: the unigram "
-        "point is a global minimum, strict on the non-flat subspace with min eigenvalue "
+        "conjecture is refuted (a) at the boundary p = (S-1)/S for every S (i.i.d. chain, entropy "
+        "rate h(p) + p log(S-1) = log S = the unigram loss: a global minimum, strict on the "
+        "non-flat subspace with min eigenvalue "
         f"{edge_info['min_eigenvalue_at_0']:.3g} for S=2, x 2/S in general) and (b) in the band "
         "(S-1)/S (1 - lambda*) < p < (S-1)/S, e.g. S=2, p = "
         f"{0.5 * (1 - edge / 2):.8f} (lambda = lambda*/2). lambda* is the same for every S "
         "(band width (S-1)/S lambda* in p) and is ~ 0.5 lambda_min(Cov_n z0_n) "
         f"(predicted {ms.predicted_band_edge(params):.4g}), so it grows like sigma_pos^2: "
         + ", ".join(f"{k}: {v['lambda_star']:.3g}" for k, v in scale_row.items())
-        + f". It vanishes when N <= d ((z0_n, 1) cannot span R^(d+1)): "
+        + ". It vanishes when N <= d ((z0_n, 1) cannot span R^(d+1)): "
         + ", ".join(f"{k}: {v['sigma_pos=0.02']:.3g}" for k, v in dependence["by_d_N"].items())
-        + " (sigma_pos = 0.02). Corrected statement: for small weights the unigram point is a local "
-        "minimum iff lambda < lambda*(weights), lambda* >= 0 independent of S, lambda* > 0 "
+        + " (sigma_pos = 0.02). Corrected statement: for small weights the unigram point is a "
+        "local minimum iff lambda < lambda*(weights), lambda* >= 0 independent of S, lambda* > 0 "
         "generically when N >= d+1 and = 0 when N <= d; at lambda = 0 it is always a (global) "
         "minimum. Direct S-state enumeration at the decisive p (below, band, threshold, above) "
         "for " + ", ".join(f"S={e['S']} (d={e['d']}, N={e['N']})" for e in enumeration)

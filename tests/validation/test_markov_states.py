@@ -84,7 +84,8 @@ def test_hessian_against_central_differences():
         moved = {**params, **{n: pieces[n].reshape(params[n].shape).clone().requires_grad_(True)
                               for n in wrt}}
         loss = ms.exact_loss(moved, S, p)
-        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, [moved[n] for n in wrt])])
+        grads = torch.autograd.grad(loss, [moved[n] for n in wrt])
+        return torch.cat([g.reshape(-1) for g in grads])
 
     h = 1e-5
     for j in (0, 4, S * d + 1, len(flat) - 2):
