@@ -34,7 +34,7 @@ import numpy as np
 from theory.errors import InputError, TTCError
 
 __all__ = [
-    "CERTIFIED_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
+    "CERTIFIED_METHOD", "CERTIFIED_POINT_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
     "as_box", "bounds", "inner_bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
     "exclude_zeros", "eigen_signs", "working_precision",
 ]
@@ -42,6 +42,9 @@ __all__ = [
 
 #: The ``method`` of a claim decided by a certificate, and of one decided in floating point.
 CERTIFIED_METHOD = "certified (interval arithmetic: Krawczyk + exclusion, python-flint arb)"
+#: The same for a certificate of isolated points (Krawczyk and Hessian signs, no exclusion).
+CERTIFIED_POINT_METHOD = ("certified (interval arithmetic: Krawczyk + Hessian eigenvalue signs, "
+                          "python-flint arb)")
 UNCERTIFIED_METHOD = ("uncertified (floating-point root finding; install the certify extra for a "
                       "proof)")
 

@@ -154,7 +154,7 @@ def _thm33_realizable(ctx: CheckContext):
         counterexample["certified local minimum (gauge b1 = 1)"] = {
             "box (beta, a1, a2)": local["box"], "loss enclosure": local["loss"],
             "f - f~* >=": local["gap_lower_bound"]}
-        method, cert_note = NC.CERTIFIED_METHOD, (
+        method, cert_note = NC.CERTIFIED_POINT_METHOD, (
             " Certified (python-flint arb): in the gauge b = (1, beta) the best point found has a "
             "box of radius ~1e-7 holding exactly one stationary point (Krawczyk) with a "
             "positive definite Hessian, and its loss exceeds f~* = 407/1088 by at least "
@@ -240,7 +240,7 @@ def _thm33_certified(ctx: CheckContext):
                   "Gershgorin, else LDL^T minors), and the loss enclosure at the point contains "
                   "f~*: a strict local minimum in the gauge, and global since f >= min f~ = f~*. "
                   "At the smallest realisable n the two roots nearly coincide (Hessian condition "
-                  "number ~1e9), hence the high precision.", method=NC.CERTIFIED_METHOD)
+                  "number ~1e9), hence the high precision.", method=NC.CERTIFIED_POINT_METHOD)
 
 
 # ---------------------------------------------------------------------------------------------

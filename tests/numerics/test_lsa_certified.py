@@ -111,7 +111,7 @@ def test_claim_certified_path(tmp_path):
     from validation import lsa_claims as L
 
     out = L._thm33_certified(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_METHOD
+    assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_POINT_METHOD
     assert out.measured["failed"] == []
 
 
@@ -122,7 +122,7 @@ def test_claim_failed_certificate_refutes(tmp_path, monkeypatch):
     monkeypatch.setattr(LC, "certify_theorem33",
                         lambda p, n: {**real(p, n), "certified": p != HALF})
     out = L._thm33_certified(_ctx(tmp_path))
-    assert out.verdict == "refuted" and out.method == NC.CERTIFIED_METHOD
+    assert out.verdict == "refuted" and out.method == NC.CERTIFIED_POINT_METHOD
 
 
 def test_claim_uncertified_fallback(tmp_path, monkeypatch):
