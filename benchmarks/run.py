@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-TOPICS = ("markov", "lsa", "potts", "bayesnet", "certify")
+TOPICS = ("markov", "lsa", "potts", "bayesnet", "certify", "conjecture")
 
 
 def main(argv: list[str]) -> int:
