@@ -4,6 +4,9 @@
   (sympy's cache cleared, since a search never sees the same point twice).
 - A full-budget search on the local pool (2 workers) against the same search run serially
   (the results are identical; only the wall time differs).
+- The same comparison with an expensive margin (the S-state conjecture decided by direct
+  enumeration of all S^(N+1) sequences and an autograd Hessian, ~30 ms per point), where the pool
+  pays for its start-up.
 - ``ttc check lsa.theorem33_realizable`` wall time (quick budget, start-up included).
 - The Markov S-state margin, when its module is present.
 """
@@ -18,6 +21,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import best_time, report, wall_time  # noqa: E402
+
+
+def enumerated_margin(point: dict) -> float:
+    """The markov.unigram_local_min margin decided by S-state enumeration (d = 3, N = 4)."""
+    from validation.markov_states import threshold, unigram_classification
+
+    result = unigram_classification(int(point["S"]), float(point["p"]), d=3, seq_len=4,
+                                    method="enumeration")
+    sign = 1.0 if point["p"] > threshold(int(point["S"])) else -1.0
+    return sign * result["min_eigenvalue"] + result["error"]
 
 
 def main() -> None:
@@ -45,6 +58,17 @@ def main() -> None:
     pooled = best_time(lambda: search_counterexample(theorem33_realizable_margin, box,
                                                      budget="full", executor="local:2"), repeat=1)
     report("lsa search, full budget, local:2", pooled, "serial", serial)
+
+    expensive_box = {"S": (2, 3, "int"), "p": (0.02, 0.98)}
+    for budget in ("quick", "full"):
+        serial = best_time(lambda: search_counterexample(enumerated_margin, expensive_box,
+                                                         budget=budget, executor="serial"),
+                           repeat=1)
+        pooled = best_time(lambda: search_counterexample(enumerated_margin, expensive_box,
+                                                         budget=budget, executor="local:2"),
+                           repeat=1)
+        report(f"S-state search by enumeration (~30 ms/point), {budget} budget, local:2",
+               pooled, "serial", serial)
 
     folder = tempfile.mkdtemp()
     try:

@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
             continue
         spec = importlib.util.spec_from_file_location(f"bench_{topic}", path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # so that worker processes can unpickle its functions
         spec.loader.exec_module(module)
         print(f"# {topic}")
         module.main()
