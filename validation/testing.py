@@ -33,15 +33,34 @@ reads without importing torch) needs torch; it is imported inside that function,
 
 from __future__ import annotations
 
-import math
-import random
 from collections.abc import Mapping
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from theory.errors import InputError
+from validation.testing_support import (
+    DIGITS,
+    EVALUATION_NOISE,
+    Evaluator,
+    as_array,
+    as_expr,
+    as_float,
+    as_named_arrays,
+    as_point,
+    as_symbols,
+    check_tol,
+    evaluate,
+    fmt,
+    derivative_name,
+    point_text,
+    random_points,
+    short,
+    stencil_max,
+    torch_function,
+    undecidable,
+    zero_status,
+)
 
 __all__ = [
     "assert_stationary",
@@ -49,179 +68,6 @@ __all__ = [
     "assert_matches_autograd",
     "assert_converged_to",
 ]
-
-#: decimal digits of the random-point evaluations (exact-mode fallback and ``tol`` mode)
-DIGITS = 50
-#: an exact-mode sample is a counterexample when ``|a - b| > SEPARATION`` at ``DIGITS`` digits and the
-#: value is confirmed (to 1%) at ``2 * DIGITS`` digits, so cancellation noise is never a counterexample
-SEPARATION = 1e-25
-#: assumed relative error of one float64 evaluation of ``torch_fn`` (finite-difference rounding)
-EVALUATION_NOISE = 64 * np.finfo(float).eps
-
-
-# --------------------------------------------------------------------------------------- input
-def _as_expr(name, value, *, matrix=True):
-    """A sympy scalar or (if ``matrix``) a Matrix; Python and numpy numbers are sympified."""
-    if isinstance(value, sp.MatrixBase):
-        if not matrix:
-            raise InputError(name, value, "a scalar sympy expression")
-        return sp.ImmutableMatrix(value)
-    if isinstance(value, sp.Basic) and isinstance(value, sp.Expr):
-        return value
-    if isinstance(value, (int, float, Fraction, np.number)) and not isinstance(value, bool):
-        return sp.sympify(value)
-    expected = "a sympy expression or Matrix" if matrix else "a scalar sympy expression"
-    raise InputError(name, value, expected)
-
-
-def _as_symbols(name, variables):
-    if isinstance(variables, sp.Symbol):
-        return (variables,)
-    try:
-        symbols = tuple(variables)
-    except TypeError:
-        raise InputError(name, variables, "a sympy Symbol or a sequence of Symbols") from None
-    if not symbols or not all(isinstance(s, sp.Symbol) for s in symbols) or len(set(symbols)) != len(symbols):
-        raise InputError(name, variables, "a non-empty sequence of distinct sympy Symbols")
-    return symbols
-
-
-def _as_point(point, needed, *, numeric):
-    """Check ``point`` (dict Symbol -> value) gives every symbol in ``needed``; return it sympified."""
-    if not isinstance(point, Mapping) or not all(isinstance(k, sp.Symbol) for k in point):
-        raise InputError("point", point, "a dict mapping sympy Symbols to values")
-    missing = sorted((s for s in needed if s not in point), key=str)
-    if missing:
-        what = "every free symbol (tol/numerical checks need numbers)" if numeric else "every variable"
-        raise InputError("point", point, f"a value for {what}; missing {', '.join(map(str, missing))}")
-    out = {}
-    for k, v in point.items():
-        try:
-            out[k] = sp.sympify(v, strict=True)
-        except (sp.SympifyError, TypeError):
-            raise InputError("point", point, f"sympy-convertible values; {k} = {v!r}") from None
-    if numeric:
-        for k in needed:
-            value = out[k]
-            if value.free_symbols or not value.is_finite or value.is_extended_real is False:
-                raise InputError("point", point, f"a finite real number for {k}, got {value}")
-    return out
-
-
-def _check_tol(name, tol, *, allow_none=True):
-    if tol is None and allow_none:
-        return None
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (0 <= tol < math.inf):
-        raise InputError(name, tol, "a finite number >= 0" + (" or None" if allow_none else ""))
-    return float(tol)
-
-
-def _short(expr, limit=160):
-    text = str(expr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _fmt(value):
-    return f"{float(value):.6g}" if isinstance(value, (float, int)) else _short(value, 60)
-
-
-def _value_text(value):
-    return f"{float(value):.10g}" if isinstance(value, sp.Float) else _short(value, 40)
-
-
-def _point_text(point):
-    return "{" + ", ".join(f"{k}: {_value_text(v)}" for k, v in sorted(point.items(), key=lambda kv: str(kv[0]))) + "}"
-
-
-# --------------------------------------------------------------------------------- evaluation
-def _default_interval(symbol):
-    if symbol.is_positive or symbol.is_nonnegative:
-        return (0, 1)
-    if symbol.is_negative or symbol.is_nonpositive:
-        return (-1, 0)
-    return (-1, 1)
-
-
-def _random_points(symbols, domain, seed, count):
-    """``count`` dicts of rationals ``lo + (hi - lo) k/1000``, ``k`` uniform in 1..999 (seeded)."""
-    domain = {} if domain is None else domain
-    if not isinstance(domain, Mapping):
-        raise InputError("domain", domain, "a dict mapping Symbols to intervals (lo, hi)")
-    intervals = {}
-    for s in symbols:
-        lo, hi = domain.get(s, _default_interval(s))
-        if not (float(lo) < float(hi)):
-            raise InputError("domain", domain, f"an interval lo < hi for {s}")
-        intervals[s] = (sp.nsimplify(lo), sp.nsimplify(hi))
-    rng = random.Random(seed)
-    return [{s: lo + (hi - lo) * sp.Rational(rng.randint(1, 999), 1000) for s, (lo, hi) in intervals.items()}
-            for _ in range(count)]
-
-
-class _Evaluator:
-    """Evaluate sympy expressions at points with mpmath to ``DIGITS`` digits."""
-
-    def __init__(self, exprs, symbols, digits=DIGITS):
-        self.symbols, self.digits = tuple(symbols), digits
-        self.functions = [sp.lambdify(self.symbols, x, "mpmath") for x in exprs]
-
-    def __call__(self, point):
-        """Complex values (mpmath) of every expression, or None where one is not finite."""
-        import mpmath
-
-        args = [point[s] for s in self.symbols]
-        with mpmath.workdps(self.digits):
-            try:
-                values = [mpmath.mpc(f(*[mpmath.mpf(a.p) / a.q if a.is_Rational else mpmath.mpmathify(sp.N(a, self.digits))
-                                         for a in args]))
-                          for f in self.functions]
-            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
-                return None
-        if not all(mpmath.isfinite(v) for v in values):
-            return None
-        return values
-
-
-def _as_float(value):
-    """A float of a complex mpmath/sympy value whose imaginary part is negligible, else None."""
-    import mpmath
-
-    v = mpmath.mpc(value)
-    if abs(v.imag) > 1e-30 * (1 + abs(v.real)):
-        return None
-    return float(v.real)
-
-
-def _zero_status(expr, domain, seed, samples=6):
-    """Decide ``expr == 0``. Returns ("zero", None), ("nonzero", evidence) or ("unknown", detail)."""
-    expr = sp.sympify(expr)
-    if expr == 0 or expr.is_zero:
-        return "zero", None
-    if expr.is_zero is False:
-        return "nonzero", _short(sp.simplify(expr))
-    decided = expr.equals(0)
-    if decided is True:
-        return "zero", None
-    symbols = sorted(expr.free_symbols, key=str)
-    evaluator, confirm = _Evaluator([expr], symbols), _Evaluator([expr], symbols, 2 * DIGITS)
-    for point in _random_points(symbols, domain, seed, samples) if symbols else [{}]:
-        values = evaluator(point)
-        if values is None or abs(values[0]) <= SEPARATION:
-            continue
-        check = confirm(point)
-        if check is not None and abs(check[0]) > SEPARATION and abs(values[0] - check[0]) <= 0.01 * abs(check[0]):
-            where = f" at {_point_text(point)}" if point else ""
-            return "nonzero", f"{_short(sp.simplify(expr))} = {_fmt(_as_float(values[0]) or complex(values[0]))}{where}"
-    if decided is False:
-        return "nonzero", _short(sp.simplify(expr))
-    return "unknown", _short(expr)
-
-
-def _undecidable(what, detail):
-    return (f"{what}: sympy could not decide whether {detail} is 0 (simplify/equals gave up), and random "
-            f"rational points gave no counterexample (none above {SEPARATION:g} at {DIGITS} and {2 * DIGITS} "
-            f"digits). An exact check does not pass on numerical evidence; pass tol= for a numerical check.")
-
 
 # ---------------------------------------------------------------------------------- helpers
 def assert_stationary(expr, variables, point, *, tol=None):
@@ -268,20 +114,20 @@ def assert_stationary(expr, variables, point, *, tol=None):
     ...
     AssertionError: not stationary at {x: 1001/1000}: d/dx = 1/500, expected 0
     """
-    expr = _as_expr("expr", expr, matrix=False)
-    variables = _as_symbols("variables", variables)
-    tol = _check_tol("tol", tol)
+    expr = as_expr("expr", expr, matrix=False)
+    variables = as_symbols("variables", variables)
+    tol = check_tol("tol", tol)
     numeric = tol is not None
     needed = set(variables) | (expr.free_symbols if numeric else set())
-    point = _as_point(point, needed, numeric=numeric)
+    point = as_point(point, needed, numeric=numeric)
     gradient = [sp.diff(expr, v).subs(point) for v in variables]
-    where = _point_text(point)
+    where = point_text(point)
     if numeric:
         values = []
         for v, g in zip(variables, gradient):
             value = sp.N(g, DIGITS)
             if not value.is_number or not value.is_finite or value.is_extended_real is False:
-                raise AssertionError(f"not stationary at {where}: d/d{v} = {_short(value)} is not a finite number")
+                raise AssertionError(f"not stationary at {where}: d/d{v} = {short(value)} is not a finite number")
             values.append(float(value))
         worst = int(np.argmax(np.abs(values)))
         if abs(values[worst]) > tol:
@@ -291,11 +137,11 @@ def assert_stationary(expr, variables, point, *, tol=None):
                 f"tol = {tol:g} (gradient: {listing})")
         return
     for v, g in zip(variables, gradient):
-        status, detail = _zero_status(g, None, seed=0)
+        status, detail = zero_status(g, None, seed=0)
         if status == "nonzero":
             raise AssertionError(f"not stationary at {where}: d/d{v} = {detail}, expected 0")
         if status == "unknown":
-            raise AssertionError(_undecidable(f"stationarity at {where}, d/d{v}", detail))
+            raise AssertionError(undecidable(f"stationarity at {where}, d/d{v}", detail))
 
 
 def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0):
@@ -341,8 +187,8 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
     ...
     AssertionError: a != b: a - b = -1/1000000000000, expected 0
     """
-    a, b = _as_expr("a", a), _as_expr("b", b)
-    tol = _check_tol("tol", tol)
+    a, b = as_expr("a", a), as_expr("b", b)
+    tol = check_tol("tol", tol)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise InputError("samples", samples, "an integer >= 1")
     a_entries = list(a) if isinstance(a, sp.MatrixBase) else [a]
@@ -358,16 +204,16 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
 
     if tol is None:
         for k, (x, y) in enumerate(zip(a_entries, b_entries)):
-            status, detail = _zero_status(x - y, domain, seed)
+            status, detail = zero_status(x - y, domain, seed)
             if status == "nonzero":
                 raise AssertionError(f"a != b: {label(k)}a - b = {detail}, expected 0")
             if status == "unknown":
-                raise AssertionError(_undecidable(f"a == b {label(k)}".rstrip(": "), f"a - b = {detail}"))
+                raise AssertionError(undecidable(f"a == b {label(k)}".rstrip(": "), f"a - b = {detail}"))
         return
     symbols = sorted(set().union(*(x.free_symbols for x in a_entries + b_entries)), key=str)
-    evaluator = _Evaluator(a_entries + b_entries, symbols)
+    evaluator = Evaluator(a_entries + b_entries, symbols)
     n, used, worst = len(a_entries), 0, (-1.0, None)
-    for point in _random_points(symbols, domain, seed, 10 * samples) if symbols else [{}]:
+    for point in random_points(symbols, domain, seed, 10 * samples) if symbols else [{}]:
         values = evaluator(point)
         if values is None:
             continue
@@ -382,55 +228,11 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
         raise InputError("domain", domain, f"{samples} points where both sides are finite; found {used}")
     gap, (k, point, va, vb) = worst
     if gap > tol:
-        at = f" at {_point_text(point)}" if point else ""
+        at = f" at {point_text(point)}" if point else ""
         raise AssertionError(
             f"a != b: {label(k)}|a - b| = {gap:.3g} > tol = {tol:g}{at} "
-            f"(a = {_fmt(_as_float(va) if _as_float(va) is not None else complex(va))}, "
-            f"b = {_fmt(_as_float(vb) if _as_float(vb) is not None else complex(vb))}; worst of {used} points)")
-
-
-def _torch_function(expr, variables, parameters):
-    """``expr`` as a torch function of a 1-D tensor (sympy's torch printer; constants as floats)."""
-    import torch
-
-    fixed = expr.subs(parameters).evalf(20)
-    try:
-        raw = sp.lambdify(variables, fixed, modules="torch")
-    except Exception as exc:  # the printer raises several types for unsupported functions
-        raise InputError("torch_fn", None, f"a callable: sympy cannot translate expr to torch ({exc})") from None
-
-    def torch_fn(x):
-        value = raw(*x.unbind())
-        if not isinstance(value, torch.Tensor):
-            value = torch.as_tensor(value, dtype=torch.float64) + 0 * x.sum()
-        return value
-
-    return torch_fn
-
-
-def _evaluate(expr, variables, x0):
-    """float of ``expr`` at ``variables = x0`` evaluated to ``DIGITS`` digits; None if not finite and real."""
-    import mpmath
-
-    with mpmath.workdps(DIGITS):
-        try:
-            value = mpmath.mpc(sp.lambdify(variables, expr, "mpmath")(*[mpmath.mpf(v) for v in x0]))
-        except (ZeroDivisionError, ValueError, OverflowError):
-            return None
-    if not mpmath.isfinite(value):
-        return None
-    return _as_float(value)
-
-
-def _stencil_max(function, x0, steps):
-    """Largest |function| over the points ``x0 + sum(c * e_i * h_i)`` of ``steps`` [(i, c), ...]."""
-    best = 0.0
-    for offsets in steps:
-        x = list(x0)
-        for i, c in offsets:
-            x[i] += c
-        best = max(best, abs(float(function(*x))))
-    return best
+            f"(a = {fmt(as_float(va) if as_float(va) is not None else complex(va))}, "
+            f"b = {fmt(as_float(vb) if as_float(vb) is not None else complex(vb))}; worst of {used} points)")
 
 
 def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, rtol=1e-8, atol=1e-10,
@@ -502,24 +304,24 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
     """
     import torch
 
-    expr = _as_expr("expr", expr, matrix=False)
-    variables = _as_symbols("variables", variables)
+    expr = as_expr("expr", expr, matrix=False)
+    variables = as_symbols("variables", variables)
     if order not in (1, 2) or isinstance(order, bool):
         raise InputError("order", order, "1 (gradient) or 2 (Hessian)")
-    rtol, atol = _check_tol("rtol", rtol, allow_none=False), _check_tol("atol", atol, allow_none=False)
+    rtol, atol = check_tol("rtol", rtol, allow_none=False), check_tol("atol", atol, allow_none=False)
     if fd_step is None:
         fd_step = float(np.finfo(float).eps ** (1 / 3 if order == 1 else 1 / 4))
-    fd_step = _check_tol("fd_step", fd_step, allow_none=False)
+    fd_step = check_tol("fd_step", fd_step, allow_none=False)
     if fd_step == 0:
         raise InputError("fd_step", fd_step, "a number > 0")
-    point = _as_point(point, set(variables) | expr.free_symbols, numeric=True)
-    where = _point_text(point)
+    point = as_point(point, set(variables) | expr.free_symbols, numeric=True)
+    where = point_text(point)
     parameters = {k: v for k, v in point.items() if k not in variables}
     f_fixed = expr.subs(parameters)
     x0 = [float(point[v]) for v in variables]
     n = len(variables)
     if torch_fn is None:
-        torch_fn = _torch_function(expr, variables, parameters)
+        torch_fn = torch_function(expr, variables, parameters)
     elif not callable(torch_fn):
         raise InputError("torch_fn", torch_fn, "a callable taking a 1-D float64 tensor")
 
@@ -537,12 +339,12 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
         entries = {(i, j): sp.diff(gradient[i], variables[j]) for i in range(n) for j in range(i, n)}
     reference = {}
     for key, d in entries.items():
-        value = _evaluate(d, variables, x0)
+        value = evaluate(d, variables, x0)
         if value is None:
             raise InputError("point", point, f"a point where the derivatives are finite and real; "
-                                             f"{_name(variables, key)} is not")
+                                             f"{derivative_name(variables, key)} is not")
         reference[key] = reference[key[::-1]] = value
-    f_value = _evaluate(f_fixed, variables, x0)
+    f_value = evaluate(f_fixed, variables, x0)
     if f_value is None:
         raise InputError("point", point, "a point where expr is finite and real")
     f_mp = sp.lambdify(variables, f_fixed, "mpmath")
@@ -578,7 +380,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
         bound = atol + rtol * abs(ref)
         if not abs(autograd[key] - ref) <= bound:
             raise AssertionError(
-                f"autograd differs from sympy at {where}: {_name(variables, key)}: sympy {ref:.17g}, autograd "
+                f"autograd differs from sympy at {where}: {derivative_name(variables, key)}: sympy {ref:.17g}, autograd "
                 f"{autograd[key]:.17g}, |diff| = {abs(autograd[key] - ref):.3g} > atol + rtol*|ref| = {bound:.3g}")
 
     # central differences with their truncation + rounding bound
@@ -598,7 +400,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             values = [f_at(s) for s in stencil]
             fd = (values[0] - values[1]) / (2 * h)
             third = partial(i, i, i)
-            truncation = h * h / 6 * 2 * _stencil_max(third, x0, [[]] + stencil)
+            truncation = h * h / 6 * 2 * stencil_max(third, x0, [[]] + stencil)
             rounding = EVALUATION_NOISE * max(map(abs, values)) / h
         elif key[0] == key[1]:
             i, h = key[0], steps[key[0]]
@@ -606,53 +408,23 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             values = [f_at(s) for s in stencil]
             fd = (values[0] - 2 * values[1] + values[2]) / (4 * h * h)
             fourth = partial(i, i, i, i)
-            truncation = h * h / 3 * 2 * _stencil_max(fourth, x0, stencil)
+            truncation = h * h / 3 * 2 * stencil_max(fourth, x0, stencil)
             rounding = EVALUATION_NOISE * max(map(abs, values)) / (h * h)
         else:
             (i, j), hi, hj = key, steps[key[0]], steps[key[1]]
             stencil = [[(i, hi), (j, hj)], [(i, hi), (j, -hj)], [(i, -hi), (j, hj)], [(i, -hi), (j, -hj)]]
             values = [f_at(s) for s in stencil]
             fd = (values[0] - values[1] - values[2] + values[3]) / (4 * hi * hj)
-            m_iiij = _stencil_max(partial(i, i, i, j), x0, [[]] + stencil)
-            m_ijjj = _stencil_max(partial(i, j, j, j), x0, [[]] + stencil)
+            m_iiij = stencil_max(partial(i, i, i, j), x0, [[]] + stencil)
+            m_ijjj = stencil_max(partial(i, j, j, j), x0, [[]] + stencil)
             truncation = 2 * (hi * hi * m_iiij + hj * hj * m_ijjj) / 6
             rounding = EVALUATION_NOISE * max(map(abs, values)) / (hi * hj)
         bound = truncation + rounding + atol + rtol * abs(ref)
         if not abs(fd - ref) <= bound:
             raise AssertionError(
-                f"finite differences differ from sympy at {where}: {_name(variables, key)}: sympy {ref:.17g}, "
+                f"finite differences differ from sympy at {where}: {derivative_name(variables, key)}: sympy {ref:.17g}, "
                 f"central difference {fd:.17g}, |diff| = {abs(fd - ref):.3g} > bound {bound:.3g} (truncation "
                 f"{truncation:.3g} + rounding {rounding:.3g} + atol + rtol*|ref|, step {steps[key[0]]:.3g})")
-
-
-def _name(variables, key):
-    if len(key) == 1:
-        return f"d/d{variables[key[0]]}"
-    i, j = key
-    return f"d2/d{variables[i]}2" if i == j else f"d2/d{variables[i]} d{variables[j]}"
-
-
-def _as_array(name, value):
-    """float64 numpy array of a number, sequence, numpy array, sympy number/Matrix or torch tensor."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, read without importing torch
-        value = value.detach().cpu().double().numpy()
-    elif isinstance(value, sp.MatrixBase):
-        value = value.tolist()
-    try:
-        array = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(name, value, "numbers: a float, array, tensor, sympy number or Matrix") from None
-    return array
-
-
-def _as_named_arrays(name, value):
-    if hasattr(value, "named_parameters") and hasattr(value, "named_buffers"):  # a torch module
-        items = dict(value.named_buffers())
-        items.update(value.named_parameters())
-        return {k: _as_array(f"{name}[{k!r}]", v) for k, v in items.items()}
-    if isinstance(value, Mapping):
-        return {k: _as_array(f"{name}[{k!r}]", v) for k, v in value.items()}
-    return None
 
 
 def assert_converged_to(values, predicted, *, tol, names=None):
@@ -692,12 +464,12 @@ def assert_converged_to(values, predicted, *, tol, names=None):
     ...
     AssertionError: not converged: worst coordinate w[0, 1] = -0.9999 vs predicted -1, |diff| = 0.0001 > tol = 5e-05; 1 of 3 coordinates outside tol
     """
-    got = _as_named_arrays("values", values)
-    want = _as_named_arrays("predicted", predicted)
+    got = as_named_arrays("values", values)
+    want = as_named_arrays("predicted", predicted)
     if (got is None) != (want is None):
         raise InputError("predicted", predicted, "the same kind as values: both mappings/modules or both arrays")
     if got is None:
-        got, want = {"": _as_array("values", values)}, {"": _as_array("predicted", predicted)}
+        got, want = {"": as_array("values", values)}, {"": as_array("predicted", predicted)}
         if names is not None:
             names = list(names)
             if len(names) != got[""].size:
@@ -708,9 +480,9 @@ def assert_converged_to(values, predicted, *, tol, names=None):
         missing = [k for k in want if k not in tol]
         if missing:
             raise InputError("tol", tol, f"a tolerance for every predicted key; missing {missing}")
-        tols = {k: _check_tol(f"tol[{k!r}]", tol[k], allow_none=False) for k in want}
+        tols = {k: check_tol(f"tol[{k!r}]", tol[k], allow_none=False) for k in want}
     else:
-        tol = _check_tol("tol", tol, allow_none=False)
+        tol = check_tol("tol", tol, allow_none=False)
         tols = {k: tol for k in want}
     worst, outside, total = None, 0, 0
     for key, target in want.items():

@@ -12,6 +12,7 @@ import torch
 
 from theory.errors import InputError
 from validation import testing as T
+from validation import testing_support as TS
 from validation.testing import (assert_converged_to, assert_expressions_equal, assert_matches_autograd,
                                 assert_stationary)
 
@@ -120,9 +121,9 @@ def test_cancellation_noise_is_not_a_counterexample():
     # a true identity sympy cannot decide, scaled by 1e40: at 50 digits the difference is noise above
     # SEPARATION at some sample points; it must be confirmed at 100 digits before it counts
     lhs, rhs = 10**40 * sp.asinh(a), 10**40 * sp.log(a + sp.sqrt(a**2 + 1))
-    points = T._random_points([a], None, seed=0, count=6)
-    noise = [abs(T._Evaluator([lhs - rhs], [a])(pt)[0]) for pt in points]
-    assert max(noise) > T.SEPARATION          # the path is exercised
+    points = TS.random_points([a], None, seed=0, count=6)
+    noise = [abs(TS.Evaluator([lhs - rhs], [a])(pt)[0]) for pt in points]
+    assert max(noise) > TS.SEPARATION          # the path is exercised
     with pytest.raises(AssertionError, match="could not decide"):
         assert_expressions_equal(lhs, rhs)
     with pytest.raises(AssertionError, match=r"a != b: a - b = "):
@@ -142,8 +143,8 @@ def test_equal_numerical_respects_domain_and_seed():
     with pytest.raises(AssertionError, match="x: -"):
         assert_expressions_equal(sp.sqrt(x**2), x, tol=1e-30)
     assert_expressions_equal(sp.sqrt(x**2), x, tol=1e-30, domain={x: (0, 2)})
-    points = T._random_points([x, a], {x: (2, 3)}, seed=4, count=5)
-    assert points == T._random_points([x, a], {x: (2, 3)}, seed=4, count=5)
+    points = TS.random_points([x, a], {x: (2, 3)}, seed=4, count=5)
+    assert points == TS.random_points([x, a], {x: (2, 3)}, seed=4, count=5)
     assert all(2 < p[x] < 3 and 0 < p[a] < 1 for p in points)
     with pytest.raises(InputError, match="domain"):
         assert_expressions_equal(1 / sp.floor(x), 0, tol=1e-9, domain={x: (0, 1)})  # never finite
