@@ -39,6 +39,23 @@ def _method(record: dict) -> str:
     return f"<div class='method'>decided by: {html.escape(method)}</div>" if method else ""
 
 
+def _findings(records: list[dict]) -> str:
+    """The results up front: every statement the ledger expects to be refuted (a paper's
+    statement, or a conjecture, that needs a condition), with its verdict and decision path."""
+    rows = [r for r in records if r["expected"] == "refuted"]
+    if not rows:
+        return ""
+    e = html.escape
+    items = "".join(
+        f"<li><a href='#{e(r['id'])}'>{e(r['id'])}</a> ({e(r['verdict'])}"
+        f"{'' if r['as_expected'] else ', NOT as expected'}): {e(r['statement'])}"
+        f"{' <i>[' + e(r['method']) + ']</i>' if r.get('method') else ''}</li>"
+        for r in rows)
+    return ("<h2>Findings: statements that need a condition</h2><p>Each of these is refuted by "
+            "a counterexample; the claim's note gives it and the corrected statement.</p>"
+            f"<ul>{items}</ul>")
+
+
 def _fmt(value, depth: int = 0) -> str:
     """HTML for a JSON value: numbers to 6 significant digits, dicts as one line per key."""
     e = html.escape
@@ -88,6 +105,7 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
                      f"<td>{sum(r['as_expected'] for r in rows)}</td>"
                      + "".join(f"<td>{c}</td>" for c in counts) + "</tr>")
     parts.append("</table>")
+    parts.append(_findings(records))
     for topic in topics:
         rows = [r for r in records if r["topic"] == topic]
         parts.append(f"<h2 id='{topic}'>{e(TOPIC_TITLES[topic])}</h2><table><tr><th>claim</th>"
@@ -97,7 +115,7 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
             cls = r["verdict"] + ("" if r["as_expected"] else " unexpected")
             expected = "" if r["as_expected"] else f" (expected {e(r['expected'])})"
             parts.append(
-                f"<tr class='{cls}'><td>{e(r['id'])}</td><td>{e(r['paper'])}<br>{e(r['reference'])}</td>"
+                f"<tr class='{cls}' id='{e(r['id'])}'><td>{e(r['id'])}</td><td>{e(r['paper'])}<br>{e(r['reference'])}</td>"
                 f"<td>{e(r['statement'])}<div class='note'>{e(r.get('note') or '')}</div>"
                 f"{_method(r)}</td>"
                 f"<td class='num'>{_fmt(r['predicted'])}</td><td class='num'>{_fmt(r['measured'])}</td>"

@@ -1,6 +1,7 @@
 """The claims ledger and `ttc reproduce`: verdicts, errors as results, atomic outputs, resume."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,25 @@ def test_parallel_run_equals_sequential_run(tmp_path):
     parallel, ok = reproduce(tmp_path / "two", topics=("markov",), claim_ids=ids, jobs=2)
     assert ok and [r["id"] for r in parallel] == ids
     assert [r["measured"] for r in parallel] == [r["measured"] for r in sequential]
+
+
+def test_report_lists_findings_and_decision_paths():
+    from validation.report import render
+
+    base = {"topic": "markov", "paper": "P", "reference": "R", "predicted": 1, "measured": 2,
+            "tolerance": 0, "note": "", "figures": [], "seconds": 0.1}
+    records = [
+        {**base, "id": "markov.a", "statement": "holds", "verdict": "confirmed",
+         "expected": "confirmed", "as_expected": True, "method": "certified (arb)"},
+        {**base, "id": "markov.b", "statement": "needs a condition", "verdict": "refuted",
+         "expected": "refuted", "as_expected": True, "method": ""},
+        {**base, "id": "markov.c", "statement": "surprise", "verdict": "confirmed",
+         "expected": "refuted", "as_expected": False},
+    ]
+    meta = {"profile": "quick", "seed": 0, "provenance": {}}
+    summary = {"claims": 3, "as_expected": 2, "by_verdict": {"confirmed": 2, "refuted": 1, "error": 0}}
+    page = render(meta, summary, records, Path("/nonexistent"))
+    findings = page[page.index("Findings"):page.index("<h2 id='markov'>")]
+    assert "markov.b" in findings and "markov.c" in findings and "markov.a" not in findings
+    assert "NOT as expected" in findings  # markov.c was expected refuted but came out confirmed
+    assert "decided by: certified (arb)" in page and page.count("decided by:") == 1
