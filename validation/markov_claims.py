@@ -1,15 +1,14 @@
 """Claims of the Markov paper about the chain and the canonical model (spec markov.md,
-sections 1 and 3). The full-transformer claims F1-F6 live in
+sections 1 and 3). The critical set and the unigram Hessian (certified when python-flint is
+installed) live in :mod:`validation.markov_critical_claims`, the full-transformer claims F1-F6 in
 :mod:`validation.markov_transformer_claims`."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import sympy as sp
 
-from numerics import certify as NC
 from numerics import markov as nm
 from theory import markov as tm
 from validation.claims import CheckContext, claim, decide
@@ -20,7 +19,8 @@ P2 = "Makkuva et al. 2024 (arXiv 2406.03072)"
 CASES = ((0.2, 0.3), (0.5, 0.8))
 
 
-def _is_zero(expr) -> bool:
+def is_zero(expr) -> bool:
+    """sympy proves ``expr == 0`` (by ``simplify``)."""
     return sp.simplify(expr) == 0
 
 
@@ -43,7 +43,7 @@ def _levels(ctx: CheckContext):
 @claim("markov.information", paper=P1, reference="Sec. 2",
        statement="H(pi) - H(P) = I(x_n; x_{n+1}) >= 0, with equality iff p + q = 1.")
 def _information(ctx: CheckContext):
-    identity = _is_zero(tm.mutual_information() - tm.mutual_information_as_kl())
+    identity = is_zero(tm.mutual_information() - tm.mutual_information_as_kl())
     grid = np.linspace(0.02, 0.98, 49)
     P, Q = np.meshgrid(grid, grid)
     info = np.vectorize(lambda a, b: nm.chain_summary(a, b)["mutual_information"])(P, Q)
@@ -69,9 +69,9 @@ def _s_state(ctx: CheckContext):
         pi = formulas["stationary"]
         eig = kernel.eigenvals()
         checks = [
-            _is_zero(tm.s_state_entropy_rate_from_kernel(S) - formulas["entropy_rate"]),
-            all(_is_zero(v) for v in (pi.T * kernel - pi.T)),
-            any(_is_zero(lam - formulas["second_eigenvalue"]) for lam in eig),
+            is_zero(tm.s_state_entropy_rate_from_kernel(S) - formulas["entropy_rate"]),
+            all(is_zero(v) for v in (pi.T * kernel - pi.T)),
+            any(is_zero(lam - formulas["second_eigenvalue"]) for lam in eig),
         ]
         results[S] = all(checks)
     return decide(all(results.values()), "all identities hold for S = 2..5", results, "exact",
@@ -83,7 +83,7 @@ def _s_state(ctx: CheckContext):
        statement="dL/de = -e g0 + e(1 + 4w|w|) g1, dL/dw = 4e^2|w| g1, dL/db = g0 + g1; and "
                  "L = H(P) + pi_0 KL(p||sigma(f0)) + pi_1 KL(1-q||sigma(f1)).")
 def _gradient(ctx: CheckContext):
-    zero = all(_is_zero(d) for branch in (1, -1)
+    zero = all(is_zero(d) for branch in (1, -1)
                for d in tm.canonical_gradient(branch=branch) - tm.canonical_gradient_paper_form(branch=branch))
     # KL form against cross-entropy form at random points, 40-digit arithmetic
     rng = np.random.default_rng(ctx.seed)
@@ -102,8 +102,8 @@ def _gradient(ctx: CheckContext):
 def _optimal_bias(ctx: CheckContext):
     from scipy.optimize import brentq
 
-    symbolic = _is_zero(tm.bias_condition(b=tm.optimal_bias(branch=1), branch=1))
-    at_zero = _is_zero(sp.expand_log(tm.optimal_bias().subs(tm.e, 0).subs(
+    symbolic = is_zero(tm.bias_condition(b=tm.optimal_bias(branch=1), branch=1))
+    at_zero = is_zero(sp.expand_log(tm.optimal_bias().subs(tm.e, 0).subs(
         sp.sqrt(4 * tm.p * tm.q + (tm.q - tm.p) ** 2), tm.p + tm.q), force=True) - tm.unigram_bias())
     rng = np.random.default_rng(ctx.seed)
     worst = 0.0
@@ -134,7 +134,7 @@ def _global_curve(ctx: CheckContext):
         worst_loss = max(worst_loss, float(np.max(np.abs(nm.canonical_loss(p_, q_, e, w, b) - rate))))
         worst_grad = max(worst_grad, float(np.max(np.abs(nm.canonical_gradient(p_, q_, e, w, b)))))
         side_ok &= bool(np.all(w > -nm.SQRT_HALF) if p_ + q_ < 1 else np.all(w < -nm.SQRT_HALF))
-    sign = _is_zero(sp.simplify(sp.exp(tm.global_curve_constant()) - 1 - (1 - tm.p - tm.q) / (tm.p * tm.q)))
+    sign = is_zero(sp.simplify(sp.exp(tm.global_curve_constant()) - 1 - (1 - tm.p - tm.q) / (tm.p * tm.q)))
     holds = worst_loss < 1e-12 and worst_grad < 1e-12 and side_ok and sign
     return decide(holds, {"loss": "H(P)", "gradient": 0}, {"max |L - H(P)|": worst_loss,
                   "max |grad L|": worst_grad, "w on the stated side": side_ok,
@@ -143,129 +143,11 @@ def _global_curve(ctx: CheckContext):
                   "from exp(C) - 1 = (1-p-q)/(pq) (sympy).")
 
 
-@claim("markov.unigram_hessian", paper=P2, reference="Sec. 3, unigram line",
-       statement="On e = 0, b = log(p/q) the Hessian in (e, w, b) is diag(2 g1o (1 + 2w|w|), 0, "
-                 "pi_0 pi_1) with g1o = pq(p+q-1)/(p+q)^2: local minima for w > -1/sqrt2 and maxima "
-                 "along e for w < -1/sqrt2 when p+q > 1, the reverse when p+q < 1.")
-def _unigram_hessian(ctx: CheckContext):
-    symbolic = all(_is_zero(d) for branch in (1, -1) for d in
-                   tm.canonical_hessian(branch=branch).subs({tm.e: 0, tm.b: tm.unigram_bias()})
-                   - tm.unigram_hessian(branch=branch))
-    worst = 0.0
-    h = 1e-4
-    for p_, q_ in CASES:
-        for w_ in (-1.5, -0.3, 0.4, 1.2):
-            x0 = np.array([0.0, w_, math.log(p_ / q_)])
-            fd = np.empty((3, 3))
-            for i in range(3):
-                step = np.zeros(3)
-                step[i] = h
-                fd[i] = (nm.canonical_gradient(p_, q_, *(x0 + step)) -
-                         nm.canonical_gradient(p_, q_, *(x0 - step))) / (2 * h)
-            expected = np.diag([float(nm.unigram_curvature(p_, q_, w_)), 0.0,
-                                p_ * q_ / (p_ + q_) ** 2])
-            worst = max(worst, float(np.max(np.abs(fd - expected))))
-    measured = {"symbolic": symbolic, "max |finite-difference Hessian - formula|": worst}
-    note = ("sympy Hessian of the loss at e = 0 on both branches; central differences of the "
-            "analytic gradient (h = 1e-4, truncation error ~1e-8) at 8 points.")
-    if not NC.certification_available():
-        return decide(symbolic and worst < 1e-7, "diag(2 g1o (1+2w|w|), 0, pi0 pi1)", measured,
-                      1e-7, note + " Signs not certified (python-flint missing).",
-                      method=NC.UNCERTIFIED_METHOD)
-    from numerics import markov_certified as MC
-
-    signs_ok, certs = True, {}
-    for p_, q_ in CASES:
-        cert = MC.certify_unigram_hessian(p_, q_)
-        minimum, saddle = (2, 0, 1), (1, 1, 1)  # (positive, negative, exact zero)
-        above, below = (minimum, saddle) if p_ + q_ > 1 else (saddle, minimum)
-        expected = [below, above, above]  # w < -1/sqrt2, -1/sqrt2 < w <= 0, w >= 0
-        got = [(iv["positive"], iv["negative"], iv["exact_zero"]) for iv in cert["intervals"]]
-        signs_ok &= cert["certified"] and got == expected
-        certs[f"p={p_},q={q_}"] = {f"w in [{iv['w'][0]:.7f}, {iv['w'][1]:.7f}]":
-                                   f"+{iv['positive']} -{iv['negative']} 0x{iv['exact_zero']}"
-                                   for iv in cert["intervals"]}
-    measured["certified signs (positive, negative, exact zero)"] = certs
-    return decide(symbolic and worst < 1e-7 and signs_ok, "diag(2 g1o (1+2w|w|), 0, pi0 pi1)",
-                  measured, 1e-7,
-                  note + " Certified (arb): the Hessian evaluated at e = 0 exactly and b = log(p/q) "
-                  "on w-intervals bisected until the eigenvalue signs are certain (congruence + "
-                  "Gershgorin); the w row and column are exact zeros (the line is critical for "
-                  "every w: a structural zero eigenvalue). Signs hold on |w| <= 2.5 except within "
-                  "1e-6 of the saddle w = -1/sqrt2, where 1 + 2w|w| changes sign.",
-                  method=NC.CERTIFIED_METHOD)
-
-
-@claim("markov.critical_set", paper=P2, reference="Sec. 3, critical points",
-       statement="The only critical points are the global-minimum curve, the unigram line and the "
-                 "saddle (0, -1/sqrt2, log(p/q)); there are no others.")
-def _critical_set(ctx: CheckContext):
-    G0, G1 = sp.symbols("G0 G1", real=True)
-
-    def known_family(solution: dict) -> bool:
-        global_curve = solution.get(G0) == 0 and solution.get(G1) == 0 and tm.e not in solution
-        unigram = solution.get(tm.e) == 0 and _is_zero(solution.get(G0, G0) + solution.get(G1, G1))
-        return global_curve or unigram
-
-    symbolic = all(known_family(s) for branch in (1, -1)
-                   for s in tm.classify_stationary_solutions(branch))
-    symbolic_note = ("Symbolic: with g0, g1 as unknowns the gradient system has only the solutions "
-                     "e = 0, g0 = -g1 (unigram line) and g0 = g1 = 0 (global curve); w = 0 is covered "
-                     "since dL/de = e(g1 - g0) there. ")
-    if NC.certification_available():
-        return _critical_set_certified(ctx, symbolic, symbolic_note)
-    starts = 400 if ctx.full else 120
-    counts, others = {}, []
-    for p_, q_ in CASES:
-        for point in nm.search_critical_points(p_, q_, starts=starts, seed=ctx.seed):
-            counts[point["family"]] = counts.get(point["family"], 0) + 1
-            if point["family"] == "other":
-                others.append(point)
-    holds = symbolic and not others and counts.get("unigram line") and counts.get("global minima")
-    return decide(bool(holds), {"other": 0}, {"symbolic_solutions_only_two_families": symbolic,
-                  "found_by_family": counts, "other": len(others)}, "gradient norm 1e-10",
-                  symbolic_note + f"Numeric: {starts} seeded root-finding starts per "
-                  f"chain in the box e, w in [-2.5, 2.5], b in [-4, 4]. The saddle is the point of "
-                  f"the unigram line where its e-curvature changes sign. Not certified: python-flint "
-                  f"is not installed.", method=NC.UNCERTIFIED_METHOD)
-
-
-def _critical_set_certified(ctx: CheckContext, symbolic: bool, symbolic_note: str):
-    from numerics import markov_certified as MC
-
-    slab = 0.05 if ctx.full else 0.1
-    measured, ok = {"symbolic_solutions_only_two_families": symbolic}, symbolic
-    for p_, q_ in CASES:
-        r = MC.certify_critical_set(p_, q_, slab=slab)
-        ok &= r["certified"]
-        measured[f"p={p_},q={q_}"] = {
-            "certified": r["certified"], "curve tubes (w-slabs)": r["tubes"],
-            "tube w-range": [round(v, 4) for v in r["tube_w_range"]] if r["tube_w_range"] else None,
-            "failed tubes": len(r["failed_tubes"]), "excluded boxes": r["excluded_boxes"],
-            "boxes inside tubes": r["covered_boxes"], "uncovered boxes": r["uncovered_count"],
-            "curve Hessian (+,+,0) certified on tubes": r["curve_hessian"]["tubes_positive_definite_normal"],
-            "seconds": round(r["seconds"], 2)}
-    return decide(bool(ok), {"other": 0, "uncovered boxes": 0}, measured, "proof (no tolerance)",
-                  symbolic_note + "Certified (python-flint arb, every step enclosed) in the box "
-                  "|e| <= 2.5, |w| <= 2.5, |b| <= 4 for each chain: for e != 0 grad L = 0 iff "
-                  "g0 = g1 = 0 (exact reduction); around the global curve, w-slabs of width "
-                  f"{slab} (split where needed, never across w = 0) carry a parametric Krawczyk "
-                  "test in (e, b) with w an interval parameter: for every w of the slab exactly one "
-                  "zero of (g0, g1) with e > 0 lies in the tube; every other box of "
-                  "[0, 2.5] x [-2.5, 2.5] x [-4, 4] is excluded by bisection (g0, g1 or dL/db "
-                  "provably nonzero); e < 0 by the symmetry e -> -e; at e = 0 the only zero is "
-                  "b = log(p/q), inside the box. On every tube the Hessian has certified inertia "
-                  "(+, +, 0) (positive definite on the normal space of the curve, exact zero along "
-                  "it). The saddle (0, -1/sqrt2, log(p/q)) is the point of the unigram line where "
-                  "its e-curvature changes sign (markov.unigram_hessian).",
-                  method=NC.CERTIFIED_METHOD)
-
-
 @claim("markov.energy", paper=P2, reference="Sec. 3, energy E(e, w)",
        statement="Along the gradient flow dE/dt = 2 e^2 dL/db, so E = e^2 - w^2 - sign(w) log|w| is "
                  "conserved (to 1e-8) along the profiled flow; sign(e) and sign(w) never change.")
 def _energy(ctx: CheckContext):
-    symbolic = all(_is_zero(a - b) for a, b in (tm.energy_rate_along_flow(branch=br) for br in (1, -1)))
+    symbolic = all(is_zero(a - b) for a, b in (tm.energy_rate_along_flow(branch=br) for br in (1, -1)))
     rng = np.random.default_rng(ctx.seed)
     drift, signs_kept = 0.0, True
     n = 24 if ctx.full else 8

@@ -108,7 +108,7 @@ def _ctx(tmp_path: Path):
 
 
 def test_claim_certified_path(tmp_path):
-    from validation import lsa_claims as L
+    from validation import lsa_realizability_claims as L
 
     out = L._thm33_certified(_ctx(tmp_path))
     assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_POINT_METHOD
@@ -116,7 +116,7 @@ def test_claim_certified_path(tmp_path):
 
 
 def test_claim_failed_certificate_refutes(tmp_path, monkeypatch):
-    from validation import lsa_claims as L
+    from validation import lsa_realizability_claims as L
 
     real = LC.certify_theorem33
     monkeypatch.setattr(LC, "certify_theorem33",
@@ -126,7 +126,7 @@ def test_claim_failed_certificate_refutes(tmp_path, monkeypatch):
 
 
 def test_claim_uncertified_fallback(tmp_path, monkeypatch):
-    from validation import lsa_claims as L
+    from validation import lsa_realizability_claims as L
 
     monkeypatch.setattr(NC, "certification_available", lambda: False)
     out = L._thm33_certified(_ctx(tmp_path))

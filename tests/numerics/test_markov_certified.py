@@ -123,14 +123,14 @@ def _ctx(tmp_path: Path):
 
 
 def test_claims_certified_path(tmp_path):
-    from validation import markov_claims as MCL
+    from validation import markov_critical_claims as MCL
 
     out = MCL._unigram_hessian(_ctx(tmp_path))
     assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_METHOD
 
 
 def test_failed_certificate_refutes(tmp_path, monkeypatch):
-    from validation import markov_claims as MCL
+    from validation import markov_critical_claims as MCL
 
     def fake(p, q, **kwargs):
         return {"certified": False, "tubes": 0, "tube_w_range": None, "failed_tubes": [[0, 1]],
@@ -143,7 +143,7 @@ def test_failed_certificate_refutes(tmp_path, monkeypatch):
 
 
 def test_claims_uncertified_fallback(tmp_path, monkeypatch):
-    from validation import markov_claims as MCL
+    from validation import markov_critical_claims as MCL
 
     monkeypatch.setattr(NC, "certification_available", lambda: False)
     out = MCL._unigram_hessian(_ctx(tmp_path))

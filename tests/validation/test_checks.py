@@ -92,7 +92,7 @@ def test_dask_cluster_equals_local_pool_bit_for_bit(tmp_path, dask_address):
 
 
 def test_sharp_realizability_bound_is_13():
-    from validation.lsa_conjecture_claims import no_root_on_unit_interval, smallest_n
+    from validation.lsa_realizability_claims import no_root_on_unit_interval, smallest_n
 
     # by hand: R(0, 12) = 16*144 - 38*12 - 185 > 0 and R(1, 12) = 9(144 - 144 - 12) < 0, so
     # R(., 12) changes sign on [0, 1]; R(1, 13) = 9(169 - 156 - 12) = 9 > 0
