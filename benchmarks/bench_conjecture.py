@@ -25,7 +25,8 @@ from timing import best_time, report, wall_time  # noqa: E402
 
 def enumerated_margin(point: dict) -> float:
     """The markov.unigram_local_min margin decided by S-state enumeration (d = 3, N = 4)."""
-    from validation.markov_states import threshold, unigram_classification
+    from validation.markov_states import threshold
+    from validation.markov_states_unigram import unigram_classification
 
     result = unigram_classification(int(point["S"]), float(point["p"]), d=3, seq_len=4,
                                     method="enumeration")

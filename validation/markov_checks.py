@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from validation.checks import named_check
-from validation.markov_states import threshold, unigram_classification
+from validation.markov_states import threshold
+from validation.markov_states_unigram import unigram_classification
 
 #: Fixed model of the margin: width, context, weight seed of the ``standard`` initialisation.
 CHECK_D, CHECK_SEQ_LEN, CHECK_SEED = 4, 6, 0
@@ -37,7 +38,7 @@ def unigram_local_min_margin(point: dict) -> float:
 
     with :math:`R` the exact Hessian of the population loss on the non-flat subspace at the
     unigram point, :math:`\\mu` its smallest eigenvalue and :math:`\\varepsilon` its float64
-    error bar (:func:`validation.markov_states.unigram_classification`, ``method="polynomial"``:
+    error bar (:func:`validation.markov_states_unigram.unigram_classification`, ``method="polynomial"``:
     the S-state block equals ``(4/S) I (x) H_bin`` of the binary chain with the same
     :math:`\\lambda`, an identity the tests and the claim ``markov.s_state_unigram`` verify
     against the S-state enumeration to ~1e-13). Conservative: ``m < 0`` only when the Hessian

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from validation import markov_states as ms
+from validation import markov_states_unigram as msu
 from validation.claims import claim, decide
 
 P1 = "Makkuva et al., Attention with Markov (arXiv 2402.04161)"
@@ -36,14 +37,14 @@ def _enumeration_evidence(S: int, d: int, seq_len: int) -> dict:
     """Direct S-state verdicts at four p: well below, in the band, at the threshold, above;
     with the identity enumeration == (4/S) I (x) binary block."""
     params = ms.initial_parameters(S, d, seq_len, seed=WEIGHT_SEED)
-    edge = ms.band_edge(params)["lambda_star"]
+    edge = msu.band_edge(params)["lambda_star"]
     thr = ms.threshold(S)
     points = {"below": 0.5 * thr, "band": thr * (1 - edge / 2), "threshold": thr,
               "above": thr + 0.5 * (1 - thr)}
     out, worst = {}, 0.0
     for label, p in points.items():
-        full = ms.unigram_classification(S, p, params=params, method="enumeration")
-        reduced = ms.unigram_classification(S, p, params=params, method="reduced")
+        full = msu.unigram_classification(S, p, params=params, method="enumeration")
+        reduced = msu.unigram_classification(S, p, params=params, method="reduced")
         worst = max(worst, float(np.abs(full["restricted"] - reduced["restricted"]).max()))
         out[label] = {"p": p, "lambda": full["lambda"], "verdict": full["verdict"],
                       "min_eigenvalue": full["min_eigenvalue"], "error": full["error"],
@@ -77,13 +78,13 @@ def _dependence(full: bool) -> dict:
     for scale in scales:
         params = ms.initial_parameters(2, D, N, seed=WEIGHT_SEED, pos_scale=scale)
         by_scale[f"sigma_pos={0.02 * scale:g}"] = {
-            "lambda_star": ms.band_edge(params)["lambda_star"],
-            "predicted": ms.predicted_band_edge(params)}
+            "lambda_star": msu.band_edge(params)["lambda_star"],
+            "predicted": msu.predicted_band_edge(params)}
     for d, seq_len in shapes:
         row = {}
         for scale in (1.0, 10.0):
             params = ms.initial_parameters(2, d, seq_len, seed=WEIGHT_SEED, pos_scale=scale)
-            row[f"sigma_pos={0.02 * scale:g}"] = ms.band_edge(params)["lambda_star"]
+            row[f"sigma_pos={0.02 * scale:g}"] = msu.band_edge(params)["lambda_star"]
         by_shape[f"d={d},N={seq_len}"] = row
     return {"by_positional_scale": by_scale, "by_d_N": by_shape}
 
@@ -126,7 +127,7 @@ def _figure(ctx, curves: dict, edge: float):
     lams = np.linspace(-3 * edge, 4 * edge, 141)
     params = ms.initial_parameters(2, D, N, seed=WEIGHT_SEED)
     for S in STATES:
-        mins = [ms.unigram_classification(S, (1 - lam) * (S - 1) / S, params=params,
+        mins = [msu.unigram_classification(S, (1 - lam) * (S - 1) / S, params=params,
                                           method="polynomial")["min_eigenvalue"] * S / 4
                 for lam in lams]
         right.plot(lams, mins, color=colors[S], linestyle=("-", "--", ":", "-.")[S - 2],
@@ -148,7 +149,7 @@ def _figure(ctx, curves: dict, edge: float):
 def _s_state_unigram(ctx):
     start = time.perf_counter()
     params = ms.initial_parameters(2, D, N, seed=WEIGHT_SEED)
-    edge_info = ms.band_edge(params)
+    edge_info = msu.band_edge(params)
     edge = edge_info["lambda_star"]
     # 1. sign pattern on a p-grid per S (exact Hessian as a polynomial in lambda, validated)
     grid = np.linspace(0.02, 0.98, 97 if ctx.full else 49)
@@ -156,7 +157,7 @@ def _s_state_unigram(ctx):
     for S in STATES:
         thr = ms.threshold(S)
         ps = np.unique(np.concatenate([grid, [thr, thr * (1 - edge / 2), thr * (1 - 2 * edge)]]))
-        rows = [ms.unigram_classification(S, float(p), params=params, method="polynomial")
+        rows = [msu.unigram_classification(S, float(p), params=params, method="polynomial")
                 for p in ps]
         mins = np.array([r["min_eigenvalue"] for r in rows])
         verdicts = [r["verdict"] for r in rows]
@@ -190,7 +191,7 @@ def _s_state_unigram(ctx):
     flat = max(_flatness(S, ctx.seed % 1000 + S) for S in STATES)
     dependence = _dependence(ctx.full)
     # a second weight draw (the claim's seed): the band is there too
-    other = ms.band_edge(ms.initial_parameters(2, D, N, seed=ctx.seed % 100_000 + 1))
+    other = msu.band_edge(ms.initial_parameters(2, D, N, seed=ctx.seed % 100_000 + 1))
     search = _search(ctx)
     figure = _figure(ctx, curves, edge)
     # at p = (S-1)/S the entropy rate is log S: the unigram loss log S is the global minimum
@@ -209,7 +210,7 @@ def _s_state_unigram(ctx):
     measured = {
         "entropy_rate_minus_log_S_at_threshold": rate_gap,
         "band_edge_lambda_star": edge,
-        "band_edge_predicted_half_min_cov_z0": ms.predicted_band_edge(params),
+        "band_edge_predicted_half_min_cov_z0": msu.predicted_band_edge(params),
         "min_eigenvalue_at_lambda_0_(S=2)": edge_info["min_eigenvalue_at_0"],
         "band_edge_other_weight_draw": other["lambda_star"],
         "per_S": pattern,
@@ -244,7 +245,7 @@ def _s_state_unigram(ctx):
         "(S-1)/S (1 - lambda*) < p < (S-1)/S, e.g. S=2, p = "
         f"{0.5 * (1 - edge / 2):.8f} (lambda = lambda*/2). lambda* is the same for every S "
         "(band width (S-1)/S lambda* in p) and is ~ 0.5 lambda_min(Cov_n z0_n) "
-        f"(predicted {ms.predicted_band_edge(params):.4g}), so it grows like sigma_pos^2: "
+        f"(predicted {msu.predicted_band_edge(params):.4g}), so it grows like sigma_pos^2: "
         + ", ".join(f"{k}: {v['lambda_star']:.3g}" for k, v in scale_row.items())
         + ". It vanishes when N <= d ((z0_n, 1) cannot span R^(d+1)): "
         + ", ".join(f"{k}: {v['sigma_pos=0.02']:.3g}" for k, v in dependence["by_d_N"].items())

@@ -15,6 +15,7 @@ import torch
 from theory import markov as tm
 from theory.errors import TooLargeError
 from validation import markov_states as ms
+from validation import markov_states_unigram as msu
 from validation.markov_transformer import (
     MarkovTransformer, exact_loss as binary_loss, exact_loss_gradient_hessian, parameter_slices)
 
@@ -115,7 +116,7 @@ def test_vanishing_blocks_and_flat_directions():
     assert np.abs(grad).max() < 1e-15
     assert np.abs(hess[np.ix_(others, others)]).max() < 1e-15
     assert np.abs(hess[np.ix_(eb, others)]).max() < 1e-15
-    nonflat, flat = ms.eb_bases(S, d)
+    nonflat, flat = msu.eb_bases(S, d)
     block = hess[np.ix_(eb, eb)]
     assert np.abs(block @ flat).max() < 1e-14
     assert np.linalg.eigvalsh(nonflat.T @ block @ nonflat)[0] < -0.05       # lambda > 0: saddle
@@ -135,8 +136,8 @@ def test_vanishing_blocks_and_flat_directions():
 def test_reduction_to_the_binary_chain(S, d, N):
     for p in (0.15, (S - 1) / S, 0.93):
         params = _point(S, d, N, seed=S, pos_scale=10.0)
-        full = ms.unigram_classification(S, p, params=params, method="enumeration")
-        reduced = ms.unigram_classification(S, p, params=params, method="reduced")
+        full = msu.unigram_classification(S, p, params=params, method="enumeration")
+        reduced = msu.unigram_classification(S, p, params=params, method="reduced")
         assert np.abs(full["restricted"] - reduced["restricted"]).max() < 1e-13
         assert full["flat_size"] < 1e-14
         assert full["verdict"] == reduced["verdict"]
@@ -147,7 +148,7 @@ def test_closed_form_without_attention_and_mlp():
     params = _point(S, d, N, seed=7, pos_scale=20.0)
     params["W_V"] = torch.zeros_like(params["W_V"])
     params["W_2"] = torch.zeros_like(params["W_2"])
-    result = ms.unigram_classification(S, p, params=params, method="enumeration")
+    result = msu.unigram_classification(S, p, params=params, method="enumeration")
     R, G, m = tm.s_state_unigram_hessian_simple(S, d)
     pos = params["pos"].numpy()
     gram, mean = pos.T @ pos / N, pos.mean(axis=0)
@@ -156,8 +157,8 @@ def test_closed_form_without_attention_and_mlp():
     closed = np.array(R.subs(subs), dtype=float)
     assert np.abs(result["restricted"] - np.kron(np.eye(S - 1), closed)).max() < 1e-13
     # band edge: exact Schur complement (1/2) lambda_min(Cov p_n)
-    edge = ms.band_edge(params)["lambda_star"]
-    assert edge == pytest.approx(ms.predicted_band_edge(params), rel=1e-8)
+    edge = msu.band_edge(params)["lambda_star"]
+    assert edge == pytest.approx(msu.predicted_band_edge(params), rel=1e-8)
     assert edge > 1e-4
 
 
@@ -165,7 +166,7 @@ def test_margin_flips_sign_where_theory_says():
     from validation.markov_checks import unigram_local_min_margin as margin
 
     params = ms.initial_parameters(2, 4, 6, seed=0)
-    edge = ms.band_edge(params)["lambda_star"]
+    edge = msu.band_edge(params)["lambda_star"]
     assert 1e-5 < edge < 1e-4                                    # standard init: a thin band
     for S in (2, 3, 5):
         thr = (S - 1) / S
@@ -180,14 +181,14 @@ def test_margin_flips_sign_where_theory_says():
     assert margin({"S": 3, "p": 2 / 3, "seq_len": 4}) >= 0
     assert margin({"S": 3, "p": 2 / 3 * (1 - 1e-6), "seq_len": 4}) > 0
     # the band grows like pos_scale^2
-    wide = ms.band_edge(ms.initial_parameters(2, 4, 6, seed=0, pos_scale=10.0))["lambda_star"]
+    wide = msu.band_edge(ms.initial_parameters(2, 4, 6, seed=0, pos_scale=10.0))["lambda_star"]
     assert wide / edge == pytest.approx(100.0, rel=0.05)
 
 
 def test_polynomial_method_agrees_with_direct_hessians():
     for S, p in ((2, 0.5), (3, 0.31), (5, 0.97)):
-        a = ms.unigram_classification(S, p, method="polynomial")
-        b = ms.unigram_classification(S, p, method="reduced")
+        a = msu.unigram_classification(S, p, method="polynomial")
+        b = msu.unigram_classification(S, p, method="reduced")
         assert np.abs(a["restricted"] - b["restricted"]).max() < 1e-13
         assert a["verdict"] == b["verdict"]
         assert a["error"] < 1e-12
@@ -197,7 +198,7 @@ def test_polynomial_method_agrees_with_direct_hessians():
 def test_s5_enumeration_matches_the_reduction():
     params = ms.initial_parameters(5, 4, 6, seed=0)
     p = 0.8 * (1 - 1e-5)                                  # lambda = 1e-5: inside the band
-    full = ms.unigram_classification(5, p, params=params, method="enumeration")
-    reduced = ms.unigram_classification(5, p, params=params, method="reduced")
+    full = msu.unigram_classification(5, p, params=params, method="enumeration")
+    reduced = msu.unigram_classification(5, p, params=params, method="reduced")
     assert np.abs(full["restricted"] - reduced["restricted"]).max() < 1e-12
     assert full["verdict"] == "local minimum"
