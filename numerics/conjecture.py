@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import math
 from contextlib import contextmanager
-import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from numerics.executor import TaskRunner, parse_executor
+from numerics.storage import read_json, write_json
 from theory.errors import InputError, NumericalFailure, check_int
 
 __all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "parameter_box",
@@ -345,27 +345,13 @@ def _shrink(task) -> list[dict]:
 
 # ----------------------------------------------------------------------------- the search
 
-def _atomic_write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _run_stage(name: str, fn, tasks: list, runner: TaskRunner, folder: Path | None,
                bar) -> list:
     """Run ``tasks`` (results loaded from ``folder`` when already there); results in task order."""
     results: list = [None] * len(tasks)
     todo = []
     for i in range(len(tasks)):
-        stored = None if folder is None else _read_json(folder / f"{name}-{i:05d}.json")
+        stored = None if folder is None else read_json(folder / f"{name}-{i:05d}.json")
         if stored is None:
             todo.append(i)
         else:
@@ -374,7 +360,7 @@ def _run_stage(name: str, fn, tasks: list, runner: TaskRunner, folder: Path | No
         i = todo[j]
         results[i] = result
         if folder is not None:
-            _atomic_write_json(folder / f"{name}-{i:05d}.json", result)
+            write_json(folder / f"{name}-{i:05d}.json", result)
         if bar is not None:
             bar.update(len(result))
     return results
@@ -422,11 +408,11 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
     folder = None
     if store is not None:
         folder = Path(store) / "tasks"
-        saved = _read_json(Path(store) / "config.json")
+        saved = read_json(Path(store) / "config.json")
         if saved is not None and saved != config:
             raise InputError("store", str(store), "a folder holding this same search (its "
                              "config.json differs); use another folder")
-        _atomic_write_json(Path(store) / "config.json", config)
+        write_json(Path(store) / "config.json", config)
 
     grid = _grid_points([p.grid(budget.grid) for p in box], box)
     simple = (_grid_points([p.simple(budget.simple, budget.grid) for p in box], box)
