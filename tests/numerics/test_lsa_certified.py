@@ -1,7 +1,5 @@
 """numerics.lsa_certified: Theorem 3.3's gauge points as certified strict local minima, the best
-point where X* is not realisable, refusals of false statements and the claims' two paths."""
-
-from pathlib import Path
+point where X* is not realisable, refusals of false statements."""
 
 import numpy as np
 import pytest
@@ -13,7 +11,6 @@ from theory.errors import InputError
 pytest.importorskip("flint")
 from flint import arb  # noqa: E402
 
-from numerics import certify as NC  # noqa: E402
 from numerics import lsa_certified as LC  # noqa: E402
 
 HALF = sp.Rational(1, 2)
@@ -96,38 +93,3 @@ def test_bad_input():
         LC.Problem(sp.Rational(3, 2), 10)
     with pytest.raises(InputError):
         LC.Problem(HALF, 0)
-
-
-# ---- the claims' two paths -------------------------------------------------------------------
-
-
-def _ctx(tmp_path: Path):
-    from validation.claims import CheckContext
-
-    return CheckContext("quick", 0, tmp_path)
-
-
-def test_claim_certified_path(tmp_path):
-    from validation import lsa_realizability_claims as L
-
-    out = L._thm33_certified(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_POINT_METHOD
-    assert out.measured["failed"] == []
-
-
-def test_claim_failed_certificate_refutes(tmp_path, monkeypatch):
-    from validation import lsa_realizability_claims as L
-
-    real = LC.certify_theorem33
-    monkeypatch.setattr(LC, "certify_theorem33",
-                        lambda p, n: {**real(p, n), "certified": p != HALF})
-    out = L._thm33_certified(_ctx(tmp_path))
-    assert out.verdict == "refuted" and out.method == NC.CERTIFIED_POINT_METHOD
-
-
-def test_claim_uncertified_fallback(tmp_path, monkeypatch):
-    from validation import lsa_realizability_claims as L
-
-    monkeypatch.setattr(NC, "certification_available", lambda: False)
-    out = L._thm33_certified(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.UNCERTIFIED_METHOD

@@ -1,8 +1,7 @@
 """numerics.markov_certified: enclosures against the float formulas, the certified critical set,
-refusals of false statements, and the claims' certified / uncertified paths."""
+refusals of false statements; the claims' paths are in tests/validation/test_certified_claims.py."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,42 +110,3 @@ def test_unigram_hessian_signs(p, q):
     chain = MC.Chain(p, q)
     H = MC.hessian(chain, arb(0), NC.interval(-0.7072, -0.7070), chain.b0, -1)
     assert NC.eigen_signs(H)["undetermined"] == 1
-
-
-# ---- the claims' two paths -------------------------------------------------------------------
-
-
-def _ctx(tmp_path: Path):
-    from validation.claims import CheckContext
-
-    return CheckContext("quick", 0, tmp_path)
-
-
-def test_claims_certified_path(tmp_path):
-    from validation import markov_critical_claims as MCL
-
-    out = MCL._unigram_hessian(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.CERTIFIED_METHOD
-
-
-def test_failed_certificate_refutes(tmp_path, monkeypatch):
-    from validation import markov_critical_claims as MCL
-
-    def fake(p, q, **kwargs):
-        return {"certified": False, "tubes": 0, "tube_w_range": None, "failed_tubes": [[0, 1]],
-                "excluded_boxes": 0, "covered_boxes": 0, "uncovered_count": 3,
-                "curve_hessian": {"tubes_positive_definite_normal": 0}, "seconds": 0.0}
-
-    monkeypatch.setattr(MC, "certify_critical_set", fake)
-    out = MCL._critical_set(_ctx(tmp_path))
-    assert out.verdict == "refuted" and out.method == NC.CERTIFIED_METHOD
-
-
-def test_claims_uncertified_fallback(tmp_path, monkeypatch):
-    from validation import markov_critical_claims as MCL
-
-    monkeypatch.setattr(NC, "certification_available", lambda: False)
-    out = MCL._unigram_hessian(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.UNCERTIFIED_METHOD
-    out = MCL._critical_set(_ctx(tmp_path))
-    assert out.verdict == "confirmed" and out.method == NC.UNCERTIFIED_METHOD
