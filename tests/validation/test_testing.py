@@ -12,6 +12,7 @@ import torch
 
 from theory.errors import InputError
 from validation import testing as T
+from validation import testing_numeric as TN
 from validation import testing_support as TS
 from validation.testing import (assert_converged_to, assert_expressions_equal, assert_matches_autograd,
                                 assert_stationary)
@@ -23,8 +24,9 @@ UNDECIDABLE_ZERO = sp.atan(sp.Rational(1, 2)) + sp.atan(sp.Rational(1, 3)) - sp.
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(T, optionflags=doctest.ELLIPSIS, verbose=False)
-    assert result.attempted >= 12 and result.failed == 0
+    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
+               for module in (T, TN)]
+    assert sum(r.attempted for r in results) >= 12 and all(r.failed == 0 for r in results)
 
 
 def test_import_does_not_load_torch():
