@@ -167,9 +167,10 @@ def _thm33_certified(ctx: CheckContext):
 CHECK = "lsa.theorem33_realizable"
 
 
-def smallest_n(p: Fraction, n_max: int = 200) -> int | None:
-    """Smallest n with R(p, n) >= 0 (exact rationals); None if none up to ``n_max``."""
-    return next((n for n in range(1, n_max + 1) if realizability_margin_exact(p, n)[0] >= 0), None)
+def smallest_n(p: Fraction) -> int | None:
+    """Smallest realisable n at ``p`` (:func:`theory.lsa.smallest_realizable_n`, sympy, exact;
+    a code path independent of the search's margin), None if none up to 200."""
+    return T.smallest_realizable_n(p, n_max=200)[0]
 
 
 def no_root_on_unit_interval(n: int) -> bool:
