@@ -12,6 +12,8 @@ symbols; a model of context ``seq_len = N`` needs ``length = N + 1`` (its last p
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from numerics.markov import check_chain, stationary
@@ -31,6 +33,8 @@ __all__ = [
 
 #: Largest context ``N`` for exact enumeration (``2^(N+1) = 8192`` sequences).
 MAX_ENUMERATION_SEQ_LEN = 12
+#: Largest number ``S^(N+1)`` of enumerated sequences of the symmetric S-state chain.
+MAX_STATE_SEQUENCES = 200_000
 
 
 def binary_kernel(p: float, q: float) -> np.ndarray:
@@ -100,6 +104,47 @@ def enumerate_sequences(p: float, q: float, seq_len: int) -> tuple[np.ndarray, n
     kernel, pi = binary_kernel(p, q), stationary(p, q)
     probabilities = pi[sequences[:, 0]] * np.prod(kernel[sequences[:, :-1], sequences[:, 1:]], axis=1)
     return sequences.astype(np.int64), probabilities
+
+
+@lru_cache(maxsize=16)
+def _sequences_cached(S: int, seq_len: int):
+    length = seq_len + 1
+    codes = np.arange(S**length)
+    sequences = (codes[:, None] // S ** np.arange(length - 1, -1, -1)[None, :]) % S
+    stays = (sequences[:, 1:] == sequences[:, :-1]).sum(axis=1)
+    sequences.flags.writeable = stays.flags.writeable = False
+    return sequences.astype(np.int64), stays
+
+
+def enumerate_state_sequences(S: int, p: float, seq_len: int):
+    """Every sequence :math:`x_1^{N+1}` of the symmetric S-state chain with its probability.
+
+    .. math::
+        \\Pr(x_1^{N+1}) = \\frac1S (1-p)^{m} \\Big(\\frac{p}{S-1}\\Big)^{N-m},
+        \\quad m = \\#\\{n : x_{n+1} = x_n\\}
+
+    (uniform = stationary start). The sequences are cached per ``(S, N)``.
+
+    Returns
+    -------
+    sequences : ndarray of int64, shape ``(S**(N+1), N+1)`` (row ``k`` = base-``S`` digits of
+        ``k``, first symbol most significant), read-only
+    probabilities : ndarray of float64, shape ``(S**(N+1),)``
+
+    Raises
+    ------
+    TooLargeError
+        When ``S**(N+1) > MAX_STATE_SEQUENCES``.
+    """
+    check_int("S", S, 2)
+    check_open_unit("p", p)
+    check_int("seq_len", seq_len, 1)
+    if S ** (seq_len + 1) > MAX_STATE_SEQUENCES:
+        raise TooLargeError("seq_len", seq_len,
+                            f"S^(seq_len+1) <= {MAX_STATE_SEQUENCES} for exact enumeration with S={S}")
+    sequences, stays = _sequences_cached(S, seq_len)
+    probabilities = (1 - p) ** stays * (p / (S - 1)) ** (seq_len - stays) / S
+    return sequences, probabilities
 
 
 def _check_kernel(kernel: np.ndarray, init: np.ndarray) -> None:

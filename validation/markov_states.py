@@ -22,7 +22,8 @@ at ``p = q``.
 
 Chain: :math:`P_{ii} = 1-p`, :math:`P_{ij} = p/(S-1)`, uniform stationary law, second eigenvalue
 :math:`\\lambda = 1 - pS/(S-1)`; the exact population loss enumerates all :math:`S^{N+1}` sequences
-from the stationary start (at most :data:`MAX_SEQUENCES`).
+from the stationary start (at most :data:`numerics.markov_chains.MAX_STATE_SEQUENCES`;
+:func:`numerics.markov_chains.enumerate_state_sequences`).
 
 The unigram point's Hessian and its classification: :mod:`validation.markov_states_unigram`.
 """
@@ -30,18 +31,15 @@ The unigram point's Hessian and its classification: :mod:`validation.markov_stat
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import torch
 
-from theory.errors import (InputError, TooLargeError, check_choice, check_finite, check_int,
-                           check_open_unit)
+from numerics.markov_chains import enumerate_state_sequences
+from theory.errors import InputError, check_choice, check_finite, check_int, check_open_unit
 from validation.markov_transformer import (
     DTYPE, MATRICES, _causal_mask, initial_parameters as binary_initial_parameters)
 
-#: Largest number of enumerated sequences ``S^(N+1)`` of the exact population loss.
-MAX_SEQUENCES = 200_000
 
 
 def parameter_names() -> tuple[str, ...]:
@@ -69,48 +67,6 @@ def threshold(S: int) -> float:
 def check_states(S: int, p: float) -> None:
     check_int("S", S, 2)
     check_open_unit("p", p)
-
-
-# ----------------------------------------------------------------------------- enumeration
-
-@lru_cache(maxsize=16)
-def _sequences_cached(S: int, seq_len: int):
-    length = seq_len + 1
-    codes = np.arange(S**length)
-    sequences = (codes[:, None] // S ** np.arange(length - 1, -1, -1)[None, :]) % S
-    stays = (sequences[:, 1:] == sequences[:, :-1]).sum(axis=1)
-    sequences.flags.writeable = stays.flags.writeable = False
-    return sequences.astype(np.int64), stays
-
-
-def enumerate_state_sequences(S: int, p: float, seq_len: int):
-    """Every sequence :math:`x_1^{N+1}` of the symmetric S-state chain with its probability.
-
-    .. math::
-        \\Pr(x_1^{N+1}) = \\frac1S (1-p)^{m} \\Big(\\frac{p}{S-1}\\Big)^{N-m},
-        \\quad m = \\#\\{n : x_{n+1} = x_n\\}
-
-    (uniform = stationary start). The sequences are cached per ``(S, N)``.
-
-    Returns
-    -------
-    sequences : ndarray of int64, shape ``(S**(N+1), N+1)`` (row ``k`` = base-``S`` digits of
-        ``k``, first symbol most significant), read-only
-    probabilities : ndarray of float64, shape ``(S**(N+1),)``
-
-    Raises
-    ------
-    TooLargeError
-        When ``S**(N+1) > MAX_SEQUENCES``.
-    """
-    check_states(S, p)
-    check_int("seq_len", seq_len, 1)
-    if S ** (seq_len + 1) > MAX_SEQUENCES:
-        raise TooLargeError("seq_len", seq_len,
-                            f"S^(seq_len+1) <= {MAX_SEQUENCES} for exact enumeration with S={S}")
-    sequences, stays = _sequences_cached(S, seq_len)
-    probabilities = (1 - p) ** stays * (p / (S - 1)) ** (seq_len - stays) / S
-    return sequences, probabilities
 
 
 # ----------------------------------------------------------------------------- model

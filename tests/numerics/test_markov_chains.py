@@ -112,3 +112,22 @@ def test_sampler_bad_inputs(kwargs):
     args.update(kwargs)
     with pytest.raises(InputError):
         sample_from_kernel(**args)
+
+
+def test_state_enumeration_matches_binary_and_product_formula():
+    from numerics.markov_chains import enumerate_state_sequences, enumerate_sequences
+
+    # S = 2 with p = q is the binary chain: same sequence order, same probabilities
+    seqs, probs = enumerate_state_sequences(2, 0.3, 5)
+    bin_seqs, bin_probs = enumerate_sequences(0.3, 0.3, 5)
+    np.testing.assert_array_equal(seqs, bin_seqs)
+    np.testing.assert_allclose(probs, bin_probs, rtol=1e-14, atol=0)
+    # S = 3: the probability of one sequence from the kernel product, and the total mass
+    seqs, probs = enumerate_state_sequences(3, 0.4, 3)
+    kernel = symmetric_kernel(3, 0.4)
+    row = 2 * 27 + 0 * 9 + 0 * 3 + 1  # base-3 digits (2, 0, 0, 1)
+    assert list(seqs[row]) == [2, 0, 0, 1]
+    assert probs[row] == pytest.approx(kernel[2, 0] * kernel[0, 0] * kernel[0, 1] / 3, rel=1e-14)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-14)
+    with pytest.raises(TooLargeError, match="seq_len"):
+        enumerate_state_sequences(5, 0.3, 8)
