@@ -66,7 +66,7 @@ def mle(counts):
     Returns
     -------
     sympy.Matrix, shape (d, 1), exact rationals. Raises :class:`InputError` when no row matches
-    (the MLE is 0/0: pick a convention with ``numerics.bayesnet_mle``'s ``on_empty``).
+    (the MLE is 0/0: pick a convention with ``numerics.bayesnet.mle``'s ``on_empty``).
     """
     counts = _check_counts("counts", counts)
     total = sum(counts)

@@ -163,7 +163,7 @@ def image_conditions(X, d: int) -> dict:
     one negative eigenvalue, i.e. every 3 x 3 minor vanishes (``"minors"``, expressions that must be
     0) and :math:`e_2(S_j) = \\sum` of 2 x 2 principal minors :math:`= \\lambda_1\\lambda_2 \\le 0`
     (``"e2"``, expressions that must be <= 0). Together with a direction b shared by all blocks
-    (checked by :func:`numerics.lsa_search.recover`) they are also sufficient. For d = 1 the only
+    (checked by :func:`numerics.lsa.realizability.recover`) they are also sufficient. For d = 1 the only
     condition is :math:`e_2 = X_1X_3 - X_2^2/4 \\le 0`, i.e. :math:`X_2^2 \\ge 4X_1X_3`."""
     blocks = sym_blocks(X, d)
     size = d + 1
@@ -280,7 +280,7 @@ def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random"):
     check_choice("kernel", kernel, ("random", "fixed", "factor"))
     if d > EXACT_MAX_D:
         raise TooLargeError("d", d, f"d <= {EXACT_MAX_D} for exact rational arithmetic; use the "
-                            "numeric path numerics.lsa.markov_moments_numeric (quadrature)")
+                            "numeric path numerics.lsa.optimum.markov_moments_numeric (quadrature)")
     pv, nv = _check_p(p_value), _check_n(n_value)
     pairs = pair_ordering(d)
     key = lambda *idx: tuple(sorted(set(idx)))

@@ -337,7 +337,7 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
 
 # ----------------------------------------------------------------------------------------------
 # S-state section: the unigram point of the tied model on the symmetric S-state chain
-# (added for validation.markov_states; the functions above are unchanged)
+# (added for validation.markov.states; the functions above are unchanged)
 
 
 def s_state_second_eigenvalue(S: int, p=p):

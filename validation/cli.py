@@ -1,7 +1,7 @@
 """The ``ttc`` command line: ``ttc reproduce`` and one sub-command per paper.
 
-Each paper adds its commands in ``validation/<topic>_cli.py`` through a ``register(subparsers)``
-function. A query command's handler returns a dict; with ``--json`` exactly that dict is printed
+Each paper adds its commands in ``validation/<topic>/cli.py`` (listed in the paper registry,
+:data:`validation.papers.TOPICS`) through a ``register(subparsers)`` function. A query command's handler returns a dict; with ``--json`` exactly that dict is printed
 as one JSON object, otherwise one ``key: value`` line per entry.
 
 Errors: bad input prints one line ``error: ...`` on standard error and exits 2 (argparse's usage
@@ -20,8 +20,9 @@ from fractions import Fraction
 from typing import Callable
 
 from theory.errors import InputError, NumericalFailure, TTCError
-from validation.claims import PROFILES, TOPICS
-from validation.results import dumps
+from validation.ledger.claims import PROFILES
+from validation.ledger.results import dumps
+from validation.papers import TOPIC_KEYS, TOPICS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,19 @@ def add_query(subparsers, name: str, handler: Callable[[argparse.Namespace], dic
     return parser
 
 
+def add_topic(subparsers, key: str):
+    """``ttc KEY``: the topic's parser (help and description from the paper registry) and the
+    sub-parsers object its commands are added to."""
+    topic = TOPICS[key]
+    cited = "; ".join(f"{p.label}, \"{p.title}\", arXiv {p.arxiv}" if p.arxiv else p.label
+                      for p in topic.paper_list)
+    parser = subparsers.add_parser(key, help=f"{topic.title[0].lower()}{topic.title[1:]} "
+                                   f"({topic.paper_list[0].label})",
+                                   description=f"{topic.title}. Papers: {cited}.")
+    return parser, parser.add_subparsers(dest=f"{key}_command", required=True,
+                                         parser_class=type(parser))
+
+
 def _print_result(result: dict, as_json: bool) -> None:
     if as_json:
         print(dumps(result, indent=None))
@@ -63,9 +77,9 @@ def _print_result(result: dict, as_json: bool) -> None:
 
 
 def _reproduce(args) -> int:
-    from validation.reproduce import reproduce
+    from validation.ledger.reproduce import reproduce
 
-    records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPICS,
+    records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPIC_KEYS,
                             seed=args.seed, claim_ids=args.claim, jobs=args.jobs,
                             executor=args.executor)
     unexpected = [r for r in records if not r["as_expected"]]
@@ -78,12 +92,12 @@ def _reproduce(args) -> int:
 
 def _check(args) -> dict:
     """``ttc check``: the search's summary; without NAME, the registered checks."""
-    from validation.checks import (box_for, default_store, get_check, load_checks, parse_param,
+    from validation.ledger.checks import (box_for, default_store, get_check, load_checks, parse_param,
                                    run_check)
 
     if args.name is None:
         return {name: {"statement": c.statement, "parameters": c.parameters,
-                       "paper": c.paper, "reference": c.reference}
+                       "paper": c.citation, "reference": c.reference}
                 for name, c in sorted(load_checks().items())}
     if args.seed < 0:
         raise InputError("--seed", args.seed, "an integer >= 0")
@@ -97,15 +111,15 @@ def _check(args) -> dict:
             "store": store}
 
 
-def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
+def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     """The ``ttc`` parser with the commands of ``topics`` (their CLI modules are imported)."""
     parser = _Parser(prog="ttc", description="Transformer theory companion.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rep = sub.add_parser("reproduce", help="run every claim and write the HTML report")
     rep.add_argument("--profile", choices=PROFILES, default="quick")
     rep.add_argument("--out", default="reproduce-out", help="output folder (resumes if it exists)")
-    rep.add_argument("--only", nargs="+", choices=TOPICS, metavar="TOPIC",
-                     help=f"only these papers: {', '.join(TOPICS)}")
+    rep.add_argument("--only", nargs="+", choices=TOPIC_KEYS, metavar="TOPIC",
+                     help=f"only these papers: {', '.join(TOPIC_KEYS)}")
     rep.add_argument("--claim", nargs="+", metavar="ID", help="only these claim ids")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
@@ -130,21 +144,14 @@ def build_parser(topics=TOPICS) -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print exactly one JSON object")
     chk.set_defaults(handler=_check)
     for topic in topics:
-        name = f"validation.{topic}_cli"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(TOPICS[topic].cli_module).register(sub)
     return parser
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # import only the paper the command names: each paper's imports cost start-up time
-    topics = TOPICS
+    topics = TOPIC_KEYS
     if argv and (argv[0] in TOPICS or argv[0] in ("reproduce", "check")):
         topics = [argv[0]] if argv[0] in TOPICS else []
     args = build_parser(topics).parse_args(argv)

@@ -3,7 +3,7 @@
 import pytest
 import sympy as sp
 
-from theory import bayesnet as tb
+from theory import bayesnet
 from theory.errors import InputError
 from validation.testing import assert_expressions_equal
 
@@ -14,85 +14,85 @@ ANCHOR_PARENTS = [(), (), (0, 1)]
 
 def test_mle_anchor_is_two_thirds():
     # Hand count: rows with A=1, B=0 are (1,0,1), (1,0,0), (1,0,1): C=1 twice out of 3.
-    assert tb.mle([1, 2]) == sp.Matrix([sp.Rational(1, 3), sp.Rational(2, 3)])
+    assert bayesnet.mle([1, 2]) == sp.Matrix([sp.Rational(1, 3), sp.Rational(2, 3)])
 
 
 def test_mle_refuses_empty_and_bad_counts():
     with pytest.raises(InputError, match="counts"):
-        tb.mle([0, 0])
+        bayesnet.mle([0, 0])
     with pytest.raises(InputError, match="counts"):
-        tb.mle([1, -1])
+        bayesnet.mle([1, -1])
 
 
 def test_smoothed_k2_and_bdeu():
     # K2 on counts (1, 2): (1+1)/(3+2) = 2/5 by hand.
-    assert tb.smoothed([1, 2], tb.k2_pseudocount()) == sp.Matrix([sp.Rational(2, 5), sp.Rational(3, 5)])
+    assert bayesnet.smoothed([1, 2], bayesnet.k2_pseudocount()) == sp.Matrix([sp.Rational(2, 5), sp.Rational(3, 5)])
     # BDeu ess=4, d=2, q=4 parent configurations: 4/(2*4) = 1/2 per cell.
-    alpha = tb.bdeu_pseudocount(4, 2, 4)
+    alpha = bayesnet.bdeu_pseudocount(4, 2, 4)
     assert alpha == sp.Rational(1, 2)
-    assert tb.smoothed([1, 2], alpha)[0] == sp.Rational(3, 8)
+    assert bayesnet.smoothed([1, 2], alpha)[0] == sp.Rational(3, 8)
     with pytest.raises(InputError, match="ess"):
-        tb.bdeu_pseudocount(-1, 2, 4)
+        bayesnet.bdeu_pseudocount(-1, 2, 4)
 
 
 def test_formulas_reduce_to_numbers():
-    formula, counts = tb.mle_formula(3)
-    assert formula.subs(dict(zip(counts, (1, 2, 3)))) == tb.mle([1, 2, 3])
-    sm, counts, alpha = tb.smoothed_formula(2)
-    assert sm.subs({counts[0]: 1, counts[1]: 2, alpha: 1}) == tb.smoothed([1, 2], 1)
+    formula, counts = bayesnet.mle_formula(3)
+    assert formula.subs(dict(zip(counts, (1, 2, 3)))) == bayesnet.mle([1, 2, 3])
+    sm, counts, alpha = bayesnet.smoothed_formula(2)
+    assert sm.subs({counts[0]: 1, counts[1]: 2, alpha: 1}) == bayesnet.smoothed([1, 2], 1)
 
 
 def test_mean_abs_error_exact_small_case():
     # n = 1: E|K - p| = p(1-p) + (1-p)p = 2 * 0.3 * 0.7 = 21/50 (by hand).
-    assert tb.mean_abs_error_exact(sp.Rational(3, 10), 1) == sp.Rational(21, 50)
+    assert bayesnet.mean_abs_error_exact(sp.Rational(3, 10), 1) == sp.Rational(21, 50)
 
 
 def test_mean_abs_error_asymptotic_close_for_large_n():
     # Normal approximation: ratio exact/asymptotic -> 1 as n grows (de Moivre's formula).
-    exact = float(tb.mean_abs_error_exact(sp.Rational(1, 2), 400))
-    approx = float(tb.mean_abs_error_asymptotic(sp.Rational(1, 2), 400))
+    exact = float(bayesnet.mean_abs_error_exact(sp.Rational(1, 2), 400))
+    approx = float(bayesnet.mean_abs_error_asymptotic(sp.Rational(1, 2), 400))
     assert abs(exact / approx - 1) < 0.01
-    assert abs(float(tb.mean_abs_error_exact(sp.Rational(1, 2), 4)) / float(
-        tb.mean_abs_error_asymptotic(sp.Rational(1, 2), 4)) - 1) > 0.05
+    assert abs(float(bayesnet.mean_abs_error_exact(sp.Rational(1, 2), 4)) / float(
+        bayesnet.mean_abs_error_asymptotic(sp.Rational(1, 2), 4)) - 1) > 0.05
 
 
 def test_beta_for_epsilon_makes_crude_bound_equal_eps():
-    assert_expressions_equal(tb.N * sp.exp(-tb.beta_for_epsilon()), tb.eps)
+    assert_expressions_equal(bayesnet.N * sp.exp(-bayesnet.beta_for_epsilon()), bayesnet.eps)
     # the bound with every row matching: e^{-beta C}/N
-    assert_expressions_equal(tb.tv_bound(I=tb.N), sp.exp(-tb.beta * tb.C) / tb.N)
+    assert_expressions_equal(bayesnet.tv_bound(I=bayesnet.N), sp.exp(-bayesnet.beta * bayesnet.C) / bayesnet.N)
 
 
 def test_weights_shapes_and_readout():
-    w = tb.construction_weights(3, 2, ANCHOR_PARENTS)
+    w = bayesnet.construction_weights(3, 2, ANCHOR_PARENTS)
     R = 14
     assert w["W1"].shape == (6, R) and w["W2"].shape == (R, 6)
     assert w["K"].shape == (7, R) and w["Q"].shape == (7, R) and w["V"].shape == (R, R)
     assert w["C"] == 3
-    assert w["K"].free_symbols == {tb.beta} and not w["Q"].free_symbols
-    A = tb.readout_matrix(3, 2, 2)
+    assert w["K"].free_symbols == {bayesnet.beta} and not w["Q"].free_symbols
+    A = bayesnet.readout_matrix(3, 2, 2)
     assert A[:, 4:6] == -sp.eye(2) and A[:, :4] == sp.zeros(2, 4)
 
 
 def test_construction_forward_matches_hand_derived_softmax():
     # Query (A=1, B=0), target C. Scores beta*(#matching parents + C), C = D+1 = 3:
     # rows agree on 1, 0, 2, 2, 0, 2 parents -> exponents 4b, 3b, 5b, 5b, 3b, 5b; query itself 2b.
-    b = tb.beta
-    w = tb.construction_weights(3, 2, ANCHOR_PARENTS)
-    X = tb.encode_prompt(3, 2, ANCHOR, (1, 0, 0), 2)
-    out = tb.readout_matrix(3, 2, 2) * tb.construction_forward(w, X)[:, -1]
+    b = bayesnet.beta
+    w = bayesnet.construction_weights(3, 2, ANCHOR_PARENTS)
+    X = bayesnet.encode_prompt(3, 2, ANCHOR, (1, 0, 0), 2)
+    out = bayesnet.readout_matrix(3, 2, 2) * bayesnet.construction_forward(w, X)[:, -1]
     Z = 3 * sp.exp(5 * b) + sp.exp(4 * b) + 2 * sp.exp(3 * b) + sp.exp(2 * b)
     expected = sp.Matrix([(sp.exp(5 * b) + sp.exp(4 * b)) / Z, (2 * sp.exp(5 * b) + 2 * sp.exp(3 * b)) / Z])
     assert_expressions_equal(out, expected)
     assert sp.limit(out[1], b, sp.oo) == sp.Rational(2, 3)
     # within the bound at beta = 2 (N = 6, |I| = 3, C = 3), exactly
-    tv = sum(sp.Abs(o - m) for o, m in zip(out.subs(b, 2), tb.mle([1, 2]))) / 2
-    assert float(tv) <= float(tb.tv_bound(6, 3, 2, 3))
+    tv = sum(sp.Abs(o - m) for o, m in zip(out.subs(b, 2), bayesnet.mle([1, 2]))) / 2
+    assert float(tv) <= float(bayesnet.tv_bound(6, 3, 2, 3))
 
 
 def test_layer_one_zeroes_non_parents_only_in_query():
     # chain 0 -> 1 -> 2, target 2: the query keeps x_1 (parent) and loses x_0.
-    w = tb.construction_weights(3, 2, [(), (0,), (1,)])
-    X = tb.encode_prompt(3, 2, [(1, 1, 0)], (1, 0, 0), 2)
+    w = bayesnet.construction_weights(3, 2, [(), (0,), (1,)])
+    X = bayesnet.encode_prompt(3, 2, [(1, 1, 0)], (1, 0, 0), 2)
     H1 = X + w["W2"] * (w["W1"] * X).applyfunc(lambda v: sp.Max(v, 0))
     assert H1[:6, 0] == X[:6, 0]                           # context column unchanged
     assert list(H1[:6, 1]) == [0, 0, 1, 0, 0, 0]          # x_0 = 1 zeroed, x_1 = 0 kept
@@ -100,6 +100,6 @@ def test_layer_one_zeroes_non_parents_only_in_query():
 
 def test_structure_errors():
     with pytest.raises(InputError, match="parents"):
-        tb.construction_weights(2, 2, [(1,), ()])
+        bayesnet.construction_weights(2, 2, [(1,), ()])
     with pytest.raises(InputError, match="parents"):
-        tb.construction_weights(2, 2, [()])
+        bayesnet.construction_weights(2, 2, [()])

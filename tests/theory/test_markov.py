@@ -6,14 +6,14 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from theory import markov as tm
+from theory import markov
 from validation.testing import (assert_expressions_equal, assert_matches_autograd,
                                 assert_stationary)
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_gradient_equals_paper_form(branch):
-    assert_expressions_equal(tm.canonical_gradient(branch=branch), tm.canonical_gradient_paper_form(branch=branch))
+    assert_expressions_equal(markov.canonical_gradient(branch=branch), markov.canonical_gradient_paper_form(branch=branch))
 
 
 @pytest.mark.parametrize("branch", [1, -1])
@@ -31,27 +31,27 @@ def test_canonical_gradient_and_hessian_match_autograd_and_finite_differences(br
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         return pi0 * bce(f0, torch.tensor(p, dtype=v.dtype)) + pi1 * bce(f1, torch.tensor(1 - q, dtype=v.dtype))
 
-    point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(7, 20), tm.e: 0.8, tm.w: 0.6 * branch, tm.b: -0.3}
-    assert_matches_autograd(tm.canonical_loss(branch=branch), [tm.e, tm.w, tm.b], point, loss, order=order)
+    point = {markov.p: sp.Rational(1, 5), markov.q: sp.Rational(7, 20), markov.e: 0.8, markov.w: 0.6 * branch, markov.b: -0.3}
+    assert_matches_autograd(markov.canonical_loss(branch=branch), [markov.e, markov.w, markov.b], point, loss, order=order)
 
 
 def test_abs_form_gradient_matches_branches():
     # the Abs form (branch=None) differentiates w|w| as 2|w|: equal to each branch where it holds
-    g = tm.canonical_gradient_paper_form()
+    g = markov.canonical_gradient_paper_form()
     for w_value, branch in ((sp.Rational(3, 7), 1), (-sp.Rational(5, 4), -1)):
-        point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10), tm.e: sp.Rational(2, 3),
-                 tm.w: w_value, tm.b: sp.Rational(-1, 2)}
-        assert_expressions_equal(g.subs(point), tm.canonical_gradient(branch=branch).subs(point))
+        point = {markov.p: sp.Rational(1, 5), markov.q: sp.Rational(3, 10), markov.e: sp.Rational(2, 3),
+                 markov.w: w_value, markov.b: sp.Rational(-1, 2)}
+        assert_expressions_equal(g.subs(point), markov.canonical_gradient(branch=branch).subs(point))
 
 
 def test_kl_form_equals_cross_entropy_form():
     # evaluated at exact rationals to 50 digits (sympy cannot simplify the log-sum-exp directly)
-    point = {tm.p: sp.Rational(1, 3), tm.q: sp.Rational(5, 7), tm.e: sp.Rational(6, 5),
-             tm.w: sp.Rational(-2, 3), tm.b: sp.Rational(1, 4)}
-    assert_expressions_equal(tm.canonical_loss().subs(point), tm.canonical_loss_kl_form().subs(point), tol=1e-45)
+    point = {markov.p: sp.Rational(1, 3), markov.q: sp.Rational(5, 7), markov.e: sp.Rational(6, 5),
+             markov.w: sp.Rational(-2, 3), markov.b: sp.Rational(1, 4)}
+    assert_expressions_equal(markov.canonical_loss().subs(point), markov.canonical_loss_kl_form().subs(point), tol=1e-45)
     # and at 20 seeded random points with e, w, b in (-2, 2)
-    assert_expressions_equal(tm.canonical_loss(), tm.canonical_loss_kl_form(), tol=1e-45,
-                             domain={tm.e: (-2, 2), tm.w: (-2, 2), tm.b: (-2, 2)})
+    assert_expressions_equal(markov.canonical_loss(), markov.canonical_loss_kl_form(), tol=1e-45,
+                             domain={markov.e: (-2, 2), markov.w: (-2, 2), markov.b: (-2, 2)})
 
 
 def test_entropies_match_direct_sum_at_exact_rationals():
@@ -61,94 +61,94 @@ def test_entropies_match_direct_sum_at_exact_rationals():
     P = ((1 - p, p), (q, 1 - q))
     rate = -sum(float(pi[i] * P[i][j]) * math.log(P[i][j]) for i in range(2) for j in range(2))
     unigram = -sum(float(x) * math.log(x) for x in pi)
-    assert float(tm.entropy_rate(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(rate, abs=1e-15)
-    assert float(tm.unigram_entropy(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(unigram, abs=1e-15)
+    assert float(markov.entropy_rate(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(rate, abs=1e-15)
+    assert float(markov.unigram_entropy(sp.Rational(1, 2), sp.Rational(4, 5))) == pytest.approx(unigram, abs=1e-15)
     # published (P1, Fig. 2): 0.6190 and 0.6663
     assert round(rate, 4) == 0.6190 and round(unigram, 4) == 0.6663
 
 
 def test_mutual_information_is_average_kl():
-    assert_expressions_equal(tm.mutual_information(), tm.mutual_information_as_kl())
+    assert_expressions_equal(markov.mutual_information(), markov.mutual_information_as_kl())
 
 
 @pytest.mark.parametrize("S", [2, 3, 4])
 def test_s_state_entropy_rate_and_eigenvalue(S):
-    formulas = tm.s_state_entropies(S)
-    assert_expressions_equal(tm.s_state_entropy_rate_from_kernel(S), formulas["entropy_rate"])
-    eigenvalues = tm.s_state_kernel(S).eigenvals()
+    formulas = markov.s_state_entropies(S)
+    assert_expressions_equal(markov.s_state_entropy_rate_from_kernel(S), formulas["entropy_rate"])
+    eigenvalues = markov.s_state_kernel(S).eigenvals()
     assert any(sp.simplify(lam - formulas["second_eigenvalue"]) == 0 for lam in eigenvalues)
 
 
 def test_s_state_two_states_reduces_to_binary_chain():
-    assert_expressions_equal(tm.s_state_entropies(2)["entropy_rate"], tm.entropy_rate(tm.p, tm.p))
+    assert_expressions_equal(markov.s_state_entropies(2)["entropy_rate"], markov.entropy_rate(markov.p, markov.p))
 
 
 def test_optimal_bias_solves_first_order_condition():
     for branch in (1, -1):
-        assert_expressions_equal(tm.bias_condition(b=tm.optimal_bias(branch=branch), branch=branch), 0)
+        assert_expressions_equal(markov.bias_condition(b=markov.optimal_bias(branch=branch), branch=branch), 0)
         # equivalently, the loss is stationary in b at b*, identically in p, q, e, w
-        assert_stationary(tm.canonical_loss(branch=branch), [tm.b], {tm.b: tm.optimal_bias(branch=branch)})
+        assert_stationary(markov.canonical_loss(branch=branch), [markov.b], {markov.b: markov.optimal_bias(branch=branch)})
 
 
 def test_optimal_bias_at_zero_is_log_p_over_q():
-    value = tm.optimal_bias().subs(tm.e, 0)
+    value = markov.optimal_bias().subs(markov.e, 0)
     for p, q in ((sp.Rational(1, 5), sp.Rational(3, 10)), (sp.Rational(1, 2), sp.Rational(4, 5))):
-        assert_expressions_equal(sp.nsimplify(value.subs({tm.p: p, tm.q: q})), sp.log(p / q))
+        assert_expressions_equal(sp.nsimplify(value.subs({markov.p: p, markov.q: q})), sp.log(p / q))
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_unigram_hessian(branch):
-    at_line = tm.canonical_hessian(branch=branch).subs({tm.e: 0, tm.w: tm.w, tm.b: tm.unigram_bias()})
-    assert_expressions_equal(at_line, tm.unigram_hessian(branch=branch))
+    at_line = markov.canonical_hessian(branch=branch).subs({markov.e: 0, markov.w: markov.w, markov.b: markov.unigram_bias()})
+    assert_expressions_equal(at_line, markov.unigram_hessian(branch=branch))
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_unigram_line_is_stationary(branch):
     # e = 0, b = log(p/q): the gradient in (e, w, b) vanishes identically in p, q, w
-    assert_stationary(tm.canonical_loss(branch=branch), [tm.e, tm.w, tm.b], {tm.e: 0, tm.w: tm.w, tm.b: tm.unigram_bias()})
+    assert_stationary(markov.canonical_loss(branch=branch), [markov.e, markov.w, markov.b], {markov.e: 0, markov.w: markov.w, markov.b: markov.unigram_bias()})
 
 
 def test_global_curve_predicts_kernel():
     # on the curve, sigma(f0) = p and sigma(f1) = 1 - q: the residuals vanish
     w_value = sp.Rational(1, 3)
-    e_sq = tm.global_curve_constant() / (1 + 2 * w_value**2)
-    g0, g1 = tm.residuals(e=sp.sqrt(e_sq), w=w_value, b=tm.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
-    point = {tm.p: sp.Rational(1, 5), tm.q: sp.Rational(3, 10)}
+    e_sq = markov.global_curve_constant() / (1 + 2 * w_value**2)
+    g0, g1 = markov.residuals(e=sp.sqrt(e_sq), w=w_value, b=markov.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
+    point = {markov.p: sp.Rational(1, 5), markov.q: sp.Rational(3, 10)}
     assert_expressions_equal(sp.Matrix([g0, g1]).subs(point), sp.zeros(2, 1), tol=1e-35)
     # and the loss is stationary there, identically in p, q
-    assert_stationary(tm.canonical_loss(branch=1), [tm.e, tm.w, tm.b],
-                      {tm.e: sp.sqrt(e_sq), tm.w: w_value, tm.b: tm.global_minimum_bias(e=sp.sqrt(e_sq))})
+    assert_stationary(markov.canonical_loss(branch=1), [markov.e, markov.w, markov.b],
+                      {markov.e: sp.sqrt(e_sq), markov.w: w_value, markov.b: markov.global_minimum_bias(e=sp.sqrt(e_sq))})
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_energy_identity(branch):
-    rate, rhs = tm.energy_rate_along_flow(branch=branch)
+    rate, rhs = markov.energy_rate_along_flow(branch=branch)
     assert_expressions_equal(rate, rhs)
 
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_stationary_solutions_are_the_two_families(branch):
     G0, G1 = sp.symbols("G0 G1", real=True)
-    solutions = tm.classify_stationary_solutions(branch)
+    solutions = markov.classify_stationary_solutions(branch)
     assert len(solutions) == 2
     assert {G0: 0, G1: 0} in solutions
-    assert {G0: -G1, tm.e: 0} in solutions
+    assert {G0: -G1, markov.e: 0} in solutions
 
 
 def test_saddle_energy_is_energy_at_saddle():
-    assert_expressions_equal(tm.energy(0, tm.SADDLE_W, branch=-1), tm.SADDLE_ENERGY)
-    assert_expressions_equal(tm.separatrix().rhs.subs(tm.w, tm.SADDLE_W), 0)
+    assert_expressions_equal(markov.energy(0, markov.SADDLE_W, branch=-1), markov.SADDLE_ENERGY)
+    assert_expressions_equal(markov.separatrix().rhs.subs(markov.w, markov.SADDLE_W), 0)
 
 
 def test_basin_conditions_regions():
-    conditions = tm.basin_conditions()
+    conditions = markov.basin_conditions()
     cases = [  # (p, q, e, w, expected) from the region list of P2 Sec. 3
         (0.5, 0.8, 0.5, 0.3, "local"), (0.5, 0.8, 0.5, -1.0, "global"),
         (0.5, 0.8, 0.3, -0.5, "local"), (0.5, 0.8, 1.5, -0.5, "global"),
         (0.2, 0.3, 0.3, -1.5, "local"), (0.2, 0.3, 1.5, -1.5, "global"), (0.2, 0.3, 0.5, 0.3, "global"),
     ]
     for p, q, e, w, expected in cases:
-        point = {tm.p: p, tm.q: q, tm.e: e, tm.w: w}
+        point = {markov.p: p, markov.q: q, markov.e: e, markov.w: w}
         assert bool(conditions[expected].subs(point))
         other = "global" if expected == "local" else "local"
         assert not bool(conditions[other].subs(point))
@@ -158,4 +158,4 @@ def test_branch_is_validated():
     from theory.errors import InputError
 
     with pytest.raises(InputError, match="branch"):
-        tm.w_abs_w(tm.w, branch=2)
+        markov.w_abs_w(markov.w, branch=2)

@@ -6,24 +6,24 @@ import itertools
 import pytest
 import sympy as sp
 
-from theory import potts as tp
+from theory import potts
 from theory.errors import InputError
 from validation.testing import assert_expressions_equal
 
 
 def test_mapping_residuals_vanish_with_fields():
     # proof at L = 3, C = 3 with symbolic J, U, h: every log-ratio residual expands to 0
-    residuals = tp.mapping_logit_residuals(3, 3, fields=True)
+    residuals = potts.mapping_logit_residuals(3, 3, fields=True)
     assert len(residuals) == 27 * 3 * 2
     assert all(r == 0 for r in residuals)
 
 
 def test_mapping_fails_without_beta_on_the_bias():
     # negative control: b = h (instead of beta h) breaks the mapping, so the check can fail
-    J, U, h = tp.symbolic_site_couplings(3), tp.symbolic_colour_couplings(2), tp.symbolic_matrix(3, 2, "h")
+    J, U, h = potts.symbolic_site_couplings(3), potts.symbolic_colour_couplings(2), potts.symbolic_matrix(3, 2, "h")
     s, i = (0, 1, 1), 0
-    z = tp.factored_logits(i, s, tp.beta * J, U, h)
-    joint = [-tp.beta * tp.hamiltonian(tuple(a if k == i else v for k, v in enumerate(s)), J, U, h)
+    z = potts.factored_logits(i, s, potts.beta * J, U, h)
+    joint = [-potts.beta * potts.hamiltonian(tuple(a if k == i else v for k, v in enumerate(s)), J, U, h)
              for a in range(2)]
     assert sp.expand((joint[1] - joint[0]) - (z[1] - z[0])) != 0
 
@@ -36,46 +36,46 @@ def test_conditional_from_joint_equals_softmax_of_potts_logits_exactly():
     beta = sp.Rational(7, 10)
     for s in [(0, 1, 2), (2, 2, 0)]:
         for i in range(3):
-            p1 = tp.conditional_from_joint(i, s, J, U, h, beta)
-            p2 = tp.softmax(tp.potts_logits(i, s, J, U, h, beta))
+            p1 = potts.conditional_from_joint(i, s, J, U, h, beta)
+            p2 = potts.softmax(potts.potts_logits(i, s, J, U, h, beta))
             assert_expressions_equal(sp.Matrix(p1), sp.Matrix(p2), tol=1e-35)
 
 
 def test_mlm_loss_equals_npll_over_L():
-    assert tp.mlm_equals_npll_residual([(0, 1, 1), (1, 0, 1), (1, 1, 0)], 3, 2) == 0
+    assert potts.mlm_equals_npll_residual([(0, 1, 1), (1, 0, 1), (1, 1, 0)], 3, 2) == 0
 
 
 def test_mlm_equals_npll_fails_for_a_wrong_mapping():
     # negative control at numbers: A = J (no beta) with beta = 2 gives a different loss
-    J, U, h = tp.symbolic_site_couplings(3), tp.symbolic_colour_couplings(2), tp.symbolic_matrix(3, 2, "h")
+    J, U, h = potts.symbolic_site_couplings(3), potts.symbolic_colour_couplings(2), potts.symbolic_matrix(3, 2, "h")
     data = [(0, 1, 1)]
     values = {sym: sp.Rational(k + 1, 7) for k, sym in enumerate(sorted(
         (J.free_symbols | U.free_symbols | h.free_symbols), key=str))}
-    mlm = tp.mlm_loss(data, J, U, h).subs(values)
-    npll = tp.negative_log_pseudo_likelihood(data, J, U, h, beta=2).subs(values)
+    mlm = potts.mlm_loss(data, J, U, h).subs(values)
+    npll = potts.negative_log_pseudo_likelihood(data, J, U, h, beta=2).subs(values)
     assert abs(sp.N(mlm - npll / 3)) > 1e-3
 
 
 def test_gradient_formulas_match_differentiation_small():
-    assert all(r == 0 for r in tp.gradient_residuals((0, 1), 2, 2))
+    assert all(r == 0 for r in potts.gradient_residuals((0, 1), 2, 2))
 
 
 @pytest.mark.slow
 def test_gradient_formulas_match_differentiation():
-    assert all(r == 0 for r in tp.gradient_residuals((0, 1, 1), 3, 2))
+    assert all(r == 0 for r in potts.gradient_residuals((0, 1, 1), 3, 2))
 
 
 def test_invariances_and_the_row_shift_counterexample():
-    res = tp.invariance_residuals(3, 2)
+    res = potts.invariance_residuals(3, 2)
     for name in ("scale", "sign", "column_shift", "bias_shift"):
         assert all(r == 0 for r in res[name]), name
     assert any(r != 0 for r in res["row_shift"])
 
 
 def test_gauge_identity_and_zero_sums():
-    assert tp.gauge_identity_residual(3) == sp.zeros(3, 3)
-    K = tp.symbolic_matrix(3, 3, "K")
-    Z = tp.zero_sum_gauge_block(K)
+    assert potts.gauge_identity_residual(3) == sp.zeros(3, 3)
+    K = potts.symbolic_matrix(3, 3, "K")
+    Z = potts.zero_sum_gauge_block(K)
     assert all(sp.expand(sum(Z[a, c] for c in range(3))) == 0 for a in range(3))
     assert all(sp.expand(sum(Z[a, c] for a in range(3))) == 0 for c in range(3))
 
@@ -84,39 +84,39 @@ def test_anchor_partition_function_from_the_hamiltonian():
     # spec anchor: Ising L = 3, Z = 13.059374985; summed here with mpmath at 30 digits
     J = sp.Matrix([[0, 1, sp.Rational(1, 2)], [1, 0, -sp.Rational(3, 10)], [sp.Rational(1, 2), -sp.Rational(3, 10), 0]])
     U = sp.Matrix([[1, -1], [-1, 1]])
-    Z = sum(sp.exp(-tp.hamiltonian(s, J, U)) for s in itertools.product(range(2), repeat=3))
+    Z = sum(sp.exp(-potts.hamiltonian(s, J, U)) for s in itertools.product(range(2), repeat=3))
     assert abs(sp.N(Z, 30) - sp.Float("13.059374985", 30)) < 1e-9
 
 
 def test_bad_configuration_is_refused():
     with pytest.raises(InputError, match="s="):
-        tp.hamiltonian((0, 3, 1), tp.symbolic_site_couplings(3), tp.symbolic_colour_couplings(2))
+        potts.hamiltonian((0, 3, 1), potts.symbolic_site_couplings(3), potts.symbolic_colour_couplings(2))
 
 
 def test_r2_closed_form_solves_the_replica_equations():
-    assert tp.r2_fixed_point_residuals() == {"V": 0, "m": 0, "q": 0}
+    assert potts.r2_fixed_point_residuals() == {"V": 0, "m": 0, "q": 0}
 
 
 def test_r2_ols_limit():
-    assert_expressions_equal(tp.r2_ols_limit(), tp.Delta / (tp.alpha - 1))
+    assert_expressions_equal(potts.r2_ols_limit(), potts.Delta / (potts.alpha - 1))
 
 
 def test_r2_root_satisfies_quadratic_at_rationals():
-    cf = tp.r2_closed_form()
-    point = {tp.alpha: sp.Rational(3, 2), tp.lam: sp.Rational(1, 10)}
+    cf = potts.r2_closed_form()
+    point = {potts.alpha: sp.Rational(3, 2), potts.lam: sp.Rational(1, 10)}
     V = cf["V"].subs(point)
-    quad = point[tp.lam] * V**2 + (point[tp.lam] + point[tp.alpha] - 1) * V - 1
+    quad = point[potts.lam] * V**2 + (point[potts.lam] + point[potts.alpha] - 1) * V - 1
     assert_expressions_equal(quad, 0)      # exact (was: |quad| < 1e-45 at 50 digits)
     assert sp.N(V) > 0
 
 
 def test_r1_prox_equation_is_stationarity():
-    assert tp.r1_prox_stationarity() == 0
+    assert potts.r1_prox_stationarity() == 0
 
 
 def test_r1_channel_mhat_integrand_matches_derivative_identity():
     # sigma'(z) = sigma(z) sigma(-z): compare with sympy's derivative at a rational point
     t = sp.Symbol("t")
-    derivative, product = sp.diff(tp.logistic_sigmoid(t), t), tp.logistic_sigmoid(t) * tp.logistic_sigmoid(-t)
+    derivative, product = sp.diff(potts.logistic_sigmoid(t), t), potts.logistic_sigmoid(t) * potts.logistic_sigmoid(-t)
     assert_expressions_equal(derivative.subs(t, sp.Rational(3, 7)), product.subs(t, sp.Rational(3, 7)), tol=1e-28)
     assert_expressions_equal(derivative, product)      # and identically in t

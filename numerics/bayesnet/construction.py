@@ -1,0 +1,246 @@
+"""The two-layer construction as numbers: weight arrays and prompt encoding (numpy, float64).
+
+Spec ``shared/spec/bayesnet.md`` section 3. The weights are the sympy matrices of
+:func:`theory.bayesnet.construction_weights` evaluated at a numeric ``beta`` (cached per
+structure); :func:`encode_prompts` builds the paper's prompt layout for many episodes at once.
+
+:class:`NumpyConstruction` runs the forward pass in numpy; ``validation.bayesnet.models.ConstructedTransformer``
+runs the same weights in torch. Both expose ``structure``, ``beta`` and ``query_output(X)``, which is
+all that :func:`predict`, :func:`generation_law`, :func:`generate`, :func:`construction_errors` and
+:func:`construction_report` need.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from numerics.bayesnet import networks
+from numerics.bayesnet import mle
+from numerics.bayesnet.networks import Structure, check_states
+from theory import bayesnet
+from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
+
+
+@lru_cache(maxsize=64)
+def _symbolic(M: int, d: int, parents: tuple) -> dict:
+    return bayesnet.construction_weights(M, d, [list(p) for p in parents])
+
+
+def block_size(structure: Structure) -> int:
+    """Common block width ``d = max_m d_m`` (a variable with fewer states uses the first entries)."""
+    return max(structure.cards)
+
+
+def construction_arrays(structure: Structure, beta: float) -> dict:
+    """Weights ``W1, W2, K, Q, V`` (float64 arrays) and ``C`` of the construction at ``beta``.
+
+    Shapes with ``R = (2M+1) d``: ``W1`` (Md, R), ``W2`` (R, Md), ``K``/``Q`` (Md+1, R), ``V`` (R, R).
+    """
+    if not (isinstance(beta, (int, float)) and np.isfinite(beta) and beta > 0):
+        raise InputError("beta", beta, "a positive finite number")
+    weights = _symbolic(structure.M, block_size(structure), structure.parents)
+    value = sp.Float(float(beta), 30)
+    out = {name: np.array(matrix.subs(bayesnet.beta, value).tolist(), dtype=np.float64)
+           for name, matrix in weights.items() if name != "C"}
+    out["C"] = weights["C"]
+    return out
+
+
+def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
+    """Prompts in the paper's layout, shape ``(E, (2M+1) d, N+1)``, query in the last column.
+
+    ``contexts``: ``(E, N, M)``; ``queries``: ``(E, M)`` (entries ``>= m0`` ignored); ``m0``: an
+    int or an ``(E,)`` array of targets.
+    """
+    contexts = np.asarray(contexts, dtype=np.int64)
+    queries = np.asarray(queries, dtype=np.int64)
+    if contexts.ndim != 3 or queries.shape != (contexts.shape[0], structure.M):
+        raise InputError("contexts/queries", (contexts.shape, queries.shape), "(E, N, M) and (E, M)")
+    check_states(structure, contexts, "context")
+    E, N, M = contexts.shape
+    m0 = np.broadcast_to(np.asarray(m0, dtype=np.int64), (E,))
+    if np.any((m0 < 0) | (m0 >= M)):
+        raise InputError("m0", m0.tolist()[:5], f"targets in 0..{M - 1}")
+    known = np.arange(M)[None, :] < m0[:, None]
+    check_states(structure, np.where(known, queries, 0), "query")
+    d = block_size(structure)
+    lay = bayesnet.layout(M, d)
+    X = np.zeros((E, (2 * M + 1) * d, N + 1))
+    rows = np.arange(M)[None, None, :] * d + contexts                 # (E, N, M)
+    e_idx = np.arange(E)[:, None, None]
+    n_idx = np.arange(N)[None, :, None]
+    X[e_idx, rows, n_idx] = 1.0
+    X[:, lay["flag"], :N] = 1.0
+    qe, qm = np.nonzero(known)
+    X[qe, qm * d + queries[qe, qm], N] = 1.0
+    X[np.arange(E)[:, None], lay["target"].start + m0[:, None] * d + np.arange(d)[None, :], N] = 1.0
+    return X
+
+
+def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) -> np.ndarray:
+    """Per-prompt bound on ``TV(p_TF, p_hat)`` (``p_hat`` with back-off), shape ``(E,)``.
+
+    With ``k*`` the largest number of parents on which a context row agrees with the query and
+    ``I*`` the rows reaching it (``I* = I(m0)`` when ``k* = |P(m0)|``):
+
+    .. math:: \\frac{(N - |I^*|) e^{-\\beta} + e^{-\\beta (C + k^* - |P|)}}{|I^*|}
+
+    which is :func:`theory.bayesnet.tv_bound` when ``|I| >= 1`` (then ``k* = |P|``).
+    """
+    contexts = np.asarray(contexts)
+    queries = np.asarray(queries)
+    ps = list(structure.parents[m0])
+    agree = (contexts[..., ps] == queries[:, None, ps]).sum(axis=-1)
+    best = agree.max(axis=1)
+    size = (agree == best[:, None]).sum(axis=1)
+    C = structure.max_indegree + 1
+    N = contexts.shape[1]
+    return ((N - size) * np.exp(-beta) + np.exp(-beta * (C + best - len(ps)))) / size
+
+
+def check_beta(beta) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not np.isfinite(beta) or beta <= 0:
+        raise InputError("beta", beta, "a positive finite number")
+    return float(beta)
+
+
+def enumerate_prefixes(structure: Structure, m0: int) -> np.ndarray:
+    """All configurations of ``x_0..x_{m0-1}`` as queries ``(prod cards[:m0], M)`` (zeros after)."""
+    check_int("m0", m0, 0, structure.M - 1)
+    cards = structure.cards[:m0]
+    grid = np.indices(cards).reshape(m0, -1).T if m0 else np.zeros((1, 0), dtype=np.int64)
+    out = np.zeros((len(grid), structure.M), dtype=np.int64)
+    out[:, :m0] = grid
+    return out
+
+
+class NumpyConstruction:
+    """The construction's forward pass in numpy (float64), the same weights as the torch model.
+
+    .. math:: H_1 = X + W_2\\,\\mathrm{ReLU}(W_1 X), \\qquad
+              H_2 = H_1 + V H_1\\,\\mathrm{softmax}_{\\text{keys}}\\big((K H_1)^T (Q H_1)\\big)
+    """
+
+    n_layers = 2
+
+    def __init__(self, structure: Structure, beta: float):
+        self.structure = structure
+        self.beta = check_beta(beta)
+        self.arrays = construction_arrays(structure, self.beta)
+        self.C = self.arrays["C"]
+
+    def forward(self, X: np.ndarray, query_only: bool = False) -> np.ndarray:
+        """Output ``(E, R, T)`` (``(E, R, 1)`` with ``query_only``) for prompts ``(E, R, T)``."""
+        a = self.arrays
+        H = X + a["W2"] @ np.maximum(a["W1"] @ X, 0.0)
+        queries = H[..., -1:] if query_only else H
+        scores = np.swapaxes(a["K"] @ H, -1, -2) @ (a["Q"] @ queries)
+        scores = np.exp(scores - scores.max(axis=-2, keepdims=True))
+        return queries + a["V"] @ H @ (scores / scores.sum(axis=-2, keepdims=True))
+
+    def query_output(self, X: np.ndarray) -> np.ndarray:
+        """The query column of the output, ``(E, R)``."""
+        return self.forward(X, query_only=True)[..., -1]
+
+
+def _query_output(model, X: np.ndarray, batch: int = 256) -> np.ndarray:
+    outs = [model.query_output(X[start:start + batch]) for start in range(0, len(X), batch)]
+    return np.concatenate(outs) if outs else np.zeros((0, X.shape[1]))
+
+
+def predict(model, contexts, queries, m0: int) -> np.ndarray:
+    """``p_TF`` for target ``m0``: the readout ``A_{m0} = [0, -I_d, 0]`` of the query column.
+
+    Returns ``(E, d_{m0})`` (entries beyond the variable's cardinality are dropped; they are 0).
+    Its entries sum to ``1 - w_self`` where ``w_self`` is the query's attention to itself.
+    """
+    s = model.structure
+    X = encode_prompts(s, contexts, queries, m0)
+    d = block_size(s)
+    out = -_query_output(model, X)[:, m0 * d: m0 * d + s.cards[m0]]
+    if not np.all(np.isfinite(out)):
+        raise NumericalFailure(f"construction output not finite at beta={model.beta}")
+    return out
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
+    """Exact law of ``x`` generated autoregressively by the construction from one context ``(N, M)``.
+
+    .. math:: P(x) = \\prod_{m} \\bar p_{TF}(x_m \\mid x_{<m}), \\qquad
+              \\bar p_{TF} = p_{TF} / \\textstyle\\sum_j p_{TF}(j)
+
+    computed by enumerating every prefix (``sum_m prod cards[:m]`` prompts). Shape ``cards``.
+    """
+    s = model.structure
+    total = int(np.prod(s.cards, dtype=np.float64))
+    if total > max_states:
+        raise TooLargeError("network", f"{total} joint states", f"at most {max_states} for exact enumeration")
+    context = np.asarray(context)
+    law = np.ones(s.cards)
+    for m0 in range(s.M):
+        prefixes = enumerate_prefixes(s, m0)
+        probs = _normalise(predict(model, np.broadcast_to(context, (len(prefixes),) + context.shape),
+                                   prefixes, m0))
+        shape = s.cards[:m0 + 1] + (1,) * (s.M - m0 - 1)
+        law = law * probs.reshape(shape)
+    return law
+
+
+def generate(model, context, n: int, seed) -> np.ndarray:
+    """``n`` samples generated autoregressively (``x_0, x_1, ...`` in order) from one context."""
+    check_int("n", n, 0)
+    s = model.structure
+    rng = np.random.default_rng(seed)
+    context = np.asarray(context)
+    out = np.zeros((n, s.M), dtype=np.int64)
+    contexts = np.broadcast_to(context, (n,) + context.shape)
+    for m0 in range(s.M):
+        probs = _normalise(predict(model, contexts, out, m0))
+        out[:, m0] = (rng.random(n)[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1).clip(max=s.cards[m0] - 1)
+    return out
+
+
+def construction_errors(model, context, queries) -> dict:
+    """For every target ``m0``: TV between ``p_TF`` and the in-context MLE (with back-off) and the
+    per-prompt bound (:func:`numerics.bayesnet.construction.prompt_bound`), over ``queries``.
+
+    Returns ``{"tv": (M, Q), "bound": (M, Q), "count": (M, Q)}`` arrays.
+    """
+    structure = model.structure
+    context = np.asarray(context)
+    queries = np.asarray(queries)
+    contexts = np.broadcast_to(context, (len(queries),) + context.shape)
+    tv, bound, count = [], [], []
+    for m0 in range(structure.M):
+        p_tf = predict(model, contexts, queries, m0)
+        p_hat, n = mle.in_context_mle(structure, contexts, queries, m0, on_empty="backoff")
+        tv.append(mle.tv(p_tf, p_hat))
+        bound.append(prompt_bound(structure, contexts, queries, m0, model.beta))
+        count.append(n)
+    return {"tv": np.array(tv), "bound": np.array(bound), "count": np.array(count)}
+
+
+def construction_report(network: networks.Network, n: int, beta: float, seed: int, n_queries: int = 64,
+                        factory=None) -> dict:
+    """What ``ttc bayesnet construct`` prints: draw a context of ``n`` samples and ``n_queries``
+    queries from ``network`` (``factory(structure, beta)`` builds the model: :class:`NumpyConstruction`
+    by default, :class:`validation.bayesnet.models.ConstructedTransformer` for torch); ``max_tv_vs_mle`` over every target and query, the largest
+    per-prompt ``bound``, and ``generation_max_abs_error`` = max over joint states of the
+    generated law minus the plug-in network's law (exact enumeration)."""
+    check_int("n", n, 1, 100_000)
+    check_beta(beta)
+    model = (factory or NumpyConstruction)(network.structure, beta)
+    data = networks.sample(network, n + n_queries, seed)
+    context, queries = data[:n], data[n:]
+    errors = construction_errors(model, context, queries)
+    law_tf = generation_law(model, context)
+    law_plugin = networks.joint_law(mle.plugin_network(network.structure, context, on_empty="backoff"))
+    return {"max_tv_vs_mle": float(errors["tv"].max()), "bound": float(errors["bound"].max()),
+            "generation_max_abs_error": float(np.abs(law_tf - law_plugin).max())}

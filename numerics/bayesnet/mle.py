@@ -1,0 +1,204 @@
+"""In-context MLE of Bayesian-network conditionals, baselines, plug-in generation, TV metrics.
+
+Spec ``shared/spec/bayesnet.md`` section 2 (Cao et al., arXiv 2501.02547, section 4). Formulas in
+:mod:`theory.bayesnet`; everything here is vectorised over episodes.
+
+Shapes: a context is ``(N, M)`` or a batch ``(E, N, M)`` of int states; a query is ``(M,)`` or
+``(E, M)`` (only entries of the target's parents are read). Probabilities come back as
+``(d,)`` or ``(E, d)``.
+
+Conventions when no context row matches the query's parents (``|I(m0)| = 0``), ``on_empty``:
+
+- ``"nan"`` (default): the estimate is NaN (the MLE is 0/0);
+- ``"uniform"``: ``1/d`` (pgmpy's choice);
+- ``"marginal"``: the marginal MLE of ``x_{m0}`` over the whole context;
+- ``"backoff"``: the MLE over the rows that agree with the query on the largest number of
+  parents (what the two-layer construction computes; equal to the MLE when ``|I| >= 1``).
+
+``prior`` adds Dirichlet pseudo-counts per cell: ``"k2"`` (1), ``"bdeu"`` (``ess/(d q)``, ``q`` the
+number of parent configurations); with a prior every row is defined and ``on_empty`` is unused.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numerics.bayesnet.networks import Network, Structure, check_states, sample_batch
+from theory.errors import InputError, check_choice, check_int
+
+ON_EMPTY = ("nan", "uniform", "marginal", "backoff")
+PRIORS = ("none", "k2", "bdeu")
+
+
+def pseudocount(structure: Structure, m: int, prior: str, ess: float = 1.0) -> float:
+    """Dirichlet pseudo-count per cell of variable ``m``: 0, 1 (K2) or ``ess/(d q)`` (BDeu)."""
+    check_choice("prior", prior, PRIORS)
+    if prior == "none":
+        return 0.0
+    if prior == "k2":
+        return 1.0
+    if not (isinstance(ess, (int, float)) and np.isfinite(ess) and ess > 0):
+        raise InputError("ess", ess, "a positive equivalent sample size")
+    return float(ess) / (structure.cards[m] * structure.n_configs(m))
+
+
+def _as_batch(context, query):
+    context = np.asarray(context)
+    single = context.ndim == 2
+    if context.ndim not in (2, 3):
+        raise InputError("context", f"shape {context.shape}", "(N, M) or (E, N, M)")
+    context = context[None] if single else context
+    if query is not None:
+        query = np.asarray(query)
+        query = query[None] if query.ndim == 1 else query
+        if query.shape != (context.shape[0], context.shape[2]):
+            raise InputError("query", f"shape {np.asarray(query).shape}",
+                             f"(M,) or (E, M) matching the context {context.shape}")
+    return context.astype(np.int64, copy=False), query, single
+
+
+def _normalise(counts: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    total = counts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = (counts + alpha) / (total[..., None] + alpha * counts.shape[-1])
+    return probs, total
+
+
+def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: str = "nan",
+                   prior: str = "none", ess: float = 1.0, parents=None) -> tuple[np.ndarray, np.ndarray]:
+    """In-context MLE :math:`\\hat p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode.
+
+    .. math:: I(m_0) = \\{i : x^{(i)}_m = x^{(q)}_m\\ \\forall m \\in P(m_0)\\},\\qquad
+              \\hat p_{m_0}(j) = \\frac{\\#\\{i \\in I(m_0) : x^{(i)}_{m_0} = j\\} + \\alpha}
+                                     {|I(m_0)| + d\\,\\alpha}
+
+    (``alpha = 0`` without prior). ``parents`` overrides ``structure.parents[m0]`` (the naive
+    baseline passes all predecessors). Returns ``(probs, counts)``: ``probs`` of shape ``(E, d)``
+    (``(d,)`` for a single context), ``counts = |I(m0)|`` of shape ``(E,)`` (or an int).
+    """
+    check_int("m0", m0, 0, structure.M - 1)
+    check_choice("on_empty", on_empty, ON_EMPTY)
+    context, query, single = _as_batch(context, query)
+    check_states(structure, context, "context")
+    ps = list(structure.parents[m0] if parents is None else parents)
+    if any(q >= m0 for q in ps):
+        raise InputError("parents", ps, f"variables before the target {m0}")
+    for q in ps:
+        bad = (query[:, q] < 0) | (query[:, q] >= structure.cards[q])
+        if np.any(bad):
+            raise InputError(f"query state of {structure.names[q]}", int(query[bad, q][0]),
+                             f"an integer in 0..{structure.cards[q] - 1}")
+    d = structure.cards[m0]
+    alpha = pseudocount(structure, m0, prior, ess)
+    onehot = context[..., m0, None] == np.arange(d)                       # (E, N, d)
+    agree = (context[..., ps] == query[:, None, ps]).sum(axis=-1)         # (E, N)
+    match = agree == len(ps)
+    counts = (match[..., None] & onehot).sum(axis=1).astype(np.float64)  # (E, d)
+    probs, total = _normalise(counts, alpha)
+    empty = total == 0
+    if np.any(empty) and prior == "none" and on_empty != "nan":
+        if context.shape[1] == 0 and on_empty in ("marginal", "backoff"):
+            raise InputError("context", "N=0 samples", f"at least one sample for on_empty={on_empty!r}")
+        if on_empty == "uniform":
+            fill = np.full((int(empty.sum()), d), 1.0 / d)
+        else:
+            rows = np.ones_like(match) if on_empty == "marginal" else agree == agree.max(axis=1, keepdims=True)
+            fill_counts = (rows[..., None] & onehot).sum(axis=1)[empty].astype(np.float64)
+            fill = fill_counts / fill_counts.sum(axis=-1, keepdims=True)
+        probs[empty] = fill
+    if single:
+        return probs[0], int(total[0])
+    return probs, total.astype(np.int64)
+
+
+def naive_mle(structure: Structure, context, query, m0: int, **kwargs):
+    """Baseline "naive": the in-context MLE conditioning on *all* predecessors ``0..m0-1``."""
+    return in_context_mle(structure, context, query, m0, parents=tuple(range(m0)), **kwargs)
+
+
+def mle_tables(structure: Structure, context, *, on_empty: str = "nan", prior: str = "none",
+               ess: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every CPT estimated from the context at once (one ``bincount`` per variable).
+
+    Returns ``(tables, counts)``: ``tables[m]`` of shape ``(E, n_configs_m, d_m)`` (no ``E`` axis
+    for a single context) and ``counts[m]`` of shape ``(E, n_configs_m)`` (matching rows per
+    configuration). Rows of unobserved configurations follow ``on_empty`` / ``prior``.
+    """
+    check_choice("on_empty", on_empty, ON_EMPTY)
+    context, _, single = _as_batch(context, None)
+    check_states(structure, context, "context")
+    E, N, _ = context.shape
+    tables, all_counts = [], []
+    for m in range(structure.M):
+        q, d = structure.n_configs(m), structure.cards[m]
+        flat = (np.arange(E)[:, None] * q + structure.config_index(m, context)) * d + context[..., m]
+        counts = np.bincount(flat.ravel(), minlength=E * q * d).reshape(E, q, d).astype(np.float64)
+        probs, total = _normalise(counts, pseudocount(structure, m, prior, ess))
+        if prior == "none" and on_empty != "nan":
+            for config in np.flatnonzero(np.any(total == 0, axis=0)):
+                episodes = np.flatnonzero(total[:, config] == 0)
+                query = np.zeros((len(episodes), structure.M), dtype=np.int64)
+                query[:, list(structure.parents[m])] = structure.config_states(m, config)
+                probs[episodes, config] = in_context_mle(structure, context[episodes], query, m,
+                                                         on_empty=on_empty)[0]
+        tables.append(probs[0] if single else probs)
+        all_counts.append((total[0] if single else total).astype(np.int64))
+    return tables, all_counts
+
+
+def plugin_network(structure: Structure, context, *, on_empty: str = "backoff", prior: str = "none",
+                   ess: float = 1.0) -> Network:
+    """The plug-in network :math:`\\prod_m \\hat p_m(x_m \\mid x_{P(m)})` of one context ``(N, M)``.
+
+    Its joint law is the law of a sample generated autoregressively from the in-context MLE.
+    ``on_empty="nan"`` is refused when a configuration is unobserved.
+    """
+    tables, _ = mle_tables(structure, context, on_empty=on_empty, prior=prior, ess=ess)
+    if np.asarray(context).ndim != 2:
+        raise InputError("context", f"shape {np.asarray(context).shape}", "one context (N, M)")
+    if any(np.isnan(t).any() for t in tables):
+        raise InputError("on_empty", on_empty,
+                         "a convention that defines unobserved configurations (uniform, marginal, backoff) or a prior")
+    return Network(structure, tuple(tables))
+
+
+def true_conditional(structure: Structure, cpts, query, m0: int) -> np.ndarray:
+    """:math:`p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode: ``cpts[m]`` of shape
+    ``(E, n_configs, d)``, ``query`` ``(E, M)``; returns ``(E, d)``."""
+    query = np.asarray(query)
+    config = structure.config_index(m0, query)
+    return np.asarray(cpts[m0])[np.arange(len(query)), config]
+
+
+def tv(p, q, axis: int = -1) -> np.ndarray:
+    """Total variation :math:`\\frac12 \\sum_j |p_j - q_j|` along ``axis``."""
+    return 0.5 * np.abs(np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64)).sum(axis=axis)
+
+
+def mean_abs_error_exact(p: float, n: int) -> float:
+    """:math:`E|K/n - p|`, :math:`K \\sim \\mathrm{Bin}(n, p)`, by summing the binomial pmf (float64)."""
+    from scipy.stats import binom
+
+    check_int("n", n, 1)
+    k = np.arange(n + 1)
+    return float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+
+
+def expected_tv(structure: Structure, cpts, n: int, *, episodes: int, seed, estimator: str = "mle",
+                on_empty: str = "backoff") -> np.ndarray:
+    """Monte Carlo expected TV between an estimate and the truth, per target.
+
+    For each of ``episodes`` networks (``cpts[m]`` of shape ``(E, q, d)``), draw a context of ``n``
+    samples and a query from the same network; for every target ``m0`` compare the estimate
+    (``"mle"`` with the true parents, ``"naive"`` with all predecessors) with the true
+    conditional. Returns ``(M,)`` mean TVs.
+    """
+    check_choice("estimator", estimator, ("mle", "naive"))
+    data = sample_batch(structure, cpts, n + 1, seed)
+    context, query = data[:, :n], data[:, n]
+    out = np.zeros(structure.M)
+    fn = in_context_mle if estimator == "mle" else naive_mle
+    for m0 in range(structure.M):
+        probs, _ = fn(structure, context, query, m0, on_empty=on_empty)
+        out[m0] = tv(probs, true_conditional(structure, cpts, query, m0)).mean()
+    return out

@@ -1,0 +1,252 @@
+"""Certified local minima of the one-layer LSA loss at d = 1 (Ding et al., Thm 3.3; spec lsa.md
+sections 2-3) in interval arithmetic (python-flint ``arb``, :mod:`numerics.shared.certify`).
+
+In the original parameters :math:`b \\in \\mathbb R^2`, :math:`A = (a_1, a_2)^\\top`, the loss is
+:math:`f(b, A) = \\tilde f(\\phi(b, A))`, :math:`\\tilde f(X) = X^\\top H X - 2h^\\top X + E[y]`,
+with :math:`\\phi(b, A) = (b_1 a_1,\\ b_1 a_2 + b_2 a_1,\\ b_2 a_2)`. The scaling symmetry
+:math:`(\\gamma b, A/\\gamma)` makes every critical point part of a curve, so we fix the gauge
+:math:`b = (1, \\beta)` and work in :math:`x = (\\beta, a_1, a_2)`:
+
+.. math::
+    X(x) = (a_1,\\ a_2 + \\beta a_1,\\ \\beta a_2),\\qquad
+    J = \\partial X/\\partial x = \\begin{pmatrix}0 & 1 & 0\\\\ a_1 & \\beta & 1\\\\ a_2 & 0 & \\beta
+    \\end{pmatrix},
+
+.. math::
+    \\nabla f = J^\\top r,\\quad r = 2(HX - h),\\qquad
+    \\nabla^2 f = 2J^\\top H J + \\begin{pmatrix}0 & r_2 & r_3\\\\ r_2 & 0 & 0\\\\ r_3 & 0 & 0\\end{pmatrix}.
+
+At Theorem 3.3's choice :math:`\\beta` a root of :math:`X_1^*\\beta^2 - X_2^*\\beta + X_3^* = 0`,
+:math:`a = (X_1^*, X_2^* - \\beta X_1^*)` (real iff :math:`X_2^{*2} \\ge 4X_1^*X_3^*`) we have
+:math:`X = X^*`, :math:`r = 0` and :math:`\\nabla^2 f = 2J^\\top HJ`, with
+:math:`\\det J = a_2 - \\beta a_1 = \\mp\\sqrt{X_2^{*2} - 4X_1^*X_3^*}`: positive definite when the
+discriminant is strictly positive. :func:`certify_point` proves, on a small box around a point,
+with Krawczyk's test on :math:`\\nabla f` (Jacobian = the Hessian enclosure over the box) that the
+box holds exactly one stationary point, and with :func:`numerics.shared.certify.eigen_signs` that the
+Hessian is positive definite on the whole box: a strict local minimum in the gauge. At Theorem
+3.3's point it is global, since :math:`f \\ge \\min \\tilde f = \\tilde f^*` everywhere and
+:math:`f = \\tilde f^*` there (checked as an enclosure). H and h are the exact rationals of
+:func:`theory.lsa.theorem33` converted to balls.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import sympy as sp
+
+from numerics.shared.certify import (bounds, eigen_signs, krawczyk, require_flint, to_arb,
+                              working_precision)
+from theory import lsa
+from theory.errors import InputError, NumericalFailure, check_int
+
+
+class Problem:
+    """Exact d = 1 data as balls: ``H`` (3x3), ``h`` (3), ``Ey``, ``X*``, ``f~*``, plus floats."""
+
+    def __init__(self, p, n: int):
+        check_int("n", n, 1)
+        pv = sp.nsimplify(p) if not isinstance(p, sp.Basic) else p
+        if not (pv.is_Rational and 0 < pv < 1):
+            raise InputError("p", p, "a rational probability strictly between 0 and 1")
+        H, h, Ey, X, loss = lsa.theorem33(pv, n)
+        self.p, self.n = pv, n
+        self.exact = {"H": H, "h": h, "Ey": Ey, "X": X, "loss": loss}
+        self.H = [[to_arb(H[i, j]) for j in range(3)] for i in range(3)]
+        self.h = [to_arb(v) for v in h]
+        self.Ey = to_arb(Ey)
+        self.X = [to_arb(v) for v in X]
+        self.loss = to_arb(loss)
+        self.disc_exact = sp.Rational(X[1] ** 2 - 4 * X[0] * X[2])
+        self.Hf = np.array(H.tolist(), dtype=float)
+        self.hf = np.array(h.tolist(), dtype=float).ravel()
+
+    @property
+    def realizable(self) -> bool:
+        """:math:`X_2^{*2} \\ge 4X_1^*X_3^*` (exact)."""
+        return bool(self.disc_exact >= 0)
+
+
+def _enlarged(x):
+    beta, a1, a2 = x
+    return [a1, a2 + beta * a1, beta * a2]
+
+
+def _residual(prob: Problem, X):
+    return [2 * (sum((prob.H[i][j] * X[j] for j in range(3)), to_arb(0)) - prob.h[i])
+            for i in range(3)]
+
+
+def gradient(prob: Problem, x) -> list:
+    """Enclosure of :math:`\\nabla f = J^\\top r` at balls ``x = (beta, a1, a2)``."""
+    beta, a1, a2 = x
+    r = _residual(prob, _enlarged(x))
+    return [a1 * r[1] + a2 * r[2], r[0] + beta * r[1], r[1] + beta * r[2]]
+
+
+def hessian(prob: Problem, x):
+    """Enclosure (``arb_mat``) of :math:`\\nabla^2 f = 2J^\\top HJ + ` (the r-terms) at balls x."""
+    flint = require_flint()
+    beta, a1, a2 = x
+    zero, one = flint.arb(0), flint.arb(1)
+    J = flint.arb_mat([[zero, one, zero], [a1, beta, one], [a2, zero, beta]])
+    Hm = flint.arb_mat(prob.H)
+    r = _residual(prob, _enlarged(x))
+    R = flint.arb_mat([[zero, r[1], r[2]], [r[1], zero, zero], [r[2], zero, zero]])
+    return 2 * (J.transpose() * Hm * J) + R
+
+
+def loss(prob: Problem, x):
+    """Enclosure of :math:`f = X^\\top HX - 2h^\\top X + E[y]` at balls x."""
+    X = _enlarged(x)
+    quad = sum((prob.H[i][j] * X[i] * X[j] for i in range(3) for j in range(3)), to_arb(0))
+    return quad - 2 * sum((prob.h[i] * X[i] for i in range(3)), to_arb(0)) + prob.Ey
+
+
+def theorem_point(prob: Problem, root: int = 0) -> list:
+    """Balls enclosing Theorem 3.3's gauge point: :math:`\\beta = (X_2 \\pm \\sqrt{D})/(2X_1)`,
+    :math:`a = (X_1, X_2 - \\beta X_1)`, D the (exact, non-negative) discriminant."""
+    if not prob.realizable:
+        raise InputError("p, n", (str(prob.p), prob.n), "a realisable X* (X2^2 >= 4 X1 X3)")
+    X1, X2, _ = prob.X
+    sq = to_arb(prob.disc_exact).sqrt()
+    beta = (X2 + (sq if root == 0 else -sq)) / (2 * X1)
+    return [beta, X1, X2 - beta * X1]
+
+
+def float_gradient_hessian(H, h, x):
+    """Floating-point :math:`\\nabla f` and :math:`\\nabla^2 f` at ``x = (beta, a1, a2)`` (the
+    formulas of the module docstring; H 3x3, h length 3). Used to choose boxes and by the
+    uncertified path; never part of a proof."""
+    beta, a1, a2 = (float(v) for v in x)
+    X = np.array([a1, a2 + beta * a1, beta * a2])
+    J = np.array([[0, 1, 0], [a1, beta, 1], [a2, 0, beta]], dtype=float)
+    r = 2 * (np.asarray(H, float) @ X - np.asarray(h, float))
+    hess = 2 * J.T @ np.asarray(H, float) @ J + np.array([[0, r[1], r[2]], [r[1], 0, 0],
+                                                          [r[2], 0, 0]])
+    return J.T @ r, hess
+
+
+def _newton(prob: Problem, x0, steps: int = 30) -> np.ndarray:
+    """Float Newton polish of ``grad f = 0`` (only chooses the box centre)."""
+    x = np.asarray(x0, dtype=float)
+    for _ in range(steps):
+        g, hess = float_gradient_hessian(prob.Hf, prob.hf, x)
+        try:
+            step = np.linalg.solve(hess, g)
+        except np.linalg.LinAlgError:
+            break
+        x = x - step
+        if np.linalg.norm(step) <= 1e-15 * (1 + np.linalg.norm(x)):
+            break
+    return x
+
+
+def certify_point(prob: Problem, x0, radius: float = 1e-7) -> dict:
+    """Certify that the box ``x0 +- radius (1 + |x0|)`` holds exactly one stationary point of f in
+    the gauge ``b = (1, beta)`` and that the Hessian is positive definite on all of it.
+
+    ``x0`` as floats is first polished by Newton's method in floats (that only chooses the box);
+    ``x0`` as balls (e.g. Theorem 3.3's point at high precision) is used as is (midpoints).
+
+    Returns a JSON-able dict: ``unique`` (Krawczyk), ``hessian_pd`` (certified), ``box`` (float
+    bounds), ``loss`` (float bounds of the enclosure of f over the Krawczyk image, which contains
+    the stationary point), ``hessian_eigen_intervals``, ``certified`` (both).
+    """
+    flint = require_flint()
+    if all(isinstance(v, flint.arb) for v in x0):
+        centre = [v.mid() for v in x0]
+    else:
+        polished = _newton(prob, np.asarray(x0, dtype=float))
+        if not np.all(np.isfinite(polished)):
+            raise NumericalFailure("lsa_certified: Newton polish produced a non-finite point")
+        centre = [flint.arb(float(v)) for v in polished]
+    X = [c + flint.arb(0, radius * (1 + abs(float(c.mid())))) for c in centre]
+    res = krawczyk(lambda x, _: gradient(prob, x), lambda B, _: hessian(prob, B), X, center=centre)
+    signs = eigen_signs(hessian(prob, X))
+    image = res.image_balls if res.unique else X
+    value = loss(prob, image)
+    return {"unique": bool(res.unique), "reason": res.reason,
+            "hessian_pd": signs["definite"] == "positive", "box": [list(v) for v in res.box],
+            "hessian_eigen_intervals": signs["intervals"], "loss": list(bounds(value)),
+            "certified": bool(res.unique) and signs["definite"] == "positive",
+            "_box": X, "_image": image, "_loss": value, "prec_bits": flint.ctx.prec}
+
+
+def _public(d: dict) -> dict:
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def certify_theorem33(p, n: int, radius: float = 1e-30, prec: int = 256) -> dict:
+    """Theorem 3.3's parameters at ``(p, n)`` (rational p) as certified strict local minima in the
+    gauge b1 = 1, for both roots beta, and global (the loss enclosure contains f~*).
+
+    Returns a dict with ``p``, ``n``, ``realizable``, ``discriminant`` (exact string), ``roots``
+    (per root: the fields of :func:`certify_point` plus ``theorem_point_inside`` -- the exact point
+    lies in the certified box -- and ``loss_equals_fstar`` -- the enclosure of f at the point
+    contains f~*), ``certified`` and ``seconds``. Not realisable: ``certified`` False, no roots.
+
+    Runs at ``prec`` bits: near the smallest realisable n the two roots nearly coincide and the
+    Hessian's smallest eigenvalue is ~1e-8 of its largest, which 53 bits cannot resolve on a box
+    that must also contain the point; the box radius is ``radius (1 + |x|)``.
+    """
+    with working_precision(prec):
+        return _certify_theorem33(p, n, radius)
+
+
+def _certify_theorem33(p, n: int, radius: float) -> dict:
+    start = time.perf_counter()
+    prob = Problem(p, n)
+    out = {"p": str(prob.p), "n": n, "realizable": prob.realizable,
+           "discriminant": str(prob.disc_exact), "fstar": str(prob.exact["loss"]), "roots": []}
+    if not prob.realizable or prob.disc_exact == 0:
+        out.update(certified=False, seconds=time.perf_counter() - start,
+                   reason="not realisable" if not prob.realizable else
+                   "discriminant 0: the two roots coincide and the Hessian is singular")
+        return out
+    ok = True
+    for root in (0, 1):
+        point = theorem_point(prob, root)
+        res = certify_point(prob, point, radius)
+        inside = all(bx.contains(v) for bx, v in zip(res["_box"], point))
+        at_point = loss(prob, point)
+        equals = bool(at_point.contains(prob.loss))
+        res.update(theorem_point_inside=inside, loss_equals_fstar=equals,
+                   theorem_point=[list(bounds(v)) for v in point])
+        ok = ok and res["certified"] and inside and equals
+        out["roots"].append(_public(res))
+    out.update(certified=ok, seconds=time.perf_counter() - start)
+    return out
+
+
+def certify_best_unrealizable(p, n: int, seed: int = 0, radius: float = 1e-7,
+                              prec: int = 128) -> dict:
+    """Where X* is not realisable: the best one-layer point found numerically
+    (:func:`numerics.lsa.realizability.best_lsa`, float) moved to the gauge b1 = 1, certified as a strict
+    local minimum (unique stationary point in its box, Hessian positive definite) whose loss is
+    certified to exceed f~* (lower end of the loss enclosure > f~*, exact rational).
+
+    Returns a dict with ``p``, ``n``, the fields of :func:`certify_point`, ``fstar``,
+    ``gap_lower_bound`` (certified lower bound of f - f~* at the point), ``above_fstar`` and
+    ``certified``.
+    """
+    from numerics.lsa import optimum
+    from numerics.lsa import realizability
+
+    start = time.perf_counter()
+    with working_precision(prec):
+        prob = Problem(p, n)
+        best = realizability.best_lsa(optimum.Moments(prob.Hf, prob.hf, float(prob.exact["Ey"])), 1, seed=seed)
+        b, a = best.b, best.A[:, 0]
+        if abs(b[0]) < 1e-8:
+            raise NumericalFailure("lsa_certified: the best point has b1 = 0, outside the gauge b1 = 1")
+        x0 = [b[1] / b[0], a[0] * b[0], a[1] * b[0]]
+        res = certify_point(prob, x0, radius)
+        gap = res["_loss"] - prob.loss
+        above = bool(gap > 0)
+    out = {"p": str(prob.p), "n": n, "realizable": prob.realizable, "fstar": str(prob.exact["loss"]),
+           "best_loss_float": best.loss, "gap_lower_bound": bounds(gap)[0], "above_fstar": above}
+    out.update(_public(res))
+    out.update(certified=res["certified"] and above, seconds=time.perf_counter() - start)
+    return out

@@ -1,0 +1,446 @@
+"""Numerics for linear self-attention on Markovian dynamical functions (Ding et al.).
+
+Evaluates what :mod:`theory.lsa` derives, in float64: the enlarged-space moments ``H, h`` for any
+d by Gauss-Legendre quadrature over the kernel (exact for the polynomial integrand, so the only
+error is rounding) and by Monte Carlo over kernels (with standard errors); prompt samplers, the
+feature map, Monte Carlo losses; the Gaussian linear-regression loss; the multilayer recursion of
+Theorem 4.1 evaluated per prompt. Recovery, the best achievable LSA loss and the Shor bound live in
+:mod:`numerics.lsa.realizability`.
+
+Ordering: the one of :func:`theory.lsa.feature_ordering` (block j outermost, upper triangle of
+``(i, k)`` row by row, 1-based labels). ``vec(A)`` is ``A.reshape(-1)`` (row-major: index
+``(k-1) d + (j-1)`` for :math:`A_{kj}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from theory.errors import InputError, NumericalFailure, check_int, check_open_unit
+from theory.lsa import feature_ordering, pair_ordering
+
+__all__ = [
+    "Moments", "check_p", "pairs_array", "phi_tensor", "phi", "sym_blocks",
+    "markov_moments_numeric", "markov_moments_mc", "optimum", "loss_at",
+    "sample_markov_prompts", "sample_example_c5", "sample_dynamical_prompts", "features", "mc_loss", "realizable_d1",
+    "gaussian_gamma_star", "gaussian_loss", "sample_gaussian_prompts",
+    "objective_R1", "objective_R2", "jacobian_complex_step", "multilayer_weights",
+]
+
+
+@dataclass
+class Moments:
+    """:math:`\\tilde f(X) = X^\\top H X - 2h^\\top X + E_y`; ``H_se``/``h_se`` are Monte Carlo
+    standard errors (``None`` for quadrature)."""
+
+    H: np.ndarray
+    h: np.ndarray
+    Ey: float
+    H_se: np.ndarray | None = None
+    h_se: np.ndarray | None = None
+    Ey_se: float | None = None
+
+
+def check_p(p) -> float:
+    """``p`` as a float strictly inside (0, 1) (accepts ``Fraction``)."""
+    check_open_unit("p", p)
+    return float(p)
+
+
+def _check_dn(d, n):
+    check_int("d", d, 1)
+    check_int("n", n, 1)
+
+
+@lru_cache(maxsize=None)
+def pairs_array(d: int) -> np.ndarray:
+    """``(m, 2)`` zero-based ``(i, k)`` pairs in the canonical order."""
+    return np.array(pair_ordering(d), dtype=int) - 1
+
+
+@lru_cache(maxsize=None)
+def phi_tensor(d: int) -> np.ndarray:
+    """``T`` of shape ``(dm, d+1, (d+1) d)`` with :math:`\\phi(b,A)_f = \\sum T_{f,i,q} b_i
+    \\mathrm{vec}(A)_q`."""
+    labels = feature_ordering(d)
+    T = np.zeros((len(labels), d + 1, (d + 1) * d))
+    for f, (j, i, k) in enumerate(labels):
+        i0, k0, j0 = i - 1, k - 1, j - 1
+        if i == k:
+            T[f, i0, i0 * d + j0] += 1.0
+        else:
+            T[f, i0, k0 * d + j0] += 1.0
+            T[f, k0, i0 * d + j0] += 1.0
+    T.setflags(write=False)
+    return T
+
+
+def phi(b, A) -> np.ndarray:
+    """:math:`X = \\phi(b, A)`; ``b`` shape ``(d+1,)``, ``A`` shape ``(d+1, d)``.
+
+    Computed blockwise as :math:`S_j = b a_j^\\top + a_j b^\\top` read on the upper triangle
+    (diagonal halved), :math:`O(d^3)`."""
+    b, A = np.asarray(b, float), np.asarray(A, float)
+    d = A.shape[1] if A.ndim == 2 else 0
+    if d < 1 or b.shape != (d + 1,) or A.shape != (d + 1, d):
+        raise InputError("A", A.shape, "shape (len(b), len(b)-1) with len(b) >= 2")
+    pr = pairs_array(d)
+    i, k = pr[:, 0], pr[:, 1]
+    blocks = b[i][None, :] * A[k].T + b[k][None, :] * A[i].T       # (d, m)
+    blocks = np.where(i == k, blocks / 2, blocks)
+    return blocks.reshape(-1)
+
+
+def sym_blocks(X, d: int) -> np.ndarray:
+    """``(d, d+1, d+1)`` symmetric matrices :math:`S_j` (diagonal :math:`X_{(i,i)}`, off-diagonal
+    :math:`X_{(i,k)}/2`)."""
+    check_int("d", d, 1)
+    X = np.asarray(X, float).reshape(-1)
+    m = (d + 1) * (d + 2) // 2
+    if X.shape[0] != d * m:
+        raise InputError("X", f"length {X.shape[0]}", f"length d*m = {d * m} for d={d}")
+    if not np.all(np.isfinite(X)):
+        raise InputError("X", X.tolist(), "finite numbers")
+    pr = pairs_array(d)
+    S = np.zeros((d, d + 1, d + 1))
+    for j in range(d):
+        block = X[j * m:(j + 1) * m]
+        S[j, pr[:, 0], pr[:, 1]] = np.where(pr[:, 0] == pr[:, 1], block, block / 2)
+        S[j, pr[:, 1], pr[:, 0]] = S[j, pr[:, 0], pr[:, 1]]
+    return S
+
+
+# ----------------------------------------------------------------------------------------------
+# Moments of the chain at given kernels (vectorised over kernel nodes)
+
+
+def _subset_moments(d: int, p: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(2^{d+1}, N)``: :math:`E[\\prod_{t\\in T} s_t | K]` for every subset T of times
+    ``1..d+1`` (bit t-1 of the row index), at kernels ``p01 = a``, ``p10 = b`` (shape ``(N,)``)."""
+    N = a.shape[0]
+    K = np.empty((N, 2, 2))
+    K[:, 0, 0], K[:, 0, 1], K[:, 1, 0], K[:, 1, 1] = 1 - a, a, b, 1 - b
+    powers11 = [np.ones(N)]
+    Kp = np.broadcast_to(np.eye(2), (N, 2, 2)).copy()
+    for _ in range(d):
+        Kp = Kp @ K
+        powers11.append(Kp[:, 1, 1].copy())
+    law = np.stack([np.full(N, 1 - p), np.full(N, p)], axis=1)
+    marg = []
+    for _ in range(d + 1):
+        marg.append(law[:, 1].copy())
+        law = np.einsum("ns,nst->nt", law, K)
+    out = np.ones((2 ** (d + 1), N))
+    for mask in range(1, 2 ** (d + 1)):
+        times = [t for t in range(d + 1) if mask >> t & 1]
+        val = marg[times[0]].copy()
+        for s, t in zip(times, times[1:]):
+            val *= powers11[t - s]
+        out[mask] = val
+    return out
+
+
+def _conditional_blocks(d: int, p: float, n: int, a, b):
+    """Per kernel node: ``xx (d,d,N)``, ``gg (m,m,N)``, ``yx (d,N)``, ``g1 (m,N)``, ``Ey (N,)``."""
+    mom = _subset_moments(d, p, a, b)
+    pr = pairs_array(d)
+    pm = (1 << pr[:, 0]) | (1 << pr[:, 1])
+    js = np.arange(d)
+    xx = mom[(1 << js)[:, None] | (1 << js)[None, :]]
+    g1 = mom[pm]
+    gg = mom[pm[:, None] | pm[None, :]] / n + (1 - 1 / n) * g1[:, None, :] * g1[None, :, :]
+    yx = mom[(1 << js) | (1 << d)]
+    return xx, gg, yx, g1, mom[1 << d]
+
+
+def _assemble(xx, gg, yx, g1, Ey, weights):
+    d, m = xx.shape[0], g1.shape[0]
+    H = np.einsum("jln,stn,n->jslt", xx, gg, weights).reshape(d * m, d * m)
+    h = np.einsum("jn,sn,n->js", yx, g1, weights).reshape(-1)
+    return 0.5 * (H + H.T), h, float(Ey @ weights)
+
+
+def markov_moments_numeric(d: int, p, n: int, nodes: int | None = None) -> Moments:
+    """``H, h, E[y]`` of the random-kernel task by tensor Gauss-Legendre quadrature over
+    ``(p01, p10) in [0,1]^2``.
+
+    .. math:: H = \\int_0^1\\int_0^1 E[xx^\\top|K] \\otimes E[gg^\\top|K]\\, dp_{01}\\, dp_{10}.
+
+    The integrand is a polynomial of degree at most 3d in each variable, so ``nodes`` =
+    ``ceil((3d+1)/2)`` (the default) makes the rule exact: the error is rounding only
+    (about 1e-15 relative; tested against :func:`theory.lsa.markov_moments`).
+    """
+    _check_dn(d, n)
+    pf = check_p(p)
+    nodes = nodes or (3 * d + 2) // 2 + 1
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    x, w = (x + 1) / 2, w / 2
+    a, b = np.repeat(x, nodes), np.tile(x, nodes)
+    weights = np.repeat(w, nodes) * np.tile(w, nodes)
+    return Moments(*_assemble(*_conditional_blocks(d, pf, n, a, b), weights))
+
+
+def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
+    """Monte Carlo over kernels ``(p01, p10) ~ U(0,1)^2`` with standard errors (cross-check of
+    the quadrature/exact moments)."""
+    _check_dn(d, n)
+    check_int("samples", samples, 2)
+    pf = check_p(p)
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(samples), rng.random(samples)
+    xx, gg, yx, g1, Ey = _conditional_blocks(d, pf, n, a, b)
+    m = g1.shape[0]
+    mean = lambda u, v: np.einsum("jln,stn->jslt", u, v).reshape(d * m, d * m) / samples
+    H, H2 = mean(xx, gg), mean(xx ** 2, gg ** 2)
+    hs = np.einsum("jn,sn->njs", yx, g1).reshape(samples, -1)
+    se = lambda m1, m2: np.sqrt(np.maximum(m2 - m1 ** 2, 0) * samples / (samples - 1) / samples)
+    return Moments(H, hs.mean(0), float(Ey.mean()), se(H, H2), hs.std(0, ddof=1) / np.sqrt(samples),
+                   float(Ey.std(ddof=1) / np.sqrt(samples)))
+
+
+def optimum(mom: Moments):
+    """``X* = H^{-1} h`` and ``f~* = E[y] - h^T X*`` (Cholesky; raises NumericalFailure if H is
+    not numerically positive definite)."""
+    try:
+        L = np.linalg.cholesky(mom.H)
+    except np.linalg.LinAlgError as exc:
+        raise NumericalFailure(f"H is not positive definite: {exc}")
+    X = np.linalg.solve(L.T, np.linalg.solve(L, mom.h))
+    return X, float(mom.Ey - mom.h @ X)
+
+
+def loss_at(X, mom: Moments) -> float:
+    """:math:`\\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y]`."""
+    X = np.asarray(X, float)
+    return float(X @ mom.H @ X - 2 * mom.h @ X + mom.Ey)
+
+
+def realizable_d1(X, tol: float = 0.0) -> bool:
+    """d = 1: :math:`X_2^2 \\ge 4 X_1 X_3` (the image of phi)."""
+    X = np.asarray(X, float)
+    if X.shape != (3,):
+        raise InputError("X", X.tolist(), "length 3 (d = 1)")
+    return bool(X[1] ** 2 - 4 * X[0] * X[2] >= -tol)
+
+
+# ----------------------------------------------------------------------------------------------
+# Prompts, features, Monte Carlo losses
+
+
+def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None):
+    """``size`` prompts of the random-kernel task.
+
+    Returns ``Z`` of shape ``(size, d+1, n+1)`` (query label slot 0) and the targets ``y`` of shape
+    ``(size,)``. Each prompt draws ``p01, p10 ~ U(0,1)`` once (or takes ``kernels`` of shape
+    ``(size, 2)``) and ``n+1`` independent chains of length ``d+1`` with ``s_1 ~ Bern(p)``.
+    """
+    _check_dn(d, n)
+    check_int("size", size, 1)
+    pf = check_p(p)
+    rng = np.random.default_rng(seed)
+    ker = rng.random((size, 2)) if kernels is None else np.asarray(kernels, float)
+    s = np.empty((size, d + 1, n + 1))
+    s[:, 0] = rng.random((size, n + 1)) < pf
+    u = rng.random((size, d, n + 1))
+    for t in range(d):
+        prob1 = np.where(s[:, t] == 1, 1 - ker[:, 1:2], ker[:, 0:1])
+        s[:, t + 1] = u[:, t] < prob1
+    y = s[:, d, n].copy()
+    s[:, d, n] = 0.0
+    return s, y
+
+
+def sample_example_c5(p, n: int, size: int, seed):
+    """Prompts of Example C.5 (d = 1, correlated initial states): :math:`x_{n+1}\sim
+    \mathrm{Bern}(p)`, :math:`x_i | x_{n+1}\sim\mathrm{Bern}((x_{n+1}-p)^2)` i.i.d., kernel
+    :math:`U(0,1)^2` per prompt, :math:`y | x, K \sim \mathrm{Bern}(x p_{11} + (1-x) p_{01})`.
+    Returns ``Z (size, 2, n+1)`` and ``y (size,)``."""
+    check_int("n", n, 1)
+    check_int("size", size, 1)
+    pf = check_p(p)
+    rng = np.random.default_rng(seed)
+    ker = rng.random((size, 2))
+    xq = (rng.random(size) < pf).astype(float)
+    x = (rng.random((size, n)) < ((xq - pf) ** 2)[:, None]).astype(float)
+    x = np.concatenate([x, xq[:, None]], axis=1)
+    prob = np.where(x == 1, 1 - ker[:, 1:2], ker[:, 0:1])
+    ys = (rng.random((size, n + 1)) < prob).astype(float)
+    target = ys[:, n].copy()
+    ys[:, n] = 0.0
+    return np.stack([x, ys], axis=1), target
+
+
+def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
+                             dynamics: str = "deterministic"):
+    """Prompts of the |S|-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
+    of length ``d+1`` per prompt sharing one random law, uniform initial state.
+
+    ``dynamics="deterministic"``: :math:`s_{t+1} = f(s_t)` for a uniformly random map
+    :math:`f: S\to S` drawn per prompt (a Markovian dynamical function);
+    ``"dirichlet"``: a random kernel with Dirichlet(1, ..., 1) rows. Returns ``Z (size, d+1, n+1)``
+    (query label slot 0) and ``y (size,)``."""
+    check_int("states", states, 2)
+    _check_dn(d, n)
+    check_int("size", size, 1)
+    if dynamics not in ("deterministic", "dirichlet"):
+        raise InputError("dynamics", dynamics, "'deterministic' or 'dirichlet'")
+    rng = np.random.default_rng(seed)
+    s = np.empty((size, d + 1, n + 1), dtype=np.int64)
+    s[:, 0] = rng.integers(0, states, (size, n + 1))
+    rows = np.arange(size)[:, None]
+    if dynamics == "deterministic":
+        f = rng.integers(0, states, (size, states))
+        for t in range(d):
+            s[:, t + 1] = f[rows, s[:, t]]
+    else:
+        cum = rng.dirichlet(np.ones(states), (size, states)).cumsum(-1)
+        for t in range(d):
+            u = rng.random((size, n + 1, 1))
+            s[:, t + 1] = (u > cum[rows, s[:, t]]).sum(-1).clip(max=states - 1)
+    Z = s.astype(float)
+    y = Z[:, d, n].copy()
+    Z[:, d, n] = 0.0
+    return Z, y
+
+
+def features(Z) -> np.ndarray:
+    """``(size, dm)``: :math:`x_{n+1} \\otimes \\mathrm{vech}(G)`, :math:`G = \\frac1n\\sum_{i\\le n}
+    z_i z_i^\\top`."""
+    Z = np.asarray(Z, float)
+    d, n = Z.shape[1] - 1, Z.shape[2] - 1
+    ctx = Z[:, :, :n]
+    G = np.einsum("bin,bkn->bik", ctx, ctx) / n
+    pr = pairs_array(d)
+    g = G[:, pr[:, 0], pr[:, 1]]
+    return np.einsum("bj,bs->bjs", Z[:, :d, n], g).reshape(Z.shape[0], -1)
+
+
+def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000):
+    """Monte Carlo :math:`E[(\\langle x_{n+1}\\otimes g, X\\rangle - y_{n+1})^2]` over sampled
+    prompts: returns ``(mean, standard error)``."""
+    X = np.asarray(X, float)
+    rng = np.random.default_rng(seed)
+    errs = []
+    left = size
+    while left > 0:
+        k = min(batch, left)
+        Z, y = sample_markov_prompts(d, p, n, k, rng)
+        errs.append((features(Z) @ X - y) ** 2)
+        left -= k
+    e = np.concatenate(errs)
+    return float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
+
+
+# ----------------------------------------------------------------------------------------------
+# Gaussian linear regression (section 5)
+
+
+def _check_sigma(Sigma) -> np.ndarray:
+    S = np.atleast_2d(np.asarray(Sigma, float))
+    if S.shape[0] != S.shape[1] or not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
+        raise InputError("Sigma", S.tolist(), "a finite symmetric square matrix")
+    eig = np.linalg.eigvalsh(S)
+    if eig.min() <= 1e-12 * max(1.0, abs(eig).max()):
+        raise InputError("Sigma", S.tolist(), "a positive-definite (non-singular) covariance")
+    return S
+
+
+def _check_noise(noise) -> float:
+    if not (np.isfinite(noise) and noise >= 0):
+        raise InputError("noise", noise, "a finite variance >= 0")
+    return float(noise)
+
+
+def gaussian_gamma_star(Sigma, n: int, noise: float = 0.0) -> np.ndarray:
+    """:math:`\\Gamma^* = (\\frac{n+1}{n}\\Sigma + \\frac{\\mathrm{tr}\\Sigma+\\sigma^2}{n} I)^{-1}`."""
+    S = _check_sigma(Sigma)
+    check_int("n", n, 1)
+    s2 = _check_noise(noise)
+    return np.linalg.inv((n + 1) / n * S + (np.trace(S) + s2) / n * np.eye(S.shape[0]))
+
+
+def gaussian_loss(Gamma, Sigma, n: int, noise: float = 0.0) -> float:
+    """:math:`L(\\Gamma)` of :func:`theory.lsa.gaussian_loss` in float64."""
+    S = _check_sigma(Sigma)
+    check_int("n", n, 1)
+    s2 = _check_noise(noise)
+    G = np.asarray(Gamma, float)
+    if G.shape != S.shape:
+        raise InputError("Gamma", G.shape, f"shape {S.shape}")
+    B = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
+    return float(np.trace(S) + s2 - 2 * np.trace(G @ S @ S) + np.trace(G.T @ S @ G @ B))
+
+
+def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0):
+    """Prompts ``Z (size, d+1, n+1)`` and targets ``y (size,)``: :math:`x\\sim N(0,\\Sigma)`,
+    :math:`w^*\\sim N(0, I)`, :math:`y = w^{*\\top}x + \\varepsilon`."""
+    S = _check_sigma(Sigma)
+    check_int("n", n, 1)
+    check_int("size", size, 1)
+    s2 = _check_noise(noise)
+    rng = np.random.default_rng(seed)
+    d = S.shape[0]
+    x = rng.standard_normal((size, n + 1, d)) @ np.linalg.cholesky(S).T
+    w = rng.standard_normal((size, d))
+    y = np.einsum("bnd,bd->bn", x, w) + np.sqrt(s2) * rng.standard_normal((size, n + 1))
+    Z = np.concatenate([x.transpose(0, 2, 1), y[:, None, :]], axis=1)
+    target = Z[:, d, n].copy()
+    Z[:, d, n] = 0.0
+    return Z, target
+
+
+# ----------------------------------------------------------------------------------------------
+# Theorem 4.1 evaluated per prompt
+
+
+def objective_R1(w, xs, ys) -> np.ndarray:
+    """:math:`R_1(w) \\in \\mathbb{R}^{d+1}` (spec section 4); complex ``w`` allowed."""
+    pred = xs @ w
+    N = xs.shape[0]
+    return np.concatenate([-(xs * pred[:, None]).sum(0) / N, [((pred - ys) ** 2).sum() / (2 * N)]])
+
+
+def objective_R2(w, xs, ys) -> np.ndarray:
+    """:math:`R_2(w) \\in \\mathbb{R}^{d+1}` (spec section 4), piecewise in :math:`x_{j,d}=0`."""
+    N, d = xs.shape
+    head = ys - xs[:, : d - 1] @ w[: d - 1]
+    xd, wd = xs[:, d - 1], w[d - 1]
+    rows = (xs * (-head * wd + xd * wd ** 2 / 2)[:, None]).sum(0) / N
+    r = ys - xs @ w
+    nz = xd != 0
+    last = np.where(nz, r ** 3 / (3 * np.where(nz, xd, 1.0)), -head ** 2 * wd).sum() / N
+    return np.concatenate([rows, [last]])
+
+
+def jacobian_complex_step(fun, w, step: float = 1e-30) -> np.ndarray:
+    """Jacobian of an analytic ``fun`` at real ``w`` by the complex step
+    :math:`\\partial_m f = \\mathrm{Im}\\, f(w + i h e_m)/h` (exact to rounding, no cancellation)."""
+    w = np.asarray(w, float)
+    cols = []
+    for m in range(w.size):
+        e = np.zeros(w.size, complex)
+        e[m] = 1j * step
+        cols.append(np.imag(fun(w + e)) / step)
+    return np.stack(cols, axis=1)
+
+
+def multilayer_weights(bs, Abars, a_s, xs, ys) -> np.ndarray:
+    """Theorem 4.1's recursion :math:`w_{l+1}^\\top = w_l^\\top - b_l^\\top(\\partial R_1 \\bar A_l +
+    \\partial R_2 [0; a_l^\\top])`, :math:`w_0 = 0`, with Jacobians by complex step.
+
+    ``bs``: list of ``(d+1,)``; ``Abars``: list of ``(d, d)``; ``a_s``: list of ``(d,)``;
+    ``xs (n, d)``, ``ys (n,)``. Returns ``(L+1, d)``: :math:`w_0, \\dots, w_L`."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    d = xs.shape[1]
+    w = np.zeros(d)
+    out = [w]
+    for b, Abar, a in zip(bs, Abars, a_s):
+        J1 = jacobian_complex_step(lambda v: objective_R1(v, xs, ys.astype(complex)), w)
+        J2 = jacobian_complex_step(lambda v: objective_R2(v, xs, ys.astype(complex)), w)
+        lower = np.vstack([np.zeros((d - 1, d)), np.asarray(a, float)[None, :]])
+        w = w - np.asarray(b, float) @ (J1 @ np.asarray(Abar, float) + J2 @ lower)
+        out.append(w)
+    return np.stack(out)

@@ -1,0 +1,298 @@
+"""Realisability in the enlarged space (spec section 3): exact recovery of ``(b, A)`` from X with an
+infeasibility certificate, the best loss an actual one-layer LSA reaches, the Shor SDP bound.
+
+- :func:`recover` solves Problem C.9 (``phi(b, A) = X``) in polynomial time: with
+  :math:`S_j = (b a_j^\\top + a_j b^\\top)/2`, every nonzero :math:`S_j` has at most one positive and
+  one negative eigenvalue and ``b`` must be one of its at most two "null directions"
+  :math:`\\sqrt{\\lambda_+}u_+ \\pm \\sqrt{-\\lambda_-}u_-`; given unit ``b``,
+  :math:`a_j = 2 S_j b - (b^\\top S_j b) b`. Cost :math:`O(d^4)` (d eigendecompositions).
+- :func:`best_lsa` minimises :math:`\\tilde f(\\phi(b, A))`: for fixed ``b`` the loss is a quadratic
+  in A (solved exactly, H-metric least squares), so the search runs over the direction of ``b`` on
+  the sphere :math:`S^d` (grid/multi-start + BFGS), then alternating least squares polishes.
+- :func:`shor_bound`: a Shor (first-level moment) relaxation in the bilinear monomials
+  :math:`w_{iq} = b_i \\mathrm{vec}(A)_q`, solved with cvxpy: a lower bound on the best LSA loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from theory.errors import InputError, NumericalFailure, check_int
+from numerics.lsa.optimum import Moments, phi, phi_tensor, sym_blocks
+
+__all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound", "shor_bound"]
+
+
+@dataclass
+class Recovery:
+    """``realizable``; ``b`` (unit norm) and ``A`` with ``phi(b, A)`` closest to X among the
+    candidates; ``residual = ||phi(b, A) - X||_2``; ``certificate`` (when not realisable) says why,
+    with data a reader can check."""
+
+    realizable: bool
+    b: np.ndarray
+    A: np.ndarray
+    residual: float
+    certificate: dict = field(default_factory=dict)
+
+
+def _null_directions(S: np.ndarray, tol: float) -> list[np.ndarray]:
+    """Unit vectors b with :math:`S = \\mathrm{sym}(b a^\\top)` for some a (empty if none)."""
+    lam, U = np.linalg.eigh(S)
+    pos, neg = lam > tol, lam < -tol
+    if pos.sum() + neg.sum() == 0:
+        return []
+    if pos.sum() + neg.sum() == 1:
+        return [U[:, np.argmax(np.abs(lam))]]
+    up, un = U[:, np.argmax(lam)], U[:, np.argmin(lam)]
+    out = []
+    for sgn in (1.0, -1.0):
+        v = np.sqrt(lam.max()) * up + sgn * np.sqrt(-lam.min()) * un
+        out.append(v / np.linalg.norm(v))
+    return out
+
+
+def recover(X, d: int, tol: float = 1e-9) -> Recovery:
+    """Exact recovery of ``(b, A)`` with :math:`\\phi(b, A) = X`, or a certificate that none exists.
+
+    Parameters
+    ----------
+    X : (d m,) enlarged parameter in the canonical ordering.
+    d : chain prefix length.
+    tol : relative tolerance (times ``max(1, max|X|)``) for eigenvalues and the residual.
+
+    Certificates: ``{"reason": "inertia", "block": j, "eigenvalues": [...]}`` (some :math:`S_j` has
+    two eigenvalues of one sign, so its quadratic form is definite on a plane; for d = 1 this is
+    :math:`X_2^2 < 4X_1X_3`) or ``{"reason": "no common b", "candidates": ..., "residuals": ...}``
+    (every block alone is realisable, but the directions b they allow do not agree).
+    """
+    S = sym_blocks(X, d)
+    X = np.asarray(X, float).reshape(-1)
+    scale = max(1.0, float(np.abs(X).max()))
+    eps = tol * scale
+    for j in range(d):
+        lam = np.linalg.eigvalsh(S[j])
+        if (lam > eps).sum() > 1 or (lam < -eps).sum() > 1:
+            return Recovery(False, np.full(d + 1, np.nan), np.full((d + 1, d), np.nan), float("nan"),
+                            {"reason": "inertia", "block": j + 1, "eigenvalues": lam.tolist(),
+                             "explanation": f"S_{j + 1} has two eigenvalues of one sign; "
+                             "sym(b a^T) never does"})
+    norms = np.linalg.norm(S.reshape(d, -1), axis=1)
+    if norms.max() <= eps:
+        b = np.eye(d + 1)[0]
+        return Recovery(True, b, np.zeros((d + 1, d)), float(np.linalg.norm(X)))
+    candidates = _null_directions(S[int(np.argmax(norms))], eps)
+    results = []
+    for b in candidates:
+        A = np.stack([2 * S[j] @ b - (b @ S[j] @ b) * b for j in range(d)], axis=1)
+        results.append((float(np.linalg.norm(phi(b, A) - X)), b, A))
+    residual, b, A = min(results, key=lambda r: r[0])
+    if residual <= eps * np.sqrt(X.size):
+        return Recovery(True, b, A, residual)
+    cert = {"reason": "no common b", "candidates": [c.tolist() for c in candidates],
+            "residuals": [r[0] for r in results],
+            "explanation": "each S_j is realisable alone, but no candidate b from the largest "
+                           "block realises all blocks"}
+    return Recovery(False, b, A, residual, cert)
+
+
+# ----------------------------------------------------------------------------------------------
+# Best achievable one-layer loss
+
+
+@dataclass
+class BestLSA:
+    """Best found ``loss`` of an actual one-layer LSA, its ``b`` (unit), ``A`` and ``X = phi(b, A)``."""
+
+    loss: float
+    b: np.ndarray
+    A: np.ndarray
+    X: np.ndarray
+    starts: int
+
+
+def _profile(b, mom: Moments, T):
+    """``(loss, A)`` minimising over A at fixed b (H-metric least squares)."""
+    L = np.einsum("fiq,i->fq", T, b)
+    M = L.T @ mom.H @ L
+    r = L.T @ mom.h
+    try:
+        a = np.linalg.solve(M, r)
+    except np.linalg.LinAlgError:
+        a = np.linalg.lstsq(M, r, rcond=None)[0]
+    return float(mom.Ey - r @ a), a
+
+
+def _profile_grad(b, mom: Moments, T):
+    """``(g(b), grad g(b))`` with :math:`\\partial g/\\partial b_i = -2 (T_i a)^\\top (h - H L a)`."""
+    nb = np.linalg.norm(b)
+    if nb == 0:
+        return float(mom.Ey), np.zeros_like(b)
+    loss, a = _profile(b, mom, T)
+    X = np.einsum("fiq,i,q->f", T, b, a)
+    grad = -2 * np.einsum("fiq,q,f->i", T, a, mom.h - mom.H @ X)
+    return loss, grad
+
+
+def profile_loss(b, mom: Moments) -> float:
+    """:math:`g(b) = \\min_A \\tilde f(\\phi(b, A))` (scale-invariant in b)."""
+    b = np.asarray(b, float)
+    d = b.size - 1
+    nb = np.linalg.norm(b)
+    if nb == 0:
+        return float(mom.Ey)
+    return _profile(b / nb, mom, phi_tensor(d))[0]
+
+
+def _sphere_starts(d: int, count: int, rng) -> np.ndarray:
+    if d == 1:
+        theta = np.linspace(0, np.pi, count, endpoint=False)
+        return np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    v = rng.standard_normal((count, d + 1))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _als(b, mom: Moments, T, iters: int):
+    """Alternating least squares in the H-metric: A given b, then b given A."""
+    for _ in range(iters):
+        _, a = _profile(b, mom, T)
+        Lb = np.einsum("fiq,q->fi", T, a)
+        M = Lb.T @ mom.H @ Lb
+        try:
+            b_new = np.linalg.solve(M, Lb.T @ mom.h)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(b_new)) or np.linalg.norm(b_new) == 0:
+            break
+        b = b_new / np.linalg.norm(b_new)
+    return b
+
+
+def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
+             seed=0) -> BestLSA:
+    """Global search for :math:`\\min_{b, A} \\tilde f(\\phi(b, A))` = the best population loss of a
+    one-layer LSA (spec section 3).
+
+    ``starts`` directions of b (d = 1: an even grid of angles; else random on the sphere), the best
+    ``refine`` of them refined by BFGS on :func:`profile_loss` and polished by alternating least
+    squares. Deterministic for a given ``seed``.
+    """
+    check_int("d", d, 1)
+    T = phi_tensor(d)
+    if mom.H.shape[0] != T.shape[0]:
+        raise InputError("d", d, f"the dimension of the moments ({mom.H.shape[0]} features)")
+    rng = np.random.default_rng(seed)
+    starts = starts or (720 if d == 1 else 40 * (d + 1))
+    B = _sphere_starts(d, starts, rng)
+    values = np.array([_profile(b, mom, T)[0] for b in B])
+    best = None
+    for idx in np.argsort(values)[:refine]:
+        if d == 1:
+            b = _golden_angle(np.arctan2(B[idx, 1], B[idx, 0]), np.pi / starts, mom, T)
+        else:
+            from scipy.optimize import minimize
+
+            res = minimize(lambda v: _profile_grad(v, mom, T), B[idx], jac=True, method="BFGS",
+                           options={"gtol": 1e-13, "maxiter": 400})
+            b = res.x / np.linalg.norm(res.x)
+        b = _als(b, mom, T, 20)
+        loss, a = _profile(b, mom, T)
+        if best is None or loss < best[0]:
+            best = (loss, b, a)
+    loss, b, a = best
+    if not np.isfinite(loss):
+        raise NumericalFailure("best_lsa: the search produced a non-finite loss")
+    A = a.reshape(d + 1, d)
+    return BestLSA(loss, b, A, phi(b, A), starts)
+
+
+def refine_from(b0, mom: Moments, d: int) -> BestLSA:
+    """The local minimum of :func:`profile_loss` reached from the direction ``b0`` (BFGS on the
+    profile, then alternating least squares): tells whether a trained model sits at the global or
+    at a spurious local minimum of the one-layer landscape."""
+    from scipy.optimize import minimize
+
+    T = phi_tensor(d)
+    b0 = np.asarray(b0, float)
+    res = minimize(lambda v: _profile_grad(v, mom, T), b0 / np.linalg.norm(b0), jac=True,
+                   method="BFGS", options={"gtol": 1e-13, "maxiter": 400})
+    b = _als(res.x / np.linalg.norm(res.x), mom, T, 20)
+    loss, a = _profile(b, mom, T)
+    A = a.reshape(d + 1, d)
+    return BestLSA(loss, b, A, phi(b, A), 1)
+
+
+def _golden_angle(theta0: float, width: float, mom: Moments, T, iters: int = 80) -> np.ndarray:
+    """d = 1: golden-section search of the profile over the angle of b in
+    ``[theta0 - width, theta0 + width]`` (numpy only: keeps ``ttc lsa optimum --d 1`` light)."""
+    g = lambda t: _profile(np.array([np.cos(t), np.sin(t)]), mom, T)[0]
+    lo, hi = theta0 - width, theta0 + width
+    r = (np.sqrt(5) - 1) / 2
+    c, e = hi - r * (hi - lo), lo + r * (hi - lo)
+    gc, ge = g(c), g(e)
+    for _ in range(iters):
+        if gc < ge:
+            hi, e, ge = e, c, gc
+            c = hi - r * (hi - lo)
+            gc = g(c)
+        else:
+            lo, c, gc = c, e, ge
+            e = lo + r * (hi - lo)
+            ge = g(e)
+    t = (lo + hi) / 2
+    return np.array([np.cos(t), np.sin(t)])
+
+
+# ----------------------------------------------------------------------------------------------
+# Shor relaxation
+
+
+@dataclass
+class ShorBound:
+    """``bound`` (a lower bound on the best one-layer loss), solver ``status``, and ``rank_one_gap``
+    (the largest eigenvalue ratio beyond the first of the moment matrix; ~0 means tight)."""
+
+    bound: float
+    status: str
+    rank_one_gap: float
+
+
+def shor_bound(mom: Moments, d: int, solver: str | None = None) -> ShorBound:
+    """Shor relaxation of :math:`\\min_{b,A}\\tilde f(\\phi(b,A))`.
+
+    With monomials :math:`w_{iq} = b_i \\mathrm{vec}(A)_q`, :math:`X = \\Phi w` and the moment matrix
+    :math:`Y = [[1, w^\\top], [w, W]] \\succeq 0` whose entries obey the consistency
+    :math:`W_{(i,q),(i',q')} = W_{(i',q),(i,q')}` of :math:`b_i b_{i'} a_q a_{q'}`:
+
+    .. math:: \\min\\ \\mathrm{tr}(\\Phi^\\top H \\Phi W) - 2 h^\\top \\Phi w + E[y]
+              \\quad\\text{s.t. } Y \\succeq 0,\\ \\text{consistency}.
+
+    Every rank-one Y from an actual (b, A) is feasible, so the value is a lower bound.
+    """
+    import cvxpy as cp
+
+    T = phi_tensor(d)
+    nb, nq = d + 1, (d + 1) * d
+    Phi = T.reshape(T.shape[0], nb * nq)
+    Q = Phi.T @ mom.H @ Phi
+    Q = 0.5 * (Q + Q.T)
+    N = nb * nq
+    Y = cp.Variable((N + 1, N + 1), symmetric=True)
+    w, W = Y[1:, 0], Y[1:, 1:]
+    cons = [Y >> 0, Y[0, 0] == 1]
+    for i in range(nb):
+        for i2 in range(i + 1, nb):
+            for q in range(nq):
+                for q2 in range(nq):
+                    cons.append(W[i * nq + q, i2 * nq + q2] == W[i2 * nq + q, i * nq + q2])
+    objective = cp.trace(Q @ W) - 2 * (mom.h @ Phi) @ w + mom.Ey
+    prob = cp.Problem(cp.Minimize(objective), cons)
+    try:
+        prob.solve(solver=solver or "CLARABEL")
+    except cp.error.SolverError as exc:
+        raise NumericalFailure(f"shor_bound: solver failed: {exc}")
+    if prob.status not in ("optimal", "optimal_inaccurate") or prob.value is None:
+        raise NumericalFailure(f"shor_bound: solver status {prob.status}")
+    lam = np.linalg.eigvalsh(Y.value)
+    return ShorBound(float(prob.value), prob.status, float(lam[-2] / lam[-1]) if lam[-1] > 0 else 0.0)

@@ -1,0 +1,446 @@
+"""Numerics for the Markov-chain paper (Makkuva et al., P1 = arXiv 2402.04161, P2 = arXiv 2406.03072).
+
+Chain quantities, the canonical three-parameter loss (P2) vectorised over grids, the optimal bias
+in closed form, critical points, the energy, and the basin prediction. The formulas are the ones
+derived symbolically in :mod:`theory.markov`; ``tests/numerics/test_markov.py`` checks every
+function here against the lambdified sympy expression.
+
+Notation: ``p = P(1|0)``, ``q = P(0|1)``; ``pi = (q, p)/(p+q)``; canonical parameters
+``theta = (e, w, b)``; ``u = e^2 (1 + 2 w|w|)``; ``f0 = b - e^2/2``; ``f1 = f0 + u``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from numerics.shared.ode import dopri5
+from theory.errors import NumericalFailure, check_finite, check_int, check_open_unit
+
+SQRT_HALF = math.sqrt(0.5)
+#: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
+SADDLE_ENERGY = -(1.0 + math.log(2.0)) / 2.0
+
+
+def expit(x):
+    """:math:`\\sigma(x) = 1/(1+e^{-x}) = (1 + \\tanh(x/2))/2`, without overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def xlogy(x, y):
+    """:math:`x\\log y` with the convention ``0 log 0 = 0`` (as scipy.special.xlogy)."""
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(y))
+
+
+def check_chain(p, q) -> None:
+    """Raise :class:`InputError` unless ``p, q`` are probabilities in (0, 1)."""
+    check_open_unit("p", p)
+    check_open_unit("q", q)
+
+
+def binary_entropy(t):
+    """:math:`h(t) = -t\\log t - (1-t)\\log(1-t)` in nats (``h(0) = h(1) = 0``)."""
+    t = np.asarray(t, dtype=float)
+    return -xlogy(t, t) - xlogy(1 - t, 1 - t)
+
+
+def binary_kl(a, s):
+    """:math:`KL(a\\|s) = a\\log(a/s) + (1-a)\\log((1-a)/(1-s))` between Bernoulli laws, nats."""
+    a, s = np.asarray(a, dtype=float), np.asarray(s, dtype=float)
+    return xlogy(a, a) - xlogy(a, s) + xlogy(1 - a, 1 - a) - xlogy(1 - a, 1 - s)
+
+
+def stationary(p: float, q: float) -> np.ndarray:
+    """Stationary law :math:`\\pi = (q, p)/(p+q)` of the binary chain; shape ``(2,)``."""
+    check_chain(p, q)
+    return np.array([q, p]) / (p + q)
+
+
+def regime(p: float, q: float) -> str:
+    """``"p+q>1"``, ``"p+q<1"`` or ``"p+q=1"`` (the last with a relative tolerance of 1e-12)."""
+    s = p + q
+    if abs(s - 1.0) <= 1e-12:
+        return "p+q=1"
+    return "p+q>1" if s > 1 else "p+q<1"
+
+
+def chain_summary(p: float, q: float, states: int = 2) -> dict:
+    """Stationary law, entropy rate :math:`H(P)`, unigram entropy :math:`H(\\pi)`, their
+    difference :math:`I(x_n; x_{n+1})`, the switching factor and the regime (P1, Sec. 2).
+
+    For ``states = S > 2`` the chain is the symmetric S-state chain with ``P_ii = 1 - p`` and
+    ``P_ij = p/(S-1)`` (``q`` is then ignored and must still be valid): :math:`\\pi` uniform,
+    :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`.
+    """
+    check_chain(p, q)
+    check_int("states", states, 2)
+    if states == 2:
+        pi = stationary(p, q)
+        rate = float(pi[0] * binary_entropy(p) + pi[1] * binary_entropy(q))
+        unigram = float(binary_entropy(pi[1]))
+        switching = p + q
+        reg = regime(p, q)
+    else:
+        pi = np.full(states, 1.0 / states)
+        rate = float(binary_entropy(p) + p * math.log(states - 1))
+        unigram = math.log(states)
+        switching = p * states / (states - 1)  # 1 - lambda, lambda = 1 - pS/(S-1)
+        reg = regime(switching, 0.0)
+    return {"pi": pi.tolist(), "entropy_rate": rate, "unigram_entropy": unigram,
+            "mutual_information": max(unigram - rate, 0.0), "switching": switching, "regime": reg}
+
+
+# ----------------------------------------------------------------------------------------------
+# The canonical three-parameter model (P2, spec Sec. 3), vectorised over arrays of (e, w, b).
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def canonical_logits(e, w, b):
+    """:math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2/2 + 2e^2 w|w|` (broadcast arrays)."""
+    e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
+    e2 = e * e
+    return b - e2 / 2, b + e2 / 2 + 2 * e2 * w * np.abs(w)
+
+
+def canonical_loss(p, q, e, w, b):
+    """Canonical population loss (theory: :func:`theory.markov.canonical_loss`), in a stable form:
+
+    .. math:: L = \\pi_0 [p\\,s(-f_0) + (1-p)\\,s(f_0)] + \\pi_1 [(1-q)\\,s(-f_1) + q\\,s(f_1)],
+
+    with :math:`s(x) = \\log(1 + e^x)`. ``e, w, b`` broadcast; returns an array of their shape.
+    """
+    pi0, pi1 = stationary(p, q)
+    f0, f1 = canonical_logits(e, w, b)
+    return (pi0 * (p * _softplus(-f0) + (1 - p) * _softplus(f0))
+            + pi1 * ((1 - q) * _softplus(-f1) + q * _softplus(f1)))
+
+
+def canonical_gradient(p, q, e, w, b):
+    """:math:`(\\partial_e L, \\partial_w L, \\partial_b L)` stacked on the last axis, shape
+    ``broadcast(e, w, b).shape + (3,)`` (theory: ``canonical_gradient_paper_form``)."""
+    pi0, pi1 = stationary(p, q)
+    e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
+    f0, f1 = canonical_logits(e, w, b)
+    g0 = pi0 * (expit(f0) - p)
+    g1 = pi1 * (expit(f1) - (1 - q))
+    return np.stack([-e * g0 + e * (1 + 4 * w * np.abs(w)) * g1,
+                     4 * e * e * np.abs(w) * g1, g0 + g1], axis=-1)
+
+
+def canonical_hessian(p, q, e, w, b):
+    """Analytic Hessian in ``(e, w, b)`` at one point (3x3), valid on either branch of ``w``.
+
+    With :math:`s_i = \\sigma'(f_i)\\pi_i` and ``a = |w|``: the loss is
+    :math:`\\pi_0 c_0(f_0) + \\pi_1 c_1(f_1)`, so the Hessian is
+    :math:`\\sum_i s_i \\nabla f_i \\nabla f_i^T + g_i \\nabla^2 f_i`.
+    """
+    pi0, pi1 = stationary(p, q)
+    f0, f1 = (float(x) for x in canonical_logits(e, w, b))
+    g1 = pi1 * (expit(f1) - (1 - q))
+    s0 = pi0 * expit(f0) * (1 - expit(f0))
+    s1 = pi1 * expit(f1) * (1 - expit(f1))
+    g0 = pi0 * (expit(f0) - p)
+    a = abs(w)
+    grad_f0 = np.array([-e, 0.0, 1.0])
+    grad_f1 = np.array([e * (1 + 4 * w * a), 4 * e * e * a, 1.0])
+    hess_f0 = np.diag([-1.0, 0.0, 0.0])
+    hess_f1 = np.array([[1 + 4 * w * a, 8 * e * a, 0.0], [8 * e * a, 4 * e * e * np.sign(w), 0.0],
+                        [0.0, 0.0, 0.0]])
+    return (s0 * np.outer(grad_f0, grad_f0) + s1 * np.outer(grad_f1, grad_f1)
+            + g0 * hess_f0 + g1 * hess_f1)
+
+
+def global_curve_constant(p: float, q: float) -> float:
+    """:math:`C = \\log((1-p)(1-q)/(pq))`: global minima satisfy :math:`e^2(1+2w|w|) = C`."""
+    check_chain(p, q)
+    return math.log((1 - p) * (1 - q) / (p * q))
+
+
+def optimal_bias(p, q, e, w):
+    """Closed-form optimal bias :math:`b^*(e, w)` (theory: :func:`theory.markov.optimal_bias`),
+    evaluated in logs so that no ``e^u`` overflows: with ``u = e^2(1+2w|w|)`` and
+    :math:`r = \\sqrt{(q-p)^2 + 4pq e^u}`, ``log z = log(p - q + r) - log(2q) - u`` if
+    ``p >= q``, else the cancellation-free ``log(2p) - log(q - p + r)``; :math:`b^* = e^2/2 + \\log z`.
+    """
+    check_chain(p, q)
+    e, w = np.broadcast_arrays(np.asarray(e, dtype=float), np.asarray(w, dtype=float))
+    u = e * e * (1 + 2 * w * np.abs(w))
+    with np.errstate(divide="ignore"):  # log|q - p| = -inf when p == q is handled by logaddexp
+        log_gap = math.log(abs(q - p)) if p != q else -math.inf
+    log_r = 0.5 * np.logaddexp(2 * log_gap, math.log(4 * p * q) + u)
+    if p >= q:
+        log_z = np.logaddexp(log_gap, log_r) - math.log(2 * q) - u
+    else:
+        log_z = math.log(2 * p) - np.logaddexp(log_gap, log_r)
+    return e * e / 2 + log_z
+
+
+def profiled_loss(p, q, e, w):
+    """:math:`L^*(e, w) = L(e, w, b^*(e, w))` on broadcast arrays."""
+    return canonical_loss(p, q, e, w, optimal_bias(p, q, e, w))
+
+
+def energy(e, w):
+    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2); NaN at ``w = 0``, where
+    ``sign(w) log|w|`` is undefined (the line ``w = 0`` is invariant under the flow)."""
+    e, w = np.asarray(e, dtype=float), np.asarray(w, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return e * e - w * w - np.sign(w) * np.log(np.abs(w))
+
+
+def unigram_curvature(p: float, q: float, w):
+    """Curvature of the loss along ``e`` on the unigram line: :math:`2g_1^o(1 + 2w|w|)` with
+    :math:`g_1^o = pq(p+q-1)/(p+q)^2` (theory: :func:`theory.markov.unigram_hessian`)."""
+    check_chain(p, q)
+    w = np.asarray(w, dtype=float)
+    return 2 * p * q * (p + q - 1) / (p + q) ** 2 * (1 + 2 * w * np.abs(w))
+
+
+def unigram_intervals(p: float, q: float) -> dict:
+    """The parts of the unigram line ``e = 0`` that are local minima / local maxima along ``e``,
+    as intervals ``[lo, hi]`` in ``w`` (``None`` for an infinite end). Empty lists at p+q=1,
+    where the whole line is flat in ``e`` and has the global loss."""
+    r = regime(p, q)
+    if r == "p+q=1":
+        return {"local_min_w": None, "local_max_w": None}
+    upper, lower = [-SQRT_HALF, None], [None, -SQRT_HALF]
+    return ({"local_min_w": upper, "local_max_w": lower} if r == "p+q>1"
+            else {"local_min_w": lower, "local_max_w": upper})
+
+
+def critical_summary(p: float, q: float) -> dict:
+    """The critical set with values (P2, Sec. 3): global minima (curve, loss H(P)), the
+    unigram line (loss H(pi), bias log(p/q), its min / max intervals in w) and the saddle."""
+    summary = chain_summary(p, q)
+    b0 = math.log(p / q)
+    unigram = summary["unigram_entropy"]
+    intervals = unigram_intervals(p, q)
+    saddles = [] if regime(p, q) == "p+q=1" else [
+        {"e": 0.0, "w": -SQRT_HALF, "b": b0, "loss": unigram}]
+    return {"global_minimum_loss": summary["entropy_rate"],
+            "global_curve_constant": global_curve_constant(p, q),
+            "unigram_loss": unigram, "unigram_bias": b0,
+            "unigram_local_min_w": intervals["local_min_w"],
+            "unigram_local_max_w": intervals["local_max_w"], "saddles": saddles,
+            "regime": regime(p, q)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient flows, energy, basins
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A solved gradient flow: times ``t`` (k,), states ``theta`` (k, 2 or 3) and the end point."""
+
+    t: np.ndarray
+    theta: np.ndarray
+    converged: bool
+
+    @property
+    def end(self) -> np.ndarray:
+        return self.theta[-1]
+
+
+def _integrate(rhs, theta0, t_max: float, gtol: float) -> Flow:
+    """Run :func:`numerics.shared.ode.dopri5` until the gradient norm is at most ``gtol``."""
+    trajectory = dopri5(rhs, theta0, t_max, stop=lambda _, velocity: np.linalg.norm(velocity) <= gtol)
+    return Flow(trajectory.t, trajectory.y, converged=trajectory.stopped)
+
+
+def _scalar_gradient(p: float, q: float):
+    """A fast scalar version of :func:`canonical_gradient` (math module, no array overhead)
+    for the ODE right-hand sides; returns ``grad(e, w, b) -> (dL/de, dL/dw, dL/db)``."""
+    pi0, pi1 = q / (p + q), p / (p + q)
+
+    def grad(e: float, w: float, b: float):
+        e2, wabs = e * e, abs(w)
+        f0 = b - e2 / 2
+        f1 = f0 + e2 * (1 + 2 * w * wabs)
+        g0 = pi0 * (0.5 * (1 + math.tanh(0.5 * f0)) - p)
+        g1 = pi1 * (0.5 * (1 + math.tanh(0.5 * f1)) - (1 - q))
+        return -e * g0 + e * (1 + 4 * w * wabs) * g1, 4 * e2 * wabs * g1, g0 + g1
+
+    return grad
+
+
+def joint_flow(p: float, q: float, e0: float, w0: float, b0: float = 0.0,
+               t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+    """Gradient flow :math:`\\dot\\theta = -\\nabla L(\\theta)` of all three parameters from
+    ``(e0, w0, b0)`` until :math:`|\\nabla L| \\le` ``gtol`` or ``t_max`` (Dormand--Prince,
+    rtol 1e-10)."""
+    check_chain(p, q)
+    for name, value in (("e0", e0), ("w0", w0), ("b0", b0)):
+        check_finite(name, value)
+    grad = _scalar_gradient(p, q)
+    return _integrate(lambda th: -np.array(grad(*th)), (e0, w0, b0), t_max, gtol)
+
+
+def profiled_flow(p: float, q: float, e0: float, w0: float,
+                  t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+    """Gradient flow of the profiled loss :math:`L^*(e, w)` (b kept at :math:`b^*(e, w)`; by the
+    envelope theorem its gradient is the partial gradient at ``b*``). The energy is exactly
+    conserved along it (P2)."""
+    check_chain(p, q)
+    check_finite("e0", e0)
+    check_finite("w0", w0)
+    grad = _scalar_gradient(p, q)
+
+    def rhs(th):
+        de, dw, _ = grad(th[0], th[1], float(optimal_bias(p, q, th[0], th[1])))
+        return -np.array((de, dw))
+
+    return _integrate(rhs, (e0, w0), t_max, gtol)
+
+
+def basin_labels(p: float, q: float, e, w, band: float = 0.0) -> np.ndarray:
+    """Predicted end of the gradient flow from ``(e, w)`` (spec Sec. 3), vectorised:
+    ``1`` global minima, ``0`` unigram (local) line, ``-1`` boundary.
+
+    ``e = 0`` stays on the unigram line (label 0, loss H(pi)). Points with
+    :math:`|E - E^*| \\le` ``band`` in the part of the plane the separatrix crosses are labelled
+    boundary; ``band = 0`` labels only the separatrix itself. At p+q = 1 every end point has the
+    global loss (label 1).
+    """
+    check_chain(p, q)
+    e, w = np.broadcast_arrays(np.asarray(e, dtype=float), np.asarray(w, dtype=float))
+    if regime(p, q) == "p+q=1":
+        return np.ones(e.shape, dtype=int)
+    gap = energy(e, w) - SADDLE_ENERGY
+    if regime(p, q) == "p+q>1":
+        crossed = (w >= -SQRT_HALF) & (w < 0)
+        label = np.where(w >= 0, 0, np.where(w < -SQRT_HALF, 1, np.where(gap > 0, 1, 0)))
+    else:
+        crossed = w < -SQRT_HALF
+        label = np.where(crossed & (gap < 0), 0, 1)
+    label = np.where(crossed & (np.abs(gap) <= band), -1, label)
+    return np.where(e == 0, 0, label)
+
+
+BASIN_NAMES = {1: "global", 0: "local", -1: "boundary"}
+
+
+def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
+    """``"global"`` when ``loss`` is within ``tol`` of H(P), ``"local"`` when within ``tol`` of
+    H(pi) (and not of H(P)), else ``"neither"``. The default ``tol`` is
+    ``min(0.01, max((H(pi) - H(P))/3, 0.001))`` nats: a third of the gap between the levels, at
+    most 0.01, and at least 0.001 for sampled training losses (when the gap is that small, H(P)
+    is checked first and wins)."""
+    summary = chain_summary(p, q)
+    if tol is None:
+        tol = min(0.01, max(summary["mutual_information"] / 3, 0.001))
+    if abs(loss - summary["entropy_rate"]) <= tol:
+        return "global"
+    if abs(loss - summary["unigram_entropy"]) <= tol:
+        return "local"
+    return "neither"
+
+
+def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> dict:
+    """Prediction and joint-flow end point from ``(e0, w0, b0)`` (the ``ttc markov basin`` keys)."""
+    label = int(basin_labels(p, q, e0, w0)[()])
+    flow = joint_flow(p, q, e0, w0, b0)
+    if not flow.converged:
+        raise NumericalFailure(f"the joint flow from (e, w, b) = ({e0}, {w0}, {b0}) did not reach "
+                               f"|grad L| <= 1e-9 by t = 1e6")
+    e1, w1, b1 = (float(x) for x in flow.end)
+    energy0 = float(energy(e0, w0)) if w0 != 0 else None
+    return {"predicted": BASIN_NAMES[label], "energy": energy0,
+            "separatrix_energy": SADDLE_ENERGY,
+            "flow_end": {"e": e1, "w": w1, "b": b1, "loss": float(canonical_loss(p, q, e1, w1, b1))}}
+
+
+def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float | None = None,
+                          steps: int = 4000, fraction: float = 0.2, profiled: bool = False) -> dict:
+    """Gradient descent on all three parameters from many initialisations at once.
+
+    ``e0, w0`` (and ``b0``; default the optimal bias :math:`b^*(e_0, w_0)`) broadcast to one
+    shape; returns the end points ``e, w, b`` and their ``loss``, arrays of that shape.
+
+    With a fixed ``lr`` this is plain gradient descent. With ``lr=None`` (default) each point
+    takes the step :math:`\\eta = \\min(0.8,\\ \\phi / r)` with
+    :math:`r = \\max(|\\partial_e L / e|, |\\partial_w L / w|, 1/4)` and :math:`\\phi` =
+    ``fraction``: no step moves ``e`` or ``w`` by more than ``fraction`` of its value, so the
+    iterates follow the gradient flow (whose signs of ``e`` and ``w`` never change) instead of
+    jumping across the invariant lines where the loss is steep. (1/4 bounds the curvature in b.)
+
+    ``profiled=True`` descends the profiled loss :math:`L^*(e, w)`: ``b`` is reset to
+    :math:`b^*(e, w)` before every step (the discrete version of :func:`profiled_flow`).
+    """
+    check_chain(p, q)
+    check_int("steps", steps, 0)
+    e, w = (np.array(x, dtype=float) for x in np.broadcast_arrays(e0, w0))
+    b = optimal_bias(p, q, e, w) if b0 is None else np.broadcast_to(b0, e.shape).astype(float)
+    for _ in range(steps):
+        if profiled:
+            b = optimal_bias(p, q, e, w)
+        g = canonical_gradient(p, q, e, w, b)
+        if lr is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.fmax(np.abs(g[..., 0] / e), np.abs(g[..., 1] / w))
+            step = np.minimum(0.8, fraction / np.fmax(rate, 0.25))
+        else:
+            step = lr
+        e -= step * g[..., 0]
+        w -= step * g[..., 1]
+        b -= step * g[..., 2]
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+        raise NumericalFailure(f"gradient descent diverged (lr={lr})")
+    return {"e": e, "w": w, "b": b, "loss": canonical_loss(p, q, e, w, b)}
+
+
+def global_curve_points(p: float, q: float, w) -> np.ndarray:
+    """``e >= 0`` on the global-minimum curve :math:`e^2 = C/(1 + 2w|w|)` at each ``w``
+    (NaN where the curve has no point with that ``w``)."""
+    w = np.asarray(w, dtype=float)
+    ratio = global_curve_constant(p, q) / (1 + 2 * w * np.abs(w))
+    with np.errstate(invalid="ignore"):
+        return np.where(ratio > 0, np.sqrt(np.where(ratio > 0, ratio, 0.0)), np.nan)
+
+
+def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5), n: int = 400) -> dict:
+    """The canonical landscape with ``b`` profiled, on an ``n x n`` grid (rows: ``w``, columns:
+    ``e``): ``loss`` (profiled), ``energy``, ``basin`` (labels of :func:`basin_labels`), the
+    unigram line's curvature sign along ``e`` at each ``w``, and the global curve ``e(w)``."""
+    check_chain(p, q)
+    check_int("n", n, 2)
+    e = np.linspace(*e_range, n)
+    w = np.linspace(*w_range, n)
+    E, W = np.meshgrid(e, w)
+    return {"e": e, "w": w, "loss": profiled_loss(p, q, E, W), "energy": energy(E, W),
+            "basin": basin_labels(p, q, E, W),
+            "unigram_curvature": unigram_curvature(p, q, w),
+            "global_curve_e": global_curve_points(p, q, w)}
+
+
+def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
+                           box=((-2.5, 2.5), (-2.5, 2.5), (-4.0, 4.0))) -> list[dict]:
+    """Multi-start root finding of the gradient over a box in ``(e, w, b)`` (seeded), each
+    stationary point assigned to its family: ``"unigram line"`` (``|e| < 1e-6``),
+    ``"global minima"`` (``|u - C| < 1e-6``) or ``"other"`` (a point outside the three
+    families: the search would have found a counterexample to P2's classification)."""
+    from numerics.shared.stationary import find_stationary_points
+
+    check_chain(p, q)
+    lower, upper = np.array(box, dtype=float).T
+    points = find_stationary_points(
+        lambda th: canonical_gradient(p, q, *th), lambda th: canonical_hessian(p, q, *th),
+        lower, upper, starts=starts, seed=seed, merge_distance=1e-4)
+    C = global_curve_constant(p, q)
+    found = []
+    for point in points:
+        e, w, b = point.x
+        u = e * e * (1 + 2 * w * abs(w))
+        family = ("unigram line" if abs(e) < 1e-6 else
+                  "global minima" if abs(u - C) < 1e-6 else "other")
+        found.append({"e": e, "w": w, "b": b, "family": family, "kind": point.kind,
+                      "gradient_norm": point.gradient_norm,
+                      "loss": float(canonical_loss(p, q, e, w, b))})
+    return found

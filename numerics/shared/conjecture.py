@@ -1,0 +1,510 @@
+"""Search a box of parameters for a counterexample to a conjecture.
+
+A conjecture is stated as a **margin**: a function of a point (a dict ``name -> value``) that is
+``>= 0`` where the conjecture holds and ``< 0`` at a counterexample, with the size saying by how
+much. A margin that cannot be computed at a point raises :class:`theory.errors.NumericalFailure`
+(or returns NaN); that point is reported as a failure, never as evidence either way.
+
+:func:`search_counterexample` spends a :class:`Budget` in four phases, every evaluation running as
+a task on an executor (:mod:`numerics.shared.executor`: a local process pool, or a Dask cluster):
+
+1. **grid**: a regular grid over the box (every integer of an integer parameter), and
+   **simple** values: every fraction a/b with b <= ``budget.simple`` in the box (where
+   thresholds such as (S-1)/S and i.i.d. special cases live);
+2. **random**: uniform points from ``numpy.random.default_rng(seed)``;
+3. **hypothesis**: Hypothesis' generator and shrinker (``hypothesis.find``, seeded with
+   ``random.Random(seed)``, no example database), which also tries boundary and "simple" values;
+4. **local**: Nelder--Mead minimisation of the margin (real parameters, in box-normalised
+   coordinates) from the lowest-margin points of phases 1--2;
+
+and then **shrinks** the worst counterexample found: each real coordinate is rounded to the fewest
+decimals, each integer lowered, as long as the point stays a counterexample. The reported
+counterexample is the simplest one found (fewest decimal digits, then smallest values).
+
+Everything is a function of the seed and the budget, so the same call gives the same result bit
+for bit on any executor. With ``store=DIR``, each finished task is written to ``DIR/tasks/`` at
+once (atomically) and a rerun with the same configuration resumes from them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from contextlib import contextmanager
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from numerics.shared.executor import TaskRunner, parse_executor
+from numerics.shared.storage import read_json, write_json
+from theory.errors import InputError, NumericalFailure, check_int
+
+__all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "parameter_box",
+           "search_counterexample", "evaluate_margin"]
+
+Point = dict[str, Any]
+Margin = Callable[[Point], float]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One axis of the box: ``low <= value <= high``; integers when ``integer``."""
+
+    name: str
+    low: float
+    high: float
+    integer: bool = False
+
+    def __post_init__(self):
+        for bound in ("low", "high"):
+            value = getattr(self, bound)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(f"{self.name}.{bound}", value, "a finite number")
+            if self.integer and value != int(value):
+                raise InputError(f"{self.name}.{bound}", value, "an integer")
+        if self.low > self.high:
+            raise InputError(self.name, (self.low, self.high), "low <= high")
+
+    def value(self, x: float):
+        """``x`` as a value of this axis (an ``int`` for an integer axis), clipped to the box."""
+        x = min(max(float(x), self.low), self.high)
+        return int(round(x)) if self.integer else x
+
+    def grid(self, count: int) -> list:
+        if self.integer:
+            values = np.arange(int(self.low), int(self.high) + 1)
+            if len(values) > count:
+                values = np.unique(np.round(np.linspace(self.low, self.high, count)))
+            return [int(v) for v in values]
+        if self.low == self.high:
+            return [float(self.low)]
+        return [float(v) for v in np.linspace(self.low, self.high, count)]
+
+    def simple(self, max_denominator: int, count: int) -> list:
+        """The fractions a/b (b <= ``max_denominator``) in the box, smallest denominators first,
+        at most ``count`` of them (as floats); integer axes: :meth:`grid`."""
+        if self.integer:
+            return self.grid(count)
+        from fractions import Fraction
+
+        values = sorted({Fraction(a, b) for b in range(1, max_denominator + 1)
+                         for a in range(math.ceil(self.low * b), math.floor(self.high * b) + 1)
+                         if self.low <= a / b <= self.high},
+                        key=lambda f: (f.denominator, f))
+        return sorted(float(v) for v in values[:count])
+
+    def sample(self, rng: np.random.Generator, size: int) -> list:
+        if self.integer:
+            return [int(v) for v in rng.integers(int(self.low), int(self.high), size, endpoint=True)]
+        return [float(v) for v in rng.uniform(self.low, self.high, size)]
+
+
+def parameter_box(parameters) -> tuple[Parameter, ...]:
+    """A box from ``{name: (low, high)}`` or ``{name: (low, high, "int"|"real")}`` (or Parameters)."""
+    if isinstance(parameters, Mapping):
+        box = []
+        for name, spec in parameters.items():
+            if isinstance(spec, Parameter):
+                box.append(spec)
+                continue
+            if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3):
+                raise InputError(name, spec, "(low, high) or (low, high, 'int'|'real')")
+            kind = spec[2] if len(spec) == 3 else "real"
+            if kind not in ("int", "real"):
+                raise InputError(f"{name} kind", kind, "'int' or 'real'")
+            box.append(Parameter(name, spec[0], spec[1], kind == "int"))
+        parameters = box
+    box = tuple(parameters)
+    if not box or not all(isinstance(p, Parameter) for p in box):
+        raise InputError("parameters", parameters, "a non-empty box of Parameters")
+    if len({p.name for p in box}) != len(box):
+        raise InputError("parameters", [p.name for p in box], "distinct names")
+    return box
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many margin evaluations each phase may spend.
+
+    ``grid``: points per real axis (integer axes take every value up to this count);
+    ``simple``: largest denominator of the simple fractions tried (at most ``grid`` per axis);
+    ``random``: uniform points; ``hypothesis``: examples Hypothesis generates (its shrinking comes
+    on top); ``local_searches`` x ``local_evaluations``: Nelder--Mead runs and evaluations each;
+    ``shrink``: evaluations for shrinking; ``batch``: points per task of phases 1--2.
+    """
+
+    grid: int = 9
+    simple: int = 6
+    random: int = 48
+    hypothesis: int = 60
+    local_searches: int = 3
+    local_evaluations: int = 40
+    shrink: int = 60
+    batch: int = 16
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            check_int(f"budget.{name}", value, 1 if name in ("grid", "batch") else 0)
+
+
+BUDGETS = {
+    "quick": Budget(),
+    "full": Budget(grid=33, simple=12, random=400, hypothesis=400, local_searches=8, local_evaluations=120,
+                   shrink=200, batch=32),
+}
+
+
+@dataclass
+class ConjectureResult:
+    """What a search found. ``holds`` is True when no counterexample was found: evidence, not
+    proof; ``points`` and ``worst_margin`` say how much evidence and how close it came."""
+
+    holds: bool
+    counterexample: Point | None
+    counterexample_margin: float | None
+    points: int
+    worst_margin: float | None
+    worst_point: Point | None
+    found_by: str | None
+    failures: int
+    failure_examples: list
+    phases: dict
+    seed: int
+    parameters: dict
+    budget: dict
+    evaluations: list = field(default_factory=list, repr=False)
+
+    def to_json(self, evaluations: bool = False) -> dict:
+        """The JSON summary (the ``ttc check --json`` keys); ``evaluations`` adds every point."""
+        out = asdict(self)
+        if not evaluations:
+            out.pop("evaluations")
+        return out
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+def evaluate_margin(margin: Margin, point: Point) -> tuple[float | None, str | None]:
+    """``(margin, None)``, or ``(None, message)`` when the margin failed numerically."""
+    try:
+        value = float(margin(dict(point)))
+    except NumericalFailure as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    if not math.isfinite(value):
+        return None, f"margin returned {value}"
+    return value, None
+
+
+def _record(phase: str, point: Point, margin: Margin) -> dict:
+    value, failure = evaluate_margin(margin, point)
+    return {"phase": phase, "point": point, "margin": value, "failure": failure}
+
+
+def _evaluate_batch(task) -> list[dict]:
+    margin, phase, points = task
+    return [_record(phase, point, margin) for point in points]
+
+
+@contextmanager
+def _without_local_constants():
+    """Hypothesis (6.13x and later) also draws numeric literals found in the *caller's* modules,
+    collected from whatever local modules happen to be imported in the process. That set differs
+    between a worker, a Dask worker and a test session, so one seed would give different
+    examples. Switch the local pool off for the search (private API, hence the guard: on a
+    Hypothesis without it there is nothing to switch off)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    providers._get_local_constants = Constants
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
+def _hypothesis_search(task) -> list[dict]:
+    """Hypothesis' generate-then-shrink search; every point it tried, in order."""
+    from random import Random
+
+    from hypothesis import HealthCheck, Phase, find, settings, strategies as st
+    from hypothesis.errors import NoSuchExample
+
+    margin, box, seed, examples = task
+    strategy = st.fixed_dictionaries({
+        p.name: (st.integers(int(p.low), int(p.high)) if p.integer else
+                 st.floats(p.low, p.high, allow_nan=False, allow_infinity=False))
+        for p in box})
+    tried: list[dict] = []
+
+    def is_counterexample(point) -> bool:
+        point = {p.name: p.value(point[p.name]) for p in box}
+        record = _record("hypothesis", point, margin)
+        tried.append(record)
+        return record["margin"] is not None and record["margin"] < 0
+
+    # report_multiple_bugs=False: stop generating at the first counterexample; otherwise
+    # Hypothesis keeps looking for up to 10 s of wall time, which makes the result depend on
+    # the machine's load
+    config = settings(max_examples=examples, database=None, deadline=None,
+                      suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                      phases=(Phase.explicit, Phase.generate, Phase.shrink))
+    try:
+        with _without_local_constants():
+            find(strategy, is_counterexample, settings=config, random=Random(seed))
+    except NoSuchExample:
+        pass
+    return tried
+
+
+def _local_search(task) -> list[dict]:
+    """Nelder--Mead on the margin over the real coordinates (box-normalised), from ``start``."""
+    from scipy.optimize import minimize
+
+    margin, box, start, evaluations = task
+    real = [p for p in box if not p.integer and p.high > p.low]
+    records: list[dict] = []
+    if not real or evaluations == 0:
+        return records
+
+    def point_at(u) -> Point:
+        point = dict(start)
+        for p, ui in zip(real, u):
+            point[p.name] = p.value(p.low + float(ui) * (p.high - p.low))
+        return point
+
+    def objective(u) -> float:
+        if len(records) >= evaluations:
+            return math.inf
+        record = _record("local", point_at(u), margin)
+        records.append(record)
+        return math.inf if record["margin"] is None else record["margin"]
+
+    u0 = np.array([(start[p.name] - p.low) / (p.high - p.low) for p in real])
+    simplex = np.vstack([u0] + [u0 + np.where(np.eye(len(real))[i] > 0,
+                                              np.where(u0[i] > 0.5, -0.05, 0.05), 0.0)
+                                for i in range(len(real))])
+    minimize(objective, u0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(real),
+             options={"maxfev": evaluations, "initial_simplex": simplex,
+                      "xatol": 1e-12, "fatol": 0.0})
+    return records
+
+
+def _decimals(x: float) -> int:
+    """The fewest decimals ``k`` with ``round(x, k) == x`` (17 when none is)."""
+    for k in range(17):
+        if round(x, k) == x:
+            return k
+    return 17
+
+
+def complexity(point: Point, box) -> tuple:
+    """Shrink order: fewer decimal digits first, then values closer to the box's lower corner."""
+    digits = sum(_decimals(point[p.name]) for p in box if not p.integer)
+    return digits, tuple(abs(point[p.name] - p.low) for p in box)
+
+
+def _shrink(task) -> list[dict]:
+    """Move each coordinate to a neighbour with fewer decimals (the k-decimal numbers just below
+    and above it, k = 0, 1, ...; integers: the smaller values) while it stays a counterexample; every evaluation is returned, the last counterexample is the shrunk point."""
+    margin, box, point, evaluations = task
+    records: list[dict] = []
+    current = dict(point)
+    changed = True
+    while changed and len(records) < evaluations:
+        changed = False
+        for p in box:
+            if p.integer:
+                candidates = list(range(int(p.low), current[p.name]))
+            else:
+                x = current[p.name]
+                candidates = [round(bound(x * 10**k) / 10**k, k)
+                              for k in range(_decimals(x)) for bound in (math.floor, math.ceil)]
+                candidates = [c for c in dict.fromkeys(candidates)
+                              if p.low <= c <= p.high and c != x]
+            for candidate in candidates:
+                if len(records) >= evaluations:
+                    break
+                trial = {**current, p.name: p.value(candidate) if p.integer else float(candidate)}
+                record = _record("shrink", trial, margin)
+                records.append(record)
+                if record["margin"] is not None and record["margin"] < 0:
+                    current, changed = trial, True
+                    break
+    return records
+
+
+# ----------------------------------------------------------------------------- the search
+
+def _run_stage(name: str, fn, tasks: list, runner: TaskRunner, folder: Path | None,
+               bar) -> list:
+    """Run ``tasks`` (results loaded from ``folder`` when already there); results in task order."""
+    results: list = [None] * len(tasks)
+    todo = []
+    for i in range(len(tasks)):
+        stored = None if folder is None else read_json(folder / f"{name}-{i:05d}.json")
+        if stored is None:
+            todo.append(i)
+        else:
+            results[i] = stored
+    for j, result in runner.map(fn, [tasks[i] for i in todo]):
+        i = todo[j]
+        results[i] = result
+        if folder is not None:
+            write_json(folder / f"{name}-{i:05d}.json", result)
+        if bar is not None:
+            bar.update(len(result))
+    return results
+
+
+def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
+                          budget: Budget | str = "quick", executor=None, store=None,
+                          name: str = "", progress: bool | None = None) -> ConjectureResult:
+    """Look for a point of the box where ``margin(point) < 0``.
+
+    Parameters
+    ----------
+    margin : callable
+        ``margin(point) -> float``, ``point`` a dict ``name -> value``; ``>= 0`` where the
+        conjecture holds. A module-level function (tasks are pickled to worker processes).
+    parameters : mapping or sequence of Parameter
+        The box, e.g. ``{"S": (2, 5, "int"), "p": (0.02, 0.98)}`` (see :func:`parameter_box`).
+    seed : int
+        Seeds the random phase and Hypothesis; the result is a function of ``seed`` and ``budget``.
+    budget : Budget or "quick" or "full"
+    executor : str, optional
+        ``"local"`` (default), ``"local:N"``, ``"serial"`` or ``"dask://HOST:PORT"``
+        (:mod:`numerics.shared.executor`).
+    store : path, optional
+        Folder for finished tasks; a rerun with the same configuration resumes from them.
+    name : str
+        The conjecture's name (recorded in the store's configuration).
+
+    Returns
+    -------
+    ConjectureResult
+    """
+    check_int("seed", seed, 0)
+    box = parameter_box(parameters)
+    if isinstance(budget, str):
+        if budget not in BUDGETS:
+            raise InputError("budget", budget, f"one of {sorted(BUDGETS)} or a Budget")
+        budget = BUDGETS[budget]
+    if not isinstance(budget, Budget):
+        raise InputError("budget", budget, f"one of {sorted(BUDGETS)} or a Budget")
+    spec = parse_executor(executor)
+    described = {p.name: [p.low, p.high, "int" if p.integer else "real"] for p in box}
+    config = {"name": name, "margin": f"{margin.__module__}.{margin.__qualname__}",
+              "parameters": described, "seed": seed, "budget": asdict(budget), "engine": 1}
+    folder = None
+    if store is not None:
+        folder = Path(store) / "tasks"
+        saved = read_json(Path(store) / "config.json")
+        if saved is not None and saved != config:
+            raise InputError("store", str(store), "a folder holding this same search (its "
+                             "config.json differs); use another folder")
+        write_json(Path(store) / "config.json", config)
+
+    grid = _grid_points([p.grid(budget.grid) for p in box], box)
+    simple = (_grid_points([p.simple(budget.simple, budget.grid) for p in box], box)
+              if budget.simple else [])
+    rng = np.random.default_rng(seed)
+    columns = {p.name: p.sample(rng, budget.random) for p in box}
+    random_points = [{p.name: columns[p.name][i] for p in box} for i in range(budget.random)]
+    batches = ([(margin, "grid", grid[i:i + budget.batch])
+                for i in range(0, len(grid), budget.batch)]
+               + [(margin, "simple", simple[i:i + budget.batch])
+                  for i in range(0, len(simple), budget.batch)]
+               + [(margin, "random", random_points[i:i + budget.batch])
+                  for i in range(0, len(random_points), budget.batch)])
+    bar = _progress_bar(progress, len(grid) + len(simple) + budget.random + budget.hypothesis
+                        + budget.local_searches * budget.local_evaluations)
+    try:
+        with TaskRunner(spec) as runner:
+            records = _run_phases(margin, box, seed, budget, batches, runner, folder, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _summarise(records, box, seed, budget, described)
+
+
+def _run_phases(margin, box, seed: int, budget: Budget, batches: list, runner: TaskRunner,
+                folder: Path | None, bar) -> list[dict]:
+    """Phases 1-3 (batches and Hypothesis, in parallel), then 4 (local), then shrinking."""
+    stage1 = _run_stage("sample", _evaluate_or_hypothesis,
+                        [("batch", b) for b in batches]
+                        + ([("hypothesis", (margin, box, seed, budget.hypothesis))]
+                           if budget.hypothesis else []),
+                        runner, folder, bar)
+    records = [r for result in stage1 for r in result]
+    sampled = [r for r in records if r["phase"] in ("grid", "simple", "random") and r["margin"] is not None]
+    starts, seen = [], set()
+    for r in sorted(sampled, key=lambda r: r["margin"]):
+        key = json.dumps(r["point"], sort_keys=True)
+        if len(starts) < budget.local_searches and key not in seen:
+            seen.add(key)
+            starts.append(r["point"])
+    records += [r for result in _run_stage(
+        "local", _local_search, [(margin, box, s, budget.local_evaluations) for s in starts],
+        runner, folder, bar) for r in result]
+    counter = [r for r in records if r["margin"] is not None and r["margin"] < 0]
+    if counter and budget.shrink:
+        worst = min(counter, key=lambda r: r["margin"])
+        records += [r for result in _run_stage(
+            "shrink", _shrink, [(margin, box, worst["point"], budget.shrink)],
+            runner, folder, bar) for r in result]
+    return records
+
+
+def _evaluate_or_hypothesis(task) -> list[dict]:
+    kind, payload = task
+    return _evaluate_batch(payload) if kind == "batch" else _hypothesis_search(payload)
+
+
+def _grid_points(axes: list[list], box) -> list[Point]:
+    """The Cartesian product of the axes' values, as points."""
+    mesh = np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij")
+    return [{p.name: axes[k][int(index[k])] for k, p in enumerate(box)}
+            for index in zip(*[m.ravel() for m in mesh])]
+
+
+def _progress_bar(progress: bool | None, total: int):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="point", file=sys.stderr)
+
+
+def _summarise(records: list[dict], box, seed: int, budget: Budget, described: dict):
+    valid = [r for r in records if r["margin"] is not None]
+    failures = [r for r in records if r["margin"] is None]
+    if not valid:
+        raise NumericalFailure(f"the margin failed at all {len(records)} points; first: "
+                               f"{failures[0]['failure'] if failures else 'no points'}")
+    worst = min(valid, key=lambda r: r["margin"])
+    counter = [r for r in valid if r["margin"] < 0]
+    simplest = min(counter, key=lambda r: complexity(r["point"], box)) if counter else None
+    phases: dict[str, int] = {}
+    for r in records:
+        phases[r["phase"]] = phases.get(r["phase"], 0) + 1
+    return ConjectureResult(
+        holds=not counter,
+        counterexample=None if simplest is None else simplest["point"],
+        counterexample_margin=None if simplest is None else simplest["margin"],
+        points=len(records), worst_margin=worst["margin"], worst_point=worst["point"],
+        found_by=counter[0]["phase"] if counter else None,
+        failures=len(failures), failure_examples=[r["failure"] for r in failures[:3]],
+        phases=phases, seed=seed, parameters=described, budget=asdict(budget),
+        evaluations=records)

@@ -1,0 +1,217 @@
+"""Trained transformers against the in-context MLE (spec ``bayesnet.md`` section 4).
+
+Cao et al., arXiv 2501.02547, section 5. Choices (documented in ``docs/bayesnet.md``):
+
+- **Tokens**: one token per sample in the construction's layout (one-hot blocks, target indicator
+  ``e_{m0} (kron) 1_d`` on the query, context flag), so the same prompts feed the construction and
+  the trained model. No positional encoding: the context is a set. The query token is last and
+  the prediction is read from it.
+- **Model** (:class:`SetTransformer`): a token-wise MLP embedding (the construction's layer 1 is an
+  MLP-only layer), then ``layers`` pre-norm blocks (``heads``-head softmax attention + MLP),
+  then a linear readout to ``d`` logits. "1-layer 1-head" = one attention layer with one head.
+- **Training**: every step draws fresh CPTs of one structure (prior ``U(0.1, 0.9)``), a context
+  length ``N`` (uniform over ``1..n_max`` on a log scale), a target ``m0`` per episode, a context
+  and a query; the loss is the cross-entropy to the in-context MLE (back-off convention), whose
+  minimiser is the MLE itself.
+- **Evaluation** on held-out CPTs (a different seed stream), every target, context lengths
+  ``1, 2, 5, 10, 20, 50, 100, 200``: mean TV to the MLE, to the true CPT, and the baselines'
+  TV to the truth (MLE with the true parents, naive = all predecessors).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from numerics.bayesnet import networks
+from numerics.bayesnet import construction
+from numerics.bayesnet import mle
+from theory.errors import check_choice, check_int
+from validation.shared.training import train
+
+torch.set_default_dtype(torch.float64)
+
+LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200)
+TRAIN_GRAPHS = ("chain", "tree", "general5")
+
+
+class SetTransformer(torch.nn.Module):
+    """Token-wise MLP embedding, ``layers`` pre-norm attention blocks, readout from the last token."""
+
+    def __init__(self, in_dim: int, out_dim: int, width: int = 32, layers: int = 2, heads: int = 2,
+                 seed: int = 0):
+        super().__init__()
+        check_int("width", width, 4, 64)
+        check_int("layers", layers, 1, 4)
+        check_int("heads", heads, 1, 8)
+        torch.manual_seed(seed)
+        self.embed = torch.nn.Linear(in_dim, width)
+        self.token_mlp = torch.nn.Sequential(torch.nn.Linear(width, 2 * width), torch.nn.ReLU(),
+                                             torch.nn.Linear(2 * width, width))
+        self.norms1 = torch.nn.ModuleList(torch.nn.LayerNorm(width) for _ in range(layers))
+        self.attns = torch.nn.ModuleList(torch.nn.MultiheadAttention(width, heads, batch_first=True)
+                                         for _ in range(layers))
+        self.norms2 = torch.nn.ModuleList(torch.nn.LayerNorm(width) for _ in range(layers))
+        self.mlps = torch.nn.ModuleList(torch.nn.Sequential(
+            torch.nn.Linear(width, 2 * width), torch.nn.ReLU(), torch.nn.Linear(2 * width, width))
+            for _ in range(layers))
+        self.out_norm = torch.nn.LayerNorm(width)
+        self.readout = torch.nn.Linear(width, out_dim)
+
+    def forward(self, tokens: torch.Tensor, n_queries: int = 1) -> torch.Tensor:
+        """``tokens`` ``(B, N + Q, in_dim)``, the last ``Q = n_queries`` being queries ->
+        log-probabilities ``(B, Q, out_dim)``.
+
+        Context tokens attend to the context only, each query to the context and itself, so the
+        ``Q`` queries are ``Q`` independent prompts sharing one context (equal to running them
+        one at a time, see the tests).
+        """
+        T = tokens.shape[1]
+        n = T - n_queries
+        blocked = torch.ones(T, T, dtype=torch.bool)
+        blocked[:, :n] = False
+        blocked[torch.arange(T), torch.arange(T)] = False
+        blocked[:n, n:] = True
+        h = self.embed(tokens)
+        h = h + self.token_mlp(h)
+        last = len(self.attns) - 1
+        for k, (n1, attn, n2, mlp) in enumerate(zip(self.norms1, self.attns, self.norms2, self.mlps)):
+            x = n1(h)
+            if k == last:  # only the queries are read out after the last layer
+                h = h[:, n:] + attn(x[:, n:], x, x, attn_mask=blocked[n:], need_weights=False)[0]
+            else:
+                h = h + attn(x, x, x, attn_mask=blocked, need_weights=False)[0]
+            h = h + mlp(n2(h))
+        return torch.log_softmax(self.readout(self.out_norm(h[:, -n_queries:])), dim=-1)
+
+
+def all_target_tokens(structure: networks.Structure, contexts, queries) -> torch.Tensor:
+    """Tokens ``(E, N + M, R)``: the context, then one query token per target ``m0 = 0..M-1``
+    (query ``m0`` shows ``x_0..x_{m0-1}`` and the target indicator of ``m0``)."""
+    columns = [construction.encode_prompts(structure, contexts[:, :0], queries, m0)[:, :, -1] for m0 in range(structure.M)]
+    X = construction.encode_prompts(structure, contexts, queries, 0)[:, :, :-1]
+    return torch.as_tensor(np.concatenate([X, np.stack(columns, axis=2)], axis=2)).transpose(1, 2)
+
+
+def _episode_batch(structure: networks.Structure, rng: np.random.Generator, batch: int, n: int):
+    cpts = networks.random_cpts(structure, rng, batch=batch)
+    data = networks.sample_batch(structure, cpts, n + 1, rng)
+    return cpts, data[:, :n], data[:, n]
+
+
+def mle_targets(structure: networks.Structure, contexts, queries, m0: np.ndarray, naive: bool = False) -> np.ndarray:
+    """In-context MLE (back-off) for per-episode targets ``m0`` ``(B,)``; padded to ``d = max card``."""
+    d = max(structure.cards)
+    out = np.zeros((len(m0), d))
+    fn = mle.naive_mle if naive else mle.in_context_mle
+    for target in np.unique(m0):
+        idx = np.flatnonzero(m0 == target)
+        probs, _ = fn(structure, contexts[idx], queries[idx], int(target), on_empty="backoff")
+        out[idx, :probs.shape[1]] = probs
+    return out
+
+
+def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 2, width: int = 32,
+                steps: int = 500, batch: int = 32, n_max: int = 200, lr: float = 3e-3, seed: int = 0,
+                checkpoints=(), progress=None):
+    """Train a :class:`SetTransformer` to output the in-context MLE; returns ``(model, TrainResult)``.
+
+    At each step in ``checkpoints`` (before that step's update) the mean TV to the MLE on a fixed
+    held-out set (context lengths 10 and 50, 32 episodes) is stored in
+    ``result.history["tv_vs_mle"][step]``; the value after the last step is stored under ``steps``.
+    """
+    check_int("steps", steps, 0)
+    check_int("n_max", n_max, 1, 1000)
+    d = max(structure.cards)
+    in_dim = (2 * structure.M + 1) * d
+    model = SetTransformer(in_dim, d, width=width, layers=layers, heads=heads, seed=seed)
+    rng = np.random.default_rng([seed, 1])
+    log_max = math.log(n_max)
+
+    history: dict = {}
+
+    def checkpoint(step: int) -> None:
+        model.eval()
+        report = evaluate(model, structure, lengths=(10, 50), episodes=32, seed=seed + 7)
+        history[step] = float(np.mean(list(report["tv_vs_mle"].values())))
+        model.train()
+
+    def objective(step: int) -> torch.Tensor:
+        if step in checkpoints:
+            checkpoint(step)
+        n = int(round(math.exp(rng.uniform(0.0, log_max))))
+        _, contexts, queries = _episode_batch(structure, rng, batch, n)
+        target = torch.as_tensor(np.stack([mle_targets(structure, contexts, queries, np.full(batch, m0))
+                                           for m0 in range(structure.M)], axis=1))
+        logp = model(all_target_tokens(structure, contexts, queries), structure.M)
+        return -(target * logp).sum(dim=-1).mean()
+
+    torch.set_num_threads(1)
+    result = train(model, objective, steps, lr=lr, optimizer="adam", record_every=10,
+                   progress=progress, description=f"bayesnet L={layers} H={heads}")
+    if checkpoints:
+        checkpoint(steps)
+    result.history["tv_vs_mle"] = history
+    return model, result
+
+
+def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
+             episodes: int = 64, seed: int = 12345) -> dict:
+    """Mean TVs per context length on held-out CPTs, over every target and ``episodes`` episodes.
+
+    Returns ``{"tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true"}`` (each
+    ``{length: mean TV}``; the first two are absent when ``model`` is None) and
+    ``"tv_strict"``: the same for the targets whose parents are a strict subset of their
+    predecessors (where naive and MLE differ), keyed by estimator.
+    """
+    rng = np.random.default_rng([seed, 2])
+    keys = ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")
+    out = {k: {} for k in keys}
+    strict = {k: {} for k in keys}
+    strict_targets = [m for m in range(structure.M) if len(structure.parents[m]) < m]
+    for n in lengths:
+        cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
+        rows = {k: [] for k in keys}
+        if model is not None:
+            with torch.no_grad():
+                predictions = model(all_target_tokens(structure, contexts, queries), structure.M).exp().numpy()
+        for m0 in range(structure.M):
+            m0s = np.full(episodes, m0)
+            true = np.zeros((episodes, max(structure.cards)))
+            true[:, :structure.cards[m0]] = mle.true_conditional(structure, cpts, queries, m0)
+            estimate = mle_targets(structure, contexts, queries, m0s)
+            naive = mle_targets(structure, contexts, queries, m0s, naive=True)
+            rows["tv_mle_vs_true"].append(mle.tv(estimate, true))
+            rows["tv_naive_vs_true"].append(mle.tv(naive, true))
+            if model is not None:
+                pred = predictions[:, m0]
+                rows["tv_vs_mle"].append(mle.tv(pred, estimate))
+                rows["tv_vs_true"].append(mle.tv(pred, true))
+        for k in keys:
+            if rows[k]:
+                values = np.array(rows[k])                     # (M, episodes)
+                out[k][n] = float(values.mean())
+                if strict_targets:
+                    strict[k][n] = float(values[strict_targets].mean())
+    if model is None:
+        out = {k: v for k, v in out.items() if v}
+        strict = {k: v for k, v in strict.items() if v}
+    out["tv_strict"] = strict
+    return out
+
+
+def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads: int | None = None,
+                       width: int = 32, episodes: int = 64, lengths=LENGTHS, n_max: int = 200,
+                       M: int | None = None) -> dict:
+    """What ``ttc bayesnet train`` prints (plus ``tv_strict`` and the loss curve)."""
+    check_choice("graph", graph, TRAIN_GRAPHS)
+    structure = networks.family_structure(graph, M)
+    heads = heads if heads is not None else (1 if layers == 1 else 2)
+    model, result = train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
+                                seed=seed, n_max=n_max)
+    report = evaluate(model, structure, lengths=lengths, episodes=episodes, seed=seed + 1_000_003)
+    report["loss_steps"] = result.steps
+    report["losses"] = result.losses
+    return report

@@ -1,0 +1,403 @@
+"""The full single-layer transformer of Makkuva et al. (P1 = arXiv 2402.04161, Sec. 2) in torch.
+
+Model (width ``d``, context ``N = seq_len``, inputs :math:`x_n \\in \\{0, 1\\}`):
+
+.. math::
+    \\mathbf{x}_n &= x_n e + p_n, \\\\
+    y_n &= \\mathbf{x}_n + W_O \\sum_{i \\le n} \\mathrm{att}_{n,i} W_V \\mathbf{x}_i, \\quad
+    \\mathrm{att}_{n,\\cdot} = \\mathrm{softmax}_{i \\le n}
+        \\big(\\langle W_Q \\mathbf{x}_n, W_K \\mathbf{x}_i\\rangle / \\sqrt{d}\\big), \\\\
+    z_n &= y_n + W_2\\, \\mathrm{ReLU}(W_1 y_n), \\qquad
+    \\mathrm{logit}_n = \\langle a, z_n\\rangle + b, \\\\
+    L(\\theta) &= -\\frac1N \\sum_{n=1}^N \\mathbb{E}\\big[x_{n+1}\\log f_n + (1-x_{n+1})\\log(1-f_n)\\big],
+    \\quad f_n = \\sigma(\\mathrm{logit}_n).
+
+No layer norm, biases or dropout; weight tying means :math:`a = e` (one parameter). Parameter
+names and shapes (``M`` independent copies, the *members*, are stacked on a leading axis so that
+many seeds train in one vectorised pass; Adam is per-coordinate, so members do not interact):
+
+======== ============== =========================
+name     shape          symbol
+======== ============== =========================
+``e``    ``(M, d)``     embedding :math:`e`
+``pos``  ``(M, N, d)``  positional :math:`p_n`
+``W_Q``  ``(M, d, d)``  query (also K, V, O)
+``W_1``  ``(M, 4d, d)`` MLP in
+``W_2``  ``(M, d, 4d)`` MLP out
+``a``    ``(M, d)``     readout (untied only)
+``b``    ``(M,)``       logit bias
+======== ============== =========================
+
+The exact population loss enumerates all :math:`2^{N+1}` sequences (``N <= 12``) with
+:func:`numerics.markov.sequences.enumerate_sequences`, so gradients and autograd Hessians are exact.
+Training and evaluation are in :mod:`validation.markov.training`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from numerics.markov.canonical import check_chain
+from numerics.markov.sequences import as_generator, enumerate_sequences
+from theory.errors import InputError, check_choice, check_int
+
+DTYPE = torch.float64
+INITS = ("standard", "good", "lowrank")
+MATRICES = ("W_Q", "W_K", "W_V", "W_O")
+#: Standard deviation of the ``standard`` initialisation (P1: GPT-2 style N(0, 0.02^2)).
+STANDARD_STD = 0.02
+#: ``good`` initialisation: W_1 ~ N(0, GOOD_W1_STD^2 / d), W_2 = -GOOD_GAIN W_1^T (P2, Sec. 4).
+GOOD_W1_STD = 1.0
+GOOD_GAIN = 2.0
+
+
+def parameter_names(tied: bool) -> tuple[str, ...]:
+    """Parameter names in flattening order (``a`` is absent when tied)."""
+    names = ("e", "pos") + MATRICES + ("W_1", "W_2")
+    return names + (("b",) if tied else ("a", "b"))
+
+
+def parameter_shapes(d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+    """Shapes of every parameter, leading member axis included."""
+    shapes = {"e": (d,), "pos": (seq_len, d), **{m: (d, d) for m in MATRICES},
+              "W_1": (4 * d, d), "W_2": (d, 4 * d), "a": (d,), "b": ()}
+    return {name: (members,) + shapes[name] for name in parameter_names(tied)}
+
+
+def logits(params: dict, x: torch.Tensor, tied: bool) -> torch.Tensor:
+    """Logits :math:`\\mathrm{logit}_n` of the model (formula in the module docstring).
+
+    Parameters
+    ----------
+    params : dict of tensors
+        Shapes of :func:`parameter_shapes` with ``M`` members.
+    x : tensor, shape ``(M, B, N)`` or ``(B, N)``
+        Input symbols :math:`x_1..x_N` (0/1, any float dtype); a 2-d input is shared by members.
+    tied : bool
+        Use :math:`a = e`.
+
+    Returns
+    -------
+    tensor, shape ``(M, B, N)``
+    """
+    e, pos = params["e"], params["pos"]
+    members = e.shape[0]
+    if x.dim() == 2:
+        x = x.unsqueeze(0).expand(members, -1, -1)
+    x = x.to(e.dtype)
+    d, (batch, n) = e.shape[-1], x.shape[1:]
+    emb = x[..., None] * e[:, None, None, :] + pos[:, None, :n, :]            # (M, B, N, d)
+    # <W_Q x_n, W_K x_i>/sqrt(d) = x_n^T A x_i with A = W_Q^T W_K / sqrt(d)
+    bilinear = params["W_Q"].transpose(1, 2) @ params["W_K"] / math.sqrt(d)
+    scores = (emb.reshape(members, -1, d) @ bilinear).reshape(emb.shape) @ emb.transpose(2, 3)
+    att = torch.softmax(scores + _causal_mask(n, e.dtype), dim=-1)           # (M, B, N, N)
+    # W_O sum_i att_{n,i} W_V x_i = (sum_i att_{n,i} x_i) (W_O W_V)^T
+    mixed = (att @ emb).reshape(members, -1, d)
+    y = emb.reshape(members, -1, d) + mixed @ (params["W_O"] @ params["W_V"]).transpose(1, 2)
+    z = y + torch.relu(y @ params["W_1"].transpose(1, 2)) @ params["W_2"].transpose(1, 2)
+    readout = e if tied else params["a"]
+    out = (z @ readout[:, :, None]).reshape(members, batch, n)
+    return out + params["b"][:, None, None]
+
+
+@lru_cache(maxsize=16)
+def _causal_mask_cached(n: int, dtype) -> torch.Tensor:
+    return torch.full((n, n), float("-inf"), dtype=dtype).triu(1)
+
+
+def _causal_mask(n: int, dtype) -> torch.Tensor:
+    """Additive causal mask (0 on and below the diagonal, -inf above), shape ``(n, n)``."""
+    return _causal_mask_cached(n, dtype).clone()
+
+
+# ----------------------------------------------------------------------------- initialisation
+
+def _normal(rng: np.random.Generator, shape, std: float) -> np.ndarray:
+    return rng.normal(0.0, std, size=shape)
+
+
+def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: float,
+                        b: float, rng: np.random.Generator | None = None, tied: bool = True,
+                        other_std: float = STANDARD_STD) -> dict:
+    """The P2 rank-one parameters of one member (numpy arrays, no member axis).
+
+    .. math::
+        e = e_0\\alpha,\\quad p_n = -\\tfrac{e_0}{2}\\alpha,\\quad W_1 = w\\alpha^\\top,\\quad
+        W_2 = \\mathrm{mlp\\_gain}\\cdot \\alpha w^\\top,\\quad W_V = 0,\\quad a = e
+
+    (``mlp_gain = 1`` is P2's aligned rank-one point; ``mlp_gain = -c`` gives
+    :math:`W_2 = -c\\,W_1^\\top`). ``W_Q, W_K, W_O`` are drawn N(0, other_std^2) from ``rng`` (zero
+    when ``rng`` is None). With :math:`\\alpha\\in\\{\\pm1\\}^d`, ``w > 0`` and ``e0 > 0`` the MLP is
+    active exactly when :math:`x_n = 1`.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if alpha.shape != (d,):
+        raise InputError("alpha", alpha, f"a vector of length d={d}")
+    if w.shape != (4 * d,):
+        raise InputError("w", w, f"a vector of length 4d={4 * d}")
+    out = {"e": e0 * alpha, "pos": np.tile(-0.5 * e0 * alpha, (seq_len, 1))}
+    for name in MATRICES:
+        out[name] = np.zeros((d, d)) if rng is None else _normal(rng, (d, d), other_std)
+    out["W_V"] = np.zeros((d, d))
+    out["W_1"] = np.outer(w, alpha)
+    out["W_2"] = mlp_gain * np.outer(alpha, w)
+    if not tied:
+        out["a"] = out["e"].copy()
+    out["b"] = np.asarray(float(b))
+    return out
+
+
+def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dict:
+    """One member's initial parameters (numpy arrays, no member axis), drawn from ``seed``.
+
+    - ``standard``: every weight N(0, 0.02^2), ``b = 0`` (P1).
+    - ``good``: ``standard``, then :math:`W_1 \\sim N(0, 1/d)` entrywise and
+      :math:`W_2 = -c\\,W_1^\\top` with ``c = GOOD_GAIN = 2``: the MLP's Jacobian
+      :math:`I + W_2 D W_1` is then negative on the active rows' span, which places the model in
+      the global basin (P2, Sec. 4 guideline; the canonical analogue is ``w < -1/sqrt 2``).
+    - ``lowrank``: :func:`rank_one_parameters` with :math:`\\alpha` uniform in
+      :math:`\\{\\pm1\\}^d`, ``e0, w ~ N(0, 0.02^2)``, aligned MLP (``mlp_gain = 1``), ``b = 0``.
+    """
+    check_int("d", d, 1)
+    check_int("seq_len", seq_len, 1)
+    check_choice("init", init, INITS)
+    rng = as_generator(seed)
+    if init == "lowrank":
+        alpha = rng.choice([-1.0, 1.0], size=d)
+        e0 = float(_normal(rng, (), STANDARD_STD))
+        w = _normal(rng, (4 * d,), STANDARD_STD)
+        return rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=1.0, b=0.0,
+                                   rng=rng, tied=tied)
+    shapes = parameter_shapes(d, seq_len, tied, members=1)
+    out = {name: _normal(rng, shape[1:], STANDARD_STD) for name, shape in shapes.items()}
+    out["b"] = np.asarray(0.0)
+    if init == "good":
+        out["W_1"] = _normal(rng, (4 * d, d), GOOD_W1_STD / math.sqrt(d))
+        out["W_2"] = -GOOD_GAIN * out["W_1"].T
+    return out
+
+
+def stack_members(members: list[dict]) -> dict:
+    """Stack per-member numpy parameter dicts into float64 tensors with a leading member axis."""
+    return {name: torch.tensor(np.stack([m[name] for m in members]), dtype=DTYPE)
+            for name in members[0]}
+
+
+class MarkovTransformer(torch.nn.Module):
+    """The P1 single-layer transformer with ``members`` independent copies (see module docstring).
+
+    Parameters
+    ----------
+    d, seq_len : int
+        Width and context length ``N``.
+    tied : bool
+        Weight tying ``a = e``.
+    params : dict
+        Initial tensors with the shapes of :func:`parameter_shapes` (see :func:`build_model`).
+    """
+
+    def __init__(self, d: int, seq_len: int, tied: bool, params: dict):
+        super().__init__()
+        check_int("d", d, 1)
+        check_int("seq_len", seq_len, 1)
+        self.d, self.seq_len, self.tied = d, seq_len, bool(tied)
+        shapes = parameter_shapes(d, seq_len, tied, members=params["e"].shape[0])
+        if set(params) != set(shapes):
+            raise InputError("params", sorted(params), f"the keys {sorted(shapes)}")
+        for name, shape in shapes.items():
+            if tuple(params[name].shape) != shape:
+                raise InputError(f"params[{name!r}]", tuple(params[name].shape), f"shape {shape}")
+        self.weights = torch.nn.ParameterDict(
+            {name: torch.nn.Parameter(params[name].detach().clone().to(DTYPE)) for name in shapes})
+
+    @property
+    def members(self) -> int:
+        return self.weights["e"].shape[0]
+
+    def params(self) -> dict:
+        """The parameter tensors by name (live ``Parameter`` objects)."""
+        return dict(self.weights.items())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits, shape ``(M, B, N)``, for inputs ``x`` of shape ``(M, B, N)`` or ``(B, N)``."""
+        return logits(self.params(), x, self.tied)
+
+
+def build_model(d: int = 4, seq_len: int = 64, *, tied: bool = True, init: str = "standard",
+                seeds=(0,)) -> MarkovTransformer:
+    """A :class:`MarkovTransformer` with one member per seed, each initialised by
+    :func:`initial_parameters` from its own seed (bit-reproducible)."""
+    seeds = list(seeds)
+    if not seeds:
+        raise InputError("seeds", seeds, "at least one seed")
+    members = [initial_parameters(d, seq_len, tied, init, s) for s in seeds]
+    return MarkovTransformer(d, seq_len, tied, stack_members(members))
+
+
+# ----------------------------------------------------------------------------- flat vectors
+
+def flatten(params: dict, tied: bool) -> torch.Tensor:
+    """Concatenate the parameters (order :func:`parameter_names`) into one vector."""
+    return torch.cat([params[name].reshape(-1) for name in parameter_names(tied)])
+
+
+def unflatten(flat: torch.Tensor, d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+    """Inverse of :func:`flatten`."""
+    out, start = {}, 0
+    for name, shape in parameter_shapes(d, seq_len, tied, members).items():
+        size = math.prod(shape)
+        out[name] = flat[start:start + size].reshape(shape)
+        start += size
+    if start != flat.numel():
+        raise InputError("flat", tuple(flat.shape), f"a vector of {start} entries")
+    return out
+
+
+def parameter_slices(d: int, seq_len: int, tied: bool) -> dict:
+    """Slice of each parameter in the flat vector of a single-member model."""
+    out, start = {}, 0
+    for name, shape in parameter_shapes(d, seq_len, tied).items():
+        size = math.prod(shape)
+        out[name] = slice(start, start + size)
+        start += size
+    return out
+
+
+# ----------------------------------------------------------------------------- exact loss
+
+@lru_cache(maxsize=32)
+def _enumeration_arrays(p: float, q: float, seq_len: int):
+    sequences, probabilities = enumerate_sequences(p, q, seq_len)
+    sequences = sequences.astype(np.float64)
+    sequences.flags.writeable = probabilities.flags.writeable = False
+    return sequences, probabilities
+
+
+def _enumeration(p: float, q: float, seq_len: int):
+    """Enumerated sequences and probabilities as fresh tensors (the numpy arrays are cached;
+    tensors are not, so none escapes a torch.func transform)."""
+    sequences, probabilities = _enumeration_arrays(p, q, seq_len)
+    return torch.tensor(sequences, dtype=DTYPE), torch.tensor(probabilities, dtype=DTYPE)
+
+
+def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
+    """Exact population loss :math:`L(\\theta)` per member, shape ``(M,)``, in nats.
+
+    .. math::
+        L = \\sum_{x_1^{N+1}} \\Pr(x_1^{N+1}) \\frac1N \\sum_{n=1}^N
+            \\ell(\\mathrm{logit}_n, x_{n+1}),\\quad \\ell(l, y) = \\mathrm{softplus}(l) - y\\,l
+
+    summed over all :math:`2^{N+1}` sequences of a stationary chain (``N`` = the model's
+    ``seq_len``, at most 12).
+    """
+    check_chain(p, q)
+    seq_len = params["pos"].shape[1]
+    sequences, probabilities = _enumeration(float(p), float(q), seq_len)
+    lg = logits(params, sequences[:, :-1], tied)
+    per_sequence = (F.softplus(lg) - sequences[:, 1:] * lg).mean(dim=-1)
+    return per_sequence @ probabilities
+
+
+def _flat_loss(model: MarkovTransformer, p: float, q: float, wrt: tuple[str, ...]):
+    """The exact loss as a function of the flat vector of the parameters ``wrt`` (others fixed)."""
+    if model.members != 1:
+        raise InputError("model.members", model.members, "1 for gradients and Hessians")
+    fixed = {name: value.detach() for name, value in model.params().items()}
+    shapes = {name: tuple(fixed[name].shape) for name in wrt}
+
+    def f(flat):
+        params, start = dict(fixed), 0
+        for name, shape in shapes.items():
+            size = math.prod(shape)
+            params[name] = flat[start:start + size].reshape(shape)
+            start += size
+        return exact_loss(params, p, q, model.tied)[0]
+
+    return f
+
+
+def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
+                                hessian: bool = True, wrt=None):
+    """Exact loss, gradient and autograd Hessian over a flat parameter vector.
+
+    Parameters
+    ----------
+    model : MarkovTransformer
+        A single-member model (``seq_len <= 12``).
+    p, q : float
+        The chain.
+    hessian : bool
+        Compute the Hessian (``torch.func.hessian``, forward-over-reverse).
+    wrt : sequence of str, optional
+        Differentiate with respect to these parameters only, flattened in this order (the others
+        are held fixed); default all parameters in :func:`parameter_names` order, whose slices
+        :func:`parameter_slices` gives.
+
+    Returns
+    -------
+    (loss, gradient, hessian)
+        A float, an array ``(P,)`` and an array ``(P, P)`` (None when not requested).
+    """
+    wrt = tuple(parameter_names(model.tied) if wrt is None else wrt)
+    for name in wrt:
+        check_choice("wrt", name, parameter_names(model.tied))
+    f = _flat_loss(model, p, q, wrt)
+    params = model.params()
+    flat = torch.cat([params[n].detach().reshape(-1) for n in wrt]).requires_grad_(True)
+    loss = f(flat)
+    (grad,) = torch.autograd.grad(loss, flat)
+    hess = torch.func.hessian(f)(flat.detach()).numpy() if hessian else None
+    return float(loss.detach()), grad.numpy(), hess
+
+
+# ----------------------------------------------------------------------------- special points
+
+def unigram_point(params: dict, p: float, q: float, tied: bool) -> dict:
+    """The F1 point: copy of ``params`` with ``e = 0`` (and ``a = 0`` when untied) and
+    :math:`b = \\log(p/q)`, so :math:`\\sigma(b) = \\pi_1` (P1, Thm 2 / Sec. 3)."""
+    check_chain(p, q)
+    out = {name: value.detach().clone() for name, value in params.items()}
+    out["e"] = torch.zeros_like(out["e"])
+    if not tied:
+        out["a"] = torch.zeros_like(out["a"])
+    out["b"] = torch.full_like(out["b"], math.log(p / q))
+    return out
+
+
+def global_minimum_parameters(p: float, q: float, d: int = 4, seq_len: int = 8, *,
+                              tied: bool = True, seed=0) -> dict:
+    """An explicit point with loss :math:`H(P)` that predicts the Markov kernel (claim F5).
+
+    Rank-one construction (:func:`rank_one_parameters`) with :math:`W_V = 0`, ``w = 1/sqrt(4d)``
+    per entry and :math:`W_2 = -c\\,W_1^\\top`: the logit is :math:`b + x_n u` with
+
+    .. math::
+        u = d e_0^2 \\big(1 - c\\,|w|^2 d/2\\big), \\qquad f_0 = b - d e_0^2/2.
+
+    The kernel needs :math:`f_0 = \\log\\frac{p}{1-p}` and
+    :math:`u = \\log\\frac{(1-p)(1-q)}{pq}`, which has the sign of :math:`1-p-q`. For ``u > 0``:
+    ``c = 0`` and :math:`e_0 = \\sqrt{u/d}`; otherwise (``p + q >= 1``) :math:`e_0 = 1` and
+    :math:`c = 2(1 - u/d)/(|w|^2 d) > 0`: the anti-aligned MLP makes the coefficient negative.
+    ``W_Q, W_K, W_O`` are drawn N(0, 0.02^2) from ``seed`` (they do not matter since W_V = 0).
+    Returns a single-member tensor dict.
+    """
+    check_chain(p, q)
+    check_int("d", d, 1)
+    u = math.log((1 - p) * (1 - q) / (p * q))
+    w = np.full(4 * d, 1.0 / math.sqrt(4 * d))
+    if u > 0:
+        e0, gain = math.sqrt(u / d), 0.0
+    else:
+        e0, gain = 1.0, 2.0 * (1.0 - u / d) / (float(w @ w) * d)
+    b = math.log(p / (1 - p)) + d * e0**2 / 2
+    rng = as_generator(seed)
+    alpha = np.ones(d)
+    point = rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=-gain, b=b,
+                                rng=rng, tied=tied)
+    return stack_members([point])

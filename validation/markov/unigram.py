@@ -1,0 +1,294 @@
+"""The unigram point of the tied S-state transformer (:mod:`validation.markov.states`): its exact
+Hessian, the flat and non-flat directions, and the classification local minimum / saddle.
+
+**The unigram point** ``E = 0``, ``b`` constant (softmax uniform = stationary law), other weights
+arbitrary. Its Hessian (derivation in :func:`unigram_classification`; sympy key scalar in
+:func:`theory.markov.s_state_key_matrix`) is block diagonal: zero on the other weights (the loss
+is ``log S`` for every value of them at ``E = 0``), and on ``(E, b)`` it vanishes on the flat
+directions ``E = 1 v^T`` (exact symmetry ``(E, pos) -> (E + 1 v^T, pos - v)``: the logits shift by
+a constant) and ``b = 1`` (softmax shift). On the non-flat subspace ``(Pi E, Pi b)``,
+``Pi = I - J/S``, it is
+
+.. math:: R_S(\\lambda) = \\tfrac{4}{S}\\, I_{S-1} \\otimes H_{\\rm bin}\\big(p' = (1-\\lambda)/2\\big),
+
+where :math:`H_{\\rm bin}` is the ``(e, b)`` Hessian of the binary model at ``p = q = p'`` with the
+same other weights: the classification depends on ``S`` only through :math:`\\lambda`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from theory.errors import check_choice
+from validation.markov.states import (
+    DTYPE, binary_restriction, check_states, hidden, initial_parameters, loss_gradient_hessian,
+    parameter_names, second_eigenvalue, threshold, unigram_point)
+from validation.markov.models import MarkovTransformer, exact_loss_gradient_hessian
+
+#: Verdicts of :func:`unigram_classification`.
+VERDICTS = ("local minimum", "saddle", "undecided")
+METHODS = ("enumeration", "reduced", "polynomial")
+
+
+# ----------------------------------------------------------------------------- flat / non-flat
+
+def helmert_basis(S: int) -> np.ndarray:
+    """Orthonormal basis of :math:`1^\\perp \\subset \\mathbb{R}^S`, shape ``(S, S-1)``
+    (column ``k``: :math:`(1,\\dots,1,-k-1,0,\\dots)/\\sqrt{(k+1)(k+2)}`)."""
+    W = np.zeros((S, S - 1))
+    for k in range(S - 1):
+        W[:k + 1, k] = 1.0
+        W[k + 1, k] = -(k + 1)
+        W[:, k] /= math.sqrt((k + 1) * (k + 2))
+    return W
+
+
+def eb_bases(S: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal bases of the ``(E, b)`` coordinates (``S*d + S``, order of ``wrt=("E", "b")``).
+
+    Returns
+    -------
+    nonflat : ndarray, shape ``(S*d + S, (S-1)(d+1))``
+        Columns ordered ``k = 0..S-2`` outer, then ``E``-directions ``w_k e_j^T`` (``j < d``)
+        and the ``b``-direction ``w_k`` (``w_k`` = :func:`helmert_basis` column): the Hessian in
+        this basis is block diagonal with ``S-1`` blocks of size ``d+1``.
+    flat : ndarray, shape ``(S*d + S, d + 1)``
+        ``1 e_j^T / sqrt(S)`` and ``1 / sqrt(S)`` in ``b``: the exactly flat directions.
+    """
+    W = helmert_basis(S)
+    size = S * d + S
+    nonflat = np.zeros((size, (S - 1) * (d + 1)))
+    for k in range(S - 1):
+        for j in range(d):
+            nonflat[:S * d, k * (d + 1) + j] = np.kron(W[:, k], np.eye(d)[j])
+        nonflat[S * d:, k * (d + 1) + d] = W[:, k]
+    flat = np.zeros((size, d + 1))
+    ones = np.ones(S) / math.sqrt(S)
+    for j in range(d):
+        flat[:S * d, j] = np.kron(ones, np.eye(d)[j])
+    flat[S * d:, d] = ones
+    return nonflat, flat
+
+
+def _error_bar(hess: np.ndarray, structural: float = 0.0) -> float:
+    """Float64 error bar of the eigenvalues of ``hess`` (Weyl: an error ``D`` moves each
+    eigenvalue by at most ``||D||_2``): ten times the largest of the size of the entries that
+    vanish in exact arithmetic (``structural``: ``||H U||_2`` on the flat basis ``U``), the
+    asymmetry ``||H - H^T||_2`` (two evaluation orders of the same second derivative) and
+    ``dim * eps * ||H||_2`` (rounding of the final sums)."""
+    norm = float(np.linalg.norm(hess, 2))
+    asym = float(np.linalg.norm(hess - hess.T, 2))
+    return 10.0 * max(structural, asym, hess.shape[0] * np.finfo(float).eps * norm)
+
+
+@lru_cache(maxsize=64)
+def _model_cached(S: int, d: int, seq_len: int, seed: int, pos_scale: float):
+    return initial_parameters(S, d, seq_len, seed, pos_scale)
+
+
+def _binary_block(params: dict, lam: float):
+    """``(e, b)`` Hessian of the binary model at ``p = q = (1 - lam)/2`` at its unigram point."""
+    d, seq_len = params["pos"].shape[1], params["pos"].shape[0]
+    pb = (1.0 - lam) / 2.0
+    two = dict(params, E=torch.zeros(2, d, dtype=DTYPE), b=torch.zeros(2, dtype=DTYPE))
+    model = MarkovTransformer(d, seq_len, True, binary_restriction(two))
+    _, _, hess = exact_loss_gradient_hessian(model, pb, pb, wrt=("e", "b"))
+    return hess
+
+
+@lru_cache(maxsize=32)
+def _polynomial_cached(d: int, seq_len: int, seed: int, pos_scale: float):
+    return restricted_polynomial(_model_cached(2, d, seq_len, seed, pos_scale))
+
+
+_POLYNOMIALS: dict = {}
+
+
+def _polynomial_by_digest(params: dict) -> dict:
+    """:func:`restricted_polynomial` cached by a digest of the weights' bytes (``E``, ``b``
+    excluded: the unigram point replaces them)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in parameter_names():
+        if name not in ("E", "b"):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(params[name].detach().numpy()).tobytes())
+    key = digest.hexdigest()
+    if key not in _POLYNOMIALS:
+        if len(_POLYNOMIALS) >= 32:
+            _POLYNOMIALS.pop(next(iter(_POLYNOMIALS)))
+        _POLYNOMIALS[key] = restricted_polynomial(params)
+    return _POLYNOMIALS[key]
+
+
+def restricted_polynomial(params: dict) -> dict:
+    """The binary ``(e, b)`` unigram Hessian as a polynomial in :math:`\\lambda` (exact form).
+
+    At ``p = q = p' = (1 - lambda)/2`` every sequence probability is a polynomial of degree
+    ``N`` in :math:`\\lambda`, so the exact Hessian is :math:`H_{\\rm bin}(\\lambda) =
+    \\sum_{k=0}^{N} B_k T_k(\\lambda)` (Chebyshev basis). The ``B_k`` are fitted through exact
+    Hessians (:func:`_binary_block`) at the ``N + 1`` Chebyshev nodes and validated at ``N + 1``
+    other points of ``[-0.95, 0.95]``.
+
+    Returns
+    -------
+    dict
+        ``coefficients`` (``(N+1, d+1, d+1)``), ``node_error`` (largest float64 error bar of
+        the node Hessians, :func:`_error_bar`) and ``residual`` (largest spectral norm of
+        polynomial minus exact Hessian at the validation points).
+    """
+    seq_len = params["pos"].shape[0]
+    nodes = np.cos(np.pi * (np.arange(seq_len + 1) + 0.5) / (seq_len + 1))
+    blocks = np.array([_binary_block(params, lam) for lam in nodes])
+    size = blocks.shape[1]
+    coefficients = np.polynomial.chebyshev.chebfit(nodes, blocks.reshape(len(nodes), -1),
+                                                   seq_len).reshape(-1, size, size)
+    residual = 0.0
+    for lam in np.linspace(-0.95, 0.95, seq_len + 1):
+        exact = _binary_block(params, lam)
+        fitted = np.polynomial.chebyshev.chebval(lam, coefficients)
+        residual = max(residual, float(np.linalg.norm(fitted - exact, 2)))
+    node_error = max(_error_bar(block) for block in blocks)
+    return {"coefficients": coefficients, "node_error": node_error, "residual": residual}
+
+
+def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, seed: int = 0,
+                           pos_scale: float = 1.0, method: str = "enumeration",
+                           params: dict | None = None) -> dict:
+    """Classify the unigram point of the tied S-state model by its exact Hessian.
+
+    Derivation (second order at ``E = F``, ``b = c`` from ``E = 0, b = 0``): with
+    :math:`z_n^0` the (deterministic) ``z_n`` at ``E = 0``, :math:`dz_n = \\sum_{i\\le n} C_{n,i}
+    F^\\top e_{x_i}` its first-order change, :math:`g_n = \\pi - e_{x_{n+1}}` and
+    :math:`\\Pi = I - J/S`,
+
+    .. math::
+        L - \\log S \\approx \\frac1N\\sum_n\\Big[\\frac{1}{2S}\\big|\\Pi(c + F z^0_n)\\big|^2
+        + \\sum_{i\\le n} \\mathrm{tr}\\big(F C_{n,i} F^\\top\\, \\mathbb{E}[e_{x_i} g_n^\\top]\\big)\\Big],
+        \\qquad \\mathbb{E}[e_{x_i} g_n^\\top] = -\\frac{\\lambda^{n+1-i}}{S}\\,\\Pi
+
+    (the key matrix, :func:`theory.markov.s_state_key_matrix`). The first term is the PSD
+    positional term (Gram matrix of :math:`(z^0_n, 1)`), the second the sign mechanism
+    (:math:`C_{n,n} \\approx I`: :math:`-\\tfrac{2\\lambda}{S}|\\Pi F|^2` in the Hessian). Everything
+    depends on ``F`` only through :math:`\\Pi F`: ``E = 1 v^T`` and ``b = 1`` are flat. If the
+    Hessian on the non-flat subspace is positive definite, the point is a local minimum (the set
+    ``{Pi E = 0, Pi b = 0}`` of critical points with loss ``log S`` is then non-degenerate in the
+    Morse-Bott sense); a negative eigenvalue makes it a saddle.
+
+    Parameters
+    ----------
+    S : int
+        Number of states (>= 2).
+    p : float
+        Switching probability in (0, 1); :math:`\\lambda = 1 - pS/(S-1)`.
+    d, seq_len, seed, pos_scale : int, int, int, float
+        Width, context ``N``, weight seed and positional scale of :func:`initial_parameters`
+        (ignored when ``params`` is given).
+    method : {"enumeration", "reduced", "polynomial"}
+        ``"enumeration"``: autograd Hessian over ``(E, b)`` of the exact S-state loss (all
+        ``S^(N+1)`` sequences), restricted to the non-flat basis of :func:`eb_bases`; the error
+        bar includes the size of the Hessian on the flat basis (zero in exact arithmetic).
+        ``"reduced"``: ``(4/S) I_{S-1} (x) H_bin(p')`` with the binary ``(e, b)`` Hessian at
+        ``p = q = p' = (1 - lambda)/2`` (exact binary enumeration, ``2^(N+1)`` sequences): the
+        same matrix, checked against ``"enumeration"`` in the tests and the claim.
+        ``"polynomial"``: the same through :func:`restricted_polynomial` (cached per weights;
+        microseconds per point), error bar ten times the largest of the node error bars and the
+        validation residual.
+    params : dict, optional
+        Weights to use instead of the seeded initialisation (``E`` and ``b`` are replaced by the
+        unigram point).
+
+    Returns
+    -------
+    dict
+        ``restricted`` (the ``(S-1)(d+1)`` square Hessian on the non-flat subspace),
+        ``eigenvalues`` (ascending), ``min_eigenvalue``, ``error`` (float64 error bar, see
+        :func:`_error_bar`), ``flat_size`` (``||H U||_2`` on the flat basis, ``enumeration``
+        only, else 0), ``lambda``, ``threshold`` (``(S-1)/S``) and ``verdict``: ``"local
+        minimum"`` (min eigenvalue > error), ``"saddle"`` (< -error) or ``"undecided"``.
+    """
+    check_states(S, p)
+    check_choice("method", method, METHODS)
+    given = params is not None
+    if params is None:
+        params = _model_cached(S, d, seq_len, seed, float(pos_scale))
+    d = params["pos"].shape[1]
+    lam = second_eigenvalue(S, p)
+    if method == "enumeration":
+        point = unigram_point(dict(params, E=torch.zeros(S, d, dtype=DTYPE),
+                                   b=torch.zeros(S, dtype=DTYPE)))
+        _, _, hess = loss_gradient_hessian(point, S, p, wrt=("E", "b"))
+        nonflat, flat = eb_bases(S, d)
+        flat_size = float(np.linalg.norm(hess @ flat, 2))
+        restricted = nonflat.T @ hess @ nonflat
+        error = _error_bar(hess, flat_size)
+    elif method == "reduced":
+        block = _binary_block(params, lam)
+        restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
+        flat_size = 0.0
+        error = (4.0 / S) * _error_bar(block)
+    else:
+        poly = (_polynomial_by_digest(params) if given
+                else _polynomial_cached(d, seq_len, seed, float(pos_scale)))
+        block = np.polynomial.chebyshev.chebval(lam, poly["coefficients"])
+        restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
+        flat_size = 0.0
+        error = (4.0 / S) * 10.0 * max(poly["node_error"], poly["residual"], _error_bar(block))
+    restricted = (restricted + restricted.T) / 2
+    eig = np.linalg.eigvalsh(restricted)
+    low = float(eig[0])
+    verdict = "local minimum" if low > error else "saddle" if low < -error else "undecided"
+    return {"S": S, "p": float(p), "lambda": lam, "threshold": threshold(S),
+            "restricted": restricted, "eigenvalues": eig, "min_eigenvalue": low,
+            "error": float(error), "flat_size": flat_size, "verdict": verdict}
+
+
+def unigram_features(params: dict) -> np.ndarray:
+    """:math:`z^0_n`, the hidden states at ``E = 0`` (deterministic: the embeddings are the
+    positional vectors), shape ``(N, d)``."""
+    x = torch.zeros((1, params["pos"].shape[0]), dtype=torch.int64)
+    with torch.no_grad():
+        return hidden(dict(params, E=torch.zeros_like(params["E"])), x)[0].numpy()
+
+
+def predicted_band_edge(params: dict) -> float:
+    """Leading-order edge of the band :math:`0 < \\lambda < \\lambda^*` where the unigram point is
+    still a local minimum: :math:`\\lambda^* \\approx \\tfrac12 \\lambda_{\\min}(\\mathrm{Cov}_n z^0_n)`.
+
+    Exact when attention and MLP are off (``W_V = 0``, ``W_2 = 0``, :math:`z^0_n = p_n`): the
+    non-flat block :func:`theory.markov.s_state_unigram_hessian_simple` is positive definite iff
+    its Schur complement :math:`\\overline{pp^\\top} - \\bar p\\bar p^\\top - 2\\lambda I` is.
+    Zero when ``N <= d`` (the covariance of ``N`` points in :math:`\\mathbb{R}^d` is singular).
+    """
+    z = unigram_features(params)
+    centred = z - z.mean(axis=0)
+    return 0.5 * max(float(np.linalg.eigvalsh(centred.T @ centred / z.shape[0])[0]), 0.0)
+
+
+def band_edge(params: dict, lam_high: float = 0.9, xtol: float = 1e-13) -> dict:
+    """The measured band edge: the smallest :math:`\\lambda > 0` where the restricted minimum
+    eigenvalue (``method="reduced"``, exact binary Hessian) changes sign, by Brent's method on
+    ``(0, lam_high)``.
+
+    Returns ``{"lambda_star", "min_eigenvalue_at_0", "error_at_0"}``; ``lambda_star`` is 0 when
+    the eigenvalue at :math:`\\lambda = 0` is not above its error bar (no band) and ``None`` when
+    it does not change sign on the interval.
+    """
+    from scipy.optimize import brentq
+
+    def low(lam):
+        return unigram_classification(2, (1.0 - lam) / 2.0, params=params,
+                                      method="reduced")["min_eigenvalue"]
+
+    at0 = unigram_classification(2, 0.5, params=params, method="reduced")
+    out = {"min_eigenvalue_at_0": at0["min_eigenvalue"], "error_at_0": at0["error"]}
+    if at0["verdict"] != "local minimum":
+        return dict(out, lambda_star=0.0)
+    if low(lam_high) > 0:
+        return dict(out, lambda_star=None)
+    return dict(out, lambda_star=float(brentq(low, 0.0, lam_high, xtol=xtol)))

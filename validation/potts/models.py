@@ -1,0 +1,208 @@
+"""Torch models for the Potts paper: factored self-attention and standard transformer encoders,
+single-mask MLM losses, and population-loss minimisation over attention variants.
+
+Source: Rende, Gerace, Laio, Goldt, arXiv 2304.07235. Spec ``shared/spec/potts.md`` Sec. 2 and 4.
+
+Factored attention (spec Sec. 2):
+
+.. math:: z_i(a) = \\sum_h \\sum_{j\\ne i} A^{(h)}_{ij} V^{(h)}_{a s_j} + b_i(a),
+
+``attention``: ``"free"`` (A a free L x L matrix), ``"softmax"`` (row softmax over j != i of
+position queries and keys, :math:`A_{ij} = \\mathrm{softmax}_{j\\ne i}(q_i\\cdot k_j/\\sqrt d)`),
+``"sink"`` (softmax over all j, then the self weight dropped). ``embed`` = k uses
+:math:`V^{(h)} = W_O^{(h)} W_V^{(h)} E` (rank <= k) instead of a free C x C value matrix.
+Everything is float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from theory.errors import NumericalFailure, check_choice, check_int
+
+torch.set_default_dtype(torch.float64)
+
+ATTENTIONS = ("free", "softmax", "sink")
+
+
+class FactoredAttention(nn.Module):
+    """One layer of factored self-attention (spec Sec. 2). ``forward(S)`` maps colours ``S`` (n, L)
+    long to logits (n, L, C); site i never reads s_i, so all sites are scored in one pass."""
+
+    def __init__(self, L: int, C: int, attention: str = "free", heads: int = 1,
+                 embed: int | None = None, qk_dim: int | None = None, init_scale: float = 0.1,
+                 seed: int = 0):
+        super().__init__()
+        check_int("L", L, 2)
+        check_int("C", C, 2)
+        check_choice("attention", attention, ATTENTIONS)
+        check_int("heads", heads, 1)
+        if embed is not None:
+            check_int("embed", embed, 1)
+        self.L, self.C, self.attention, self.heads, self.embed = L, C, attention, heads, embed
+        g = torch.Generator().manual_seed(seed)
+
+        def param(*shape, scale=init_scale):
+            return nn.Parameter(scale * torch.randn(*shape, generator=g))
+
+        if attention == "free":
+            self.A_raw = param(heads, L, L)
+        else:
+            d = qk_dim or L
+            self.Q, self.K = param(heads, L, d, scale=1.0), param(heads, L, d, scale=1.0)
+        if embed is None:
+            self.V_raw = param(heads, C, C)
+        else:
+            self.E = param(embed, C, scale=1.0)
+            self.W_V, self.W_O = param(heads, embed, embed, scale=1.0), param(heads, C, embed, scale=1.0)
+        self.b = nn.Parameter(torch.zeros(L, C))
+        self.register_buffer("offdiag", 1.0 - torch.eye(L))
+
+    def attention_matrix(self) -> torch.Tensor:
+        """(heads, L, L) attention with zero diagonal."""
+        if self.attention == "free":
+            return self.A_raw * self.offdiag
+        scores = self.Q @ self.K.transpose(1, 2) / math.sqrt(self.Q.shape[-1])
+        if self.attention == "softmax":
+            scores = scores.masked_fill(self.offdiag == 0, float("-inf"))
+            return torch.softmax(scores, dim=-1)
+        return torch.softmax(scores, dim=-1) * self.offdiag  # sink: self weight dropped
+
+    def value_matrix(self) -> torch.Tensor:
+        """(heads, C, C) effective value matrices."""
+        if self.embed is None:
+            return self.V_raw
+        return self.W_O @ self.W_V @ self.E
+
+    def forward(self, S: torch.Tensor) -> torch.Tensor:
+        A, V = self.attention_matrix(), self.value_matrix()
+        Y = V.transpose(1, 2)[:, S]  # (h, n, L, C): Y[h, n, j, a] = V[h, a, s_j]
+        return torch.einsum("hij,hnja->nia", A, Y) + self.b
+
+    def couplings(self) -> np.ndarray:
+        """:math:`\\sum_h A^{(h)}_{ij} V^{(h)}_{ab}` as (L, C, L, C) numpy."""
+        with torch.no_grad():
+            return torch.einsum("hij,hab->iajb", self.attention_matrix(), self.value_matrix()).numpy()
+
+
+def mlm_loss_all_sites(model: nn.Module, S: torch.Tensor, weights: torch.Tensor | None = None):
+    """Single-mask MLM loss of a model that never reads the scored site (factored attention):
+    mean over sites of :math:`-\\log p(s_i\\mid s_{-i})`, averaged over rows (or with ``weights``)."""
+    logp = torch.log_softmax(model(S), dim=-1)
+    per_row = -logp.gather(-1, S.unsqueeze(-1)).squeeze(-1).mean(1)
+    return per_row.mean() if weights is None else (weights * per_row).sum()
+
+
+class StandardEncoder(nn.Module):
+    """An off-the-shelf transformer encoder for single-mask MLM (spec Sec. 4): token embedding
+    (C colours + a mask token), learned positional embedding, ``layers`` post-norm encoder layers
+    (softmax attention, MLP, no dropout), a linear read-out to C logits."""
+
+    def __init__(self, L: int, C: int, layers: int = 1, d_model: int = 32, nhead: int = 2,
+                 d_ff: int = 64, seed: int = 0):
+        super().__init__()
+        check_int("layers", layers, 1, 3)
+        torch.manual_seed(seed)
+        self.L, self.C, self.mask_id = L, C, C
+        self.tok = nn.Embedding(C + 1, d_model)
+        self.pos = nn.Parameter(0.1 * torch.randn(L, d_model))
+        layer = nn.TransformerEncoderLayer(d_model, nhead, d_ff, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.out = nn.Linear(d_model, C)
+
+    def forward(self, S: torch.Tensor) -> torch.Tensor:
+        return self.out(self.encoder(self.tok(S) + self.pos))
+
+
+def masked_loss(model: StandardEncoder, S: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
+    """:math:`-\\log p(s_i\\mid s_{-i})` with site ``sites[n]`` of row n replaced by the mask token."""
+    rows = torch.arange(len(S))
+    masked = S.clone()
+    masked[rows, sites] = model.mask_id
+    logits = model(masked)[rows, sites]
+    return F.cross_entropy(logits, S[rows, sites])
+
+
+@torch.no_grad()
+def encoder_test_loss(model: StandardEncoder, S: torch.Tensor, sites: torch.Tensor | None = None,
+                      batch: int = 4096) -> float:
+    """Single-mask MLM test loss. With ``sites`` (one masked site per row) a single pass, an unbiased
+    estimate of the all-sites average when the sites are uniform; without, every row and every site
+    (L masked passes)."""
+    total, count = 0.0, 0
+    for start in range(0, len(S), batch):
+        Sb = S[start:start + batch]
+        site_sets = ([sites[start:start + batch]] if sites is not None
+                     else [torch.full((len(Sb),), i) for i in range(model.L)])
+        for sb in site_sets:
+            total += float(masked_loss(model, Sb, sb)) * len(Sb)
+            count += len(Sb)
+    return total / count
+
+
+def train_mlm(model: nn.Module, S_train: np.ndarray, *, steps: int, batch: int = 256, lr: float = 3e-3,
+              weight_decay: float = 0.0, seed: int = 0, progress=None) -> float:
+    """Train ``model`` by single-mask MLM on ``S_train`` (M, L) with Adam(W) mini-batches
+    (validation.shared.training.train). Factored attention scores all sites per row; a standard encoder
+    masks one uniformly drawn site per row. Returns the last training loss."""
+    from validation.shared.training import train
+
+    S = torch.as_tensor(np.asarray(S_train), dtype=torch.long)
+    g = torch.Generator().manual_seed(seed)
+    factored = isinstance(model, FactoredAttention)
+
+    def objective(step):
+        idx = torch.randint(0, len(S), (min(batch, len(S)),), generator=g)
+        Sb = S[idx]
+        if factored:
+            return mlm_loss_all_sites(model, Sb)
+        return masked_loss(model, Sb, torch.randint(0, S.shape[1], (len(Sb),), generator=g))
+
+    result = train(model, objective, steps, lr=lr, optimizer="adamw" if weight_decay else "adam",
+                   optimizer_options={"weight_decay": weight_decay} if weight_decay else None,
+                   record_every=max(1, steps // 20), progress=progress, description="mlm")
+    return result.final_loss
+
+
+# ----------------------------------------------------------------------------------------------
+# Population loss minimisation (representability, spec Sec. 2)
+
+
+def minimise_population(model: FactoredAttention, S: np.ndarray, P: np.ndarray, *,
+                        max_iter: int = 400, rounds: int = 3) -> float:
+    """Minimise the exact population MLM loss :math:`\\sum_s P(s) \\cdot` (mean over sites of
+    :math:`-\\log p_\\theta(s_i\\mid s_{-i})`) over the model's parameters with L-BFGS (strong Wolfe)."""
+    St = torch.as_tensor(S, dtype=torch.long)
+    Pt = torch.as_tensor(P, dtype=torch.float64)
+    opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, tolerance_grad=1e-12,
+                            tolerance_change=1e-15, history_size=50, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = mlm_loss_all_sites(model, St, Pt)
+        loss.backward()
+        return loss
+
+    for _ in range(rounds):
+        opt.step(closure)
+    with torch.no_grad():
+        value = float(mlm_loss_all_sites(model, St, Pt))
+    if not math.isfinite(value):
+        raise NumericalFailure("population loss minimisation diverged")
+    return value
+
+
+def self_reading_loss(potts_model, max_iter: int = 60, seed: int = 0) -> float:
+    """Population loss when the scored site is *not* masked (A_ii free, x_i visible): the model can
+    copy s_i, so its minimum falls below the mean conditional entropy (the masking condition)."""
+    from numerics.potts.population import boltzmann
+
+    S, P, _ = boltzmann(potts_model)
+    model = FactoredAttention(potts_model.L, potts_model.C, "free", init_scale=0.5, seed=seed)
+    model.offdiag.fill_(1.0)  # keep the diagonal: site i sees itself
+    return minimise_population(model, S, P, max_iter=max_iter, rounds=1)
