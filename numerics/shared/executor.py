@@ -22,15 +22,15 @@ split over a different number of threads changes the last bits).
 from __future__ import annotations
 
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Callable, Iterator, Sequence
 
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError
 
-__all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks", "single_threaded"]
+__all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks"]
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,9 @@ def parse_executor(spec: str | ExecutorSpec | None) -> ExecutorSpec:
     raise InputError("executor", spec, expected)
 
 
-def single_threaded() -> None:
-    """One thread for BLAS, OpenMP and (when it is loaded) torch in this process."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = "1"
-    if "torch" in sys.modules:  # never imported here: numerics does not depend on torch
-        sys.modules["torch"].set_num_threads(1)
-
-
 def _call(fn: Callable[[Any], Any], item: Any) -> Any:
-    single_threaded()
-    return fn(item)
+    with limit_threads(1):
+        return fn(item)
 
 
 class TaskRunner:

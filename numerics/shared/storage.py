@@ -5,6 +5,7 @@ provenance on top."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -39,7 +40,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and paths into plain JSON values."""
+    """Convert numpy scalars/arrays, tuples, paths and result dataclasses into plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import importlib
 import math
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from numerics.shared.seeding import derive_seed
 from validation.papers import PAPERS, TOPIC_KEYS, TOPICS
 
 VERDICTS = ("confirmed", "refuted", "error")
@@ -90,7 +90,7 @@ class Claim:
 
     def seed_for(self, base_seed: int) -> int:
         """A seed for this claim: stable across runs, different between claims."""
-        return (base_seed * 1_000_003 + zlib.crc32(self.id.encode())) % 2**31
+        return derive_seed(base_seed, self.id)
 
 
 _REGISTRY: dict[str, Claim] = {}

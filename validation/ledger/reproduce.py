@@ -20,7 +20,9 @@ import traceback
 from pathlib import Path
 
 from numerics.shared.executor import parse_executor, run_tasks
-from numerics.shared.executor import single_threaded as _single_threaded
+import torch  # noqa: F401  (loaded before any claim, so that limit_threads sets its threads)
+
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, check_choice, check_int
 from validation.ledger.claims import PROFILES, CheckContext, Claim, citation, load_claims
 from validation.ledger.report import write_report
@@ -41,7 +43,8 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
     context = CheckContext(profile=profile, seed=claim.seed_for(seed), figures_dir=figures_dir)
     start = time.perf_counter()
     try:
-        outcome = claim.check(context)
+        with limit_threads(1):  # every claim on one thread, wherever it runs: bit-identical
+            outcome = claim.check(context)
         record.update(predicted=outcome.predicted, measured=outcome.measured,
                       tolerance=outcome.tolerance, verdict=outcome.verdict, note=outcome.note,
                       figures=list(outcome.figures), method=outcome.method)
@@ -56,7 +59,6 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
 
 def _run_in_worker(task: tuple) -> dict:
     claim_id, topic, profile, seed, figures_dir = task
-    _single_threaded()
     (claim,) = [c for c in load_claims((topic,)) if c.id == claim_id]
     return run_claim(claim, profile, seed, Path(figures_dir))
 
@@ -137,7 +139,6 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
 
     spec = parse_executor(f"local:{jobs}" if executor is None else executor)
     if spec.kind == "local" and (spec.workers == 1 or len(pending) <= 1):
-        _single_threaded()
         for claim in pending:
             if bar is not None:
                 bar.set_description(claim.id)

@@ -1,0 +1,58 @@
+"""The one mechanism for thread counts: :func:`limit_threads`, a context manager that sets the
+torch intra-op thread count (when torch is loaded) and the BLAS/OpenMP environment variables (for
+libraries loaded inside the block) and restores both on exit.
+
+Claims, conjecture tasks and training commands run with one thread: the tensors are small, two
+claims share the two cores, and one thread makes results reproducible to the bit on every
+executor. Numerics never imports torch; a caller in the validation layer imports it first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from theory.errors import check_int
+
+__all__ = ["limit_threads", "THREAD_VARIABLES"]
+
+#: Environment variables read by OpenMP, OpenBLAS and MKL when they load.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def limit_threads(threads: int | None = 1) -> Iterator[None]:
+    """Run the block with ``threads`` torch threads (and BLAS/OpenMP variables), then restore.
+
+    Parameters
+    ----------
+    threads : int >= 1, or None to leave everything as it is.
+
+    Examples
+    --------
+    >>> with limit_threads(1):
+    ...     pass  # torch.get_num_threads() == 1 here when torch is loaded
+    """
+    if threads is None:
+        yield
+        return
+    check_int("threads", threads, 1)
+    saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    torch = sys.modules.get("torch")
+    saved_torch = torch.get_num_threads() if torch is not None else None
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if torch is not None:
+            torch.set_num_threads(saved_torch)
