@@ -1,5 +1,8 @@
 """Documented result types: :func:`result` makes a frozen dataclass with a readable repr.
 
+It lives in the lowest layer (beside :mod:`theory.errors`) so that every layer uses the same one;
+it imports neither numpy nor torch (arrays are recognised by their ``shape`` and ``dtype``).
+
 Every public function that returns more than one value returns one of these instead of a tuple
 or a dict. The class docstring documents each field (numpydoc ``Attributes``: meaning, shape,
 units); the repr shows scalars and small arrays in full and summarises large arrays by shape,
@@ -23,8 +26,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 __all__ = ["result", "summarize", "to_dict"]
 
 #: Arrays with at most this many entries are shown in full.
@@ -33,15 +34,15 @@ FULL_ARRAY_SIZE = 12
 
 def summarize(value: Any) -> str:
     """A short readable form of one field's value."""
-    if isinstance(value, np.ndarray):
+    if _is_array(value):  # numpy arrays and torch tensors, recognised without importing either
         if value.size <= FULL_ARRAY_SIZE:
-            return "array(" + np.array2string(value, precision=6, separator=", ",
-                                              suppress_small=False) + ")"
-        kind = f"array(shape={value.shape}, {value.dtype}"
-        if np.issubdtype(value.dtype, np.number) and value.size:
-            finite = value[np.isfinite(value)] if np.issubdtype(value.dtype, np.floating) else value
+            return "array(" + repr(value.tolist()) + ")"
+        kind = f"array(shape={tuple(value.shape)}, {value.dtype}"
+        if value.dtype.kind in "iuf":
+            finite = value[value == value] if value.dtype.kind == "f" else value  # drop NaN
+            finite = finite[abs(finite) != float("inf")] if value.dtype.kind == "f" else finite
             if finite.size:
-                return f"{kind}, min={finite.min():.6g}, max={finite.max():.6g})"
+                return f"{kind}, min={float(finite.min()):.6g}, max={float(finite.max()):.6g})"
         return kind + ")"
     if isinstance(value, float):
         return repr(float(f"{value:.10g}"))
@@ -50,6 +51,11 @@ def summarize(value: Any) -> str:
     if isinstance(value, dict) and len(value) > FULL_ARRAY_SIZE:
         return f"dict(len={len(value)}, keys={list(value)[:4]}...)"
     return repr(value)
+
+
+def _is_array(value: Any) -> bool:
+    return (hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "tolist")
+            and hasattr(getattr(value, "dtype"), "kind") and hasattr(value, "size"))
 
 
 def _repr(self) -> str:
