@@ -124,8 +124,8 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         record = _load_finished(claims_dir / f"{claim.id}.json", profile, seed)
         if record is None:
             pending.append(claim)
-        else:
-            finished[claim.id] = {**record, "resumed": True}
+        else:  # the paper's spelling comes from the registry, also for records of older runs
+            finished[claim.id] = {**record, "paper": citation(claim), "resumed": True}
     bar = _progress(len(claims))
     if bar is not None:
         bar.update(len(finished))
