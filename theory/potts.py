@@ -1,10 +1,12 @@
 """Derivations for the generalised Potts model and factored self-attention, as sympy expressions.
 
 Source: R. Rende, F. Gerace, A. Laio, S. Goldt, "Mapping of attention mechanisms to a generalized
-Potts model", arXiv 2304.07235, Phys. Rev. Research 6, 023057 (2024). Spec: ``shared/spec/potts.md``
-sections 1, 2 and 5.
+Potts model", arXiv 2304.07235, Phys. Rev. Research 6, 023057 (2024): the model and its
+conditionals, the mapping of factored attention (Sec. II), and the replica equations of the
+library's two reference scenarios.
 
-Everything here takes and returns sympy objects; configurations ``s`` are tuples of colour indices.
+Everything here takes and returns sympy objects (several at once in a documented :func:`~theory.results.result`
+type); configurations ``s`` are tuples of colour indices.
 
 Symbols and arguments:
 
@@ -15,7 +17,7 @@ Symbols and arguments:
 .. math:: H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i), \\qquad
           z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a).
 
-The replica section (spec Sec. 5) holds the library's two reference scenarios R1 (logistic teacher,
+The replica section holds the library's two reference scenarios R1 (logistic teacher,
 Gaussian-equivalent inputs) and R2 (Gaussianised Potts, ridge): they are the library's
 reconstruction, not equations printed in the paper.
 """
@@ -27,6 +29,7 @@ import itertools
 import sympy as sp
 
 from theory.errors import InputError, check_int
+from theory.results import result
 
 beta = sp.Symbol("beta", positive=True)
 
@@ -68,7 +71,8 @@ def _check_config(s, L: int, C: int) -> None:
 
 
 def hamiltonian(s, J: sp.Matrix, U: sp.Matrix, h: sp.Matrix | None = None):
-    """:math:`H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i)` (spec Sec. 1)."""
+    """:math:`H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i)` (Rende et al. 2024, the
+    generalised Potts model)."""
     L, C = J.shape[0], U.shape[0]
     _check_config(s, L, C)
     energy = -sum(J[i, j] * U[s[i], s[j]] for i in range(L) for j in range(i + 1, L))
@@ -96,7 +100,8 @@ def conditional_from_joint(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
 
 
 def potts_logits(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
-    """:math:`\\beta \\sum_{j\\ne i} J_{ij} U_{a s_j} + \\beta h_i(a)`, a = 0..C-1 (spec Sec. 1)."""
+    """:math:`\\beta \\sum_{j\\ne i} J_{ij} U_{a s_j} + \\beta h_i(a)`, a = 0..C-1 (Rende et al. 2024, the
+    Potts conditional)."""
     L, C = J.shape[0], U.shape[0]
     _check_config(s, L, C)
     return sp.Matrix([beta * (sum(J[i, j] * U[a, s[j]] for j in range(L) if j != i)
@@ -104,7 +109,8 @@ def potts_logits(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
 
 
 def factored_logits(i: int, s, A: sp.Matrix, V: sp.Matrix, b: sp.Matrix | None = None) -> sp.Matrix:
-    """:math:`z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a)` (spec Sec. 2). Never reads s_i."""
+    """:math:`z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a)` (Rende et al. 2024,
+    Sec. II, factored attention). Never reads s_i."""
     L, C = A.shape[0], V.shape[0]
     _check_config(s, L, C)
     return sp.Matrix([sum(A[i, j] * V[a, s[j]] for j in range(L) if j != i)
@@ -112,7 +118,7 @@ def factored_logits(i: int, s, A: sp.Matrix, V: sp.Matrix, b: sp.Matrix | None =
 
 
 def mapping_logit_residuals(L: int = 3, C: int = 3, fields: bool = True) -> list:
-    """Proof of the mapping (spec Sec. 2) for symbolic J, U, h at size (L, C).
+    """Proof of the mapping (Rende et al. 2024, Sec. II) for symbolic J, U, h at size (L, C).
 
     For every configuration s and site i, compare the log-ratios
     :math:`\\log P(s_i=a\\mid s_{-i}) - \\log P(s_i=0\\mid s_{-i}) = -\\beta[H(s^{i\\to a}) - H(s^{i\\to 0})]`
@@ -135,7 +141,7 @@ def mapping_logit_residuals(L: int = 3, C: int = 3, fields: bool = True) -> list
 
 def mlm_loss(data, A, V, b=None):
     """Single-mask MLM loss :math:`-\\frac{1}{ML}\\sum_\\mu\\sum_i \\log p_\\theta(s_i^\\mu\\mid s_{-i}^\\mu)`
-    of factored attention on a list ``data`` of M configurations (spec Sec. 2)."""
+    of factored attention on a list ``data`` of M configurations (Rende et al. 2024, Sec. II)."""
     L = A.shape[0]
     total = sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for s in data for i in range(L))
     return -total / (len(data) * L)
@@ -154,7 +160,7 @@ def mlm_equals_npll_residual(data, L: int, C: int):
 
     Each log-conditional is rewritten as :math:`\\log p_a = -\\log \\sum_b e^{z_b - z_a}` and the
     exponents are expanded, so that equal logit differences give identical terms; returns 0 when
-    MLM is pseudo-likelihood (spec Sec. 2).
+    MLM is pseudo-likelihood (Rende et al. 2024, Sec. II).
     """
     J, U, h = symbolic_site_couplings(L), symbolic_colour_couplings(C), symbolic_matrix(L, C, "h")
 
@@ -172,7 +178,7 @@ def mlm_equals_npll_residual(data, L: int, C: int):
 
 
 # ----------------------------------------------------------------------------------------------
-# Gradients (spec Sec. 2)
+# Gradients (the library's derivation from the loss of Rende et al. 2024, Sec. II)
 
 
 def sequence_loss(s, A, V, b):
@@ -180,14 +186,35 @@ def sequence_loss(s, A, V, b):
     return -sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for i in range(A.shape[0]))
 
 
-def gradient_formulas(s, A, V, b) -> dict:
-    """The closed-form gradients of :func:`sequence_loss` (spec Sec. 2):
+@result
+class GradientFormulas:
+    """Closed-form gradients of the one-sequence MLM loss of factored attention (the library's
+    derivation from the loss of Rende et al. 2024, Sec. II); see :func:`gradient_formulas`.
+
+    Attributes
+    ----------
+    A : sympy.Matrix, (L, L)
+        :math:`\\partial\\ell/\\partial A_{ij}`, zero diagonal.
+    V : sympy.Matrix, (C, C)
+        :math:`\\partial\\ell/\\partial V_{ab}`.
+    b : sympy.Matrix, (L, C)
+        :math:`\\partial\\ell/\\partial b_i(a)`.
+    """
+
+    A: sp.Matrix
+    V: sp.Matrix
+    b: sp.Matrix
+
+
+def gradient_formulas(s, A, V, b) -> GradientFormulas:
+    """The closed-form gradients of :func:`sequence_loss` (the library's derivation):
 
     .. math:: \\partial_{A_{ij}}\\ell = \\sum_a (p_i(a) - [a = s_i]) V_{a s_j},\\quad
               \\partial_{V_{ab}}\\ell = \\sum_i\\sum_{j\\ne i} A_{ij}[b = s_j](p_i(a) - [a = s_i]),\\quad
-              \\partial_{b_i(a)}\\ell = p_i(a) - [a = s_i].
+              \\partial_{b_i(a)}\\ell = p_i(a) - [a = s_i],
 
-    Returns ``{"A": Matrix, "V": Matrix, "b": Matrix}`` (``dA_ii = 0``).
+    with :math:`p_i = \\mathrm{softmax}(z_i)` of :func:`factored_logits`. ``s`` a configuration
+    (tuple of L colours), ``A`` (L, L), ``V`` (C, C), ``b`` (L, C) sympy matrices.
     """
     L, C = A.shape[0], V.shape[0]
     p = [softmax(factored_logits(i, s, A, V, b)) for i in range(L)]
@@ -196,7 +223,7 @@ def gradient_formulas(s, A, V, b) -> dict:
     dV = sp.Matrix(C, C, lambda a, c: sum(A[i, j] * r[i][a] for i in range(L) for j in range(L)
                                           if j != i and s[j] == c))
     db = sp.Matrix(L, C, lambda i, a: r[i][a])
-    return {"A": dA, "V": dV, "b": db}
+    return GradientFormulas(dA, dV, db)
 
 
 def gradient_residuals(s, L: int = 3, C: int = 2) -> list:
@@ -210,12 +237,12 @@ def gradient_residuals(s, L: int = 3, C: int = 2) -> list:
             for c in range(M.shape[1]):
                 if key == "A" and r == c:
                     continue
-                out.append(sp.simplify(sp.diff(loss, M[r, c]) - formulas[key][r, c]))
+                out.append(sp.simplify(sp.diff(loss, M[r, c]) - getattr(formulas, key)[r, c]))
     return out
 
 
 # ----------------------------------------------------------------------------------------------
-# Invariances and the zero-sum gauge (spec Sec. 2)
+# Invariances and the zero-sum gauge of factored attention (the library's derivation)
 
 
 def _logit_differences(s, A, V, b):
@@ -227,14 +254,38 @@ def _logit_differences(s, A, V, b):
     return out
 
 
-def invariance_residuals(L: int = 3, C: int = 3) -> dict:
-    """For each transformation, the expanded change of the conditionals' logit differences
-    :math:`z_i(a) - z_i(0)` over all configurations (equal logit differences = equal conditionals).
+@result
+class InvarianceResiduals:
+    """Change of the logit differences :math:`z_i(a) - z_i(0)` of factored attention under each
+    transformation, over all configurations (the library's derivation; equal logit differences
+    mean equal conditionals). Each field is a list of simplified sympy expressions, one per
+    (configuration, site, colour a >= 1).
 
-    Keys: ``"scale"`` (cA, V/c), ``"sign"`` (-A, -V), ``"column_shift"`` (V + 1 c^T),
-    ``"bias_shift"`` (b_i + const): lists of zeros. ``"row_shift"`` (V + c 1^T, *not* an
-    invariance): its residuals are not all zero.
+    Attributes
+    ----------
+    scale : list
+        :math:`(A, V) \\to (cA, V/c)`: all 0.
+    sign : list
+        :math:`(A, V) \\to (-A, -V)`: all 0.
+    column_shift : list
+        :math:`V \\to V + \\mathbf 1 c^T`: all 0.
+    bias_shift : list
+        :math:`b_i \\to b_i + d_i`: all 0.
+    row_shift : list
+        :math:`V \\to V + c\\mathbf 1^T` (*not* an invariance): not all 0.
     """
+
+    scale: list
+    sign: list
+    column_shift: list
+    bias_shift: list
+    row_shift: list
+
+
+def invariance_residuals(L: int = 3, C: int = 3) -> InvarianceResiduals:
+    """For each transformation of :class:`InvarianceResiduals`, the expanded change of the
+    conditionals' logit differences :math:`z_i(a) - z_i(0)` over all ``C**L`` configurations, for
+    symbolic ``A`` (L, L), ``V`` (C, C), ``b`` (L, C)."""
     A, V, b = symbolic_matrix(L, L, "A"), symbolic_matrix(C, C, "V"), symbolic_matrix(L, C, "b")
     c = sp.Symbol("c", nonzero=True)
     cvec = sp.Matrix([sp.Symbol(f"c_{a}", real=True) for a in range(C)])
@@ -254,7 +305,7 @@ def invariance_residuals(L: int = 3, C: int = 3) -> dict:
             base, new = _logit_differences(s, A, V, b), _logit_differences(s, A2, V2, b2)
             res.extend(sp.simplify(sp.expand(x - y)) for x, y in zip(base, new))
         out[name] = res
-    return out
+    return InvarianceResiduals(**out)
 
 
 def centering_matrix(C: int) -> sp.Matrix:
@@ -274,7 +325,8 @@ def zero_sum_gauge_block(K: sp.Matrix) -> sp.Matrix:
 
 
 def gauge_identity_residual(C: int = 3):
-    """``zs(A_ij V) - A_ij P V P`` for symbolic A_ij and V (spec Sec. 2): the zero Matrix."""
+    """``zs(A_ij V) - A_ij P V P`` for symbolic A_ij and V: the zero Matrix (so the contact map of
+    one factored head is :math:`|A|`)."""
     a = sp.Symbol("A_ij", real=True)
     V = symbolic_matrix(C, C, "V")
     P = centering_matrix(C)
@@ -290,13 +342,36 @@ m_hat, q_hat, V_hat = sp.symbols("mhat qhat Vhat", real=True)
 xi, u, y, omega, x_ = sp.symbols("xi u y omega x", real=True)
 
 
-def ridge_prior_equations(lam=lam, rho=rho, m_hat=m_hat, q_hat=q_hat, V_hat=V_hat) -> dict:
-    """Prior (ridge) equations of both scenarios (spec Sec. 5):
+@result
+class RidgePriorEquations:
+    """Right-hand sides of the prior (ridge) saddle-point equations of both reference scenarios
+    R1 and R2 (the library's reconstruction of the replica computation of Rende et al. 2024).
 
-    .. math:: V = 1/(\\lambda + \\hat V),\\quad m = \\rho\\hat m V,\\quad q = (\\rho\\hat m^2 + \\hat q) V^2.
+    Attributes
+    ----------
+    V : sympy expression
+        :math:`1/(\\lambda + \\hat V)`.
+    m : sympy expression
+        :math:`\\rho\\hat m V`, the teacher-student overlap :math:`w\\cdot w^*/N`.
+    q : sympy expression
+        :math:`(\\rho\\hat m^2 + \\hat q) V^2`, the student norm :math:`|w|^2/N`.
+    """
+
+    V: sp.Expr
+    m: sp.Expr
+    q: sp.Expr
+
+
+def ridge_prior_equations(lam=lam, rho=rho, m_hat=m_hat, q_hat=q_hat, V_hat=V_hat) -> RidgePriorEquations:
+    """Prior (ridge) equations of both scenarios (the library's reconstruction):
+
+    .. math:: V = 1/(\\lambda + \\hat V),\\quad m = \\rho\\hat m V,\\quad q = (\\rho\\hat m^2 + \\hat q) V^2,
+
+    with ``lam`` the ridge penalty :math:`\\lambda`, ``rho`` :math:`|w^*|^2/N` and the conjugates
+    ``m_hat``, ``q_hat``, ``V_hat`` (symbols or expressions).
     """
     V = 1 / (lam + V_hat)
-    return {"V": V, "m": rho * m_hat * V, "q": (rho * m_hat**2 + q_hat) * V**2}
+    return RidgePriorEquations(V, rho * m_hat * V, (rho * m_hat**2 + q_hat) * V**2)
 
 
 def logistic_sigmoid(t):
@@ -304,8 +379,48 @@ def logistic_sigmoid(t):
     return 1 / (1 + sp.exp(-t))
 
 
-def r1_channel() -> dict:
-    """R1 (Ising colours, logistic teacher, Gaussian-equivalent inputs), spec Sec. 5.
+@result
+class R1Channel:
+    """The R1 channel (logistic teacher and loss) as sympy expressions in the symbols ``x`` (the
+    prox), ``omega``, ``V``, ``y``, ``xi``, ``u``, ``m``, ``q``, ``rho``, ``alpha`` (the library's
+    reconstruction of the replica scenario of Rende et al. 2024); see :func:`r1_channel`.
+
+    Attributes
+    ----------
+    loss : sympy expression
+        :math:`\\ell(y, x) = \\log(1 + e^{-yx})`.
+    prox_equation : sympy expression
+        :math:`x - \\omega - V y\\sigma(-yx)`, zero at the proximal point.
+    omega : sympy expression
+        :math:`\\sqrt q\\,\\xi`.
+    zstar : sympy expression
+        :math:`z^* = (m/\\sqrt q)\\xi + \\sqrt{\\rho - m^2/q}\\,u`.
+    f : sympy expression
+        :math:`(x - \\omega)/V`.
+    dprox : sympy expression
+        :math:`\\partial_\\omega x = 1/(1 + V\\sigma'(x))`.
+    mhat, qhat, Vhat : sympy expression
+        Integrands of :math:`\\hat m, \\hat q, \\hat V` for one label ``y`` (to be averaged over
+        :math:`\\xi, u \\sim N(0,1)` and summed over :math:`y = \\pm1`).
+    eps_J : sympy expression
+        Coupling error :math:`(\\rho - 2m + q)/\\rho`.
+    """
+
+    loss: sp.Expr
+    prox_equation: sp.Expr
+    omega: sp.Expr
+    zstar: sp.Expr
+    f: sp.Expr
+    dprox: sp.Expr
+    mhat: sp.Expr
+    qhat: sp.Expr
+    Vhat: sp.Expr
+    eps_J: sp.Expr
+
+
+def r1_channel() -> R1Channel:
+    """R1 (Ising colours, logistic teacher, Gaussian-equivalent inputs), the library's
+    reconstruction of the replica scenario.
 
     With :math:`\\omega = \\sqrt q\\,\\xi`, :math:`\\omega^* = (m/\\sqrt q)\\xi`, :math:`V^* = \\rho - m^2/q`,
     :math:`z^* = \\omega^* + \\sqrt{V^*} u` (:math:`\\xi, u \\sim N(0,1)`), the loss
@@ -317,7 +432,7 @@ def r1_channel() -> dict:
               \\hat V = \\alpha E\\sum_y \\sigma(y z^*) (1 - \\partial_\\omega x)/V,
 
     with :math:`f = (x - \\omega)/V`, :math:`\\partial_\\omega x = 1/(1 + V\\sigma'(x))`.
-    Returned integrands (``"mhat"``, ``"qhat"``, ``"Vhat"``) are the summands for one ``y`` in
+    The returned integrands (``mhat``, ``qhat``, ``Vhat``) are the summands for one ``y`` in
     terms of the symbols ``x`` (the prox), ``omega``, ``V``, ``y``, ``xi``, ``u``; the expectation is
     over standard Gaussians ``xi, u`` and the sum over ``y = +-1`` (numerics does the quadrature).
     """
@@ -326,40 +441,96 @@ def r1_channel() -> dict:
     zstar = (m / sp.sqrt(q)) * xi + sp.sqrt(rho - m**2 / q) * u
     f = (x_ - omega) / V_
     dprox = 1 / (1 + V_ * dsig(x_))
-    return {
-        "loss": sp.log(1 + sp.exp(-y * x_)),
-        "prox_equation": x_ - omega - V_ * y * sig(-y * x_),
-        "omega": sp.sqrt(q) * xi,
-        "zstar": zstar,
-        "f": f,
-        "dprox": dprox,
-        "mhat": alpha * y * dsig(zstar) * f,
-        "qhat": alpha * sig(y * zstar) * f**2,
-        "Vhat": alpha * sig(y * zstar) * (1 - dprox) / V_,
-        "eps_J": (rho - 2 * m + q) / rho,
-    }
+    return R1Channel(
+        loss=sp.log(1 + sp.exp(-y * x_)),
+        prox_equation=x_ - omega - V_ * y * sig(-y * x_),
+        omega=sp.sqrt(q) * xi,
+        zstar=zstar,
+        f=f,
+        dprox=dprox,
+        mhat=alpha * y * dsig(zstar) * f,
+        qhat=alpha * sig(y * zstar) * f**2,
+        Vhat=alpha * sig(y * zstar) * (1 - dprox) / V_,
+        eps_J=(rho - 2 * m + q) / rho,
+    )
 
 
 def r1_prox_stationarity():
     """``d/dx [(x - omega)^2/(2V) + l(y, x)]`` minus ``(prox_equation)/V``: simplifies to 0, i.e.
     the prox equation is the stationarity condition of the proximal objective."""
     ch = r1_channel()
-    objective = (x_ - omega) ** 2 / (2 * V_) + ch["loss"]
-    return sp.simplify(sp.diff(objective, x_) - ch["prox_equation"] / V_)
+    objective = (x_ - omega) ** 2 / (2 * V_) + ch.loss
+    return sp.simplify(sp.diff(objective, x_) - ch.prox_equation / V_)
 
 
-def r2_channel(alpha=alpha, Delta=Delta, rho=rho, m=m, q=q, V=V_) -> dict:
+@result
+class R2Channel:
+    """Conjugate order parameters of the R2 square-loss channel (the library's reconstruction of
+    the replica scenario of Rende et al. 2024); see :func:`r2_channel`.
+
+    Attributes
+    ----------
+    mhat : sympy expression
+        :math:`\\hat m = \\alpha/(1+V)`.
+    Vhat : sympy expression
+        :math:`\\hat V = \\alpha/(1+V)`.
+    qhat : sympy expression
+        :math:`\\hat q = \\alpha(\\rho - 2m + q + \\Delta)/(1+V)^2`.
+    """
+
+    mhat: sp.Expr
+    Vhat: sp.Expr
+    qhat: sp.Expr
+
+
+def r2_channel(alpha=alpha, Delta=Delta, rho=rho, m=m, q=q, V=V_) -> R2Channel:
     """R2 square-loss channel: :math:`\\ell = (y - z)^2/2`, prox :math:`(\\omega + V y)/(1+V)`, so
 
     .. math:: \\hat m = \\hat V = \\frac{\\alpha}{1+V},\\qquad
-              \\hat q = \\frac{\\alpha(\\rho - 2m + q + \\Delta)}{(1+V)^2}.
+              \\hat q = \\frac{\\alpha(\\rho - 2m + q + \\Delta)}{(1+V)^2},
+
+    with ``alpha`` = M/N, ``Delta`` the label-noise variance, ``rho``, ``m``, ``q``, ``V`` the order
+    parameters (symbols or expressions).
     """
-    return {"mhat": alpha / (1 + V), "Vhat": alpha / (1 + V),
-            "qhat": alpha * (rho - 2 * m + q + Delta) / (1 + V) ** 2}
+    return R2Channel(mhat=alpha / (1 + V), Vhat=alpha / (1 + V),
+                     qhat=alpha * (rho - 2 * m + q + Delta) / (1 + V) ** 2)
 
 
-def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> dict:
-    """R2 closed form (spec Sec. 5): ``V`` the positive root of
+@result
+class R2ClosedForm:
+    """The R2 saddle point in closed form (the library's reconstruction of the replica scenario of
+    Rende et al. 2024); see :func:`r2_closed_form`. Sympy expressions in ``alpha``, ``lambda``,
+    ``rho``, ``Delta``.
+
+    Attributes
+    ----------
+    V : sympy expression
+        Positive root of :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`.
+    kappa : sympy expression
+        :math:`\\alpha V/(1+V)`.
+    e : sympy expression
+        :math:`\\rho - 2m + q = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`.
+    m : sympy expression
+        :math:`\\rho\\kappa`.
+    q : sympy expression
+        :math:`e - \\rho + 2m`.
+    test_mse : sympy expression
+        :math:`\\Delta + e`.
+    eps_J : sympy expression
+        :math:`e/\\rho`.
+    """
+
+    V: sp.Expr
+    kappa: sp.Expr
+    e: sp.Expr
+    m: sp.Expr
+    q: sp.Expr
+    test_mse: sp.Expr
+    eps_J: sp.Expr
+
+
+def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> R2ClosedForm:
+    """R2 closed form (the library's reconstruction): ``V`` the positive root of
     :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
     :math:`m = \\rho\\kappa`, ``q = e - rho + 2m``, test MSE :math:`\\Delta + e`."""
@@ -370,36 +541,56 @@ def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> dict:
     kappa = alpha * V / (1 + V)
     e = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
     mm = rho * kappa
-    return {"V": V, "kappa": kappa, "e": e, "m": mm, "q": e - rho + 2 * mm,
-            "test_mse": Delta + e, "eps_J": e / rho}
+    return R2ClosedForm(V=V, kappa=kappa, e=e, m=mm, q=e - rho + 2 * mm, test_mse=Delta + e,
+                        eps_J=e / rho)
 
 
-def r2_fixed_point_residuals() -> dict:
+@result
+class R2FixedPointResiduals:
+    """Residuals of the R2 closed form in the prior and square-loss channel equations (all 0);
+    see :func:`r2_fixed_point_residuals`.
+
+    Attributes
+    ----------
+    V : sympy expression
+        The V-equation :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1` at the closed-form root.
+    m : sympy expression
+        :math:`\\rho\\hat m V - \\rho\\kappa` on the solution.
+    q : sympy expression
+        :math:`(\\rho\\hat m^2 + \\hat q)V^2 - (e - \\rho + 2\\rho\\kappa)` on the solution.
+    """
+
+    V: sp.Expr
+    m: sp.Expr
+    q: sp.Expr
+
+
+def r2_fixed_point_residuals() -> R2FixedPointResiduals:
     """Substitute :func:`r2_closed_form` into the prior and channel equations and simplify.
 
     The closed form solves the V-equation exactly; m and q are then checked symbolically as
-    functions of (kappa, V, e). Returns ``{"V": ..., "m": ..., "q": ...}``, all 0.
+    functions of (kappa, V, e). All three residuals are 0.
     """
     Vs, es = sp.symbols("V_s e_s", positive=True)
     kappa = alpha * Vs / (1 + Vs)
     ch = r2_channel(m=rho * kappa, q=es - rho + 2 * rho * kappa, V=Vs)
-    prior = ridge_prior_equations(m_hat=ch["mhat"], q_hat=ch["qhat"], V_hat=ch["Vhat"])
+    prior = ridge_prior_equations(m_hat=ch.mhat, q_hat=ch.qhat, V_hat=ch.Vhat)
     # V-equation: Vs = 1/(lam + alpha/(1+Vs))  <=>  lam Vs^2 + (lam + alpha - 1) Vs - 1 = 0
-    v_eq = sp.simplify(sp.numer(sp.together(Vs - prior["V"])) * -1)
-    v_root = r2_closed_form()["V"]
+    v_eq = sp.simplify(sp.numer(sp.together(Vs - prior.V)) * -1)
+    v_root = r2_closed_form().V
     res_v = sp.simplify(sp.expand(v_eq.subs(Vs, v_root)))
     # On that solution the prior V equals Vs, i.e. lam = lam(Vs); use it in m and q:
-    lam_of_V = sp.solve(sp.Eq(Vs, prior["V"]), lam)[0]
-    m_res = sp.simplify((prior["m"] - rho * kappa).subs(lam, lam_of_V))
+    lam_of_V = sp.solve(sp.Eq(Vs, prior.V), lam)[0]
+    m_res = sp.simplify((prior.m - rho * kappa).subs(lam, lam_of_V))
     e_closed = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
-    q_res = sp.simplify((prior["q"] - (es - rho + 2 * rho * kappa)).subs(lam, lam_of_V)
+    q_res = sp.simplify((prior.q - (es - rho + 2 * rho * kappa)).subs(lam, lam_of_V)
                         .subs(es, e_closed))
-    return {"V": res_v, "m": m_res, "q": q_res}
+    return R2FixedPointResiduals(V=res_v, m=m_res, q=q_res)
 
 
 def r2_ols_limit(alpha=alpha, Delta=Delta, rho=rho):
     """:math:`\\lim_{\\lambda\\to0^+} e` for :math:`\\alpha > 1`; equals :math:`\\Delta/(\\alpha-1)`."""
     a = sp.Symbol("a", positive=True)  # a = alpha - 1 > 0
-    e = r2_closed_form(alpha=1 + a, rho=rho, Delta=Delta)["e"]
+    e = r2_closed_form(alpha=1 + a, rho=rho, Delta=Delta).e
     # e is continuous in lam at 0 for a > 0 (the root has no 1/lam), so the limit is e(lam=0).
     return sp.simplify(e.subs(lam, 0).subs(a, alpha - 1))

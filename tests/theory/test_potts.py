@@ -68,8 +68,9 @@ def test_gradient_formulas_match_differentiation():
 def test_invariances_and_the_row_shift_counterexample():
     res = potts.invariance_residuals(3, 2)
     for name in ("scale", "sign", "column_shift", "bias_shift"):
-        assert all(r == 0 for r in res[name]), name
-    assert any(r != 0 for r in res["row_shift"])
+        residuals = getattr(res, name)
+        assert len(residuals) == 2**3 * 3 and all(r == 0 for r in residuals), name
+    assert any(r != 0 for r in res.row_shift)
 
 
 def test_gauge_identity_and_zero_sums():
@@ -94,7 +95,9 @@ def test_bad_configuration_is_refused():
 
 
 def test_r2_closed_form_solves_the_replica_equations():
-    assert potts.r2_fixed_point_residuals() == {"V": 0, "m": 0, "q": 0}
+    res = potts.r2_fixed_point_residuals()
+    assert isinstance(res, potts.R2FixedPointResiduals)
+    assert res.to_dict() == {"V": 0, "m": 0, "q": 0}
 
 
 def test_r2_ols_limit():
@@ -104,7 +107,7 @@ def test_r2_ols_limit():
 def test_r2_root_satisfies_quadratic_at_rationals():
     cf = potts.r2_closed_form()
     point = {potts.alpha: sp.Rational(3, 2), potts.lam: sp.Rational(1, 10)}
-    V = cf["V"].subs(point)
+    V = cf.V.subs(point)
     quad = point[potts.lam] * V**2 + (point[potts.lam] + point[potts.alpha] - 1) * V - 1
     assert_expressions_equal(quad, 0)      # exact (was: |quad| < 1e-45 at 50 digits)
     assert sp.N(V) > 0
@@ -120,3 +123,53 @@ def test_r1_channel_mhat_integrand_matches_derivative_identity():
     derivative, product = sp.diff(potts.logistic_sigmoid(t), t), potts.logistic_sigmoid(t) * potts.logistic_sigmoid(-t)
     assert_expressions_equal(derivative.subs(t, sp.Rational(3, 7)), product.subs(t, sp.Rational(3, 7)), tol=1e-28)
     assert_expressions_equal(derivative, product)      # and identically in t
+
+
+def test_gradient_formulas_fields_at_a_point():
+    # L = 2, C = 2, s = (0, 1), A = [[0, 1], [2, 0]], V = 0, b = 0: every p_i = (1/2, 1/2), so by hand
+    # db = [[-1/2, 1/2], [1/2, -1/2]], dA = 0 (V = 0), dV_ab = sum_i A_{i,j != i} [b = s_j] r_i(a)
+    A = sp.Matrix([[0, 1], [2, 0]])
+    g = potts.gradient_formulas((0, 1), A, sp.zeros(2, 2), sp.zeros(2, 2))
+    assert isinstance(g, potts.GradientFormulas)
+    half = sp.Rational(1, 2)
+    assert g.b == sp.Matrix([[-half, half], [half, -half]])
+    assert g.A == sp.zeros(2, 2)
+    # site 0 reads s_1 = 1 with A_01 = 1: column b = 1 gets r_0 = (-1/2, 1/2); site 1 reads s_0 = 0
+    # with A_10 = 2: column b = 0 gets 2 r_1 = (1, -1)
+    assert g.V == sp.Matrix([[1, -half], [-1, half]])
+
+
+def test_ridge_prior_and_r2_channel_fields_at_numbers():
+    # by hand: lam = 1/2, rho = 2, mhat = 1, qhat = 3, Vhat = 3/2 -> V = 1/2, m = 1, q = 5/4
+    pr = potts.ridge_prior_equations(sp.Rational(1, 2), 2, 1, 3, sp.Rational(3, 2))
+    assert isinstance(pr, potts.RidgePriorEquations)
+    assert (pr.V, pr.m, pr.q) == (sp.Rational(1, 2), 1, sp.Rational(5, 4))
+    # alpha = 2, Delta = 1/2, rho = 1, m = 1/2, q = 1, V = 1: mhat = Vhat = 1, qhat = 2 (3/2)/4 = 3/4
+    ch = potts.r2_channel(2, sp.Rational(1, 2), 1, sp.Rational(1, 2), 1, 1)
+    assert isinstance(ch, potts.R2Channel)
+    assert (ch.mhat, ch.Vhat, ch.qhat) == (1, 1, sp.Rational(3, 4))
+
+
+def test_r2_closed_form_fields_at_alpha_2_lambda_1():
+    # V^2 + 2V - 1 = 0 -> V = sqrt(2) - 1, kappa = 2V/(1+V) = 2 - sqrt(2); m = rho kappa
+    cf = potts.r2_closed_form(alpha=2, lam=1, rho=1, Delta=sp.Rational(1, 4))
+    assert isinstance(cf, potts.R2ClosedForm)
+    assert_expressions_equal(cf.V, sp.sqrt(2) - 1)
+    assert_expressions_equal(cf.kappa, 2 - sp.sqrt(2))
+    assert_expressions_equal(cf.m, 2 - sp.sqrt(2))
+    k = 2 - sp.sqrt(2)
+    e = ((1 - k) ** 2 + k**2 / 8) / (1 - k**2 / 2)
+    assert_expressions_equal(cf.e, e)
+    assert_expressions_equal(cf.test_mse, e + sp.Rational(1, 4))
+    assert_expressions_equal(cf.q, e - 1 + 2 * k)
+    assert_expressions_equal(cf.eps_J, e)
+
+
+def test_r1_channel_fields_at_a_point():
+    ch = potts.r1_channel()
+    assert isinstance(ch, potts.R1Channel)
+    assert_expressions_equal(ch.loss.subs({potts.y: 1, potts.x_: 0}), sp.log(2))
+    # at the prox point x = omega the residual is -V y sigma(-y omega); at omega = 0: -V y / 2
+    assert_expressions_equal(ch.prox_equation.subs({potts.x_: 0, potts.omega: 0, potts.y: 1}), -potts.V_ / 2)
+    assert_expressions_equal(ch.eps_J.subs({potts.m: 1, potts.q: 1, potts.rho: 1}), 0)
+    assert_expressions_equal(ch.dprox.subs({potts.V_: 0}), 1)
