@@ -79,15 +79,13 @@ def _print_result(result: dict, as_json: bool) -> None:
 def _reproduce(args) -> int:
     from validation.ledger.reproduce import reproduce
 
-    records, ok = reproduce(args.out, profile=args.profile, topics=args.only or TOPIC_KEYS,
-                            seed=args.seed, claim_ids=args.claim, jobs=args.jobs,
-                            executor=args.executor)
-    unexpected = [r for r in records if not r["as_expected"]]
-    print(f"{len(records) - len(unexpected)} of {len(records)} claims as expected; "
+    run = reproduce(args.out, profile=args.profile, topics=args.only or TOPIC_KEYS,
+                    seed=args.seed, claim_ids=args.claim, jobs=args.jobs, executor=args.executor)
+    print(f"{len(run.records) - len(run.unexpected)} of {len(run.records)} claims as expected; "
           f"report: {args.out}/index.html")
-    for r in unexpected:
+    for r in run.unexpected:
         print(f"  {r['id']}: {r['verdict']} (expected {r['expected']}): {r['note'][:200]}")
-    return 0 if ok else 1
+    return 0 if run.all_as_expected else 1
 
 
 def _check(args) -> dict:

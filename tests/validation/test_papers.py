@@ -101,10 +101,10 @@ def test_results_paper_field_is_the_registry_spelling(tmp_path, key):
 
     claim = next(c for c in load_claims((key,)) if c.id.endswith(("levels", "identity",
                                                                     "anchor", "mle_anchor")))
-    records, _ = reproduce(tmp_path, topics=(key,), claim_ids=[claim.id])
+    reproduce(tmp_path, topics=(key,), claim_ids=[claim.id])
     path = tmp_path / "claims" / f"{claim.id}.json"
     old = json.loads(path.read_text())
     old["paper"] = "an older spelling"
     path.write_text(json.dumps(old))
-    records, _ = reproduce(tmp_path, topics=(key,), claim_ids=[claim.id])
+    records = reproduce(tmp_path, topics=(key,), claim_ids=[claim.id]).records
     assert records[0]["resumed"] and records[0]["paper"] == citation(claim)

@@ -23,11 +23,36 @@ from numerics.shared.executor import parse_executor, run_tasks
 import torch  # noqa: F401  (loaded before any claim, so that limit_threads sets its threads)
 
 from numerics.shared.threads import limit_threads
+from theory.results import result
 from theory.errors import InputError, check_choice, check_int
 from validation.ledger.claims import PROFILES, CheckContext, Claim, citation, load_claims
 from validation.ledger.report import write_report
 from validation.ledger.results import provenance, to_jsonable, write_json
 from validation.papers import TOPIC_KEYS
+
+
+@result
+class Reproduction:
+    """What ``ttc reproduce`` ran.
+
+    Attributes
+    ----------
+    records : list of dict
+        One record per claim, in ledger order, with the keys of ``results.json``'s ``claims``.
+    all_as_expected : bool
+        Every verdict is the one the ledger expects (the command's exit status 0).
+    out_dir : Path
+        The output folder (``index.html``, ``results.json``, ``figures/``, ``claims/``).
+    """
+
+    records: list
+    all_as_expected: bool
+    out_dir: Path
+
+    @property
+    def unexpected(self) -> list:
+        """The records whose verdict is not the expected one."""
+        return [r for r in self.records if not r["as_expected"]]
 
 
 def _record(claim: Claim, profile: str, seed: int) -> dict:
@@ -87,8 +112,8 @@ def _progress(total: int):
 
 def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
               topics=TOPIC_KEYS, seed: int = 0, claim_ids=None,
-              jobs: int = 1, executor: str | None = None) -> tuple[list[dict], bool]:
-    """Run every claim of ``topics`` on ``profile``; return (records, all verdicts as expected).
+              jobs: int = 1, executor: str | None = None) -> Reproduction:
+    """Run every claim of ``topics`` on ``profile`` and write the outputs (module docstring).
 
     Parameters
     ----------
@@ -100,6 +125,11 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
     jobs : claims run at once, each in its own process (one thread each) when > 1.
     executor : where claims run instead (:mod:`numerics.shared.executor`), e.g. ``"dask://HOST:PORT"``;
         the workers must see ``out_dir`` (figures are written there). Default: ``local:jobs``.
+
+    Returns
+    -------
+    Reproduction
+        The records (as in ``results.json``) and whether every verdict is the expected one.
     """
     check_choice("profile", profile, PROFILES)
     check_int("seed", seed, 0)
@@ -151,7 +181,7 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         bar.close()
     records = [finished[c.id] for c in claims]
     _write_outputs(out, meta, records)
-    return records, all(r["as_expected"] for r in records)
+    return Reproduction(records, all(r["as_expected"] for r in records), out)
 
 
 def _write_outputs(out: Path, meta: dict, records: list[dict]) -> None:

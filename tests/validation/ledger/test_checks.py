@@ -104,10 +104,10 @@ def test_reproduce_on_dask_equals_local(tmp_path, dask_address):
     from validation.ledger.reproduce import reproduce
 
     ids = ["lsa.identity", "lsa.thm33_anchor"]
-    on_dask, ok = reproduce(tmp_path / "dask", topics=("lsa",), claim_ids=ids,
-                            executor=dask_address)
-    local, _ = reproduce(tmp_path / "local", topics=("lsa",), claim_ids=ids, jobs=1)
-    assert ok and [r["id"] for r in on_dask] == ids
+    run = reproduce(tmp_path / "dask", topics=("lsa",), claim_ids=ids, executor=dask_address)
+    on_dask = run.records
+    local = reproduce(tmp_path / "local", topics=("lsa",), claim_ids=ids, jobs=1).records
+    assert run.all_as_expected and [r["id"] for r in on_dask] == ids
     strip = lambda records: [{k: v for k, v in r.items() if k not in ("seconds", "provenance")}
                              for r in records]
     assert json.dumps(strip(on_dask)) == json.dumps(strip(local))

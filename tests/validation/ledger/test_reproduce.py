@@ -56,23 +56,23 @@ def test_claim_seeds_are_stable_and_distinct():
 
 def test_reproduce_writes_outputs_and_resumes(tmp_path):
     ids = ["markov.levels", "markov.degenerate"]
-    records, ok = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
-    assert ok and [r["id"] for r in records] == ids
+    run = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
+    assert run.all_as_expected and [r["id"] for r in run.records] == ids and not run.unexpected
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"]["claims"] == 2 and results["provenance"]["packages"]["numpy"]
     html = (tmp_path / "index.html").read_text()
     assert "markov.levels" in html and "<table>" in html
     assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
-    again, ok_again = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
-    assert ok_again and all(r.get("resumed") for r in again)
+    again = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
+    assert again.all_as_expected and all(r.get("resumed") for r in again.records)
     # another seed does not reuse the records
-    other, _ = reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5)
-    assert not any(r.get("resumed") for r in other)
+    other = reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5)
+    assert not any(r.get("resumed") for r in other.records)
 
 
 def test_report_embeds_figures(tmp_path):
-    records, ok = reproduce(tmp_path, topics=("markov",), claim_ids=["markov.basins"])
-    assert ok and records[0]["figures"] == ["markov_landscape.png"]
+    run = reproduce(tmp_path, topics=("markov",), claim_ids=["markov.basins"])
+    assert run.all_as_expected and run.records[0]["figures"] == ["markov_landscape.png"]
     assert "data:image/png;base64," in (tmp_path / "index.html").read_text()
 
 
@@ -84,10 +84,10 @@ def test_reproduce_cli_bad_claim_id(capsys, tmp_path):
 
 def test_parallel_run_equals_sequential_run(tmp_path):
     ids = ["markov.levels", "markov.global_curve"]
-    sequential, _ = reproduce(tmp_path / "one", topics=("markov",), claim_ids=ids, jobs=1)
-    parallel, ok = reproduce(tmp_path / "two", topics=("markov",), claim_ids=ids, jobs=2)
-    assert ok and [r["id"] for r in parallel] == ids
-    assert [r["measured"] for r in parallel] == [r["measured"] for r in sequential]
+    sequential = reproduce(tmp_path / "one", topics=("markov",), claim_ids=ids, jobs=1).records
+    parallel = reproduce(tmp_path / "two", topics=("markov",), claim_ids=ids, jobs=2)
+    assert parallel.all_as_expected and [r["id"] for r in parallel.records] == ids
+    assert [r["measured"] for r in parallel.records] == [r["measured"] for r in sequential]
 
 
 def test_report_lists_findings_and_decision_paths():
