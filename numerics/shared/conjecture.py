@@ -11,9 +11,11 @@ a task on an executor (:mod:`numerics.shared.executor`: a local process pool, or
 1. **grid**: a regular grid over the box (every integer of an integer parameter), and
    **simple** values: every fraction a/b with b <= ``budget.simple`` in the box (where
    thresholds such as (S-1)/S and i.i.d. special cases live);
-2. **random**: uniform points from ``numpy.random.default_rng(seed)``;
+2. **random**: uniform points from ``numerics.shared.seeding.as_generator(seed)``;
 3. **hypothesis**: Hypothesis' generator and shrinker (``hypothesis.find``, seeded with
-   ``random.Random(seed)``, no example database), which also tries boundary and "simple" values;
+   ``random.Random(seed)``, no example database), which also tries boundary and "simple" values.
+   It runs in a fresh interpreter that imports nothing from this project (see
+   :func:`hypothesis_search`), so the same seed gives the same points in every process;
 4. **local**: Nelder--Mead minimisation of the margin (real parameters, in box-normalised
    coordinates) from the lowest-margin points of phases 1--2;
 
@@ -30,8 +32,10 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import contextmanager
+import os
+import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -39,11 +43,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from numerics.shared.executor import TaskRunner, parse_executor
+from numerics.shared.seeding import as_generator
 from numerics.shared.storage import read_json, write_json
-from theory.errors import InputError, NumericalFailure, check_int
+from theory.errors import InputError, NumericalFailure, TTCError, check_int
+from theory.results import result
 
-__all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "parameter_box",
-           "search_counterexample", "evaluate_margin"]
+__all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "MarginValue", "parameter_box",
+           "search_counterexample", "evaluate_margin", "hypothesis_search"]
 
 Point = dict[str, Any]
 Margin = Callable[[Point], float]
@@ -157,10 +163,42 @@ BUDGETS = {
 }
 
 
-@dataclass
+@result
 class ConjectureResult:
     """What a search found. ``holds`` is True when no counterexample was found: evidence, not
-    proof; ``points`` and ``worst_margin`` say how much evidence and how close it came."""
+    proof; ``points`` and ``worst_margin`` say how much evidence and how close it came.
+
+    Attributes
+    ----------
+    holds : bool
+        No point with a margin < 0 was found.
+    counterexample : dict or None
+        The simplest point with a margin < 0 (fewest decimals, then closest to the box's lower
+        corner), ``name -> value``.
+    counterexample_margin : float or None
+        The margin at ``counterexample``.
+    points : int
+        Points evaluated, over all phases (failures included).
+    worst_margin : float or None
+        The smallest margin found, and ``worst_point`` where.
+    worst_point : dict or None
+    found_by : str or None
+        The phase (``"grid"``, ``"simple"``, ``"random"``, ``"hypothesis"``, ``"local"``,
+        ``"shrink"``) of the first counterexample found.
+    failures : int
+        Points where the margin could not be computed (NumericalFailure or not finite).
+    failure_examples : list of str
+        The first three failure messages.
+    phases : dict
+        Points evaluated per phase.
+    seed : int
+    parameters : dict
+        The box, ``name -> [low, high, "int" | "real"]``.
+    budget : dict
+        The :class:`Budget` spent, as a dict.
+    evaluations : list of dict
+        Every evaluation in order: ``{"phase", "point", "margin", "failure"}``.
+    """
 
     holds: bool
     counterexample: Point | None
@@ -187,20 +225,38 @@ class ConjectureResult:
 
 # ----------------------------------------------------------------------------- evaluation
 
-def evaluate_margin(margin: Margin, point: Point) -> tuple[float | None, str | None]:
-    """``(margin, None)``, or ``(None, message)`` when the margin failed numerically."""
+@result
+class MarginValue:
+    """One evaluation of a margin.
+
+    Attributes
+    ----------
+    margin : float or None
+        The finite margin, None when it could not be computed.
+    failure : str or None
+        Why it could not be computed (the NumericalFailure's message, or the non-finite value
+        returned), None when ``margin`` is a number.
+    """
+
+    margin: float | None
+    failure: str | None
+
+
+def evaluate_margin(margin: Margin, point: Point) -> MarginValue:
+    """``margin(point)`` as a :class:`MarginValue`: the number, or why there is none (a
+    :class:`theory.errors.NumericalFailure`, or a non-finite value)."""
     try:
         value = float(margin(dict(point)))
     except NumericalFailure as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return MarginValue(None, f"{type(exc).__name__}: {exc}")
     if not math.isfinite(value):
-        return None, f"margin returned {value}"
-    return value, None
+        return MarginValue(None, f"margin returned {value}")
+    return MarginValue(value, None)
 
 
 def _record(phase: str, point: Point, margin: Margin) -> dict:
-    value, failure = evaluate_margin(margin, point)
-    return {"phase": phase, "point": point, "margin": value, "failure": failure}
+    value = evaluate_margin(margin, point)
+    return {"phase": phase, "point": point, "margin": value.margin, "failure": value.failure}
 
 
 def _evaluate_batch(task) -> list[dict]:
@@ -208,62 +264,124 @@ def _evaluate_batch(task) -> list[dict]:
     return [_record(phase, point, margin) for point in points]
 
 
-@contextmanager
-def _without_local_constants():
-    """Hypothesis (6.13x and later) also draws numeric literals found in the *caller's* modules,
-    collected from whatever local modules happen to be imported in the process. That set differs
-    between a worker, a Dask worker and a test session, so one seed would give different
-    examples. Switch the local pool off for the search (private API, hence the guard: on a
-    Hypothesis without it there is nothing to switch off)."""
-    try:
-        from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
+#: The Hypothesis phase's driver, run by a fresh interpreter (``python -P -c``). It reads the task
+#: (one JSON line), runs ``hypothesis.find`` and, for every example, writes the point (one JSON
+#: line) and reads the verdict ("1": a counterexample, "0": not) from the parent, which evaluates
+#: the margin; "null" ends the search. It imports only the standard library and Hypothesis.
+_HYPOTHESIS_DRIVER = r"""
+import json
+import sys
 
-        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
-    except (ImportError, AttributeError):
-        yield
-        return
-    providers._get_local_constants = Constants
-    cache.clear()
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.clear()
+channel_in, channel_out = sys.stdin, sys.stdout
+sys.stdout = sys.stderr  # whatever Hypothesis prints stays off the channel
+
+from random import Random
+
+from hypothesis import HealthCheck, Phase, find, settings, strategies as st
+from hypothesis.errors import NoSuchExample
+
+task = json.loads(channel_in.readline())
+strategy = st.fixed_dictionaries({
+    name: (st.integers(int(low), int(high)) if integer else
+           st.floats(low, high, allow_nan=False, allow_infinity=False))
+    for name, low, high, integer in task["box"]})
 
 
-def _hypothesis_search(task) -> list[dict]:
-    """Hypothesis' generate-then-shrink search; every point it tried, in order."""
-    from random import Random
+def is_counterexample(point):
+    channel_out.write(json.dumps(point) + "\n")
+    channel_out.flush()
+    return channel_in.readline().strip() == "1"
 
-    from hypothesis import HealthCheck, Phase, find, settings, strategies as st
-    from hypothesis.errors import NoSuchExample
 
-    margin, box, seed, examples = task
-    strategy = st.fixed_dictionaries({
-        p.name: (st.integers(int(p.low), int(p.high)) if p.integer else
-                 st.floats(p.low, p.high, allow_nan=False, allow_infinity=False))
-        for p in box})
+# report_multiple_bugs=False: stop generating at the first counterexample; otherwise Hypothesis
+# keeps looking for up to 10 s of wall time, which makes the result depend on the machine's load
+config = settings(max_examples=task["examples"], database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                  phases=(Phase.explicit, Phase.generate, Phase.shrink))
+try:
+    find(strategy, is_counterexample, settings=config, random=Random(task["seed"]))
+except NoSuchExample:
+    pass
+channel_out.write("null\n")
+channel_out.flush()
+"""
+
+
+def hypothesis_search(margin: Margin, box, seed: int, examples: int) -> list[dict]:
+    """Phase 3: Hypothesis' generate-then-shrink search for a point with ``margin < 0``.
+
+    Hypothesis (6.13x and later) also draws numeric literals it finds in the source of the
+    *local* modules loaded in its process (every module outside the standard library and
+    site-packages). That set differs between a pool worker, a Dask worker and a test session,
+    so one seed would give different points in different processes, and Hypothesis offers no
+    setting to switch it off. So Hypothesis runs in a fresh interpreter (``python -P -c``, the
+    current directory off ``sys.path``) that imports nothing from this project: its pool of
+    local literals is empty in every process. It sends each example to this process, which
+    evaluates the margin (the margin never leaves this process) and answers whether it is a
+    counterexample.
+
+    Parameters
+    ----------
+    margin : callable
+        ``margin(point) -> float`` (see :func:`search_counterexample`).
+    box : sequence of Parameter
+        The box (:func:`parameter_box`).
+    seed : int
+        Seeds Hypothesis (``hypothesis.find(..., random=random.Random(seed))``).
+    examples : int
+        Hypothesis' ``max_examples``; its shrinking comes on top.
+
+    Returns
+    -------
+    list of dict
+        Every point tried, in order: ``{"phase": "hypothesis", "point", "margin", "failure"}``.
+
+    Raises
+    ------
+    TTCError
+        The driver's interpreter failed (e.g. Hypothesis is not installed); the message ends
+        with its standard error.
+    """
+    box = parameter_box(box)
+    check_int("seed", seed, 0)
+    check_int("examples", examples, 0)
+    task = {"box": [[p.name, p.low, p.high, p.integer] for p in box], "seed": seed,
+            "examples": examples}
+    env = {**os.environ, "PYTHONHASHSEED": "0", "HYPOTHESIS_NO_PLUGINS": "1"}
     tried: list[dict] = []
-
-    def is_counterexample(point) -> bool:
-        point = {p.name: p.value(point[p.name]) for p in box}
-        record = _record("hypothesis", point, margin)
-        tried.append(record)
-        return record["margin"] is not None and record["margin"] < 0
-
-    # report_multiple_bugs=False: stop generating at the first counterexample; otherwise
-    # Hypothesis keeps looking for up to 10 s of wall time, which makes the result depend on
-    # the machine's load
-    config = settings(max_examples=examples, database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-                      phases=(Phase.explicit, Phase.generate, Phase.shrink))
-    try:
-        with _without_local_constants():
-            find(strategy, is_counterexample, settings=config, random=Random(seed))
-    except NoSuchExample:
-        pass
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen([sys.executable, "-P", "-c", _HYPOTHESIS_DRIVER], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=errors) as child:
+            try:
+                finished = _converse(child, task, box, margin, tried)
+            except BaseException:
+                child.kill()
+                raise
+            child.stdin.close()
+            code = child.wait()
+        if code != 0 or not finished:
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace").strip()[-2000:]
+            raise TTCError(f"the Hypothesis phase's interpreter failed (exit status {code}): "
+                           f"{detail or 'no output'}")
     return tried
+
+
+def _converse(child, task: dict, box, margin: Margin, tried: list) -> bool:
+    """Answer the driver's examples until it says "null" (True) or stops talking (False)."""
+    child.stdin.write(json.dumps(task) + "\n")
+    child.stdin.flush()
+    while line := child.stdout.readline():
+        drawn = json.loads(line)
+        if drawn is None:
+            return True
+        record = _record("hypothesis", {p.name: p.value(drawn[p.name]) for p in box}, margin)
+        tried.append(record)
+        counter = record["margin"] is not None and record["margin"] < 0
+        child.stdin.write("1\n" if counter else "0\n")
+        child.stdin.flush()
+    return False
 
 
 def _local_search(task) -> list[dict]:
@@ -417,7 +535,7 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
     grid = _grid_points([p.grid(budget.grid) for p in box], box)
     simple = (_grid_points([p.simple(budget.simple, budget.grid) for p in box], box)
               if budget.simple else [])
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     columns = {p.name: p.sample(rng, budget.random) for p in box}
     random_points = [{p.name: columns[p.name][i] for p in box} for i in range(budget.random)]
     batches = ([(margin, "grid", grid[i:i + budget.batch])
@@ -467,7 +585,7 @@ def _run_phases(margin, box, seed: int, budget: Budget, batches: list, runner: T
 
 def _evaluate_or_hypothesis(task) -> list[dict]:
     kind, payload = task
-    return _evaluate_batch(payload) if kind == "batch" else _hypothesis_search(payload)
+    return _evaluate_batch(payload) if kind == "batch" else hypothesis_search(*payload)
 
 
 def _grid_points(axes: list[list], box) -> list[Point]:

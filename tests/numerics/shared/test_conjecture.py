@@ -174,23 +174,54 @@ def test_executor_names():
     assert Parameter("n", 1, 9, True).grid(3) == [1, 5, 9]
 
 
-def test_hypothesis_phase_does_not_depend_on_the_modules_loaded():
-    # Hypothesis draws literals from the caller's loaded modules unless the search turns that
-    # off; a fresh interpreter and this test session (many modules loaded) must agree
+ONLY_HYPOTHESIS = "Budget(grid=1, simple=0, random=0, hypothesis=60, local_searches=0, shrink=0)"
+SEARCH = ("search_counterexample(theorem33_realizable_margin, {'p': (0.001, 0.999), "
+          "'n': (13, 20, 'int')}, seed=4, budget=" + ONLY_HYPOTHESIS + ", executor='serial')")
+
+
+def test_hypothesis_phase_does_not_depend_on_the_modules_loaded(tmp_path):
+    # Hypothesis draws literals from the local modules loaded in its process; the search runs it
+    # where none are loaded, so a fresh interpreter and this test session (with one more local
+    # module, full of literals inside the box) must try the same points
+    import importlib.util
     import subprocess
     import sys
 
-    import numerics.lsa.optimum  # noqa: F401  (local modules full of numeric literals)
-    import theory.potts  # noqa: F401
-    from numerics.shared.conjecture import _hypothesis_search
     from validation.lsa.checks import theorem33_realizable_margin
 
-    task = "(m, parameter_box({'p': (0.001, 0.999), 'n': (13, 20, 'int')}), 4, 25)"
-    code = ("import json; from numerics.shared.conjecture import _hypothesis_search, parameter_box; "
-            "from validation.lsa.checks import theorem33_realizable_margin as m; "
-            f"print(json.dumps(_hypothesis_search({task})))")
-    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True)
-    here = _hypothesis_search(eval(task, {"m": theorem33_realizable_margin,
-                                          "parameter_box": parameter_box}))
-    assert len(here) >= 25 and json.loads(fresh.stdout) == json.loads(json.dumps(here))
+    literals = tmp_path / "box_literals.py"
+    literals.write_text("VALUES = [" + ", ".join(f"{k / 97!r}" for k in range(1, 97))
+                        + ", " + ", ".join(str(n) for n in range(13, 21)) + "]\n")
+    spec = importlib.util.spec_from_file_location("box_literals", literals)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["box_literals"] = module
+    try:
+        code = ("import json; from numerics.shared.conjecture import Budget, search_counterexample; "
+                "from validation.lsa.checks import theorem33_realizable_margin; "
+                f"print(json.dumps({SEARCH}.to_json(True)))")
+        fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True)
+        here = eval(SEARCH, {"search_counterexample": search_counterexample, "Budget": Budget,
+                             "theorem33_realizable_margin": theorem33_realizable_margin})
+    finally:
+        del sys.modules["box_literals"]
+    assert here.phases["hypothesis"] >= 60
+    assert json.loads(fresh.stdout) == json.loads(json.dumps(here.to_json(True)))
+
+
+def test_hypothesis_phase_reports_a_broken_interpreter(monkeypatch):
+    # the driver runs in sys.executable; an interpreter that fails is an error, never "no points"
+    import shutil
+    import sys
+
+    from theory.errors import TTCError
+
+    failing = shutil.which("false")
+    if failing is None:
+        pytest.skip("no `false` command")
+    monkeypatch.setattr(sys, "executable", failing)
+    with pytest.raises(TTCError, match="Hypothesis phase"):
+        search_counterexample(quadratic, {"x": (0.0, 1.0)}, executor="serial",
+                              budget=Budget(grid=1, simple=0, random=0, hypothesis=5,
+                                            local_searches=0, shrink=0))
