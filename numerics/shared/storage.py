@@ -14,25 +14,48 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "to_jsonable", "dumps", "write_json",
-           "read_json"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "current_umask", "to_jsonable", "dumps",
+           "write_json", "read_json"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so that an interrupted run never leaves a truncated file."""
+    so that an interrupted run never leaves a truncated file.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it,
+    ``0o666 & ~umask`` (the temporary file starts at ``0o600``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask.
+
+    Read from ``/proc/self/status`` (Linux) without changing it; elsewhere ``os.umask`` is set and
+    restored at once (another thread creating a file in between would get the mask ``0o077``).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
