@@ -25,9 +25,10 @@ from typing import Callable
 
 from numerics.shared.conjecture import Budget, ConjectureResult, parameter_box, search_counterexample
 from theory.errors import InputError
+from theory.results import result
 from validation.papers import PAPERS, TOPIC_KEYS, TOPICS
 
-__all__ = ["NamedCheck", "named_check", "load_checks", "get_check", "run_check",
+__all__ = ["NamedCheck", "ParamRange", "named_check", "load_checks", "get_check", "run_check",
            "parse_param", "default_store", "box_for"]
 
 
@@ -87,8 +88,26 @@ def get_check(name: str) -> NamedCheck:
     return checks[name]
 
 
-def parse_param(text: str) -> tuple[str, float, float]:
-    """``"p=0.1:0.9"`` -> ``("p", 0.1, 0.9)``; ``"S=3"`` -> ``("S", 3, 3)``; rationals allowed."""
+@result
+class ParamRange:
+    """One ``--param`` override of a check's box.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the check's box.
+    low, high : float
+        The new bounds (equal when the parameter is fixed).
+    """
+
+    name: str
+    low: float
+    high: float
+
+
+def parse_param(text: str) -> ParamRange:
+    """``"p=0.1:0.9"`` -> ``ParamRange("p", 0.1, 0.9)``; ``"S=3"`` -> ``ParamRange("S", 3, 3)``;
+    rationals allowed (``"p=1/3:2/3"``), never evaluated as code."""
     from fractions import Fraction
 
     expected = "NAME=LOW:HIGH or NAME=VALUE with numbers, e.g. p=0.1:0.9 or S=3"
@@ -103,13 +122,16 @@ def parse_param(text: str) -> tuple[str, float, float]:
         bounds *= 2
     if len(bounds) != 2:
         raise InputError("--param", text, expected)
-    return name.strip(), bounds[0], bounds[1]
+    return ParamRange(name.strip(), bounds[0], bounds[1])
 
 
 def box_for(check: NamedCheck, overrides) -> dict:
-    """The check's default box with ``(name, low, high)`` overrides applied (validated)."""
+    """The check's default box with overrides applied (validated): each a :class:`ParamRange`
+    or a ``(name, low, high)`` tuple."""
     box = {name: tuple(spec) for name, spec in check.parameters.items()}
-    for name, low, high in overrides or ():
+    for override in overrides or ():
+        name, low, high = ((override.name, override.low, override.high)
+                           if isinstance(override, ParamRange) else override)
         if name not in box:
             raise InputError("--param", name, f"a parameter of {check.name}: {sorted(box)}")
         kind = box[name][2] if len(box[name]) == 3 else "real"

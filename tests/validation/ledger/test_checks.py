@@ -61,8 +61,11 @@ def test_check_bad_input_is_one_error_line(argv, fragment, capsys, tmp_path):
 
 
 def test_parse_param():
-    assert parse_param("p=1/4:0.5") == ("p", 0.25, 0.5)
-    assert parse_param(" S = 3") == ("S", 3.0, 3.0)
+    p = parse_param("p=1/4:0.5")
+    assert (p.name, p.low, p.high) == ("p", 0.25, 0.5)
+    s = parse_param(" S = 3")
+    assert (s.name, s.low, s.high) == ("S", 3.0, 3.0)
+    assert repr(s) == "ParamRange(name='S', low=3.0, high=3.0)"
 
 
 def test_realizability_margin_sign_is_exact():
