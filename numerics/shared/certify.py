@@ -437,35 +437,43 @@ def eigen_signs(matrix) -> dict:
            "intervals": [], "method": "gershgorin"}
     if keep:
         S = flint.arb_mat([[A[i, j] for j in keep] for i in keep])
-        m = len(keep)
-        mid = np.array([[_mid(S[i, j]) for j in range(m)] for i in range(m)])
-        if not np.all(np.isfinite(mid)):
-            out["undetermined"] = m
-        else:
-            _, vecs = np.linalg.eigh((mid + mid.T) / 2)
-            Q = flint.arb_mat([[flint.arb(float(v)) for v in row] for row in vecs])
-            Qt = Q.transpose()
-            E = flint.arb_mat([[1 if i == j else 0 for j in range(m)] for i in range(m)]) - Qt * Q
-            norm = max(sum((E[i, j].abs_upper() for j in range(m)), flint.arb(0)) for i in range(m))
-            if not norm < 1:
-                out["undetermined"] = m
-            else:
-                B = Qt * S * Q
-                ivs = []
-                for i in range(m):
-                    R = sum((B[i, j].abs_upper() for j in range(m) if j != i), flint.arb(0))
-                    ivs.append(((B[i, i] - R).lower(), (B[i, i] + R).upper()))
-                out.update(_count_components(ivs))
-            if out["undetermined"]:
-                pivots = _ldl_signs(S)
-                if pivots is not None:
-                    out.update(positive=pivots[0], negative=pivots[1], undetermined=0,
-                               method="ldl")
+        out.update(_congruence_gershgorin(S))
+        if out["undetermined"]:
+            pivots = _ldl_signs(S)
+            if pivots is not None:
+                out.update(positive=pivots[0], negative=pivots[1], undetermined=0,
+                           method="ldl")
     total = out["positive"] + out["negative"] + out["undetermined"]
     out["definite"] = ("positive" if out["positive"] == n else
                        "negative" if out["negative"] == n else None)
     assert total + out["exact_zero"] == n
     return out
+
+
+def _congruence_gershgorin(S) -> dict:
+    """Steps 2 and 3 of :func:`eigen_signs` on the symmetric ball matrix ``S`` (m x m): the
+    congruence :math:`B = Q^\\top S Q` with ``Q`` the float eigenvectors of the midpoint, then
+    Gershgorin's components of B. Returns the counts of :func:`_count_components`, or
+    ``{"undetermined": m}`` when the midpoint is not finite or ``Q`` is not provably
+    nonsingular (:math:`\\|I - Q^\\top Q\\|_\\infty \\ge 1`)."""
+    flint = require_flint()
+    m = S.nrows()
+    mid = np.array([[_mid(S[i, j]) for j in range(m)] for i in range(m)])
+    if not np.all(np.isfinite(mid)):
+        return {"undetermined": m}
+    _, vecs = np.linalg.eigh((mid + mid.T) / 2)
+    Q = flint.arb_mat([[flint.arb(float(v)) for v in row] for row in vecs])
+    Qt = Q.transpose()
+    E = flint.arb_mat([[1 if i == j else 0 for j in range(m)] for i in range(m)]) - Qt * Q
+    norm = max(sum((E[i, j].abs_upper() for j in range(m)), flint.arb(0)) for i in range(m))
+    if not norm < 1:
+        return {"undetermined": m}
+    B = Qt * S * Q
+    ivs = []
+    for i in range(m):
+        R = sum((B[i, j].abs_upper() for j in range(m) if j != i), flint.arb(0))
+        ivs.append(((B[i, i] - R).lower(), (B[i, i] + R).upper()))
+    return _count_components(ivs)
 
 
 def _ldl_signs(S):
