@@ -1,6 +1,7 @@
 """Inverse Potts by pseudo-likelihood (the DCA conventions) and the factored (A, V) family.
 
-Spec ``shared/spec/potts.md`` Sec. 3. Data ``S`` (M, L) integer colours in 0..C-1.
+Rende et al. 2024 (Sec. II): MLM training of factored attention is pseudo-likelihood inference of
+the inverse Potts problem. Data ``S`` (M, L) integer colours in 0..C-1.
 
 General couplings ``J`` (L, C, L, C) with :math:`J_{ii}(\\cdot,\\cdot) = 0` and fields ``h`` (L, C):
 
@@ -20,19 +21,36 @@ is fitted by :func:`fit_factored` with the same optimiser; its objective is L ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.optimize import minimize
 
-from numerics.potts.population import _mlm_site_major, centering, log_softmax, mlm_loss_and_gradient, one_hot
+from numerics.potts import population
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, NumericalFailure, check_finite, check_int
+from theory.results import result
 
-_BIG = 50_000  # data chunk for the objective
+_BIG = population.CHUNK  # data chunk for the objective
 
 
-def check_samples(S, C: int | None = None) -> tuple[np.ndarray, int]:
-    """Validate samples (M, L) of integer colours; return ``(S, C)`` (C inferred if not given)."""
+@result
+class ValidatedSamples:
+    """Samples checked by :func:`check_samples`.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray, (M, L) int64
+        Colours in 0..C-1.
+    C : int
+        Number of colours (given, or the largest colour + 1).
+    """
+
+    samples: np.ndarray
+    C: int
+
+
+def check_samples(S, C: int | None = None) -> ValidatedSamples:
+    """Validate samples (M, L) of integer colours (C inferred as max + 1 if not given); raises
+    :class:`InputError` naming ``samples``."""
     S = np.asarray(S)
     if S.ndim != 2 or S.shape[0] < 1 or S.shape[1] < 2:
         raise InputError("samples", f"array of shape {S.shape}", "a (M, L) array with M >= 1, L >= 2")
@@ -43,7 +61,7 @@ def check_samples(S, C: int | None = None) -> tuple[np.ndarray, int]:
     C = int(S.max()) + 1 if C is None else C
     if S.min() < 0 or S.max() >= C or C < 2:
         raise InputError("samples", f"colours in [{S.min()}, {S.max()}]", f"colours in 0..{C - 1}, C >= 2")
-    return S.astype(np.int64), C
+    return ValidatedSamples(S.astype(np.int64), C)
 
 
 def _check_lambda(name: str, value: float) -> None:
@@ -56,19 +74,42 @@ def _check_lambda(name: str, value: float) -> None:
 # Gauge and scores
 
 
-def zero_sum_gauge(J: np.ndarray, h: np.ndarray | None = None):
-    """Zero-sum (Ising) gauge: :math:`J_{ij} \\to P J_{ij} P`; fields absorb the removed parts,
-    :math:`h_i(a) \\to h_i(a) - \\bar h_i + \\sum_{j\\ne i}(\\bar J_{ij}(a,\\cdot) - \\bar J_{ij})`
-    (the conditionals are unchanged). ``J`` (L, C, L, C); returns ``J_zs`` or ``(J_zs, h_zs)``."""
-    C = J.shape[1]
-    P = centering(C)
-    Jzs = np.einsum("ab,iajc,cd->ibjd", P, J, P, optimize=True)
-    if h is None:
-        return Jzs
+@result
+class GaugedParameters:
+    """General Potts parameters in the zero-sum gauge (the DCA convention); see
+    :func:`zero_sum_gauge_with_fields`.
+
+    Attributes
+    ----------
+    h : numpy.ndarray, (L, C)
+        Fields, zero mean over colours at each site.
+    J : numpy.ndarray, (L, C, L, C)
+        Couplings :math:`P J_{ij} P`, zero sums over each colour index.
+    """
+
+    h: np.ndarray
+    J: np.ndarray
+
+
+def zero_sum_gauge(J: np.ndarray) -> np.ndarray:
+    """Zero-sum (Ising) gauge of couplings ``J`` (L, C, L, C): :math:`J_{ij} \\to P J_{ij} P`,
+    :math:`P = I - \\frac1C\\mathbf 1\\mathbf 1^T`."""
+    P = population.centering(J.shape[1])
+    return np.einsum("ab,iajc,cd->ibjd", P, J, P, optimize=True)
+
+
+def zero_sum_gauge_with_fields(J: np.ndarray, h: np.ndarray) -> GaugedParameters:
+    """Zero-sum gauge of couplings and fields: :math:`J_{ij} \\to P J_{ij} P`, and the fields absorb
+    the removed parts,
+
+    .. math:: h_i(a) \\to h_i(a) - \\bar h_i + \\sum_{j\\ne i}(\\bar J_{ij}(a,\\cdot) - \\bar J_{ij}),
+
+    so the conditionals are unchanged. ``J`` (L, C, L, C), ``h`` (L, C)."""
+    Jzs = zero_sum_gauge(J)
     row_means = J.mean(axis=3)  # (L, C, L): mean over b of J_ij(a, b)
     shift = (row_means - row_means.mean(axis=1, keepdims=True)).sum(axis=2)
     hzs = h - h.mean(1, keepdims=True) + shift
-    return Jzs, hzs
+    return GaugedParameters(hzs, Jzs)
 
 
 def symmetrise(J: np.ndarray) -> np.ndarray:
@@ -110,10 +151,23 @@ def potts_couplings(model) -> np.ndarray:
 # General pseudo-likelihood (L-BFGS)
 
 
-@dataclass
-class PLMResult:
-    """``h`` (L, C) and ``J`` (L, C, L, C) in the zero-sum gauge; ``objective`` the penalised
-    objective, ``loss`` the MLM loss (mean over sites) at the optimum; ``iterations``."""
+@result
+class PLMFit:
+    """A pseudo-likelihood fit with general couplings (the DCA conventions); see :func:`fit_plm`.
+
+    Attributes
+    ----------
+    h : numpy.ndarray, (L, C)
+        Fields in the zero-sum gauge.
+    J : numpy.ndarray, (L, C, L, C)
+        Couplings in the zero-sum gauge (asymmetric estimates symmetrised).
+    objective : float
+        The penalised objective at the optimum (nats per sequence plus penalties).
+    loss : float
+        The MLM loss at the optimum, mean over samples and sites (nats).
+    iterations : int
+        L-BFGS iterations (0 for the cvxpy oracle).
+    """
 
     h: np.ndarray
     J: np.ndarray
@@ -161,18 +215,20 @@ def _block_mask(L: int, C: int) -> np.ndarray:
 
 
 def fit_plm(S, C: int | None = None, *, symmetric: bool = False, lam_h: float = 1e-2,
-            lam_J: float = 1e-2, max_iter: int = 500, tol: float = 1e-9) -> PLMResult:
-    """Pseudo-likelihood maximisation with general couplings (spec Sec. 3), L-BFGS.
+            lam_J: float = 1e-2, max_iter: int = 500, tol: float = 1e-9) -> PLMFit:
+    """Pseudo-likelihood maximisation with general couplings, L-BFGS (the objective of the module
+    docstring).
 
     ``K[(i,a),(j,b)] = J_ij(a,b)`` is the (LC, LC) coupling matrix with zero diagonal blocks. The
     asymmetric estimate is symmetrised with :func:`symmetrise`; both are returned in the zero-sum
     gauge. Raises :class:`NumericalFailure` if L-BFGS stops abnormally.
     """
-    S, C = check_samples(S, C)
+    checked = check_samples(S, C)
+    S, C = checked.samples, checked.C
     _check_lambda("lam_h", lam_h)
     _check_lambda("lam_J", lam_J)
     M, L = S.shape
-    X2 = one_hot(S, C).reshape(M, L * C)
+    X2 = population.one_hot(S, C).reshape(M, L * C)
     mask = _block_mask(L, C)
     true_index = (np.arange(M)[:, None] * L + np.arange(L)[None, :]) * C + S
     theta0 = np.zeros(L * C + (L * C) ** 2)
@@ -185,37 +241,43 @@ def fit_plm(S, C: int | None = None, *, symmetric: bool = False, lam_h: float = 
     W = res.x[L * C:].reshape(L * C, L * C)
     K = (0.5 * (W + W.T) if symmetric else W) * mask
     J = K.reshape(L, C, L, C)
-    loss = _mlm_loss_general(S, h, J)
+    loss = mlm_loss_general(S, h, J)
     if not symmetric:
         J = symmetrise(J)
-    Jzs, hzs = zero_sum_gauge(J, h)
-    return PLMResult(hzs, Jzs, float(res.fun), loss, int(res.nit))
+    gauged = zero_sum_gauge_with_fields(J, h)
+    return PLMFit(gauged.h, gauged.J, float(res.fun), loss, int(res.nit))
 
 
-def _mlm_loss_general(S, h, J) -> float:
-    """Single-mask MLM loss (mean over samples and sites) of general couplings."""
+def mlm_loss_general(S, h, J) -> float:
+    """Single-mask MLM loss of general couplings, mean over samples and sites,
+
+    .. math:: -\\frac{1}{ML}\\sum_\\mu\\sum_i \\log\\mathrm{softmax}_a(z_i)(s_i^\\mu),\\qquad
+              z_i(a) = h_i(a) + \\sum_j J_{ij}(a, s_j^\\mu),
+
+    ``S`` (M, L), ``h`` (L, C), ``J`` (L, C, L, C) with zero diagonal blocks."""
     M, L = S.shape
     C = h.shape[1]
-    X2 = one_hot(S, C).reshape(M, L * C)
+    X2 = population.one_hot(S, C).reshape(M, L * C)
     z = (X2 @ J.reshape(L * C, L * C).T).reshape(M, L, C) + h
-    logp = log_softmax(z)
+    logp = population.log_softmax(z)
     return float(-logp[np.arange(M)[:, None], np.arange(L)[None, :], S].mean())
 
 
 def plm_cvxpy(S, C: int | None = None, *, symmetric: bool = False, lam_h: float = 1e-2,
-              lam_J: float = 1e-2) -> PLMResult:
+              lam_J: float = 1e-2) -> PLMFit:
     """The same convex objective as :func:`fit_plm`, solved with cvxpy (log-sum-exp), as an oracle
     for small systems (L C <= 60 and M <= 5000). Returns the raw minimiser's objective and the
     gauge-fixed parameters (asymmetric estimates symmetrised, as in :func:`fit_plm`)."""
     import cvxpy as cp
 
-    S, C = check_samples(S, C)
+    checked = check_samples(S, C)
+    S, C = checked.samples, checked.C
     _check_lambda("lam_h", lam_h)
     _check_lambda("lam_J", lam_J)
     M, L = S.shape
     if L * C > 60 or M > 5000:
         raise InputError("samples", f"L*C = {L * C}, M = {M}", "L*C <= 60 and M <= 5000 for the cvxpy oracle")
-    X2 = one_hot(S, C).reshape(M, L * C)
+    X2 = population.one_hot(S, C).reshape(M, L * C)
     mask = _block_mask(L, C)
     K = cp.Variable((L * C, L * C), symmetric=symmetric)
     h = cp.Variable(L * C)
@@ -236,21 +298,37 @@ def plm_cvxpy(S, C: int | None = None, *, symmetric: bool = False, lam_h: float 
     Kv = (K.value * mask)
     hv = h.value.reshape(L, C)
     J = Kv.reshape(L, C, L, C)
-    loss = _mlm_loss_general(S, hv, J)
+    loss = mlm_loss_general(S, hv, J)
     if not symmetric:
         J = symmetrise(J)
-    Jzs, hzs = zero_sum_gauge(J, hv)
-    return PLMResult(hzs, Jzs, float(problem.value), loss, 0)
+    gauged = zero_sum_gauge_with_fields(J, hv)
+    return PLMFit(gauged.h, gauged.J, float(problem.value), loss, 0)
 
 
 # ----------------------------------------------------------------------------------------------
 # Factored family (A, V)
 
 
-@dataclass
+@result
 class FactoredFit:
-    """Fitted factored attention: ``A`` (L, L) zero diagonal, ``V`` (C, C), ``b`` (L, C); ``loss`` the
-    MLM loss (mean over samples and sites), ``objective`` including the penalty."""
+    """Factored attention fitted by MLM (pseudo-likelihood over the family
+    :math:`J_{ij}(a,b) = A_{ij}V_{ab}`, Rende et al. 2024, Sec. II); see :func:`fit_factored`.
+
+    Attributes
+    ----------
+    A : numpy.ndarray, (L, L)
+        Position attention, zero diagonal.
+    V : numpy.ndarray, (C, C)
+        Value matrix.
+    b : numpy.ndarray, (L, C)
+        Bias.
+    loss : float
+        MLM loss, mean over samples and sites (nats).
+    objective : float
+        ``loss`` plus the penalty :math:`\\lambda(\\|A\\|^2 + \\|V\\|^2)`.
+    iterations : int
+        L-BFGS iterations of the best start.
+    """
 
     A: np.ndarray
     V: np.ndarray
@@ -260,22 +338,25 @@ class FactoredFit:
     iterations: int
 
     def couplings(self) -> np.ndarray:
+        """:math:`A_{ij}V_{ab}` as (L, C, L, C)."""
         return np.einsum("ij,ab->iajb", self.A, self.V)
 
 
 def fit_factored(S, C: int | None = None, *, lam: float = 1e-4, seed=0, restarts: int = 1,
                  max_iter: int = 1000, init=None) -> FactoredFit:
     """Fit :math:`z_i(a) = \\sum_{j\\ne i}A_{ij}V_{a s_j} + b_i(a)` by minimising the MLM loss plus
-    :math:`\\lambda(\\|A\\|^2 + \\|V\\|^2)` with L-BFGS (spec Sec. 3). The objective is bilinear, so
-    ``restarts`` random initialisations (scale 0.1, from ``seed``) are tried and the best kept.
-    ``init=(A, V, b)`` replaces the first random start."""
-    S, C = check_samples(S, C)
+    :math:`\\lambda(\\|A\\|^2 + \\|V\\|^2)` with L-BFGS. The objective is bilinear (convex in
+    each factor, not jointly), so ``restarts`` random initialisations (scale 0.1, from ``seed``, an
+    int or numpy Generator) are tried and the best kept. ``init`` (a
+    :class:`~numerics.potts.population.FactoredParameters` or a tuple ``(A, V, b)``) replaces the
+    first random start."""
+    checked = check_samples(S, C)
+    S, C = checked.samples, checked.C
     _check_lambda("lam", lam)
     check_int("restarts", restarts, 1)
     M, L = S.shape
     w = np.full(M, 1.0 / M)
-    chunks = [(np.ascontiguousarray(one_hot(S[k:k + _BIG], C).transpose(1, 0, 2)), w[k:k + _BIG])
-              for k in range(0, M, _BIG)]
+    chunks = list(population.site_major_chunks(S, C, w, _BIG))
     off = ~np.eye(L, dtype=bool)
     nA = int(off.sum())
 
@@ -288,13 +369,14 @@ def fit_factored(S, C: int | None = None, *, lam: float = 1e-4, seed=0, restarts
 
     def objective(theta):
         A, V, b = unpack(theta)
-        parts = [_mlm_site_major(Xt, wc, A, V, b, True) for Xt, wc in chunks]
-        loss, dA, dV, db = (sum(p[k] for p in parts) for k in range(4))
-        value = loss + lam * (np.sum(A * A) + np.sum(V * V))
-        grad = np.concatenate([(dA + 2 * lam * A)[off], (dV + 2 * lam * V).ravel(), db.ravel()])
+        g = population.mlm_loss_and_gradient_site_major(chunks, A, V, b, True)
+        value = g.loss + lam * (np.sum(A * A) + np.sum(V * V))
+        grad = np.concatenate([(g.dA + 2 * lam * A)[off], (g.dV + 2 * lam * V).ravel(), g.db.ravel()])
         return value, grad
 
-    rng = np.random.default_rng(seed)
+    if isinstance(init, population.FactoredParameters):
+        init = (init.A, init.V, init.b)
+    rng = as_generator(seed)
     best = None
     for r in range(restarts):
         if r == 0 and init is not None:
@@ -309,13 +391,13 @@ def fit_factored(S, C: int | None = None, *, lam: float = 1e-4, seed=0, restarts
         if best is None or res.fun < best.fun:
             best = res
     A, V, b = unpack(best.x)
-    loss = mlm_loss_and_gradient(S, w, A, V, b, with_gradient=False)
+    loss = population.mlm_loss_and_gradient(S, w, A, V, b, with_gradient=False)
     return FactoredFit(A, V, b, float(loss), float(best.fun), int(best.nit))
 
 
 def factored_contact_map(A: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Frobenius scores of one factored head: :math:`|A_{ij}|\\,\\|PVP\\|_F` (zero-sum gauge)."""
-    P = centering(V.shape[0])
+    P = population.centering(V.shape[0])
     F = np.abs(A) * np.linalg.norm(P @ V @ P)
     np.fill_diagonal(F, 0.0)
     return F
@@ -329,6 +411,7 @@ def log_log_slope(x, y) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
-__all__ = ["check_samples", "zero_sum_gauge", "symmetrise", "frobenius_scores", "coupling_error",
-           "potts_couplings", "PLMResult", "fit_plm", "plm_cvxpy", "FactoredFit", "fit_factored",
-           "factored_contact_map", "log_log_slope"]
+__all__ = ["ValidatedSamples", "check_samples", "GaugedParameters", "zero_sum_gauge",
+           "zero_sum_gauge_with_fields", "symmetrise", "frobenius_scores", "coupling_error",
+           "potts_couplings", "mlm_loss_general", "PLMFit", "fit_plm", "plm_cvxpy", "FactoredFit",
+           "fit_factored", "factored_contact_map", "log_log_slope"]

@@ -1,9 +1,9 @@
-"""Numerics for the generalised Potts model and factored attention: models, exact enumeration,
-population MLM loss and gradient.
+"""The generalised Potts model in numpy: models, exact enumeration, population MLM loss and gradient.
 
-Source: Rende, Gerace, Laio, Goldt, arXiv 2304.07235 (Phys. Rev. Research 6, 023057). Spec:
-``shared/spec/potts.md`` sections 1 and 2. The formulas are those derived in :mod:`theory.potts`;
-``tests/numerics/test_potts.py`` checks them against the sympy expressions and brute force.
+Source: Rende, Gerace, Laio, Goldt, arXiv 2304.07235 (Phys. Rev. Research 6, 023057): the generalised
+Potts model and the factored attention of its Sec. II. The formulas are those derived in
+:mod:`theory.potts`; ``tests/numerics/potts/test_model_sampling.py`` checks them against the sympy
+expressions and brute force.
 
 Shapes: ``J`` (L, L), ``U`` (C, C), ``h`` (L, C); configurations ``S`` (n, L) integer colours;
 factored parameters ``A`` (L, L), ``V`` (C, C), ``b`` (L, C).
@@ -19,19 +19,44 @@ from pathlib import Path
 import numpy as np
 from scipy.special import logsumexp
 
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, TooLargeError, check_finite, check_int
+from theory.results import result
 
 #: Largest number of states C**L the exact path enumerates.
 MAX_STATES = 10**6
+#: Configurations per chunk of the enumeration and of the MLM loss (bounds the memory).
+CHUNK = 50_000
 _SYMMETRY_TOL = 1e-10
+
+
+@result
+class FactoredParameters:
+    """Parameters of one factored attention layer,
+    :math:`z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a)` (Rende et al. 2024, Sec. II).
+
+    Attributes
+    ----------
+    A : numpy.ndarray, (L, L)
+        Position attention (its diagonal is never read).
+    V : numpy.ndarray, (C, C)
+        Value (colour) matrix.
+    b : numpy.ndarray, (L, C)
+        Bias (fields) in logit units.
+    """
+
+    A: np.ndarray
+    V: np.ndarray
+    b: np.ndarray
 
 
 @dataclass(frozen=True)
 class PottsModel:
     """A generalised Potts model :math:`P(s) \\propto e^{-\\beta H(s)}`,
-    :math:`H(s) = -\\sum_{i<j} J_{ij}U_{s_is_j} - \\sum_i h_i(s_i)` (spec Sec. 1).
+    :math:`H(s) = -\\sum_{i<j} J_{ij}U_{s_is_j} - \\sum_i h_i(s_i)` (Rende et al. 2024).
 
-    Build it with :func:`make_model` (which validates); attributes are read-only float64 arrays.
+    Build it with :func:`make_model` (which validates); attributes are read-only float64 arrays:
+    ``J`` (L, L) symmetric with zero diagonal, ``U`` (C, C) symmetric, ``h`` (L, C), ``beta``.
     """
 
     J: np.ndarray
@@ -41,17 +66,21 @@ class PottsModel:
 
     @property
     def L(self) -> int:
+        """Number of sites."""
         return self.J.shape[0]
 
     @property
     def C(self) -> int:
+        """Number of colours."""
         return self.U.shape[0]
 
-    def factored(self):
-        """``(A, V, b) = (beta J, U, beta h)``: the factored attention that reproduces the model."""
-        return self.beta * self.J, self.U.copy(), self.beta * self.h
+    def factored(self) -> FactoredParameters:
+        """:math:`(A, V, b) = (\\beta J, U, \\beta h)`: the factored attention that reproduces the
+        model's conditionals (the mapping of Rende et al. 2024, Sec. II)."""
+        return FactoredParameters(self.beta * self.J, self.U.copy(), self.beta * self.h)
 
     def to_dict(self) -> dict:
+        """The model file's content, ``{"J", "U", "h", "beta"}`` as lists (see :func:`model_from_dict`)."""
         return {"J": self.J.tolist(), "U": self.U.tolist(), "h": self.h.tolist(), "beta": self.beta}
 
 
@@ -104,11 +133,12 @@ def make_model(J, U, h=None, beta: float = 1.0) -> PottsModel:
 
 
 def default_model(L: int = 20, C: int = 10, beta: float = 1.0, seed: int = 0) -> PottsModel:
-    """The library's default model (spec Sec. 1, a library choice): :math:`J = (G + G^T)/\\sqrt{2L}`,
-    :math:`G_{ij}\\sim N(0,1)`, zero diagonal; :math:`U = (R + R^T)/2`, :math:`R_{ab}\\sim N(0,1)`; h = 0."""
+    """The library's default model (a library choice, not the paper's): :math:`J = (G + G^T)/\\sqrt{2L}`,
+    :math:`G_{ij}\\sim N(0,1)`, zero diagonal; :math:`U = (R + R^T)/2`, :math:`R_{ab}\\sim N(0,1)`; h = 0.
+    ``seed``: int or numpy Generator."""
     check_int("L", L, 2)
     check_int("C", C, 2)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     G = rng.standard_normal((L, L))
     J = (G + G.T) / math.sqrt(2 * L)
     np.fill_diagonal(J, 0.0)
@@ -117,8 +147,8 @@ def default_model(L: int = 20, C: int = 10, beta: float = 1.0, seed: int = 0) ->
 
 
 def ising_anchor() -> PottsModel:
-    """The spec's anchor: Ising L = 3, J_12 = 1, J_13 = 0.5, J_23 = -0.3, U = [[1,-1],[-1,1]], h = 0,
-    beta = 1, with Z = 13.059374985."""
+    """The library's anchor (a reference value): Ising L = 3, J_12 = 1, J_13 = 0.5, J_23 = -0.3,
+    U = [[1,-1],[-1,1]], h = 0, beta = 1, with Z = 13.059374985."""
     J = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, -0.3], [0.5, -0.3, 0.0]])
     return make_model(J, [[1.0, -1.0], [-1.0, 1.0]], None, 1.0)
 
@@ -140,7 +170,7 @@ def model_from_dict(data) -> PottsModel:
 
 
 def load_model(path) -> PottsModel:
-    """Read and validate a model JSON file (spec Sec. 1)."""
+    """Read and validate a model JSON file ``{"J", "U", "h"?, "beta"}`` (see :func:`model_from_dict`)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
@@ -173,7 +203,8 @@ def factored_logits(S: np.ndarray, A: np.ndarray, V: np.ndarray, b: np.ndarray |
 
 def potts_logits(model: PottsModel, S: np.ndarray) -> np.ndarray:
     """Conditional logits :math:`\\beta\\sum_{j\\ne i}J_{ij}U_{a s_j} + \\beta h_i(a)`, (n, L, C)."""
-    return factored_logits(S, *model.factored())
+    p = model.factored()
+    return factored_logits(S, p.A, p.V, p.b)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -213,23 +244,74 @@ def all_configurations(L: int, C: int) -> np.ndarray:
     return (idx[:, None] // powers[None, :]) % C
 
 
-def _chunks(n: int, size: int = 50_000):
+def _chunks(n: int, size: int = CHUNK):
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
 
 
-def boltzmann(model: PottsModel) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(S, P, log Z)``: every configuration, its probability and :math:`\\log Z` (exact)."""
+@result
+class BoltzmannLaw:
+    """The exact law :math:`P(s) = e^{-\\beta H(s)}/Z` of a model over all its configurations
+    (Rende et al. 2024, the generalised Potts model); see :func:`boltzmann`.
+
+    Attributes
+    ----------
+    configurations : numpy.ndarray, (C**L, L) int64
+        Every configuration, lexicographic (site 0 slowest).
+    probabilities : numpy.ndarray, (C**L,)
+        :math:`P(s)` of each row, summing to 1.
+    log_Z : float
+        :math:`\\log Z` (natural log).
+    """
+
+    configurations: np.ndarray
+    probabilities: np.ndarray
+    log_Z: float
+
+
+def boltzmann(model: PottsModel) -> BoltzmannLaw:
+    """Every configuration, its probability and :math:`\\log Z`, by exact enumeration
+    (refuses more than :data:`MAX_STATES` states)."""
     S = all_configurations(model.L, model.C)
     logw = np.concatenate([-model.beta * energies(model, S[c]) for c in _chunks(len(S))])
     log_Z = float(logsumexp(logw))
-    return S, np.exp(logw - log_Z), log_Z
+    return BoltzmannLaw(S, np.exp(logw - log_Z), log_Z)
 
 
-def exact_summary(model: PottsModel, pairs: bool = False) -> dict:
+@result
+class ExactSummary:
+    """Exact thermodynamics of a small model by enumeration (Rende et al. 2024, the generalised
+    Potts model); see :func:`exact_summary`.
+
+    Attributes
+    ----------
+    Z : float
+        Partition function :math:`\\sum_s e^{-\\beta H(s)}` (``inf`` when it overflows float64).
+    log_Z : float
+        :math:`\\log Z`.
+    marginals : numpy.ndarray, (L, C)
+        Single-site marginals :math:`P(s_i = a)`.
+    conditional_entropy : numpy.ndarray, (L,)
+        :math:`H(s_i \\mid s_{-i}) = -E\\sum_a P(a\\mid s_{-i})\\log P(a\\mid s_{-i})` in nats.
+    mean_conditional_entropy : float
+        Mean over sites, the minimum of the population MLM loss (nats).
+    pair_marginals : numpy.ndarray, (L, L, C, C), or None
+        :math:`P(s_i = a, s_j = b)`; only with ``pairs=True``.
+    """
+
+    Z: float
+    log_Z: float
+    marginals: np.ndarray
+    conditional_entropy: np.ndarray
+    mean_conditional_entropy: float
+    pair_marginals: np.ndarray | None = None
+
+
+def exact_summary(model: PottsModel, pairs: bool = False) -> ExactSummary:
     """Exact Z, log Z, marginals (L, C), conditional entropies H(s_i | rest) (L,), their mean and,
     with ``pairs``, pair marginals (L, L, C, C). Refuses more than 10**6 states."""
-    S, P, log_Z = boltzmann(model)
+    law = boltzmann(model)
+    S, P, log_Z = law.configurations, law.probabilities, law.log_Z
     L, C = model.L, model.C
     marg = np.zeros((L, C))
     for i in range(L):
@@ -238,13 +320,35 @@ def exact_summary(model: PottsModel, pairs: bool = False) -> dict:
     for c in _chunks(len(S)):
         logp = log_softmax(potts_logits(model, S[c]))
         cond_H += np.einsum("n,nia->i", P[c], -np.exp(logp) * logp)
-    out = {"Z": math.exp(log_Z) if log_Z < 700 else float("inf"), "log_Z": log_Z,
-           "marginals": marg, "conditional_entropy": cond_H,
-           "mean_conditional_entropy": float(cond_H.mean())}
+    Z = math.exp(log_Z) if log_Z < 700 else float("inf")
+    pair = None
     if pairs:
         X = one_hot(S, C)
-        out["pair_marginals"] = np.einsum("n,nia,njb->iajb", P, X, X).transpose(0, 2, 1, 3)
-    return out
+        pair = np.einsum("n,nia,njb->iajb", P, X, X).transpose(0, 2, 1, 3)
+    return ExactSummary(Z, log_Z, marg, cond_H, float(cond_H.mean()), pair)
+
+
+@result
+class MLMLossGradient:
+    """Single-mask MLM loss of factored attention and its closed-form gradient (the library's
+    derivation from the loss of Rende et al. 2024, Sec. II); see :func:`mlm_loss_and_gradient`.
+
+    Attributes
+    ----------
+    loss : float
+        :math:`-\\frac1L\\sum_s w(s)\\sum_i\\log p_\\theta(s_i\\mid s_{-i})` (nats per site).
+    dA : numpy.ndarray, (L, L)
+        :math:`\\partial\\mathcal L/\\partial A`, zero diagonal.
+    dV : numpy.ndarray, (C, C)
+        :math:`\\partial\\mathcal L/\\partial V`.
+    db : numpy.ndarray, (L, C)
+        :math:`\\partial\\mathcal L/\\partial b`.
+    """
+
+    loss: float
+    dA: np.ndarray
+    dV: np.ndarray
+    db: np.ndarray
 
 
 def population_mlm(model: PottsModel, A, V, b, with_gradient: bool = True):
@@ -252,35 +356,54 @@ def population_mlm(model: PottsModel, A, V, b, with_gradient: bool = True):
 
     .. math:: \\mathcal L(A,V,b) = -\\frac1L \\sum_s P(s)\\sum_i \\log p_\\theta(s_i\\mid s_{-i}),
 
-    gradients (spec Sec. 2) averaged the same way: ``dA_ij = (1/L) E sum_a r_i(a) V[a, s_j]``,
-    ``dV_ab = (1/L) E sum_i sum_{j != i} A_ij [b = s_j] r_i(a)``, ``db_i(a) = (1/L) E r_i(a)`` with
-    :math:`r_i(a) = p_\\theta(a) - [a = s_i]`. Returns ``loss`` or ``(loss, dA, dV, db)``.
+    gradients (the library's derivation) averaged the same way:
+    :math:`\\partial_{A_{ij}} = \\frac1L E\\sum_a r_i(a) V_{a s_j}`,
+    :math:`\\partial_{V_{ab}} = \\frac1L E\\sum_i\\sum_{j\\ne i} A_{ij}[b = s_j] r_i(a)`,
+    :math:`\\partial_{b_i(a)} = \\frac1L E\\, r_i(a)` with :math:`r_i(a) = p_\\theta(a) - [a = s_i]`.
+    ``A`` (L, L), ``V`` (C, C), ``b`` (L, C). Returns the loss (float) or, with ``with_gradient``,
+    an :class:`MLMLossGradient`.
     """
-    S, P, _ = boltzmann(model)
-    return mlm_loss_and_gradient(S, P, A, V, b, with_gradient)
+    law = boltzmann(model)
+    return mlm_loss_and_gradient(law.configurations, law.probabilities, A, V, b, with_gradient)
+
+
+def site_major_chunks(S: np.ndarray, C: int, weights: np.ndarray, size: int = CHUNK):
+    """Yield ``(Xt, w)`` per chunk of ``size`` rows of ``S`` (n, L): the one-hot data in site-major
+    layout ``Xt`` (L, n_chunk, C), contiguous, and the chunk's weights ``w`` (n_chunk,). The layout
+    :func:`mlm_loss_and_gradient_site_major` consumes; a fit that evaluates the loss many times on
+    the same data builds the list once."""
+    for c in _chunks(len(S), size):
+        yield np.ascontiguousarray(one_hot(S[c], C).transpose(1, 0, 2)), weights[c]
 
 
 def mlm_loss_and_gradient(S, weights, A, V, b, with_gradient: bool = True):
-    """Weighted single-mask MLM loss (and gradient) of factored attention on configurations ``S``.
-
-    ``weights`` (n,) sum to one (a law, or 1/M for an empirical average). See :func:`population_mlm`.
+    """Weighted single-mask MLM loss (and gradient) of factored attention on configurations ``S``
+    (n, L). ``weights`` (n,) sum to one (a law, or 1/M for an empirical average). Returns the loss
+    (float) or an :class:`MLMLossGradient`; see :func:`population_mlm` for the formulas.
     """
+    return mlm_loss_and_gradient_site_major(site_major_chunks(S, V.shape[0], weights), A, V, b,
+                                            with_gradient)
+
+
+def mlm_loss_and_gradient_site_major(chunks, A, V, b, with_gradient: bool = True):
+    """:func:`mlm_loss_and_gradient` on data already in site-major layout: ``chunks`` an iterable of
+    ``(Xt, w)`` from :func:`site_major_chunks`, summed chunk by chunk. Returns the loss (float) or
+    an :class:`MLMLossGradient`."""
     L, C = A.shape[0], V.shape[0]
     A0 = A - np.diag(np.diag(A))
     loss, dA, dV, db = 0.0, np.zeros_like(A0), np.zeros_like(V), np.zeros((L, C))
-    for c in _chunks(len(S)):
-        Xt = np.ascontiguousarray(one_hot(S[c], C).transpose(1, 0, 2))  # (L, n, C)
-        out = _mlm_site_major(Xt, weights[c], A0, V, b, with_gradient)
+    for Xt, w in chunks:
+        out = _mlm_site_major(Xt, w, A0, V, b, with_gradient)
         if not with_gradient:
             loss += out
             continue
         loss += out[0]
         dA, dV, db = dA + out[1], dV + out[2], db + out[3]
-    return loss if not with_gradient else (loss, dA, dV, db)
+    return loss if not with_gradient else MLMLossGradient(loss, dA, dV, db)
 
 
 def _mlm_site_major(Xt, w, A0, V, b, with_gradient):
-    """Core of :func:`mlm_loss_and_gradient` on one-hot data in site-major layout ``Xt`` (L, n, C),
+    """Core of :func:`mlm_loss_and_gradient_site_major` on one-hot data in site-major layout ``Xt`` (L, n, C),
     written as matrix products: :math:`Y = X V^T`, :math:`z = A_0 Y + b`,
     :math:`\\partial A = R Y^T`, :math:`\\partial V = (A_0^T R)^T X` with :math:`R = w(p - X)/L`."""
     L, n, C = Xt.shape
@@ -302,7 +425,7 @@ def _mlm_site_major(Xt, w, A0, V, b, with_gradient):
 
 def conditional_entropy_estimate(model: PottsModel, S: np.ndarray) -> float:
     """Monte-Carlo floor: :math:`-\\frac{1}{nL}\\sum_\\mu\\sum_i \\log P(s_i^\\mu\\mid s_{-i}^\\mu)` with the
-    true model on samples ``S`` (spec Sec. 4)."""
+    true model on samples ``S`` (n, L): the floor of the test MLM loss (Rende et al. 2024, Fig. 2)."""
     logp = log_softmax(potts_logits(model, S))
     rows, sites = np.arange(len(S))[:, None], np.arange(model.L)[None, :]
     return float(-logp[rows, sites, S].mean())
@@ -319,8 +442,9 @@ def centering(C: int) -> np.ndarray:
 
 def factored_coupling_error(A, V, A_true, V_true) -> float:
     """:math:`\\|zs(A\\otimes V) - zs(A^*\\otimes V^*)\\|_F / \\|zs(A^*\\otimes V^*)\\|_F` over the
-    off-diagonal site pairs, using :math:`zs(A\\otimes V) = A\\otimes PVP` (spec Sec. 2-3), without
-    forming the (L C)^2 tensor."""
+    off-diagonal site pairs, using :math:`zs(A\\otimes V) = A\\otimes PVP` (the zero-sum gauge
+    identity of :func:`theory.potts.gauge_identity_residual`), without forming the (L C)^2 tensor.
+    ``A``, ``A_true`` (L, L); ``V``, ``V_true`` (C, C)."""
     P = centering(V.shape[0])
     off = ~np.eye(A.shape[0], dtype=bool)
     a, at = A[off], A_true[off]

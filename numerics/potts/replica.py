@@ -1,8 +1,9 @@
-"""Replica generalisation curves: the library's reference scenarios R1 and R2 (spec Sec. 5).
+"""Replica generalisation curves of the library's reference scenarios R1 and R2, in numpy/scipy.
 
-These scenarios are the library's reconstruction (the paper's replica set-up is not fully specified
-in what we could read); their equations are derived in :mod:`theory.potts` (``r1_channel``,
-``ridge_prior_equations``, ``r2_closed_form``).
+These scenarios are the library's reconstruction of the replica computation of Rende et al. 2024
+(the paper's set-up is not fully specified in what we could read); their equations are derived in
+:mod:`theory.potts` (``r1_channel``, ``ridge_prior_equations``, ``r2_closed_form``). Both curves
+are returned as one type, :class:`ReplicaCurve`.
 
 Order parameters: ``m = w.w*/N``, ``q = |w|^2/N``, ``V`` and conjugates ``mhat, qhat, Vhat``;
 ``rho = |w*|^2/N``; ``alpha = M/N``; ridge penalty ``lam``.
@@ -17,14 +18,15 @@ Order parameters: ``m = w.w*/N``, ``q = |w|^2/N``, ``V`` and conjugates ``mhat, 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import brentq, root
 from scipy.special import expit, log_expit
 
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, NumericalFailure, check_finite, check_int
+from theory.results import result
 
 
 def _check_positive(name: str, value) -> None:
@@ -42,11 +44,64 @@ def _check_alphas(alphas) -> np.ndarray:
     return a
 
 
-def gauss_hermite(n: int = 61) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights of :math:`E_{\\xi\\sim N(0,1)} f(\\xi) \\approx \\sum_k w_k f(x_k)`."""
+@result
+class GaussHermiteRule:
+    """A Gauss-Hermite rule for the standard Gaussian,
+    :math:`E_{\\xi\\sim N(0,1)} f(\\xi) \\approx \\sum_k w_k f(x_k)`; see :func:`gauss_hermite`.
+
+    Attributes
+    ----------
+    nodes : numpy.ndarray, (n,)
+        :math:`x_k`.
+    weights : numpy.ndarray, (n,)
+        :math:`w_k`, summing to 1.
+    """
+
+    nodes: np.ndarray
+    weights: np.ndarray
+
+
+def gauss_hermite(n: int = 61) -> GaussHermiteRule:
+    """The ``n``-point Gauss-Hermite rule (probabilists' Hermite polynomials) for
+    :math:`E_{\\xi\\sim N(0,1)} f(\\xi) \\approx \\sum_k w_k f(x_k)`."""
     check_int("quadrature", n, 2)
     x, w = hermegauss(n)
-    return x, w / math.sqrt(2 * math.pi)
+    return GaussHermiteRule(x, w / math.sqrt(2 * math.pi))
+
+
+@result
+class PairQuadrature:
+    """The product Gauss-Hermite rule over two independent standard Gaussians :math:`(\\xi, u)`,
+    flattened, with the nodes also stacked for both labels :math:`y = \\pm1` (the R1 channel sums
+    over y); see :func:`pair_quadrature`.
+
+    Attributes
+    ----------
+    xi, u : numpy.ndarray, (n**2,)
+        Nodes of :math:`\\xi` and :math:`u`.
+    w : numpy.ndarray, (n**2,)
+        Product weights, summing to 1.
+    y2 : numpy.ndarray, (2 n**2,)
+        The label of each stacked node: +1 for the first n**2, -1 for the rest.
+    w2 : numpy.ndarray, (2 n**2,)
+        ``w`` repeated for both labels.
+    """
+
+    xi: np.ndarray
+    u: np.ndarray
+    w: np.ndarray
+    y2: np.ndarray
+    w2: np.ndarray
+
+
+def pair_quadrature(n: int) -> PairQuadrature:
+    """The :class:`PairQuadrature` with ``n`` Gauss-Hermite nodes per axis."""
+    rule = gauss_hermite(n)
+    XI, UU = np.meshgrid(rule.nodes, rule.nodes, indexing="ij")
+    w = np.outer(rule.weights, rule.weights).ravel()
+    m = len(w)
+    return PairQuadrature(XI.ravel(), UU.ravel(), w, np.concatenate([np.ones(m), -np.ones(m)]),
+                          np.concatenate([w, w]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -90,8 +145,30 @@ def logistic_prox(y, omega, V, iters: int = 100, tol: float = 1e-12) -> np.ndarr
                            f"(last step {np.max(step):.3g})")
 
 
-@dataclass
+@result
 class R1Point:
+    """The R1 saddle point at one ``alpha`` (the library's reconstruction); see :func:`r1_point`.
+
+    Attributes
+    ----------
+    alpha : float
+        Samples per parameter, M/N.
+    m, q, V : float
+        Order parameters :math:`w\\cdot w^*/N`, :math:`|w|^2/N` and :math:`V`.
+    mhat, qhat, Vhat : float
+        Their conjugates.
+    eps_J : float
+        Coupling error :math:`(\\rho - 2m + q)/\\rho`.
+    test_ce : float
+        Test MLM cross-entropy :math:`E\\sum_y\\sigma(yz^*)\\log(1 + e^{-yz})` (nats).
+    train_loss : float
+        Training loss per sample at the saddle point (nats).
+    iterations : int
+        Damped fixed-point iterations.
+    residual : float
+        :math:`\\max|T(x) - x|/\\max(1, \\max|x|)` at the returned point.
+    """
+
     alpha: float
     m: float
     q: float
@@ -106,37 +183,16 @@ class R1Point:
     residual: float
 
 
-@dataclass
-class _Quad:
-    xi: np.ndarray
-    u: np.ndarray
-    w: np.ndarray
-
-    def __post_init__(self):
-        n = len(self.w)
-        self.y2 = np.concatenate([np.ones(n), -np.ones(n)])
-        self.w2 = np.concatenate([self.w, self.w])
-
-    @staticmethod
-    def omega2(omega):
-        return np.concatenate([omega, omega])
-
-
-def _quad2(n: int) -> _Quad:
-    x, w = gauss_hermite(n)
-    XI, UU = np.meshgrid(x, x, indexing="ij")
-    return _Quad(XI.ravel(), UU.ravel(), np.outer(w, w).ravel())
-
-
-def _r1_hats(m, q, V, alpha, rho, Q: _Quad):
+def _r1_hats(m, q, V, alpha, rho, Q: PairQuadrature):
     """Channel update: (mhat, qhat, Vhat) from (m, q, V) (theory.potts.r1_channel); both labels
     y = +1, -1 are handled in one vectorised prox solve (stacked nodes)."""
     sq = math.sqrt(q)
     vstar = max(rho - m * m / q, 0.0)
     omega = sq * Q.xi
     zstar = (m / sq) * Q.xi + math.sqrt(vstar) * Q.u
-    x = logistic_prox(Q.y2, np.concatenate([omega, omega]), V)
-    f = (x - Q.omega2(omega)) / V
+    omega2 = np.concatenate([omega, omega])
+    x = logistic_prox(Q.y2, omega2, V)
+    f = (x - omega2) / V
     s = expit(x)
     dprox = 1.0 / (1.0 + V * s * (1 - s))
     zz = np.concatenate([zstar, zstar])
@@ -159,15 +215,16 @@ def _r1_map(state, alpha, lam, rho, Q):
     return np.array(_prior(*_r1_hats(m, q, V, alpha, rho, Q), lam, rho))
 
 
-def gaussian_pair_expectation(fn, rho, m, q, Q: _Quad):
-    """:math:`E f(z^*, z)` with :math:`(z^*, z)\\sim N(0, [[\\rho, m],[m, q]])` by quadrature."""
+def gaussian_pair_expectation(fn, rho, m, q, Q: PairQuadrature):
+    """:math:`E f(z^*, z)` with :math:`(z^*, z)\\sim N(0, [[\\rho, m],[m, q]])` by the quadrature ``Q``
+    (``fn`` vectorised over its two array arguments)."""
     sq = math.sqrt(q)
     z = sq * Q.xi
     zstar = (m / sq) * Q.xi + math.sqrt(max(rho - m * m / q, 0.0)) * Q.u
     return float(np.sum(Q.w * fn(zstar, z)))
 
 
-def r1_test_ce(rho, m, q, Q: _Quad) -> float:
+def r1_test_ce(rho, m, q, Q: PairQuadrature) -> float:
     """Test MLM cross-entropy :math:`E\\sum_y \\sigma(yz^*)\\log(1 + e^{-yz})`."""
     return gaussian_pair_expectation(
         lambda zs, z: -(expit(zs) * log_expit(z) + expit(-zs) * log_expit(-z)), rho, m, q, Q)
@@ -176,18 +233,21 @@ def r1_test_ce(rho, m, q, Q: _Quad) -> float:
 def bayes_floor(rho: float, n: int = 201) -> float:
     """:math:`E_{z^*\\sim N(0,\\rho)} h(\\sigma(z^*))`, h the binary entropy (0.59944 at rho = 1)."""
     _check_positive("rho", rho)
-    x, w = gauss_hermite(n)
-    z = math.sqrt(rho) * x
+    rule = gauss_hermite(n)
+    z = math.sqrt(rho) * rule.nodes
     s = expit(z)
-    return float(np.sum(w * -(s * log_expit(z) + (1 - s) * log_expit(-z))))
+    return float(np.sum(rule.weights * -(s * log_expit(z) + (1 - s) * log_expit(-z))))
 
 
-def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int = 61, damping: float = 0.9,
-             max_iter: int = 5000, tol: float = 1e-8, _Q: _Quad | None = None) -> R1Point:
-    """Solve R1 at one ``alpha``: damped fixed point from ``init`` (m, q, V), then ``scipy.optimize.root``
-    on ``T(x) - x``. ``residual`` is :math:`\\max|T(x) - x| / \\max(1, \\max|x|)`; raises
-    :class:`NumericalFailure` if it exceeds ``tol``."""
-    Q = _Q or _quad2(quadrature)
+def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int | PairQuadrature = 61,
+             damping: float = 0.9, max_iter: int = 5000, tol: float = 1e-8) -> R1Point:
+    """Solve R1 at one ``alpha``: damped fixed point of :math:`T` (the channel update of
+    :func:`theory.potts.r1_channel` followed by :func:`theory.potts.ridge_prior_equations`) from
+    ``init`` (m, q, V), then ``scipy.optimize.root`` on ``T(x) - x``. ``quadrature``: Gauss-Hermite
+    nodes per axis, or a :class:`PairQuadrature` to reuse. ``residual`` is
+    :math:`\\max|T(x) - x| / \\max(1, \\max|x|)`; raises :class:`NumericalFailure` if it exceeds
+    ``tol``."""
+    Q = quadrature if isinstance(quadrature, PairQuadrature) else pair_quadrature(quadrature)
     x = np.array(init if init is not None else (0.1 * rho, 0.1 * rho + 1e-3, 1.0 / (lam + 1.0)), float)
     it = 0
     for it in range(1, max_iter + 1):
@@ -229,37 +289,94 @@ def _r1_train_loss(m, q, V, rho, Q) -> float:
     return float(total)
 
 
-@dataclass
-class R1Curve:
-    points: list = field(default_factory=list)
+@result
+class ReplicaCurve:
+    """A replica generalisation curve of either reference scenario (the library's reconstruction
+    of the replica computation of Rende et al. 2024): R1 from :func:`r1_curve`, R2 from
+    :func:`r2_curve`. Every array has shape (n,), one entry per ``alpha`` in the order given;
+    fields that do not apply to a scenario are None.
 
-    def column(self, name: str) -> np.ndarray:
-        return np.array([getattr(p, name) for p in self.points])
+    Attributes
+    ----------
+    scenario : str
+        ``"R1"`` (logistic teacher and loss) or ``"R2"`` (square loss, closed form).
+    alpha : numpy.ndarray
+        Samples per parameter, M/N.
+    m, q, V : numpy.ndarray
+        Order parameters :math:`w\\cdot w^*/N`, :math:`|w|^2/N` and :math:`V`.
+    mhat, qhat, Vhat : numpy.ndarray
+        Their conjugates.
+    e : numpy.ndarray
+        :math:`\\rho - 2m + q`, the squared distance to the teacher per parameter.
+    eps_J : numpy.ndarray
+        Coupling error :math:`e/\\rho`.
+    test_ce : numpy.ndarray or None
+        R1: test MLM cross-entropy (nats).
+    train_loss : numpy.ndarray or None
+        R1: training loss per sample (nats).
+    iterations : numpy.ndarray of int, or None
+        R1: damped fixed-point iterations per point.
+    residual : numpy.ndarray or None
+        R1: relative fixed-point residual per point.
+    kappa : numpy.ndarray or None
+        R2: :math:`\\alpha V/(1+V)`.
+    test_mse : numpy.ndarray or None
+        R2: test mean squared error :math:`\\Delta + e`.
+    """
+
+    scenario: str
+    alpha: np.ndarray
+    m: np.ndarray
+    q: np.ndarray
+    V: np.ndarray
+    mhat: np.ndarray
+    qhat: np.ndarray
+    Vhat: np.ndarray
+    e: np.ndarray
+    eps_J: np.ndarray
+    test_ce: np.ndarray | None = None
+    train_loss: np.ndarray | None = None
+    iterations: np.ndarray | None = None
+    residual: np.ndarray | None = None
+    kappa: np.ndarray | None = None
+    test_mse: np.ndarray | None = None
 
 
-def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> R1Curve:
+def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurve:
     """R1 over ``alphas`` with continuation: points are solved in increasing alpha, each started from
-    the previous solution; results are returned in the order given."""
+    the previous solution (:func:`r1_point`); results are returned in the order given."""
     a = _check_alphas(alphas)
     _check_positive("lam", lam)
     _check_positive("rho", rho)
-    Q = _quad2(quadrature)
+    Q = pair_quadrature(quadrature)
     order = np.argsort(a)
     sol, state = {}, None
     for k in order:
-        p = r1_point(float(a[k]), lam, rho, init=state, _Q=Q)
+        p = r1_point(float(a[k]), lam, rho, init=state, quadrature=Q)
         state = (p.m, p.q, p.V)
         sol[k] = p
-    return R1Curve([sol[k] for k in range(len(a))])
+    points = [sol[k] for k in range(len(a))]
+
+    def column(name):
+        return np.array([getattr(p, name) for p in points])
+
+    m, q = column("m"), column("q")
+    return ReplicaCurve("R1", column("alpha"), m, q, column("V"), column("mhat"), column("qhat"),
+                        column("Vhat"), rho - 2 * m + q, column("eps_J"), test_ce=column("test_ce"),
+                        train_loss=column("train_loss"), iterations=column("iterations"),
+                        residual=column("residual"))
 
 
 # ----------------------------------------------------------------------------------------------
 # R2
 
 
-def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> dict:
-    """R2 closed form (theory.potts.r2_closed_form), vectorised over ``alphas``: ``V, kappa, m, q,
-    e, eps_J, test_mse`` arrays. ``lam`` > 0."""
+def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
+    """R2 closed form (:func:`theory.potts.r2_closed_form`), vectorised over ``alphas``, with the
+    conjugates of :func:`theory.potts.r2_channel`: :math:`V` the positive root of
+    :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
+    :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
+    :math:`m = \\rho\\kappa`, test MSE :math:`\\Delta + e`. ``lam`` > 0, ``delta`` = :math:`\\Delta`."""
     a = _check_alphas(alphas)
     _check_positive("lam", lam)
     _check_positive("rho", rho)
@@ -271,11 +388,33 @@ def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> dict:
     kappa = a * V / (1 + V)
     e = (rho * (1 - kappa) ** 2 + kappa**2 * delta / a) / (1 - kappa**2 / a)
     m = rho * kappa
-    return {"alpha": a, "V": V, "kappa": kappa, "m": m, "q": e - rho + 2 * m, "e": e,
-            "eps_J": e / rho, "test_mse": delta + e}
+    q = e - rho + 2 * m
+    hat = a / (1 + V)
+    return ReplicaCurve("R2", a, m, q, V, hat, a * (rho - 2 * m + q + delta) / (1 + V) ** 2, hat,
+                        e, e / rho, kappa=kappa, test_mse=delta + e)
 
 
-def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: float) -> dict:
+@result
+class RidgeEquivalent:
+    """Deterministic equivalent of ridge regression with correlated Gaussian inputs; see
+    :func:`ridge_deterministic_equivalent`.
+
+    Attributes
+    ----------
+    kappa : float
+        The effective regularisation :math:`\\kappa` (solution of the fixed-point equation).
+    test_mse : float
+        Predicted test mean squared error.
+    excess : float
+        ``test_mse - Delta``.
+    """
+
+    kappa: float
+    test_mse: float
+    excess: float
+
+
+def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: float) -> RidgeEquivalent:
     """Deterministic equivalent of ridge :math:`\\min_a \\frac1n\\|y - Xa\\|^2 + \\lambda_r\\|a\\|^2`
     with rows :math:`x\\sim N(0,\\Sigma)`, :math:`y = a^{*T}x + \\sqrt\\Delta\\,\\xi`:
 
@@ -283,7 +422,8 @@ def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: f
               \\mathrm{MSE} = \\frac{\\Delta + \\kappa^2 a^{*T}\\Sigma(\\Sigma+\\kappa)^{-2}a^*}
                                   {1 - \\frac1n\\mathrm{tr}\\,\\Sigma^2(\\Sigma+\\kappa)^{-2}}.
 
-    Returns ``{"kappa", "test_mse", "excess"}`` (excess = MSE - Delta)."""
+    ``Sigma`` (d, d) positive definite, ``a_star`` (d,), ``n`` samples, ``lam_r`` = :math:`\\lambda_r`,
+    ``delta`` = :math:`\\Delta`."""
     Sigma = np.asarray(Sigma, float)
     check_int("n", n, 1)
     _check_positive("lam_r", lam_r)
@@ -300,29 +440,70 @@ def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: f
     num = delta + kappa**2 * np.sum(c * c * ev / (ev + kappa) ** 2)
     den = 1 - np.sum(ev**2 / (ev + kappa) ** 2) / n
     mse = num / den
-    return {"kappa": float(kappa), "test_mse": float(mse), "excess": float(mse - delta)}
+    return RidgeEquivalent(float(kappa), float(mse), float(mse - delta))
 
 
-def goe_precision_model(L: int, nu: float = 3.0, seed=0) -> dict:
+@result
+class GOEPrecisionModel:
+    """The correlated Gaussian 'Potts' model of R2-correlated (the library's reconstruction); see
+    :func:`goe_precision_model`.
+
+    Attributes
+    ----------
+    J : numpy.ndarray, (L, L)
+        GOE couplings :math:`(G + G^T)/\\sqrt{2L}`, zero diagonal.
+    precision : numpy.ndarray, (L, L)
+        :math:`\\nu I - J`, positive definite.
+    Sigma : numpy.ndarray, (L, L)
+        The covariance, the inverse of ``precision``.
+    """
+
+    J: np.ndarray
+    precision: np.ndarray
+    Sigma: np.ndarray
+
+
+def goe_precision_model(L: int, nu: float = 3.0, seed=0) -> GOEPrecisionModel:
     """Correlated Gaussian 'Potts' of R2: precision :math:`\\nu I - J`, :math:`J = \\Omega/\\sqrt L`
     (GOE, off-diagonal variance 1/L, zero diagonal), ``nu > 2`` so that the precision is positive.
-    Returns ``{"J", "precision", "Sigma"}``."""
+    ``seed``: int or numpy Generator."""
     check_int("L", L, 3)
     check_finite("nu", nu)
     if nu <= 2:
         raise InputError("nu", nu, "nu > 2 (positive-definite precision)")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     G = rng.standard_normal((L, L))
     J = (G + G.T) / math.sqrt(2 * L)
     np.fill_diagonal(J, 0.0)
     prec = nu * np.eye(L) - J
     if np.linalg.eigvalsh(prec).min() <= 0:
         raise NumericalFailure("GOE precision not positive definite; increase nu")
-    return {"J": J, "precision": prec, "Sigma": np.linalg.inv(prec)}
+    return GOEPrecisionModel(J, prec, np.linalg.inv(prec))
 
 
-def site_regression_target(model: dict, i: int, nu: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """For site i of :func:`goe_precision_model`: ``(Sigma_tilde, a_star, Delta)`` with
-    :math:`a^* = J_{i,-i}/\\nu` and :math:`\\Delta = 1/\\nu` (the Gaussian conditional)."""
-    keep = np.arange(model["J"].shape[0]) != i
-    return model["Sigma"][np.ix_(keep, keep)], model["J"][i, keep] / nu, 1.0 / nu
+@result
+class SiteRegressionTarget:
+    """The ridge problem of one site of a :class:`GOEPrecisionModel`: the Gaussian conditional of
+    :math:`x_i` given the other sites; see :func:`site_regression_target`.
+
+    Attributes
+    ----------
+    Sigma : numpy.ndarray, (L-1, L-1)
+        Covariance of the other sites, :math:`\\tilde\\Sigma` (Sigma without row and column i).
+    a_star : numpy.ndarray, (L-1,)
+        Teacher coefficients :math:`J_{i,-i}/\\nu`.
+    Delta : float
+        Conditional (noise) variance :math:`1/\\nu`.
+    """
+
+    Sigma: np.ndarray
+    a_star: np.ndarray
+    Delta: float
+
+
+def site_regression_target(model: GOEPrecisionModel, i: int, nu: float) -> SiteRegressionTarget:
+    """For site ``i`` of :func:`goe_precision_model` (built with the same ``nu``): the covariance of
+    the other sites, :math:`a^* = J_{i,-i}/\\nu` and :math:`\\Delta = 1/\\nu` (the Gaussian
+    conditional of the precision :math:`\\nu I - J`)."""
+    keep = np.arange(model.J.shape[0]) != i
+    return SiteRegressionTarget(model.Sigma[np.ix_(keep, keep)], model.J[i, keep] / nu, 1.0 / nu)

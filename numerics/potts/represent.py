@@ -1,14 +1,15 @@
 """Representability: the population MLM loss minimised over parameterisations of factored attention.
 
-Spec ``shared/spec/potts.md`` Sec. 2 (conditions of the mapping) and Sec. 7 (``ttc potts represent``).
-Only the attention's parameterisation differs between variants; the value matrices and the bias are
-free in all of them (or, with ``embed=k``, :math:`V^{(h)} = W_O^{(h)} W_V^{(h)} E`, rank <= k).
+The conditions of the mapping of Rende et al. 2024 (Sec. II): unnormalised attention when J has
+mixed signs, and the value rank (``ttc potts represent``). Only the attention's parameterisation
+differs between variants; the value matrices and the bias are free in all of them (or, with
+``embed=k``, :math:`V^{(h)} = W_O^{(h)} W_V^{(h)} E`, rank <= k).
 
 - ``free``: :math:`A^{(h)}` any matrix with zero diagonal;
 - ``softmax``: :math:`A^{(h)}_{ij} = \\mathrm{softmax}_{j\\ne i}(q^{(h)}_i\\cdot k^{(h)}_j/\\sqrt d)`;
 - ``sink``: softmax over all j (self included), then the self weight dropped.
 
-The gradients are the closed forms of spec Sec. 2 (:func:`numerics.potts.population.mlm_loss_and_gradient`,
+The gradients are the library's closed forms (:func:`numerics.potts.population.mlm_loss_and_gradient`,
 here for several heads) pushed through each parameterisation by the chain rule; scipy L-BFGS
 minimises. ``validation.potts.models.FactoredAttention`` is the same model in torch (tests compare them).
 """
@@ -16,19 +17,48 @@ minimises. ``validation.potts.models.FactoredAttention`` is the same model in to
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from scipy.optimize import minimize
 
-from numerics.potts.population import PottsModel, boltzmann, exact_summary, one_hot
+from numerics.potts import population
+from numerics.shared.seeding import as_generator
 from theory.errors import NumericalFailure, check_choice, check_int
+from theory.results import result
 
+#: The attention parameterisations, in the order the claims and the CLI list them.
 ATTENTIONS = ("free", "softmax", "sink")
 
 
-def multihead_loss_and_gradient(Xt, w, As, Vs, b):
-    """Weighted MLM loss of :math:`z = \\sum_h A^{(h)} Y^{(h)} + b` on one-hot data ``Xt`` (L, n, C)
-    and its gradients ``(loss, [dA_h], [dV_h], db)`` (spec Sec. 2, summed over heads)."""
+@result
+class MultiheadLossGradient:
+    """Weighted MLM loss of multi-head factored attention and its gradient with respect to each
+    head's attention and value matrices and the bias; see :func:`multihead_loss_and_gradient`.
+
+    Attributes
+    ----------
+    loss : float
+        :math:`-\\frac1L\\sum_n w_n\\sum_i\\log p_\\theta(s_i\\mid s_{-i})` (nats per site).
+    dA : list of numpy.ndarray, each (L, L)
+        :math:`\\partial\\mathcal L/\\partial A^{(h)}` per head, zero diagonal.
+    dV : list of numpy.ndarray, each (C, C)
+        :math:`\\partial\\mathcal L/\\partial V^{(h)}` per head.
+    db : numpy.ndarray, (L, C)
+        :math:`\\partial\\mathcal L/\\partial b`.
+    """
+
+    loss: float
+    dA: list
+    dV: list
+    db: np.ndarray
+
+
+def multihead_loss_and_gradient(Xt, w, As, Vs, b) -> MultiheadLossGradient:
+    """Weighted MLM loss of :math:`z = \\sum_h A^{(h)} Y^{(h)} + b`, with
+    :math:`Y^{(h)}_{jna} = V^{(h)}_{a s_{nj}}`, on one-hot data ``Xt`` (L, n, C) with weights ``w``
+    (n,), and its gradients (the closed forms of :func:`numerics.potts.population.population_mlm`,
+    summed over heads). ``As``: list of (L, L), ``Vs``: list of (C, C), ``b`` (L, C)."""
     L, n, C = Xt.shape
     X2 = Xt.reshape(L * n, C)
     Ys = [(X2 @ V.T).reshape(L, n * C) for V in Vs]
@@ -46,7 +76,7 @@ def multihead_loss_and_gradient(Xt, w, As, Vs, b):
         np.fill_diagonal(dA, 0.0)
         dAs.append(dA)
         dVs.append((A0.T @ R2).reshape(L * n, C).T @ X2)
-    return loss, dAs, dVs, R.sum(axis=1)
+    return MultiheadLossGradient(loss, dAs, dVs, R.sum(axis=1))
 
 
 def _softmax_rows(S):
@@ -128,34 +158,79 @@ class _Param:
         return np.concatenate([g[name].ravel() for name, _ in self.shapes])
 
 
-def population_objective(model: PottsModel, attention="free", heads=1, embed=None, qk_dim=None):
-    """``(f, size)``: ``f(theta) -> (loss, grad)`` the exact population MLM loss of a variant."""
+@result
+class PopulationObjective:
+    """The exact population MLM loss of one attention variant as a function of a flat parameter
+    vector; see :func:`population_objective`.
+
+    Attributes
+    ----------
+    function : callable
+        ``function(theta) -> (loss, grad)``, ``theta`` and ``grad`` of shape (size,), loss in nats
+        per site (the pair scipy's ``minimize(jac=True)`` expects).
+    size : int
+        Number of parameters.
+    """
+
+    function: Callable
+    size: int
+
+
+def population_objective(model: population.PottsModel, attention="free", heads=1, embed=None,
+                         qk_dim=None) -> PopulationObjective:
+    """The exact population MLM loss of a variant (``attention`` in :data:`ATTENTIONS`, ``heads``,
+    value through an embedding of width ``embed``, query/key width ``qk_dim``, default L) and its
+    gradient by the chain rule through the parameterisation."""
     check_choice("attention", attention, ATTENTIONS)
     check_int("heads", heads, 1)
     if embed is not None:
         check_int("embed", embed, 1)
-    S, P, _ = boltzmann(model)
-    Xt = np.ascontiguousarray(one_hot(S, model.C).transpose(1, 0, 2))
+    law = population.boltzmann(model)
+    S, P = law.configurations, law.probabilities
+    Xt = np.ascontiguousarray(population.one_hot(S, model.C).transpose(1, 0, 2))
     par = _Param(model.L, model.C, attention, heads, embed, qk_dim)
 
     def f(theta):
         p = par.unpack(theta)
-        loss, dAs, dVs, db = multihead_loss_and_gradient(Xt, P, par.attention(p), par.values(p), p["b"])
-        return loss, par.backward(p, dAs, dVs, db)
+        g = multihead_loss_and_gradient(Xt, P, par.attention(p), par.values(p), p["b"])
+        return g.loss, par.backward(p, g.dA, g.dV, g.db)
 
-    return f, par.size
+    return PopulationObjective(f, par.size)
 
 
-def represent(model: PottsModel, attention: str = "free", restarts: int = 3, seed=0, heads: int = 1,
-              embed: int | None = None, max_iter: int = 3000, init_scale: float = 0.5) -> dict:
-    """Minimise the population MLM loss over one variant, best of ``restarts`` seeded starts.
+@result
+class RepresentationGap:
+    """The best population MLM loss an attention variant reaches against the optimum (the
+    representability conditions of Rende et al. 2024, Sec. II); see :func:`represent`.
 
-    Returns ``{"best_loss", "optimum", "gap"}``: ``optimum`` is the mean conditional entropy (the
-    loss of the true conditionals, reached by ``free`` at ``A = beta J, V = U, b = beta h``)."""
+    Attributes
+    ----------
+    best_loss : float
+        Smallest population loss over the random starts (nats per site).
+    optimum : float
+        The mean conditional entropy, the loss of the true conditionals (nats per site).
+    gap : float
+        ``best_loss - optimum`` (>= 0 up to the optimiser's accuracy).
+    """
+
+    best_loss: float
+    optimum: float
+    gap: float
+
+
+def represent(model: population.PottsModel, attention: str = "free", restarts: int = 3, seed=0,
+              heads: int = 1, embed: int | None = None, max_iter: int = 3000,
+              init_scale: float = 0.5) -> RepresentationGap:
+    """Minimise the population MLM loss over one variant with L-BFGS, best of ``restarts`` starts
+    :math:`\\theta_0 \\sim N(0, \\mathrm{init\\_scale}^2 I)` from ``seed`` (int or numpy Generator).
+
+    The optimum is the mean conditional entropy (the loss of the true conditionals, reached by
+    ``free`` at :math:`A = \\beta J, V = U, b = \\beta h`)."""
     check_int("restarts", restarts, 1)
-    f, size = population_objective(model, attention, heads, embed)
-    optimum = exact_summary(model)["mean_conditional_entropy"]
-    rng = np.random.default_rng(seed)
+    objective = population_objective(model, attention, heads, embed)
+    f, size = objective.function, objective.size
+    optimum = population.exact_summary(model).mean_conditional_entropy
+    rng = as_generator(seed)
     best = math.inf
     for _ in range(restarts):
         theta0 = init_scale * rng.standard_normal(size)
@@ -164,4 +239,4 @@ def represent(model: PottsModel, attention: str = "free", restarts: int = 3, see
         if not np.isfinite(res.fun):
             raise NumericalFailure(f"population minimisation ({attention}) diverged: {res.message}")
         best = min(best, float(res.fun))
-    return {"best_loss": best, "optimum": float(optimum), "gap": best - float(optimum)}
+    return RepresentationGap(best, float(optimum), best - float(optimum))

@@ -1,8 +1,9 @@
 """Vectorised MCMC for the generalised Potts model: Gibbs (heat bath) and Metropolis.
 
-Spec ``shared/spec/potts.md`` Sec. 1. Many chains advance together; one *update* resamples one site
-in every chain (the same site for all chains), one *sweep* is L updates, either in order 0..L-1
-(``order="sequential"``) or at L sites drawn uniformly (``order="random"``).
+The model is that of Rende et al. 2024; the samplers are the library's. Many chains advance
+together; one *update* resamples one site in every chain (the same site for all chains), one *sweep*
+is L updates, either in order 0..L-1 (``order="sequential"``) or at L sites drawn uniformly
+(``order="random"``).
 
 Speed: the chains are stored one-hot as (L, C, n) so that the field of a site in all chains is one
 BLAS matrix-vector product, and sampling is inverse-CDF with one uniform per chain (see
@@ -11,21 +12,32 @@ BLAS matrix-vector product, and sampling is inverse-CDF with one uniform per cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from numerics.potts.population import PottsModel
+from numerics.potts import population
+from numerics.shared.seeding import as_generator
 from theory.errors import check_choice, check_int
+from theory.results import result
 
 SAMPLERS = ("gibbs", "metropolis")
 ORDERS = ("sequential", "random")
 
 
-@dataclass
-class SampleResult:
-    """``samples`` (M, L) int colours; ``sweeps`` done per chain (burn-in included); ``acceptance``
-    the Metropolis acceptance rate (1.0 for Gibbs); ``chains`` the number of chains."""
+@result
+class MCMCSamples:
+    """Configurations drawn by :func:`sample`.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray, (M, L) int64
+        Colours, rows ordered by recording time, then chain.
+    sweeps : int
+        Sweeps done per chain (burn-in included).
+    acceptance : float
+        Metropolis acceptance rate (1.0 for Gibbs).
+    chains : int
+        Number of parallel chains.
+    """
 
     samples: np.ndarray
     sweeps: int
@@ -42,7 +54,7 @@ class _Chains:
     probability is below 1e-6, far under Monte-Carlo noise; ``exp`` is 5x faster in float32).
     """
 
-    def __init__(self, model: PottsModel, S: np.ndarray):
+    def __init__(self, model: population.PottsModel, S: np.ndarray):
         self.model = model
         self.S = np.array(S, dtype=np.int64)
         n, L, C = len(self.S), model.L, model.C
@@ -93,9 +105,9 @@ def _sweep(chains: _Chains, sampler: str, order: str, rng: np.random.Generator) 
         update(int(i), rng)
 
 
-def sample(model: PottsModel, n_samples: int, *, sampler: str = "gibbs", chains: int | None = None,
-           burn_in: int = 200, thin: int = 5, order: str = "sequential", seed=0,
-           init: np.ndarray | None = None, progress: bool = False) -> SampleResult:
+def sample(model: population.PottsModel, n_samples: int, *, sampler: str = "gibbs",
+           chains: int | None = None, burn_in: int = 200, thin: int = 5, order: str = "sequential", seed=0,
+           init: np.ndarray | None = None, progress: bool = False) -> MCMCSamples:
     """Draw ``n_samples`` configurations by MCMC.
 
     ``chains`` parallel chains (default ``min(n_samples, 10000)``) start uniform at random (or from
@@ -117,7 +129,7 @@ def sample(model: PottsModel, n_samples: int, *, sampler: str = "gibbs", chains:
     check_int("thin", thin, 1)
     n_chains = min(n_samples, 10_000) if chains is None else chains
     check_int("chains", n_chains, 1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     S0 = rng.integers(0, model.C, (n_chains, model.L)) if init is None else np.asarray(init)
     state = _Chains(model, S0)
     rounds = -(-n_samples // n_chains)
@@ -134,13 +146,13 @@ def sample(model: PottsModel, n_samples: int, *, sampler: str = "gibbs", chains:
             out.append(state.S.copy())
     samples = np.concatenate(out)[:n_samples]
     acc = state.accepted / state.proposed if sampler == "metropolis" else 1.0
-    return SampleResult(samples, total_sweeps, acc, n_chains)
+    return MCMCSamples(samples, total_sweeps, acc, n_chains)
 
 
-def run_sweeps(model: PottsModel, S: np.ndarray, sweeps: int, sampler: str = "gibbs",
+def run_sweeps(model: population.PottsModel, S: np.ndarray, sweeps: int, sampler: str = "gibbs",
                order: str = "sequential", seed=0) -> np.ndarray:
     """Advance the chains ``S`` (n, L) by ``sweeps`` sweeps and return the new state (benchmarks)."""
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     state = _Chains(model, S)
     for _ in range(sweeps):
         _sweep(state, sampler, order, rng)

@@ -1,4 +1,5 @@
-"""numerics.potts.population and numerics.potts.sampling against brute force, sympy and the spec's anchor."""
+"""numerics.potts.population and numerics.potts.sampling against brute force, sympy and the anchor's
+reference value."""
 
 import itertools
 import json
@@ -9,6 +10,7 @@ import pytest
 import sympy as sp
 
 from numerics.potts import population
+from numerics.potts import represent
 from numerics.potts import sampling
 from theory import potts
 from theory.errors import InputError, TooLargeError
@@ -43,25 +45,50 @@ def small_model(seed=1, L=4, C=3, beta=0.8):
 
 
 def test_anchor_partition_function():
-    # spec Sec. 1 anchor value
+    # the anchor's reference value
     out = population.exact_summary(population.ising_anchor())
-    assert out["Z"] == pytest.approx(13.059374985, abs=1e-9)
+    assert out.Z == pytest.approx(13.059374985, abs=1e-9)
 
 
 def test_exact_summary_against_brute_force():
     model = small_model()
     Z, marg, cond_H = brute_force(model)
     out = population.exact_summary(model)
-    assert out["Z"] == pytest.approx(Z, rel=1e-12)
-    np.testing.assert_allclose(out["marginals"], marg, atol=1e-12)
-    np.testing.assert_allclose(out["conditional_entropy"], cond_H, atol=1e-12)
+    assert isinstance(out, population.ExactSummary) and out.pair_marginals is None
+    assert out.Z == pytest.approx(Z, rel=1e-12)
+    assert out.log_Z == pytest.approx(math.log(Z), abs=1e-12)
+    np.testing.assert_allclose(out.marginals, marg, atol=1e-12)
+    np.testing.assert_allclose(out.conditional_entropy, cond_H, atol=1e-12)
+    assert out.mean_conditional_entropy == pytest.approx(cond_H.mean(), abs=1e-12)
+
+
+def test_boltzmann_law_against_brute_force():
+    model = small_model(L=3, C=2)
+    Z, _, _ = brute_force(model)
+    law = population.boltzmann(model)
+    assert isinstance(law, population.BoltzmannLaw)
+    assert law.configurations.shape == (8, 3)
+    assert law.log_Z == pytest.approx(math.log(Z), abs=1e-12)
+    for s, p in zip(law.configurations, law.probabilities):
+        energy = -sum(model.J[i, j] * model.U[s[i], s[j]] for i in range(3) for j in range(i + 1, 3))
+        energy -= sum(model.h[i, s[i]] for i in range(3))
+        assert p == pytest.approx(math.exp(-model.beta * energy) / Z, abs=1e-14)
+
+
+def test_factored_parameters_are_the_mapping():
+    model = small_model()
+    p = model.factored()
+    assert isinstance(p, population.FactoredParameters)
+    np.testing.assert_array_equal(p.A, model.beta * model.J)
+    np.testing.assert_array_equal(p.V, model.U)
+    np.testing.assert_array_equal(p.b, model.beta * model.h)
 
 
 def test_pair_marginals_consistent_with_marginals():
     out = population.exact_summary(small_model(), pairs=True)
-    pm = out["pair_marginals"]
-    np.testing.assert_allclose(pm[0, 1].sum(1), out["marginals"][0], atol=1e-12)
-    np.testing.assert_allclose(pm[2, 2], np.diag(out["marginals"][2]), atol=1e-12)
+    pm = out.pair_marginals
+    np.testing.assert_allclose(pm[0, 1].sum(1), out.marginals[0], atol=1e-12)
+    np.testing.assert_allclose(pm[2, 2], np.diag(out.marginals[2]), atol=1e-12)
 
 
 def test_energies_and_logits_match_sympy():
@@ -79,16 +106,20 @@ def test_energies_and_logits_match_sympy():
 
 def test_population_loss_at_truth_is_conditional_entropy_and_gradient_vanishes():
     model = small_model()
-    loss, dA, dV, db = population.population_mlm(model, *model.factored())
-    assert loss == pytest.approx(population.exact_summary(model)["mean_conditional_entropy"], abs=1e-12)
-    assert max(abs(dA).max(), abs(dV).max(), abs(db).max()) < 1e-12
+    p = model.factored()
+    g = population.population_mlm(model, p.A, p.V, p.b)
+    assert isinstance(g, population.MLMLossGradient)
+    assert g.loss == pytest.approx(population.exact_summary(model).mean_conditional_entropy, abs=1e-12)
+    assert max(abs(g.dA).max(), abs(g.dV).max(), abs(g.db).max()) < 1e-12
 
 
 def test_population_gradient_against_finite_differences():
     model = small_model()
     rng = np.random.default_rng(0)
-    A, V, b = (x + 0.2 * rng.standard_normal(x.shape) for x in model.factored())
-    _, dA, dV, db = population.population_mlm(model, A, V, b)
+    p = model.factored()
+    A, V, b = (x + 0.2 * rng.standard_normal(x.shape) for x in (p.A, p.V, p.b))
+    g = population.population_mlm(model, A, V, b)
+    dA, dV, db = g.dA, g.dV, g.db
     eps = 1e-6
     for grad, which, idx in ((dA, 0, (1, 3)), (dV, 1, (2, 0)), (db, 2, (3, 1))):
         plus, minus = [A.copy(), V.copy(), b.copy()], [A.copy(), V.copy(), b.copy()]
@@ -169,10 +200,10 @@ def test_sampler_marginals_within_4_sigma(sampler, order):
     M = 20000
     out = sampling.sample(model, M, sampler=sampler, chains=M, burn_in=60, thin=1, order=order, seed=5)
     f1 = sampling.empirical_marginals(out.samples, 3)
-    p1 = exact["marginals"]
+    p1 = exact.marginals
     assert np.max(np.abs(f1 - p1) / np.sqrt(p1 * (1 - p1) / M)) < 4
     f2 = sampling.empirical_pair_marginals(out.samples, 3)
-    p2 = exact["pair_marginals"].transpose(0, 1, 2, 3)
+    p2 = exact.pair_marginals
     iu = np.triu_indices(4, 1)
     z = np.abs(f2[iu] - p2[iu]) / np.sqrt(p2[iu] * (1 - p2[iu]) / M)
     assert z.max() < 4
@@ -191,10 +222,39 @@ def test_sampler_detects_a_wrong_model():
 
 def test_sampler_is_reproducible_and_validates():
     model = small_model()
-    a = sampling.sample(model, 100, chains=10, burn_in=5, thin=2, seed=7).samples
-    b = sampling.sample(model, 100, chains=10, burn_in=5, thin=2, seed=7).samples
+    out = sampling.sample(model, 100, chains=10, burn_in=5, thin=2, seed=7)
+    assert isinstance(out, sampling.MCMCSamples)
+    # 10 rounds of 10 chains, each 2 sweeps apart, after 5 sweeps of burn-in: 5 + 10 * 2 sweeps
+    assert (out.sweeps, out.chains, out.acceptance, out.samples.shape) == (25, 10, 1.0, (100, 4))
+    a = out.samples
+    b = sampling.sample(model, 100, chains=10, burn_in=5, thin=2, seed=np.random.default_rng(7)).samples
     np.testing.assert_array_equal(a, b)
     with pytest.raises(InputError, match="sampler"):
         sampling.sample(model, 10, sampler="hmc")
     with pytest.raises(InputError, match="n_samples"):
         sampling.sample(model, 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# representability
+
+
+def test_represent_free_reaches_the_brute_force_optimum():
+    model = population.ising_anchor()
+    _, _, cond_H = brute_force(model)
+    out = represent.represent(model, "free", restarts=1, seed=0)
+    assert isinstance(out, represent.RepresentationGap)
+    assert out.optimum == pytest.approx(cond_H.mean(), abs=1e-12)
+    assert out.gap == out.best_loss - out.optimum and abs(out.gap) < 1e-9
+
+
+def test_population_objective_at_the_truth():
+    model = small_model(L=3, C=2)
+    _, _, cond_H = brute_force(model)
+    obj = represent.population_objective(model, "free")
+    assert isinstance(obj, represent.PopulationObjective)
+    assert obj.size == 3 * 3 + 2 * 2 + 3 * 2  # A (1 head), V, b
+    p = model.factored()
+    loss, grad = obj.function(np.concatenate([p.A.ravel(), p.V.ravel(), p.b.ravel()]))
+    assert loss == pytest.approx(cond_H.mean(), abs=1e-12)
+    assert np.abs(grad).max() < 1e-12
