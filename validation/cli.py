@@ -80,7 +80,8 @@ def _reproduce(args) -> int:
     from validation.ledger.reproduce import reproduce
 
     run = reproduce(args.out, profile=args.profile, topics=args.only or TOPIC_KEYS,
-                    seed=args.seed, claim_ids=args.claim, jobs=args.jobs, executor=args.executor)
+                    seed=args.seed, claim_ids=args.claim, jobs=args.jobs, executor=args.executor,
+                    overwrite=args.overwrite)
     print(f"{len(run.records) - len(run.unexpected)} of {len(run.records)} claims as expected; "
           f"report: {args.out}/index.html")
     for r in run.unexpected:
@@ -119,6 +120,8 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     rep.add_argument("--only", nargs="+", choices=TOPIC_KEYS, metavar="TOPIC",
                      help=f"only these papers: {', '.join(TOPIC_KEYS)}")
     rep.add_argument("--claim", nargs="+", metavar="ID", help="only these claim ids")
+    rep.add_argument("--overwrite", action="store_true",
+                     help="replace a run with another profile or seed in --out (refused otherwise)")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                      help="claims run at once, each in its own process (default: up to 2)")

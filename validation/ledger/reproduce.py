@@ -14,6 +14,7 @@ finished records.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
@@ -27,7 +28,7 @@ from theory.results import result
 from theory.errors import InputError, check_choice, check_int
 from validation.ledger.claims import PROFILES, CheckContext, Claim, citation, load_claims
 from validation.ledger.report import write_report
-from validation.ledger.results import provenance, to_jsonable, write_json
+from validation.ledger.results import provenance, read_json, to_jsonable, write_json
 from validation.papers import TOPIC_KEYS
 
 
@@ -88,6 +89,24 @@ def _run_in_worker(task: tuple) -> dict:
     return run_claim(claim, profile, seed, Path(figures_dir))
 
 
+def _claim_folder(out: Path, profile: str, seed: int, overwrite: bool) -> None:
+    """Refuse an output folder that holds another run (profile or seed), unless ``overwrite``;
+    then the other run's claim records are removed."""
+    if out.exists() and not out.is_dir():
+        raise InputError("out", str(out), "a folder (this is a file)")
+    previous = read_json(out / "results.json")
+    if not isinstance(previous, dict):
+        return
+    theirs = (previous.get("profile"), previous.get("seed"))
+    if theirs == (profile, seed):
+        return
+    if not overwrite:
+        raise InputError("out", str(out), f"a folder without another run (it holds profile="
+                         f"{theirs[0]}, seed={theirs[1]}); use --overwrite to replace it")
+    for record in (out / "claims").glob("*.json"):
+        record.unlink()
+
+
 def _load_finished(path: Path, profile: str, seed: int) -> dict | None:
     import json
 
@@ -112,7 +131,8 @@ def _progress(total: int):
 
 def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
               topics=TOPIC_KEYS, seed: int = 0, claim_ids=None,
-              jobs: int = 1, executor: str | None = None) -> Reproduction:
+              jobs: int = 1, executor: str | None = None,
+              overwrite: bool = False) -> Reproduction:
     """Run every claim of ``topics`` on ``profile`` and write the outputs (module docstring).
 
     Parameters
@@ -122,9 +142,12 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
     topics : papers to run, any of :data:`validation.papers.TOPIC_KEYS`.
     seed : base seed; each claim derives its own from it and its id.
     claim_ids : optionally, only these claim ids.
-    jobs : claims run at once, each in its own process (one thread each) when > 1.
+    jobs : claims run at once, each in its own process (one thread each) when > 1; at most the
+        number of cores.
     executor : where claims run instead (:mod:`numerics.shared.executor`), e.g. ``"dask://HOST:PORT"``;
         the workers must see ``out_dir`` (figures are written there). Default: ``local:jobs``.
+    overwrite : replace a run with another profile or seed in ``out_dir`` (without it such a
+        folder is refused: a resumed run never mixes two runs).
 
     Returns
     -------
@@ -145,6 +168,7 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         claims = [c for c in claims if c.id in set(claim_ids)]
     out = Path(out_dir)
     figures_dir, claims_dir = out / "figures", out / "claims"
+    _claim_folder(out, profile, seed, overwrite)
     claims_dir.mkdir(parents=True, exist_ok=True)
     meta = {"profile": profile, "seed": seed, "topics": list(topics), "provenance": provenance()}
 
@@ -167,7 +191,8 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         if bar is not None:
             bar.update()
 
-    spec = parse_executor(f"local:{jobs}" if executor is None else executor)
+    cores = os.cpu_count() or 1  # more processes than cores only add start-up time
+    spec = parse_executor(f"local:{min(jobs, cores)}" if executor is None else executor)
     if spec.kind == "local" and (spec.workers == 1 or len(pending) <= 1):
         for claim in pending:
             if bar is not None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from numerics.shared.storage import (atomic_write_bytes, atomic_write_text, dumps, to_jsonable,
-                              write_json)
+from numerics.shared.storage import (atomic_write_bytes, atomic_write_text, dumps, read_json,
+                                     to_jsonable, write_json)
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "dumps", "to_jsonable", "write_json",
+__all__ = ["atomic_write_bytes", "atomic_write_text", "dumps", "read_json", "to_jsonable", "write_json",
            "write_npz", "provenance"]
 
 

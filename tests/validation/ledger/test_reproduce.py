@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from validation.ledger import claims
+from theory.errors import InputError
 from validation.ledger.claims import Outcome, compare, decide
 from validation.cli import main
 from validation.ledger.reproduce import reproduce, run_claim
@@ -66,8 +67,17 @@ def test_reproduce_writes_outputs_and_resumes(tmp_path):
     again = reproduce(tmp_path, topics=("markov",), claim_ids=ids)
     assert again.all_as_expected and all(r.get("resumed") for r in again.records)
     # another seed does not reuse the records
-    other = reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5)
+    with pytest.raises(InputError, match="another run"):  # a folder never mixes two runs
+        reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5)
+    other = reproduce(tmp_path, topics=("markov",), claim_ids=ids, seed=5, overwrite=True)
     assert not any(r.get("resumed") for r in other.records)
+    assert json.loads((tmp_path / "results.json").read_text())["seed"] == 5
+
+
+def test_reproduce_refuses_a_file_as_folder(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    assert main(["reproduce", "--out", str(tmp_path / "f"), "--claim", "markov.levels"]) == 2
+    assert capsys.readouterr().err.startswith("error: out=")
 
 
 def test_report_embeds_figures(tmp_path):
