@@ -1,8 +1,10 @@
-"""Derivations for linear self-attention (LSA) on Markovian dynamical functions, as sympy objects.
+"""Exact (sympy) derivations for linear self-attention (LSA) on Markovian dynamical functions.
 
 Source: Ding, Lu, Lu, Nowicki, Gao, "Optimality and NP-Hardness of Transformers in Learning
-Markovian Dynamical Functions", arXiv 2510.18638; Gaussian anchors: Ahn et al. 2023, Zhang, Frei,
-Bartlett 2024, Mahankali et al. 2024. Spec: ``shared/spec/lsa.md`` sections 1-5.
+Markovian Dynamical Functions", arXiv 2510.18638 (Ding et al. 2025): the single-layer reduction
+and the enlarged space (Sec. 3, Lemmas 3.1-3.2, Theorems 3.3-3.4), realisability (Theorem 3.5,
+App. C), multilayer LSA (Sec. 4, Theorem 4.1); Gaussian anchors: Ahn et al. 2023 (Thm 1), Zhang,
+Frei, Bartlett 2024, Mahankali et al. 2024.
 
 Conventions (one ordering everywhere)
 -------------------------------------
@@ -29,6 +31,7 @@ from itertools import combinations
 import sympy as sp
 
 from theory.errors import InputError, TooLargeError, check_choice, check_int
+from theory.results import result
 
 p, n = sp.symbols("p n", positive=True)
 p01, p10 = sp.symbols("p01 p10", positive=True)
@@ -39,6 +42,8 @@ EXACT_MAX_D = 4
 
 __all__ = [
     "p", "n", "p01", "p10", "c1", "c2", "EXACT_MAX_D",
+    "LSAOutput", "ImageConditions", "Theorem33Parameters", "EnlargedMoments", "EnlargedOptimum",
+    "Theorem33Solution", "SmallestRealizableN", "CorrelationSums", "clear_caches",
     "pair_ordering", "feature_ordering", "vech", "phi", "sym_blocks", "features",
     "lsa_forward", "single_layer_identity_residual", "image_conditions", "image_condition_d1", "theorem33_parameters",
     "chain_moment", "kernel_average", "markov_moments", "optimum", "loss_at", "theorem33",
@@ -48,6 +53,161 @@ __all__ = [
     "gaussian_gamma_star", "gaussian_loss", "gaussian_optimal_loss", "zfb_to_ahn",
     "gaussian_enlarged_optimum",
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Result types
+
+
+@result
+class LSAOutput:
+    """Output of an L-layer LSA on one prompt (Ding et al. 2025, Sec. 2; Ahn et al. 2023, Sec. 2).
+
+    .. math:: Z_{l+1} = Z_l + \\tfrac1n P_l Z_l M Z_l^\\top Q_l Z_l, \\qquad
+              \\mathrm{TF} = \\pm [Z_L]_{d+1, n+1}.
+
+    Attributes
+    ----------
+    tf : sympy expression
+        The prediction :math:`\\mathrm{TF}` (read with the chosen sign).
+    Z : sympy Matrix, shape (d+1, n+1)
+        The last prompt matrix :math:`Z_L`.
+    """
+
+    tf: sp.Expr
+    Z: sp.Matrix
+
+
+@result
+class ImageConditions:
+    """Polynomial conditions for :math:`X \\in \\mathrm{im}\\,\\phi` (Ding et al. 2025, Sec. 3 and
+    App. C, Problem C.9; the library's reconstruction of the image).
+
+    Attributes
+    ----------
+    minors : list of sympy expressions
+        Every 3 x 3 minor of every block :math:`S_j` (``d * C(d+1, 3)^2`` of them); each must be 0.
+    e2 : list of sympy expressions, length d
+        :math:`e_2(S_j)`, the sum of the 2 x 2 principal minors of :math:`S_j`; each must be <= 0.
+    """
+
+    minors: list
+    e2: list
+
+
+@result
+class Theorem33Parameters:
+    """Theorem 3.3's one-layer parameters realising X (Ding et al. 2025, Thm 3.3, d = 1):
+    :math:`b = (1, \\beta)`, :math:`a = (X_1, X_2 - \\beta X_1)`,
+    :math:`X_1\\beta^2 - X_2\\beta + X_3 = 0`.
+
+    Attributes
+    ----------
+    b : sympy Matrix, shape (2, 1)
+        The last row of P, :math:`(1, \\beta)`.
+    A : sympy Matrix, shape (2, 1)
+        The first column of Q, :math:`(X_1, X_2 - \\beta X_1)`.
+    """
+
+    b: sp.Matrix
+    A: sp.Matrix
+
+
+@result
+class EnlargedMoments:
+    """The moments of the enlarged quadratic loss (Ding et al. 2025, Sec. 3, Lemma 3.2, Thm 3.4).
+
+    .. math:: \\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y_{n+1}].
+
+    Attributes
+    ----------
+    H : sympy Matrix, shape (dm, dm)
+        :math:`E[(x_{n+1}x_{n+1}^\\top) \\otimes (g g^\\top)]`, :math:`m = (d+1)(d+2)/2`; rational
+        numbers at rational (p, n), else rational functions of the symbols.
+    h : sympy Matrix, shape (dm, 1)
+        :math:`E[y_{n+1} x_{n+1} \\otimes g]`.
+    Ey : sympy scalar
+        :math:`E[y_{n+1}] = E[y_{n+1}^2]` (labels in {0, 1}).
+    """
+
+    H: sp.Matrix
+    h: sp.Matrix
+    Ey: sp.Expr
+
+
+@result
+class EnlargedOptimum:
+    """The minimiser of the enlarged loss (Ding et al. 2025, Sec. 3, Lemma 3.1):
+    :math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top H^{-1} h`.
+
+    Attributes
+    ----------
+    X : sympy Matrix, shape (dm, 1)
+        :math:`X^*` in the ordering of :func:`feature_ordering`.
+    loss : sympy scalar
+        :math:`\\tilde f^*` (squared error of a {0, 1} label; dimensionless).
+    """
+
+    X: sp.Matrix
+    loss: sp.Expr
+
+
+@result
+class Theorem33Solution:
+    """Theorem 3.3 of Ding et al. 2025 (d = 1): moments and optimum, rational in p and n.
+
+    Attributes
+    ----------
+    H : sympy Matrix, shape (3, 3)
+        :math:`E[x_{n+1}^2\\, g g^\\top]`, :math:`g = (G_{11}, G_{12}, G_{22})`.
+    h : sympy Matrix, shape (3, 1)
+        :math:`(p^2/2, p^2/3, p^2/12 + p/4)`.
+    Ey : sympy scalar
+        :math:`E[y_{n+1}]`.
+    X : sympy Matrix, shape (3, 1)
+        :math:`X^*(p, n) = H^{-1}h`.
+    loss : sympy scalar
+        :math:`\\tilde f^*(p, n)`.
+    """
+
+    H: sp.Matrix
+    h: sp.Matrix
+    Ey: sp.Expr
+    X: sp.Matrix
+    loss: sp.Expr
+
+
+@result
+class SmallestRealizableN:
+    """Where Theorem 3.3's parameters exist at a rational p (Ding et al. 2025, Thm 3.3; the
+    condition :math:`R(p, n) \\ge 0` is the library's reconstruction).
+
+    Attributes
+    ----------
+    n_min : int or None
+        Smallest n >= 1 with :math:`R(p, n) \\ge 0`; None when no n <= n_max works.
+    stays_realizable : bool
+        Every n in ``[n_min, n_max]`` is realisable too (False when ``n_min`` is None).
+    """
+
+    n_min: int | None
+    stays_realizable: bool
+
+
+@result
+class CorrelationSums:
+    """The correlation sums of Theorem 3.4 for Example C.5 (Ding et al. 2025).
+
+    Attributes
+    ----------
+    c1 : sympy scalar
+        :math:`\\sum_{i \\le n} E[x_i x_{n+1}] = n p (1-p)^2`.
+    c2 : sympy scalar
+        :math:`\\sum_{i \\ne j} E[x_i x_j x_{n+1}] = n(n-1) p (1-p)^4`.
+    """
+
+    c1: sp.Expr
+    c2: sp.Expr
 
 
 # ----------------------------------------------------------------------------------------------
@@ -76,7 +236,7 @@ def vech(G) -> sp.Matrix:
 
 
 def phi(b, A) -> sp.Matrix:
-    """The enlarged parameter :math:`X = \\phi(b, A)` (spec section 2).
+    """The enlarged parameter :math:`X = \\phi(b, A)` (Ding et al. 2025, Sec. 3).
 
     Parameters
     ----------
@@ -129,41 +289,42 @@ def features(Z) -> sp.Matrix:
     return sp.Matrix([x[j] * g[t] for j in range(d) for t in range(g.shape[0])])
 
 
-def lsa_forward(P_list, Q_list, Z, sign: int = 1):
+def lsa_forward(P_list, Q_list, Z, sign: int = 1) -> LSAOutput:
     """Output of an L-layer LSA: :math:`Z_{l+1} = Z_l + \\frac1n P_l Z_l M Z_l^\\top Q_l Z_l`,
     :math:`\\mathrm{TF} = \\pm [Z_L]_{d+1,n+1}` (``sign=+1``: Ding et al., ``-1``: Ahn et al.).
-    Returns ``(TF, Z_L)``."""
+    Returns an :class:`LSAOutput` (``tf``, ``Z``)."""
     check_choice("sign", sign, (1, -1))
     Z = sp.Matrix(Z)
     cols = Z.shape[1]
     M = sp.diag(*([1] * (cols - 1) + [0]))
     for P, Q in zip(P_list, Q_list):
         Z = Z + sp.Matrix(P) * Z * M * Z.T * sp.Matrix(Q) * Z / (cols - 1)
-    return sign * Z[Z.shape[0] - 1, cols - 1], Z
+    return LSAOutput(sign * Z[Z.shape[0] - 1, cols - 1], Z)
 
 
 def single_layer_identity_residual(d: int, n_ctx: int) -> sp.Expr:
     """``TF_1(Z) - <x_{n+1} (kron) vech(G), phi(b, A)>`` with every entry of Z, P, Q symbolic
-    (expanded; it is 0 exactly when the identity of spec section 2 holds)."""
+    (expanded; it is 0 exactly when the single-layer identity of Ding et al. 2025, Sec. 3 holds)."""
     _check_d(d)
     check_int("n_ctx", n_ctx, 1)
     Z = sp.Matrix(d + 1, n_ctx + 1, lambda r, c: sp.Symbol(f"z{r}_{c}"))
     Z[d, n_ctx] = 0
     P = sp.Matrix(d + 1, d + 1, lambda r, c: sp.Symbol(f"P{r}{c}"))
     Q = sp.Matrix(d + 1, d + 1, lambda r, c: sp.Symbol(f"Q{r}{c}"))
-    tf, _ = lsa_forward([P], [Q], Z)
+    tf = lsa_forward([P], [Q], Z).tf
     X = phi(P[d, :].T, Q[:, :d])
     return sp.expand(tf - (features(Z).T * X)[0])
 
 
-def image_conditions(X, d: int) -> dict:
-    """Per-block conditions for :math:`X \\in \\mathrm{im}\\,\\phi` (spec section 3).
+def image_conditions(X, d: int) -> ImageConditions:
+    """Per-block conditions for :math:`X \\in \\mathrm{im}\\,\\phi` (Ding et al. 2025, Sec. 3).
 
     :math:`S_j = (b a_j^\\top + a_j b^\\top)/2` has rank at most 2 and at most one positive and
-    one negative eigenvalue, i.e. every 3 x 3 minor vanishes (``"minors"``, expressions that must be
+    one negative eigenvalue, i.e. every 3 x 3 minor vanishes (``minors``, expressions that must be
     0) and :math:`e_2(S_j) = \\sum` of 2 x 2 principal minors :math:`= \\lambda_1\\lambda_2 \\le 0`
-    (``"e2"``, expressions that must be <= 0). Together with a direction b shared by all blocks
-    (checked by :func:`numerics.lsa.realizability.recover`) they are also sufficient. For d = 1 the only
+    (``e2``, expressions that must be <= 0); returns them as :class:`ImageConditions`. Together
+    with a direction b shared by all blocks (checked by :func:`numerics.lsa.realizability.recover`)
+    they are also sufficient. For d = 1 the only
     condition is :math:`e_2 = X_1X_3 - X_2^2/4 \\le 0`, i.e. :math:`X_2^2 \\ge 4X_1X_3`."""
     blocks = sym_blocks(X, d)
     size = d + 1
@@ -173,7 +334,7 @@ def image_conditions(X, d: int) -> dict:
             for cols in combinations(range(size), 3):
                 minors.append(sp.expand(S.extract(list(rows), list(cols)).det()))
         e2.append(sp.expand(sum(S.extract([i, k], [i, k]).det() for i, k in combinations(range(size), 2))))
-    return {"minors": minors, "e2": e2}
+    return ImageConditions(minors, e2)
 
 
 def image_condition_d1(X) -> sp.Expr:
@@ -185,10 +346,11 @@ def image_condition_d1(X) -> sp.Expr:
     return X[1] ** 2 - 4 * X[0] * X[2]
 
 
-def theorem33_parameters(X, root: int = 0):
-    """Theorem 3.3's choice :math:`b = (1, \\beta)`, :math:`a = (X_1, X_2 - \\beta X_1)` with
-    :math:`X_1\\beta^2 - X_2\\beta + X_3 = 0` (``root`` 0 or 1 picks the root). Returns ``(b, A)``;
-    raises :class:`InputError` when X is not in the image (no real beta)."""
+def theorem33_parameters(X, root: int = 0) -> Theorem33Parameters:
+    """Theorem 3.3's choice (Ding et al. 2025) :math:`b = (1, \\beta)`,
+    :math:`a = (X_1, X_2 - \\beta X_1)` with :math:`X_1\\beta^2 - X_2\\beta + X_3 = 0` (``root`` 0 or
+    1 picks the root). Returns :class:`Theorem33Parameters` (``b``, ``A``); raises
+    :class:`InputError` when X is not in the image (no real beta)."""
     X1, X2, X3 = [sp.nsimplify(v) if not isinstance(v, sp.Basic) else v for v in X]
     disc = image_condition_d1([X1, X2, X3])
     if disc.is_number and disc < 0:
@@ -197,7 +359,7 @@ def theorem33_parameters(X, root: int = 0):
         beta = X3 / X2 if X2 != 0 else sp.Integer(0)
     else:
         beta = (X2 + (-1) ** root * sp.sqrt(disc)) / (2 * X1)
-    return sp.Matrix([1, beta]), sp.Matrix([[X1], [X2 - beta * X1]])
+    return Theorem33Parameters(sp.Matrix([1, beta]), sp.Matrix([[X1], [X2 - beta * X1]]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,6 +379,13 @@ def _kernel_power_11(k: int):
 def _marginal(t: int, p_init):
     row = sp.Matrix([[1 - p_init, p_init]]) * _kernel(p01, p10) ** (t - 1)
     return sp.expand(row[0, 1])
+
+
+def clear_caches() -> None:
+    """Forget the cached kernel powers and marginals of :func:`chain_moment` (so a benchmark times
+    a cold derivation)."""
+    _kernel_power_11.cache_clear()
+    _marginal.cache_clear()
 
 
 def chain_moment(times, p_init=p) -> sp.Expr:
@@ -253,9 +422,10 @@ def _check_n(n_value):
     return sp.Integer(n_value)
 
 
-def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random"):
+def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random") -> EnlargedMoments:
     """Exact :math:`(H, h, E[y_{n+1}])` of the enlarged quadratic loss
-    :math:`\\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y_{n+1}]` (spec section 2).
+    :math:`\\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y_{n+1}]` (Ding et al. 2025, Sec. 3; the
+    fixed-kernel case is Lemma 3.2).
 
     .. math::
         H = E_K\\big[E[x x^\\top|K] \\otimes E[g g^\\top|K]\\big], \\quad
@@ -274,7 +444,8 @@ def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random"):
 
     Returns
     -------
-    H : (dm, dm) Matrix, h : (dm, 1) Matrix, Ey : scalar.
+    EnlargedMoments
+        ``H`` (dm, dm), ``h`` (dm, 1), ``Ey``.
     """
     _check_d(d)
     check_choice("kernel", kernel, ("random", "fixed", "factor"))
@@ -325,23 +496,29 @@ def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random"):
                             else mean(poly(yx) * poly(key(*pairs[s]))))
     Ey = mean(poly((d + 1,)))
     if all(e.is_Rational for e in H):
-        return H, h, sp.Rational(Ey)
-    return H.applyfunc(sp.expand), h.applyfunc(sp.expand), sp.expand(Ey)
+        return EnlargedMoments(H, h, sp.Rational(Ey))
+    return EnlargedMoments(H.applyfunc(sp.expand), h.applyfunc(sp.expand), sp.expand(Ey))
 
 
-def optimum(H, h, Ey):
-    """:math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top H^{-1} h` (simplified; rational
-    matrices are solved over QQ with sympy's DomainMatrix)."""
+def optimum(H, h, Ey) -> EnlargedOptimum:
+    """:math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top H^{-1} h` (Ding et al. 2025, Sec. 3;
+    simplified; rational matrices are solved over QQ with sympy's DomainMatrix).
+
+    Parameters
+    ----------
+    H : sympy Matrix, shape (dm, dm); h : sympy Matrix, shape (dm, 1); Ey : sympy scalar
+        The fields of an :class:`EnlargedMoments`.
+    """
     if all(e.is_Rational for e in H) and all(e.is_Rational for e in h):
         from sympy.polys.matrices import DomainMatrix
 
         X = DomainMatrix.from_Matrix(H).convert_to(sp.QQ).lu_solve(
             DomainMatrix.from_Matrix(h).convert_to(sp.QQ)).to_Matrix()
-        return X, sp.Rational(Ey - (h.T * X)[0])
+        return EnlargedOptimum(X, sp.Rational(Ey - (h.T * X)[0]))
     X = H.LUsolve(h)
     X = X.applyfunc(sp.factor)
     loss = sp.factor(Ey - (h.T * X)[0])
-    return X, loss
+    return EnlargedOptimum(X, loss)
 
 
 def loss_at(X, H, h, Ey) -> sp.Expr:
@@ -350,26 +527,27 @@ def loss_at(X, H, h, Ey) -> sp.Expr:
     return sp.expand((X.T * H * X)[0] - 2 * (h.T * X)[0] + Ey)
 
 
-def theorem33(p_value=p, n_value=n):
-    """Theorem 3.3 (d = 1): ``(H, h, Ey, X*, f~*)``, rational in p and n."""
-    H, h, Ey = markov_moments(1, p_value, n_value)
-    X, loss = optimum(H, h, Ey)
-    return H, h, Ey, X, loss
+def theorem33(p_value=p, n_value=n) -> Theorem33Solution:
+    """Theorem 3.3 of Ding et al. 2025 (d = 1): H, h, E[y], X* and f~*, rational in p and n
+    (symbolic by default, or at a rational ``p_value`` and integer ``n_value``)."""
+    mom = markov_moments(1, p_value, n_value)
+    opt = optimum(mom.H, mom.h, mom.Ey)
+    return Theorem33Solution(mom.H, mom.h, mom.Ey, opt.X, opt.loss)
 
 
 @lru_cache(maxsize=1)
 def theorem33_realizability_polynomial() -> sp.Expr:
     r""":math:`R(p, n)` with :math:`X_2^{*2} - 4X_1^*X_3^* = n^2 R(p,n) / (\text{a square})`, so
     Theorem 3.3's parameters exist (X* in the image of phi) iff :math:`R(p, n) \ge 0`."""
-    X = theorem33()[3]
+    X = theorem33().X
     num, _ = sp.fraction(sp.factor(image_condition_d1(X)))
     return sp.expand(sp.cancel(num / n**2))
 
 
-def smallest_realizable_n(p_value, n_max: int = 10_000):
+def smallest_realizable_n(p_value, n_max: int = 10_000) -> SmallestRealizableN:
     r"""Smallest n >= 1 with :math:`R(p, n) \ge 0` at rational ``p`` (exact), and whether every n in
-    ``[n_min, n_max]`` is realisable too. Returns ``(n_min, stays_realizable)``; ``n_min`` is None
-    when no n <= n_max works."""
+    ``[n_min, n_max]`` is realisable too (Ding et al. 2025, Thm 3.3). Returns
+    :class:`SmallestRealizableN`; ``n_min`` is None when no n <= n_max works."""
     pv = _check_p(p_value)
     check_int("n_max", n_max, 1)
     R = sp.Poly(theorem33_realizability_polynomial().subs(p, pv), n)
@@ -377,16 +555,16 @@ def smallest_realizable_n(p_value, n_max: int = 10_000):
     value = lambda k: sum(c * k ** (len(coeffs) - 1 - i) for i, c in enumerate(coeffs))
     n_min = next((k for k in range(1, n_max + 1) if value(k) >= 0), None)
     if n_min is None:
-        return None, False
-    return n_min, all(value(k) >= 0 for k in range(n_min, n_max + 1))
+        return SmallestRealizableN(None, False)
+    return SmallestRealizableN(n_min, all(value(k) >= 0 for k in range(n_min, n_max + 1)))
 
 
 # ----------------------------------------------------------------------------------------------
 # Theorem 3.4: correlated initial states (d = 1)
 
 
-def correlated_moments(p_value=p, n_value=n, c1_value=c1, c2_value=c2):
-    """Theorem 3.4's ``(H, h, Ey)`` for d = 1 with correlated initial states.
+def correlated_moments(p_value=p, n_value=n, c1_value=c1, c2_value=c2) -> EnlargedMoments:
+    """Theorem 3.4's moments (Ding et al. 2025) for d = 1 with correlated initial states.
 
     :math:`c_1 = \\sum_{i\\le n} E[x_i x_{n+1}]`, :math:`c_2 = \\sum_{i\\ne j} E[x_i x_j x_{n+1}]`,
     :math:`E[x_{n+1}] = p`; labels :math:`y_i \\mid x_i, K \\sim \\mathrm{Bern}(x_i p_{11} + (1-x_i)
@@ -412,15 +590,15 @@ def correlated_moments(p_value=p, n_value=n, c1_value=c1, c2_value=c2):
     hv = (c1_value * p11 * alpha + (nv * pv - c1_value) * p11 * beta) / nv
     h = hv.applyfunc(lambda e: sp.factor(kernel_average(e)))
     Ey = kernel_average(pv * p11 + (1 - pv) * p01)
-    return H, h, Ey
+    return EnlargedMoments(H, h, Ey)
 
 
-def example_c5_moments(p_value=p, n_value=n):
-    """``(c1, c2)`` of Example C.5: :math:`x_{n+1}\\sim\\mathrm{Bern}(p)`,
+def example_c5_moments(p_value=p, n_value=n) -> CorrelationSums:
+    """The sums ``c1, c2`` of Example C.5 (Ding et al. 2025): :math:`x_{n+1}\\sim\\mathrm{Bern}(p)`,
     :math:`x_i | x_{n+1} \\sim \\mathrm{Bern}((x_{n+1}-p)^2)` i.i.d.:
     :math:`c_1 = n p (1-p)^2`, :math:`c_2 = n(n-1) p (1-p)^4`."""
     pv, nv = _check_p(p_value), _check_n(n_value)
-    return nv * pv * (1 - pv) ** 2, nv * (nv - 1) * pv * (1 - pv) ** 4
+    return CorrelationSums(nv * pv * (1 - pv) ** 2, nv * (nv - 1) * pv * (1 - pv) ** 4)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -441,7 +619,15 @@ def objective_R1(w, xs, ys) -> sp.Matrix:
 
 
 def objective_R2(w, xs, ys) -> sp.Matrix:
-    """Theorem 4.1's second objective (spec section 4), piecewise in :math:`x_{j,d} = 0`."""
+    """Theorem 4.1's second objective (Ding et al. 2025, Sec. 4), piecewise in :math:`x_{j,d} = 0`.
+
+    .. math::
+        R_{2,k}(w) = \\tfrac1n\\sum_j x_{j,k}\\big[-(y_j - \\langle w_{:d-1}, x_{j,:d-1}\\rangle) w_d
+        + x_{j,d} w_d^2/2\\big]\\ (k \\le d), \\qquad
+        R_{2,d+1}(w) = \\tfrac1n\\sum_j \\begin{cases} (y_j - w^\\top x_j)^3/(3x_{j,d}) & x_{j,d}\\ne 0\\\\
+        -(y_j - \\langle w_{:d-1}, x_{j,:d-1}\\rangle)^2 w_d & x_{j,d} = 0 \\end{cases}
+
+    ``w``: d-vector, ``xs``: n x d matrix (rows x_j), ``ys``: n-vector."""
     w, xs, ys = sp.Matrix(w), sp.Matrix(xs), sp.Matrix(ys)
     N, d = xs.shape
     head = [ys[j] - sum(w[k] * xs[j, k] for k in range(d - 1)) for j in range(N)]

@@ -1,5 +1,7 @@
-"""Certified local minima of the one-layer LSA loss at d = 1 (Ding et al., Thm 3.3; spec lsa.md
-sections 2-3) in interval arithmetic (python-flint ``arb``, :mod:`numerics.shared.certify`).
+"""Certified local minima of the one-layer LSA loss at d = 1 (Ding et al. 2025, Thm 3.3), in ball arithmetic.
+
+Interval arithmetic with python-flint ``arb`` (:mod:`numerics.shared.certify`); the enlarged space
+is that of Ding et al. 2025, Sec. 3.
 
 In the original parameters :math:`b \\in \\mathbb R^2`, :math:`A = (a_1, a_2)^\\top`, the loss is
 :math:`f(b, A) = \\tilde f(\\phi(b, A))`, :math:`\\tilde f(X) = X^\\top H X - 2h^\\top X + E[y]`,
@@ -26,33 +28,56 @@ box holds exactly one stationary point, and with :func:`numerics.shared.certify.
 Hessian is positive definite on the whole box: a strict local minimum in the gauge. At Theorem
 3.3's point it is global, since :math:`f \\ge \\min \\tilde f = \\tilde f^*` everywhere and
 :math:`f = \\tilde f^*` there (checked as an enclosure). H and h are the exact rationals of
-:func:`theory.lsa.theorem33` converted to balls.
+:func:`theory.lsa.theorem33` converted to balls. Without python-flint,
+:func:`uncertified_theorem33_check` is the floating-point check of the same statement.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from numerics.shared.certify import (bounds, eigen_signs, krawczyk, require_flint, to_arb,
-                              working_precision)
+                                     working_precision)
 from theory import lsa
 from theory.errors import InputError, NumericalFailure, check_int
+from theory.results import result
+
+__all__ = ["Problem", "GradientHessian", "PointCertificate", "RootCertificate",
+           "Theorem33Certificate", "BestPointCertificate", "gradient", "hessian", "loss",
+           "theorem_point", "float_gradient_hessian", "certify_point", "certify_theorem33",
+           "certify_best_unrealizable", "uncertified_theorem33_check"]
 
 
 class Problem:
-    """Exact d = 1 data as balls: ``H`` (3x3), ``h`` (3), ``Ey``, ``X*``, ``f~*``, plus floats."""
+    """Exact d = 1 data of Theorem 3.3 (Ding et al. 2025) at rational ``p`` and integer ``n``.
+
+    Attributes
+    ----------
+    p : sympy Rational; n : int
+        The task: :math:`P(s_1 = 1)` and the number of context chains.
+    exact : theory.lsa.Theorem33Solution
+        Exact H (3x3), h (3x1), E[y], X* (3x1), f~*.
+    H, h, Ey, X, loss : arb balls
+        The same as balls (H a 3 x 3 nested list, h and X lists of 3).
+    disc_exact : sympy Rational
+        :math:`X_2^{*2} - 4X_1^*X_3^*`.
+    Hf, hf : ndarray, shapes (3, 3), (3,)
+        H and h in float64.
+    """
 
     def __init__(self, p, n: int):
         check_int("n", n, 1)
         pv = sp.nsimplify(p) if not isinstance(p, sp.Basic) else p
         if not (pv.is_Rational and 0 < pv < 1):
             raise InputError("p", p, "a rational probability strictly between 0 and 1")
-        H, h, Ey, X, loss = lsa.theorem33(pv, n)
+        sol = lsa.theorem33(pv, n)
+        H, h, Ey, X, loss = sol.H, sol.h, sol.Ey, sol.X, sol.loss
         self.p, self.n = pv, n
-        self.exact = {"H": H, "h": h, "Ey": Ey, "X": X, "loss": loss}
+        self.exact = sol
         self.H = [[to_arb(H[i, j]) for j in range(3)] for i in range(3)]
         self.h = [to_arb(v) for v in h]
         self.Ey = to_arb(Ey)
@@ -115,7 +140,24 @@ def theorem_point(prob: Problem, root: int = 0) -> list:
     return [beta, X1, X2 - beta * X1]
 
 
-def float_gradient_hessian(H, h, x):
+@result
+class GradientHessian:
+    """Floating-point gradient and Hessian of the one-layer loss in the gauge b = (1, beta)
+    (Ding et al. 2025, Thm 3.3, d = 1; formulas of :mod:`numerics.lsa.certified`).
+
+    Attributes
+    ----------
+    gradient : ndarray, shape (3,)
+        :math:`\\nabla f = J^\\top r` with respect to ``(beta, a1, a2)``.
+    hessian : ndarray, shape (3, 3)
+        :math:`\\nabla^2 f = 2J^\\top HJ +` (the r-terms).
+    """
+
+    gradient: np.ndarray
+    hessian: np.ndarray
+
+
+def float_gradient_hessian(H, h, x) -> GradientHessian:
     """Floating-point :math:`\\nabla f` and :math:`\\nabla^2 f` at ``x = (beta, a1, a2)`` (the
     formulas of the module docstring; H 3x3, h length 3). Used to choose boxes and by the
     uncertified path; never part of a proof."""
@@ -125,16 +167,16 @@ def float_gradient_hessian(H, h, x):
     r = 2 * (np.asarray(H, float) @ X - np.asarray(h, float))
     hess = 2 * J.T @ np.asarray(H, float) @ J + np.array([[0, r[1], r[2]], [r[1], 0, 0],
                                                           [r[2], 0, 0]])
-    return J.T @ r, hess
+    return GradientHessian(J.T @ r, hess)
 
 
 def _newton(prob: Problem, x0, steps: int = 30) -> np.ndarray:
     """Float Newton polish of ``grad f = 0`` (only chooses the box centre)."""
     x = np.asarray(x0, dtype=float)
     for _ in range(steps):
-        g, hess = float_gradient_hessian(prob.Hf, prob.hf, x)
+        gh = float_gradient_hessian(prob.Hf, prob.hf, x)
         try:
-            step = np.linalg.solve(hess, g)
+            step = np.linalg.solve(gh.hessian, gh.gradient)
         except np.linalg.LinAlgError:
             break
         x = x - step
@@ -143,16 +185,153 @@ def _newton(prob: Problem, x0, steps: int = 30) -> np.ndarray:
     return x
 
 
-def certify_point(prob: Problem, x0, radius: float = 1e-7) -> dict:
+@result
+class PointCertificate:
+    """A certified strict local minimum of the one-layer loss in the gauge b = (1, beta) (Ding et
+    al. 2025, Thm 3.3, d = 1; Krawczyk's test and certified Hessian signs).
+
+    Attributes
+    ----------
+    unique : bool
+        Krawczyk: the box holds exactly one stationary point of f.
+    reason : str
+        Krawczyk's reason when ``unique`` is False (empty otherwise).
+    hessian_pd : bool
+        The Hessian is certified positive definite on the whole box.
+    box : list of [float, float], length 3
+        Float bounds of the Krawczyk box in ``(beta, a1, a2)``.
+    hessian_eigen_intervals : list
+        Intervals enclosing the Hessian's eigenvalues (:func:`numerics.shared.certify.eigen_signs`).
+    loss : list of float, length 2
+        Bounds of the enclosure of f over the Krawczyk image (which holds the stationary point).
+    certified : bool
+        ``unique`` and ``hessian_pd``.
+    prec_bits : int
+        Working precision in bits.
+    box_balls, image_balls : list of arb, length 3
+        The box and the Krawczyk image as python-flint balls (not JSON values).
+    loss_ball : arb
+        The loss enclosure as a ball (not a JSON value).
+    """
+
+    unique: bool
+    reason: str
+    hessian_pd: bool
+    box: list
+    hessian_eigen_intervals: list
+    loss: list
+    certified: bool
+    prec_bits: int
+    box_balls: list
+    image_balls: list
+    loss_ball: Any
+
+
+@result
+class RootCertificate(PointCertificate):
+    """The certificate of one of Theorem 3.3's two gauge points (Ding et al. 2025, Thm 3.3): the
+    fields of :class:`PointCertificate` and
+
+    Attributes
+    ----------
+    theorem_point_inside : bool
+        The exact point (beta a root of :math:`X_1\\beta^2 - X_2\\beta + X_3 = 0`) lies in the box.
+    loss_equals_fstar : bool
+        The enclosure of f at the point contains :math:`\\tilde f^*`.
+    theorem_point : list of [float, float], length 3
+        Float bounds of the balls enclosing the exact point ``(beta, a1, a2)``.
+    """
+
+    theorem_point_inside: bool
+    loss_equals_fstar: bool
+    theorem_point: list
+
+
+@result
+class Theorem33Certificate:
+    """Theorem 3.3's parameters (Ding et al. 2025, d = 1) certified as strict local, hence global,
+    minima at one (p, n).
+
+    Attributes
+    ----------
+    p : str
+        The rational p, e.g. ``"1/2"``.
+    n : int
+        Number of context chains.
+    realizable : bool
+        :math:`X_2^{*2} \\ge 4X_1^*X_3^*` (exact).
+    discriminant : str
+        :math:`X_2^{*2} - 4X_1^*X_3^*` as an exact rational.
+    fstar : str
+        :math:`\\tilde f^*` as an exact rational.
+    roots : list of RootCertificate
+        One per root beta (empty when not realisable or the discriminant is 0).
+    certified : bool
+        Every root certified, its exact point inside its box and its loss equal to f~*.
+    seconds : float
+        Wall time.
+    reason : str or None
+        Why nothing was certified (not realisable, or discriminant 0); None otherwise.
+    """
+
+    p: str
+    n: int
+    realizable: bool
+    discriminant: str
+    fstar: str
+    roots: list
+    certified: bool
+    seconds: float
+    reason: str | None = None
+
+
+@result
+class BestPointCertificate(PointCertificate):
+    """The best one-layer point where X* is not realisable (Ding et al. 2025, Thm 3.3 fails),
+    certified as a strict local minimum above f~*: the fields of :class:`PointCertificate` (with
+    ``certified`` meaning also ``above_fstar``) and
+
+    Attributes
+    ----------
+    p : str
+        The rational p.
+    n : int
+        Number of context chains.
+    realizable : bool
+        Whether X* is realisable (False where this certificate is meant to be used).
+    fstar : str
+        :math:`\\tilde f^*` as an exact rational.
+    best_loss_float : float
+        The loss of the point found by the float global search.
+    gap_lower_bound : float
+        Certified lower bound of :math:`f - \\tilde f^*` over the Krawczyk image.
+    above_fstar : bool
+        ``gap_lower_bound > 0`` (certified).
+    seconds : float
+        Wall time.
+    """
+
+    p: str
+    n: int
+    realizable: bool
+    fstar: str
+    best_loss_float: float
+    gap_lower_bound: float
+    above_fstar: bool
+    seconds: float
+
+
+def _point_fields(cert: PointCertificate) -> dict:
+    return {name: getattr(cert, name) for name in PointCertificate.__dataclass_fields__}
+
+
+def certify_point(prob: Problem, x0, radius: float = 1e-7) -> PointCertificate:
     """Certify that the box ``x0 +- radius (1 + |x0|)`` holds exactly one stationary point of f in
     the gauge ``b = (1, beta)`` and that the Hessian is positive definite on all of it.
 
     ``x0`` as floats is first polished by Newton's method in floats (that only chooses the box);
     ``x0`` as balls (e.g. Theorem 3.3's point at high precision) is used as is (midpoints).
-
-    Returns a JSON-able dict: ``unique`` (Krawczyk), ``hessian_pd`` (certified), ``box`` (float
-    bounds), ``loss`` (float bounds of the enclosure of f over the Krawczyk image, which contains
-    the stationary point), ``hessian_eigen_intervals``, ``certified`` (both).
+    Returns a :class:`PointCertificate`.
     """
     flint = require_flint()
     if all(isinstance(v, flint.arb) for v in x0):
@@ -167,25 +346,19 @@ def certify_point(prob: Problem, x0, radius: float = 1e-7) -> dict:
     signs = eigen_signs(hessian(prob, X))
     image = res.image_balls if res.unique else X
     value = loss(prob, image)
-    return {"unique": bool(res.unique), "reason": res.reason,
-            "hessian_pd": signs["definite"] == "positive", "box": [list(v) for v in res.box],
-            "hessian_eigen_intervals": signs["intervals"], "loss": list(bounds(value)),
-            "certified": bool(res.unique) and signs["definite"] == "positive",
-            "_box": X, "_image": image, "_loss": value, "prec_bits": flint.ctx.prec}
+    pd = signs["definite"] == "positive"
+    return PointCertificate(
+        unique=bool(res.unique), reason=res.reason, hessian_pd=pd, box=[list(v) for v in res.box],
+        hessian_eigen_intervals=signs["intervals"], loss=list(bounds(value)),
+        certified=bool(res.unique) and pd, prec_bits=flint.ctx.prec,
+        box_balls=X, image_balls=image, loss_ball=value)
 
 
-def _public(d: dict) -> dict:
-    return {k: v for k, v in d.items() if not k.startswith("_")}
-
-
-def certify_theorem33(p, n: int, radius: float = 1e-30, prec: int = 256) -> dict:
+def certify_theorem33(p, n: int, radius: float = 1e-30, prec: int = 256) -> Theorem33Certificate:
     """Theorem 3.3's parameters at ``(p, n)`` (rational p) as certified strict local minima in the
     gauge b1 = 1, for both roots beta, and global (the loss enclosure contains f~*).
 
-    Returns a dict with ``p``, ``n``, ``realizable``, ``discriminant`` (exact string), ``roots``
-    (per root: the fields of :func:`certify_point` plus ``theorem_point_inside`` -- the exact point
-    lies in the certified box -- and ``loss_equals_fstar`` -- the enclosure of f at the point
-    contains f~*), ``certified`` and ``seconds``. Not realisable: ``certified`` False, no roots.
+    Returns a :class:`Theorem33Certificate`; not realisable: ``certified`` False, no roots.
 
     Runs at ``prec`` bits: near the smallest realisable n the two roots nearly coincide and the
     Hessian's smallest eigenvalue is ~1e-8 of its largest, which 53 bits cannot resolve on a box
@@ -195,41 +368,38 @@ def certify_theorem33(p, n: int, radius: float = 1e-30, prec: int = 256) -> dict
         return _certify_theorem33(p, n, radius)
 
 
-def _certify_theorem33(p, n: int, radius: float) -> dict:
+def _certify_theorem33(p, n: int, radius: float) -> Theorem33Certificate:
     start = time.perf_counter()
     prob = Problem(p, n)
-    out = {"p": str(prob.p), "n": n, "realizable": prob.realizable,
-           "discriminant": str(prob.disc_exact), "fstar": str(prob.exact["loss"]), "roots": []}
+    head = dict(p=str(prob.p), n=n, realizable=prob.realizable,
+                discriminant=str(prob.disc_exact), fstar=str(prob.exact.loss))
     if not prob.realizable or prob.disc_exact == 0:
-        out.update(certified=False, seconds=time.perf_counter() - start,
-                   reason="not realisable" if not prob.realizable else
-                   "discriminant 0: the two roots coincide and the Hessian is singular")
-        return out
-    ok = True
+        return Theorem33Certificate(
+            **head, roots=[], certified=False, seconds=time.perf_counter() - start,
+            reason="not realisable" if not prob.realizable else
+            "discriminant 0: the two roots coincide and the Hessian is singular")
+    ok, roots = True, []
     for root in (0, 1):
         point = theorem_point(prob, root)
         res = certify_point(prob, point, radius)
-        inside = all(bx.contains(v) for bx, v in zip(res["_box"], point))
-        at_point = loss(prob, point)
-        equals = bool(at_point.contains(prob.loss))
-        res.update(theorem_point_inside=inside, loss_equals_fstar=equals,
-                   theorem_point=[list(bounds(v)) for v in point])
-        ok = ok and res["certified"] and inside and equals
-        out["roots"].append(_public(res))
-    out.update(certified=ok, seconds=time.perf_counter() - start)
-    return out
+        inside = all(bx.contains(v) for bx, v in zip(res.box_balls, point))
+        equals = bool(loss(prob, point).contains(prob.loss))
+        roots.append(RootCertificate(**_point_fields(res), theorem_point_inside=inside,
+                                     loss_equals_fstar=equals,
+                                     theorem_point=[list(bounds(v)) for v in point]))
+        ok = ok and res.certified and inside and equals
+    return Theorem33Certificate(**head, roots=roots, certified=ok,
+                                seconds=time.perf_counter() - start)
 
 
 def certify_best_unrealizable(p, n: int, seed: int = 0, radius: float = 1e-7,
-                              prec: int = 128) -> dict:
+                              prec: int = 128) -> BestPointCertificate:
     """Where X* is not realisable: the best one-layer point found numerically
     (:func:`numerics.lsa.realizability.best_lsa`, float) moved to the gauge b1 = 1, certified as a strict
     local minimum (unique stationary point in its box, Hessian positive definite) whose loss is
     certified to exceed f~* (lower end of the loss enclosure > f~*, exact rational).
 
-    Returns a dict with ``p``, ``n``, the fields of :func:`certify_point`, ``fstar``,
-    ``gap_lower_bound`` (certified lower bound of f - f~* at the point), ``above_fstar`` and
-    ``certified``.
+    Returns a :class:`BestPointCertificate`.
     """
     from numerics.lsa import optimum
     from numerics.lsa import realizability
@@ -237,16 +407,36 @@ def certify_best_unrealizable(p, n: int, seed: int = 0, radius: float = 1e-7,
     start = time.perf_counter()
     with working_precision(prec):
         prob = Problem(p, n)
-        best = realizability.best_lsa(optimum.Moments(prob.Hf, prob.hf, float(prob.exact["Ey"])), 1, seed=seed)
+        mom = optimum.Moments(prob.Hf, prob.hf, float(prob.exact.Ey))
+        best = realizability.best_lsa(mom, 1, seed=seed)
         b, a = best.b, best.A[:, 0]
         if abs(b[0]) < 1e-8:
             raise NumericalFailure("lsa_certified: the best point has b1 = 0, outside the gauge b1 = 1")
         x0 = [b[1] / b[0], a[0] * b[0], a[1] * b[0]]
         res = certify_point(prob, x0, radius)
-        gap = res["_loss"] - prob.loss
+        gap = res.loss_ball - prob.loss
         above = bool(gap > 0)
-    out = {"p": str(prob.p), "n": n, "realizable": prob.realizable, "fstar": str(prob.exact["loss"]),
-           "best_loss_float": best.loss, "gap_lower_bound": bounds(gap)[0], "above_fstar": above}
-    out.update(_public(res))
-    out.update(certified=res["certified"] and above, seconds=time.perf_counter() - start)
-    return out
+    fields = _point_fields(res)
+    fields["certified"] = res.certified and above
+    return BestPointCertificate(
+        **fields, p=str(prob.p), n=n, realizable=prob.realizable, fstar=str(prob.exact.loss),
+        best_loss_float=best.loss, gap_lower_bound=bounds(gap)[0], above_fstar=above,
+        seconds=time.perf_counter() - start)
+
+
+def uncertified_theorem33_check(p, n: int) -> bool:
+    """The floating-point (uncertified) check of Theorem 3.3's parameters (Ding et al. 2025, d = 1)
+    at rational ``p`` and integer ``n``: at both gauge points ``b = (1, beta)`` the float gradient
+    of the one-layer loss is below 1e-9 and the float Hessian's eigenvalues are positive.
+
+    The path used when python-flint is not installed; no proof.
+    """
+    sol = lsa.theorem33(p, n)
+    Hf, hf = np.array(sol.H.tolist(), float), np.array(sol.h.tolist(), float).ravel()
+    ok = True
+    for root in (0, 1):
+        params = lsa.theorem33_parameters(list(sol.X), root)
+        x = [float(sp.N(v, 30)) for v in (params.b[1], params.A[0, 0], params.A[1, 0])]
+        gh = float_gradient_hessian(Hf, hf, x)
+        ok &= bool(np.linalg.norm(gh.gradient) < 1e-9 and np.all(np.linalg.eigvalsh(gh.hessian) > 0))
+    return ok

@@ -1,4 +1,4 @@
-"""Numerics for linear self-attention on Markovian dynamical functions (Ding et al.).
+"""Float64 moments, optimum, prompt samplers and Monte Carlo losses of one-layer LSA (Ding et al. 2025).
 
 Evaluates what :mod:`theory.lsa` derives, in float64: the enlarged-space moments ``H, h`` for any
 d by Gauss-Legendre quadrature over the kernel (exact for the polynomial integrand, so the only
@@ -14,16 +14,17 @@ Ordering: the one of :func:`theory.lsa.feature_ordering` (block j outermost, upp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, NumericalFailure, check_int, check_open_unit
 from theory.lsa import feature_ordering, pair_ordering
+from theory.results import result
 
 __all__ = [
-    "Moments", "check_p", "pairs_array", "phi_tensor", "phi", "sym_blocks",
+    "Moments", "Optimum", "Prompts", "MonteCarloEstimate", "check_p", "pairs_array", "phi_tensor", "phi", "sym_blocks",
     "markov_moments_numeric", "markov_moments_mc", "optimum", "loss_at",
     "sample_markov_prompts", "sample_example_c5", "sample_dynamical_prompts", "features", "mc_loss", "realizable_d1",
     "gaussian_gamma_star", "gaussian_loss", "sample_gaussian_prompts",
@@ -31,10 +32,25 @@ __all__ = [
 ]
 
 
-@dataclass
+@result
 class Moments:
-    """:math:`\\tilde f(X) = X^\\top H X - 2h^\\top X + E_y`; ``H_se``/``h_se`` are Monte Carlo
-    standard errors (``None`` for quadrature)."""
+    """Moments of the enlarged quadratic loss in float64 (Ding et al. 2025, Sec. 3).
+
+    .. math:: \\tilde f(X) = X^\\top H X - 2h^\\top X + E[y_{n+1}].
+
+    Attributes
+    ----------
+    H : ndarray, shape (dm, dm)
+        :math:`E[(x_{n+1}x_{n+1}^\\top)\\otimes(gg^\\top)]`, :math:`m = (d+1)(d+2)/2`.
+    h : ndarray, shape (dm,)
+        :math:`E[y_{n+1} x_{n+1}\\otimes g]`.
+    Ey : float
+        :math:`E[y_{n+1}]`.
+    H_se, h_se : ndarray or None, shapes as H, h
+        Monte Carlo standard errors of H and h (None for quadrature).
+    Ey_se : float or None
+        Monte Carlo standard error of Ey (None for quadrature).
+    """
 
     H: np.ndarray
     h: np.ndarray
@@ -42,6 +58,56 @@ class Moments:
     H_se: np.ndarray | None = None
     h_se: np.ndarray | None = None
     Ey_se: float | None = None
+
+
+@result
+class Optimum:
+    """The minimiser of the enlarged loss in float64 (Ding et al. 2025, Sec. 3, Lemma 3.1):
+    :math:`X^* = H^{-1}h`, :math:`\\tilde f^* = E[y] - h^\\top X^*`.
+
+    Attributes
+    ----------
+    X : ndarray, shape (dm,)
+        :math:`X^*` in the ordering of :func:`theory.lsa.feature_ordering`.
+    loss : float
+        :math:`\\tilde f^*` (squared error of a {0, 1} label).
+    """
+
+    X: np.ndarray
+    loss: float
+
+
+@result
+class Prompts:
+    """A batch of sampled prompts and their targets (Ding et al. 2025, Sec. 2; Ahn et al. 2023).
+
+    Attributes
+    ----------
+    Z : ndarray, shape (size, d+1, n+1)
+        Prompt matrices :math:`Z_0`: rows ``0..d-1`` are x, row ``d`` the labels; the query's label
+        slot ``Z[:, d, n]`` is 0.
+    y : ndarray, shape (size,)
+        The targets :math:`y_{n+1}`.
+    """
+
+    Z: np.ndarray
+    y: np.ndarray
+
+
+@result
+class MonteCarloEstimate:
+    """A Monte Carlo mean and its standard error.
+
+    Attributes
+    ----------
+    mean : float
+        Sample mean.
+    se : float
+        Standard error of the mean, :math:`s / \\sqrt{N}` (sample standard deviation, ddof 1).
+    """
+
+    mean: float
+    se: float
 
 
 def check_p(p) -> float:
@@ -189,7 +255,7 @@ def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
     _check_dn(d, n)
     check_int("samples", samples, 2)
     pf = check_p(p)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     a, b = rng.random(samples), rng.random(samples)
     xx, gg, yx, g1, Ey = _conditional_blocks(d, pf, n, a, b)
     m = g1.shape[0]
@@ -201,15 +267,15 @@ def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
                    float(Ey.std(ddof=1) / np.sqrt(samples)))
 
 
-def optimum(mom: Moments):
-    """``X* = H^{-1} h`` and ``f~* = E[y] - h^T X*`` (Cholesky; raises NumericalFailure if H is
-    not numerically positive definite)."""
+def optimum(mom: Moments) -> Optimum:
+    """``X* = H^{-1} h`` and ``f~* = E[y] - h^T X*`` (Ding et al. 2025, Sec. 3; Cholesky; raises
+    NumericalFailure if H is not numerically positive definite)."""
     try:
         L = np.linalg.cholesky(mom.H)
     except np.linalg.LinAlgError as exc:
         raise NumericalFailure(f"H is not positive definite: {exc}")
     X = np.linalg.solve(L.T, np.linalg.solve(L, mom.h))
-    return X, float(mom.Ey - mom.h @ X)
+    return Optimum(X, float(mom.Ey - mom.h @ X))
 
 
 def loss_at(X, mom: Moments) -> float:
@@ -230,17 +296,18 @@ def realizable_d1(X, tol: float = 0.0) -> bool:
 # Prompts, features, Monte Carlo losses
 
 
-def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None):
-    """``size`` prompts of the random-kernel task.
+def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None) -> Prompts:
+    """``size`` prompts of the random-kernel task (Ding et al. 2025, Sec. 2).
 
-    Returns ``Z`` of shape ``(size, d+1, n+1)`` (query label slot 0) and the targets ``y`` of shape
-    ``(size,)``. Each prompt draws ``p01, p10 ~ U(0,1)`` once (or takes ``kernels`` of shape
-    ``(size, 2)``) and ``n+1`` independent chains of length ``d+1`` with ``s_1 ~ Bern(p)``.
+    Returns :class:`Prompts`: ``Z`` of shape ``(size, d+1, n+1)`` (query label slot 0) and the
+    targets ``y`` of shape ``(size,)``. ``seed``: int >= 0 or a numpy Generator. Each prompt
+    draws ``p01, p10 ~ U(0,1)`` once (or takes ``kernels`` of shape ``(size, 2)``) and ``n+1``
+    independent chains of length ``d+1`` with ``s_1 ~ Bern(p)``.
     """
     _check_dn(d, n)
     check_int("size", size, 1)
     pf = check_p(p)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     ker = rng.random((size, 2)) if kernels is None else np.asarray(kernels, float)
     s = np.empty((size, d + 1, n + 1))
     s[:, 0] = rng.random((size, n + 1)) < pf
@@ -250,18 +317,18 @@ def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None):
         s[:, t + 1] = u[:, t] < prob1
     y = s[:, d, n].copy()
     s[:, d, n] = 0.0
-    return s, y
+    return Prompts(s, y)
 
 
-def sample_example_c5(p, n: int, size: int, seed):
-    """Prompts of Example C.5 (d = 1, correlated initial states): :math:`x_{n+1}\sim
-    \mathrm{Bern}(p)`, :math:`x_i | x_{n+1}\sim\mathrm{Bern}((x_{n+1}-p)^2)` i.i.d., kernel
-    :math:`U(0,1)^2` per prompt, :math:`y | x, K \sim \mathrm{Bern}(x p_{11} + (1-x) p_{01})`.
-    Returns ``Z (size, 2, n+1)`` and ``y (size,)``."""
+def sample_example_c5(p, n: int, size: int, seed) -> Prompts:
+    r"""Prompts of Example C.5 of Ding et al. 2025 (d = 1, correlated initial states):
+    :math:`x_{n+1}\sim\mathrm{Bern}(p)`, :math:`x_i | x_{n+1}\sim\mathrm{Bern}((x_{n+1}-p)^2)`
+    i.i.d., kernel :math:`U(0,1)^2` per prompt, :math:`y | x, K \sim \mathrm{Bern}(x p_{11} + (1-x) p_{01})`.
+    Returns :class:`Prompts` with ``Z (size, 2, n+1)`` and ``y (size,)``."""
     check_int("n", n, 1)
     check_int("size", size, 1)
     pf = check_p(p)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     ker = rng.random((size, 2))
     xq = (rng.random(size) < pf).astype(float)
     x = (rng.random((size, n)) < ((xq - pf) ** 2)[:, None]).astype(float)
@@ -270,24 +337,25 @@ def sample_example_c5(p, n: int, size: int, seed):
     ys = (rng.random((size, n + 1)) < prob).astype(float)
     target = ys[:, n].copy()
     ys[:, n] = 0.0
-    return np.stack([x, ys], axis=1), target
+    return Prompts(np.stack([x, ys], axis=1), target)
 
 
 def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
-                             dynamics: str = "deterministic"):
-    """Prompts of the |S|-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
+                             dynamics: str = "deterministic") -> Prompts:
+    r"""Prompts of the |S|-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
     of length ``d+1`` per prompt sharing one random law, uniform initial state.
 
     ``dynamics="deterministic"``: :math:`s_{t+1} = f(s_t)` for a uniformly random map
     :math:`f: S\to S` drawn per prompt (a Markovian dynamical function);
-    ``"dirichlet"``: a random kernel with Dirichlet(1, ..., 1) rows. Returns ``Z (size, d+1, n+1)``
-    (query label slot 0) and ``y (size,)``."""
+    ``"dirichlet"``: a random kernel with Dirichlet(1, ..., 1) rows (Ding et al. 2025, Sec. 4, depth
+    experiment; the encoding is the library's reconstruction). Returns :class:`Prompts` with
+    ``Z (size, d+1, n+1)`` (query label slot 0) and ``y (size,)``."""
     check_int("states", states, 2)
     _check_dn(d, n)
     check_int("size", size, 1)
     if dynamics not in ("deterministic", "dirichlet"):
         raise InputError("dynamics", dynamics, "'deterministic' or 'dirichlet'")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     s = np.empty((size, d + 1, n + 1), dtype=np.int64)
     s[:, 0] = rng.integers(0, states, (size, n + 1))
     rows = np.arange(size)[:, None]
@@ -303,7 +371,7 @@ def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
     Z = s.astype(float)
     y = Z[:, d, n].copy()
     Z[:, d, n] = 0.0
-    return Z, y
+    return Prompts(Z, y)
 
 
 def features(Z) -> np.ndarray:
@@ -318,24 +386,24 @@ def features(Z) -> np.ndarray:
     return np.einsum("bj,bs->bjs", Z[:, :d, n], g).reshape(Z.shape[0], -1)
 
 
-def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000):
-    """Monte Carlo :math:`E[(\\langle x_{n+1}\\otimes g, X\\rangle - y_{n+1})^2]` over sampled
-    prompts: returns ``(mean, standard error)``."""
+def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000) -> MonteCarloEstimate:
+    """Monte Carlo :math:`E[(\\langle x_{n+1}\\otimes g, X\\rangle - y_{n+1})^2]` over ``size``
+    sampled prompts (Ding et al. 2025, Sec. 3): returns the mean and its standard error."""
     X = np.asarray(X, float)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     errs = []
     left = size
     while left > 0:
         k = min(batch, left)
-        Z, y = sample_markov_prompts(d, p, n, k, rng)
-        errs.append((features(Z) @ X - y) ** 2)
+        prompts = sample_markov_prompts(d, p, n, k, rng)
+        errs.append((features(prompts.Z) @ X - prompts.y) ** 2)
         left -= k
     e = np.concatenate(errs)
-    return float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
+    return MonteCarloEstimate(float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size)))
 
 
 # ----------------------------------------------------------------------------------------------
-# Gaussian linear regression (section 5)
+# Gaussian linear regression (Ahn et al. 2023; Ding et al. 2025, Sec. 3 contrast)
 
 
 def _check_sigma(Sigma) -> np.ndarray:
@@ -374,14 +442,16 @@ def gaussian_loss(Gamma, Sigma, n: int, noise: float = 0.0) -> float:
     return float(np.trace(S) + s2 - 2 * np.trace(G @ S @ S) + np.trace(G.T @ S @ G @ B))
 
 
-def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0):
-    """Prompts ``Z (size, d+1, n+1)`` and targets ``y (size,)``: :math:`x\\sim N(0,\\Sigma)`,
-    :math:`w^*\\sim N(0, I)`, :math:`y = w^{*\\top}x + \\varepsilon`."""
+def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0) -> Prompts:
+    """:class:`Prompts` of Gaussian linear regression (Ahn et al. 2023, Sec. 2): ``Z (size, d+1,
+    n+1)`` and targets ``y (size,)``, :math:`x\\sim N(0,\\Sigma)`, :math:`w^*\\sim N(0, I)`,
+    :math:`y = w^{*\\top}x + \\varepsilon`, :math:`\\varepsilon \\sim N(0, \\sigma^2)` (``noise``
+    = :math:`\\sigma^2`)."""
     S = _check_sigma(Sigma)
     check_int("n", n, 1)
     check_int("size", size, 1)
     s2 = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     d = S.shape[0]
     x = rng.standard_normal((size, n + 1, d)) @ np.linalg.cholesky(S).T
     w = rng.standard_normal((size, d))
@@ -389,7 +459,7 @@ def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0):
     Z = np.concatenate([x.transpose(0, 2, 1), y[:, None, :]], axis=1)
     target = Z[:, d, n].copy()
     Z[:, d, n] = 0.0
-    return Z, target
+    return Prompts(Z, target)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -397,14 +467,16 @@ def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0):
 
 
 def objective_R1(w, xs, ys) -> np.ndarray:
-    """:math:`R_1(w) \\in \\mathbb{R}^{d+1}` (spec section 4); complex ``w`` allowed."""
+    """:math:`R_1(w) \\in \\mathbb{R}^{d+1}` of Theorem 4.1 (Ding et al. 2025, Sec. 4;
+    :func:`theory.lsa.objective_R1`); complex ``w`` allowed."""
     pred = xs @ w
     N = xs.shape[0]
     return np.concatenate([-(xs * pred[:, None]).sum(0) / N, [((pred - ys) ** 2).sum() / (2 * N)]])
 
 
 def objective_R2(w, xs, ys) -> np.ndarray:
-    """:math:`R_2(w) \\in \\mathbb{R}^{d+1}` (spec section 4), piecewise in :math:`x_{j,d}=0`."""
+    """:math:`R_2(w) \\in \\mathbb{R}^{d+1}` of Theorem 4.1 (Ding et al. 2025, Sec. 4;
+    :func:`theory.lsa.objective_R2`), piecewise in :math:`x_{j,d}=0`; complex ``w`` allowed."""
     N, d = xs.shape
     head = ys - xs[:, : d - 1] @ w[: d - 1]
     xd, wd = xs[:, d - 1], w[d - 1]

@@ -1,5 +1,8 @@
-"""Realisability in the enlarged space (spec section 3): exact recovery of ``(b, A)`` from X with an
-infeasibility certificate, the best loss an actual one-layer LSA reaches, the Shor SDP bound.
+"""Realisability in the enlarged space: recovery of ``(b, A)``, the best one-layer LSA loss, the Shor bound.
+
+Ding et al. 2025, Sec. 3, Thm 3.5 and App. C (Problem C.9): exact recovery of ``(b, A)`` from X
+with an infeasibility certificate, the best loss an actual one-layer LSA reaches, the Shor SDP
+bound.
 
 - :func:`recover` solves Problem C.9 (``phi(b, A) = X``) in polynomial time: with
   :math:`S_j = (b a_j^\\top + a_j b^\\top)/2`, every nonzero :math:`S_j` has at most one positive and
@@ -15,20 +18,38 @@ infeasibility certificate, the best loss an actual one-layer LSA reaches, the Sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import numpy as np
-from theory.errors import InputError, NumericalFailure, check_int
+
+from numerics.lsa import optimum
 from numerics.lsa.optimum import Moments, phi, phi_tensor, sym_blocks
+from numerics.shared.seeding import as_generator
+from theory.errors import InputError, NumericalFailure, check_int
+from theory.results import result
 
-__all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound", "shor_bound"]
+__all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound",
+           "shor_bound", "LossCurves", "loss_curves"]
 
 
-@dataclass
+@result
 class Recovery:
-    """``realizable``; ``b`` (unit norm) and ``A`` with ``phi(b, A)`` closest to X among the
-    candidates; ``residual = ||phi(b, A) - X||_2``; ``certificate`` (when not realisable) says why,
-    with data a reader can check."""
+    """Recovery of ``(b, A)`` with :math:`\\phi(b, A) = X` (Ding et al. 2025, App. C, Problem C.9).
+
+    Attributes
+    ----------
+    realizable : bool
+        Whether X is in the image of :math:`\\phi` (to the tolerance of :func:`recover`).
+    b : ndarray, shape (d+1,)
+        Unit-norm last row of P closest to X among the candidates (NaN for an inertia certificate).
+    A : ndarray, shape (d+1, d)
+        First d columns of Q going with ``b`` (NaN for an inertia certificate).
+    residual : float
+        :math:`\\|\\phi(b, A) - X\\|_2` (NaN for an inertia certificate).
+    certificate : dict
+        Empty when realisable; else why not, with data a reader can check (``reason``
+        ``"inertia"`` or ``"no common b"``, see :func:`recover`).
+    """
 
     realizable: bool
     b: np.ndarray
@@ -54,7 +75,8 @@ def _null_directions(S: np.ndarray, tol: float) -> list[np.ndarray]:
 
 
 def recover(X, d: int, tol: float = 1e-9) -> Recovery:
-    """Exact recovery of ``(b, A)`` with :math:`\\phi(b, A) = X`, or a certificate that none exists.
+    """Exact recovery of ``(b, A)`` with :math:`\\phi(b, A) = X`, or a certificate that none exists
+    (Ding et al. 2025, App. C, Problem C.9; polynomial time, against the NP-hardness of Thm 3.5).
 
     Parameters
     ----------
@@ -101,9 +123,24 @@ def recover(X, d: int, tol: float = 1e-9) -> Recovery:
 # Best achievable one-layer loss
 
 
-@dataclass
+@result
 class BestLSA:
-    """Best found ``loss`` of an actual one-layer LSA, its ``b`` (unit), ``A`` and ``X = phi(b, A)``."""
+    """The best found one-layer LSA: :math:`\\min_{b, A} \\tilde f(\\phi(b, A))` (Ding et al. 2025,
+    Sec. 3, realisability).
+
+    Attributes
+    ----------
+    loss : float
+        :math:`\\tilde f(\\phi(b, A))`, the population loss of the one-layer LSA.
+    b : ndarray, shape (d+1,)
+        Unit-norm last row of P.
+    A : ndarray, shape (d+1, d)
+        First d columns of Q (the optimal A for ``b``).
+    X : ndarray, shape (dm,)
+        :math:`\\phi(b, A)`.
+    starts : int
+        Number of start directions of the search (1 for :func:`refine_from`).
+    """
 
     loss: float
     b: np.ndarray
@@ -172,17 +209,17 @@ def _als(b, mom: Moments, T, iters: int):
 def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
              seed=0) -> BestLSA:
     """Global search for :math:`\\min_{b, A} \\tilde f(\\phi(b, A))` = the best population loss of a
-    one-layer LSA (spec section 3).
+    one-layer LSA (Ding et al. 2025, Sec. 3).
 
     ``starts`` directions of b (d = 1: an even grid of angles; else random on the sphere), the best
     ``refine`` of them refined by BFGS on :func:`profile_loss` and polished by alternating least
-    squares. Deterministic for a given ``seed``.
+    squares. Deterministic for a given ``seed`` (int >= 0 or numpy Generator).
     """
     check_int("d", d, 1)
     T = phi_tensor(d)
     if mom.H.shape[0] != T.shape[0]:
         raise InputError("d", d, f"the dimension of the moments ({mom.H.shape[0]} features)")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     starts = starts or (720 if d == 1 else 40 * (d + 1))
     B = _sphere_starts(d, starts, rng)
     values = np.array([_profile(b, mom, T)[0] for b in B])
@@ -248,10 +285,20 @@ def _golden_angle(theta0: float, width: float, mom: Moments, T, iters: int = 80)
 # Shor relaxation
 
 
-@dataclass
+@result
 class ShorBound:
-    """``bound`` (a lower bound on the best one-layer loss), solver ``status``, and ``rank_one_gap``
-    (the largest eigenvalue ratio beyond the first of the moment matrix; ~0 means tight)."""
+    """The Shor relaxation of the best one-layer loss (Ding et al. 2025, Sec. 3 / App. C; the
+    relaxation is the library's).
+
+    Attributes
+    ----------
+    bound : float
+        A lower bound on :math:`\\min_{b, A} \\tilde f(\\phi(b, A))`.
+    status : str
+        The solver's status (``"optimal"`` or ``"optimal_inaccurate"``).
+    rank_one_gap : float
+        Second-largest over largest eigenvalue of the moment matrix (~0 means tight).
+    """
 
     bound: float
     status: str
@@ -296,3 +343,36 @@ def shor_bound(mom: Moments, d: int, solver: str | None = None) -> ShorBound:
         raise NumericalFailure(f"shor_bound: solver status {prob.status}")
     lam = np.linalg.eigvalsh(Y.value)
     return ShorBound(float(prob.value), prob.status, float(lam[-2] / lam[-1]) if lam[-1] > 0 else 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# f~* and the best one-layer loss against n
+
+
+@result
+class LossCurves:
+    """:math:`\\tilde f^*(n)` and the best one-layer LSA loss against the number of context chains n
+    (Ding et al. 2025, Sec. 3, realisability gap).
+
+    Attributes
+    ----------
+    fstar : ndarray, shape (len(ns),)
+        :math:`\\tilde f^*` (enlarged space) at each n.
+    best : ndarray, shape (len(ns),)
+        The best one-layer LSA loss (:func:`best_lsa`) at each n; equal to ``fstar`` where X* is
+        realisable, above it elsewhere.
+    """
+
+    fstar: np.ndarray
+    best: np.ndarray
+
+
+def loss_curves(d: int, ns, seed=0, p: float = 0.5) -> LossCurves:
+    """:math:`\\tilde f^*(n)` (quadrature moments) and :func:`best_lsa` at every n in ``ns``, at
+    ``P(s_1 = 1) = p``; ``seed`` goes to :func:`best_lsa`."""
+    fst, best = [], []
+    for nv in ns:
+        mom = optimum.markov_moments_numeric(d, p, nv)
+        fst.append(optimum.optimum(mom).loss)
+        best.append(best_lsa(mom, d, seed=seed).loss)
+    return LossCurves(np.array(fst), np.array(best))

@@ -1,4 +1,4 @@
-"""Named conjectures about the LSA paper (Ding et al.), for ``ttc check``.
+"""Named conjectures about the LSA paper (Ding et al. 2025), for ``ttc check``.
 
 ``lsa.theorem33_realizable``: for d = 1, Theorem 3.3's parameter choice exists, i.e. the enlarged
 optimum X*(p, n) lies in the image of phi, for every p once the context length n is at least the
@@ -10,9 +10,26 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
+from theory.results import result
 from validation.ledger.checks import named_check
 
 PAPER = "lsa-ding"
+
+
+@result
+class RealizabilityMargin:
+    """The realisability polynomial of Theorem 3.3 (Ding et al. 2025, d = 1) at one (p, n), exact.
+
+    Attributes
+    ----------
+    value : Fraction
+        :math:`R(p, n)`; Theorem 3.3's parameters exist iff it is >= 0.
+    scale : Fraction
+        :math:`\\sum |\\text{terms of } R(p, n)|` (> 0), to make the margin scale-free.
+    """
+
+    value: Fraction
+    scale: Fraction
 
 
 @lru_cache(maxsize=1)
@@ -27,16 +44,17 @@ def _realizability_terms() -> tuple[tuple[int, int, Fraction], ...]:
     return tuple((i, j, Fraction(int(c.p), int(c.q))) for (i, j), c in poly.terms())
 
 
-def realizability_margin_exact(p: Fraction, n: int) -> tuple[Fraction, Fraction]:
-    """``(R(p, n), sum of |terms|)`` in exact rational arithmetic.
+def realizability_margin_exact(p: Fraction, n: int) -> RealizabilityMargin:
+    """``R(p, n)`` and the sum of the absolute values of its terms, in exact rational arithmetic.
 
     .. math::
         X_2^{*2} - 4 X_1^* X_3^* = n^2 R(p, n) / (\\text{a square}),
 
-    so Theorem 3.3's parameters exist exactly when :math:`R(p, n) \\ge 0` (spec lsa.md Sec. 3).
+    so Theorem 3.3's parameters exist exactly when :math:`R(p, n) \\ge 0` (Ding et al. 2025,
+    Thm 3.3; R is the library's reconstruction of the condition).
     """
     terms = [c * p**i * n**j for i, j, c in _realizability_terms()]
-    return sum(terms), sum(abs(t) for t in terms)
+    return RealizabilityMargin(sum(terms), sum(abs(t) for t in terms))
 
 
 @named_check(
@@ -50,5 +68,5 @@ def theorem33_realizable_margin(point: dict) -> float:
     Its sign is exact: ``p`` (a float) is converted to the rational it stores and R is evaluated
     in exact rational arithmetic; only the final division is rounded.
     """
-    value, scale = realizability_margin_exact(Fraction(point["p"]), int(point["n"]))
-    return float(value / scale)
+    margin = realizability_margin_exact(Fraction(point["p"]), int(point["n"]))
+    return float(margin.value / margin.scale)

@@ -1,4 +1,4 @@
-"""``ttc lsa optimum|correlated|recover|gaussian|train`` (spec lsa.md, Sec. 7)."""
+"""The ``ttc lsa`` commands (optimum, correlated, recover, gaussian, train) of the LSA papers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from numerics.lsa import optimum
 from numerics.lsa import realizability
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, check_int, check_open_unit
 from validation.cli import add_query, add_topic, fraction, number
 
@@ -43,14 +44,16 @@ def _optimum(args) -> dict:
     check_int("n", args.n, 1)
     loss_exact = None
     if args.exact:
-        H, h, Ey = lsa.markov_moments(args.d, _rational(args.p), args.n)
-        X, loss = lsa.optimum(H, h, Ey)
-        loss_exact = str(loss)
-        mom = optimum.Moments(np.array(H, float), np.array(h, float).ravel(), float(Ey))
-        Xs, fstar = np.array(X, float).ravel(), float(loss)
+        exact = lsa.markov_moments(args.d, _rational(args.p), args.n)
+        opt = lsa.optimum(exact.H, exact.h, exact.Ey)
+        loss_exact = str(opt.loss)
+        mom = optimum.Moments(np.array(exact.H, float), np.array(exact.h, float).ravel(),
+                              float(exact.Ey))
+        Xs, fstar = np.array(opt.X, float).ravel(), float(opt.loss)
     else:
         mom = optimum.markov_moments_numeric(args.d, args.p, args.n)
-        Xs, fstar = optimum.optimum(mom)
+        opt = optimum.optimum(mom)
+        Xs, fstar = opt.X, opt.loss
     realizable = realizability.recover(Xs, args.d).realizable
     best = fstar if realizable else realizability.best_lsa(mom, args.d).loss
     return {"X": Xs.tolist(), "loss": fstar, "loss_exact": loss_exact, "realizable": realizable,
@@ -71,13 +74,13 @@ def correlated(args) -> dict:
         raise InputError("c1", str(args.c1), f"a value in [0, n p] = [0, {float(pn)}]")
     if not 0 <= args.c2 <= (args.n - 1) * args.c1:
         raise InputError("c2", str(args.c2), f"a value in [0, (n-1) c1] = [0, {float((args.n - 1) * args.c1)}]")
-    H, h, Ey = lsa.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
-    if not H.is_positive_definite:
+    mom = lsa.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
+    if not mom.H.is_positive_definite:
         raise InputError("c2", str(args.c2), "moments (c1, c2) that some joint law attains (H is "
                          "not positive definite)")
-    X, loss = lsa.optimum(H, h, Ey)
-    return {"X": [float(v) for v in X], "loss": float(loss),
-            "loss_exact": str(sp.nsimplify(loss)) if args.exact else None}
+    opt = lsa.optimum(mom.H, mom.h, mom.Ey)
+    return {"X": [float(v) for v in opt.X], "loss": float(opt.loss),
+            "loss_exact": str(sp.nsimplify(opt.loss)) if args.exact else None}
 
 
 def recover(args) -> dict:
@@ -102,15 +105,13 @@ def gaussian(args) -> dict:
 
 def train(args) -> dict:
     """Train an LSA on sampled prompts; compare with f~* and the best one-layer loss."""
-    import torch
-
     from validation.lsa.models import train_markov
 
     check_open_unit("p", args.p)
     check_int("steps", args.steps, 1)
-    torch.set_num_threads(1)
-    r = train_markov(args.d, float(args.p), args.n, layers=args.layers, steps=args.steps,
-                     seed=args.seed)
+    with limit_threads(1):
+        r = train_markov(args.d, float(args.p), args.n, layers=args.layers, steps=args.steps,
+                         seed=args.seed)
     return {"final_loss": r.final_loss, "predicted_loss": r.predicted_loss,
             "best_lsa_loss": r.best_lsa_loss}
 

@@ -1,4 +1,4 @@
-"""Torch linear self-attention (LSA) and the experiments that check it against the numerics.
+"""Torch linear self-attention (LSA) and its training on the tasks of Ding et al. 2025 and Ahn et al. 2023.
 
 - :class:`LSA`: L layers :math:`Z_{l+1} = Z_l + \\frac1n P_l Z_l M Z_l^\\top Q_l Z_l`, in the dense
   form (full ``P_l, Q_l``) or the sparse form (only ``b_l`` = last row of ``P_l`` and ``A_l`` = first
@@ -13,21 +13,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from numerics.lsa import optimum
 from numerics.lsa import realizability
+from numerics.shared.seeding import as_generator
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, check_choice, check_int
 from theory.lsa import feature_ordering
+from theory.results import result
+from validation.shared.seeding import torch_generator
 from validation.shared.training import train
 
 torch.set_default_dtype(torch.float64)
 
-__all__ = ["LSA", "enlarged_parameter", "train_markov", "MarkovTraining",
-           "multilayer_identity_error", "train_gaussian", "GaussianTraining"]
+__all__ = ["LSA", "LayerMatrices", "as_tensor", "enlarged_parameter", "train_markov",
+           "MarkovTraining", "multilayer_identity_error", "train_gaussian", "GaussianTraining"]
+
+
+def as_tensor(a) -> torch.Tensor:
+    """``a`` (array-like) as a contiguous float64 torch tensor (a copy only when needed)."""
+    return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64)
+
+
+@result
+class LayerMatrices:
+    """The attention matrices of one LSA layer (Ding et al. 2025, Sec. 2):
+    :math:`Z \\mapsto Z + \\frac1n P Z M Z^\\top Q Z`.
+
+    Attributes
+    ----------
+    P : torch.Tensor, shape (d+1, d+1)
+        Value-side matrix (sparse form: only the last row ``b`` is nonzero).
+    Q : torch.Tensor, shape (d+1, d+1)
+        Key-query matrix (sparse form: only the first d columns ``A`` are nonzero).
+    """
+
+    P: torch.Tensor
+    Q: torch.Tensor
 
 
 class LSA(torch.nn.Module):
@@ -51,7 +75,7 @@ class LSA(torch.nn.Module):
         check_choice("form", form, ("dense", "sparse"))
         check_choice("sign", sign, (1, -1))
         self.d, self.layers, self.form, self.sign = d, layers, form, sign
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch_generator(seed)
         draw = lambda *shape: torch.nn.Parameter(init_scale * torch.randn(*shape, generator=gen))
         if form == "dense":
             self.P = torch.nn.ParameterList([draw(d + 1, d + 1) for _ in range(layers)])
@@ -60,14 +84,14 @@ class LSA(torch.nn.Module):
             self.b = torch.nn.ParameterList([draw(d + 1) for _ in range(layers)])
             self.A = torch.nn.ParameterList([draw(d + 1, d) for _ in range(layers)])
 
-    def matrices(self, layer: int):
-        """``(P_l, Q_l)`` as dense ``(d+1, d+1)`` tensors."""
+    def matrices(self, layer: int) -> LayerMatrices:
+        """``P_l, Q_l`` of layer ``layer`` (0-based) as dense ``(d+1, d+1)`` tensors."""
         if self.form == "dense":
-            return self.P[layer], self.Q[layer]
+            return LayerMatrices(self.P[layer], self.Q[layer])
         d = self.d
         P = torch.cat([torch.zeros(d, d + 1), self.b[layer][None, :]], dim=0)
         Q = torch.cat([self.A[layer], torch.zeros(d + 1, 1)], dim=1)
-        return P, Q
+        return LayerMatrices(P, Q)
 
     def trajectory(self, Z: torch.Tensor) -> list[torch.Tensor]:
         """``[Z_0, ..., Z_L]``."""
@@ -76,13 +100,15 @@ class LSA(torch.nn.Module):
         mask[n] = 0.0
         out = [Z]
         for layer in range(self.layers):
-            P, Q = self.matrices(layer)
+            mats = self.matrices(layer)
             attn = (Z * mask) @ Z.transpose(-1, -2)          # Z M Z^T
-            Z = Z + P @ attn @ Q @ Z / n
+            Z = Z + mats.P @ attn @ mats.Q @ Z / n
             out.append(Z)
         return out
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
+        """The prediction :math:`\\pm[Z_L]_{d+1, n+1}`, shape ``(B,)`` for ``Z`` of shape
+        ``(B, d+1, n+1)``."""
         return self.sign * self.trajectory(Z)[-1][..., self.d, -1]
 
 
@@ -91,15 +117,34 @@ def enlarged_parameter(model: LSA) -> np.ndarray:
     columns of Q (the sign of the read-out goes into b)."""
     if model.layers != 1:
         raise InputError("model.layers", model.layers, "1 (the enlarged space is one-layer)")
-    P, Q = model.matrices(0)
-    b = model.sign * P[model.d].detach().numpy()
-    return optimum.phi(b, Q[:, : model.d].detach().numpy())
+    mats = model.matrices(0)
+    b = model.sign * mats.P[model.d].detach().numpy()
+    return optimum.phi(b, mats.Q[:, : model.d].detach().numpy())
 
 
-@dataclass
+@result
 class MarkovTraining:
-    """``final_loss`` (exact population loss for one layer, else a held-out Monte Carlo estimate
-    with standard error ``final_loss_se``), ``predicted_loss`` = f~*, ``best_lsa_loss``."""
+    """An LSA trained on the random-kernel Markov task against the theory (Ding et al. 2025,
+    Sec. 3 and Thm 3.3).
+
+    Attributes
+    ----------
+    final_loss : float
+        Population loss after training: exact :math:`\\tilde f(\\phi(b, A))` for one layer, else
+        a held-out Monte Carlo estimate.
+    final_loss_se : float
+        Standard error of ``final_loss`` (0 for one layer).
+    predicted_loss : float
+        :math:`\\tilde f^*` (enlarged-space optimum).
+    best_lsa_loss : float
+        The best one-layer LSA loss (:func:`numerics.lsa.realizability.best_lsa`).
+    realizable : bool
+        Whether X* is in the image of :math:`\\phi`.
+    losses : ndarray, 1-D
+        Training losses recorded every 10 steps, both learning-rate phases concatenated.
+    b : ndarray of shape (d+1,), or None
+        The trained last row of P times the read-out sign (one layer only).
+    """
 
     final_loss: float
     final_loss_se: float
@@ -110,42 +155,41 @@ class MarkovTraining:
     b: np.ndarray | None = None
 
 
-def _as_tensor(a):
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64)
-
-
 def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: int = 0,
                  batch: int = 512, lr: float = 0.05, form: str = "sparse", sign: int = 1,
                  init_scale: float = 0.1, eval_size: int = 20000) -> MarkovTraining:
     """Train an LSA on freshly sampled prompts of the random-kernel task (Adam, the learning rate
     divided by 10 for the last quarter of the steps) and compare with f~* and the best one-layer
-    loss."""
+    loss (Ding et al. 2025, Sec. 3). ``seed`` (int >= 0) seeds the initialisation, the prompts and
+    the search."""
     check_int("steps", steps, 1)
     mom = optimum.markov_moments_numeric(d, p, n)
-    Xs, fstar = optimum.optimum(mom)
+    opt = optimum.optimum(mom)
     best = realizability.best_lsa(mom, d, seed=seed)
-    realizable = realizability.recover(Xs, d).realizable
+    realizable = realizability.recover(opt.X, d).realizable
     model = LSA(d, layers, form, sign, init_scale, seed)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
 
     def objective(step):
-        Z, y = optimum.sample_markov_prompts(d, p, n, batch, rng)
-        return ((model(_as_tensor(Z)) - _as_tensor(y)) ** 2).mean()
+        prompts = optimum.sample_markov_prompts(d, p, n, batch, rng)
+        return ((model(as_tensor(prompts.Z)) - as_tensor(prompts.y)) ** 2).mean()
 
     first = steps - steps // 4
-    r1 = train(model, objective, first, lr=lr, record_every=10, description="lsa train")
-    r2 = train(model, objective, steps - first, lr=lr / 10, record_every=10, description="lsa train")
-    losses = np.concatenate([r1.losses, r2.losses])
-    b_trained = None
-    if layers == 1:
-        final, se = optimum.loss_at(enlarged_parameter(model), mom), 0.0
-        b_trained = sign * model.matrices(0)[0][d].detach().numpy()
-    else:
-        Z, y = optimum.sample_markov_prompts(d, p, n, eval_size, np.random.default_rng(seed + 10_007))
-        with torch.no_grad():
-            err = ((model(_as_tensor(Z)) - _as_tensor(y)) ** 2).numpy()
-        final, se = float(err.mean()), float(err.std(ddof=1) / np.sqrt(err.size))
-    return MarkovTraining(final, se, fstar, best.loss, realizable, losses, b_trained)
+    with limit_threads(1):
+        r1 = train(model, objective, first, lr=lr, record_every=10, description="lsa train")
+        r2 = train(model, objective, steps - first, lr=lr / 10, record_every=10,
+                   description="lsa train")
+        losses = np.concatenate([r1.losses, r2.losses])
+        b_trained = None
+        if layers == 1:
+            final, se = optimum.loss_at(enlarged_parameter(model), mom), 0.0
+            b_trained = sign * model.matrices(0).P[d].detach().numpy()
+        else:
+            held_out = optimum.sample_markov_prompts(d, p, n, eval_size, seed + 10_007)
+            with torch.no_grad():
+                err = ((model(as_tensor(held_out.Z)) - as_tensor(held_out.y)) ** 2).numpy()
+            final, se = float(err.mean()), float(err.std(ddof=1) / np.sqrt(err.size))
+    return MarkovTraining(final, se, opt.loss, best.loss, realizable, losses, b_trained)
 
 
 def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: int,
@@ -158,10 +202,10 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
 
     ``convention="library"`` compares the query entry with :math:`-\\langle w_l, x_{n+1}\\rangle`;
     ``"paper"`` with :math:`+\\langle w_l, x_{n+1}\\rangle`. Context entries are compared with
-    :math:`y_j - \\langle w_l, x_j\\rangle` in both.
+    :math:`y_j - \\langle w_l, x_j\\rangle` in both (Ding et al. 2025, Thm 4.1).
     """
     check_choice("convention", convention, ("library", "paper"))
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     worst = 0.0
     for _ in range(prompts):
         xs = rng.standard_normal((n + 1, d))
@@ -172,11 +216,11 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
         model = LSA(d, layers, "sparse")
         with torch.no_grad():
             for l in range(layers):
-                model.b[l].copy_(_as_tensor(bs[l]))
-                model.A[l].copy_(-_as_tensor(np.vstack([Abars[l], a_s[l][None, :]])))
+                model.b[l].copy_(as_tensor(bs[l]))
+                model.A[l].copy_(-as_tensor(np.vstack([Abars[l], a_s[l][None, :]])))
         Z = np.vstack([xs.T, np.append(ys, 0.0)[None, :]])
         with torch.no_grad():
-            traj = [z.numpy() for z in model.trajectory(_as_tensor(Z)[None])]
+            traj = [z.numpy() for z in model.trajectory(as_tensor(Z)[None])]
         ws = optimum.multilayer_weights(bs, Abars, a_s, xs[:n], ys)
         q_sign = -1.0 if convention == "library" else 1.0
         for l in range(layers + 1):
@@ -186,11 +230,28 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
     return worst
 
 
-@dataclass
+@result
 class GaussianTraining:
-    """Trained effective preconditioner ``Gamma`` (read through phi, so free of the
-    :math:`(\\gamma P, Q/\\gamma)` symmetry), ``Gamma_star``, the relative error, the trained
-    population loss ``L(Gamma)`` and ``L*``, and the size of the even (should-be-zero) features."""
+    """A one-layer LSA trained on Gaussian linear regression against Ahn et al. 2023, Thm 1.
+
+    Attributes
+    ----------
+    Gamma : ndarray, shape (d, d)
+        Trained effective preconditioner :math:`\\Gamma_{jk} = X^{(j)}_{(k,d+1)}` (read through phi,
+        so free of the :math:`(\\gamma P, Q/\\gamma)` symmetry).
+    Gamma_star : ndarray, shape (d, d)
+        :math:`\\Gamma^*` (closed form).
+    relative_error : float
+        :math:`\\|\\Gamma - \\Gamma^*\\|_F / \\|\\Gamma^*\\|_F`.
+    loss : float
+        Population loss :math:`L(\\Gamma)` of the trained model.
+    optimal_loss : float
+        :math:`L^* = L(\\Gamma^*)`.
+    even_feature_norm : float
+        Euclidean norm of the features of X that should be 0 (all but :math:`X^{(j)}_{(k,d+1)}`).
+    gamma_scale : float
+        The free scale :math:`\\gamma = -P_{d+1,d+1}`.
+    """
 
     Gamma: np.ndarray
     Gamma_star: np.ndarray
@@ -218,7 +279,7 @@ def train_gaussian(Sigma, n: int, steps: int = 600, seed: int = 0, batch: int = 
     Gs = optimum.gaussian_gamma_star(Sigma, n)
     model = LSA(d, 1, form, sign=-1, init_scale=init_scale, seed=seed)
     if init == "zfb":
-        theta = np.random.default_rng(seed).standard_normal((d, d))
+        theta = as_generator(seed).standard_normal((d, d))
         block = theta @ theta.T
         with torch.no_grad():
             for p in model.parameters():
@@ -228,19 +289,20 @@ def train_gaussian(Sigma, n: int, steps: int = 600, seed: int = 0, batch: int = 
             A[:d] = init_scale * block / np.linalg.norm(block)
             if form == "dense":
                 model.P[0][d, d] = b_last
-                model.Q[0][:, :d] = _as_tensor(A)
+                model.Q[0][:, :d] = as_tensor(A)
             else:
                 model.b[0][d] = b_last
-                model.A[0].copy_(_as_tensor(A))
-    rng = np.random.default_rng(seed)
+                model.A[0].copy_(as_tensor(A))
+    rng = as_generator(seed)
 
     def objective(step):
-        Z, y = optimum.sample_gaussian_prompts(Sigma, n, batch, rng)
-        return ((model(_as_tensor(Z)) - _as_tensor(y)) ** 2).mean()
+        prompts = optimum.sample_gaussian_prompts(Sigma, n, batch, rng)
+        return ((model(as_tensor(prompts.Z)) - as_tensor(prompts.y)) ** 2).mean()
 
     first = steps - steps // 4
-    train(model, objective, first, lr=lr, description="gaussian train")
-    train(model, objective, steps - first, lr=lr / 10, description="gaussian train")
+    with limit_threads(1):
+        train(model, objective, first, lr=lr, description="gaussian train")
+        train(model, objective, steps - first, lr=lr / 10, description="gaussian train")
     X = enlarged_parameter(model)
     G = np.zeros((d, d))
     even = []
@@ -249,8 +311,7 @@ def train_gaussian(Sigma, n: int, steps: int = 600, seed: int = 0, batch: int = 
             G[j - 1, i - 1] = value
         else:
             even.append(value)
-    P, Q = model.matrices(0)
-    gamma = float(-P[d, d].detach())
+    gamma = float(-model.matrices(0).P[d, d].detach())
     return GaussianTraining(G, Gs, float(np.linalg.norm(G - Gs) / np.linalg.norm(Gs)),
                             optimum.gaussian_loss(G, Sigma, n), optimum.gaussian_loss(Gs, Sigma, n),
                             float(np.linalg.norm(even)), gamma)

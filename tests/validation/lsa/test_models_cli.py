@@ -8,7 +8,7 @@ import torch
 
 from numerics.lsa import optimum
 from validation.cli import main
-from validation.lsa.models import LSA, _as_tensor, enlarged_parameter, multilayer_identity_error
+from validation.lsa.models import LSA, LayerMatrices, as_tensor, enlarged_parameter, multilayer_identity_error
 from validation.testing import assert_converged_to
 
 KEYS = {
@@ -25,13 +25,13 @@ KEYS = {
 @pytest.mark.parametrize("sign", [1, -1])
 def test_dense_and_sparse_forms_agree_and_match_phi(sign):
     rng = np.random.default_rng(0)
-    Z, _ = optimum.sample_markov_prompts(2, 0.5, 5, 50, rng)
+    Z = optimum.sample_markov_prompts(2, 0.5, 5, 50, rng).Z
     dense = LSA(2, 1, "dense", sign, init_scale=1.0, seed=1)
     sparse = LSA(2, 1, "sparse", sign)
     with torch.no_grad():
         sparse.b[0].copy_(dense.P[0][2])
         sparse.A[0].copy_(dense.Q[0][:, :2])
-        out_d, out_s = dense(_as_tensor(Z)).numpy(), sparse(_as_tensor(Z)).numpy()
+        out_d, out_s = dense(as_tensor(Z)).numpy(), sparse(as_tensor(Z)).numpy()
     assert np.allclose(out_d, out_s, atol=1e-13)
     # reference: the enlarged-space identity evaluated in numpy
     assert np.allclose(out_d, optimum.features(Z) @ enlarged_parameter(dense), atol=1e-13)
@@ -45,12 +45,28 @@ def test_multilayer_forward_against_explicit_loop():
     Z = rng.standard_normal((d + 1, n + 1))
     Zr = Z.copy()
     for l in range(L):
-        P, Q = (m.detach().numpy() for m in model.matrices(l))
+        mats = model.matrices(l)
+        assert isinstance(mats, LayerMatrices)
+        P, Q = mats.P.detach().numpy(), mats.Q.detach().numpy()
         G = sum(np.outer(Zr[:, i], Zr[:, i]) for i in range(n))
         Zr = Zr + P @ G @ Q @ Zr / n
     with torch.no_grad():
-        out = model(_as_tensor(Z)[None]).item()
+        out = model(as_tensor(Z)[None]).item()
     assert abs(out - Zr[d, n]) < 1e-12
+
+
+def test_sparse_layer_matrices_have_b_and_A_only():
+    # by hand: P = [0; b^T], Q = [A, 0]
+    model = LSA(2, 1, "sparse", init_scale=1.0, seed=4)
+    mats = model.matrices(0)
+    with torch.no_grad():
+        assert torch.equal(mats.P[:2], torch.zeros(2, 3)) and torch.equal(mats.P[2], model.b[0])
+        assert torch.equal(mats.Q[:, :2], model.A[0]) and torch.equal(mats.Q[:, 2], torch.zeros(3))
+
+
+def test_as_tensor_is_float64_and_contiguous():
+    t = as_tensor(np.arange(6, dtype=np.int32).reshape(2, 3).T)
+    assert t.dtype == torch.float64 and t.is_contiguous() and t.tolist() == [[0, 3], [1, 4], [2, 5]]
 
 
 def test_multilayer_identity_library_sign_and_paper_sign():
@@ -107,10 +123,32 @@ def test_cli_errors(capsys, argv, fragment):
 def test_training_reaches_fstar_and_gamma_star():
     from validation.lsa.models import train_gaussian, train_markov
 
-    # realisable case p = 1/2, n = 10: f~* = 121/342 (spec anchor)
+    # realisable case p = 1/2, n = 10: f~* = 121/342 (reference value, Thm 3.3)
     r = train_markov(1, 0.5, 10, steps=800, seed=0, batch=256)
     assert r.realizable and r.final_loss >= 121 / 342
     assert_converged_to({"final_loss": r.final_loss}, {"final_loss": 121 / 342}, tol=1e-3)
     # Gamma* = n/(n+d+1) I for Sigma = I (Ahn et al.)
     g = train_gaussian(np.eye(2), 10, steps=500, seed=0, form="dense")
     assert g.relative_error < 0.03
+
+
+def test_training_results_short_runs():
+    from validation.lsa.experiments import DepthResult, depth_experiment
+    from validation.lsa.models import GaussianTraining, MarkovTraining, train_gaussian, train_markov
+
+    # reference values: f~*(1/2, 10) = 121/342 (Thm 3.3); Gamma* = n/(n+d+1) I = 10/13 I and
+    # L* = d(d+1)/(n+d+1) = 6/13 for Sigma = I (Ahn et al. 2023, Thm 1)
+    r = train_markov(1, 0.5, 10, steps=20, seed=0, batch=32)
+    assert isinstance(r, MarkovTraining) and r.realizable and r.final_loss_se == 0.0
+    assert abs(r.predicted_loss - 121 / 342) < 1e-14 and abs(r.best_lsa_loss - 121 / 342) < 1e-12
+    assert r.final_loss >= r.predicted_loss - 1e-12 and r.b.shape == (2,)
+    g = train_gaussian(np.eye(2), 10, steps=8, seed=0)
+    assert isinstance(g, GaussianTraining)
+    assert np.allclose(g.Gamma_star, np.eye(2) * 10 / 13, atol=1e-15) and abs(g.optimal_loss - 6 / 13) < 1e-14
+    assert abs(g.relative_error - np.linalg.norm(g.Gamma - g.Gamma_star) / np.linalg.norm(g.Gamma_star)) < 1e-15
+    threads = torch.get_num_threads()
+    depth = depth_experiment(2, steps=4, seed=0, batch=8, eval_size=400)
+    assert torch.get_num_threads() == threads  # the training's thread limit is restored
+    assert isinstance(depth, DepthResult) and depth.layers == [1, 2] and len(depth.mse) == 2
+    for acc, se in zip(depth.accuracy, depth.accuracy_se):
+        assert 0 <= acc <= 1 and abs(se - np.sqrt(acc * (1 - acc) / 400)) < 1e-15

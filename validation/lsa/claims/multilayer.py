@@ -1,6 +1,7 @@
-"""Claims of the LSA paper about depth and the Gaussian anchors: Theorem 4.1 (multilayer LSA as
-preconditioned multi-objective gradient descent) and the Gaussian linear-regression special case
-(Ahn et al. 2023; Zhang, Frei, Bartlett 2024). Imported by :mod:`validation.lsa.claims.optimum`."""
+"""Claims about multilayer LSA (Ding et al. 2025, Thm 4.1) and the Gaussian anchors (Ahn et al. 2023; ZFB 2024).
+
+Theorem 4.1: multilayer LSA as preconditioned multi-objective gradient descent; the Gaussian
+linear-regression special case (Ahn et al. 2023; Zhang, Frei, Bartlett 2024)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sympy as sp
 
 from numerics.lsa import optimum
 from numerics.lsa import realizability
+from numerics.shared.seeding import as_generator
 from theory import lsa
 from validation.ledger.claims import CheckContext, claim, compare, decide
-from validation.lsa.claims.optimum import AHN, PAPER, ZFB, _mc_close
+from validation.lsa.claims.optimum import AHN, PAPER, ZFB, mc_close
 
 # ---------------------------------------------------------------------------------------------
 # Theorem 4.1: multilayer
@@ -52,7 +54,7 @@ def _thm41_sign(ctx: CheckContext):
        statement="With beta = 1, bbar = 0, a = 0 each layer is a gradient step on the squared loss "
                  "preconditioned by Abar: w_{l+1} = w_l - Abar^T grad (1/2n) sum (w^T x_j - y_j)^2.")
 def _ahn_gd(ctx: CheckContext):
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     worst = 0.0
     for _ in range(20):
         d, n = 3, 10
@@ -82,14 +84,15 @@ def _gauss_closed(ctx: CheckContext):
     G = optimum.gaussian_gamma_star(Sigma, nv, noise)
     Gs = np.array(lsa.gaussian_gamma_star(sp.diag(1, 2, sp.Rational(1, 2)), nv, sp.Rational(1, 4)), float)
     grad_free = all(optimum.gaussian_loss(G + 1e-3 * E, Sigma, nv, noise) > optimum.gaussian_loss(G, Sigma, nv, noise)
-                    for E in np.random.default_rng(ctx.seed).standard_normal((10, 3, 3)))
+                    for E in as_generator(ctx.seed).standard_normal((10, 3, 3)))
     size = 400_000 if ctx.full else 150_000
-    Z, y = optimum.sample_gaussian_prompts(Sigma, nv, size, ctx.seed, noise)
+    prompts = optimum.sample_gaussian_prompts(Sigma, nv, size, ctx.seed, noise)
+    Z, y = prompts.Z, prompts.y
     v = np.einsum("bn,bdn->bd", Z[:, 3, :nv], Z[:, :3, :nv]) / nv
     e = (np.einsum("bd,de,be->b", Z[:, :3, nv], G, v) - y) ** 2
     mean, se = float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
     exact = optimum.gaussian_loss(G, Sigma, nv, noise)
-    ok = iso and grad_free and np.abs(G - Gs).max() < 1e-14 and _mc_close(exact, mean, se)
+    ok = iso and grad_free and np.abs(G - Gs).max() < 1e-14 and mc_close(exact, mean, se)
     return decide(ok, {"L*": exact}, {"isotropic_formula": iso, "local_min": grad_free,
                   "mc": mean, "mc_se": se}, "4 s.e.",
                   "Sigma = diag(1, 2, 1/2), n = 6, noise variance 1/4: L(Gamma*) from the closed "
@@ -113,8 +116,9 @@ def _zfb(ctx: CheckContext):
 def _gauss_sparse(ctx: CheckContext):
     d, nv = 2, 6
     size = 300_000 if ctx.full else 100_000
-    Z, y = optimum.sample_gaussian_prompts(np.eye(d), nv, size, ctx.seed)
-    F = optimum.features(Z)
+    prompts = optimum.sample_gaussian_prompts(np.eye(d), nv, size, ctx.seed)
+    y = prompts.y
+    F = optimum.features(prompts.Z)
     hs = F * y[:, None]
     h_mean, h_se = hs.mean(0), hs.std(0, ddof=1) / np.sqrt(size)
     labels = lsa.feature_ordering(d)
@@ -125,7 +129,7 @@ def _gauss_sparse(ctx: CheckContext):
     mean, se = float(e.mean()), float(e.std(ddof=1) / np.sqrt(size))
     Lstar = d * (d + 1) / (nv + d + 1)
     rec = realizability.recover(Xg, d)
-    ok = even_z < 4.5 and _mc_close(Lstar, mean, se) and rec.realizable
+    ok = even_z < 4.5 and mc_close(Lstar, mean, se) and rec.realizable
     return decide(ok, {"L*": Lstar, "even_h": 0.0, "realizable": True},
                   {"max_even_h_z": even_z, "loss_mc": mean, "loss_mc_se": se,
                    "realizable": rec.realizable, "recovered_b": rec.b.tolist()}, "4-4.5 s.e.",

@@ -1,5 +1,7 @@
-"""Claims of the LSA paper (spec lsa.md): Ding et al. on Markovian dynamical functions, and the
-Gaussian linear-regression anchors. Expected-``refuted`` claims are statements of the paper that
+"""Claims of the LSA paper about the single layer: the enlarged space, Theorems 3.3-3.5, realisability.
+
+Ding et al. 2025 on Markovian dynamical functions (and, in the sibling modules, the Gaussian
+linear-regression anchors). Expected-``refuted`` claims are statements of the paper that
 need a condition it does not state; their notes show the counterexample.
 
 Monte Carlo cross-checks: every exact value is compared with an estimate from sampled prompts
@@ -16,6 +18,7 @@ import sympy as sp
 
 from numerics.lsa import optimum
 from numerics.lsa import realizability
+from numerics.shared.seeding import as_generator
 from theory import lsa
 from validation.ledger.claims import CheckContext, claim, decide
 
@@ -25,7 +28,9 @@ ZFB = "lsa-zfb"
 HALF = sp.Rational(1, 2)
 
 
-def _mc_close(exact: float, mean: float, se: float, k: float = 4.0) -> bool:
+def mc_close(exact: float, mean: float, se: float, k: float = 4.0) -> bool:
+    """Whether a Monte Carlo ``mean`` with standard error ``se`` agrees with ``exact`` within
+    ``k`` standard errors: :math:`|\\text{exact} - \\text{mean}| \\le k\\,\\text{se}`."""
     return abs(exact - mean) <= k * se
 
 
@@ -43,17 +48,18 @@ def _f(x) -> float:
 def _identity(ctx: CheckContext):
     import torch
 
-    from validation.lsa.models import LSA, _as_tensor
+    from validation.lsa.models import LSA, as_tensor
 
     symbolic = lsa.single_layer_identity_residual(2, 2) == 0
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     worst = 0.0
     for d in (1, 2, 3):
-        Z, _ = optimum.sample_markov_prompts(d, 0.5, 6, 200, rng)
+        Z = optimum.sample_markov_prompts(d, 0.5, 6, 200, rng).Z
         model = LSA(d, 1, "dense", 1, init_scale=1.0, seed=ctx.seed + d)
         with torch.no_grad():
-            out = model(_as_tensor(Z)).numpy()
-        P, Q = (m.detach().numpy() for m in model.matrices(0))
+            out = model(as_tensor(Z)).numpy()
+        mats = model.matrices(0)
+        P, Q = mats.P.detach().numpy(), mats.Q.detach().numpy()
         worst = max(worst, float(np.abs(out - optimum.features(Z) @ optimum.phi(P[d], Q[:, :d])).max()))
     return decide(symbolic and worst <= 1e-12, 0.0, {"symbolic_residual_zero": symbolic,
                   "max_abs_difference_torch": worst}, 1e-12,
@@ -66,15 +72,17 @@ def _identity(ctx: CheckContext):
        statement="d = 1: h = [p^2/2, p^2/3, p^2/12 + p/4]; at p = 1/2, n = 10 the enlarged optimum "
                  "is X* = [4/57, 52/57, 8/19] with f~* = 121/342.")
 def _thm33(ctx: CheckContext):
-    _, h, _, X, loss = lsa.theorem33()
+    sol = lsa.theorem33()
+    h, X, loss = sol.h, sol.X, sol.loss
     sub = {lsa.p: HALF, lsa.n: 10}
     Xv = [sp.nsimplify(v.subs(sub)) for v in X]
     lv = sp.nsimplify(loss.subs(sub))
     h_ok = sp.simplify(h - sp.Matrix([lsa.p**2 / 2, lsa.p**2 / 3, lsa.p**2 / 12 + lsa.p / 4])) == sp.zeros(3, 1)
     exact_ok = Xv == [sp.Rational(4, 57), sp.Rational(52, 57), sp.Rational(8, 19)] and lv == sp.Rational(121, 342)
     size = 400_000 if ctx.full else 100_000
-    mean, se = optimum.mc_loss([float(v) for v in Xv], 1, 0.5, 10, size, ctx.seed)
-    ok = h_ok and exact_ok and _mc_close(float(lv), mean, se)
+    est = optimum.mc_loss([float(v) for v in Xv], 1, 0.5, 10, size, ctx.seed)
+    mean, se = est.mean, est.se
+    ok = h_ok and exact_ok and mc_close(float(lv), mean, se)
     return decide(ok, {"X": ["4/57", "52/57", "8/19"], "loss": "121/342"},
                   {"X": [str(v) for v in Xv], "loss": str(lv), "loss_mc": mean, "loss_mc_se": se},
                   "exact; Monte Carlo within 4 s.e.",
@@ -87,7 +95,8 @@ def _thm33(ctx: CheckContext):
 @claim("lsa.thm33_limit", paper=PAPER, reference="Thm 3.3 (n -> infinity)",
        statement="As n -> infinity, X*(p, n) -> (0, 1/p, 0) and f~*(p, n) -> (3 - 2p)/6.")
 def _thm33_limit(ctx: CheckContext):
-    _, _, _, X, loss = lsa.theorem33()
+    sol = lsa.theorem33()
+    X, loss = sol.X, sol.loss
     lim = [sp.simplify(sp.limit(v, lsa.n, sp.oo)) for v in X]
     llim = sp.simplify(sp.limit(loss, lsa.n, sp.oo))
     ok = lim == [0, 1 / lsa.p, 0] and sp.simplify(llim - (3 - 2 * lsa.p) / 6) == 0
@@ -101,7 +110,7 @@ def _thm33_limit(ctx: CheckContext):
 def _lemma31(ctx: CheckContext):
     ps = [Fraction(k, 10) for k in range(1, 10)]
     ns = (1, 2, 5, 20)
-    exact_ok = all(lsa.markov_moments(1, sp.Rational(pv.numerator, pv.denominator), nv)[0].is_positive_definite
+    exact_ok = all(lsa.markov_moments(1, sp.Rational(pv.numerator, pv.denominator), nv).H.is_positive_definite
                    for pv in ps for nv in ns)
     worst = min(np.linalg.eigvalsh(optimum.markov_moments_numeric(d, float(pv), nv).H)[0]
                 for d in (2, 3) for pv in ps for nv in ns)
@@ -119,23 +128,24 @@ def _exact_vs_mc(ctx: CheckContext):
     rows, ok = {}, True
     size = 400_000 if ctx.full else 150_000
     for d in ((2, 3) if ctx.full else (2,)):
-        H, h, Ey = lsa.markov_moments(d, HALF, 10)
-        X, loss = lsa.optimum(H, h, Ey)
-        Xf = np.array(X, float).ravel()
-        mean, se = optimum.mc_loss(Xf, d, 0.5, 10, size, ctx.seed + d)
-        rows[f"d={d}"] = {"exact": str(loss), "value": _f(loss), "mc": mean, "mc_se": se}
-        ok &= _mc_close(_f(loss), mean, se)
+        mom = lsa.markov_moments(d, HALF, 10)
+        opt = lsa.optimum(mom.H, mom.h, mom.Ey)
+        loss, Xf = opt.loss, np.array(opt.X, float).ravel()
+        est = optimum.mc_loss(Xf, d, 0.5, 10, size, ctx.seed + d)
+        rows[f"d={d}"] = {"exact": str(loss), "value": _f(loss), "mc": est.mean, "mc_se": est.se}
+        ok &= mc_close(_f(loss), est.mean, est.se)
     # fixed kernel (Lemma 3.2): K = [[2/3, 1/3], [1/4, 3/4]], p = 1/2, n = 5, d = 1
-    H, h, Ey = lsa.markov_moments(1, HALF, 5, kernel="fixed")
+    mom = lsa.markov_moments(1, HALF, 5, kernel="fixed")
     sub = {lsa.p01: sp.Rational(1, 3), lsa.p10: sp.Rational(1, 4)}
-    X, loss = lsa.optimum(H.subs(sub), h.subs(sub), Ey.subs(sub))
-    rng = np.random.default_rng(ctx.seed)
+    opt = lsa.optimum(mom.H.subs(sub), mom.h.subs(sub), mom.Ey.subs(sub))
+    loss = opt.loss
+    rng = as_generator(ctx.seed)
     kern = np.tile([1 / 3, 1 / 4], (size, 1))
-    Z, y = optimum.sample_markov_prompts(1, 0.5, 5, size, rng, kernels=kern)
-    e = (optimum.features(Z) @ np.array(X, float).ravel() - y) ** 2
+    prompts = optimum.sample_markov_prompts(1, 0.5, 5, size, rng, kernels=kern)
+    e = (optimum.features(prompts.Z) @ np.array(opt.X, float).ravel() - prompts.y) ** 2
     mean, se = float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
     rows["fixed_kernel_d=1"] = {"exact": str(loss), "value": _f(loss), "mc": mean, "mc_se": se}
-    ok &= _mc_close(_f(loss), mean, se)
+    ok &= mc_close(_f(loss), mean, se)
     return decide(ok, {k: v["exact"] for k, v in rows.items()}, rows, "4 s.e.",
                   f"theory.lsa exact rationals (p = 1/2, n = 10) against {size} sampled prompts each "
                   "(numerics.lsa.optimum.mc_loss: chains simulated, features from the prompt); the "
@@ -146,9 +156,10 @@ def _exact_vs_mc(ctx: CheckContext):
        statement="H and h for d up to 8 by quadrature over (p01, p10) equal the exact rationals "
                  "(d <= 3) to rounding and agree with Monte Carlo over kernels within 5 s.e.")
 def _quadrature(ctx: CheckContext):
-    H, h, _ = lsa.markov_moments(2, sp.Rational(1, 3), 7)
+    exact = lsa.markov_moments(2, sp.Rational(1, 3), 7)
     q = optimum.markov_moments_numeric(2, 1 / 3, 7)
-    exact_err = float(max(np.abs(np.array(H, float) - q.H).max(), np.abs(np.array(h, float).ravel() - q.h).max()))
+    exact_err = float(max(np.abs(np.array(exact.H, float) - q.H).max(),
+                          np.abs(np.array(exact.h, float).ravel() - q.h).max()))
     t0 = time.perf_counter()
     q8 = optimum.markov_moments_numeric(8, 0.5, 10)
     seconds = time.perf_counter() - t0
@@ -156,7 +167,7 @@ def _quadrature(ctx: CheckContext):
     mask = mc.H_se > 1e-12
     z = float(np.max(np.abs(mc.H - q8.H)[mask] / mc.H_se[mask]))
     zh = float(np.max(np.abs(mc.h - q8.h)[mc.h_se > 1e-12] / mc.h_se[mc.h_se > 1e-12]))
-    _, fstar8 = optimum.optimum(q8)
+    fstar8 = optimum.optimum(q8).loss
     ok = exact_err < 1e-14 and max(z, zh) < 5.5 and seconds < 10
     return decide(ok, "exact to rounding; MC within ~5 s.e.",
                   {"max_abs_error_vs_exact_d2": exact_err, "d8_seconds": seconds,
@@ -174,19 +185,20 @@ def _quadrature(ctx: CheckContext):
 def _kernel_avg(ctx: CheckContext):
     out, holds = {}, True
     for d in (1, 2):
-        H, h, Ey = lsa.markov_moments(d, HALF, 10)
-        Hf, hf, _ = lsa.markov_moments(d, HALF, 10, kernel="factor")
-        Xs, fstar = lsa.optimum(H, h, Ey)
-        Xf = Hf.LUsolve(hf)
-        true_loss = lsa.loss_at(Xf, H, h, Ey)
+        mom = lsa.markov_moments(d, HALF, 10)
+        factor = lsa.markov_moments(d, HALF, 10, kernel="factor")
+        fstar = lsa.optimum(mom.H, mom.h, mom.Ey).loss
+        Xf = factor.H.LUsolve(factor.h)
+        true_loss = lsa.loss_at(Xf, mom.H, mom.h, mom.Ey)
         out[f"d={d}"] = {"f~*": _f(fstar), "f~(X_factor)": _f(true_loss),
-                         "excess": _f(true_loss - fstar), "same_H": H == Hf}
+                         "excess": _f(true_loss - fstar), "same_H": mom.H == factor.H}
         if d >= 2:
             holds &= sp.simplify(true_loss - fstar) == 0
     size = 300_000 if ctx.full else 100_000
-    Hf, hf, _ = lsa.markov_moments(2, HALF, 10, kernel="factor")
-    Xf = np.array(Hf.LUsolve(hf), float).ravel()
-    mean, se = optimum.mc_loss(Xf, 2, 0.5, 10, size, ctx.seed)
+    factor = lsa.markov_moments(2, HALF, 10, kernel="factor")
+    Xf = np.array(factor.H.LUsolve(factor.h), float).ravel()
+    est = optimum.mc_loss(Xf, 2, 0.5, 10, size, ctx.seed)
+    mean, se = est.mean, est.se
     out["d=2"]["f~(X_factor)_mc"], out["d=2"]["mc_se"] = mean, se
     return decide(holds, "f~(X_factor) = f~*", out, "exact",
                   "Exact rationals at p = 1/2, n = 10. For d = 1 E[x x^T | K] = p does not depend on "
@@ -201,13 +213,10 @@ def _kernel_avg(ctx: CheckContext):
 # Realisability, the best one-layer loss, the Shor bound, recovery
 
 
-def _loss_curves(d: int, ns, seed: int):
-    fst, best = [], []
-    for nv in ns:
-        mom = optimum.markov_moments_numeric(d, 0.5, nv)
-        fst.append(optimum.optimum(mom)[1])
-        best.append(realizability.best_lsa(mom, d, seed=seed).loss)
-    return np.array(fst), np.array(best)
+def _realizable_at(d: int, n: int) -> bool:
+    """Whether X*(1/2, n) (quadrature moments) is in the image of phi (exact recovery)."""
+    opt = optimum.optimum(optimum.markov_moments_numeric(d, 0.5, n))
+    return realizability.recover(opt.X, d).realizable
 
 
 @claim("lsa.gap", paper=PAPER, reference="Thm 3.3 / Sec. 3 (realisability)",
@@ -220,10 +229,11 @@ def _gap(ctx: CheckContext):
 
     ns1 = list(range(1, 21))
     ns2 = [1, 2, 3, 5, 8, 12, 20] if ctx.full else [2, 5, 10]
-    f1, b1 = _loss_curves(1, ns1, ctx.seed)
-    f2, b2 = _loss_curves(2, ns2, ctx.seed)
-    real1 = [realizability.recover(optimum.optimum(optimum.markov_moments_numeric(1, 0.5, v))[0], 1).realizable for v in ns1]
-    real2 = [realizability.recover(optimum.optimum(optimum.markov_moments_numeric(2, 0.5, v))[0], 2).realizable for v in ns2]
+    curves1 = realizability.loss_curves(1, ns1, ctx.seed)
+    curves2 = realizability.loss_curves(2, ns2, ctx.seed)
+    f1, b1, f2, b2 = curves1.fstar, curves1.best, curves2.fstar, curves2.best
+    real1 = [_realizable_at(1, v) for v in ns1]
+    real2 = [_realizable_at(2, v) for v in ns2]
     gap1, gap2 = b1 - f1, b2 - f2
     ok = all((g < 1e-10) == r for g, r in zip(gap1, real1)) and all(g > 1e-6 for g in gap2) \
         and not any(real2) and np.all(gap1 > -1e-12) and np.all(gap2 > -1e-12)
@@ -251,7 +261,7 @@ def _shor(ctx: CheckContext):
     rows, ok = {}, True
     for d, pv, nv in cases:
         mom = optimum.markov_moments_numeric(d, pv, nv)
-        _, fstar = optimum.optimum(mom)
+        fstar = optimum.optimum(mom).loss
         best = realizability.best_lsa(mom, d, seed=ctx.seed).loss
         sb = realizability.shor_bound(mom, d)
         rows[f"d={d},p={pv},n={nv}"] = {"f~*": fstar, "shor": sb.bound, "best": best,
@@ -266,7 +276,7 @@ def _shor(ctx: CheckContext):
 @claim("lsa.thm35_recovery", paper=PAPER, reference="Thm 3.5 (NP-hardness)", expected="refuted",
        statement="Recovering (b, A) from X (Problem C.9, phi(b, A) = X) is NP-hard with respect to d.")
 def _recovery(ctx: CheckContext):
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     dims = (2, 4, 8, 16, 32) + ((48, 64) if ctx.full else ())
     times, worst, certs = {}, 0.0, 0
     for d in dims:
@@ -303,19 +313,23 @@ def _recovery(ctx: CheckContext):
                  "depend on (p, n, c1, c2) only; c1 = n p^2, c2 = n(n-1) p^3 gives back Thm 3.3; "
                  "Example C.5's optimum matches sampled prompts.")
 def _thm34(ctx: CheckContext):
-    H, h, Ey = lsa.correlated_moments(lsa.p, lsa.n, lsa.n * lsa.p**2, lsa.n * (lsa.n - 1) * lsa.p**3)
-    H3, h3, Ey3 = lsa.markov_moments(1)
-    reduces = sp.simplify(H - H3) == sp.zeros(3, 3) and sp.simplify(h - h3) == sp.zeros(3, 1)
-    _, hc, _ = lsa.correlated_moments()
+    cor = lsa.correlated_moments(lsa.p, lsa.n, lsa.n * lsa.p**2, lsa.n * (lsa.n - 1) * lsa.p**3)
+    ind = lsa.markov_moments(1)
+    reduces = (sp.simplify(cor.H - ind.H) == sp.zeros(3, 3)
+               and sp.simplify(cor.h - ind.h) == sp.zeros(3, 1))
+    hc = lsa.correlated_moments().h
     h_ok = sp.simplify(hc - sp.Matrix([lsa.c1 / (2 * lsa.n), lsa.c1 / (3 * lsa.n), lsa.p / 4 + lsa.c1 / (12 * lsa.n)])) == sp.zeros(3, 1)
     pv, nv = sp.Rational(1, 3), 6
-    cc1, cc2 = lsa.example_c5_moments(pv, nv)
-    X, loss = lsa.optimum(*lsa.correlated_moments(pv, nv, cc1, cc2))
+    sums = lsa.example_c5_moments(pv, nv)
+    cc1, cc2 = sums.c1, sums.c2
+    mom = lsa.correlated_moments(pv, nv, cc1, cc2)
+    opt = lsa.optimum(mom.H, mom.h, mom.Ey)
+    loss = opt.loss
     size = 400_000 if ctx.full else 150_000
-    Z, y = optimum.sample_example_c5(1 / 3, nv, size, ctx.seed)
-    e = (optimum.features(Z) @ np.array(X, float).ravel() - y) ** 2
+    prompts = optimum.sample_example_c5(1 / 3, nv, size, ctx.seed)
+    e = (optimum.features(prompts.Z) @ np.array(opt.X, float).ravel() - prompts.y) ** 2
     mean, se = float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
-    ok = reduces and h_ok and _mc_close(_f(loss), mean, se)
+    ok = reduces and h_ok and mc_close(_f(loss), mean, se)
     return decide(ok, {"reduction": True, "h": True, "example_C5_loss": str(loss)},
                   {"reduction": reduces, "h": h_ok, "example_C5_loss": _f(loss), "mc": mean, "mc_se": se},
                   "exact; 4 s.e.",

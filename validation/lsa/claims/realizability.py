@@ -1,4 +1,4 @@
-"""Claims about where Theorem 3.3's parameter choice exists (d = 1, spec lsa.md section 3).
+"""Claims about where Theorem 3.3's parameter choice exists (Ding et al. 2025, d = 1).
 
 - ``lsa.thm33_realizable``: the theorem's choice realises X* only when the quartic R(p, n) >= 0;
   below, the best one-layer point is a certified strict local minimum above f~*.
@@ -45,16 +45,18 @@ def _thm33_realizable(ctx: CheckContext):
     n_grid = np.arange(1, 21)
     region = R(p_grid[:, None], n_grid[None, :]) >= 0
     fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
-    realizable_region(p_grid, n_grid, region, ([float(v) for v in ps], [table[str(v)][0] for v in ps]), ax=ax)
+    realizable_region(p_grid, n_grid, region,
+                      ([float(v) for v in ps], [table[str(v)].n_min for v in ps]), ax=ax)
     save(fig, ctx.figure_path("lsa_realizable_region.png"))
     # the counterexample in numbers: p = 1/2, n = 3
     mom = optimum.markov_moments_numeric(1, 0.5, 3)
-    Xs, fstar = optimum.optimum(mom)
+    opt = optimum.optimum(mom)
+    Xs, fstar = opt.X, opt.loss
     best = realizability.best_lsa(mom, 1, seed=ctx.seed)
     cert = realizability.recover(Xs, 1).certificate
-    holds = all(v[0] == 1 for v in table.values())
-    smallest = {k: v[0] for k, v in table.items()}
-    stays = all(v[1] for v in table.values())
+    holds = all(v.n_min == 1 for v in table.values())
+    smallest = {k: v.n_min for k, v in table.items()}
+    stays = all(v.stays_realizable for v in table.values())
     counterexample = {"X*": Xs.tolist(), "f~*": fstar, "best_lsa_loss": best.loss,
                       "gap": best.loss - fstar, "certificate": cert.get("reason")}
     if certify.certification_available():
@@ -62,17 +64,17 @@ def _thm33_realizable(ctx: CheckContext):
         from theory.errors import NumericalFailure
 
         local = certified.certify_best_unrealizable(HALF, 3, seed=ctx.seed)
-        if not local["certified"]:
+        if not local.certified:
             raise NumericalFailure("lsa.thm33_realizable: the certificate of the best one-layer "
-                                   f"point at p = 1/2, n = 3 failed ({local['reason'] or 'Hessian'})")
+                                   f"point at p = 1/2, n = 3 failed ({local.reason or 'Hessian'})")
         counterexample["certified local minimum (gauge b1 = 1)"] = {
-            "box (beta, a1, a2)": local["box"], "loss enclosure": local["loss"],
-            "f - f~* >=": local["gap_lower_bound"]}
+            "box (beta, a1, a2)": local.box, "loss enclosure": local.loss,
+            "f - f~* >=": local.gap_lower_bound}
         method, cert_note = certify.CERTIFIED_POINT_METHOD, (
             " Certified (python-flint arb): in the gauge b = (1, beta) the best point found has a "
             "box of radius ~1e-7 holding exactly one stationary point (Krawczyk) with a "
             "positive definite Hessian, and its loss exceeds f~* = 407/1088 by at least "
-            f"{local['gap_lower_bound']:.3e}: a certified strict local minimum above f~*.")
+            f"{local.gap_lower_bound:.3e}: a certified strict local minimum above f~*.")
     else:
         method, cert_note = certify.UNCERTIFIED_METHOD, (
             " The best one-layer loss comes from a floating-point global search (not certified: "
@@ -99,50 +101,35 @@ def _thm33_cases(full: bool) -> list:
     cases = []
     for k in ks:
         pv = sp.Rational(k, 20)
-        n_min = lsa.smallest_realizable_n(pv, 200)[0]
+        n_min = lsa.smallest_realizable_n(pv, 200).n_min
         ns = sorted({n_min, n_min + 1, *extra} if full else {n_min, *extra})
         cases.extend((pv, n) for n in ns if n >= n_min)
     return cases
-
-
-def _thm33_float_check(pv, n: int) -> bool:
-    """Uncertified path: at both gauge points the float gradient is ~0 and the float Hessian's
-    eigenvalues are positive."""
-    from numerics.lsa.certified import float_gradient_hessian
-
-    H, h, Ey, X, _ = lsa.theorem33(pv, n)
-    Hf, hf = np.array(H.tolist(), float), np.array(h.tolist(), float).ravel()
-    ok = True
-    for root in (0, 1):
-        b, A = lsa.theorem33_parameters(list(X), root)
-        x = [float(sp.N(v, 30)) for v in (b[1], A[0, 0], A[1, 0])]
-        grad, hess = float_gradient_hessian(Hf, hf, x)
-        ok &= bool(np.linalg.norm(grad) < 1e-9 and np.all(np.linalg.eigvalsh(hess) > 0))
-    return ok
 
 
 @claim("lsa.thm33_certified", paper=PAPER, reference="Thm 3.3 (parameter choice, when realisable)",
        statement="Theorem 3.3's parameters are a certified strict local (hence global) minimum of the "
                  "one-layer loss in the gauge b1 = 1 when X* is realisable.")
 def _thm33_certified(ctx: CheckContext):
+    from numerics.lsa import certified
+
     cases = _thm33_cases(ctx.full)
     if not certify.certification_available():
-        fails = [f"p={pv},n={n}" for pv, n in cases if not _thm33_float_check(pv, n)]
+        fails = [f"p={pv},n={n}" for pv, n in cases
+                 if not certified.uncertified_theorem33_check(pv, n)]
         return decide(not fails, "both roots beta: stationary, Hessian positive definite",
                       {"cases": len(cases), "failed": fails}, "gradient 1e-9, eigenvalues > 0",
                       "Floating point only (python-flint is not installed): at both of Theorem "
                       "3.3's gauge points b = (1, beta) the gradient vanishes to 1e-9 and the "
                       "Hessian's float eigenvalues are positive.", method=certify.UNCERTIFIED_METHOD)
-    from numerics.lsa import certified
-
     results = [certified.certify_theorem33(pv, n) for pv, n in cases]
-    failed = [f"p={r['p']},n={r['n']}" for r in results if not r["certified"]]
-    anchor = next((r for r in results if r["p"] == "1/2" and r["n"] == 10), None)
+    failed = [f"p={r.p},n={r.n}" for r in results if not r.certified]
+    anchor = next((r for r in results if r.p == "1/2" and r.n == 10), None)
     measured = {"cases (p, n) x 2 roots": len(results), "certified": len(results) - len(failed),
-                "failed": failed, "seconds": round(sum(r["seconds"] for r in results), 3),
-                "p=1/2,n=10 boxes (beta, a1, a2)": [root["box"] for root in anchor["roots"]]
+                "failed": failed, "seconds": round(sum(r.seconds for r in results), 3),
+                "p=1/2,n=10 boxes (beta, a1, a2)": [root.box for root in anchor.roots]
                 if anchor else None,
-                "cases": {f"p={r['p']},n={r['n']}": r["certified"] for r in results}}
+                "cases": {f"p={r.p},n={r.n}": r.certified for r in results}}
     return decide(not failed, "every case: unique stationary point in the box, Hessian positive "
                   "definite, loss = f~*", measured, "proof (no tolerance)",
                   "For each (p, n) (p = k/20, n from the smallest realisable n up; exact H, h, X*, "
@@ -170,7 +157,7 @@ CHECK = "lsa.theorem33_realizable"
 def smallest_n(p: Fraction) -> int | None:
     """Smallest realisable n at ``p`` (:func:`theory.lsa.smallest_realizable_n`, sympy, exact;
     a code path independent of the search's margin), None if none up to 200."""
-    return lsa.smallest_realizable_n(p, n_max=200)[0]
+    return lsa.smallest_realizable_n(p, n_max=200).n_min
 
 
 def no_root_on_unit_interval(n: int) -> bool:
@@ -198,7 +185,7 @@ def _conjecture_n10(ctx: CheckContext):
     proved = all(no_root_on_unit_interval(n) for n in range(13, n_proved + 1))
     # the limit p -> 1: R(1, n) = 9 (n^2 - 12 n - 12), negative for n <= 12, positive from 13
     limit = sp.factor(lsa.theorem33_realizability_polynomial().subs(lsa.p, 1))
-    sharp = realizability_margin_exact(Fraction(999, 1000), 12)[0] < 0
+    sharp = realizability_margin_exact(Fraction(999, 1000), 12).value < 0
     counter = refuted.counterexample
     independent = (counter is not None
                    and smallest_n(Fraction(counter["p"])) > counter["n"])  # exact, not the search

@@ -1,12 +1,14 @@
-"""Claims of the LSA paper about trained models: one-layer LSA trained on the Markov task against
-f~* or the best achievable loss, and the depth experiment (|S| = 3)."""
+"""Claims about trained LSA (Ding et al. 2025): the Markov task against f~* or the best loss, and depth.
+
+One-layer LSA trained on the Markov task against f~* or the best achievable loss, and the depth
+experiment (|S| = 3)."""
 
 from __future__ import annotations
 
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from validation.ledger.claims import CheckContext, claim, decide
-from validation.lsa.claims.optimum import PAPER, _loss_curves
+from validation.lsa.claims.optimum import PAPER
 
 # ---------------------------------------------------------------------------------------------
 # Training on the Markov task, depth
@@ -45,8 +47,8 @@ def _train_markov(ctx: CheckContext):
             ok &= r.final_loss > r.predicted_loss
     fig, axs = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
     for ax, d, ns in ((axs[0], 1, list(range(1, 13))), (axs[1], 2, [2, 3, 5, 10])):
-        f, b = _loss_curves(d, ns, ctx.seed)
-        loss_against_n(ns, f, b, trained[d] if trained[d][0] else None, d=d, ax=ax)
+        curves = realizability.loss_curves(d, ns, ctx.seed)
+        loss_against_n(ns, curves.fstar, curves.best, trained[d] if trained[d][0] else None, d=d, ax=ax)
     save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
                   f"Sparse LSA from N(0, 0.01) initialisation, Adam ({steps} steps quick; full: "
