@@ -95,27 +95,27 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
     ...
     AssertionError: torch_fn differs from expr at {a: 2, x: 0.3, y: -1.2}: value ...
     """
-    import torch
-
     expr = as_expr("expr", expr, matrix=False)
     variables = as_symbols("variables", variables)
-    if order not in (1, 2) or isinstance(order, bool):
-        raise InputError("order", order, "1 (gradient) or 2 (Hessian)")
-    rtol, atol = check_tol("rtol", rtol, allow_none=False), check_tol("atol", atol, allow_none=False)
-    if fd_step is None:
-        fd_step = float(np.finfo(float).eps ** (1 / 3 if order == 1 else 1 / 4))
-    fd_step = check_tol("fd_step", fd_step, allow_none=False)
-    if fd_step == 0:
-        raise InputError("fd_step", fd_step, "a number > 0")
+    rtol, atol, fd_step = _derivative_tolerances(order, rtol, atol, fd_step)
     point = as_point(point, set(variables) | expr.free_symbols, numeric=True)
     where = point_text(point)
     parameters = {k: v for k, v in point.items() if k not in variables}
     f_fixed = expr.subs(parameters)
     x0 = [float(point[v]) for v in variables]
-    n = len(variables)
-    if torch_fn is None:
-        torch_fn = torch_function(expr, variables, parameters)
-    elif not callable(torch_fn):
+    call = _scalar_call(torch_function(expr, variables, parameters) if torch_fn is None else torch_fn)
+    reference, f_value = _sympy_reference(f_fixed, variables, x0, order, point)
+    tolerance = (rtol, atol)
+    _check_autograd(call, variables, x0, reference, f_value, order, tolerance, where)
+    _check_finite_differences(call, f_fixed, variables, x0, reference, order, fd_step, tolerance,
+                              where)
+
+
+def _scalar_call(torch_fn):
+    """``torch_fn`` checked to return a scalar tensor (as a 0-dim tensor)."""
+    import torch
+
+    if not callable(torch_fn):
         raise InputError("torch_fn", torch_fn, "a callable taking a 1-D float64 tensor")
 
     def call(x):
@@ -124,7 +124,26 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             raise InputError("torch_fn", torch_fn, f"a function returning a scalar tensor, got {value!r}")
         return value.reshape(())
 
-    # reference (50 digits)
+    return call
+
+
+def _derivative_tolerances(order, rtol, atol, fd_step):
+    """Checked ``(rtol, atol, fd_step)``; the default step balances truncation and rounding."""
+    if order not in (1, 2) or isinstance(order, bool):
+        raise InputError("order", order, "1 (gradient) or 2 (Hessian)")
+    rtol, atol = check_tol("rtol", rtol, allow_none=False), check_tol("atol", atol, allow_none=False)
+    if fd_step is None:
+        fd_step = float(np.finfo(float).eps ** (1 / 3 if order == 1 else 1 / 4))
+    fd_step = check_tol("fd_step", fd_step, allow_none=False)
+    if fd_step == 0:
+        raise InputError("fd_step", fd_step, "a number > 0")
+    return rtol, atol, fd_step
+
+
+def _sympy_reference(f_fixed, variables, x0, order, point):
+    """The sympy gradient (keys ``(i,)``) or Hessian (keys ``(i, j)``, both triangles) of
+    ``f_fixed`` at ``x0`` to 50 digits, and the value of ``f_fixed`` there."""
+    n = len(variables)
     gradient = [sp.diff(f_fixed, v) for v in variables]
     if order == 1:
         entries = {(i,): gradient[i] for i in range(n)}
@@ -140,21 +159,16 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
     f_value = evaluate(f_fixed, variables, x0)
     if f_value is None:
         raise InputError("point", point, "a point where expr is finite and real")
-    f_mp = sp.lambdify(variables, f_fixed, "mpmath")
+    return reference, f_value
 
-    def partial(*orders):
-        """|d^k f| with ``orders[i]`` derivatives in variable i (mpmath.diff, 30 digits)."""
-        import mpmath
 
-        counts = tuple(orders.count(i) for i in range(n))
+def _check_autograd(call, variables, x0, reference, f_value, order, tolerance, where):
+    """Step 1: the value of ``call`` and its autograd derivative (float64) against the sympy
+    reference, ``|ref - autograd| <= atol + rtol * |ref|``."""
+    import torch
 
-        def value(*z):
-            with mpmath.workdps(30):
-                return mpmath.diff(f_mp, [mpmath.mpf(c) for c in z], counts)
-
-        return value
-
-    # autograd
+    rtol, atol = tolerance
+    n = len(variables)
     x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
     y = call(x)
     if not torch.isfinite(y):
@@ -176,7 +190,29 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
                 f"autograd differs from sympy at {where}: {derivative_name(variables, key)}: sympy {ref:.17g}, autograd "
                 f"{autograd[key]:.17g}, |diff| = {abs(autograd[key] - ref):.3g} > atol + rtol*|ref| = {bound:.3g}")
 
-    # central differences with their truncation + rounding bound
+
+def _partial(f_mp, n, *orders):
+    """|d^k f| with ``orders[i]`` derivatives in variable i (``mpmath.diff``, 30 digits), as a
+    function of the point's coordinates."""
+    import mpmath
+
+    counts = tuple(orders.count(i) for i in range(n))
+
+    def value(*z):
+        with mpmath.workdps(30):
+            return mpmath.diff(f_mp, [mpmath.mpf(c) for c in z], counts)
+
+    return value
+
+
+def _check_finite_differences(call, f_fixed, variables, x0, reference, order, fd_step, tolerance,
+                              where):
+    """Step 2: central differences of ``call`` (float64) against the sympy reference, within
+    their truncation + rounding bound (see :func:`assert_matches_autograd`)."""
+    import torch
+
+    rtol, atol = tolerance
+    f_mp = sp.lambdify(variables, f_fixed, "mpmath")
     steps = [fd_step * max(1.0, abs(v)) for v in x0]
 
     def f_at(offsets):
@@ -187,37 +223,43 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
             return float(call(torch.tensor(z, dtype=torch.float64)))
 
     for key, ref in reference.items():
-        if order == 1:
-            (i,), h = key, steps[key[0]]
-            stencil = [[(i, h)], [(i, -h)]]
-            values = [f_at(s) for s in stencil]
-            fd = (values[0] - values[1]) / (2 * h)
-            third = partial(i, i, i)
-            truncation = h * h / 6 * 2 * stencil_max(third, x0, [[]] + stencil)
-            rounding = EVALUATION_NOISE * max(map(abs, values)) / h
-        elif key[0] == key[1]:
-            i, h = key[0], steps[key[0]]
-            stencil = [[(i, 2 * h)], [], [(i, -2 * h)]]
-            values = [f_at(s) for s in stencil]
-            fd = (values[0] - 2 * values[1] + values[2]) / (4 * h * h)
-            fourth = partial(i, i, i, i)
-            truncation = h * h / 3 * 2 * stencil_max(fourth, x0, stencil)
-            rounding = EVALUATION_NOISE * max(map(abs, values)) / (h * h)
-        else:
-            (i, j), hi, hj = key, steps[key[0]], steps[key[1]]
-            stencil = [[(i, hi), (j, hj)], [(i, hi), (j, -hj)], [(i, -hi), (j, hj)], [(i, -hi), (j, -hj)]]
-            values = [f_at(s) for s in stencil]
-            fd = (values[0] - values[1] - values[2] + values[3]) / (4 * hi * hj)
-            m_iiij = stencil_max(partial(i, i, i, j), x0, [[]] + stencil)
-            m_ijjj = stencil_max(partial(i, j, j, j), x0, [[]] + stencil)
-            truncation = 2 * (hi * hi * m_iiij + hj * hj * m_ijjj) / 6
-            rounding = EVALUATION_NOISE * max(map(abs, values)) / (hi * hj)
+        fd, truncation, rounding = _central_difference(f_at, f_mp, len(variables), x0, key, steps,
+                                                       order)
         bound = truncation + rounding + atol + rtol * abs(ref)
         if not abs(fd - ref) <= bound:
             raise AssertionError(
                 f"finite differences differ from sympy at {where}: {derivative_name(variables, key)}: sympy {ref:.17g}, "
                 f"central difference {fd:.17g}, |diff| = {abs(fd - ref):.3g} > bound {bound:.3g} (truncation "
                 f"{truncation:.3g} + rounding {rounding:.3g} + atol + rtol*|ref|, step {steps[key[0]]:.3g})")
+
+
+def _central_difference(f_at, f_mp, n, x0, key, steps, order):
+    """``(estimate, truncation bound, rounding bound)`` of the entry ``key`` by central
+    differences: the gradient stencil, the Hessian's diagonal one (step 2h) or its mixed one."""
+    if order == 1:
+        (i,), h = key, steps[key[0]]
+        stencil = [[(i, h)], [(i, -h)]]
+        values = [f_at(s) for s in stencil]
+        fd = (values[0] - values[1]) / (2 * h)
+        truncation = h * h / 6 * 2 * stencil_max(_partial(f_mp, n, i, i, i), x0, [[]] + stencil)
+        rounding = EVALUATION_NOISE * max(map(abs, values)) / h
+    elif key[0] == key[1]:
+        i, h = key[0], steps[key[0]]
+        stencil = [[(i, 2 * h)], [], [(i, -2 * h)]]
+        values = [f_at(s) for s in stencil]
+        fd = (values[0] - 2 * values[1] + values[2]) / (4 * h * h)
+        truncation = h * h / 3 * 2 * stencil_max(_partial(f_mp, n, i, i, i, i), x0, stencil)
+        rounding = EVALUATION_NOISE * max(map(abs, values)) / (h * h)
+    else:
+        (i, j), hi, hj = key, steps[key[0]], steps[key[1]]
+        stencil = [[(i, hi), (j, hj)], [(i, hi), (j, -hj)], [(i, -hi), (j, hj)], [(i, -hi), (j, -hj)]]
+        values = [f_at(s) for s in stencil]
+        fd = (values[0] - values[1] - values[2] + values[3]) / (4 * hi * hj)
+        m_iiij = stencil_max(_partial(f_mp, n, i, i, i, j), x0, [[]] + stencil)
+        m_ijjj = stencil_max(_partial(f_mp, n, i, j, j, j), x0, [[]] + stencil)
+        truncation = 2 * (hi * hi * m_iiij + hj * hj * m_ijjj) / 6
+        rounding = EVALUATION_NOISE * max(map(abs, values)) / (hi * hj)
+    return fd, truncation, rounding
 
 
 def assert_converged_to(values, predicted, *, tol, names=None):
@@ -257,26 +299,8 @@ def assert_converged_to(values, predicted, *, tol, names=None):
     ...
     AssertionError: not converged: worst coordinate w[0, 1] = -0.9999 vs predicted -1, |diff| = 0.0001 > tol = 5e-05; 1 of 3 coordinates outside tol
     """
-    got = as_named_arrays("values", values)
-    want = as_named_arrays("predicted", predicted)
-    if (got is None) != (want is None):
-        raise InputError("predicted", predicted, "the same kind as values: both mappings/modules or both arrays")
-    if got is None:
-        got, want = {"": as_array("values", values)}, {"": as_array("predicted", predicted)}
-        if names is not None:
-            names = list(names)
-            if len(names) != got[""].size:
-                raise InputError("names", names, f"one name per coordinate ({got[''].size})")
-    elif names is not None:
-        raise InputError("names", names, "None for mapping inputs (the keys name the coordinates)")
-    if isinstance(tol, Mapping):
-        missing = [k for k in want if k not in tol]
-        if missing:
-            raise InputError("tol", tol, f"a tolerance for every predicted key; missing {missing}")
-        tols = {k: check_tol(f"tol[{k!r}]", tol[k], allow_none=False) for k in want}
-    else:
-        tol = check_tol("tol", tol, allow_none=False)
-        tols = {k: tol for k in want}
+    got, want, names = _paired_arrays(values, predicted, names)
+    tols = _tolerances(tol, want)
     worst, outside, total = None, 0, 0
     for key, target in want.items():
         if key not in got:
@@ -296,10 +320,43 @@ def assert_converged_to(values, predicted, *, tol, names=None):
                 worst = (excess[index], key, index, value[index], target[index], gap[index])
     if worst is not None and worst[0] > 0:
         _, key, index, value, target, gap = worst
-        if key == "" and names is not None:
-            label = names[int(np.ravel_multi_index(index, got[""].shape)) if index else 0]
-        else:
-            label = f"{key}[{', '.join(map(str, index))}]" if index else (key or "value")
         raise AssertionError(
-            f"not converged: worst coordinate {label} = {value:.10g} vs predicted {target:.10g}, "
-            f"|diff| = {gap:.3g} > tol = {tols[key]:g}; {outside} of {total} coordinates outside tol")
+            f"not converged: worst coordinate {_coordinate_label(key, index, names, got)} = {value:.10g} "
+            f"vs predicted {target:.10g}, |diff| = {gap:.3g} > tol = {tols[key]:g}; {outside} of {total} "
+            f"coordinates outside tol")
+
+
+def _paired_arrays(values, predicted, names):
+    """``(got, want, names)``: both sides as dicts ``key -> float64 array`` (one array: the key
+    ``""``), and the coordinate names checked against them."""
+    got = as_named_arrays("values", values)
+    want = as_named_arrays("predicted", predicted)
+    if (got is None) != (want is None):
+        raise InputError("predicted", predicted, "the same kind as values: both mappings/modules or both arrays")
+    if got is None:
+        got, want = {"": as_array("values", values)}, {"": as_array("predicted", predicted)}
+        if names is not None:
+            names = list(names)
+            if len(names) != got[""].size:
+                raise InputError("names", names, f"one name per coordinate ({got[''].size})")
+    elif names is not None:
+        raise InputError("names", names, "None for mapping inputs (the keys name the coordinates)")
+    return got, want, names
+
+
+def _tolerances(tol, want):
+    """One tolerance per predicted key, from a number or a mapping."""
+    if isinstance(tol, Mapping):
+        missing = [k for k in want if k not in tol]
+        if missing:
+            raise InputError("tol", tol, f"a tolerance for every predicted key; missing {missing}")
+        return {k: check_tol(f"tol[{k!r}]", tol[k], allow_none=False) for k in want}
+    tol = check_tol("tol", tol, allow_none=False)
+    return {k: tol for k in want}
+
+
+def _coordinate_label(key, index, names, got):
+    """``key[i, j]``, the given coordinate name (array inputs), or the key alone (scalars)."""
+    if key == "" and names is not None:
+        return names[int(np.ravel_multi_index(index, got[""].shape)) if index else 0]
+    return f"{key}[{', '.join(map(str, index))}]" if index else (key or "value")

@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import InputError
+from theory.results import result
 
 #: decimal digits of the random-point evaluations (exact-mode fallback and ``tol`` mode)
 DIGITS = 50
@@ -158,16 +159,36 @@ def as_float(value):
     return float(v.real)
 
 
-def zero_status(expr, domain, seed, samples=6):
-    """Decide ``expr == 0``. Returns ("zero", None), ("nonzero", evidence) or ("unknown", detail)."""
+@result
+class ZeroTest:
+    """The outcome of :func:`zero_status`.
+
+    Attributes
+    ----------
+    status : str
+        ``"zero"`` (proved), ``"nonzero"`` (disproved) or ``"unknown"`` (sympy could not decide
+        and no random point gave a counterexample).
+    detail : str or None
+        None for ``"zero"``; the simplified expression (and the point and value of a
+        counterexample) for ``"nonzero"``; the expression for ``"unknown"``.
+    """
+
+    status: str
+    detail: str | None
+
+
+def zero_status(expr, domain, seed, samples=6) -> ZeroTest:
+    """Decide ``expr == 0``: sympy's ``equals(0)``, then ``samples`` seeded random rational points
+    at ``DIGITS`` digits, a value above ``SEPARATION`` confirmed at ``2 * DIGITS`` digits being a
+    counterexample."""
     expr = sp.sympify(expr)
     if expr == 0 or expr.is_zero:
-        return "zero", None
+        return ZeroTest("zero", None)
     if expr.is_zero is False:
-        return "nonzero", short(sp.simplify(expr))
+        return ZeroTest("nonzero", short(sp.simplify(expr)))
     decided = expr.equals(0)
     if decided is True:
-        return "zero", None
+        return ZeroTest("zero", None)
     symbols = sorted(expr.free_symbols, key=str)
     evaluator, confirm = Evaluator([expr], symbols), Evaluator([expr], symbols, 2 * DIGITS)
     for point in random_points(symbols, domain, seed, samples) if symbols else [{}]:
@@ -177,10 +198,10 @@ def zero_status(expr, domain, seed, samples=6):
         check = confirm(point)
         if check is not None and abs(check[0]) > SEPARATION and abs(values[0] - check[0]) <= 0.01 * abs(check[0]):
             where = f" at {point_text(point)}" if point else ""
-            return "nonzero", f"{short(sp.simplify(expr))} = {fmt(as_float(values[0]) or complex(values[0]))}{where}"
+            return ZeroTest("nonzero", f"{short(sp.simplify(expr))} = {fmt(as_float(values[0]) or complex(values[0]))}{where}")
     if decided is False:
-        return "nonzero", short(sp.simplify(expr))
-    return "unknown", short(expr)
+        return ZeroTest("nonzero", short(sp.simplify(expr)))
+    return ZeroTest("unknown", short(expr))
 
 
 def undecidable(what, detail):
