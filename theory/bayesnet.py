@@ -1,8 +1,9 @@
-"""Derivations for in-context MLE in Bayesian networks, as sympy expressions.
+"""In-context MLE in Bayesian networks and the two-layer transformer that computes it, in sympy.
 
 Source: Cao, He, Wu, Chen, Fan, Liu, "Transformers Simulate MLE for Sequence Generation in Bayesian
-Networks", arXiv 2501.02547 (Theorem 4.1, Lemmas 6.1 and 6.2). Spec: ``shared/spec/bayesnet.md``
-sections 2 and 3.
+Networks", arXiv 2501.02547 (Cao et al. 2025): the in-context estimator of Sec. 4, Theorem 4.1
+and Lemmas 6.1, 6.2. The paper's exact weight matrices are not reproduced here: :func:`construction_weights` is the
+library's reconstruction, with the paper's prompt layout and properties.
 
 Everything here takes and returns sympy objects (or plain Python ints/lists for the structure):
 
@@ -11,7 +12,7 @@ Everything here takes and returns sympy objects (or plain Python ints/lists for 
   :func:`smoothed_formula`;
 - error rates: :func:`mean_abs_error_asymptotic` (``sqrt(2 p (1-p) / (pi n))``) and the exact
   binomial expectation :func:`mean_abs_error_exact`;
-- the two-layer construction (section 3): :func:`construction_weights` gives every weight matrix
+- the two-layer construction (Theorem 4.1): :func:`construction_weights` gives every weight matrix
   explicitly, symbolic in ``beta``, for given ``M``, ``d`` and parent sets; :func:`readout_matrix`
   the readout ``A`` of target ``m0``; :func:`construction_forward` runs the forward pass exactly
   (sympy) on a small prompt; :func:`tv_bound` the bound
@@ -31,6 +32,7 @@ from numbers import Integral
 import sympy as sp
 
 from theory.errors import InputError, check_int
+from theory.results import result
 
 #: Inverse temperature of the estimator head (the attention scale).
 beta = sp.symbols("beta", positive=True)
@@ -43,7 +45,7 @@ n, p = sp.symbols("n p", positive=True)
 
 
 # ----------------------------------------------------------------------------------------------
-# Section 2: the estimators
+# The estimators (Cao et al. 2025, Sec. 4)
 
 
 def _check_counts(name: str, counts) -> list[int]:
@@ -111,23 +113,89 @@ def bdeu_pseudocount(ess, d: int, n_configs: int):
     return ess / (d * n_configs)
 
 
-def mle_formula(d: int):
-    """Symbolic MLE: ``(n_0/(n_0+...+n_{d-1}), ...)`` with count symbols ``n_0..n_{d-1}``."""
+@result
+class MleFormula:
+    """The in-context MLE as a formula in symbolic counts (Cao et al. 2025, Sec. 4).
+
+    .. math:: \\hat p(j) = \\frac{n_j}{n_0 + \\dots + n_{d-1}}
+
+    Attributes
+    ----------
+    estimate : sympy.Matrix, shape (d, 1)
+        :math:`\\hat p(j)` for ``j = 0..d-1`` (dimensionless probabilities).
+    counts : tuple of sympy.Symbol, length d
+        The count symbols :math:`n_0, \\dots, n_{d-1}` (non-negative; number of matching rows
+        with :math:`x_{m_0} = j`).
+    """
+
+    estimate: sp.Matrix
+    counts: tuple
+
+
+@result
+class SmoothedFormula:
+    """The Dirichlet-smoothed estimate as a formula (the library's K2/BDeu extension of the MLE
+    of Cao et al. 2025, Sec. 4).
+
+    .. math:: \\tilde p(j) = \\frac{n_j + \\alpha}{n_0 + \\dots + n_{d-1} + d\\,\\alpha}
+
+    Attributes
+    ----------
+    estimate : sympy.Matrix, shape (d, 1)
+        :math:`\\tilde p(j)` for ``j = 0..d-1`` (dimensionless probabilities).
+    counts : tuple of sympy.Symbol, length d
+        The count symbols :math:`n_0, \\dots, n_{d-1}`.
+    alpha : sympy.Symbol
+        The pseudo-count per cell (positive).
+    """
+
+    estimate: sp.Matrix
+    counts: tuple
+    alpha: sp.Symbol
+
+
+def mle_formula(d: int) -> MleFormula:
+    """Symbolic MLE :math:`(n_0/\\sum_k n_k, \\dots, n_{d-1}/\\sum_k n_k)` (Cao et al. 2025, Sec. 4).
+
+    Parameters
+    ----------
+    d : int >= 1
+        Cardinality of the target variable.
+
+    Returns
+    -------
+    MleFormula
+        The estimate and its count symbols ``n_0..n_{d-1}``.
+    """
     check_int("d", d, 1)
     counts = sp.symbols(f"n_0:{d}", nonnegative=True)
-    return sp.Matrix([c / sum(counts) for c in counts]), counts
+    return MleFormula(estimate=sp.Matrix([c / sum(counts) for c in counts]), counts=counts)
 
 
-def smoothed_formula(d: int):
-    """Symbolic Dirichlet-smoothed estimate with one symbol ``alpha`` per cell."""
+def smoothed_formula(d: int) -> SmoothedFormula:
+    """Symbolic Dirichlet-smoothed estimate with one pseudo-count symbol ``alpha`` for every cell.
+
+    .. math:: \\tilde p(j) = \\frac{n_j + \\alpha}{\\sum_k n_k + d\\,\\alpha}
+
+    Parameters
+    ----------
+    d : int >= 1
+        Cardinality of the target variable.
+
+    Returns
+    -------
+    SmoothedFormula
+        The estimate, its count symbols ``n_0..n_{d-1}`` and the symbol ``alpha``.
+    """
     check_int("d", d, 1)
     counts = sp.symbols(f"n_0:{d}", nonnegative=True)
     alpha = sp.symbols("alpha", positive=True)
-    return sp.Matrix([(c + alpha) / (sum(counts) + d * alpha) for c in counts]), counts, alpha
+    return SmoothedFormula(estimate=sp.Matrix([(c + alpha) / (sum(counts) + d * alpha) for c in counts]),
+                           counts=counts, alpha=alpha)
 
 
 # ----------------------------------------------------------------------------------------------
-# Error rates (spec section 2)
+# Error rates (the library's reference values for the rate O(N^{-1/2}) of Cao et al. 2025, Sec. 4)
 
 
 def mean_abs_error_asymptotic(p=p, n=n):
@@ -150,11 +218,12 @@ def mean_abs_error_exact(p_value, n_value: int):
 
 
 # ----------------------------------------------------------------------------------------------
-# Section 3: the two-layer construction
+# The two-layer construction (Cao et al. 2025, Theorem 4.1, Lemmas 6.1 and 6.2)
 
 
 def tv_bound(N=N, I=I, beta=beta, C=C):
-    """Bound of the construction's error (spec section 3; the paper's Lemma 6.2).
+    """Bound of the construction's error (Cao et al. 2025, Lemma 6.2, for the library's
+    reconstruction of the weights).
 
     .. math:: \\mathrm{TV}(p_{TF}, \\hat p) \\le \\frac{(N - |I|) e^{-\\beta} + e^{-\\beta C}}{|I|}
 
@@ -191,15 +260,68 @@ def _check_structure(M: int, d: int, parents) -> list[tuple[int, ...]]:
     return parents
 
 
-def layout(M: int, d: int) -> dict[str, slice]:
-    """Row blocks of a prompt: ``x`` (one-hot samples), ``target`` (``e_{m0} (kron) 1_d``), ``flag``."""
+@result
+class PromptLayout:
+    """Row blocks of a prompt ``X`` of ``(2M+1) d`` rows (the layout of Cao et al. 2025, Sec. 4).
+
+    Attributes
+    ----------
+    x : slice
+        Rows ``[0, Md)``: the one-hot states, block ``m`` = rows ``[m d, (m+1) d)``.
+    target : slice
+        Rows ``[Md, 2Md)``: the target indicator :math:`e_{m_0} \\otimes 1_d` (query column only).
+    flag : slice
+        Rows ``[2Md, (2M+1)d)``: :math:`1_d` in the context columns (the context flag).
+    """
+
+    x: slice
+    target: slice
+    flag: slice
+
+
+def layout(M: int, d: int) -> PromptLayout:
+    """Row blocks of a prompt: ``x`` (one-hot samples), ``target`` (:math:`e_{m_0} \\otimes 1_d`),
+    ``flag`` (context flag), for ``M`` variables of common cardinality ``d``."""
     check_int("M", M, 1)
     check_int("d", d, 1)
-    return {"x": slice(0, M * d), "target": slice(M * d, 2 * M * d),
-            "flag": slice(2 * M * d, (2 * M + 1) * d)}
+    return PromptLayout(x=slice(0, M * d), target=slice(M * d, 2 * M * d),
+                        flag=slice(2 * M * d, (2 * M + 1) * d))
 
 
-def construction_weights(M: int, d: int, parents, beta=beta) -> dict:
+@result
+class ConstructionWeights:
+    """Every weight of the two-layer transformer computing the in-context MLE (the library's
+    reconstruction of Cao et al. 2025, Theorem 4.1; see :func:`construction_weights`).
+
+    With ``R = (2M+1) d`` rows per token. Entries are sympy matrices (from
+    :func:`construction_weights`, symbolic in ``beta``) or float64 arrays (from
+    :func:`numerics.bayesnet.construction.construction_arrays`, at a numeric ``beta``).
+
+    Attributes
+    ----------
+    W1 : matrix, shape (Md, R)
+        Layer 1 (MLP) first weight: :math:`(W_1 H)_{(m,k)} = x_{m,k} - s_m - \\bar f`.
+    W2 : matrix, shape (R, Md)
+        Layer 1 second weight :math:`-[I_{Md}; 0; 0]`.
+    K : matrix, shape (Md+1, R)
+        Layer 2 key map :math:`K H = \\beta (x; \\bar f)`.
+    Q : matrix, shape (Md+1, R)
+        Layer 2 query map :math:`Q H = (x; C \\sum_m \\bar t_m)`.
+    V : matrix, shape (R, R)
+        Layer 2 value map :math:`-[I_{Md}\\ 0\\ 0; 0\\ 0\\ 0]`.
+    C : int
+        Score offset :math:`C = D + 1`, ``D`` the largest in-degree.
+    """
+
+    W1: object
+    W2: object
+    K: object
+    Q: object
+    V: object
+    C: int
+
+
+def construction_weights(M: int, d: int, parents, beta=beta) -> ConstructionWeights:
     """The two-layer transformer that computes the in-context MLE, every weight explicit.
 
     Layer 1 (parent selector, MLP only): :math:`H \\leftarrow H + W_2\\,\\mathrm{ReLU}(W_1 H)` with
@@ -235,8 +357,9 @@ def construction_weights(M: int, d: int, parents, beta=beta) -> dict:
 
     Returns
     -------
-    dict with sympy Matrices ``W1`` (Md x R), ``W2`` (R x Md), ``K`` and ``Q`` (Md+1 x R),
-    ``V`` (R x R) where ``R = (2M+1)d``, and ``C`` (the integer D + 1).
+    ConstructionWeights
+        Sympy matrices ``W1`` (Md x R), ``W2`` (R x Md), ``K`` and ``Q`` (Md+1 x R), ``V``
+        (R x R) where ``R = (2M+1)d``, and ``C`` (the integer D + 1).
     """
     parents = _check_structure(M, d, parents)
     D = max((len(ps) for ps in parents), default=0)
@@ -266,7 +389,7 @@ def construction_weights(M: int, d: int, parents, beta=beta) -> dict:
         Q[Md, r] = sp.Rational(Cval, d)
     V = sp.zeros(rows, rows)
     V[:Md, :Md] = -sp.eye(Md)
-    return {"W1": W1, "W2": W2, "K": K, "Q": Q, "V": V, "C": Cval}
+    return ConstructionWeights(W1=W1, W2=W2, K=K, Q=Q, V=V, C=Cval)
 
 
 def readout_matrix(M: int, d: int, m0: int):
@@ -290,26 +413,29 @@ def encode_prompt(M: int, d: int, context, query, m0: int):
         for m, state in enumerate(sample):
             X[m * d + state, i] = 1
         for k in range(d):
-            X[lay["flag"].start + k, i] = 1
+            X[lay.flag.start + k, i] = 1
     q = len(context)
     for m in range(m0):
         X[m * d + query[m], q] = 1
     for k in range(d):
-        X[lay["target"].start + m0 * d + k, q] = 1
+        X[lay.target.start + m0 * d + k, q] = 1
     return X
 
 
-def construction_forward(weights: dict, X):
+def construction_forward(weights: ConstructionWeights, X):
     """Exact forward pass of the construction on one prompt ``X``; returns the output matrix.
 
     .. math:: H_1 = X + W_2 \\mathrm{ReLU}(W_1 X), \\qquad
               H_2 = H_1 + V H_1 \\mathrm{softmax}((K H_1)^T (Q H_1))
+
+    (softmax over keys, i.e. down each column). ``weights`` from :func:`construction_weights`,
+    ``X`` a sympy matrix ``(R, T)`` from :func:`encode_prompt`; returns the sympy ``(R, T)`` output.
     """
-    relu = X.__class__(weights["W1"] * X).applyfunc(lambda v: sp.Max(v, 0))
-    H = X + weights["W2"] * relu
-    scores = (weights["K"] * H).T * (weights["Q"] * H)
+    relu = X.__class__(weights.W1 * X).applyfunc(lambda v: sp.Max(v, 0))
+    H = X + weights.W2 * relu
+    scores = (weights.K * H).T * (weights.Q * H)
     weights_matrix = scores.applyfunc(sp.exp)
     for j in range(weights_matrix.cols):
         column_sum = sum(weights_matrix[:, j])
         weights_matrix[:, j] = weights_matrix[:, j] / column_sum
-    return H + weights["V"] * H * weights_matrix
+    return H + weights.V * H * weights_matrix

@@ -1,4 +1,4 @@
-"""Benchmarks of the Bayesian-network paper (spec ``bayesnet.md`` section 6).
+"""Benchmarks of the Bayesian-network paper (Cao et al. 2025): the library's performance targets.
 
 1. In-context MLE tables for 10^4 episodes of N = 500 on general5 (target < 1 s), against fitting
    pgmpy's maximum-likelihood estimator episode by episode (measured on a subset in the same run,
@@ -6,7 +6,8 @@
 2. The construction's full forward pass for 10^3 prompts of N = 200 (target < 2 s), against running
    the same prompts one at a time (measured on a subset, extrapolated).
 
-Run: ``python benchmarks/run.py bayesnet`` (or this file directly).
+Run: ``python benchmarks/run.py bayesnet`` (or this file directly; ``--smoke`` runs every
+benchmark at a tiny size, in a few seconds, with the same line format).
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks.timing import best_time, report  # noqa: E402
 
-from timing import best_time, report  # noqa: E402
+#: Sizes of the real runs and of the smoke runs (``main(smoke=True)``).
+SIZES = {"mle": {"episodes": 10_000, "n": 500, "pgmpy_subset": 20},
+         "construction": {"prompts": 1000, "n": 200, "loop_subset": 50}}
+SMOKE_SIZES = {"mle": {"episodes": 50, "n": 40, "pgmpy_subset": 2},
+               "construction": {"prompts": 20, "n": 30, "loop_subset": 4}}
 
 
 def bench_mle(episodes: int = 10_000, n: int = 500, pgmpy_subset: int = 20) -> None:
+    """Vectorised MLE tables of ``episodes`` contexts of ``n`` samples against pgmpy per episode."""
     from numerics.bayesnet import networks
     from numerics.bayesnet import mle
 
@@ -31,6 +37,7 @@ def bench_mle(episodes: int = 10_000, n: int = 500, pgmpy_subset: int = 20) -> N
     cpts = networks.random_cpts(structure, 0, batch=episodes)
     data = networks.sample_batch(structure, cpts, n, 1)
     ours = best_time(lambda: mle.mle_tables(structure, data), repeat=3)
+    pgmpy_subset = min(pgmpy_subset, episodes)
     try:
         from numerics.bayesnet.pgmpy_bridge import pgmpy_mle_tables
     except ImportError:
@@ -41,7 +48,8 @@ def bench_mle(episodes: int = 10_000, n: int = 500, pgmpy_subset: int = 20) -> N
     start = time.perf_counter()
     theirs = [pgmpy_mle_tables(structure, data[e]) for e in range(pgmpy_subset)]
     per_episode = (time.perf_counter() - start) / pgmpy_subset
-    tables, counts = mle.mle_tables(structure, data[:pgmpy_subset])
+    estimated = mle.mle_tables(structure, data[:pgmpy_subset])
+    tables, counts = estimated.tables, estimated.counts
     equal = all(np.array_equal(tables[m][e][counts[m][e] > 0], theirs[e][m][counts[m][e] > 0])
                 for e in range(pgmpy_subset) for m in range(structure.M))
     report(f"in-context MLE tables, {episodes} episodes x N={n} (general5)", ours,
@@ -51,23 +59,27 @@ def bench_mle(episodes: int = 10_000, n: int = 500, pgmpy_subset: int = 20) -> N
 
 
 def bench_construction(prompts: int = 1000, n: int = 200, loop_subset: int = 50) -> None:
+    """The torch construction on ``prompts`` prompts of ``n`` samples (one thread), batched
+    against one prompt at a time."""
     import torch
 
     from numerics.bayesnet import networks
     from numerics.bayesnet import construction
+    from numerics.shared.threads import limit_threads
     from validation.bayesnet.models import ConstructedTransformer
 
-    torch.set_num_threads(1)
+    loop_subset = min(loop_subset, prompts)
     net = networks.family_network("general5", 0)
     data = networks.sample(net, n + prompts, 1)
     contexts = np.broadcast_to(data[:n], (prompts, n, net.M))
     X = torch.as_tensor(construction.encode_prompts(net.structure, contexts, data[n:], 3))
     model = ConstructedTransformer(net.structure, 10.0)
+
     def chunked(query_only: bool, chunk: int = 50):
         for start in range(0, prompts, chunk):
             model(X[start:start + chunk], query_only=query_only)
 
-    with torch.no_grad():
+    with limit_threads(1), torch.no_grad():
         query_only = best_time(lambda: chunked(True), repeat=3)
         full = best_time(lambda: chunked(False), repeat=3)
         start = time.perf_counter()
@@ -81,10 +93,12 @@ def bench_construction(prompts: int = 1000, n: int = 200, loop_subset: int = 50)
            f"one prompt at a time, all columns (x{prompts}, from {loop_subset})", per_prompt * prompts)
 
 
-def main() -> None:
-    bench_mle()
-    bench_construction()
+def main(smoke: bool = False) -> None:
+    """Every benchmark of this file, at the real sizes or (``smoke``) at tiny ones."""
+    sizes = SMOKE_SIZES if smoke else SIZES
+    bench_mle(**sizes["mle"])
+    bench_construction(**sizes["construction"])
 
 
 if __name__ == "__main__":
-    main()
+    main(smoke="--smoke" in sys.argv)

@@ -1,6 +1,7 @@
-"""The two-layer construction as numbers: weight arrays and prompt encoding (numpy, float64).
+"""The two-layer construction as numbers: weight arrays, prompts, forward pass, errors (numpy).
 
-Spec ``shared/spec/bayesnet.md`` section 3. The weights are the sympy matrices of
+Cao et al. 2025 (arXiv 2501.02547), Theorem 4.1 and Lemmas 6.1, 6.2, with the library's
+reconstruction of the weights. The weights are the sympy matrices of
 :func:`theory.bayesnet.construction_weights` evaluated at a numeric ``beta`` (cached per
 structure); :func:`encode_prompts` builds the paper's prompt layout for many episodes at once.
 
@@ -20,12 +21,14 @@ import sympy as sp
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
 from numerics.bayesnet.networks import Structure, check_states
+from numerics.shared.seeding import as_generator
 from theory import bayesnet
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
+from theory.results import result
 
 
 @lru_cache(maxsize=64)
-def _symbolic(M: int, d: int, parents: tuple) -> dict:
+def _symbolic(M: int, d: int, parents: tuple) -> bayesnet.ConstructionWeights:
     return bayesnet.construction_weights(M, d, [list(p) for p in parents])
 
 
@@ -34,19 +37,22 @@ def block_size(structure: Structure) -> int:
     return max(structure.cards)
 
 
-def construction_arrays(structure: Structure, beta: float) -> dict:
-    """Weights ``W1, W2, K, Q, V`` (float64 arrays) and ``C`` of the construction at ``beta``.
+def construction_arrays(structure: Structure, beta: float) -> bayesnet.ConstructionWeights:
+    """Weights ``W1, W2, K, Q, V`` (float64 arrays) and ``C`` of the construction at ``beta``:
+    :func:`theory.bayesnet.construction_weights` evaluated at :math:`\\beta` = ``beta``.
 
     Shapes with ``R = (2M+1) d``: ``W1`` (Md, R), ``W2`` (R, Md), ``K``/``Q`` (Md+1, R), ``V`` (R, R).
     """
-    if not (isinstance(beta, (int, float)) and np.isfinite(beta) and beta > 0):
-        raise InputError("beta", beta, "a positive finite number")
+    beta = check_beta(beta)
     weights = _symbolic(structure.M, block_size(structure), structure.parents)
     value = sp.Float(float(beta), 30)
-    out = {name: np.array(matrix.subs(bayesnet.beta, value).tolist(), dtype=np.float64)
-           for name, matrix in weights.items() if name != "C"}
-    out["C"] = weights["C"]
-    return out
+
+    def evaluate(matrix) -> np.ndarray:
+        return np.array(matrix.subs(bayesnet.beta, value).tolist(), dtype=np.float64)
+
+    return bayesnet.ConstructionWeights(W1=evaluate(weights.W1), W2=evaluate(weights.W2),
+                                        K=evaluate(weights.K), Q=evaluate(weights.Q),
+                                        V=evaluate(weights.V), C=weights.C)
 
 
 def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
@@ -73,10 +79,10 @@ def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
     e_idx = np.arange(E)[:, None, None]
     n_idx = np.arange(N)[None, :, None]
     X[e_idx, rows, n_idx] = 1.0
-    X[:, lay["flag"], :N] = 1.0
+    X[:, lay.flag, :N] = 1.0
     qe, qm = np.nonzero(known)
     X[qe, qm * d + queries[qe, qm], N] = 1.0
-    X[np.arange(E)[:, None], lay["target"].start + m0[:, None] * d + np.arange(d)[None, :], N] = 1.0
+    X[np.arange(E)[:, None], lay.target.start + m0[:, None] * d + np.arange(d)[None, :], N] = 1.0
     return X
 
 
@@ -102,6 +108,7 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
 
 
 def check_beta(beta) -> float:
+    """``beta`` as a float; :class:`InputError` unless it is a positive finite number."""
     if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not np.isfinite(beta) or beta <= 0:
         raise InputError("beta", beta, "a positive finite number")
     return float(beta)
@@ -130,16 +137,16 @@ class NumpyConstruction:
         self.structure = structure
         self.beta = check_beta(beta)
         self.arrays = construction_arrays(structure, self.beta)
-        self.C = self.arrays["C"]
+        self.C = self.arrays.C
 
     def forward(self, X: np.ndarray, query_only: bool = False) -> np.ndarray:
         """Output ``(E, R, T)`` (``(E, R, 1)`` with ``query_only``) for prompts ``(E, R, T)``."""
         a = self.arrays
-        H = X + a["W2"] @ np.maximum(a["W1"] @ X, 0.0)
+        H = X + a.W2 @ np.maximum(a.W1 @ X, 0.0)
         queries = H[..., -1:] if query_only else H
-        scores = np.swapaxes(a["K"] @ H, -1, -2) @ (a["Q"] @ queries)
+        scores = np.swapaxes(a.K @ H, -1, -2) @ (a.Q @ queries)
         scores = np.exp(scores - scores.max(axis=-2, keepdims=True))
-        return queries + a["V"] @ H @ (scores / scores.sum(axis=-2, keepdims=True))
+        return queries + a.V @ H @ (scores / scores.sum(axis=-2, keepdims=True))
 
     def query_output(self, X: np.ndarray) -> np.ndarray:
         """The query column of the output, ``(E, R)``."""
@@ -194,10 +201,16 @@ def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
 
 
 def generate(model, context, n: int, seed) -> np.ndarray:
-    """``n`` samples generated autoregressively (``x_0, x_1, ...`` in order) from one context."""
+    """``n`` samples generated autoregressively (``x_0, x_1, ...`` in order) from one context.
+
+    .. math:: x_m \\sim \\bar p_{TF}(\\cdot \\mid x_{<m}), \\quad m = 0, \\dots, M-1
+
+    ``context`` of shape ``(N, M)``; ``seed`` an int >= 0 or a numpy Generator (one uniform per
+    sample and variable, inverse CDF). Returns int64 ``(n, M)``.
+    """
     check_int("n", n, 0)
     s = model.structure
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     context = np.asarray(context)
     out = np.zeros((n, s.M), dtype=np.int64)
     contexts = np.broadcast_to(context, (n,) + context.shape)
@@ -207,11 +220,36 @@ def generate(model, context, n: int, seed) -> np.ndarray:
     return out
 
 
-def construction_errors(model, context, queries) -> dict:
-    """For every target ``m0``: TV between ``p_TF`` and the in-context MLE (with back-off) and the
-    per-prompt bound (:func:`numerics.bayesnet.construction.prompt_bound`), over ``queries``.
+@result
+class ConstructionErrors:
+    """The construction against the in-context MLE, per target and query (Cao et al. 2025,
+    Theorem 4.1 and Lemma 6.2).
 
-    Returns ``{"tv": (M, Q), "bound": (M, Q), "count": (M, Q)}`` arrays.
+    Attributes
+    ----------
+    tv : ndarray, shape (M, Q)
+        :math:`\\mathrm{TV}(p_{TF}, \\hat p)` for target ``m0`` (row) and query ``q`` (column),
+        :math:`\\hat p` the in-context MLE with back-off.
+    bound : ndarray, shape (M, Q)
+        The per-prompt bound of :func:`prompt_bound` (Lemma 6.2 when ``count >= 1``).
+    count : ndarray of int64, shape (M, Q)
+        :math:`|I(m_0)|`, the number of context rows matching the query on the parents.
+    """
+
+    tv: np.ndarray
+    bound: np.ndarray
+    count: np.ndarray
+
+
+def construction_errors(model, context, queries) -> ConstructionErrors:
+    """For every target ``m0``: TV between ``p_TF`` and the in-context MLE (with back-off) and the
+    per-prompt bound (:func:`prompt_bound`), over ``queries``.
+
+    .. math:: \\mathrm{TV}(p_{TF}, \\hat p) \\le
+              \\frac{(N - |I|) e^{-\\beta} + e^{-\\beta C}}{|I|}
+
+    ``model`` exposes ``structure``, ``beta`` and ``query_output``; ``context`` ``(N, M)``;
+    ``queries`` ``(Q, M)``. Returns :class:`ConstructionErrors` of shape ``(M, Q)`` arrays.
     """
     structure = model.structure
     context = np.asarray(context)
@@ -220,20 +258,45 @@ def construction_errors(model, context, queries) -> dict:
     tv, bound, count = [], [], []
     for m0 in range(structure.M):
         p_tf = predict(model, contexts, queries, m0)
-        p_hat, n = mle.in_context_mle(structure, contexts, queries, m0, on_empty="backoff")
-        tv.append(mle.tv(p_tf, p_hat))
+        estimate = mle.in_context_mle(structure, contexts, queries, m0, on_empty="backoff")
+        tv.append(mle.tv(p_tf, estimate.probs))
         bound.append(prompt_bound(structure, contexts, queries, m0, model.beta))
-        count.append(n)
-    return {"tv": np.array(tv), "bound": np.array(bound), "count": np.array(count)}
+        count.append(estimate.count)
+    return ConstructionErrors(tv=np.array(tv), bound=np.array(bound), count=np.array(count))
+
+
+@result
+class ConstructionReport:
+    """What ``ttc bayesnet construct`` prints: the construction on one random context (Cao et al.
+    2025, Theorem 4.1: estimation and generation).
+
+    Attributes
+    ----------
+    max_tv_vs_mle : float
+        Largest :math:`\\mathrm{TV}(p_{TF}, \\hat p)` over every target and query.
+    bound : float
+        Largest per-prompt bound (:func:`prompt_bound`) over the same prompts.
+    generation_max_abs_error : float
+        :math:`\\max_x |P_{TF}(x) - \\prod_m \\hat p_m(x_m \\mid x_{P(m)})|` over the joint
+        states (exact enumeration): generated law against the plug-in network's law.
+    """
+
+    max_tv_vs_mle: float
+    bound: float
+    generation_max_abs_error: float
 
 
 def construction_report(network: networks.Network, n: int, beta: float, seed: int, n_queries: int = 64,
-                        factory=None) -> dict:
-    """What ``ttc bayesnet construct`` prints: draw a context of ``n`` samples and ``n_queries``
-    queries from ``network`` (``factory(structure, beta)`` builds the model: :class:`NumpyConstruction`
-    by default, :class:`validation.bayesnet.models.ConstructedTransformer` for torch); ``max_tv_vs_mle`` over every target and query, the largest
-    per-prompt ``bound``, and ``generation_max_abs_error`` = max over joint states of the
-    generated law minus the plug-in network's law (exact enumeration)."""
+                        factory=None) -> ConstructionReport:
+    """The construction on a context of ``n`` samples and ``n_queries`` queries drawn from
+    ``network`` (one draw of ``n + n_queries`` samples from ``seed``).
+
+    ``factory(structure, beta)`` builds the model: :class:`NumpyConstruction` by default,
+    :class:`validation.bayesnet.models.ConstructedTransformer` for torch. Returns
+    :class:`ConstructionReport`: the largest TV to the MLE and bound over every target and query
+    (:func:`construction_errors`), and the generated law (:func:`generation_law`) against the
+    plug-in network's law.
+    """
     check_int("n", n, 1, 100_000)
     check_beta(beta)
     model = (factory or NumpyConstruction)(network.structure, beta)
@@ -242,5 +305,5 @@ def construction_report(network: networks.Network, n: int, beta: float, seed: in
     errors = construction_errors(model, context, queries)
     law_tf = generation_law(model, context)
     law_plugin = networks.joint_law(mle.plugin_network(network.structure, context, on_empty="backoff"))
-    return {"max_tv_vs_mle": float(errors["tv"].max()), "bound": float(errors["bound"].max()),
-            "generation_max_abs_error": float(np.abs(law_tf - law_plugin).max())}
+    return ConstructionReport(max_tv_vs_mle=float(errors.tv.max()), bound=float(errors.bound.max()),
+                              generation_max_abs_error=float(np.abs(law_tf - law_plugin).max()))

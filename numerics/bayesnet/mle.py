@@ -1,7 +1,7 @@
 """In-context MLE of Bayesian-network conditionals, baselines, plug-in generation, TV metrics.
 
-Spec ``shared/spec/bayesnet.md`` section 2 (Cao et al., arXiv 2501.02547, section 4). Formulas in
-:mod:`theory.bayesnet`; everything here is vectorised over episodes.
+Cao et al. 2025 (arXiv 2501.02547), Sec. 4. Formulas in :mod:`theory.bayesnet`; everything here
+is vectorised over episodes. The ``on_empty`` conventions and the priors are the library's.
 
 Shapes: a context is ``(N, M)`` or a batch ``(E, N, M)`` of int states; a query is ``(M,)`` or
 ``(E, M)`` (only entries of the target's parents are read). Probabilities come back as
@@ -25,6 +25,7 @@ import numpy as np
 
 from numerics.bayesnet.networks import Network, Structure, check_states, sample_batch
 from theory.errors import InputError, check_choice, check_int
+from theory.results import result
 
 ON_EMPTY = ("nan", "uniform", "marginal", "backoff")
 PRIORS = ("none", "k2", "bdeu")
@@ -64,23 +65,46 @@ def _normalise(counts: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray
     return probs, total
 
 
-def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: str = "nan",
-                   prior: str = "none", ess: float = 1.0, parents=None) -> tuple[np.ndarray, np.ndarray]:
-    """In-context MLE :math:`\\hat p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode.
+@result
+class ConditionalEstimate:
+    """In-context estimate of one conditional for each episode (Cao et al. 2025, Sec. 4).
 
-    .. math:: I(m_0) = \\{i : x^{(i)}_m = x^{(q)}_m\\ \\forall m \\in P(m_0)\\},\\qquad
-              \\hat p_{m_0}(j) = \\frac{\\#\\{i \\in I(m_0) : x^{(i)}_{m_0} = j\\} + \\alpha}
-                                     {|I(m_0)| + d\\,\\alpha}
+    .. math:: \\hat p_{m_0}(j) = \\frac{\\#\\{i \\in I(m_0) : x^{(i)}_{m_0} = j\\} + \\alpha}
+                                {|I(m_0)| + d\\,\\alpha}
 
-    (``alpha = 0`` without prior). ``parents`` overrides ``structure.parents[m0]`` (the naive
-    baseline passes all predecessors). Returns ``(probs, counts)``: ``probs`` of shape ``(E, d)``
-    (``(d,)`` for a single context), ``counts = |I(m0)|`` of shape ``(E,)`` (or an int).
+    Attributes
+    ----------
+    probs : ndarray, shape (E, d), or (d,) for a single context
+        :math:`\\hat p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` (probabilities; NaN where undefined
+        under ``on_empty="nan"``).
+    count : ndarray of int64, shape (E,), or int for a single context
+        :math:`|I(m_0)|`, the number of context rows matching the query on the parents.
     """
-    check_int("m0", m0, 0, structure.M - 1)
-    check_choice("on_empty", on_empty, ON_EMPTY)
-    context, query, single = _as_batch(context, query)
-    check_states(structure, context, "context")
-    ps = list(structure.parents[m0] if parents is None else parents)
+
+    probs: np.ndarray
+    count: np.ndarray | int
+
+
+@result
+class MleTables:
+    """Every CPT estimated from the context (Cao et al. 2025, Sec. 4; one row per configuration).
+
+    Attributes
+    ----------
+    tables : list of ndarray, length M
+        ``tables[m]`` of shape ``(E, n_configs_m, d_m)`` (``(n_configs_m, d_m)`` for a single
+        context): :math:`\\hat p_m(\\cdot \\mid c)` for every parent configuration ``c``
+        (probabilities; encoding of ``c`` as in :mod:`numerics.bayesnet.networks`).
+    counts : list of ndarray of int64, length M
+        ``counts[m]`` of shape ``(E, n_configs_m)`` (``(n_configs_m,)`` for a single context):
+        the number of context rows in each parent configuration.
+    """
+
+    tables: list
+    counts: list
+
+
+def _check_query(structure: Structure, query: np.ndarray, ps: list, m0: int) -> None:
     if any(q >= m0 for q in ps):
         raise InputError("parents", ps, f"variables before the target {m0}")
     for q in ps:
@@ -88,6 +112,58 @@ def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: s
         if np.any(bad):
             raise InputError(f"query state of {structure.names[q]}", int(query[bad, q][0]),
                              f"an integer in 0..{structure.cards[q] - 1}")
+
+
+def _empty_fill(on_empty: str, context: np.ndarray, onehot: np.ndarray, match: np.ndarray,
+                agree: np.ndarray, empty: np.ndarray, d: int) -> np.ndarray:
+    """Estimates ``(#empty, d)`` of the episodes with no matching row, under ``on_empty``."""
+    if context.shape[1] == 0 and on_empty in ("marginal", "backoff"):
+        raise InputError("context", "N=0 samples", f"at least one sample for on_empty={on_empty!r}")
+    if on_empty == "uniform":
+        return np.full((int(empty.sum()), d), 1.0 / d)
+    rows = np.ones_like(match) if on_empty == "marginal" else agree == agree.max(axis=1, keepdims=True)
+    fill_counts = (rows[..., None] & onehot).sum(axis=1)[empty].astype(np.float64)
+    return fill_counts / fill_counts.sum(axis=-1, keepdims=True)
+
+
+def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: str = "nan",
+                   prior: str = "none", ess: float = 1.0, parents=None) -> ConditionalEstimate:
+    """In-context MLE :math:`\\hat p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode
+    (Cao et al. 2025, Sec. 4).
+
+    .. math:: I(m_0) = \\{i : x^{(i)}_m = x^{(q)}_m\\ \\forall m \\in P(m_0)\\},\\qquad
+              \\hat p_{m_0}(j) = \\frac{\\#\\{i \\in I(m_0) : x^{(i)}_{m_0} = j\\} + \\alpha}
+                                     {|I(m_0)| + d\\,\\alpha}
+
+    (``alpha = 0`` without prior).
+
+    Parameters
+    ----------
+    structure : Structure
+        The network's variables and parent sets :math:`P(m)`.
+    context : int array, shape (N, M) or (E, N, M)
+        The samples :math:`x^{(1..N)}` of one or ``E`` episodes.
+    query : int array, shape (M,) or (E, M)
+        :math:`x^{(q)}`; only the entries of the target's parents are read.
+    m0 : int
+        The target variable :math:`m_0`.
+    on_empty, prior, ess
+        Convention when :math:`|I(m_0)| = 0` and Dirichlet prior (see the module docstring).
+    parents : sequence of int, optional
+        Overrides ``structure.parents[m0]`` (the naive baseline passes all predecessors).
+
+    Returns
+    -------
+    ConditionalEstimate
+        ``probs`` of shape ``(E, d)`` (``(d,)`` for a single context) and ``count`` =
+        :math:`|I(m_0)|` of shape ``(E,)`` (an int for a single context).
+    """
+    check_int("m0", m0, 0, structure.M - 1)
+    check_choice("on_empty", on_empty, ON_EMPTY)
+    context, query, single = _as_batch(context, query)
+    check_states(structure, context, "context")
+    ps = list(structure.parents[m0] if parents is None else parents)
+    _check_query(structure, query, ps, m0)
     d = structure.cards[m0]
     alpha = pseudocount(structure, m0, prior, ess)
     onehot = context[..., m0, None] == np.arange(d)                       # (E, N, d)
@@ -97,32 +173,27 @@ def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: s
     probs, total = _normalise(counts, alpha)
     empty = total == 0
     if np.any(empty) and prior == "none" and on_empty != "nan":
-        if context.shape[1] == 0 and on_empty in ("marginal", "backoff"):
-            raise InputError("context", "N=0 samples", f"at least one sample for on_empty={on_empty!r}")
-        if on_empty == "uniform":
-            fill = np.full((int(empty.sum()), d), 1.0 / d)
-        else:
-            rows = np.ones_like(match) if on_empty == "marginal" else agree == agree.max(axis=1, keepdims=True)
-            fill_counts = (rows[..., None] & onehot).sum(axis=1)[empty].astype(np.float64)
-            fill = fill_counts / fill_counts.sum(axis=-1, keepdims=True)
-        probs[empty] = fill
+        probs[empty] = _empty_fill(on_empty, context, onehot, match, agree, empty, d)
     if single:
-        return probs[0], int(total[0])
-    return probs, total.astype(np.int64)
+        return ConditionalEstimate(probs=probs[0], count=int(total[0]))
+    return ConditionalEstimate(probs=probs, count=total.astype(np.int64))
 
 
-def naive_mle(structure: Structure, context, query, m0: int, **kwargs):
-    """Baseline "naive": the in-context MLE conditioning on *all* predecessors ``0..m0-1``."""
+def naive_mle(structure: Structure, context, query, m0: int, **kwargs) -> ConditionalEstimate:
+    """Baseline "naive": the in-context MLE conditioning on *all* predecessors ``0..m0-1``
+    (keyword arguments as :func:`in_context_mle`)."""
     return in_context_mle(structure, context, query, m0, parents=tuple(range(m0)), **kwargs)
 
 
 def mle_tables(structure: Structure, context, *, on_empty: str = "nan", prior: str = "none",
-               ess: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+               ess: float = 1.0) -> MleTables:
     """Every CPT estimated from the context at once (one ``bincount`` per variable).
 
-    Returns ``(tables, counts)``: ``tables[m]`` of shape ``(E, n_configs_m, d_m)`` (no ``E`` axis
-    for a single context) and ``counts[m]`` of shape ``(E, n_configs_m)`` (matching rows per
-    configuration). Rows of unobserved configurations follow ``on_empty`` / ``prior``.
+    .. math:: \\hat p_m(j \\mid c) = \\frac{\\#\\{i : c(x^{(i)}_{P(m)}) = c,\\ x^{(i)}_m = j\\} + \\alpha}
+                                         {\\#\\{i : c(x^{(i)}_{P(m)}) = c\\} + d_m \\alpha}
+
+    ``context`` of shape ``(N, M)`` or ``(E, N, M)``. Rows of unobserved configurations follow
+    ``on_empty`` / ``prior`` (as :func:`in_context_mle`). Returns :class:`MleTables`.
     """
     check_choice("on_empty", on_empty, ON_EMPTY)
     context, _, single = _as_batch(context, None)
@@ -140,10 +211,10 @@ def mle_tables(structure: Structure, context, *, on_empty: str = "nan", prior: s
                 query = np.zeros((len(episodes), structure.M), dtype=np.int64)
                 query[:, list(structure.parents[m])] = structure.config_states(m, config)
                 probs[episodes, config] = in_context_mle(structure, context[episodes], query, m,
-                                                         on_empty=on_empty)[0]
+                                                         on_empty=on_empty).probs
         tables.append(probs[0] if single else probs)
         all_counts.append((total[0] if single else total).astype(np.int64))
-    return tables, all_counts
+    return MleTables(tables=tables, counts=all_counts)
 
 
 def plugin_network(structure: Structure, context, *, on_empty: str = "backoff", prior: str = "none",
@@ -153,7 +224,7 @@ def plugin_network(structure: Structure, context, *, on_empty: str = "backoff", 
     Its joint law is the law of a sample generated autoregressively from the in-context MLE.
     ``on_empty="nan"`` is refused when a configuration is unobserved.
     """
-    tables, _ = mle_tables(structure, context, on_empty=on_empty, prior=prior, ess=ess)
+    tables = mle_tables(structure, context, on_empty=on_empty, prior=prior, ess=ess).tables
     if np.asarray(context).ndim != 2:
         raise InputError("context", f"shape {np.asarray(context).shape}", "one context (N, M)")
     if any(np.isnan(t).any() for t in tables):
@@ -199,6 +270,6 @@ def expected_tv(structure: Structure, cpts, n: int, *, episodes: int, seed, esti
     out = np.zeros(structure.M)
     fn = in_context_mle if estimator == "mle" else naive_mle
     for m0 in range(structure.M):
-        probs, _ = fn(structure, context, query, m0, on_empty=on_empty)
+        probs = fn(structure, context, query, m0, on_empty=on_empty).probs
         out[m0] = tv(probs, true_conditional(structure, cpts, query, m0)).mean()
     return out

@@ -1,6 +1,7 @@
 """Discrete Bayesian networks: structure, CPTs, files, standard families, ancestral sampling.
 
-Spec ``shared/spec/bayesnet.md`` section 1 (Cao et al., arXiv 2501.02547, section 3).
+The networks of Cao et al. 2025 (arXiv 2501.02547), Sec. 3; the file format, the families' CPT
+priors and the pgmpy-compatible encoding below are the library's.
 
 Representation. Variables are numbered ``0..M-1`` in a fixed topological order; ``parents[m]`` is a
 tuple of indices ``< m``; ``cards[m]`` is the cardinality ``d_m``. A CPT is an array of shape
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.shared.seeding import as_generator
+from numerics.shared.storage import atomic_write_text
 from theory.errors import InputError, TooLargeError, check_choice, check_int
 
 #: Tolerance on CPT row sums when a network is validated.
@@ -226,6 +229,7 @@ def network_from_dict(data: dict) -> Network:
 
 
 def network_to_dict(network: Network) -> dict:
+    """The JSON object of :func:`network_from_dict` for ``network`` (CPTs as nested lists)."""
     s = network.structure
     return {"variables": [{"name": s.names[m], "card": s.cards[m],
                            "parents": [s.names[q] for q in s.parents[m]],
@@ -244,8 +248,8 @@ def load_network(path) -> Network:
 
 
 def save_network(network: Network, path) -> None:
-    """Write ``network`` as a JSON file readable by :func:`load_network`."""
-    Path(path).write_text(json.dumps(network_to_dict(network), indent=1) + "\n")
+    """Write ``network`` as a JSON file readable by :func:`load_network` (atomically)."""
+    atomic_write_text(path, json.dumps(network_to_dict(network), indent=1) + "\n")
 
 
 def load_context(path, structure: Structure) -> np.ndarray:
@@ -300,8 +304,10 @@ def check_states(structure: Structure, samples: np.ndarray, name: str = "samples
 
 
 def save_samples(structure: Structure, samples: np.ndarray, path) -> None:
+    """Write ``samples`` ``(n, M)`` as a CSV file with a header of variable names (atomically),
+    readable by :func:`load_context`."""
     text = ",".join(structure.names) + "\n" + "\n".join(",".join(map(str, r)) for r in samples.tolist())
-    Path(path).write_text(text + "\n")
+    atomic_write_text(path, text + "\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -331,7 +337,7 @@ def family_structure(graph: str, M: int | None = None, *, edge_prob: float = 0.5
             raise InputError("edge_prob", edge_prob, "a probability in [0, 1]")
         if seed is None:
             raise InputError("seed", seed, "an int or a numpy Generator for a random DAG")
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         parents = tuple(tuple(int(q) for q in np.flatnonzero(rng.random(m) < edge_prob)) for m in range(M))
     return Structure(names, (card,) * M, parents)
 
@@ -344,7 +350,7 @@ def random_cpts(structure: Structure, seed, batch: int | None = None, prior: str
     check_choice("prior", prior, ("uniform", "dirichlet"))
     if not alpha > 0:
         raise InputError("alpha", alpha, "a positive concentration")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     lead = () if batch is None else (batch,)
     tables = []
     for m in range(structure.M):
@@ -362,8 +368,9 @@ def random_cpts(structure: Structure, seed, batch: int | None = None, prior: str
 
 
 def family_network(graph: str, seed: int, M: int | None = None, **kwargs) -> Network:
-    """A network of a standard family with random CPTs (:func:`random_cpts`), all from ``seed``."""
-    rng = np.random.default_rng(seed)
+    """A network of a standard family with random CPTs (:func:`random_cpts`), all from ``seed``
+    (an int >= 0 or a numpy Generator): first the structure (``random`` only), then the CPTs."""
+    rng = as_generator(seed)
     structure = family_structure(graph, M, seed=rng, **{k: v for k, v in kwargs.items()
                                                          if k in ("edge_prob", "card")})
     cpt_kwargs = {k: v for k, v in kwargs.items() if k in ("prior", "alpha")}
@@ -387,7 +394,7 @@ def sample_batch(structure: Structure, cpts, n: int, seed) -> np.ndarray:
     is drawn from :math:`p_m(\\cdot \\mid x_{P(m)})` by inverse CDF with one uniform per entry.
     """
     check_int("n", n, 0)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     B = np.asarray(cpts[0]).shape[0]
     out = np.zeros((B, n, structure.M), dtype=np.int64)
     u = rng.random((structure.M, B, n))

@@ -7,7 +7,7 @@ from theory import bayesnet
 from theory.errors import InputError
 from validation.testing import assert_expressions_equal
 
-# Anchor of the spec (section 2): network A -> C <- B, binary; context rows (A, B, C).
+# The library's anchor example: network A -> C <- B, binary; context rows (A, B, C).
 ANCHOR = [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 0, 0), (0, 1, 1), (1, 0, 1)]
 ANCHOR_PARENTS = [(), (), (0, 1)]
 
@@ -36,10 +36,32 @@ def test_smoothed_k2_and_bdeu():
 
 
 def test_formulas_reduce_to_numbers():
-    formula, counts = bayesnet.mle_formula(3)
-    assert formula.subs(dict(zip(counts, (1, 2, 3)))) == bayesnet.mle([1, 2, 3])
-    sm, counts, alpha = bayesnet.smoothed_formula(2)
-    assert sm.subs({counts[0]: 1, counts[1]: 2, alpha: 1}) == bayesnet.smoothed([1, 2], 1)
+    formula = bayesnet.mle_formula(3)
+    assert isinstance(formula, bayesnet.MleFormula)
+    counts = formula.counts
+    assert formula.estimate.subs(dict(zip(counts, (1, 2, 3)))) == bayesnet.mle([1, 2, 3])
+    sm = bayesnet.smoothed_formula(2)
+    assert isinstance(sm, bayesnet.SmoothedFormula)
+    assert sm.estimate.subs({sm.counts[0]: 1, sm.counts[1]: 2, sm.alpha: 1}) == bayesnet.smoothed([1, 2], 1)
+
+
+def test_formula_fields_by_hand():
+    # n_0..n_{d-1} symbols in order; n_1 / (n_0 + n_1) written by hand.
+    formula = bayesnet.mle_formula(2)
+    n0, n1 = sp.symbols("n_0:2", nonnegative=True)
+    assert formula.counts == (n0, n1)
+    assert_expressions_equal(formula.estimate[1], n1 / (n0 + n1))
+    sm = bayesnet.smoothed_formula(2)
+    a = sp.symbols("alpha", positive=True)
+    assert sm.alpha == a and sm.counts == (n0, n1)
+    assert_expressions_equal(sm.estimate[0], (n0 + a) / (n0 + n1 + 2 * a))
+
+
+def test_layout_blocks():
+    # M = 3, d = 2: 6 state rows, 6 target rows, 2 flag rows (the prompt layout, by hand).
+    lay = bayesnet.layout(3, 2)
+    assert isinstance(lay, bayesnet.PromptLayout)
+    assert (lay.x, lay.target, lay.flag) == (slice(0, 6), slice(6, 12), slice(12, 14))
 
 
 def test_mean_abs_error_exact_small_case():
@@ -64,11 +86,15 @@ def test_beta_for_epsilon_makes_crude_bound_equal_eps():
 
 def test_weights_shapes_and_readout():
     w = bayesnet.construction_weights(3, 2, ANCHOR_PARENTS)
+    assert isinstance(w, bayesnet.ConstructionWeights)
     R = 14
-    assert w["W1"].shape == (6, R) and w["W2"].shape == (R, 6)
-    assert w["K"].shape == (7, R) and w["Q"].shape == (7, R) and w["V"].shape == (R, R)
-    assert w["C"] == 3
-    assert w["K"].free_symbols == {bayesnet.beta} and not w["Q"].free_symbols
+    assert w.W1.shape == (6, R) and w.W2.shape == (R, 6)
+    assert w.K.shape == (7, R) and w.Q.shape == (7, R) and w.V.shape == (R, R)
+    assert w.C == 3
+    assert w.K.free_symbols == {bayesnet.beta} and not w.Q.free_symbols
+    # W2 = -[I_6; 0; 0] and V = -[I_6 0 0; 0 0 0] (by hand)
+    assert w.W2[:6, :] == -sp.eye(6) and w.W2[6:, :] == sp.zeros(8, 6)
+    assert w.V[:6, :6] == -sp.eye(6) and w.V[6:, :] == sp.zeros(8, R) and w.V[:, 6:] == sp.zeros(R, 8)
     A = bayesnet.readout_matrix(3, 2, 2)
     assert A[:, 4:6] == -sp.eye(2) and A[:, :4] == sp.zeros(2, 4)
 
@@ -93,7 +119,7 @@ def test_layer_one_zeroes_non_parents_only_in_query():
     # chain 0 -> 1 -> 2, target 2: the query keeps x_1 (parent) and loses x_0.
     w = bayesnet.construction_weights(3, 2, [(), (0,), (1,)])
     X = bayesnet.encode_prompt(3, 2, [(1, 1, 0)], (1, 0, 0), 2)
-    H1 = X + w["W2"] * (w["W1"] * X).applyfunc(lambda v: sp.Max(v, 0))
+    H1 = X + w.W2 * (w.W1 * X).applyfunc(lambda v: sp.Max(v, 0))
     assert H1[:6, 0] == X[:6, 0]                           # context column unchanged
     assert list(H1[:6, 1]) == [0, 0, 1, 0, 0, 0]          # x_0 = 1 zeroed, x_1 = 0 kept
 

@@ -1,9 +1,11 @@
-"""``ttc bayesnet mle|construct|sample|train`` (spec ``bayesnet.md`` section 5)."""
+"""The ``ttc bayesnet`` commands: ``mle``, ``construct``, ``sample``, ``train`` (the library's CLI
+for Cao et al. 2025, arXiv 2501.02547)."""
 
 from __future__ import annotations
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, check_int
 from validation.cli import add_query, add_topic, number
 
@@ -27,6 +29,7 @@ def parse_query(text: str, structure: networks.Structure) -> dict[int, int]:
 
 
 def _mle(args) -> dict:
+    """``ttc bayesnet mle``: the in-context MLE of one conditional from a context file."""
     network = networks.load_network(args.network)
     s = network.structure
     context = networks.load_context(args.context, s)
@@ -36,13 +39,15 @@ def _mle(args) -> dict:
     if missing:
         raise InputError("query", args.query, f"values for every parent of {args.target}: {', '.join(missing)}")
     query = [given.get(m, 0) for m in range(s.M)]
-    probs, count = mle.in_context_mle(s, context, query, m0, on_empty=args.on_empty, prior=args.prior,
-                                     ess=args.ess)
-    return {"probs": [None if p != p else float(p) for p in probs], "count": int(count),
+    estimate = mle.in_context_mle(s, context, query, m0, on_empty=args.on_empty, prior=args.prior,
+                                  ess=args.ess)
+    return {"probs": [None if p != p else float(p) for p in estimate.probs], "count": int(estimate.count),
             "parents": [s.names[q] for q in s.parents[m0]]}
 
 
 def construct(args) -> dict:
+    """``ttc bayesnet construct``: :func:`numerics.bayesnet.construction.construction_report`
+    with the numpy or the torch backend (one torch thread)."""
     from numerics.bayesnet.construction import construction_report
 
     check_int("n", args.n, 1, 100_000)
@@ -51,10 +56,14 @@ def construct(args) -> dict:
         from validation.bayesnet.models import ConstructedTransformer as factory
     else:
         from numerics.bayesnet.construction import NumpyConstruction as factory
-    return construction_report(network, args.n, args.beta, args.seed, factory=factory)
+    with limit_threads(1):
+        report = construction_report(network, args.n, args.beta, args.seed, factory=factory)
+    return {"max_tv_vs_mle": report.max_tv_vs_mle, "bound": report.bound,
+            "generation_max_abs_error": report.generation_max_abs_error}
 
 
 def sample(args) -> dict:
+    """``ttc bayesnet sample``: ancestral samples of a network file to a CSV file."""
     network = networks.load_network(args.network)
     check_int("n", args.n, 0, 10_000_000)
     samples = networks.sample(network, args.n, args.seed)
@@ -63,14 +72,17 @@ def sample(args) -> dict:
 
 
 def train(args) -> dict:
-    from validation.bayesnet.training import train_and_evaluate
+    """``ttc bayesnet train``: the four TV curves of
+    :func:`validation.bayesnet.training.train_and_evaluate` (which runs on one torch thread)."""
+    from validation.bayesnet.training import CURVES, train_and_evaluate
 
     report = train_and_evaluate(args.graph, layers=args.layers, steps=args.steps, seed=args.seed,
                                 heads=args.heads, width=args.width, episodes=args.episodes)
-    return {k: report[k] for k in ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")}
+    return {k: getattr(report.curves, k) for k in CURVES}
 
 
 def register(subparsers) -> None:
+    """Add ``ttc bayesnet`` and its commands to the top-level ``subparsers``."""
     _, sub = add_topic(subparsers, "bayesnet")
 
     p = add_query(sub, "mle", _mle, "in-context MLE of one conditional from a context file")

@@ -1,7 +1,7 @@
 """The two-layer transformer that simulates in-context MLE, in torch, with hand-set weights.
 
-Spec ``shared/spec/bayesnet.md`` section 3 (Cao et al., arXiv 2501.02547, Theorem 4.1). The weights
-are :func:`theory.bayesnet.construction_weights` evaluated by
+Cao et al. 2025 (arXiv 2501.02547), Theorem 4.1, with the library's reconstruction of the
+weights: :func:`theory.bayesnet.construction_weights` evaluated by
 :func:`numerics.bayesnet.construction.construction_arrays`; this module runs them:
 
 .. math:: H_1 = X + W_2\\,\\mathrm{ReLU}(W_1 X), \\qquad
@@ -9,8 +9,10 @@ are :func:`theory.bayesnet.construction_weights` evaluated by
           \\qquad p_{TF} = A_{m_0} H_2[:, \\text{query}].
 
 :class:`ConstructedTransformer` exposes ``query_output``, so the model-generic functions of
-:mod:`numerics.bayesnet.construction` run it: :func:`predict` (``p_TF``), :func:`generation_law` (exact
-law of the autoregressively generated sample), :func:`generate`; :func:`construction_errors` and
+:mod:`numerics.bayesnet.construction` run it (import them from there):
+:func:`~numerics.bayesnet.construction.predict` (``p_TF``),
+:func:`~numerics.bayesnet.construction.generation_law` (exact law of the autoregressively generated
+sample), :func:`~numerics.bayesnet.construction.generate`; :func:`construction_errors` and
 :func:`construction_report` here build the torch model.
 """
 
@@ -21,7 +23,6 @@ import torch
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import construction
-from numerics.bayesnet.construction import generate, generation_law, predict  # noqa: F401 (re-exported)
 
 torch.set_default_dtype(torch.float64)
 
@@ -38,12 +39,13 @@ class ConstructedTransformer(torch.nn.Module):
         self.structure = structure
         self.beta = construction.check_beta(beta)
         arrays = construction.construction_arrays(structure, self.beta)
-        self.C = arrays["C"]
+        self.C = arrays.C
         for name in ("W1", "W2", "K", "Q", "V"):
-            self.register_buffer(name, torch.as_tensor(arrays[name]))
+            self.register_buffer(name, torch.as_tensor(getattr(arrays, name)))
 
     @property
     def n_layers(self) -> int:
+        """Number of layers (2: the parent selector and the estimator), whatever the in-degree."""
         return 2
 
     def forward(self, X: torch.Tensor, query_only: bool = False) -> torch.Tensor:
@@ -61,11 +63,13 @@ class ConstructedTransformer(torch.nn.Module):
             return self(torch.as_tensor(X), query_only=True)[..., -1].numpy()
 
 
-def construction_errors(structure: networks.Structure, context, queries, beta: float) -> dict:
+def construction_errors(structure: networks.Structure, context, queries,
+                        beta: float) -> construction.ConstructionErrors:
     """:func:`numerics.bayesnet.construction.construction_errors` with the torch model at ``beta``."""
     return construction.construction_errors(ConstructedTransformer(structure, beta), context, queries)
 
 
-def construction_report(network: networks.Network, n: int, beta: float, seed: int, n_queries: int = 64) -> dict:
+def construction_report(network: networks.Network, n: int, beta: float, seed: int,
+                        n_queries: int = 64) -> construction.ConstructionReport:
     """:func:`numerics.bayesnet.construction.construction_report` with the torch model."""
     return construction.construction_report(network, n, beta, seed, n_queries, factory=ConstructedTransformer)

@@ -1,6 +1,6 @@
-"""Trained transformers against the in-context MLE (spec ``bayesnet.md`` section 4).
+"""Training small transformers on Bayesian-network episodes and measuring them against the MLE.
 
-Cao et al., arXiv 2501.02547, section 5. Choices (documented in ``docs/bayesnet.md``):
+Cao et al. 2025 (arXiv 2501.02547), Sec. 5 (trained transformers). The library's choices:
 
 - **Tokens**: one token per sample in the construction's layout (one-hot blocks, target indicator
   ``e_{m0} (kron) 1_d`` on the query, context flag), so the same prompts feed the construction and
@@ -10,8 +10,8 @@ Cao et al., arXiv 2501.02547, section 5. Choices (documented in ``docs/bayesnet.
   MLP-only layer), then ``layers`` pre-norm blocks (``heads``-head softmax attention + MLP),
   then a linear readout to ``d`` logits. "1-layer 1-head" = one attention layer with one head.
 - **Training**: every step draws fresh CPTs of one structure (prior ``U(0.1, 0.9)``), a context
-  length ``N`` (uniform over ``1..n_max`` on a log scale), a target ``m0`` per episode, a context
-  and a query; the loss is the cross-entropy to the in-context MLE (back-off convention), whose
+  length ``N`` (uniform over ``1..n_max`` on a log scale), a context and a query per episode,
+  with one query token per target ``m0`` (:func:`all_target_tokens`); the loss is the cross-entropy to the in-context MLE (back-off convention), whose
   minimiser is the MLE itself.
 - **Evaluation** on held-out CPTs (a different seed stream), every target, context lengths
   ``1, 2, 5, 10, 20, 50, 100, 200``: mean TV to the MLE, to the true CPT, and the baselines'
@@ -28,8 +28,10 @@ import torch
 from numerics.bayesnet import networks
 from numerics.bayesnet import construction
 from numerics.bayesnet import mle
+from numerics.shared.threads import limit_threads
 from theory.errors import check_choice, check_int
-from validation.shared.training import train
+from theory.results import result
+from validation.shared.training import TrainResult, train
 
 torch.set_default_dtype(torch.float64)
 
@@ -108,39 +110,64 @@ def mle_targets(structure: networks.Structure, contexts, queries, m0: np.ndarray
     fn = mle.naive_mle if naive else mle.in_context_mle
     for target in np.unique(m0):
         idx = np.flatnonzero(m0 == target)
-        probs, _ = fn(structure, contexts[idx], queries[idx], int(target), on_empty="backoff")
+        probs = fn(structure, contexts[idx], queries[idx], int(target), on_empty="backoff").probs
         out[idx, :probs.shape[1]] = probs
     return out
 
 
+@result
+class TrainedModel:
+    """A :class:`SetTransformer` trained to output the in-context MLE (Cao et al. 2025, Sec. 5).
+
+    Attributes
+    ----------
+    model : SetTransformer
+        The trained model (left in training mode).
+    training : validation.shared.training.TrainResult
+        Its loss curve (cross-entropy to the MLE, nats, every 10 steps) and, in
+        ``training.history["tv_vs_mle"]``, ``{step: mean TV to the MLE}`` at the checkpoints.
+    """
+
+    model: torch.nn.Module
+    training: TrainResult
+
+
+def _checkpoint_tv(model: torch.nn.Module, structure: networks.Structure, seed: int) -> float:
+    """Mean TV to the MLE on the fixed held-out set of :func:`train_model` (N = 10, 50)."""
+    model.eval()
+    curves = evaluate(model, structure, lengths=(10, 50), episodes=32, seed=seed + 7)
+    model.train()
+    return float(np.mean(list(curves.tv_vs_mle.values())))
+
+
 def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 2, width: int = 32,
                 steps: int = 500, batch: int = 32, n_max: int = 200, lr: float = 3e-3, seed: int = 0,
-                checkpoints=(), progress=None):
-    """Train a :class:`SetTransformer` to output the in-context MLE; returns ``(model, TrainResult)``.
+                checkpoints=(), progress=None) -> TrainedModel:
+    """Train a :class:`SetTransformer` to output the in-context MLE, on one torch thread.
+
+    Each step draws ``batch`` episodes with fresh CPTs and a context length
+    :math:`N = \\mathrm{round}(e^{u})`, :math:`u \\sim U(0, \\log n_{max})`, and minimises the
+    cross-entropy to the back-off MLE over every target,
+
+    .. math:: L = -\\frac{1}{B M} \\sum_{e, m_0} \\sum_j \\hat p_{m_0}(j)\\, \\log p_{TF}(j).
 
     At each step in ``checkpoints`` (before that step's update) the mean TV to the MLE on a fixed
     held-out set (context lengths 10 and 50, 32 episodes) is stored in
-    ``result.history["tv_vs_mle"][step]``; the value after the last step is stored under ``steps``.
+    ``training.history["tv_vs_mle"][step]``; the value after the last step is stored under ``steps``.
+    ``seed`` (int >= 0) seeds the initialisation (``torch.manual_seed``) and the data stream.
     """
     check_int("steps", steps, 0)
     check_int("n_max", n_max, 1, 1000)
     d = max(structure.cards)
     in_dim = (2 * structure.M + 1) * d
     model = SetTransformer(in_dim, d, width=width, layers=layers, heads=heads, seed=seed)
-    rng = np.random.default_rng([seed, 1])
+    rng = np.random.default_rng([seed, 1])  # a list seed: not an as_generator seed (kept for identical numbers)
     log_max = math.log(n_max)
-
     history: dict = {}
-
-    def checkpoint(step: int) -> None:
-        model.eval()
-        report = evaluate(model, structure, lengths=(10, 50), episodes=32, seed=seed + 7)
-        history[step] = float(np.mean(list(report["tv_vs_mle"].values())))
-        model.train()
 
     def objective(step: int) -> torch.Tensor:
         if step in checkpoints:
-            checkpoint(step)
+            history[step] = _checkpoint_tv(model, structure, seed)
         n = int(round(math.exp(rng.uniform(0.0, log_max))))
         _, contexts, queries = _episode_batch(structure, rng, batch, n)
         target = torch.as_tensor(np.stack([mle_targets(structure, contexts, queries, np.full(batch, m0))
@@ -148,70 +175,132 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
         logp = model(all_target_tokens(structure, contexts, queries), structure.M)
         return -(target * logp).sum(dim=-1).mean()
 
-    torch.set_num_threads(1)
-    result = train(model, objective, steps, lr=lr, optimizer="adam", record_every=10,
-                   progress=progress, description=f"bayesnet L={layers} H={heads}")
-    if checkpoints:
-        checkpoint(steps)
-    result.history["tv_vs_mle"] = history
-    return model, result
+    with limit_threads(1):
+        training = train(model, objective, steps, lr=lr, optimizer="adam", record_every=10,
+                         progress=progress, description=f"bayesnet L={layers} H={heads}")
+        if checkpoints:
+            history[steps] = _checkpoint_tv(model, structure, seed)
+    training.history["tv_vs_mle"] = history
+    return TrainedModel(model=model, training=training)
+
+
+@result
+class TvCurves:
+    """Mean total variations against context length on held-out CPTs (Cao et al. 2025, Sec. 5,
+    TV against context length).
+
+    Each curve is a dict ``{N: mean TV}`` (dimensionless, in [0, 1]) over every target and the
+    episodes of that length ``N``.
+
+    Attributes
+    ----------
+    tv_vs_mle : dict of int to float, or None
+        :math:`\\mathrm{TV}(p_{TF}, \\hat p)`, the model against the in-context MLE (None without a model).
+    tv_vs_true : dict of int to float, or None
+        :math:`\\mathrm{TV}(p_{TF}, p)`, the model against the true CPT (None without a model).
+    tv_mle_vs_true : dict of int to float
+        :math:`\\mathrm{TV}(\\hat p, p)`: the MLE with the true parents against the true CPT.
+    tv_naive_vs_true : dict of int to float
+        The naive MLE (all predecessors as parents) against the true CPT.
+    tv_strict : dict of str to dict of int to float
+        The same curves, keyed by the names above, restricted to the targets whose parents are a
+        strict subset of their predecessors (where naive and MLE differ); empty when there are none.
+    """
+
+    tv_vs_mle: dict | None
+    tv_vs_true: dict | None
+    tv_mle_vs_true: dict
+    tv_naive_vs_true: dict
+    tv_strict: dict
+
+
+#: The curves of :class:`TvCurves` measured against the truth or the MLE, in order.
+CURVES = ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")
+
+
+def _length_rows(model, structure: networks.Structure, cpts, contexts, queries) -> dict:
+    """TVs ``(M, episodes)`` of every curve for one batch of episodes of one length."""
+    episodes = len(queries)
+    rows = {k: [] for k in CURVES}
+    if model is not None:
+        with torch.no_grad():
+            predictions = model(all_target_tokens(structure, contexts, queries), structure.M).exp().numpy()
+    for m0 in range(structure.M):
+        m0s = np.full(episodes, m0)
+        true = np.zeros((episodes, max(structure.cards)))
+        true[:, :structure.cards[m0]] = mle.true_conditional(structure, cpts, queries, m0)
+        estimate = mle_targets(structure, contexts, queries, m0s)
+        naive = mle_targets(structure, contexts, queries, m0s, naive=True)
+        rows["tv_mle_vs_true"].append(mle.tv(estimate, true))
+        rows["tv_naive_vs_true"].append(mle.tv(naive, true))
+        if model is not None:
+            pred = predictions[:, m0]
+            rows["tv_vs_mle"].append(mle.tv(pred, estimate))
+            rows["tv_vs_true"].append(mle.tv(pred, true))
+    return rows
 
 
 def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
-             episodes: int = 64, seed: int = 12345) -> dict:
+             episodes: int = 64, seed: int = 12345) -> TvCurves:
     """Mean TVs per context length on held-out CPTs, over every target and ``episodes`` episodes.
 
-    Returns ``{"tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true"}`` (each
-    ``{length: mean TV}``; the first two are absent when ``model`` is None) and
-    ``"tv_strict"``: the same for the targets whose parents are a strict subset of their
-    predecessors (where naive and MLE differ), keyed by estimator.
+    .. math:: \\overline{\\mathrm{TV}}(N) = \\frac{1}{M E} \\sum_{m_0, e}
+              \\tfrac12 \\| p_a^{(e)}(\\cdot \\mid x^{(q)}) - p_b^{(e)}(\\cdot \\mid x^{(q)}) \\|_1
+
+    for each pair (model, MLE, naive, truth) of :class:`TvCurves`. ``model`` None evaluates the
+    baselines only. ``seed`` (int >= 0) seeds the held-out CPTs and samples.
     """
-    rng = np.random.default_rng([seed, 2])
-    keys = ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")
-    out = {k: {} for k in keys}
-    strict = {k: {} for k in keys}
+    rng = np.random.default_rng([seed, 2])  # a list seed: not an as_generator seed (kept for identical numbers)
+    out = {k: {} for k in CURVES}
+    strict = {k: {} for k in CURVES}
     strict_targets = [m for m in range(structure.M) if len(structure.parents[m]) < m]
     for n in lengths:
         cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
-        rows = {k: [] for k in keys}
-        if model is not None:
-            with torch.no_grad():
-                predictions = model(all_target_tokens(structure, contexts, queries), structure.M).exp().numpy()
-        for m0 in range(structure.M):
-            m0s = np.full(episodes, m0)
-            true = np.zeros((episodes, max(structure.cards)))
-            true[:, :structure.cards[m0]] = mle.true_conditional(structure, cpts, queries, m0)
-            estimate = mle_targets(structure, contexts, queries, m0s)
-            naive = mle_targets(structure, contexts, queries, m0s, naive=True)
-            rows["tv_mle_vs_true"].append(mle.tv(estimate, true))
-            rows["tv_naive_vs_true"].append(mle.tv(naive, true))
-            if model is not None:
-                pred = predictions[:, m0]
-                rows["tv_vs_mle"].append(mle.tv(pred, estimate))
-                rows["tv_vs_true"].append(mle.tv(pred, true))
-        for k in keys:
+        rows = _length_rows(model, structure, cpts, contexts, queries)
+        for k in CURVES:
             if rows[k]:
                 values = np.array(rows[k])                     # (M, episodes)
                 out[k][n] = float(values.mean())
                 if strict_targets:
                     strict[k][n] = float(values[strict_targets].mean())
     if model is None:
-        out = {k: v for k, v in out.items() if v}
+        out = {k: (v or None) for k, v in out.items()}
         strict = {k: v for k, v in strict.items() if v}
-    out["tv_strict"] = strict
-    return out
+    return TvCurves(tv_strict=strict, **out)
+
+
+@result
+class TrainingReport:
+    """What ``ttc bayesnet train`` measures: a trained model's curves and its loss curve
+    (Cao et al. 2025, Sec. 5).
+
+    Attributes
+    ----------
+    curves : TvCurves
+        Mean TVs against context length on held-out CPTs (see :class:`TvCurves`).
+    loss_steps : ndarray of int, shape (K,)
+        The steps at which the loss was recorded.
+    losses : ndarray of float, shape (K,)
+        The training loss (cross-entropy to the MLE, nats) at those steps.
+    """
+
+    curves: TvCurves
+    loss_steps: np.ndarray
+    losses: np.ndarray
 
 
 def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads: int | None = None,
                        width: int = 32, episodes: int = 64, lengths=LENGTHS, n_max: int = 200,
-                       M: int | None = None) -> dict:
-    """What ``ttc bayesnet train`` prints (plus ``tv_strict`` and the loss curve)."""
+                       M: int | None = None) -> TrainingReport:
+    """Train on the family ``graph`` (:func:`train_model`) and evaluate on held-out CPTs
+    (:func:`evaluate`), all on one torch thread; what ``ttc bayesnet train`` prints."""
     check_choice("graph", graph, TRAIN_GRAPHS)
     structure = networks.family_structure(graph, M)
     heads = heads if heads is not None else (1 if layers == 1 else 2)
-    model, result = train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
-                                seed=seed, n_max=n_max)
-    report = evaluate(model, structure, lengths=lengths, episodes=episodes, seed=seed + 1_000_003)
-    report["loss_steps"] = result.steps
-    report["losses"] = result.losses
-    return report
+    with limit_threads(1):
+        trained = train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
+                              seed=seed, n_max=n_max)
+        curves = evaluate(trained.model, structure, lengths=lengths, episodes=episodes,
+                          seed=seed + 1_000_003)
+    return TrainingReport(curves=curves, loss_steps=trained.training.steps,
+                          losses=trained.training.losses)

@@ -18,9 +18,18 @@ V_STRUCT = networks.Structure(("A", "B", "C"), (2, 2, 2), ((), (), (0, 1)))
 
 
 def test_anchor_mle():
-    # Spec anchor: P(C=1 | A=1, B=0) = 2/3 from 3 matching rows (hand count).
-    probs, count = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2)
-    assert count == 3 and probs[1] == pytest.approx(2 / 3, abs=1e-15)
+    # The library's anchor example: P(C=1 | A=1, B=0) = 2/3 from 3 matching rows (hand count).
+    estimate = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2)
+    assert isinstance(estimate, mle.ConditionalEstimate)
+    assert estimate.count == 3 and isinstance(estimate.count, int)
+    assert estimate.probs.shape == (2,) and estimate.probs[1] == pytest.approx(2 / 3, abs=1e-15)
+
+
+def test_batch_estimate_fields():
+    # Two episodes: the anchor with query (1,0) -> 3 rows, C=1 in 2; with (0,1) -> 2 rows, C=1 in 2.
+    estimate = mle.in_context_mle(V_STRUCT, np.stack([ANCHOR, ANCHOR]), [[1, 0, 0], [0, 1, 0]], 2)
+    assert estimate.count.dtype == np.int64 and estimate.count.tolist() == [3, 2]
+    np.testing.assert_allclose(estimate.probs, [[1 / 3, 2 / 3], [0.0, 1.0]], rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("on_empty, expected", [
@@ -29,22 +38,23 @@ def test_anchor_mle():
     ("backoff", [1 / 5, 4 / 5]),    # rows agreeing on one parent with (1,1): C = 1,1,0,1,1
 ])
 def test_on_empty_conventions(on_empty, expected):
-    probs, count = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, on_empty=on_empty)
+    estimate = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, on_empty=on_empty)
+    probs, count = estimate.probs, estimate.count
     assert count == 0
     np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-15)
 
 
 def test_on_empty_nan_default():
-    probs, count = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2)
-    assert count == 0 and np.all(np.isnan(probs))
+    estimate = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2)
+    assert estimate.count == 0 and np.all(np.isnan(estimate.probs))
 
 
 def test_priors():
     # K2: (2+1)/(3+2) = 3/5; BDeu ess=4, q=4, d=2 -> 1/2 per cell: (2+1/2)/(3+1) = 5/8 (by hand).
-    k2, _ = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2, prior="k2")
-    bdeu, _ = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2, prior="bdeu", ess=4.0)
+    k2 = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2, prior="k2").probs
+    bdeu = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2, prior="bdeu", ess=4.0).probs
     assert k2[1] == pytest.approx(3 / 5, abs=1e-15) and bdeu[1] == pytest.approx(5 / 8, abs=1e-15)
-    empty, _ = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, prior="k2")
+    empty = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, prior="k2").probs
     np.testing.assert_allclose(empty, [0.5, 0.5])
 
 
@@ -61,25 +71,36 @@ def _brute_tables(structure, context):
     return out
 
 
+def _brute_counts(structure, context):
+    """Independent reference: rows per parent configuration, counted row by row."""
+    return [[sum(tuple(r[q] for q in structure.parents[m]) == config for r in context.tolist())
+             for config in itertools.product(*[range(structure.cards[q]) for q in structure.parents[m]])]
+            for m in range(structure.M)]
+
+
 def test_tables_equal_brute_force_counts():
     net = networks.family_network("random", 5, M=5, edge_prob=0.7, card=3)
     context = networks.sample(net, 40, 1)
-    tables, counts = mle.mle_tables(net.structure, context)
+    estimated = mle.mle_tables(net.structure, context)
+    assert isinstance(estimated, mle.MleTables)
+    tables, counts = estimated.tables, estimated.counts
     for m, rows in enumerate(_brute_tables(net.structure, context)):
         for c, row in enumerate(rows):
             if row[0] is None:
                 assert counts[m][c] == 0 and np.all(np.isnan(tables[m][c]))
             else:
                 assert [float(v) for v in row] == tables[m][c].tolist()
+    for m, per_config in enumerate(_brute_counts(net.structure, context)):
+        assert counts[m].tolist() == per_config
 
 
 def test_tables_batch_equal_single_and_backoff_equals_query_path():
     net = networks.family_network("general5", 2)
     cpts = networks.random_cpts(net.structure, 3, batch=4)
     data = networks.sample_batch(net.structure, cpts, 12, 4)
-    batch, _ = mle.mle_tables(net.structure, data, on_empty="backoff")
+    batch = mle.mle_tables(net.structure, data, on_empty="backoff").tables
     for e in range(4):
-        single, _ = mle.mle_tables(net.structure, data[e], on_empty="backoff")
+        single = mle.mle_tables(net.structure, data[e], on_empty="backoff").tables
         for m in range(5):
             np.testing.assert_array_equal(batch[m][e], single[m])
     # each row of the table equals the query-wise estimate for that configuration
@@ -87,7 +108,7 @@ def test_tables_batch_equal_single_and_backoff_equals_query_path():
     for config in range(s.n_configs(3)):
         q = np.zeros(5, dtype=int)
         q[list(s.parents[3])] = s.config_states(3, config)
-        np.testing.assert_array_equal(mle.in_context_mle(s, data[0], q, 3, on_empty="backoff")[0],
+        np.testing.assert_array_equal(mle.in_context_mle(s, data[0], q, 3, on_empty="backoff").probs,
                                       batch[3][0, config])
 
 
@@ -95,8 +116,8 @@ def test_naive_equals_mle_when_parents_are_all_predecessors():
     s = networks.family_structure("chain", 4)
     data = networks.sample(networks.family_network("chain", 0, M=4), 30, 2)
     # variable 1 of a chain: parents {0} = predecessors {0}
-    a = mle.in_context_mle(s, data, data[0], 1)[0]
-    b = mle.naive_mle(s, data, data[0], 1)[0]
+    a = mle.in_context_mle(s, data, data[0], 1).probs
+    b = mle.naive_mle(s, data, data[0], 1).probs
     np.testing.assert_array_equal(a, b)
 
 
@@ -214,7 +235,7 @@ def test_encode_prompts_matches_sympy_layout():
 def test_prompt_bound_equals_symbolic_bound():
     data = networks.sample(networks.family_network("general5", 1), 30, 5)
     bound = construction.prompt_bound(networks.family_structure("general5"), data[None, :29], data[None, 29], 2, 4.0)[0]
-    _, count = mle.in_context_mle(networks.family_structure("general5"), data[:29], data[29], 2)
+    count = mle.in_context_mle(networks.family_structure("general5"), data[:29], data[29], 2).count
     assert count >= 1
     assert bound == pytest.approx(float(bayesnet.tv_bound(29, count, 4, 3)), rel=1e-12)
 
@@ -237,7 +258,8 @@ def test_in_context_mle_matches_pure_python(rows, query, on_empty):
     # Reference: the definitions of section 2 counted row by row in pure Python (Fractions).
     s = networks.Structure(("A", "B", "C"), (2, 3, 2), ((), (), (0, 1)))
     context = np.array(rows)
-    probs, count = mle.in_context_mle(s, context, [*query, 0], 2, on_empty=on_empty)
+    estimate = mle.in_context_mle(s, context, [*query, 0], 2, on_empty=on_empty)
+    probs, count = estimate.probs, estimate.count
     agree = [sum(r[k] == query[k] for k in (0, 1)) for r in rows]
     if on_empty == "backoff" or max(agree) == 2:
         pool = [r for r, a in zip(rows, agree) if a == max(agree)]

@@ -33,7 +33,7 @@ def test_mle_tables_equal_pgmpy_bit_for_bit(graph, n):
     net = networks.family_network(graph, 4, M=None if graph == "general5" else 6, **(
         {} if graph == "general5" else {"edge_prob": 0.6}))
     context = networks.sample(net, n, 9)
-    ours, counts = mle.mle_tables(net.structure, context, on_empty="uniform")
+    ours = mle.mle_tables(net.structure, context, on_empty="uniform").tables
     theirs = pgmpy_bridge.pgmpy_mle_tables(net.structure, context)
     for m in range(net.M):
         assert np.array_equal(ours[m], theirs[m])      # bit for bit, unobserved rows uniform too

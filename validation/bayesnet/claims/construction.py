@@ -1,9 +1,9 @@
-"""Claims of Cao et al., "Transformers Simulate MLE for Sequence Generation in Bayesian Networks"
-(arXiv 2501.02547), checked through theory (sympy), numerics (numpy) and validation (torch).
+"""Claims of Cao et al. 2025 on the in-context MLE and the two-layer construction.
 
-Spec ``shared/spec/bayesnet.md``. Every check can fail; each note says what was compared and
-where the reference value comes from. The trained-transformer claims are in
-:mod:`validation.bayesnet.claims.trained`.
+"Transformers Simulate MLE for Sequence Generation in Bayesian Networks" (arXiv 2501.02547),
+checked through theory (sympy), numerics (numpy) and validation (torch). Every check can fail;
+each note says what was compared and where the reference value comes from. The
+trained-transformer claims are in :mod:`validation.bayesnet.claims.trained`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import sympy as sp
 from numerics.bayesnet import networks
 from numerics.bayesnet import construction
 from numerics.bayesnet import mle
+from numerics.shared.seeding import as_generator
 from theory import bayesnet
 from validation.ledger.claims import claim, compare, decide
 
+#: The paper's key in :mod:`validation.papers`.
 PAPER = "bayesnet-cao"
+#: The library's anchor example: context rows (A, B, C) of the network A -> C <- B.
 ANCHOR = np.array([(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 0, 0), (0, 1, 1), (1, 0, 1)])
 V_STRUCT = networks.Structure(("A", "B", "C"), (2, 2, 2), ((), (), (0, 1)))
 #: Absolute float64 rounding allowed on top of the bound (probabilities summed over <= 400 rows).
@@ -25,7 +28,7 @@ ROUNDOFF = 1e-14
 
 
 # ----------------------------------------------------------------------------------------------
-# Section 2: the in-context MLE
+# The in-context MLE (Cao et al. 2025, Sec. 4)
 
 
 @claim("bayesnet.mle_anchor", paper=PAPER, reference="Sec. 2 (spec anchor)",
@@ -33,7 +36,8 @@ ROUNDOFF = 1e-14
                  "P(C=1 | A=1, B=0) = 2/3 from 3 matching rows.")
 def _mle_anchor(ctx):
     exact = bayesnet.mle([1, 2])[1]
-    probs, count = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2)
+    estimate = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2)
+    probs, count = estimate.probs, estimate.count
     holds = exact == sp.Rational(2, 3) and count == 3 and abs(probs[1] - 2 / 3) <= 1e-15
     return decide(holds, "2/3 from 3 rows", {"numerics": float(probs[1]), "count": count,
                                               "theory_exact": str(exact)}, 1e-15,
@@ -45,7 +49,7 @@ def _mle_anchor(ctx):
        statement="The vectorised in-context MLE tables equal pgmpy's maximum-likelihood estimator "
                  "bit for bit on observed configurations (and on unobserved ones with on_empty='uniform').")
 def _mle_pgmpy(ctx):
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     episodes = 40 if ctx.full else 2
     mismatches, compared = 0, 0
     try:
@@ -59,7 +63,7 @@ def _mle_pgmpy(ctx):
         net = networks.family_network(graph, rng, M=None if graph == "general5" else 6,
                                 **({} if graph == "general5" else {"edge_prob": 0.6}))
         context = networks.sample(net, int(rng.integers(5, 200)), rng)
-        ours, counts = mle.mle_tables(net.structure, context, on_empty="uniform")
+        ours = mle.mle_tables(net.structure, context, on_empty="uniform").tables
         if pgmpy_mle_tables is not None:
             theirs = pgmpy_mle_tables(net.structure, context)
         else:
@@ -73,6 +77,7 @@ def _mle_pgmpy(ctx):
 
 
 def _python_tables(structure, context):
+    """Reference MLE tables counted row by row in pure Python (unobserved rows uniform)."""
     import itertools
 
     out = []
@@ -119,15 +124,7 @@ def _mle_rate(ctx):
 
 
 # ----------------------------------------------------------------------------------------------
-# Section 3: the construction
-
-
-def _one_thread() -> None:
-    """Torch on one intra-op thread: the prompts are small and the cores are shared (claims may
-    run two at a time), where extra threads only spin."""
-    import torch
-
-    torch.set_num_threads(1)
+# The construction (Cao et al. 2025, Theorem 4.1, Lemmas 6.1 and 6.2)
 
 
 def _context_and_queries(graph, seed, n, n_queries, **kwargs):
@@ -140,7 +137,6 @@ def _context_and_queries(graph, seed, n, n_queries, **kwargs):
        statement="The two-layer construction outputs the in-context MLE for every target m0 within "
                  "TV <= ((N - |I|) e^{-beta} + e^{-beta C})/|I|, and to 1e-12 at beta = 60 in float64.")
 def _construct_bound(ctx):
-    _one_thread()
     from validation.bayesnet.models import construction_errors
     from validation.bayesnet.plots import plot_construction_bound
     from validation.shared.plots import save
@@ -153,15 +149,15 @@ def _construct_bound(ctx):
         net, context, queries = _context_and_queries(graph, ctx.seed + k, 150, 48, **kwargs)
         for beta in betas + [60.0]:
             err = construction_errors(net.structure, context, queries, beta)
-            defined = err["count"] >= 1
+            defined = err.count >= 1
             if beta == 60.0:
-                max_tv_60 = max(max_tv_60, float(err["tv"][defined].max()))
+                max_tv_60 = max(max_tv_60, float(err.tv[defined].max()))
                 continue
-            excess = err["tv"][defined] - err["bound"][defined]
+            excess = err.tv[defined] - err.bound[defined]
             worst_excess = max(worst_excess, float(excess.max()))
             if graph == "general5":
-                curve_tv.append(float(err["tv"][defined].max()))
-                curve_bound.append(float(err["bound"][defined].max()))
+                curve_tv.append(float(err.tv[defined].max()))
+                curve_bound.append(float(err.bound[defined].max()))
     ax = plot_construction_bound(betas, curve_tv, curve_bound)
     ax.set_title("construction vs MLE, general5, N = 150")
     save(ax.figure, ctx.figure_path("bayesnet_construction_bound.png"))
@@ -179,13 +175,13 @@ def _construct_bound(ctx):
        statement="The constructed transformer's output equals the in-context MLE for every query.",
        expected="refuted")
 def _construct_empty(ctx):
-    _one_thread()
-    from validation.bayesnet.models import ConstructedTransformer, predict
+    from validation.bayesnet.models import ConstructedTransformer
 
     model = ConstructedTransformer(V_STRUCT, 60.0)
-    out = predict(model, ANCHOR[None], np.array([[1, 1, 0]]), 2)[0]
-    estimate, count = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2)
-    backoff, _ = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, on_empty="backoff")
+    out = construction.predict(model, ANCHOR[None], np.array([[1, 1, 0]]), 2)[0]
+    undefined = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2)
+    estimate, count = undefined.probs, undefined.count
+    backoff = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 1, 0], 2, on_empty="backoff").probs
     holds = bool(np.all(np.isfinite(estimate))) and float(mle.tv(out, estimate)) <= 1e-12
     return decide(holds, "TF output = MLE", {"tf_output": out.tolist(), "mle": "undefined (0/0)",
                                              "count": count, "backoff_mle": backoff.tolist()}, 1e-12,
@@ -198,12 +194,11 @@ def _construct_empty(ctx):
 @claim("bayesnet.construct_permutation", paper=PAPER, reference="Sec. 3 (no positional encoding)",
        statement="Permuting the context columns leaves the construction's output unchanged.")
 def _construct_permutation(ctx):
-    _one_thread()
     import torch
 
     from validation.bayesnet.models import ConstructedTransformer
 
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     worst = 0.0
     for k, graph in enumerate(("chain", "tree", "general5")):
         net, context, queries = _context_and_queries(graph, ctx.seed + k, 60, 8)
@@ -226,21 +221,20 @@ def _construct_permutation(ctx):
        statement="Autoregressive generation with the construction samples from the plug-in network "
                  "prod_m p_hat_m(x_m | x_P(m)).")
 def _construct_generation(ctx):
-    _one_thread()
-    from validation.bayesnet.models import ConstructedTransformer, generate, generation_law
+    from validation.bayesnet.models import ConstructedTransformer
 
     worst, worst10 = 0.0, 0.0
     for k, graph in enumerate(("chain", "tree", "general5")):
         net, context, _ = _context_and_queries(graph, ctx.seed + k, 80, 0)
         plugin = networks.joint_law(mle.plugin_network(net.structure, context, on_empty="backoff"))
-        worst = max(worst, float(np.abs(generation_law(ConstructedTransformer(net.structure, 60.0), context)
-                                        - plugin).max()))
-        worst10 = max(worst10, float(np.abs(generation_law(ConstructedTransformer(net.structure, 10.0), context)
-                                            - plugin).max()))
+        law60 = construction.generation_law(ConstructedTransformer(net.structure, 60.0), context)
+        law10 = construction.generation_law(ConstructedTransformer(net.structure, 10.0), context)
+        worst = max(worst, float(np.abs(law60 - plugin).max()))
+        worst10 = max(worst10, float(np.abs(law10 - plugin).max()))
     # Monte Carlo: generated samples against the exact law (general5)
     model = ConstructedTransformer(net.structure, 60.0)
     n = 20000 if ctx.full else 4000
-    x = generate(model, context, n, ctx.seed)
+    x = construction.generate(model, context, n, ctx.seed)
     freq = np.bincount(np.ravel_multi_index(x.T, net.structure.cards), minlength=plugin.size) / n
     z = float(np.max(np.abs(freq - plugin.ravel()) / np.sqrt(plugin.ravel() * (1 - plugin.ravel()) / n + 1e-300)))
     holds = worst <= 1e-12 and z <= 5.0
@@ -255,7 +249,6 @@ def _construct_generation(ctx):
 @claim("bayesnet.construct_depth", paper=PAPER, reference="Thm 4.1",
        statement="The construction has two layers whatever the in-degree D (C = D + 1 grows, the depth does not).")
 def _construct_depth(ctx):
-    _one_thread()
     from validation.bayesnet.models import ConstructedTransformer, construction_errors
 
     rows = {}
@@ -266,9 +259,9 @@ def _construct_depth(ctx):
         net = networks.Network(s, tuple(networks.random_cpts(s, ctx.seed + D)))
         data = networks.sample(net, 400 + 32, ctx.seed)
         err = construction_errors(s, data[:400], data[400:], 60.0)
-        defined = err["count"] >= 1
+        defined = err.count >= 1
         layers = ConstructedTransformer(s, 60.0).n_layers
-        rows[D] = {"layers": layers, "max_tv_beta60": float(err["tv"][defined].max())}
+        rows[D] = {"layers": layers, "max_tv_beta60": float(err.tv[defined].max())}
         ok = ok and layers == 2 and rows[D]["max_tv_beta60"] <= 1e-12
     return decide(ok, {"layers": 2, "max_tv": "<= 1e-12"}, rows, 1e-12,
                   "8 binary variables, each with the D previous ones as parents, D = 1..6; "
@@ -279,8 +272,7 @@ def _construct_depth(ctx):
        statement="The sympy weights, run exactly, give the softmax average derived by hand, which tends "
                  "to the MLE as beta -> infinity; the torch model reproduces it.")
 def _construct_exact(ctx):
-    _one_thread()
-    from validation.bayesnet.models import ConstructedTransformer, predict
+    from validation.bayesnet.models import ConstructedTransformer
 
     b = bayesnet.beta
     w = bayesnet.construction_weights(3, 2, V_STRUCT.parents)
@@ -290,7 +282,8 @@ def _construct_exact(ctx):
     hand = sp.Matrix([(sp.exp(5 * b) + sp.exp(4 * b)) / Z, (2 * sp.exp(5 * b) + 2 * sp.exp(3 * b)) / Z])
     symbolic_ok = sp.simplify(out - hand) == sp.zeros(2, 1)
     limit = sp.limit(out[1], b, sp.oo)
-    torch_out = predict(ConstructedTransformer(V_STRUCT, 3.0), ANCHOR[None], np.array([[1, 0, 0]]), 2)[0]
+    torch_out = construction.predict(ConstructedTransformer(V_STRUCT, 3.0), ANCHOR[None],
+                                     np.array([[1, 0, 0]]), 2)[0]
     diff = float(np.abs(torch_out - np.array([float(v) for v in out.subs(b, 3)])).max())
     holds = symbolic_ok and limit == sp.Rational(2, 3) and diff <= 1e-14
     return decide(holds, {"limit": "2/3", "torch_vs_sympy": 0.0},
@@ -305,7 +298,6 @@ def _construct_exact(ctx):
        statement="beta = log(N/eps) already gives error <= eps (the paper's 3 log(MdN/eps) is larger), "
                  "so key/query norms O(sqrt(log(N/eps))) suffice.")
 def _construct_beta_scale(ctx):
-    _one_thread()
     from validation.bayesnet.models import construction_errors
 
     worst = {}
@@ -314,7 +306,7 @@ def _construct_beta_scale(ctx):
         net, context, queries = _context_and_queries("general5", ctx.seed, 200, 48)
         beta = float(bayesnet.beta_for_epsilon(200, eps))
         err = construction_errors(net.structure, context, queries, beta)
-        value = float(err["tv"][err["count"] >= 1].max())
+        value = float(err.tv[err.count >= 1].max())
         worst[eps] = value
         ok = ok and value <= eps and beta <= float(bayesnet.paper_beta(5, 2, 200, eps))
     return decide(ok, "max TV <= eps", worst, "eps",

@@ -1,17 +1,18 @@
-"""Claims of Cao et al. (arXiv 2501.02547) about trained transformers (spec bayesnet.md Sec. 4):
-TV against the MLE and the true CPT across context lengths and families, against the baselines,
-and one layer against deeper models."""
+"""Claims of Cao et al. 2025 (arXiv 2501.02547), Sec. 5, about trained transformers: TV against
+the MLE and the true CPT across context lengths and families, against the baselines, and one
+layer against deeper models."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from numerics.bayesnet import networks
-from validation.bayesnet.claims.construction import PAPER, _one_thread
+from numerics.shared.storage import read_json, write_json
+from validation.bayesnet.claims.construction import PAPER
 from validation.ledger.claims import claim, compare, decide
 
 # ----------------------------------------------------------------------------------------------
-# Section 4: trained transformers
+# Trained transformers (Cao et al. 2025, Sec. 5)
 
 
 def _int_keys(value):
@@ -25,13 +26,14 @@ def _trained(ctx, graph: str, layers: int, heads: int, steps: int, seed: int, ep
     """Train (or reuse) one model and evaluate it; shared between claims of a run.
 
     ``ttc reproduce`` may run claims in separate processes, so the result is cached as JSON in
-    the output folder (``cache/``) under an exclusive file lock: the first claim trains, the
-    others wait and read. The key holds every parameter, so a cached result is the same numbers.
+    the output folder (``cache/``, written atomically) under an exclusive file lock: the first
+    claim trains, the others wait and read. The key holds every parameter, so a cached result is
+    the same numbers. Returns the :class:`~validation.bayesnet.training.TvCurves` and the
+    checkpoint history ``{step: mean TV to the MLE}``.
     """
     import fcntl
 
-    from validation.bayesnet.training import evaluate, train_model
-    from validation.ledger.results import write_json
+    from validation.bayesnet.training import TvCurves, evaluate, train_model
 
     folder = ctx.figures_dir.parent / "cache"
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,15 +41,16 @@ def _trained(ctx, graph: str, layers: int, heads: int, steps: int, seed: int, ep
     with open(folder / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = folder / f"{key}.json"
-        if path.exists():
-            cached = _int_keys(__import__("json").loads(path.read_text()))
-            return cached["report"], cached["history"]
+        cached = read_json(path) if path.exists() else None
+        if cached is not None:
+            cached = _int_keys(cached)
+            return TvCurves(**cached["report"]), cached["history"]
         structure = networks.family_structure(graph)
         marks = tuple(sorted({0, steps // 4, steps // 2}))
-        model, result = train_model(structure, layers=layers, heads=heads, steps=steps, seed=seed,
-                                    n_max=100, checkpoints=marks)
-        report = evaluate(model, structure, episodes=episodes, seed=seed + 99)
-        history = result.history["tv_vs_mle"]
+        trained = train_model(structure, layers=layers, heads=heads, steps=steps, seed=seed,
+                              n_max=100, checkpoints=marks)
+        report = evaluate(trained.model, structure, episodes=episodes, seed=seed + 99)
+        history = trained.training.history["tv_vs_mle"]
         write_json(path, {"report": report, "history": history})
         return report, history
 
@@ -61,6 +64,7 @@ def _shared_seed(ctx, claim_id: str) -> int:
 
 
 def _budget(ctx):
+    """(training steps, held-out episodes per length) of the profile."""
     return (1500, 96) if ctx.full else (500, 32)
 
 
@@ -68,17 +72,16 @@ def _budget(ctx):
        statement="A trained 1-layer 1-head transformer approximates the in-context MLE: TV to the MLE "
                  "is small and shrinks with training.")
 def _trained_vs_mle(ctx):
-    _one_thread()
     steps, episodes = _budget(ctx)
     report, history = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
     marks = sorted(history)
     first, last = history[marks[0]], history[marks[-1]]
-    mean_tv = float(np.mean(list(report["tv_vs_mle"].values())))
+    mean_tv = float(np.mean(list(report.tv_vs_mle.values())))
     threshold = 0.05 if ctx.full else 0.1
     holds = last < 0.5 * first and mean_tv <= threshold
     return decide(holds, {"mean_tv_vs_mle": f"<= {threshold}", "shrinks": "last < first / 2"},
                   {"mean_tv_vs_mle": mean_tv, "tv_vs_mle_at_steps": history,
-                   "tv_vs_mle_by_length": report["tv_vs_mle"]}, threshold,
+                   "tv_vs_mle_by_length": report.tv_vs_mle}, threshold,
                   f"Chain (M=5, binary), {steps} Adam steps on fresh U(0.1,0.9) CPTs, cross-entropy to the "
                   "back-off MLE; held-out CPTs, every target, N in {1,...,200}; checkpoints on a fixed "
                   "held-out set (N=10, 50).")
@@ -88,15 +91,14 @@ def _trained_vs_mle(ctx):
        statement="The trained transformer's TV to the true CPT tracks the MLE's curve and beats the naive "
                  "estimator where the parents are a strict subset of the predecessors.")
 def _trained_tracks_mle(ctx):
-    _one_thread()
     from validation.bayesnet.plots import plot_tv_vs_length
     from validation.shared.plots import save
 
     steps, episodes = _budget(ctx)
     report, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_tracks_mle"), episodes)
     lengths = [10, 20, 50, 100]
-    gap = max(abs(report["tv_vs_true"][n] - report["tv_mle_vs_true"][n]) for n in lengths)
-    strict = report["tv_strict"]
+    gap = max(abs(report.tv_vs_true[n] - report.tv_mle_vs_true[n]) for n in lengths)
+    strict = report.tv_strict
     tf_strict = float(np.mean([strict["tv_vs_true"][n] for n in lengths]))
     naive_strict = float(np.mean([strict["tv_naive_vs_true"][n] for n in lengths]))
     ax = plot_tv_vs_length(report, title=f"chain M=5, 1 layer 1 head, {steps} steps")
@@ -116,7 +118,6 @@ def _trained_tracks_mle(ctx):
        statement="On chain, tree and general5, trained transformers (1 layer, 1 head) track the MLE: mean "
                  "TV to the MLE over N is small.", profiles=("full",))
 def _trained_families(ctx):
-    _one_thread()
     from validation.bayesnet.plots import plot_tv_vs_length
     from validation.shared.plots import save
 
@@ -124,7 +125,7 @@ def _trained_families(ctx):
     measured, figures = {}, []
     for graph in ("chain", "tree", "general5"):
         report, _ = _trained(ctx, graph, 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_families"), episodes)
-        measured[graph] = float(np.mean(list(report["tv_vs_mle"].values())))
+        measured[graph] = float(np.mean(list(report.tv_vs_mle.values())))
         name = f"bayesnet_tv_{graph}.png"
         save(plot_tv_vs_length(report, title=f"{graph}, 1 layer 1 head, {steps} steps").figure,
              ctx.figure_path(name))
@@ -139,15 +140,14 @@ def _trained_families(ctx):
        statement="A 1-layer 1-head transformer is close to a deeper one (3 layers, 2 heads) on the chain.",
        profiles=("full",))
 def _one_layer_vs_deeper(ctx):
-    _one_thread()
     steps, episodes = _budget(ctx)
     shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     from validation.bayesnet.plots import plot_depth_comparison
     from validation.shared.plots import save
 
-    a = float(np.mean(list(shallow["tv_vs_true"].values())))
-    b = float(np.mean(list(deep["tv_vs_true"].values())))
+    a = float(np.mean(list(shallow.tv_vs_true.values())))
+    b = float(np.mean(list(deep.tv_vs_true.values())))
     ax = plot_depth_comparison(shallow, deep)
     ax.set_title(f"chain M=5, {steps} steps")
     save(ax.figure, ctx.figure_path("bayesnet_depth.png"))
