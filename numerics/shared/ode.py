@@ -2,17 +2,19 @@
 
 Written here rather than imported from ``scipy.integrate`` because that import alone costs
 about half a second, more than the whole budget of a ``ttc`` query. Tested against
-``scipy.integrate.solve_ivp`` in ``tests/numerics/test_ode.py``.
+``scipy.integrate.solve_ivp`` in ``tests/numerics/shared/test_ode.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from theory.errors import NumericalFailure
+from theory.results import result
+
+__all__ = ["Trajectory", "dopri5"]
 
 # Dormand & Prince (1980), J. Comput. Appl. Math. 6, 19-26: nodes, stages, 5th/4th-order weights.
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1])
@@ -32,10 +34,19 @@ _B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 /
 _ERROR = _B5 - _B4
 
 
-@dataclass(frozen=True)
+@result
 class Trajectory:
-    """Accepted times ``t`` (k,), states ``y`` (k, n); ``stopped`` is True when the stopping
-    rule fired before ``t_max``."""
+    """An integrated trajectory.
+
+    Attributes
+    ----------
+    t : numpy.ndarray, shape (k,)
+        The accepted times, from 0.
+    y : numpy.ndarray, shape (k, n)
+        The states at those times.
+    stopped : bool
+        The stopping rule fired before ``t_max``.
+    """
 
     t: np.ndarray
     y: np.ndarray

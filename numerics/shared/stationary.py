@@ -3,18 +3,33 @@ classification by the Hessian's eigenvalues. Topic-free; used by every paper's n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from scipy.optimize import least_squares
 
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, check_int
+from theory.results import result
+
+__all__ = ["StationaryPoint", "HessianClass", "classify_hessian", "find_stationary_points"]
 
 
-@dataclass(frozen=True)
+@result
 class StationaryPoint:
-    """A point where the gradient norm is below the tolerance, with its Hessian spectrum."""
+    """A point where the gradient norm is below the tolerance, with its Hessian spectrum.
+
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (n,)
+        The point.
+    gradient_norm : float
+        :math:`\\|\\nabla f(x)\\|_2` there.
+    eigenvalues : numpy.ndarray, shape (n,)
+        The Hessian's eigenvalues, ascending.
+    kind : str
+        The classification of :func:`classify_hessian`.
+    """
 
     x: np.ndarray
     gradient_norm: float
@@ -22,13 +37,30 @@ class StationaryPoint:
     kind: str
 
 
-def classify_hessian(hessian: np.ndarray, tol: float = 1e-9) -> tuple[str, np.ndarray]:
-    """Kind of a stationary point from its symmetric Hessian (``n x n``).
+@result
+class HessianClass:
+    """The kind of a stationary point read from its Hessian.
 
-    Returns ``(kind, eigenvalues)`` with kind ``"minimum"`` (all eigenvalues > tol),
-    ``"maximum"`` (all < -tol), ``"saddle"`` (some > tol and some < -tol), or, when some
-    eigenvalues are within ``tol`` of zero, ``"degenerate minimum"`` (others > tol),
-    ``"degenerate maximum"``, ``"degenerate saddle"`` or ``"flat"``.
+    Attributes
+    ----------
+    kind : str
+        ``"minimum"``, ``"maximum"``, ``"saddle"``, ``"degenerate minimum"``,
+        ``"degenerate maximum"``, ``"degenerate saddle"`` or ``"flat"``.
+    eigenvalues : numpy.ndarray, shape (n,)
+        The eigenvalues of the symmetrised Hessian, ascending.
+    """
+
+    kind: str
+    eigenvalues: np.ndarray
+
+
+def classify_hessian(hessian: np.ndarray, tol: float = 1e-9) -> HessianClass:
+    """Kind of a stationary point from its symmetric Hessian :math:`H` (``n x n``).
+
+    With :math:`\\lambda_i` the eigenvalues of :math:`(H + H^\\top)/2`: ``"minimum"`` when every
+    :math:`\\lambda_i > tol`, ``"maximum"`` when every :math:`\\lambda_i < -tol`, ``"saddle"``
+    when some are > tol and some < -tol; when some lie within ``tol`` of zero, ``"degenerate "``
+    is prefixed to the kind of the others, and ``"flat"`` when all do.
     """
     hessian = np.asarray(hessian, dtype=float)
     if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
@@ -46,7 +78,7 @@ def classify_hessian(hessian: np.ndarray, tol: float = 1e-9) -> tuple[str, np.nd
         kind = "flat"
     if zero.any() and kind != "flat":
         kind = "degenerate " + kind
-    return kind, eigenvalues
+    return HessianClass(kind, eigenvalues)
 
 
 def find_stationary_points(gradient: Callable[[np.ndarray], np.ndarray],
@@ -66,7 +98,7 @@ def find_stationary_points(gradient: Callable[[np.ndarray], np.ndarray],
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     if lower.shape != upper.shape or np.any(lower >= upper):
         raise InputError("lower/upper", (lower.tolist(), upper.tolist()), "lower < upper componentwise")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     found: list[StationaryPoint] = []
     for x0 in rng.uniform(lower, upper, size=(starts, lower.size)):
         sol = least_squares(gradient, x0, jac=hessian, bounds=(lower, upper), xtol=1e-15,
@@ -74,6 +106,6 @@ def find_stationary_points(gradient: Callable[[np.ndarray], np.ndarray],
         norm = float(np.linalg.norm(gradient(sol.x)))
         if norm > gtol or any(np.linalg.norm(sol.x - s.x) < merge_distance for s in found):
             continue
-        kind, eigenvalues = classify_hessian(hessian(sol.x), hessian_tol)
-        found.append(StationaryPoint(sol.x, norm, eigenvalues, kind))
+        classified = classify_hessian(hessian(sol.x), hessian_tol)
+        found.append(StationaryPoint(sol.x, norm, classified.eigenvalues, classified.kind))
     return found
