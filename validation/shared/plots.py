@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from validation.ledger.results import atomic_write_bytes  # noqa: E402
+from numerics.shared import storage  # noqa: E402
 
 
 def axes(ax=None, figsize=(6.0, 4.5)):
@@ -29,7 +29,7 @@ def save(fig, path, pdf: bool = False, dpi: int = 130) -> Path:
     for suffix in (".png", ".pdf") if pdf else (".png",):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=suffix[1:], dpi=dpi)
-        atomic_write_bytes(path.with_suffix(suffix), buffer.getvalue())
+        storage.atomic_write_bytes(path.with_suffix(suffix), buffer.getvalue())
     plt.close(fig)
     return path.with_suffix(".png")
 

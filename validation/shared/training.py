@@ -9,20 +9,37 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
 
 import numpy as np
 import torch
 
 from theory.errors import NumericalFailure, check_choice, check_int
+from theory.results import result
 
+__all__ = ["TrainResult", "make_optimizer", "train"]
+
+# every experiment of the project runs in float64 (the theory's closed forms are compared to
+# trained values at 1e-6 and below)
 torch.set_default_dtype(torch.float64)
 
 
-@dataclass
+@result
 class TrainResult:
-    """Losses recorded every ``record_every`` steps (``steps`` gives the step numbers)."""
+    """What :func:`train` recorded.
+
+    Attributes
+    ----------
+    steps : numpy.ndarray of int, shape (k,)
+        The recorded step numbers: every ``record_every``-th step and the last one.
+    losses : numpy.ndarray, shape (k,)
+        The loss at those steps (before that step's update).
+    final_loss : float
+        The loss at the last step (NaN when ``steps == 0``).
+    history : dict
+        Extra records a caller attaches (e.g. a distance to a target at checkpoints).
+    """
 
     steps: np.ndarray
     losses: np.ndarray
@@ -45,7 +62,31 @@ def train(model: torch.nn.Module, objective: Callable[[int], torch.Tensor], step
           optimizer_options: dict | None = None) -> TrainResult:
     """Minimise ``objective(step)`` over ``model.parameters()`` for ``steps`` steps.
 
-    Raises :class:`NumericalFailure` as soon as the loss is NaN or infinite.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its parameters are optimised.
+    objective : callable
+        ``objective(step) -> 0-dim tensor``, the loss at that step (a seeded mini-batch or an
+        exact population loss).
+    steps : int >= 0
+    lr : float > 0
+        Learning rate of ``optimizer`` (``"adam"``, ``"adamw"`` or ``"sgd"``, with
+        ``optimizer_options`` passed on).
+    record_every : int >= 1
+        Record the loss every this many steps (and at the last step).
+    progress : bool, optional
+        A progress bar on standard error (default: when it is a terminal), labelled
+        ``description``.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    NumericalFailure
+        As soon as the loss is NaN or infinite, or ``lr`` is not positive and finite.
     """
     check_int("steps", steps, 0)
     check_int("record_every", record_every, 1)
