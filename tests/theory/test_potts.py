@@ -82,7 +82,7 @@ def test_gauge_identity_and_zero_sums():
 
 
 def test_anchor_partition_function_from_the_hamiltonian():
-    # spec anchor: Ising L = 3, Z = 13.059374985; summed here with mpmath at 30 digits
+    # the anchor's reference value: Ising L = 3, Z = 13.059374985; summed here with mpmath at 30 digits
     J = sp.Matrix([[0, 1, sp.Rational(1, 2)], [1, 0, -sp.Rational(3, 10)], [sp.Rational(1, 2), -sp.Rational(3, 10), 0]])
     U = sp.Matrix([[1, -1], [-1, 1]])
     Z = sum(sp.exp(-potts.hamiltonian(s, J, U)) for s in itertools.product(range(2), repeat=3))

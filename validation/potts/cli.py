@@ -1,7 +1,8 @@
-"""``ttc potts exact|represent|sample|fit|replica`` (spec ``potts.md`` Sec. 7).
+"""``ttc potts exact|represent|sample|fit|replica``: the command line of the Potts paper.
 
-Each handler returns a dict with exactly the keys of the spec; ``--json`` prints it as one JSON
-object. Heavy imports happen inside the handlers so that ``ttc --help`` stays fast.
+Each handler returns a dict with exactly the keys of the command's documented output; ``--json``
+prints it as one JSON object. Heavy imports happen inside the handlers so that ``ttc --help`` stays
+fast.
 """
 
 from __future__ import annotations
@@ -29,40 +30,41 @@ def _alpha_list(text: str) -> list[float]:
 def _exact(args) -> dict:
     import math
 
-    from numerics.potts.population import exact_summary, load_model
+    from numerics.potts import population
 
-    out = exact_summary(load_model(args.model))
-    if not math.isfinite(out["Z"]):
-        raise NumericalFailure(f"Z = exp({out['log_Z']:.6g}) overflows float64; use log_Z")
-    return {"Z": out["Z"], "log_Z": out["log_Z"], "conditional_entropy": out["conditional_entropy"],
-            "mean_conditional_entropy": out["mean_conditional_entropy"], "marginals": out["marginals"]}
+    out = population.exact_summary(population.load_model(args.model))
+    if not math.isfinite(out.Z):
+        raise NumericalFailure(f"Z = exp({out.log_Z:.6g}) overflows float64; use log_Z")
+    return {"Z": out.Z, "log_Z": out.log_Z, "conditional_entropy": out.conditional_entropy,
+            "mean_conditional_entropy": out.mean_conditional_entropy, "marginals": out.marginals}
 
 
 def _represent(args) -> dict:
-    from numerics.potts.population import load_model
-    from numerics.potts.represent import represent
+    from numerics.potts import population
+    from numerics.potts import represent
 
-    res = represent(load_model(args.model), args.attention, restarts=args.restarts, seed=args.seed)
-    return {"best_loss": res["best_loss"], "optimum": res["optimum"], "gap": res["gap"]}
+    res = represent.represent(population.load_model(args.model), args.attention, restarts=args.restarts,
+                              seed=args.seed)
+    return {"best_loss": res.best_loss, "optimum": res.optimum, "gap": res.gap}
 
 
 def _sample(args) -> dict:
-    from numerics.potts.population import load_model
-    from numerics.potts.sampling import sample
-    from validation.ledger.results import write_npz
+    from numerics.potts import population
+    from numerics.potts import sampling
+    from validation.ledger import results
 
-    model = load_model(args.model)
+    model = population.load_model(args.model)
     out_path = Path(args.out)
     if out_path.suffix != ".npz":
         raise InputError("out", str(out_path), "a file name ending in .npz")
     t0 = time.perf_counter()
-    res = sample(model, args.samples, sampler=args.sampler, chains=args.chains, burn_in=args.burn_in,
-                 thin=args.thin, order=args.order, seed=args.seed)
+    res = sampling.sample(model, args.samples, sampler=args.sampler, chains=args.chains,
+                          burn_in=args.burn_in, thin=args.thin, order=args.order, seed=args.seed)
     seconds = time.perf_counter() - t0
     import numpy as np
 
-    write_npz(out_path, samples=res.samples.astype(np.int64), C=np.int64(model.C), beta=np.float64(model.beta),
-              seed=np.int64(args.seed), sweeps=np.int64(res.sweeps))
+    results.write_npz(out_path, samples=res.samples.astype(np.int64), C=np.int64(model.C),
+                      beta=np.float64(model.beta), seed=np.int64(args.seed), sweeps=np.int64(res.sweeps))
     return {"samples": int(len(res.samples)), "sweeps": res.sweeps, "acceptance": res.acceptance,
             "seconds": seconds}
 
@@ -87,9 +89,9 @@ def _load_samples(path: str):
 def _fit(args) -> dict:
     import numpy as np
 
-    from numerics.potts import population
     from numerics.potts import inverse
-    from validation.ledger.results import write_npz
+    from numerics.potts import population
+    from validation.ledger import results
 
     S, C = _load_samples(args.samples)
     true = population.load_model(args.true) if args.true else None
@@ -98,7 +100,8 @@ def _fit(args) -> dict:
         if C != true.C or np.asarray(S).shape[1:] != (true.L,):
             raise InputError("true", args.true, f"a model with L = {np.asarray(S).shape[-1]} sites and "
                                                 f"C = {C} colours (matching the samples)")
-    S, C = inverse.check_samples(S, C)
+    checked = inverse.check_samples(S, C)
+    S, C = checked.samples, checked.C
     if args.method == "factored":
         fit = inverse.fit_factored(S, C, lam=args.lam, seed=args.seed, restarts=args.restarts)
         scores = inverse.factored_contact_map(fit.A, fit.V)
@@ -115,7 +118,7 @@ def _fit(args) -> dict:
         error = inverse.coupling_error(fit.J, inverse.potts_couplings(true)) if true is not None else None
     out = Path(args.contact_map) if args.contact_map else Path(args.samples).with_name(
         Path(args.samples).stem + f"_{args.method}_contacts.npz")
-    write_npz(out, contact_map=scores, **arrays)
+    results.write_npz(out, contact_map=scores, **arrays)
     return {"loss": loss, "coupling_error": error, "contact_map_file": str(out)}
 
 
@@ -124,12 +127,11 @@ def _replica(args) -> dict:
 
     if args.scenario == "logistic":
         curve = replica.r1_curve(args.alpha, args.lam, rho=args.rho, quadrature=args.quadrature)
-        return {"alpha": curve.column("alpha"), "m": curve.column("m"), "q": curve.column("q"),
-                "V": curve.column("V"), "eps_J": curve.column("eps_J"),
-                "test_ce": curve.column("test_ce"), "bayes_floor": replica.bayes_floor(args.rho)}
-    out = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=args.delta)
-    return {"alpha": out["alpha"], "m": out["m"], "q": out["q"], "V": out["V"], "eps_J": out["eps_J"],
-            "test_mse": out["test_mse"], "bayes_floor": float(args.delta)}  # best test MSE = Delta
+        return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
+                "test_ce": curve.test_ce, "bayes_floor": replica.bayes_floor(args.rho)}
+    curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=args.delta)
+    return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
+            "test_mse": curve.test_mse, "bayes_floor": float(args.delta)}  # best test MSE = Delta
 
 
 # ----------------------------------------------------------------------------------------------

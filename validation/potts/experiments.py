@@ -1,7 +1,8 @@
-"""Experiments of the Potts paper: factored against standard attention (spec Sec. 4) and the
-simulations of the replica scenarios (spec Sec. 5).
+"""Experiments of the Potts paper: factored against standard attention (Rende et al. 2024, Fig. 2)
+and the simulations of the library's replica scenarios R1 and R2.
 
-All functions are seeded and float64; torch threads are the caller's choice (the claims use 1).
+All functions are seeded and float64; the torch optimisers run with the ``threads`` of
+:func:`validation.potts.models.train_mlm` and :func:`fit_attention_row` (1 by default).
 """
 
 from __future__ import annotations
@@ -12,47 +13,100 @@ import time
 import numpy as np
 import torch
 
+from numerics.potts import inverse
 from numerics.potts import population
 from numerics.potts import replica
 from numerics.potts import sampling
+from numerics.shared.seeding import as_generator
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, NumericalFailure, check_int
+from theory.results import result
 from validation.potts import models
 
 # ----------------------------------------------------------------------------------------------
-# Section 4
+# Factored against standard attention (Rende et al. 2024, Fig. 2)
 
 
-def section4_data(model, n_train: int, n_test: int, seed: int = 0, burn_in: int = 300, thin: int = 10):
-    """Training and test sequences from ``model`` by Gibbs sampling (independent chains per set)."""
+@result
+class Section4Data:
+    """Training and test sequences of the factored-against-standard experiment; see
+    :func:`section4_data`.
+
+    Attributes
+    ----------
+    train : numpy.ndarray, (n_train, L) int64
+        Training sequences (Gibbs samples).
+    test : numpy.ndarray, (n_test, L) int64
+        Test sequences from independent chains.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+
+
+def section4_data(model, n_train: int, n_test: int, seed: int = 0, burn_in: int = 300,
+                  thin: int = 10) -> Section4Data:
+    """Training and test sequences from ``model`` by Gibbs sampling (independent chains per set,
+    seeds ``seed`` and ``seed + 1``)."""
     check_int("n_train", n_train, 1)
     check_int("n_test", n_test, 1)
     train = sampling.sample(model, n_train, chains=min(n_train, 5000), burn_in=burn_in, thin=thin, seed=seed)
     test = sampling.sample(model, n_test, chains=min(n_test, 5000), burn_in=burn_in, thin=thin, seed=seed + 1)
-    return train.samples, test.samples
+    return Section4Data(train.samples, test.samples)
+
+
+@result
+class Section4Curves:
+    """Test single-mask MLM loss against the number of training sequences for one factored layer
+    and standard encoders (Rende et al. 2024, Fig. 2); see :func:`section4`.
+
+    Attributes
+    ----------
+    M : list of int
+        Training-set sizes, increasing.
+    floor : float
+        The true model's :math:`-\\log P(s_i\\mid s_{-i})` on the test (sequence, masked site)
+        pairs (nats).
+    floor_all_sites : float
+        The same averaged over all sites of the test sequences (nats).
+    factored : list of float
+        Test loss of the factored layer at each M (nats).
+    standard : dict of int to list of float
+        Test loss of the standard encoder with k layers, keyed by k; encoders trained only at the
+        largest M have one entry (the last M).
+    seconds : float
+        Wall time of the training and evaluation.
+    """
+
+    M: list
+    floor: float
+    floor_all_sites: float
+    factored: list
+    standard: dict
+    seconds: float
 
 
 def section4(model, sizes, n_test: int = 10_000, *, layers=(1,), deep_layers=(3,), steps: int = 1200,
-             batch: int = 128, seed: int = 0, d_model: int = 32) -> dict:
+             batch: int = 128, seed: int = 0, d_model: int = 32) -> Section4Curves:
     """Test single-mask MLM loss against the number of training sequences M for one factored layer
-    and standard encoders with ``layers`` layers (spec Sec. 4).
+    and standard encoders with ``layers`` layers (Rende et al. 2024, Fig. 2).
 
     Each test sequence gets one uniformly drawn masked site (the same for every model); the factored
     layer is scored on those sites too, and the floor is the true model's conditional entropy
     estimate :math:`-\\log P(s_i\\mid s_{-i})` on the same (sequence, site) pairs, so all curves share
     the test noise. Encoders with ``layers`` are trained at every M, those with ``deep_layers``
-    only at the largest M (budget). Returns a dict of lists keyed by model name (``factored``,
-    ``standard_k``), plus ``"M"``, ``"floor"``, ``"floor_all_sites"`` and ``"seconds"``."""
+    only at the largest M (budget)."""
     sizes = sorted(int(m) for m in sizes)
-    train_all, test = section4_data(model, sizes[-1], n_test, seed)
-    rng = np.random.default_rng(seed + 2)
+    data = section4_data(model, sizes[-1], n_test, seed)
+    train_all, test = data.train, data.test
+    rng = as_generator(seed + 2)
     sites = rng.integers(0, model.L, len(test))
     rows = np.arange(len(test))
     logp_true = population.log_softmax(population.potts_logits(model, test))
     floor = float(-logp_true[rows, sites, test[rows, sites]].mean())
     S_test, sites_t = torch.as_tensor(test, dtype=torch.long), torch.as_tensor(sites)
-    out = {"M": sizes, "floor": floor, "floor_all_sites": population.conditional_entropy_estimate(model, test),
-           "factored": []}
-    out.update({f"standard_{k}": [] for k in (*layers, *deep_layers)})
+    floor_all_sites = population.conditional_entropy_estimate(model, test)
+    factored, standard = [], {k: [] for k in (*layers, *deep_layers)}
     start = time.perf_counter()
     for M in sizes:
         S_train = train_all[:M]
@@ -60,17 +114,16 @@ def section4(model, sizes, n_test: int = 10_000, *, layers=(1,), deep_layers=(3,
         models.train_mlm(fa, S_train, steps=2 * steps, batch=batch, lr=1e-2, weight_decay=1e-4, seed=seed)
         with torch.no_grad():
             logp = torch.log_softmax(fa(S_test), dim=-1).numpy()
-        out["factored"].append(float(-logp[rows, sites, test[rows, sites]].mean()))
+        factored.append(float(-logp[rows, sites, test[rows, sites]].mean()))
         for k in (*layers, *(deep_layers if M == sizes[-1] else ())):
             enc = models.StandardEncoder(model.L, model.C, layers=k, d_model=d_model, seed=seed)
             models.train_mlm(enc, S_train, steps=steps, batch=batch, lr=3e-3, weight_decay=1e-4, seed=seed)
-            out[f"standard_{k}"].append(models.encoder_test_loss(enc, S_test, sites_t))
-    out["seconds"] = time.perf_counter() - start
-    return out
+            standard[k].append(models.encoder_test_loss(enc, S_test, sites_t))
+    return Section4Curves(sizes, floor, floor_all_sites, factored, standard, time.perf_counter() - start)
 
 
 # ----------------------------------------------------------------------------------------------
-# Section 5: replica simulations
+# Simulations of the library's replica scenarios R1 and R2
 
 
 def _teacher(N: int, rho: float, rng) -> np.ndarray:
@@ -78,11 +131,19 @@ def _teacher(N: int, rho: float, rng) -> np.ndarray:
     return w * math.sqrt(rho * N) / np.linalg.norm(w)
 
 
-def fit_attention_row(X: np.ndarray, y: np.ndarray, lam: float, loss: str = "logistic") -> np.ndarray:
+def fit_attention_row(X: np.ndarray, y: np.ndarray, lam: float, loss: str = "logistic",
+                      threads: int | None = 1) -> np.ndarray:
     """Train one factored attention row in torch: :math:`z = w\\cdot x/\\sqrt N`,
     minimise :math:`\\sum_\\mu \\ell(y_\\mu, z_\\mu) + \\frac\\lambda2\\|w\\|^2` (logistic or square
-    loss) with L-BFGS (square loss: the normal equations, its exact minimiser). For Ising colours the row is :math:`A_{i\\cdot} = w/(2\\sqrt N)` (the logit
-    difference of the two colours is :math:`2\\sum_j A_{ij}\\sigma_j`)."""
+    loss) with L-BFGS (square loss: the normal equations, its exact minimiser), with ``threads``
+    torch threads. ``X`` (M, N), ``y`` (M,) in {-1, +1} (logistic) or real; returns ``w`` (N,).
+    For Ising colours the row is :math:`A_{i\\cdot} = w/(2\\sqrt N)` (the logit difference of the
+    two colours is :math:`2\\sum_j A_{ij}\\sigma_j`)."""
+    with limit_threads(threads):
+        return _fit_attention_row(X, y, lam, loss)
+
+
+def _fit_attention_row(X, y, lam, loss) -> np.ndarray:
     Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     N = X.shape[1]
     if loss == "square":  # the minimiser in closed form: (X^T X/N + lam I) w = X^T y/sqrt(N)
@@ -116,13 +177,30 @@ def _logistic_test_ce(w, w_star, X_test) -> float:
     return float(np.mean(s * np.logaddexp(0, -z) + (1 - s) * np.logaddexp(0, z)))
 
 
-def simulate_r1(N: int, alpha: float, lam: float, seeds, rho: float = 1.0, n_test: int = 10_000) -> dict:
-    """R1 simulation: Gaussian inputs, logistic teacher, logistic attention row with ridge ``lam``.
-    Returns per-seed ``eps_J`` and ``test_ce`` arrays."""
+@result
+class R1Simulation:
+    """Trained attention rows in the R1 scenario, one entry per seed; see :func:`simulate_r1`.
+
+    Attributes
+    ----------
+    eps_J : numpy.ndarray, (seeds,)
+        Coupling error :math:`|w - w^*|^2/|w^*|^2`.
+    test_ce : numpy.ndarray, (seeds,)
+        Test cross-entropy on fresh inputs, label averaged (nats).
+    """
+
+    eps_J: np.ndarray
+    test_ce: np.ndarray
+
+
+def simulate_r1(N: int, alpha: float, lam: float, seeds, rho: float = 1.0,
+                n_test: int = 10_000) -> R1Simulation:
+    """R1 simulation: Gaussian inputs, logistic teacher with :math:`|w^*|^2 = \\rho N`, logistic
+    attention row with ridge ``lam`` on M = alpha N samples, one run per seed in ``seeds``."""
     M = int(round(alpha * N))
     eps, ce = [], []
     for seed in seeds:
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         ws = _teacher(N, rho, rng)
         X = rng.standard_normal((M, N))
         p = 1 / (1 + np.exp(-X @ ws / math.sqrt(N)))
@@ -130,36 +208,87 @@ def simulate_r1(N: int, alpha: float, lam: float, seeds, rho: float = 1.0, n_tes
         w = fit_attention_row(X, y, lam)
         eps.append(float(np.sum((w - ws) ** 2) / np.sum(ws**2)))
         ce.append(_logistic_test_ce(w, ws, rng.standard_normal((n_test, N))))
-    return {"eps_J": np.array(eps), "test_ce": np.array(ce)}
+    return R1Simulation(np.array(eps), np.array(ce))
 
 
-def ising_site_model(N: int, beta: float, seed: int = 0):
+@result
+class IsingSiteModel:
+    """An Ising model and the teacher row of its site 0 in R1 units; see :func:`ising_site_model`.
+
+    Attributes
+    ----------
+    model : numerics.potts.population.PottsModel
+        L = N + 1 sites, C = 2, :math:`U = \\sigma\\sigma^T`, SK couplings.
+    w_star : numpy.ndarray, (N,)
+        :math:`2\\beta\\sqrt N J_{0,1:}`.
+    """
+
+    model: population.PottsModel
+    w_star: np.ndarray
+
+
+def ising_site_model(N: int, beta: float, seed: int = 0) -> IsingSiteModel:
     """Ising Potts model with L = N + 1 sites and SK couplings :math:`J = (G+G^T)/\\sqrt{2L}`, and
     the teacher row of site 0 in R1 units: :math:`w^* = 2\\beta\\sqrt N J_{0,\\cdot}`."""
     m = population.default_model(N + 1, 2, beta=beta, seed=seed)
     model = population.make_model(m.J, [[1.0, -1.0], [-1.0, 1.0]], None, beta)
     w_star = 2 * beta * math.sqrt(N) * model.J[0, 1:]
-    return model, w_star
+    return IsingSiteModel(model, w_star)
+
+
+@result
+class R1IsingSimulation:
+    """Attention rows fitted on samples of correlated Ising models, one entry per seed; see
+    :func:`simulate_r1_ising`.
+
+    Attributes
+    ----------
+    eps_J : numpy.ndarray, (seeds,)
+        Coupling error :math:`|w - w^*|^2/|w^*|^2`.
+    rho : numpy.ndarray, (seeds,)
+        The teacher's :math:`|w^*|^2/N`.
+    """
+
+    eps_J: np.ndarray
+    rho: np.ndarray
 
 
 def simulate_r1_ising(N: int, alpha: float, lam: float, seeds, beta: float = 0.5,
-                      burn_in: int = 300) -> dict:
-    """R1 on correlated data: samples of an Ising model (L = N + 1, SK couplings, ``beta``), the
-    attention row of site 0 fitted by logistic pseudo-likelihood. Returns per-seed ``eps_J`` and
-    the teacher's ``rho``."""
+                      burn_in: int = 300) -> R1IsingSimulation:
+    """R1 on correlated data: samples of an Ising model (L = N + 1, SK couplings, ``beta``, a new
+    model per seed), the attention row of site 0 fitted by logistic pseudo-likelihood."""
     M = int(round(alpha * N))
     eps, rhos = [], []
     for seed in seeds:
-        model, ws = ising_site_model(N, beta, seed=seed)
+        site = ising_site_model(N, beta, seed=seed)
+        model, ws = site.model, site.w_star
         S = sampling.sample(model, M, chains=M, burn_in=burn_in, thin=1, seed=seed + 7).samples
         sig = 1.0 - 2.0 * S  # colour 0 -> +1, colour 1 -> -1 (U = sigma sigma^T)
         w = fit_attention_row(sig[:, 1:], sig[:, 0], lam)
         eps.append(float(np.sum((w - ws) ** 2) / np.sum(ws**2)))
         rhos.append(float(np.sum(ws**2) / N))
-    return {"eps_J": np.array(eps), "rho": np.array(rhos)}
+    return R1IsingSimulation(np.array(eps), np.array(rhos))
 
 
-def simulate_r2_correlated(L: int, alpha: float, lam_r: float, seeds, nu: float = 3.0, site: int = 0) -> dict:
+@result
+class R2CorrelatedSimulation:
+    """Ridge regression of one site of a correlated Gaussian Potts model, one entry per seed; see
+    :func:`simulate_r2_correlated`.
+
+    Attributes
+    ----------
+    measured : numpy.ndarray, (seeds,)
+        Exact test MSE of the fitted coefficients, :math:`\\Delta + d^T\\tilde\\Sigma d`.
+    predicted : numpy.ndarray, (seeds,)
+        The deterministic equivalent's test MSE for the same draw.
+    """
+
+    measured: np.ndarray
+    predicted: np.ndarray
+
+
+def simulate_r2_correlated(L: int, alpha: float, lam_r: float, seeds, nu: float = 3.0,
+                           site: int = 0) -> R2CorrelatedSimulation:
     """R2 correlated version: x ~ N(0, Sigma) with precision nu I - J (GOE), ridge regression of
     site ``site`` on the others with n = alpha L samples; measured test MSE (exact, from the
     covariance) against the deterministic equivalent of the same draw."""
@@ -167,23 +296,46 @@ def simulate_r2_correlated(L: int, alpha: float, lam_r: float, seeds, nu: float 
     measured, predicted = [], []
     for seed in seeds:
         model = replica.goe_precision_model(L, nu, seed=seed)
-        Sig_t, a_star, delta = replica.site_regression_target(model, site, nu)
-        rng = np.random.default_rng(seed + 100)
-        x = rng.multivariate_normal(np.zeros(L), model["Sigma"], size=n, method="cholesky")
+        target = replica.site_regression_target(model, site, nu)
+        Sig_t, a_star, delta = target.Sigma, target.a_star, target.Delta
+        rng = as_generator(seed + 100)
+        x = rng.multivariate_normal(np.zeros(L), model.Sigma, size=n, method="cholesky")
         keep = np.arange(L) != site
         X, y = x[:, keep], x[:, site]
         a = np.linalg.solve(X.T @ X / n + lam_r * np.eye(L - 1), X.T @ y / n)
         d = a - a_star
         measured.append(float(delta + d @ Sig_t @ d))
-        predicted.append(replica.ridge_deterministic_equivalent(Sig_t, a_star, n, lam_r, delta)["test_mse"])
-    return {"measured": np.array(measured), "predicted": np.array(predicted)}
+        predicted.append(replica.ridge_deterministic_equivalent(Sig_t, a_star, n, lam_r, delta).test_mse)
+    return R2CorrelatedSimulation(np.array(measured), np.array(predicted))
 
 
-def coupling_decay(model, sizes, seed: int = 0, lam: float = 1e-6) -> dict:
-    """Coupling error of the factored fit against M (spec Sec. 3): one Gibbs sample set of the
-    largest size, nested subsets; returns ``M``, ``error``, the log-log ``slope`` and the ``fits``."""
-    from numerics.potts.inverse import fit_factored, log_log_slope
+@result
+class CouplingDecay:
+    """Coupling error of the factored fit against the number of samples; see
+    :func:`coupling_decay`.
 
+    Attributes
+    ----------
+    M : list of int
+        Sample sizes, increasing (nested subsets of one sample set).
+    error : list of float
+        :math:`\\|zs(A\\otimes V) - zs(\\beta J\\otimes U)\\|_F / \\|zs(\\beta J\\otimes U)\\|_F` at each M.
+    slope : float
+        Least-squares slope of log error against log M (about -1/2).
+    fits : list of numerics.potts.inverse.FactoredFit
+        The fit at each M.
+    """
+
+    M: list
+    error: list
+    slope: float
+    fits: list
+
+
+def coupling_decay(model, sizes, seed: int = 0, lam: float = 1e-6) -> CouplingDecay:
+    """Coupling error of the factored fit against M (MLM = pseudo-likelihood over the factored
+    family, Rende et al. 2024, Sec. II): one Gibbs sample set of the largest size, nested subsets,
+    :func:`numerics.potts.inverse.fit_factored` with penalty ``lam`` at each size."""
     sizes = sorted(int(m) for m in sizes)
     if len(sizes) < 2:
         raise InputError("sizes", sizes, "at least two sample sizes")
@@ -191,7 +343,7 @@ def coupling_decay(model, sizes, seed: int = 0, lam: float = 1e-6) -> dict:
     errors, fits = [], []
     A_true, U = model.beta * model.J, model.U
     for M in sizes:
-        fit = fit_factored(S[:M], model.C, lam=lam, seed=seed)
+        fit = inverse.fit_factored(S[:M], model.C, lam=lam, seed=seed)
         errors.append(population.factored_coupling_error(fit.A, fit.V, A_true, U))
         fits.append(fit)
-    return {"M": sizes, "error": errors, "slope": log_log_slope(sizes, errors), "fits": fits}
+    return CouplingDecay(sizes, errors, inverse.log_log_slope(sizes, errors), fits)

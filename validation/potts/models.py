@@ -1,9 +1,10 @@
 """Torch models for the Potts paper: factored self-attention and standard transformer encoders,
 single-mask MLM losses, and population-loss minimisation over attention variants.
 
-Source: Rende, Gerace, Laio, Goldt, arXiv 2304.07235. Spec ``shared/spec/potts.md`` Sec. 2 and 4.
+Source: Rende, Gerace, Laio, Goldt, arXiv 2304.07235: factored attention (Sec. II) and the
+off-the-shelf encoders it is compared with (Fig. 2).
 
-Factored attention (spec Sec. 2):
+Factored attention (Rende et al. 2024, Sec. II):
 
 .. math:: z_i(a) = \\sum_h \\sum_{j\\ne i} A^{(h)}_{ij} V^{(h)}_{a s_j} + b_i(a),
 
@@ -23,16 +24,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from numerics.potts import population
+from numerics.potts import represent
+from numerics.shared.threads import limit_threads
 from theory.errors import NumericalFailure, check_choice, check_int
+from validation.shared.seeding import torch_generator
 
 torch.set_default_dtype(torch.float64)
 
-ATTENTIONS = ("free", "softmax", "sink")
-
 
 class FactoredAttention(nn.Module):
-    """One layer of factored self-attention (spec Sec. 2). ``forward(S)`` maps colours ``S`` (n, L)
-    long to logits (n, L, C); site i never reads s_i, so all sites are scored in one pass."""
+    """One layer of factored self-attention (Rende et al. 2024, Sec. II). ``forward(S)`` maps colours
+    ``S`` (n, L) long to logits (n, L, C); site i never reads s_i, so all sites are scored in one
+    pass. ``attention`` in :data:`numerics.potts.represent.ATTENTIONS`; parameters drawn from
+    :math:`N(0, \\mathrm{init\\_scale}^2)` (queries, keys, embeddings: N(0, 1)) with ``seed``."""
 
     def __init__(self, L: int, C: int, attention: str = "free", heads: int = 1,
                  embed: int | None = None, qk_dim: int | None = None, init_scale: float = 0.1,
@@ -40,12 +45,12 @@ class FactoredAttention(nn.Module):
         super().__init__()
         check_int("L", L, 2)
         check_int("C", C, 2)
-        check_choice("attention", attention, ATTENTIONS)
+        check_choice("attention", attention, represent.ATTENTIONS)
         check_int("heads", heads, 1)
         if embed is not None:
             check_int("embed", embed, 1)
         self.L, self.C, self.attention, self.heads, self.embed = L, C, attention, heads, embed
-        g = torch.Generator().manual_seed(seed)
+        g = torch_generator(seed)
 
         def param(*shape, scale=init_scale):
             return nn.Parameter(scale * torch.randn(*shape, generator=g))
@@ -99,7 +104,7 @@ def mlm_loss_all_sites(model: nn.Module, S: torch.Tensor, weights: torch.Tensor 
 
 
 class StandardEncoder(nn.Module):
-    """An off-the-shelf transformer encoder for single-mask MLM (spec Sec. 4): token embedding
+    """An off-the-shelf transformer encoder for single-mask MLM (Rende et al. 2024, Fig. 2): token embedding
     (C colours + a mask token), learned positional embedding, ``layers`` post-norm encoder layers
     (softmax attention, MLP, no dropout), a linear read-out to C logits."""
 
@@ -146,14 +151,20 @@ def encoder_test_loss(model: StandardEncoder, S: torch.Tensor, sites: torch.Tens
 
 
 def train_mlm(model: nn.Module, S_train: np.ndarray, *, steps: int, batch: int = 256, lr: float = 3e-3,
-              weight_decay: float = 0.0, seed: int = 0, progress=None) -> float:
+              weight_decay: float = 0.0, seed: int = 0, progress=None, threads: int | None = 1) -> float:
     """Train ``model`` by single-mask MLM on ``S_train`` (M, L) with Adam(W) mini-batches
     (validation.shared.training.train). Factored attention scores all sites per row; a standard encoder
-    masks one uniformly drawn site per row. Returns the last training loss."""
+    masks one uniformly drawn site per row. Runs with ``threads`` torch threads
+    (:func:`numerics.shared.threads.limit_threads`; None leaves them). Returns the last training loss."""
+    with limit_threads(threads):
+        return _train_mlm(model, S_train, steps, batch, lr, weight_decay, seed, progress)
+
+
+def _train_mlm(model, S_train, steps, batch, lr, weight_decay, seed, progress) -> float:
     from validation.shared.training import train
 
     S = torch.as_tensor(np.asarray(S_train), dtype=torch.long)
-    g = torch.Generator().manual_seed(seed)
+    g = torch_generator(seed)
     factored = isinstance(model, FactoredAttention)
 
     def objective(step):
@@ -163,20 +174,27 @@ def train_mlm(model: nn.Module, S_train: np.ndarray, *, steps: int, batch: int =
             return mlm_loss_all_sites(model, Sb)
         return masked_loss(model, Sb, torch.randint(0, S.shape[1], (len(Sb),), generator=g))
 
-    result = train(model, objective, steps, lr=lr, optimizer="adamw" if weight_decay else "adam",
-                   optimizer_options={"weight_decay": weight_decay} if weight_decay else None,
-                   record_every=max(1, steps // 20), progress=progress, description="mlm")
-    return result.final_loss
+    trained = train(model, objective, steps, lr=lr, optimizer="adamw" if weight_decay else "adam",
+                    optimizer_options={"weight_decay": weight_decay} if weight_decay else None,
+                    record_every=max(1, steps // 20), progress=progress, description="mlm")
+    return trained.final_loss
 
 
 # ----------------------------------------------------------------------------------------------
-# Population loss minimisation (representability, spec Sec. 2)
+# Population loss minimisation (the representability conditions of Rende et al. 2024, Sec. II)
 
 
 def minimise_population(model: FactoredAttention, S: np.ndarray, P: np.ndarray, *,
-                        max_iter: int = 400, rounds: int = 3) -> float:
+                        max_iter: int = 400, rounds: int = 3, threads: int | None = 1) -> float:
     """Minimise the exact population MLM loss :math:`\\sum_s P(s) \\cdot` (mean over sites of
-    :math:`-\\log p_\\theta(s_i\\mid s_{-i})`) over the model's parameters with L-BFGS (strong Wolfe)."""
+    :math:`-\\log p_\\theta(s_i\\mid s_{-i})`) over the model's parameters with L-BFGS (strong
+    Wolfe), ``rounds`` calls of ``max_iter`` iterations, with ``threads`` torch threads. ``S``
+    (n, L) configurations, ``P`` (n,) their probabilities. Returns the final loss (nats per site)."""
+    with limit_threads(threads):
+        return _minimise_population(model, S, P, max_iter, rounds)
+
+
+def _minimise_population(model, S, P, max_iter, rounds) -> float:
     St = torch.as_tensor(S, dtype=torch.long)
     Pt = torch.as_tensor(P, dtype=torch.float64)
     opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, tolerance_grad=1e-12,
@@ -199,10 +217,9 @@ def minimise_population(model: FactoredAttention, S: np.ndarray, P: np.ndarray, 
 
 def self_reading_loss(potts_model, max_iter: int = 60, seed: int = 0) -> float:
     """Population loss when the scored site is *not* masked (A_ii free, x_i visible): the model can
-    copy s_i, so its minimum falls below the mean conditional entropy (the masking condition)."""
-    from numerics.potts.population import boltzmann
-
-    S, P, _ = boltzmann(potts_model)
+    copy s_i, so its minimum falls below the mean conditional entropy (the masking condition of
+    Rende et al. 2024, Sec. II)."""
+    law = population.boltzmann(potts_model)
     model = FactoredAttention(potts_model.L, potts_model.C, "free", init_scale=0.5, seed=seed)
     model.offdiag.fill_(1.0)  # keep the diagonal: site i sees itself
-    return minimise_population(model, S, P, max_iter=max_iter, rounds=1)
+    return minimise_population(model, law.configurations, law.probabilities, max_iter=max_iter, rounds=1)

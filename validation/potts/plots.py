@@ -1,4 +1,5 @@
-"""Figures of the Potts paper (spec Sec. 6). Every function takes ``ax=None`` and returns the axes."""
+"""Figures of the Potts paper (test loss against M as in Rende et al. 2024, Fig. 2; replica curves,
+couplings, representability). Every function takes ``ax=None`` and returns the axes."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import numpy as np
 from validation.shared.plots import axes, horizontal_reference
 
 
-def plot_section4(result: dict, ax=None):
+def plot_section4(curves, ax=None):
     """Test single-mask MLM loss against the number of training sequences M, one line per model,
-    with the conditional-entropy floor (spec Sec. 4)."""
+    with the conditional-entropy floor (Rende et al. 2024, Fig. 2). ``curves``: a
+    :class:`validation.potts.experiments.Section4Curves`."""
     ax = axes(ax)
-    M = np.asarray(result["M"])
-    ax.plot(M, result["factored"], "o-", color="C3", label="factored attention (1 layer)")
-    for k, key in enumerate(sorted(k for k in result if k.startswith("standard_"))):
-        values = result[key]
+    M = np.asarray(curves.M)
+    ax.plot(M, curves.factored, "o-", color="C3", label="factored attention (1 layer)")
+    for k, (layers, values) in enumerate(sorted(curves.standard.items(), key=lambda kv: str(kv[0]))):
         ax.plot(M[len(M) - len(values):], values, "s--", color=f"C{k}",
-                label=f"standard encoder, {key.split('_')[1]} layer(s)")
-    horizontal_reference(ax, result["floor"], "floor: mean conditional entropy", "k")
+                label=f"standard encoder, {layers} layer(s)")
+    horizontal_reference(ax, curves.floor, "floor: mean conditional entropy", "k")
     ax.set_xscale("log")
     ax.set_xlabel("training sequences M")
     ax.set_ylabel("test MLM loss (nats)")

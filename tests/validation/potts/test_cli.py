@@ -1,4 +1,4 @@
-"""The `ttc potts` command-line contract (spec potts.md Sec. 7) and the error convention."""
+"""The `ttc potts` command-line contract (keys of every `--json` output) and the error convention."""
 
 import json
 
@@ -40,7 +40,7 @@ def files(tmp_path):
 def test_exact_anchor(run_json, files):
     r = run_json("potts", "exact", "--model", str(files["anchor"]))
     assert set(r) == KEYS["exact"]
-    assert r["Z"] == pytest.approx(13.059374985, abs=1e-9)  # spec anchor
+    assert r["Z"] == pytest.approx(13.059374985, abs=1e-9)  # the anchor's reference value
     assert np.array(r["marginals"]).shape == (3, 2) and len(r["conditional_entropy"]) == 3
 
 
@@ -73,7 +73,7 @@ def test_replica_keys(run_json):
     r = run_json("potts", "replica", "--scenario", "logistic", "--alpha", "2", "--lam", "0.1",
                  "--quadrature", "31")
     assert set(r) == KEYS["replica_logistic"]
-    assert r["bayes_floor"] == pytest.approx(0.59944, abs=5e-6)  # spec Sec. 5
+    assert r["bayes_floor"] == pytest.approx(0.59944, abs=5e-6)  # reference value at rho = 1
 
 
 @pytest.mark.parametrize("content, field", [

@@ -1,9 +1,9 @@
-"""Claims of the Potts paper (Rende, Gerace, Laio, Goldt; spec ``potts.md``), through all three
-layers: sympy proofs, exact enumeration and solvers, torch models and training.
+"""Claims of the Potts paper (Rende, Gerace, Laio, Goldt 2024) on the model, the mapping, inverse
+Potts and the factored-against-standard experiment, through all three layers: sympy proofs, exact
+enumeration and solvers, torch models and training.
 
 Every check can fail; the notes say what was compared and where the reference comes from. The
-replica claims (the library's reconstruction of spec Sec. 5) are in
-:mod:`validation.potts.claims.replica`.
+replica claims (the library's reconstruction) are in :mod:`validation.potts.claims.replica`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ from validation.potts import plots
 from validation.ledger.claims import CheckContext, claim, compare, decide
 from validation.shared.plots import save
 
+#: The registry key of the paper (validation.papers).
 PAPER = "potts-rende"
+#: The tag in the ``reference`` of the replica claims (part of the recorded results: kept verbatim).
 RECON = "library reconstruction (spec Sec. 5)"
-
-
-def _one_thread():
-    torch.set_num_threads(1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -39,7 +37,7 @@ def _one_thread():
 @claim("potts.anchor", paper=PAPER, reference="spec Sec. 1 (anchor)",
        statement="Ising L = 3, J12 = 1, J13 = 0.5, J23 = -0.3, h = 0, beta = 1 has Z = 13.059374985.")
 def _anchor(ctx: CheckContext):
-    Z = population.exact_summary(population.ising_anchor())["Z"]
+    Z = population.exact_summary(population.ising_anchor()).Z
     return compare(13.059374985, Z, 1e-9,
                    "Exact enumeration (numerics.potts.population.exact_summary) against the spec's published value.")
 
@@ -54,7 +52,8 @@ def _mapping(ctx: CheckContext):
     model = population.default_model(20, 10, beta=1.3, seed=ctx.seed % 1000)
     rng = np.random.default_rng(ctx.seed)
     S = rng.integers(0, 10, (50, 20))
-    z = population.factored_logits(S, *model.factored())
+    p = model.factored()
+    z = population.factored_logits(S, p.A, p.V, p.b)
     worst = 0.0
     for n in range(5):
         for i in range(20):
@@ -83,15 +82,16 @@ def _mlm_npll(ctx: CheckContext):
     model = population.make_model(population.default_model(5, 3, seed=3).J, population.default_model(5, 3, seed=3).U,
                           0.3 * rng.standard_normal((5, 3)), 0.9)
     S = sampling.sample(model, 500, chains=500, burn_in=30, thin=1, seed=ctx.seed).samples
-    mlm = population.mlm_loss_and_gradient(S, np.full(500, 1 / 500), *model.factored(), False)
+    p = model.factored()
+    mlm = population.mlm_loss_and_gradient(S, np.full(500, 1 / 500), p.A, p.V, p.b, False)
     npll = population.conditional_entropy_estimate(model, S) * model.L  # NPLL from the model's conditionals
-    pop = population.population_mlm(model, *model.factored(), with_gradient=False)
-    H = population.exact_summary(model)["mean_conditional_entropy"]
+    pop = population.population_mlm(model, p.A, p.V, p.b, with_gradient=False)
+    H = population.exact_summary(model).mean_conditional_entropy
     fit = represent.represent(model, "free", restarts=1, seed=ctx.seed)
-    ok = sym == 0 and abs(mlm - npll / model.L) < 1e-12 and abs(pop - H) < 1e-12 and abs(fit["gap"]) < 1e-9
+    ok = sym == 0 and abs(mlm - npll / model.L) < 1e-12 and abs(pop - H) < 1e-12 and abs(fit.gap) < 1e-9
     return decide(ok, {"symbolic": 0, "loss_at_truth": H, "minimised_gap": 0.0},
                   {"symbolic": str(sym), "mlm_minus_npll_over_L": mlm - npll / model.L,
-                   "loss_at_truth": pop, "minimised_gap": fit["gap"]}, 1e-9,
+                   "loss_at_truth": pop, "minimised_gap": fit.gap}, 1e-9,
                   "Symbolic residual on a 3-sequence data set (L=3, C=2). Numeric: 500 Gibbs samples "
                   "of a 5-site, 3-colour model with fields; population loss at the truth against the "
                   "exact mean conditional entropy, and L-BFGS minimisation of the population loss "
@@ -105,8 +105,10 @@ def _gradients(ctx: CheckContext):
     sym = potts.gradient_residuals((0, 1, 1), 3, 2)
     model = population.default_model(4, 3, seed=ctx.seed % 100)
     rng = np.random.default_rng(ctx.seed)
-    A, V, b = (x + 0.2 * rng.standard_normal(x.shape) for x in model.factored())
-    _, dA, dV, db = population.population_mlm(model, A, V, b)
+    truth = model.factored()
+    A, V, b = (x + 0.2 * rng.standard_normal(x.shape) for x in (truth.A, truth.V, truth.b))
+    g = population.population_mlm(model, A, V, b)
+    dA, dV, db = g.dA, g.dV, g.db
     eps, worst = 1e-6, 0.0
     for grad, which in ((dA, 0), (dV, 1), (db, 2)):
         for idx in [tuple(rng.integers(0, s) for s in grad.shape) for _ in range(4)]:
@@ -117,8 +119,8 @@ def _gradients(ctx: CheckContext):
             minus[which][idx] -= eps
             fd = (population.population_mlm(model, *plus, False) - population.population_mlm(model, *minus, False)) / (2 * eps)
             worst = max(worst, abs(fd - grad[idx]))
-    _, gA, gV, gb = population.population_mlm(model, *model.factored())
-    at_truth = max(np.abs(gA).max(), np.abs(gV).max(), np.abs(gb).max())
+    g = population.population_mlm(model, truth.A, truth.V, truth.b)
+    at_truth = max(np.abs(g.dA).max(), np.abs(g.dV).max(), np.abs(g.db).max())
     ok = all(r == 0 for r in sym) and worst < 1e-8 and at_truth < 1e-12
     return decide(ok, {"symbolic": 0, "fd_error": 0, "gradient_at_truth": 0},
                   {"symbolic_nonzero": sum(r != 0 for r in sym), "fd_error": worst,
@@ -133,8 +135,8 @@ def _gradients(ctx: CheckContext):
                  "V + c1^T does not; zs(A kron V) = A kron PVP, so a head's contact map is |A|.")
 def _invariances(ctx: CheckContext):
     res = potts.invariance_residuals(3, 2)
-    inv_ok = all(all(r == 0 for r in res[k]) for k in ("scale", "sign", "column_shift", "bias_shift"))
-    row_breaks = any(r != 0 for r in res["row_shift"])
+    inv_ok = all(all(r == 0 for r in getattr(res, k)) for k in ("scale", "sign", "column_shift", "bias_shift"))
+    row_breaks = any(r != 0 for r in res.row_shift)
     gauge_ok = potts.gauge_identity_residual(3) == potts.sp.zeros(3, 3)
     rng = np.random.default_rng(ctx.seed)
     A = rng.standard_normal((6, 6))
@@ -164,8 +166,8 @@ def _samplers(ctx: CheckContext):
     worst = {}
     for sampler in sampling.SAMPLERS:
         out = sampling.sample(model, M, sampler=sampler, chains=M, burn_in=60, thin=1, seed=ctx.seed)
-        f1, p1 = sampling.empirical_marginals(out.samples, 3), exact["marginals"]
-        f2, p2 = sampling.empirical_pair_marginals(out.samples, 3), exact["pair_marginals"]
+        f1, p1 = sampling.empirical_marginals(out.samples, 3), exact.marginals
+        f2, p2 = sampling.empirical_pair_marginals(out.samples, 3), exact.pair_marginals
         iu = np.triu_indices(5, 1)
         z1 = np.abs(f1 - p1) / np.sqrt(p1 * (1 - p1) / M)
         z2 = np.abs(f2[iu] - p2[iu]) / np.sqrt(p2[iu] * (1 - p2[iu]) / M)
@@ -181,7 +183,7 @@ def _samplers(ctx: CheckContext):
                  "optimum when J has mixed signs; unnormalised (free) attention does.")
 def _represent(ctx: CheckContext):
     model = population.ising_anchor()
-    gaps = {att: represent.represent(model, att, restarts=4 if ctx.full else 1, seed=ctx.seed)["gap"]
+    gaps = {att: represent.represent(model, att, restarts=4 if ctx.full else 1, seed=ctx.seed).gap
             for att in represent.ATTENTIONS}
     ax = plots.plot_gaps(gaps)
     fig = save(ax.figure, ctx.figure_path("potts_represent.png"))
@@ -198,9 +200,8 @@ def _represent(ctx: CheckContext):
        statement="The masked site must be excluded from its own logits: if site i reads s_i the "
                  "MLM minimiser copies it and the loss falls far below the conditional entropy.")
 def _masking(ctx: CheckContext):
-    _one_thread()
     model = population.ising_anchor()
-    H = population.exact_summary(model)["mean_conditional_entropy"]
+    H = population.exact_summary(model).mean_conditional_entropy
     loss = models.self_reading_loss(model, max_iter=25)
     return decide(loss < 0.01 * H, f"loss << H = {H:.6f}", loss, 0.01 * H,
                   "Torch factored attention with the diagonal of A kept (x_i visible at site i), "
@@ -214,7 +215,7 @@ def _masking(ctx: CheckContext):
 def _value_rank(ctx: CheckContext):
     model = population.default_model(4, 3, seed=1)
     rank = int(np.linalg.matrix_rank(model.U))
-    gaps = {k: represent.represent(model, "free", restarts=3, seed=ctx.seed, embed=k)["gap"] for k in (1, 2, 3)}
+    gaps = {k: represent.represent(model, "free", restarts=3, seed=ctx.seed, embed=k).gap for k in (1, 2, 3)}
     # rank(U) - 1 suffices: U + 1 c^T with c^T U^{-1} 1 = -1 has rank C - 1 and the same conditionals
     needed = rank if gaps[rank - 1] > 1e-6 else rank - 1
     return decide(needed == rank, {"needed_rank": rank},
@@ -231,21 +232,21 @@ def _value_rank(ctx: CheckContext):
                  "embedding) computes the same population loss and gradient as the numerics' "
                  "closed forms.")
 def _torch_model(ctx: CheckContext):
-    _one_thread()
     model = population.default_model(4, 3, seed=2)
-    S, P, _ = population.boltzmann(model)
+    law = population.boltzmann(model)
+    S, P = law.configurations, law.probabilities
     worst = {}
-    for att in models.ATTENTIONS:
+    for att in represent.ATTENTIONS:
         for heads, embed in ((1, None), (2, 2)):
             tm = models.FactoredAttention(4, 3, att, heads=heads, embed=embed, init_scale=0.5, seed=ctx.seed)
             loss = models.mlm_loss_all_sites(tm, torch.as_tensor(S), torch.as_tensor(P))
             loss.backward()
             with torch.no_grad():
                 A, V = tm.attention_matrix().numpy(), tm.value_matrix().numpy()
-            n_loss, dAs, dVs, db = represent.multihead_loss_and_gradient(
+            closed = represent.multihead_loss_and_gradient(
                 np.ascontiguousarray(population.one_hot(S, 3).transpose(1, 0, 2)), P, list(A), list(V),
                 tm.b.detach().numpy())
-            err = abs(float(loss.detach()) - n_loss) + float(np.abs(tm.b.grad.numpy() - db).max())
+            err = abs(float(loss.detach()) - closed.loss) + float(np.abs(tm.b.grad.numpy() - closed.db).max())
             worst[f"{att}/h{heads}/k{embed}"] = err
     return decide(max(worst.values()) < 1e-12, 0.0, worst, 1e-12,
                   "Torch autograd (loss and bias gradient) against numerics.potts.represent's "
@@ -311,19 +312,19 @@ def _coupling_decay(ctx: CheckContext):
     sizes = [500, 1000, 2000, 4000, 8000] if ctx.full else [400, 800, 1600, 3200]
     model = population.default_model(L, C, seed=ctx.seed % 100)
     out = experiments.coupling_decay(model, sizes, seed=ctx.seed)
-    ax = plots.plot_decay(out["M"], out["error"], out["slope"])
+    ax = plots.plot_decay(out.M, out.error, out.slope)
     fig = save(ax.figure, ctx.figure_path("potts_decay.png"))
-    fit = out["fits"][-1]
+    fit = out.fits[-1]
     P = population.centering(C)
     off = ~np.eye(L, dtype=bool)
     true = np.einsum("ij,ab->ijab", model.beta * model.J, P @ model.U @ P)[off]
     learned = np.einsum("ij,ab->ijab", fit.A, P @ fit.V @ P)[off]
     ax2 = plots.plot_couplings(true, learned, label=f"factored fit, M = {sizes[-1]}")
     fig2 = save(ax2.figure, ctx.figure_path("potts_couplings.png"))
-    return compare(-0.5, out["slope"], 0.12,
+    return compare(-0.5, out.slope, 0.12,
                    f"Factored fit (L-BFGS, lam = 1e-6) on nested Gibbs sample sets of a default model "
                    f"L={L}, C={C}; least-squares log-log slope of the error against M = {sizes}; "
-                   f"errors {np.round(out['error'], 4).tolist()}. Tolerance 0.12 for sampling noise "
+                   f"errors {np.round(out.error, 4).tolist()}. Tolerance 0.12 for sampling noise "
                    "(one data set).", figures=(fig.name, fig2.name))
 
 
@@ -336,18 +337,18 @@ def _coupling_decay(ctx: CheckContext):
        statement="One factored layer approaches the conditional-entropy floor with far fewer samples "
                  "than one standard transformer layer.")
 def _section4(ctx: CheckContext):
-    _one_thread()
     model = population.default_model(20, 10, seed=0)
     res = experiments.section4(model, [100, 1000, 10_000], n_test=10_000, layers=(1,), deep_layers=(3,),
-                      steps=1200, seed=ctx.seed)
+                               steps=1200, seed=ctx.seed)
     ax = plots.plot_section4(res)
     fig = save(ax.figure, ctx.figure_path("potts_section4.png"))
-    floor = res["floor"]
-    excess = {k: [v - floor for v in res[k]] for k in res if k == "factored" or k.startswith("standard_")}
+    floor = res.floor
+    excess = {"factored": [v - floor for v in res.factored]}
+    excess.update({f"standard_{k}": [v - floor for v in values] for k, values in res.standard.items()})
     # the factored layer at 10x fewer samples beats one standard layer at the largest M
     ok = excess["factored"][1] < excess["standard_1"][-1] and excess["factored"][-1] < excess["standard_1"][-1]
     return decide(ok, "factored excess at M = 10^3 (and 10^4) < standard-1 excess at M = 10^4",
-                  {"floor": floor, "excess_over_floor": excess, "M": res["M"], "seconds": res["seconds"]},
+                  {"floor": floor, "excess_over_floor": excess, "M": res.M, "seconds": res.seconds},
                   None,
                   "Gibbs data from the default model (L=20, C=10), M in {10^2, 10^3, 10^4} (10^5 is "
                   "beyond the full profile's budget on this machine), test set 10^4 with one uniformly "

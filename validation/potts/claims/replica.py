@@ -1,6 +1,6 @@
-"""Claims of the Potts paper about the replica generalisation curves (spec potts.md Sec. 5): the
-R1 and R2 scenarios are the library's reconstruction; simulations against the curves, on i.i.d.
-and on correlated Potts data."""
+"""Claims of the Potts paper about the replica generalisation curves: the R1 and R2 scenarios are
+the library's reconstruction of the replica computation of Rende et al. 2024; simulations against
+the curves, on i.i.d. and on correlated Potts data."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from validation.potts import experiments
 from validation.potts import plots
 from validation.ledger.claims import CheckContext, claim, decide
 from validation.shared.plots import save
-from validation.potts.claims.mapping import PAPER, RECON, _one_thread
+from validation.potts.claims.mapping import PAPER, RECON
 
 # ----------------------------------------------------------------------------------------------
-# Section 5: replica
+# Replica curves of the library's reference scenarios
 
 
 @claim("potts.r1_solver", paper=PAPER, reference=f"spec Sec. 5, R1 ({RECON})",
@@ -28,16 +28,16 @@ def _r1_solver(ctx: CheckContext):
     t0 = time.process_time()
     curve = replica.r1_curve(np.linspace(0.25, 10, 20), lam=0.1, rho=1.0, quadrature=61)
     seconds = time.process_time() - t0
-    resid = float(curve.column("residual").max())
+    resid = float(curve.residual.max())
     floor = replica.bayes_floor(1.0)
     ok = resid < 1e-8 and seconds < 3 and abs(floor - 0.59944) < 5e-6
     return decide(ok, {"residual": "< 1e-8", "seconds": "< 3", "bayes_floor": 0.59944},
                   {"residual": resid, "seconds": seconds, "bayes_floor": floor,
-                   "iterations": curve.column("iterations").tolist()}, None,
+                   "iterations": curve.iterations.tolist()}, None,
                   "Damped fixed point with continuation in alpha, polished by scipy.optimize.root; "
                   "residual = max |T(m,q,V) - (m,q,V)| / max(1, |(m,q,V)|); seconds = CPU time of "
-                  "this process (the shared machine makes wall time erratic; benchmarks/bench_potts.py "
-                  "reports wall time). The floor is the spec's published 0.59944.")
+                  "this process (the shared machine makes wall time erratic; "
+                  "benchmarks/potts/bench_sampling_fit.py reports wall time). The floor is the spec's published 0.59944.")
 
 
 @claim("potts.r2_closed_form", paper=PAPER, reference=f"spec Sec. 5, R2 ({RECON})",
@@ -53,9 +53,10 @@ def _r2_closed_form(ctx: CheckContext):
     diffs = []
     for a in (0.5, 1.0, 2.0, 5.0):
         de = replica.ridge_deterministic_equivalent(np.eye(N), w / math.sqrt(N), int(a * N), 0.3 / a, 0.5)
-        diffs.append(abs(replica.r2_curve([a], 0.3, 1.0, 0.5)["test_mse"][0] - de["test_mse"]))
-    ok = all(v == 0 for v in res.values()) and ols == 0 and max(diffs) < 1e-10
-    return decide(ok, 0.0, {"replica_residuals": {k: str(v) for k, v in res.items()},
+        diffs.append(abs(replica.r2_curve([a], 0.3, 1.0, 0.5).test_mse[0] - de.test_mse))
+    residuals = res.to_dict()
+    ok = all(v == 0 for v in residuals.values()) and ols == 0 and max(diffs) < 1e-10
+    return decide(ok, 0.0, {"replica_residuals": {k: str(v) for k, v in residuals.items()},
                             "ols_limit_residual": str(ols), "max_DE_difference": max(diffs)}, 1e-10,
                   "sympy: the closed form substituted into the prior and square-loss channel "
                   "equations; the lambda -> 0 limit; numeric: the deterministic equivalent with "
@@ -66,7 +67,8 @@ def _r1_sim_points(N, alphas, lam, seeds):
     pts = {}
     for a in alphas:
         r = experiments.simulate_r1(N, a, lam, seeds)
-        pts[a] = {k: (float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))) for k, v in r.items()}
+        pts[a] = {k: (float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))))
+                  for k, v in (("eps_J", r.eps_J), ("test_ce", r.test_ce))}
     return pts
 
 
@@ -74,20 +76,20 @@ def _r1_sim_points(N, alphas, lam, seeds):
        statement="Trained attention rows (Gaussian inputs, logistic teacher) match the R1 replica "
                  "eps_J and test cross-entropy within 3 standard errors plus a finite-size allowance.")
 def _r1_simulation(ctx: CheckContext):
-    _one_thread()
     lam = 0.1
     Ns = (200, 500) if ctx.full else (200,)
     alphas = (0.5, 1.0, 2.0, 4.0, 8.0) if ctx.full else (1.0, 4.0)
     seeds = range(ctx.seed, ctx.seed + (4 if ctx.full else 3))
     grid = np.linspace(0.3, 9, 30 if ctx.full else 15)
     theory = replica.r1_curve(grid, lam)
-    at = {p.alpha: p for p in replica.r1_curve(alphas, lam).points}
+    points = replica.r1_curve(alphas, lam)
+    at = {a: {"eps_J": float(points.eps_J[k]), "test_ce": float(points.test_ce[k])} for k, a in enumerate(alphas)}
     rows, ok = [], True
     sims_eps, sims_ce = {}, {}
     for N in Ns:
         pts = _r1_sim_points(N, alphas, lam, seeds)
         for a, v in pts.items():
-            for key, th in (("eps_J", at[a].eps_J), ("test_ce", at[a].test_ce)):
+            for key, th in at[a].items():
                 mean, se = v[key]
                 allowance = 0.03 * abs(th) * (200 / N) ** 0.5
                 good = abs(mean - th) <= 3 * se + allowance
@@ -99,8 +101,8 @@ def _r1_simulation(ctx: CheckContext):
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    plots.plot_replica(grid, {"R1": theory.column("eps_J")}, sims_eps, "R1 coupling error", r"$\epsilon_J$", ax1)
-    plots.plot_replica(grid, {"R1": theory.column("test_ce")}, sims_ce, "R1 test MLM loss", "test CE (nats)",
+    plots.plot_replica(grid, {"R1": theory.eps_J}, sims_eps, "R1 coupling error", r"$\epsilon_J$", ax1)
+    plots.plot_replica(grid, {"R1": theory.test_ce}, sims_ce, "R1 test MLM loss", "test CE (nats)",
                     ax2, floor=replica.bayes_floor(1.0))
     path = save(fig, ctx.figure_path("potts_r1.png"))
     return decide(ok, "|sim - theory| <= 3 SE + 3% sqrt(200/N) of the theory value", rows, "3 SE + allowance",
@@ -129,7 +131,7 @@ def _r2_simulation(ctx: CheckContext):
             y = X @ w / math.sqrt(N) + math.sqrt(delta) * rng.standard_normal(len(X))
             wh = experiments.fit_attention_row(X, y, lam, loss="square")
             errs.append(float(np.sum((wh - w) ** 2) / N))
-        th = replica.r2_curve([a], lam, 1.0, delta)["test_mse"][0]
+        th = replica.r2_curve([a], lam, 1.0, delta).test_mse[0]
         mean, se = delta + float(np.mean(errs)), float(np.std(errs, ddof=1) / math.sqrt(len(errs)))
         allowance = 0.03 * th
         good = abs(mean - th) <= 3 * se + allowance
@@ -138,11 +140,11 @@ def _r2_simulation(ctx: CheckContext):
         for lst, v in zip(sim, (a, mean, se)):
             lst.append(v)
     corr = experiments.simulate_r2_correlated(200, 2.0, 0.05, range(ctx.seed, ctx.seed + 6))  # ~0.2 s
-    rel = float(np.mean(corr["measured"]) / np.mean(corr["predicted"]) - 1)
-    se_rel = float(np.std(corr["measured"] / corr["predicted"], ddof=1) / math.sqrt(6))
+    rel = float(np.mean(corr.measured) / np.mean(corr.predicted) - 1)
+    se_rel = float(np.std(corr.measured / corr.predicted, ddof=1) / math.sqrt(6))
     ok &= abs(rel) <= 3 * se_rel + 0.03
     grid = np.linspace(0.2, 4.5, 80)
-    ax = plots.plot_replica(grid, {"R2 closed form": replica.r2_curve(grid, lam, 1.0, delta)["test_mse"]},
+    ax = plots.plot_replica(grid, {"R2 closed form": replica.r2_curve(grid, lam, 1.0, delta).test_mse},
                          {f"ridge N={N}": sim}, "R2 (Gaussianised Potts, ridge)", "test MSE")
     path = save(ax.figure, ctx.figure_path("potts_r2.png"))
     return decide(ok, "within 3 SE + 3%", {"iid": rows, "correlated_relative_deviation": rel,
@@ -160,20 +162,19 @@ def _r2_simulation(ctx: CheckContext):
        statement="On data from a real correlated Ising model the i.i.d. R1 theory is approximate, "
                  "within a few per cent.")
 def _r1_correlated(ctx: CheckContext):
-    _one_thread()
     N, n_seeds = 200, 4
     seeds = range(ctx.seed, ctx.seed + n_seeds)
     rows, ok = [], True
     for beta in (0.25, 0.5):
         for a in (1.0, 3.0):
             r = experiments.simulate_r1_ising(N, a, 0.1, seeds, beta=beta, burn_in=100)
-            th = np.array([replica.r1_point(a, 0.1, rho).eps_J for rho in r["rho"]])
-            ratio = r["eps_J"] / th
+            th = np.array([replica.r1_point(a, 0.1, rho).eps_J for rho in r.rho])
+            ratio = r.eps_J / th
             rel = float(ratio.mean() - 1)
             se = float(ratio.std(ddof=1) / math.sqrt(n_seeds))
             good = abs(rel) <= 0.05 + 3 * se
             ok &= good
-            rows.append({"beta": beta, "alpha": a, "sim_eps_J": float(r["eps_J"].mean()),
+            rows.append({"beta": beta, "alpha": a, "sim_eps_J": float(r.eps_J.mean()),
                          "theory_eps_J": float(th.mean()), "relative_deviation": rel, "se": se,
                          "ok": bool(good)})
     return decide(ok, "|relative deviation| <= 5% + 3 SE", rows, "5% + 3 SE",
