@@ -1,7 +1,8 @@
-"""Derivations for the Markov-chain paper, as sympy expressions.
+"""Sympy derivations of the Markov-chain papers: the chain, the canonical model, its critical set.
 
-Sources: Makkuva et al., "Attention with Markov", arXiv 2402.04161 (P1) and "Local to Global",
-arXiv 2406.03072 (P2). Spec: ``shared/spec/markov.md`` sections 1 and 3.
+Sources: Makkuva et al., "Attention with Markov", arXiv 2402.04161 (P1; the chain, Sec. 2) and
+"Local to Global", arXiv 2406.03072 (P2; the canonical model, Sec. 3). The symmetric S-state
+chain and its unigram point are the library's reconstruction (an extension of P1 Sec. 2).
 
 Everything returns sympy objects. The canonical model (P2) has parameters ``theta = (e, w, b)`` and
 logit
@@ -21,6 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.errors import check_choice
+from theory.results import result
 
 p, q = sp.symbols("p q", positive=True)
 e, w, b = sp.symbols("e w b", real=True)
@@ -30,6 +32,153 @@ t = sp.symbols("t", real=True)
 SADDLE_W = -1 / sp.sqrt(2)
 #: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
 SADDLE_ENERGY = -(1 + sp.log(2)) / 2
+
+
+@result
+class CanonicalLogits:
+    """The two logits of the canonical model (P2, Sec. 3):
+    :math:`f_0 = b - e^2/2` after :math:`x_n = 0` and :math:`f_1 = b + e^2/2 + 2e^2 w|w|` after
+    :math:`x_n = 1`.
+
+    Attributes
+    ----------
+    f0, f1 : sympy expression (:mod:`theory.markov`) or ndarray of float
+        (:mod:`numerics.markov.canonical`, the broadcast shape of ``(e, w, b)``)
+        Logits in nats; :math:`\\sigma(f_x)` is the predicted :math:`P(x_{n+1} = 1 \\mid x_n = x)`.
+    """
+
+    f0: object
+    f1: object
+
+
+@result
+class Residuals:
+    """The derivatives of the canonical loss in the two logits (P2, Sec. 3):
+    :math:`g_0 = \\pi_0(\\sigma(f_0) - p)`, :math:`g_1 = \\pi_1(\\sigma(f_1) - (1-q))`.
+
+    Attributes
+    ----------
+    g0, g1 : sympy expression
+        Dimensionless; both vanish exactly on the global-minimum curve.
+    """
+
+    g0: object
+    g1: object
+
+
+@result
+class SStateEntropies:
+    """Closed forms of the symmetric S-state chain :math:`P_{ii} = 1-p`,
+    :math:`P_{ij} = p/(S-1)` (the library's reconstruction, extending P1 Sec. 2).
+
+    Attributes
+    ----------
+    stationary : sympy Matrix, shape (S, 1)
+        The uniform stationary law :math:`\\pi_i = 1/S`.
+    unigram_entropy : sympy expression
+        :math:`H(\\pi) = \\log S` (nats).
+    entropy_rate : sympy expression
+        :math:`H(P) = h(p) + p\\log(S-1)` (nats).
+    second_eigenvalue : sympy expression
+        :math:`\\lambda = 1 - pS/(S-1)` (dimensionless; :math:`P = \\lambda I + (1-\\lambda)J/S`).
+    """
+
+    stationary: sp.Matrix
+    unigram_entropy: sp.Expr
+    entropy_rate: sp.Expr
+    second_eigenvalue: sp.Expr
+
+
+@result
+class StationarySystem:
+    """The gradient of the canonical loss written in the residual unknowns (P2, Sec. 3):
+    linear in :math:`(G_0, G_1)` standing for :math:`(g_0, g_1)`.
+
+    Attributes
+    ----------
+    equations : list of 3 sympy expressions
+        :math:`[G_0 + G_1,\\ e(-G_0 + (1 + 4\\,\\mathrm{branch}\\,w^2) G_1),\\
+        4e^2(\\mathrm{branch}\\,w) G_1]`, the components ``(dL/db, dL/de, dL/dw)``.
+    unknowns : tuple of 2 sympy Symbols
+        ``(G0, G1)``.
+    """
+
+    equations: list
+    unknowns: tuple
+
+
+@result
+class CriticalFamily:
+    """One family of critical points of the canonical loss (P2, Sec. 3).
+
+    Attributes
+    ----------
+    name : str
+        ``"global minima"``, ``"unigram line"`` or ``"saddle"``.
+    loss : sympy expression
+        The loss on the family (nats): :math:`H(P)` or :math:`H(\\pi)`.
+    conditions : list of sympy relations
+        Equations in ``(e, w, b)`` (and ``p, q``) that define the family.
+    """
+
+    name: str
+    loss: sp.Expr
+    conditions: list
+
+
+@result
+class EnergyRate:
+    """Both sides of the identity :math:`dE/dt = 2e^2\\,\\partial_b L` along the gradient flow
+    (P2, Sec. 3).
+
+    Attributes
+    ----------
+    rate : sympy expression
+        :math:`dE/dt = -\\nabla E \\cdot \\nabla_{(e, w)} L` along :math:`\\dot\\theta = -\\nabla L`.
+    identity_rhs : sympy expression
+        :math:`2e^2\\,\\partial_b L`; ``rate - identity_rhs`` simplifies to zero.
+    """
+
+    rate: sp.Expr
+    identity_rhs: sp.Expr
+
+
+@result
+class BasinConditions:
+    """Where the gradient flow from ``(e, w)``, ``e != 0``, ends (P2, Sec. 3), as sympy booleans
+    in ``p, q, e, w``.
+
+    Attributes
+    ----------
+    global_basin : sympy Boolean
+        True where the flow reaches the global-minimum curve (loss :math:`H(P)`).
+    local_basin : sympy Boolean
+        True where it reaches the unigram line's local minima (loss :math:`H(\\pi)`).
+    """
+
+    global_basin: object
+    local_basin: object
+
+
+@result
+class SStateUnigramHessian:
+    """The non-flat Hessian block of the tied S-state loss at the unigram point with attention
+    and MLP switched off, with the symbols it is written in (the library's reconstruction).
+
+    Attributes
+    ----------
+    hessian : sympy Matrix, shape (d+1, d+1)
+        :math:`R = \\frac1S\\begin{pmatrix}G - 2\\lambda I_d & m\\\\ m^\\top & 1\\end{pmatrix}`
+        in the coordinates ``(g, c)`` of one copy (nats per unit squared).
+    gram : sympy Matrix, shape (d, d)
+        Symmetric symbols standing for :math:`\\overline{pp^\\top} = \\frac1N\\sum_n p_n p_n^\\top`.
+    mean : sympy Matrix, shape (d, 1)
+        Symbols standing for :math:`\\bar p = \\frac1N\\sum_n p_n`.
+    """
+
+    hessian: sp.Matrix
+    gram: sp.Matrix
+    mean: sp.Matrix
 
 
 def sigmoid(x):
@@ -96,15 +245,16 @@ def s_state_kernel(S: int, p=p):
     return sp.Matrix(S, S, lambda i, j: 1 - p if i == j else p / (S - 1))
 
 
-def s_state_entropies(S: int, p=p) -> dict:
+def s_state_entropies(S: int, p=p) -> SStateEntropies:
     """Stationary law (uniform), :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`
-    and :math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain (spec, Sec. 1)."""
-    return {
-        "stationary": sp.Matrix([sp.Rational(1, S)] * S),
-        "unigram_entropy": sp.log(S),
-        "entropy_rate": binary_entropy(p) + p * sp.log(S - 1),
-        "second_eigenvalue": 1 - p * S / (S - 1),
-    }
+    and :math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain ``S x S`` with
+    :math:`P_{ii} = 1-p` (the library's reconstruction, extending P1 Sec. 2)."""
+    return SStateEntropies(
+        stationary=sp.Matrix([sp.Rational(1, S)] * S),
+        unigram_entropy=sp.log(S),
+        entropy_rate=binary_entropy(p) + p * sp.log(S - 1),
+        second_eigenvalue=1 - p * S / (S - 1),
+    )
 
 
 def s_state_entropy_rate_from_kernel(S: int, p=p):
@@ -129,9 +279,10 @@ def logit_gain(e=e, w=w, branch=None):
     return e**2 * (1 + 2 * w_abs_w(w, branch))
 
 
-def canonical_logits(e=e, w=w, b=b, branch=None):
-    """:math:`(f_0, f_1) = (b - e^2/2,\\ b + e^2/2 + 2e^2 w|w|)`: the logits after x_n = 0 and 1."""
-    return b - e**2 / 2, b + e**2 / 2 + 2 * e**2 * w_abs_w(w, branch)
+def canonical_logits(e=e, w=w, b=b, branch=None) -> CanonicalLogits:
+    """:math:`(f_0, f_1) = (b - e^2/2,\\ b + e^2/2 + 2e^2 w|w|)`: the logits after x_n = 0 and 1
+    (P2, Sec. 3)."""
+    return CanonicalLogits(b - e**2 / 2, b + e**2 / 2 + 2 * e**2 * w_abs_w(w, branch))
 
 
 def global_curve_constant(p=p, q=q):
@@ -147,7 +298,8 @@ def canonical_loss(p=p, q=q, e=e, w=w, b=b, branch=None):
                 + \\pi_1 [-(1-q)\\log\\sigma(f_1) - q\\log(1-\\sigma(f_1))].
     """
     pi0, pi1 = stationary_law(p, q)
-    f0, f1 = canonical_logits(e, w, b, branch)
+    logits = canonical_logits(e, w, b, branch)
+    f0, f1 = logits.f0, logits.f1
 
     def cross_entropy(target, logit):
         return -target * sp.log(sigmoid(logit)) - (1 - target) * sp.log(1 - sigmoid(logit))
@@ -157,19 +309,20 @@ def canonical_loss(p=p, q=q, e=e, w=w, b=b, branch=None):
 
 def canonical_loss_kl_form(p=p, q=q, e=e, w=w, b=b, branch=None):
     """The same loss as :math:`H(P) + \\pi_0 KL(p\\|\\sigma(f_0)) + \\pi_1 KL(1-q\\|\\sigma(f_1))`
-    (spec, Sec. 3): shows the minimum value ``H(P)`` and when it is reached."""
+    (P2, Sec. 3): shows the minimum value ``H(P)`` and when it is reached."""
     pi0, pi1 = stationary_law(p, q)
-    f0, f1 = canonical_logits(e, w, b, branch)
+    logits = canonical_logits(e, w, b, branch)
+    f0, f1 = logits.f0, logits.f1
     return (entropy_rate(p, q) + pi0 * binary_kl(p, sigmoid(f0))
             + pi1 * binary_kl(1 - q, sigmoid(f1)))
 
 
-def residuals(p=p, q=q, e=e, w=w, b=b, branch=None):
+def residuals(p=p, q=q, e=e, w=w, b=b, branch=None) -> Residuals:
     """:math:`g_0 = \\pi_0(\\sigma(f_0) - p)`, :math:`g_1 = \\pi_1(\\sigma(f_1) - (1-q))`:
-    the derivatives of the loss in ``f_0`` and ``f_1``."""
+    the derivatives of the loss in ``f_0`` and ``f_1`` (P2, Sec. 3)."""
     pi0, pi1 = stationary_law(p, q)
-    f0, f1 = canonical_logits(e, w, b, branch)
-    return pi0 * (sigmoid(f0) - p), pi1 * (sigmoid(f1) - (1 - q))
+    logits = canonical_logits(e, w, b, branch)
+    return Residuals(pi0 * (sigmoid(logits.f0) - p), pi1 * (sigmoid(logits.f1) - (1 - q)))
 
 
 def canonical_gradient(p=p, q=q, e=e, w=w, b=b, branch=None):
@@ -179,12 +332,13 @@ def canonical_gradient(p=p, q=q, e=e, w=w, b=b, branch=None):
 
 
 def canonical_gradient_paper_form(p=p, q=q, e=e, w=w, b=b, branch=None):
-    """The gradient as the spec writes it:
+    """The gradient in the residuals (P2, Sec. 3):
 
     .. math:: \\partial_e L = -e g_0 + e(1 + 4w|w|) g_1,\\quad \\partial_w L = 4e^2|w| g_1,
               \\quad \\partial_b L = g_0 + g_1.
     """
-    g0, g1 = residuals(p, q, e, w, b, branch)
+    res = residuals(p, q, e, w, b, branch)
+    g0, g1 = res.g0, res.g1
     wabsw = w_abs_w(w, branch)
     abs_w = sp.Abs(w) if branch is None else branch * w
     return sp.Matrix([-e * g0 + e * (1 + 4 * wabsw) * g1, 4 * e**2 * abs_w * g1, g0 + g1])
@@ -215,8 +369,8 @@ def optimal_bias(p=p, q=q, e=e, w=w, branch=None):
 def bias_condition(p=p, q=q, e=e, w=w, b=b, branch=None):
     """:math:`\\pi_0\\sigma(f_0) + \\pi_1\\sigma(f_1) - \\pi_1` (zero at the optimal bias)."""
     pi0, pi1 = stationary_law(p, q)
-    f0, f1 = canonical_logits(e, w, b, branch)
-    return pi0 * sigmoid(f0) + pi1 * sigmoid(f1) - pi1
+    logits = canonical_logits(e, w, b, branch)
+    return pi0 * sigmoid(logits.f0) + pi1 * sigmoid(logits.f1) - pi1
 
 
 def profiled_loss(p=p, q=q, e=e, w=w, branch=None):
@@ -247,7 +401,7 @@ def unigram_curvature_scalar(p=p, q=q):
 
 
 def unigram_hessian(p=p, q=q, w=w, branch: int = 1):
-    """Hessian on the unigram line (spec, Sec. 3):
+    """Hessian on the unigram line ``e = 0``, ``b = log(p/q)`` (P2, Sec. 3):
 
     .. math:: \\mathrm{diag}(2 g_1^o (1 + 2w|w|),\\ 0,\\ \\pi_0\\pi_1).
     """
@@ -256,30 +410,29 @@ def unigram_hessian(p=p, q=q, w=w, branch: int = 1):
     return sp.diag(2 * g1o * (1 + 2 * w_abs_w(w, branch)), 0, pi0 * pi1)
 
 
-def stationary_system(branch: int):
-    """The gradient in the residual variables, for the classification of critical points.
+def stationary_system(branch: int) -> StationarySystem:
+    """The gradient in the residual variables, for the classification of critical points
+    (P2, Sec. 3).
 
     With :math:`G_0, G_1` standing for :math:`g_0, g_1` and ``a = |w| = branch * w``, the
     gradient is linear in ``(G_0, G_1)``:
-    ``[G0 + G1, e(-G0 + (1 + 4 branch w^2) G1), 4 e^2 a G1]``. Returns
-    ``(equations, (G0, G1))``.
+    ``[G0 + G1, e(-G0 + (1 + 4 branch w^2) G1), 4 e^2 a G1]``.
     """
     check_choice("branch", branch, (1, -1))
     G0, G1 = sp.symbols("G0 G1", real=True)
     equations = [G0 + G1, e * (-G0 + (1 + 4 * branch * w**2) * G1), 4 * e**2 * (branch * w) * G1]
-    return equations, (G0, G1)
+    return StationarySystem(equations, (G0, G1))
 
 
-def critical_point_families(p=p, q=q) -> list[dict]:
-    """The critical set of the canonical loss: three families (P2, Sec. 3). Each family is a dict
-    with ``name``, ``conditions`` (sympy relations) and ``loss``."""
+def critical_point_families(p=p, q=q) -> list[CriticalFamily]:
+    """The critical set of the canonical loss: three families (P2, Sec. 3)."""
     return [
-        {"name": "global minima", "loss": entropy_rate(p, q),
-         "conditions": [global_minimum_curve(p, q), sp.Eq(b, global_minimum_bias(p, q))]},
-        {"name": "unigram line", "loss": unigram_entropy(p, q),
-         "conditions": [sp.Eq(e, 0), sp.Eq(b, unigram_bias(p, q))]},
-        {"name": "saddle", "loss": unigram_entropy(p, q),
-         "conditions": [sp.Eq(e, 0), sp.Eq(w, SADDLE_W), sp.Eq(b, unigram_bias(p, q))]},
+        CriticalFamily("global minima", entropy_rate(p, q),
+                       [global_minimum_curve(p, q), sp.Eq(b, global_minimum_bias(p, q))]),
+        CriticalFamily("unigram line", unigram_entropy(p, q),
+                       [sp.Eq(e, 0), sp.Eq(b, unigram_bias(p, q))]),
+        CriticalFamily("saddle", unigram_entropy(p, q),
+                       [sp.Eq(e, 0), sp.Eq(w, SADDLE_W), sp.Eq(b, unigram_bias(p, q))]),
     ]
 
 
@@ -287,8 +440,9 @@ def classify_stationary_solutions(branch: int) -> list[dict]:
     """Solve :func:`stationary_system` for ``(G0, G1, e)`` at ``w != 0``: every solution has
     ``e = 0`` with ``G0 = -G1`` (the unigram line) or ``G0 = G1 = 0`` (the global curve).
     This is the symbolic half of "no other critical points"."""
-    equations, (G0, G1) = stationary_system(branch)
-    return sp.solve(equations, [G0, G1, e], dict=True)
+    system = stationary_system(branch)
+    G0, G1 = system.unknowns
+    return sp.solve(system.equations, [G0, G1, e], dict=True)
 
 
 def energy(e=e, w=w, branch=None):
@@ -299,14 +453,14 @@ def energy(e=e, w=w, branch=None):
     return e**2 - w**2 - branch * sp.log(branch * w)
 
 
-def energy_rate_along_flow(p=p, q=q, branch: int = 1):
+def energy_rate_along_flow(p=p, q=q, branch: int = 1) -> EnergyRate:
     """:math:`dE/dt` along the gradient flow :math:`\\dot\\theta = -\\nabla L`, returned with the
-    right side of the identity :math:`dE/dt = 2e^2\\,\\partial_b L`; their difference simplifies
-    to zero."""
+    right side of the identity :math:`dE/dt = 2e^2\\,\\partial_b L` (P2, Sec. 3); their
+    difference simplifies to zero."""
     grad = canonical_gradient_paper_form(p, q, e, w, b, branch)
     energy_expr = energy(e, w, branch)
     rate = -(sp.diff(energy_expr, e) * grad[0] + sp.diff(energy_expr, w) * grad[1])
-    return rate, 2 * e**2 * grad[2]
+    return EnergyRate(rate, 2 * e**2 * grad[2])
 
 
 def separatrix(e=e, w=w):
@@ -315,9 +469,9 @@ def separatrix(e=e, w=w):
     return sp.Eq(e**2, w**2 - sp.log(-w) - (1 + sp.log(2)) / 2)
 
 
-def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
-    """Where the gradient flow goes from ``(e, w)`` with ``e != 0`` (spec, Sec. 3), as sympy
-    booleans: ``{"global": ..., "local": ...}``. ``E`` is :func:`energy`, ``E*`` the saddle's.
+def basin_conditions(p=p, q=q, e=e, w=w) -> BasinConditions:
+    """Where the gradient flow goes from ``(e, w)`` with ``e != 0`` (P2, Sec. 3), as sympy
+    booleans. ``E`` is :func:`energy`, ``E*`` the saddle's.
 
     - p+q > 1: local from ``w >= 0`` and from ``-1/sqrt2 < w < 0`` with ``E < E*``; global
       from ``w < -1/sqrt2`` and ``-1/sqrt2 < w < 0`` with ``E > E*``.
@@ -332,12 +486,12 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> dict:
                                    sp.And(down, w < SADDLE_W, below)))
     global_ = sp.And(off_line, sp.Or(sp.And(up, sp.Or(w < SADDLE_W, sp.And(between, above))),
                                      sp.And(down, sp.Or(w >= SADDLE_W, above))))
-    return {"global": global_, "local": local}
+    return BasinConditions(global_basin=global_, local_basin=local)
 
 
 # ----------------------------------------------------------------------------------------------
-# S-state section: the unigram point of the tied model on the symmetric S-state chain
-# (added for validation.markov.states; the functions above are unchanged)
+# The symmetric S-state chain: the unigram point of the tied model (the library's
+# reconstruction, used by validation.markov.states)
 
 
 def s_state_second_eigenvalue(S: int, p=p):
@@ -367,7 +521,7 @@ def s_state_key_matrix_closed_form(S: int, k: int = 1, p=p):
     return -(lam**k / S) * (sp.eye(S) - sp.ones(S, S) / S)
 
 
-def s_state_unigram_hessian_simple(S: int, d: int, p=p):
+def s_state_unigram_hessian_simple(S: int, d: int, p=p) -> SStateUnigramHessian:
     """Hessian of the tied S-state loss at the unigram point in the non-flat coordinates
     ``(g, c)`` of one copy (``Pi E = w g^T``, ``Pi b = w c``, ``|w| = 1``, ``w`` orthogonal to
     ``1``) when attention and MLP are switched off (``W_V = 0``, ``W_2 = 0``: ``z_n = p_n``):
@@ -377,8 +531,9 @@ def s_state_unigram_hessian_simple(S: int, d: int, p=p):
         \\bar p^\\top & 1\\end{pmatrix},\\qquad
         \\overline{pp^\\top} = \\frac1N\\sum_n p_n p_n^\\top,\\ \\bar p = \\frac1N\\sum_n p_n,
 
-    returned with the symbols: ``(R, G, m)`` where ``G`` (symmetric ``d x d``) stands for
-    :math:`\\overline{pp^\\top}` and ``m`` (``d x 1``) for :math:`\\bar p`. The ``-2\\lambda`` is
+    returned with the symbols (:class:`SStateUnigramHessian`: ``hessian`` R, ``gram`` G
+    (symmetric ``d x d``) standing for :math:`\\overline{pp^\\top}` and ``mean`` m (``d x 1``)
+    for :math:`\\bar p`). The ``-2\\lambda`` is
     twice the key matrix's coefficient (second derivative of :math:`g^\\top F F^\\top e_{x_n}`).
     The full Hessian on the non-flat subspace is ``I_{S-1} (x) R``.
     """
@@ -390,4 +545,4 @@ def s_state_unigram_hessian_simple(S: int, d: int, p=p):
     R[:d, d] = m
     R[d, :d] = m.T
     R[d, d] = 1
-    return R / S, G, m
+    return SStateUnigramHessian(hessian=R / S, gram=G, mean=m)

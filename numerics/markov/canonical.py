@@ -1,9 +1,10 @@
-"""Numerics for the Markov-chain paper (Makkuva et al., P1 = arXiv 2402.04161, P2 = arXiv 2406.03072).
+"""Chain quantities and the canonical three-parameter model in numpy: loss, flows, basins.
 
-Chain quantities, the canonical three-parameter loss (P2) vectorised over grids, the optimal bias
-in closed form, critical points, the energy, and the basin prediction. The formulas are the ones
-derived symbolically in :mod:`theory.markov`; ``tests/numerics/test_markov.py`` checks every
-function here against the lambdified sympy expression.
+Makkuva et al., P1 = arXiv 2402.04161 (the chain, Sec. 2) and P2 = arXiv 2406.03072 (the
+canonical model, Sec. 3). Chain quantities, the canonical loss vectorised over grids, the optimal
+bias in closed form, critical points, the energy, and the basin prediction. The formulas are the
+ones derived symbolically in :mod:`theory.markov`; ``tests/numerics/markov/test_canonical.py``
+checks every function here against the lambdified sympy expression.
 
 Notation: ``p = P(1|0)``, ``q = P(0|1)``; ``pi = (q, p)/(p+q)``; canonical parameters
 ``theta = (e, w, b)``; ``u = e^2 (1 + 2 w|w|)``; ``f0 = b - e^2/2``; ``f1 = f0 + u``.
@@ -12,16 +13,236 @@ Notation: ``p = P(1|0)``, ``q = P(0|1)``; ``pi = (q, p)/(p+q)``; canonical param
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 
 from numerics.shared.ode import dopri5
 from theory.errors import NumericalFailure, check_finite, check_int, check_open_unit
+from theory.markov import CanonicalLogits
+from theory.results import result
 
 SQRT_HALF = math.sqrt(0.5)
 #: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
 SADDLE_ENERGY = -(1.0 + math.log(2.0)) / 2.0
+
+
+@result
+class ChainSummary:
+    """Stationary law, entropies and regime of the chain (P1, Sec. 2; the ``ttc markov summary``
+    keys). For the symmetric S-state chain (the library's reconstruction) the same fields.
+
+    Attributes
+    ----------
+    pi : list of float, length S (2 for the binary chain)
+        Stationary law :math:`\\pi` (probabilities).
+    entropy_rate : float
+        :math:`H(P)`, nats: the Bayes-optimal next-token loss.
+    unigram_entropy : float
+        :math:`H(\\pi)`, nats: the loss of the best predictor that ignores the past.
+    mutual_information : float
+        :math:`I(x_n; x_{n+1}) = H(\\pi) - H(P) \\ge 0`, nats (clipped at 0).
+    switching : float
+        :math:`p + q` (binary) or :math:`1 - \\lambda = pS/(S-1)` (S states), dimensionless.
+    regime : str
+        ``"p+q>1"``, ``"p+q<1"`` or ``"p+q=1"`` (of ``switching``).
+    """
+
+    pi: list
+    entropy_rate: float
+    unigram_entropy: float
+    mutual_information: float
+    switching: float
+    regime: str
+
+
+@result
+class UnigramIntervals:
+    """The parts of the unigram line ``e = 0`` that are local minima / maxima along ``e``
+    (P2, Sec. 3).
+
+    Attributes
+    ----------
+    local_min_w, local_max_w : list ``[lo, hi]`` of float or None, or None
+        Intervals in ``w`` (``None`` for an infinite end); both None at ``p + q = 1``.
+    """
+
+    local_min_w: list | None
+    local_max_w: list | None
+
+
+@result
+class CanonicalPoint:
+    """A point ``(e, w, b)`` of the canonical model with its loss (P2, Sec. 3).
+
+    Attributes
+    ----------
+    e, w, b : float
+        Canonical parameters (dimensionless; ``b`` is a logit).
+    loss : float
+        :math:`L(e, w, b)`, nats.
+    """
+
+    e: float
+    w: float
+    b: float
+    loss: float
+
+
+@result
+class CriticalSummary:
+    """The critical set of the canonical loss with values (P2, Sec. 3; the ``ttc markov
+    critical`` keys plus ``regime``).
+
+    Attributes
+    ----------
+    global_minimum_loss : float
+        :math:`H(P)`, nats, the loss on the global-minimum curve.
+    global_curve_constant : float
+        :math:`C = \\log((1-p)(1-q)/(pq))`: the curve is :math:`e^2(1 + 2w|w|) = C`.
+    unigram_loss : float
+        :math:`H(\\pi)`, nats, the loss on the unigram line ``e = 0``.
+    unigram_bias : float
+        :math:`\\log(p/q)`, the bias on the unigram line.
+    unigram_local_min_w, unigram_local_max_w : list ``[lo, hi]`` or None
+        Intervals of ``w`` where the line is a local minimum / maximum along ``e``
+        (:class:`UnigramIntervals`).
+    saddles : list of CanonicalPoint
+        The saddle ``(0, -1/sqrt 2, log(p/q))`` with loss :math:`H(\\pi)`; empty at ``p+q = 1``.
+    regime : str
+        ``"p+q>1"``, ``"p+q<1"`` or ``"p+q=1"``.
+    """
+
+    global_minimum_loss: float
+    global_curve_constant: float
+    unigram_loss: float
+    unigram_bias: float
+    unigram_local_min_w: list | None
+    unigram_local_max_w: list | None
+    saddles: list
+    regime: str
+
+
+@result
+class Flow:
+    """A solved gradient flow :math:`\\dot\\theta = -\\nabla L` (P2, Sec. 3).
+
+    Attributes
+    ----------
+    t : ndarray, shape (k,)
+        Times of the accepted steps (dimensionless flow time).
+    theta : ndarray, shape (k, 3) or (k, 2)
+        States ``(e, w, b)`` (joint flow) or ``(e, w)`` (profiled flow) at those times.
+    converged : bool
+        Whether :math:`|\\nabla L|` fell to the tolerance before ``t_max``.
+    """
+
+    t: np.ndarray
+    theta: np.ndarray
+    converged: bool
+
+    @property
+    def end(self) -> np.ndarray:
+        """The last state, shape ``(3,)`` or ``(2,)``."""
+        return self.theta[-1]
+
+
+@result
+class BasinQuery:
+    """Predicted basin and joint-flow end point from ``(e0, w0, b0)`` (P2, Sec. 3; the ``ttc
+    markov basin`` keys).
+
+    Attributes
+    ----------
+    predicted : str
+        ``"global"``, ``"local"`` or ``"boundary"`` (:func:`basin_labels`).
+    energy : float or None
+        :math:`E(e_0, w_0)` (None at ``w0 = 0``, where it is undefined).
+    separatrix_energy : float
+        :math:`E^* = -(1 + \\log 2)/2`.
+    flow_end : CanonicalPoint
+        End of the joint three-parameter flow, with its loss (nats).
+    """
+
+    predicted: str
+    energy: float | None
+    separatrix_energy: float
+    flow_end: CanonicalPoint
+
+
+@result
+class DescentEnds:
+    """End points of gradient descent on the canonical loss from many initialisations
+    (P2, Sec. 3).
+
+    Attributes
+    ----------
+    e, w, b : ndarray, the broadcast shape of the initialisations
+        Final parameters.
+    loss : ndarray, same shape
+        Final loss :math:`L(e, w, b)`, nats.
+    """
+
+    e: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    loss: np.ndarray
+
+
+@result
+class Landscape:
+    """The canonical landscape with ``b`` profiled on an ``n x n`` grid (P2, Sec. 3, Figs. 2-3).
+
+    Attributes
+    ----------
+    e : ndarray, shape (n,)
+        Grid of ``e`` (the columns).
+    w : ndarray, shape (n,)
+        Grid of ``w`` (the rows).
+    loss : ndarray, shape (n, n)
+        Profiled loss :math:`L^*(e, w)`, nats.
+    energy : ndarray, shape (n, n)
+        :math:`E(e, w)` (NaN at ``w = 0``).
+    basin : ndarray of int, shape (n, n)
+        :func:`basin_labels`: 1 global, 0 local, -1 boundary.
+    unigram_curvature : ndarray, shape (n,)
+        Curvature along ``e`` of the unigram line at each ``w``: :math:`2g_1^o(1 + 2w|w|)`.
+    global_curve_e : ndarray, shape (n,)
+        ``e >= 0`` of the global-minimum curve at each ``w`` (NaN where there is none).
+    """
+
+    e: np.ndarray
+    w: np.ndarray
+    loss: np.ndarray
+    energy: np.ndarray
+    basin: np.ndarray
+    unigram_curvature: np.ndarray
+    global_curve_e: np.ndarray
+
+
+@result
+class CriticalPoint:
+    """A stationary point found by :func:`search_critical_points` (P2, Sec. 3).
+
+    Attributes
+    ----------
+    e, w, b : float
+        Its parameters.
+    family : str
+        ``"unigram line"``, ``"global minima"`` or ``"other"`` (a counterexample to P2).
+    kind : str
+        Its Hessian classification by :func:`numerics.shared.stationary.find_stationary_points`.
+    gradient_norm : float
+        :math:`|\\nabla L|` there.
+    loss : float
+        :math:`L(e, w, b)`, nats.
+    """
+
+    e: float
+    w: float
+    b: float
+    family: str
+    kind: str
+    gradient_norm: float
+    loss: float
 
 
 def expit(x):
@@ -68,7 +289,7 @@ def regime(p: float, q: float) -> str:
     return "p+q>1" if s > 1 else "p+q<1"
 
 
-def chain_summary(p: float, q: float, states: int = 2) -> dict:
+def chain_summary(p: float, q: float, states: int = 2) -> ChainSummary:
     """Stationary law, entropy rate :math:`H(P)`, unigram entropy :math:`H(\\pi)`, their
     difference :math:`I(x_n; x_{n+1})`, the switching factor and the regime (P1, Sec. 2).
 
@@ -90,23 +311,25 @@ def chain_summary(p: float, q: float, states: int = 2) -> dict:
         unigram = math.log(states)
         switching = p * states / (states - 1)  # 1 - lambda, lambda = 1 - pS/(S-1)
         reg = regime(switching, 0.0)
-    return {"pi": pi.tolist(), "entropy_rate": rate, "unigram_entropy": unigram,
-            "mutual_information": max(unigram - rate, 0.0), "switching": switching, "regime": reg}
+    return ChainSummary(pi=pi.tolist(), entropy_rate=rate, unigram_entropy=unigram,
+                        mutual_information=max(unigram - rate, 0.0), switching=switching,
+                        regime=reg)
 
 
 # ----------------------------------------------------------------------------------------------
-# The canonical three-parameter model (P2, spec Sec. 3), vectorised over arrays of (e, w, b).
+# The canonical three-parameter model (P2, Sec. 3), vectorised over arrays of (e, w, b).
 
 
 def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
-def canonical_logits(e, w, b):
-    """:math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2/2 + 2e^2 w|w|` (broadcast arrays)."""
+def canonical_logits(e, w, b) -> CanonicalLogits:
+    """:math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2/2 + 2e^2 w|w|` (P2, Sec. 3) on the
+    broadcast arrays ``e, w, b``; both fields have their broadcast shape."""
     e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
     e2 = e * e
-    return b - e2 / 2, b + e2 / 2 + 2 * e2 * w * np.abs(w)
+    return CanonicalLogits(b - e2 / 2, b + e2 / 2 + 2 * e2 * w * np.abs(w))
 
 
 def canonical_loss(p, q, e, w, b):
@@ -117,7 +340,8 @@ def canonical_loss(p, q, e, w, b):
     with :math:`s(x) = \\log(1 + e^x)`. ``e, w, b`` broadcast; returns an array of their shape.
     """
     pi0, pi1 = stationary(p, q)
-    f0, f1 = canonical_logits(e, w, b)
+    logits = canonical_logits(e, w, b)
+    f0, f1 = logits.f0, logits.f1
     return (pi0 * (p * _softplus(-f0) + (1 - p) * _softplus(f0))
             + pi1 * ((1 - q) * _softplus(-f1) + q * _softplus(f1)))
 
@@ -127,7 +351,8 @@ def canonical_gradient(p, q, e, w, b):
     ``broadcast(e, w, b).shape + (3,)`` (theory: ``canonical_gradient_paper_form``)."""
     pi0, pi1 = stationary(p, q)
     e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
-    f0, f1 = canonical_logits(e, w, b)
+    logits = canonical_logits(e, w, b)
+    f0, f1 = logits.f0, logits.f1
     g0 = pi0 * (expit(f0) - p)
     g1 = pi1 * (expit(f1) - (1 - q))
     return np.stack([-e * g0 + e * (1 + 4 * w * np.abs(w)) * g1,
@@ -142,7 +367,8 @@ def canonical_hessian(p, q, e, w, b):
     :math:`\\sum_i s_i \\nabla f_i \\nabla f_i^T + g_i \\nabla^2 f_i`.
     """
     pi0, pi1 = stationary(p, q)
-    f0, f1 = (float(x) for x in canonical_logits(e, w, b))
+    logits = canonical_logits(e, w, b)
+    f0, f1 = float(logits.f0), float(logits.f1)
     g1 = pi1 * (expit(f1) - (1 - q))
     s0 = pi0 * expit(f0) * (1 - expit(f0))
     s1 = pi1 * expit(f1) * (1 - expit(f1))
@@ -203,50 +429,37 @@ def unigram_curvature(p: float, q: float, w):
     return 2 * p * q * (p + q - 1) / (p + q) ** 2 * (1 + 2 * w * np.abs(w))
 
 
-def unigram_intervals(p: float, q: float) -> dict:
-    """The parts of the unigram line ``e = 0`` that are local minima / local maxima along ``e``,
-    as intervals ``[lo, hi]`` in ``w`` (``None`` for an infinite end). Empty lists at p+q=1,
-    where the whole line is flat in ``e`` and has the global loss."""
+def unigram_intervals(p: float, q: float) -> UnigramIntervals:
+    """The parts of the unigram line ``e = 0`` that are local minima / local maxima along ``e``
+    (P2, Sec. 3), as intervals ``[lo, hi]`` in ``w`` (``None`` for an infinite end). Both None at
+    p+q=1, where the whole line is flat in ``e`` and has the global loss."""
     r = regime(p, q)
     if r == "p+q=1":
-        return {"local_min_w": None, "local_max_w": None}
+        return UnigramIntervals(local_min_w=None, local_max_w=None)
     upper, lower = [-SQRT_HALF, None], [None, -SQRT_HALF]
-    return ({"local_min_w": upper, "local_max_w": lower} if r == "p+q>1"
-            else {"local_min_w": lower, "local_max_w": upper})
+    return (UnigramIntervals(local_min_w=upper, local_max_w=lower) if r == "p+q>1"
+            else UnigramIntervals(local_min_w=lower, local_max_w=upper))
 
 
-def critical_summary(p: float, q: float) -> dict:
+def critical_summary(p: float, q: float) -> CriticalSummary:
     """The critical set with values (P2, Sec. 3): global minima (curve, loss H(P)), the
     unigram line (loss H(pi), bias log(p/q), its min / max intervals in w) and the saddle."""
     summary = chain_summary(p, q)
     b0 = math.log(p / q)
-    unigram = summary["unigram_entropy"]
+    unigram = summary.unigram_entropy
     intervals = unigram_intervals(p, q)
     saddles = [] if regime(p, q) == "p+q=1" else [
-        {"e": 0.0, "w": -SQRT_HALF, "b": b0, "loss": unigram}]
-    return {"global_minimum_loss": summary["entropy_rate"],
-            "global_curve_constant": global_curve_constant(p, q),
-            "unigram_loss": unigram, "unigram_bias": b0,
-            "unigram_local_min_w": intervals["local_min_w"],
-            "unigram_local_max_w": intervals["local_max_w"], "saddles": saddles,
-            "regime": regime(p, q)}
+        CanonicalPoint(e=0.0, w=-SQRT_HALF, b=b0, loss=unigram)]
+    return CriticalSummary(global_minimum_loss=summary.entropy_rate,
+                           global_curve_constant=global_curve_constant(p, q),
+                           unigram_loss=unigram, unigram_bias=b0,
+                           unigram_local_min_w=intervals.local_min_w,
+                           unigram_local_max_w=intervals.local_max_w, saddles=saddles,
+                           regime=regime(p, q))
 
 
 # ----------------------------------------------------------------------------------------------
 # Gradient flows, energy, basins
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A solved gradient flow: times ``t`` (k,), states ``theta`` (k, 2 or 3) and the end point."""
-
-    t: np.ndarray
-    theta: np.ndarray
-    converged: bool
-
-    @property
-    def end(self) -> np.ndarray:
-        return self.theta[-1]
 
 
 def _integrate(rhs, theta0, t_max: float, gtol: float) -> Flow:
@@ -301,7 +514,7 @@ def profiled_flow(p: float, q: float, e0: float, w0: float,
 
 
 def basin_labels(p: float, q: float, e, w, band: float = 0.0) -> np.ndarray:
-    """Predicted end of the gradient flow from ``(e, w)`` (spec Sec. 3), vectorised:
+    """Predicted end of the gradient flow from ``(e, w)`` (P2, Sec. 3), vectorised:
     ``1`` global minima, ``0`` unigram (local) line, ``-1`` boundary.
 
     ``e = 0`` stays on the unigram line (label 0, loss H(pi)). Points with
@@ -335,16 +548,17 @@ def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
     is checked first and wins)."""
     summary = chain_summary(p, q)
     if tol is None:
-        tol = min(0.01, max(summary["mutual_information"] / 3, 0.001))
-    if abs(loss - summary["entropy_rate"]) <= tol:
+        tol = min(0.01, max(summary.mutual_information / 3, 0.001))
+    if abs(loss - summary.entropy_rate) <= tol:
         return "global"
-    if abs(loss - summary["unigram_entropy"]) <= tol:
+    if abs(loss - summary.unigram_entropy) <= tol:
         return "local"
     return "neither"
 
 
-def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> dict:
-    """Prediction and joint-flow end point from ``(e0, w0, b0)`` (the ``ttc markov basin`` keys)."""
+def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> BasinQuery:
+    """Prediction and joint-flow end point from ``(e0, w0, b0)`` (P2, Sec. 3; the ``ttc markov
+    basin`` keys)."""
     label = int(basin_labels(p, q, e0, w0)[()])
     flow = joint_flow(p, q, e0, w0, b0)
     if not flow.converged:
@@ -352,14 +566,16 @@ def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> di
                                f"|grad L| <= 1e-9 by t = 1e6")
     e1, w1, b1 = (float(x) for x in flow.end)
     energy0 = float(energy(e0, w0)) if w0 != 0 else None
-    return {"predicted": BASIN_NAMES[label], "energy": energy0,
-            "separatrix_energy": SADDLE_ENERGY,
-            "flow_end": {"e": e1, "w": w1, "b": b1, "loss": float(canonical_loss(p, q, e1, w1, b1))}}
+    return BasinQuery(predicted=BASIN_NAMES[label], energy=energy0,
+                      separatrix_energy=SADDLE_ENERGY,
+                      flow_end=CanonicalPoint(e=e1, w=w1, b=b1,
+                                              loss=float(canonical_loss(p, q, e1, w1, b1))))
 
 
 def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float | None = None,
-                          steps: int = 4000, fraction: float = 0.2, profiled: bool = False) -> dict:
-    """Gradient descent on all three parameters from many initialisations at once.
+                          steps: int = 4000, fraction: float = 0.2,
+                          profiled: bool = False) -> DescentEnds:
+    """Gradient descent on all three parameters from many initialisations at once (P2, Sec. 3).
 
     ``e0, w0`` (and ``b0``; default the optimal bias :math:`b^*(e_0, w_0)`) broadcast to one
     shape; returns the end points ``e, w, b`` and their ``loss``, arrays of that shape.
@@ -393,7 +609,7 @@ def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float | None 
         b -= step * g[..., 2]
     if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
         raise NumericalFailure(f"gradient descent diverged (lr={lr})")
-    return {"e": e, "w": w, "b": b, "loss": canonical_loss(p, q, e, w, b)}
+    return DescentEnds(e=e, w=w, b=b, loss=canonical_loss(p, q, e, w, b))
 
 
 def global_curve_points(p: float, q: float, w) -> np.ndarray:
@@ -405,24 +621,27 @@ def global_curve_points(p: float, q: float, w) -> np.ndarray:
         return np.where(ratio > 0, np.sqrt(np.where(ratio > 0, ratio, 0.0)), np.nan)
 
 
-def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5), n: int = 400) -> dict:
+def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5),
+              n: int = 400) -> Landscape:
     """The canonical landscape with ``b`` profiled, on an ``n x n`` grid (rows: ``w``, columns:
-    ``e``): ``loss`` (profiled), ``energy``, ``basin`` (labels of :func:`basin_labels`), the
-    unigram line's curvature sign along ``e`` at each ``w``, and the global curve ``e(w)``."""
+    ``e``; P2, Sec. 3, Figs. 2-3): ``loss`` (profiled), ``energy``, ``basin`` (labels of
+    :func:`basin_labels`), the unigram line's curvature along ``e`` at each ``w``, and the
+    global curve ``e(w)``."""
     check_chain(p, q)
     check_int("n", n, 2)
     e = np.linspace(*e_range, n)
     w = np.linspace(*w_range, n)
     E, W = np.meshgrid(e, w)
-    return {"e": e, "w": w, "loss": profiled_loss(p, q, E, W), "energy": energy(E, W),
-            "basin": basin_labels(p, q, E, W),
-            "unigram_curvature": unigram_curvature(p, q, w),
-            "global_curve_e": global_curve_points(p, q, w)}
+    return Landscape(e=e, w=w, loss=profiled_loss(p, q, E, W), energy=energy(E, W),
+                     basin=basin_labels(p, q, E, W),
+                     unigram_curvature=unigram_curvature(p, q, w),
+                     global_curve_e=global_curve_points(p, q, w))
 
 
 def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
-                           box=((-2.5, 2.5), (-2.5, 2.5), (-4.0, 4.0))) -> list[dict]:
-    """Multi-start root finding of the gradient over a box in ``(e, w, b)`` (seeded), each
+                           box=((-2.5, 2.5), (-2.5, 2.5), (-4.0, 4.0))) -> list[CriticalPoint]:
+    """Multi-start root finding of the gradient over a box in ``(e, w, b)`` (seeded; P2, Sec. 3),
+    each
     stationary point assigned to its family: ``"unigram line"`` (``|e| < 1e-6``),
     ``"global minima"`` (``|u - C| < 1e-6``) or ``"other"`` (a point outside the three
     families: the search would have found a counterexample to P2's classification)."""
@@ -440,7 +659,7 @@ def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
         u = e * e * (1 + 2 * w * abs(w))
         family = ("unigram line" if abs(e) < 1e-6 else
                   "global minima" if abs(u - C) < 1e-6 else "other")
-        found.append({"e": e, "w": w, "b": b, "family": family, "kind": point.kind,
-                      "gradient_norm": point.gradient_norm,
-                      "loss": float(canonical_loss(p, q, e, w, b))})
+        found.append(CriticalPoint(e=e, w=w, b=b, family=family, kind=point.kind,
+                                   gradient_norm=point.gradient_norm,
+                                   loss=float(canonical_loss(p, q, e, w, b))))
     return found

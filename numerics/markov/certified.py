@@ -1,5 +1,7 @@
-"""Certified critical set and Hessian signs of the canonical Markov loss (P2 = arXiv 2406.03072,
-spec markov.md section 3) in interval arithmetic (python-flint ``arb``, :mod:`numerics.shared.certify`).
+"""Certified critical set and Hessian signs of the canonical Markov loss in ball arithmetic.
+
+Makkuva et al., P2 = arXiv 2406.03072, Sec. 3, proved with python-flint ``arb``
+(:mod:`numerics.shared.certify`).
 
 The loss, with :math:`f_0 = b - e^2/2`, :math:`f_1 = f_0 + u`, :math:`u = e^2(1 + 2w|w|)`:
 
@@ -53,6 +55,7 @@ Chain parameters are read exactly: a float ``0.2`` means the decimal 1/5 (``Frac
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from fractions import Fraction
@@ -60,11 +63,196 @@ from fractions import Fraction
 import numpy as np
 
 from numerics.shared.certify import (as_box, bounds, eigen_signs, exclude_zeros, krawczyk_inflate,
-                              require_flint, to_arb)
+                                     require_flint, to_arb)
 from theory.errors import InputError, check_open_unit
+from theory.results import result
 
 #: The box of the existing uncertified claim: |e| <= 2.5, |w| <= 2.5, |b| <= 4.
 DEFAULT_BOX = (2.5, 2.5, 4.0)
+
+
+@result
+class LossTerms:
+    """Enclosures of the terms of the canonical loss at balls ``(e, w, b)`` on one branch of
+    ``w`` (P2, Sec. 3): logits, residuals and curvatures.
+
+    Attributes
+    ----------
+    f0, f1 : arb
+        Logits :math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2(1/2 + 2w|w|)`.
+    g0, g1 : arb
+        Residuals :math:`g_0 = \\pi_0(\\sigma(f_0) - p)`, :math:`g_1 = \\pi_1(\\sigma(f_1) - (1-q))`.
+    s0, s1 : arb
+        Curvatures :math:`s_i = \\pi_i\\sigma'(f_i) > 0`.
+    """
+
+    f0: object
+    f1: object
+    g0: object
+    g1: object
+    s0: object
+    s1: object
+
+
+@result
+class CurveTube:
+    """A parametric Krawczyk certificate around the global-minimum curve on one w-slab
+    (step 2 of the module docstring).
+
+    Attributes
+    ----------
+    w : list of 2 float
+        The slab ``[lo, hi]`` of ``w`` (never straddling 0).
+    branch : int
+        ``+1`` (``w >= 0``) or ``-1`` (``w <= 0``).
+    ok : bool
+        True when the test proved exactly one zero of :math:`(g_0, g_1)` with ``e > 0`` in
+        ``box`` for every ``w`` of the slab.
+    box : list of 2 (lo, hi) float pairs, or None
+        The tube box :math:`X` in ``(e, b)`` (inward-rounded; None when no test was run).
+    image : list of 2 (lo, hi) float pairs, or None
+        The Krawczyk image in ``(e, b)``: it contains the zero for every ``w`` of the slab.
+    image_balls : list of 2 arb, or None
+        The same image as balls.
+    reason : str
+        Why the test failed (may be empty when ``ok``).
+    """
+
+    w: list
+    branch: int
+    ok: bool
+    box: list | None = None
+    image: list | None = None
+    image_balls: list | None = None
+    reason: str = ""
+
+
+@result
+class CurveHessianCertificate:
+    """Certified inertia ``(+, +, 0)`` of the Hessian on the global-minimum curve, tube by tube
+    (P2, Sec. 3; :func:`certify_curve_hessian`).
+
+    Attributes
+    ----------
+    tubes_positive_definite_normal : int
+        Number of tubes on which the normal block was certified positive definite.
+    tubes_not_certified : list of [lo, hi]
+        The w-slabs of the tubes where it was not.
+    inertia_on_curve : str
+        The certified inertia in words.
+    """
+
+    tubes_positive_definite_normal: int
+    tubes_not_certified: list
+    inertia_on_curve: str
+
+
+@result
+class CriticalSetCertificate:
+    """The certified critical set of the canonical loss in a box (P2, Sec. 3;
+    :func:`certify_critical_set`).
+
+    Attributes
+    ----------
+    p, q : float
+        The chain.
+    box : dict
+        ``{"e": [-E, E], "w": [-W, W], "b": [-B, B]}``.
+    certified : bool
+        True when the proof is complete: no box left, every needed tube certified, the unigram
+        bias inside the box and inertia ``(+, +, 0)`` on every tube.
+    tubes : int
+        Number of certified curve tubes.
+    tube_w_range : list of 2 float, or None
+        The range of ``w`` covered by the tubes.
+    failed_tubes : list of dict
+        ``{"w": [lo, hi], "reason": str}`` of each tube that could not be certified.
+    excluded_boxes, covered_boxes : int
+        Boxes excluded by bisection, and boxes found inside a tube.
+    uncovered_count : int
+        Boxes where neither worked (0 for a proof).
+    uncovered : list
+        At most 20 of them (float boxes).
+    unigram_bias : list of 2 float
+        Enclosure of :math:`\\log(p/q)`.
+    unigram_bias_inside : bool
+        Whether it lies inside ``[-B, B]``.
+    curve_hessian : CurveHessianCertificate
+        Inertia on the tubes.
+    seconds : float
+        Wall time (s).
+    prec_bits : int
+        Working precision of ``arb`` (bits).
+    """
+
+    p: float
+    q: float
+    box: dict
+    certified: bool
+    tubes: int
+    tube_w_range: list | None
+    failed_tubes: list
+    excluded_boxes: int
+    covered_boxes: int
+    uncovered_count: int
+    uncovered: list
+    unigram_bias: list
+    unigram_bias_inside: bool
+    curve_hessian: CurveHessianCertificate
+    seconds: float
+    prec_bits: int
+
+
+@result
+class SignatureInterval:
+    """The certified Hessian signature on one w-interval of the unigram line (P2, Sec. 3).
+
+    Attributes
+    ----------
+    w : list of 2 float
+        The interval ``[lo, hi]``.
+    positive, negative, exact_zero : int
+        Numbers of certified positive, negative and exactly zero eigenvalues (all ``-1`` when
+        some piece stayed undetermined).
+    single_signature : bool
+        Whether every piece of the interval had the same signature.
+    """
+
+    w: list
+    positive: int
+    negative: int
+    exact_zero: int
+    single_signature: bool
+
+
+@result
+class UnigramHessianCertificate:
+    """Certified eigenvalue signs of the Hessian on the unigram line (P2, Sec. 3;
+    :func:`certify_unigram_hessian`).
+
+    Attributes
+    ----------
+    p, q : float
+        The chain.
+    intervals : list of SignatureInterval
+        ``w < -1/sqrt2 - gap``, ``-1/sqrt2 + gap < w <= 0`` and ``w >= 0``, in this order.
+    certified : bool
+        True when every interval has one certified signature.
+    pieces : int
+        Number of w-boxes evaluated.
+    saddle_gap : float
+        The excluded neighbourhood of the saddle ``w = -1/sqrt2``.
+    seconds : float
+        Wall time (s).
+    """
+
+    p: float
+    q: float
+    intervals: list
+    certified: bool
+    pieces: int
+    saddle_gap: float
+    seconds: float
 
 
 def _exact(name: str, value) -> Fraction:
@@ -108,22 +296,22 @@ def _wabs(w, branch: int):
     return branch * w ** 2, branch * w
 
 
-def parts(chain: Chain, e, w, b, branch: int) -> dict:
+def parts(chain: Chain, e, w, b, branch: int) -> LossTerms:
     """``f0, f1, g0, g1, s0, s1`` (balls) at balls ``e, w, b`` on the branch ``sign(w) = branch``."""
     ww, _ = _wabs(w, branch)
     e2 = e ** 2
     f0 = b - e2 / 2
     f1 = b + e2 * (0.5 + 2 * ww)
-    return {"f0": f0, "f1": f1,
-            "g0": chain.pi0 * (_sigmoid(f0) - chain.p), "g1": chain.pi1 * (_sigmoid(f1) - (1 - chain.q)),
-            "s0": chain.pi0 * _dsigmoid(f0), "s1": chain.pi1 * _dsigmoid(f1)}
+    return LossTerms(f0=f0, f1=f1, g0=chain.pi0 * (_sigmoid(f0) - chain.p),
+                     g1=chain.pi1 * (_sigmoid(f1) - (1 - chain.q)),
+                     s0=chain.pi0 * _dsigmoid(f0), s1=chain.pi1 * _dsigmoid(f1))
 
 
 def gradient(chain: Chain, e, w, b, branch: int) -> list:
     """Enclosure of :math:`\\nabla L = (e(-g_0 + (1+4w|w|)g_1), 4e^2|w|g_1, g_0 + g_1)`."""
     t = parts(chain, e, w, b, branch)
     ww, aw = _wabs(w, branch)
-    return [e * (-t["g0"] + (1 + 4 * ww) * t["g1"]), 4 * e ** 2 * aw * t["g1"], t["g0"] + t["g1"]]
+    return [e * (-t.g0 + (1 + 4 * ww) * t.g1), 4 * e ** 2 * aw * t.g1, t.g0 + t.g1]
 
 
 def hessian(chain: Chain, e, w, b, branch: int, on_curve: bool = False):
@@ -139,15 +327,15 @@ def hessian(chain: Chain, e, w, b, branch: int, on_curve: bool = False):
     flint = require_flint()
     t = parts(chain, e, w, b, branch)
     if on_curve:
-        t["g0"] = t["g1"] = flint.arb(0)
+        t = dataclasses.replace(t, g0=flint.arb(0), g1=flint.arb(0))
     ww, aw = _wabs(w, branch)
     zero = flint.arb(0)
     d0 = [-e, zero, flint.arb(1)]
     d1 = [e * (1 + 4 * ww), 4 * e ** 2 * aw, flint.arb(1)]
     h1 = [[1 + 4 * ww, 8 * e * aw, zero], [8 * e * aw, 4 * e ** 2 * branch, zero], [zero, zero, zero]]
     h0 = [[flint.arb(-1), zero, zero], [zero, zero, zero], [zero, zero, zero]]
-    return flint.arb_mat([[t["s0"] * d0[i] * d0[j] + t["s1"] * d1[i] * d1[j]
-                           + t["g0"] * h0[i][j] + t["g1"] * h1[i][j] for j in range(3)]
+    return flint.arb_mat([[t.s0 * d0[i] * d0[j] + t.s1 * d1[i] * d1[j]
+                           + t.g0 * h0[i][j] + t.g1 * h1[i][j] for j in range(3)]
                           for i in range(3)])
 
 
@@ -166,21 +354,21 @@ def _curve_float(C: float, w: float):
 def _tube_system(chain: Chain, branch: int):
     def f(x, params):
         t = parts(chain, x[0], params[0], x[1], branch)
-        return [t["g0"], t["g1"]]
+        return [t.g0, t.g1]
 
     def jac(X, params):
         flint = require_flint()
         t = parts(chain, X[0], params[0], X[1], branch)
         ww, _ = _wabs(params[0], branch)
-        return flint.arb_mat([[-X[0] * t["s0"], t["s0"]], [X[0] * (1 + 4 * ww) * t["s1"], t["s1"]]])
+        return flint.arb_mat([[-X[0] * t.s0, t.s0], [X[0] * (1 + 4 * ww) * t.s1, t.s1]])
 
     return f, jac
 
 
 def _tube(chain: Chain, lo: float, hi: float, branch: int, e_max: float, depth: int) -> list:
     """Certified tubes for the w-slab ``[lo, hi]``; recursive bisection where the test fails or the
-    curve leaves ``e <= e_max`` inside the slab. Returns a list of tube dicts (``ok`` False for a
-    slab that could not be certified)."""
+    curve leaves ``e <= e_max`` inside the slab. Returns a list of :class:`CurveTube` (``ok``
+    False for a slab that could not be certified)."""
     C = chain.float_C
     es = [_curve_float(C, w) for w in np.linspace(lo, hi, 5)]
     if all(v is None or v > e_max + 0.05 for v in es):
@@ -191,16 +379,17 @@ def _tube(chain: Chain, lo: float, hi: float, branch: int, e_max: float, depth: 
     needs_split = len(finite) < len(es) or max(finite) > e_max + 0.5
     if not needs_split:
         tube = _tube_certificate(chain, lo, hi, branch, min(finite), max(finite))
-        if tube["ok"] or depth == 0:
+        if tube.ok or depth == 0:
             return [tube]
     elif depth == 0:
-        return [{"w": [lo, hi], "branch": branch, "ok": False, "reason": "curve unbounded in slab"}]
+        return [CurveTube(w=[lo, hi], branch=branch, ok=False, reason="curve unbounded in slab")]
     mid = 0.5 * (lo + hi)
     return (_tube(chain, lo, mid, branch, e_max, depth - 1)
             + _tube(chain, mid, hi, branch, e_max, depth - 1))
 
 
-def _tube_certificate(chain: Chain, lo: float, hi: float, branch: int, e_lo: float, e_hi: float) -> dict:
+def _tube_certificate(chain: Chain, lo: float, hi: float, branch: int, e_lo: float,
+                      e_hi: float) -> CurveTube:
     flint = require_flint()
     logit = float(chain.logit_p.mid())
     b_lo, b_hi = logit + e_lo ** 2 / 2, logit + e_hi ** 2 / 2
@@ -213,11 +402,12 @@ def _tube_certificate(chain: Chain, lo: float, hi: float, branch: int, e_lo: flo
     result = krawczyk_inflate(f, jac, centre, radius, params=[W], iterations=6)
     box = result.inner or result.box  # covering uses the inward-rounded box (inside X)
     ok = result.unique and result.box[0][0] > 0  # outward bound: e > 0 on all of X
-    return {"w": [lo, hi], "branch": branch, "ok": ok, "box": box, "image": result.image,
-            "image_balls": result.image_balls, "reason": result.reason}
+    return CurveTube(w=[lo, hi], branch=branch, ok=ok, box=box, image=result.image,
+                     image_balls=result.image_balls, reason=result.reason)
 
 
-def certify_curve_tubes(chain: Chain, w_max: float, e_max: float, slab: float, depth: int = 10) -> list:
+def certify_curve_tubes(chain: Chain, w_max: float, e_max: float, slab: float,
+                        depth: int = 10) -> list[CurveTube]:
     """Tubes covering the global curve for :math:`|w| \\le w_{max}`, :math:`0 < e \\le e_{max}`:
     slabs of width ``slab`` on each branch, split where needed (see :func:`_tube`)."""
     edges = np.unique(np.concatenate([np.arange(-w_max, 0, slab), [0.0], np.arange(slab, w_max, slab),
@@ -239,7 +429,7 @@ def _exclusion_function(chain: Chain, branch: int):
     docstring): :math:`g_0`, :math:`g_1` and :math:`\\partial_b L = g_0 + g_1`."""
     def f(X):
         t = parts(chain, X[0], X[1], X[2], branch)
-        return [t["g0"], t["g1"], t["g0"] + t["g1"]]
+        return [t.g0, t.g1, t.g0 + t.g1]
     return f
 
 
@@ -247,7 +437,7 @@ def _covered_by(tubes: list):
     def covered(box) -> bool:
         (e0, e1), (w0, w1), (b0, b1) = box
         for t in tubes:
-            (tw0, tw1), ((te0, te1), (tb0, tb1)) = t["w"], t["box"]
+            (tw0, tw1), ((te0, te1), (tb0, tb1)) = t.w, t.box
             if tw0 <= w0 and w1 <= tw1 and te0 <= e0 and e1 <= te1 and tb0 <= b0 and b1 <= tb1:
                 return True
         return False
@@ -255,7 +445,7 @@ def _covered_by(tubes: list):
 
 
 def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: float = 1e-4,
-                         max_boxes: int = 400_000) -> dict:
+                         max_boxes: int = 400_000) -> CriticalSetCertificate:
     """Certified proof that the critical points of L in :math:`|e| \\le E, |w| \\le W, |b| \\le B`
     are exactly the unigram line (e = 0, b = log(p/q), all w) and the global curve (with
     :math:`g_0 = g_1 = 0`), by the three cases of the module docstring.
@@ -269,10 +459,10 @@ def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: fl
 
     Returns
     -------
-    dict (JSON-able): ``certified`` (bool: no box left, every needed tube certified, unigram bias
-    inside the box, inertia (+, +, 0) on every tube), ``tubes`` (count), ``tube_w_range``, ``failed_tubes``, ``excluded_boxes``,
-    ``covered_boxes``, ``uncovered`` (float boxes, at most 20 shown), ``uncovered_count``,
-    ``unigram_bias`` (enclosure), ``seconds``; ``curve_hessian`` from :func:`certify_curve_hessian`.
+    CriticalSetCertificate
+        ``certified`` (no box left, every needed tube certified, unigram bias inside the box,
+        inertia (+, +, 0) on every tube), the tube and box counts, the unigram bias enclosure,
+        ``curve_hessian`` from :func:`certify_curve_hessian` and ``seconds``.
     """
     flint = require_flint()
     E, W, B = (float(v) for v in box)
@@ -281,14 +471,14 @@ def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: fl
     start = time.perf_counter()
     chain = Chain(p, q)
     all_tubes = certify_curve_tubes(chain, W, E, slab)
-    tubes = [t for t in all_tubes if t["ok"]]
-    failed = [{"w": t["w"], "reason": t.get("reason", "")} for t in all_tubes if not t["ok"]]
+    tubes = [t for t in all_tubes if t.ok]
+    failed = [{"w": t.w, "reason": t.reason} for t in all_tubes if not t.ok]
     excluded = covered = 0
     uncovered = []
     covered_fn = _covered_by(tubes)
     # start the search on w-slabs whose edges include every tube's edges, so that a box never
     # straddles two tubes (or a tube and its neighbour without one)
-    edges = sorted({-W, 0.0, W} | {v for t in all_tubes for v in t["w"]}
+    edges = sorted({-W, 0.0, W} | {v for t in all_tubes for v in t.w}
                    | set(np.linspace(-W, W, 41).tolist()))
     for w_lo, w_hi in zip(edges[:-1], edges[1:]):
         branch = 1 if w_lo >= 0 else -1
@@ -300,18 +490,18 @@ def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: fl
         uncovered.extend(result.remaining)
     bias_inside = bool(as_box([(-B, B)])[0].contains_interior(chain.b0))
     hess = certify_curve_hessian(chain, tubes)
-    certified = not uncovered and not failed and bias_inside and not hess["tubes_not_certified"]
-    w_cov = [min(t["w"][0] for t in tubes), max(t["w"][1] for t in tubes)] if tubes else None
-    return {"p": float(p), "q": float(q), "box": {"e": [-E, E], "w": [-W, W], "b": [-B, B]},
-            "certified": certified, "tubes": len(tubes), "tube_w_range": w_cov,
-            "failed_tubes": failed, "excluded_boxes": excluded, "covered_boxes": covered,
-            "uncovered_count": len(uncovered), "uncovered": uncovered[:20],
-            "unigram_bias": list(bounds(chain.b0)), "unigram_bias_inside": bias_inside,
-            "curve_hessian": hess, "seconds": time.perf_counter() - start,
-            "prec_bits": flint.ctx.prec}
+    certified = not uncovered and not failed and bias_inside and not hess.tubes_not_certified
+    w_cov = [min(t.w[0] for t in tubes), max(t.w[1] for t in tubes)] if tubes else None
+    return CriticalSetCertificate(
+        p=float(p), q=float(q), box={"e": [-E, E], "w": [-W, W], "b": [-B, B]},
+        certified=certified, tubes=len(tubes), tube_w_range=w_cov, failed_tubes=failed,
+        excluded_boxes=excluded, covered_boxes=covered, uncovered_count=len(uncovered),
+        uncovered=uncovered[:20], unigram_bias=list(bounds(chain.b0)),
+        unigram_bias_inside=bias_inside, curve_hessian=hess,
+        seconds=time.perf_counter() - start, prec_bits=flint.ctx.prec)
 
 
-def certify_curve_hessian(chain: Chain, tubes: list) -> dict:
+def certify_curve_hessian(chain: Chain, tubes: list) -> CurveHessianCertificate:
     """Certified inertia ``(+, +, 0)`` of the Hessian at every global-curve point of the tubes.
 
     At the certified zeros :math:`g_0 = g_1 = 0` exactly, so the Hessian there is
@@ -328,32 +518,29 @@ def certify_curve_hessian(chain: Chain, tubes: list) -> dict:
     ok = 0
     bad = []
     for t in tubes:
-        Ke, Kb = t["image_balls"]
-        Wb = flint.arb(t["w"][0]).union(flint.arb(t["w"][1]))
-        pt = parts(chain, Ke, Wb, Kb, t["branch"])
-        ww, _ = _wabs(Wb, t["branch"])
+        Ke, Kb = t.image_balls
+        Wb = flint.arb(t.w[0]).union(flint.arb(t.w[1]))
+        pt = parts(chain, Ke, Wb, Kb, t.branch)
+        ww, _ = _wabs(Wb, t.branch)
         minor = -Ke * (2 + 4 * ww)
-        if pt["s0"] > 0 and pt["s1"] > 0 and not minor.contains(0):
+        if pt.s0 > 0 and pt.s1 > 0 and not minor.contains(0):
             ok += 1
         else:
-            bad.append(t["w"])
-    return {"tubes_positive_definite_normal": ok, "tubes_not_certified": bad,
-            "inertia_on_curve": "(+, +, 0): two certified positive, one exact zero (tangent)"}
+            bad.append(t.w)
+    return CurveHessianCertificate(
+        tubes_positive_definite_normal=ok, tubes_not_certified=bad,
+        inertia_on_curve="(+, +, 0): two certified positive, one exact zero (tangent)")
 
 
 def certify_unigram_hessian(p, q, w_max: float = 2.5, gap: float = 1e-6,
-                            min_width: float = 1e-9) -> dict:
+                            min_width: float = 1e-9) -> UnigramHessianCertificate:
     """Certified eigenvalue signs of the Hessian on the unigram line (e = 0, b = log(p/q)) for all
     :math:`w \\in [-w_{max}, w_{max}]` except the ``gap``-neighbourhood of :math:`-1/\\sqrt2`.
 
     Each w-interval is bisected until :func:`numerics.shared.certify.eigen_signs` leaves nothing
     undetermined; the result lists, per interval, the certified signature ``(positive,
-    negative, exact_zero)``. The exact zero is the w direction (row and column exactly zero).
-
-    Returns
-    -------
-    dict: ``intervals`` (list of ``{"w": [lo, hi], "positive", "negative", "exact_zero"}``),
-    ``certified`` (bool), ``pieces`` (number of boxes evaluated), ``seconds``.
+    negative, exact_zero)`` (:class:`SignatureInterval`). The exact zero is the w direction (row
+    and column exactly zero).
     """
     flint = require_flint()
     start = time.perf_counter()
@@ -378,7 +565,8 @@ def certify_unigram_hessian(p, q, w_max: float = 2.5, gap: float = 1e-6,
                 sigs.add((-1, -1, -1))
         ok = ok and len(sigs) == 1
         pos, neg, zero = sorted(sigs)[0]
-        out.append({"w": [lo, hi], "positive": pos, "negative": neg, "exact_zero": zero,
-                    "single_signature": len(sigs) == 1})
-    return {"p": float(p), "q": float(q), "intervals": out, "certified": ok, "pieces": pieces,
-            "saddle_gap": gap, "seconds": time.perf_counter() - start}
+        out.append(SignatureInterval(w=[lo, hi], positive=pos, negative=neg, exact_zero=zero,
+                                     single_signature=len(sigs) == 1))
+    return UnigramHessianCertificate(p=float(p), q=float(q), intervals=out, certified=ok,
+                                     pieces=pieces, saddle_gap=gap,
+                                     seconds=time.perf_counter() - start)

@@ -1,8 +1,8 @@
-"""Markov-chain data for the transformer experiments (Makkuva et al., P1 = arXiv 2402.04161, Sec. 2).
+"""Markov-chain data for the transformer experiments: exact enumeration and seeded samplers.
 
-Exact enumeration of every binary sequence with its probability under a stationary start (so that
-population losses, gradients and Hessians of the full transformer are exact), and vectorised,
-seeded samplers for the binary chain, the lag-k chain and the symmetric S-state chain.
+Makkuva et al., P1 = arXiv 2402.04161, Sec. 2. Exact enumeration of every binary sequence with
+its probability under a stationary start (so that population losses, gradients and Hessians of
+the full transformer are exact), and vectorised, seeded samplers for the binary chain, the lag-k chain and the symmetric S-state chain.
 
 Notation: ``p = P(x_{n+1}=1 | x_n=0)``, ``q = P(x_{n+1}=0 | x_n=1)``, kernel
 ``P = [[1-p, p], [q, 1-q]]``, stationary law ``pi = (q, p)/(p+q)``. Sequences have ``length``
@@ -17,14 +17,18 @@ from functools import lru_cache
 import numpy as np
 
 from numerics.markov.canonical import check_chain, stationary
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, TooLargeError, check_int, check_open_unit
+from theory.results import result
 
 __all__ = [
     "MAX_ENUMERATION_SEQ_LEN",
+    "MAX_STATE_SEQUENCES",
+    "EnumeratedSequences",
     "binary_kernel",
     "symmetric_kernel",
-    "as_generator",
     "enumerate_sequences",
+    "enumerate_state_sequences",
     "sample_from_kernel",
     "sample_chain",
     "sample_lag_chain",
@@ -35,6 +39,26 @@ __all__ = [
 MAX_ENUMERATION_SEQ_LEN = 12
 #: Largest number ``S^(N+1)`` of enumerated sequences of the symmetric S-state chain.
 MAX_STATE_SEQUENCES = 200_000
+
+
+@result
+class EnumeratedSequences:
+    """Every sequence :math:`x_1^{N+1}` of a chain with its probability under the stationary
+    start (P1, Sec. 2: :math:`\\Pr(x_1^{N+1}) = \\pi_{x_1}\\prod_n P_{x_n, x_{n+1}}`).
+
+    Attributes
+    ----------
+    sequences : ndarray of int64, shape ``(S**(N+1), N+1)``
+        Row ``k`` is the base-``S`` expansion of ``k``, first symbol most significant
+        (``S = 2`` for the binary chain). A float64 tensor in
+        :func:`validation.markov.models.enumeration_tensors`.
+    probabilities : ndarray of float64, shape ``(S**(N+1),)``
+        Their probabilities; they sum to one (a float64 tensor in
+        :func:`validation.markov.models.enumeration_tensors`).
+    """
+
+    sequences: np.ndarray
+    probabilities: np.ndarray
 
 
 def binary_kernel(p: float, q: float) -> np.ndarray:
@@ -58,15 +82,7 @@ def symmetric_kernel(states: int, p: float) -> np.ndarray:
     return kernel
 
 
-def as_generator(seed) -> np.random.Generator:
-    """A numpy ``Generator`` from an ``int`` seed (or the generator itself, passed through)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    check_int("seed", seed, 0)
-    return np.random.default_rng(seed)
-
-
-def enumerate_sequences(p: float, q: float, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+def enumerate_sequences(p: float, q: float, seq_len: int) -> EnumeratedSequences:
     """Every binary sequence :math:`x_1^{N+1}` with its probability under a stationary start.
 
     .. math::
@@ -81,10 +97,10 @@ def enumerate_sequences(p: float, q: float, seq_len: int) -> tuple[np.ndarray, n
 
     Returns
     -------
-    sequences : ndarray of int64, shape ``(2**(N+1), N+1)``
-        Row ``k`` is the binary expansion of ``k`` (first symbol most significant).
-    probabilities : ndarray of float64, shape ``(2**(N+1),)``
-        They sum to one.
+    EnumeratedSequences
+        ``sequences`` (int64, shape ``(2**(N+1), N+1)``; row ``k`` is the binary expansion of
+        ``k``, first symbol most significant) and ``probabilities`` (shape ``(2**(N+1),)``,
+        summing to one).
 
     Raises
     ------
@@ -103,7 +119,7 @@ def enumerate_sequences(p: float, q: float, seq_len: int) -> tuple[np.ndarray, n
     sequences = (codes[:, None] >> shifts[None, :]) & 1
     kernel, pi = binary_kernel(p, q), stationary(p, q)
     probabilities = pi[sequences[:, 0]] * np.prod(kernel[sequences[:, :-1], sequences[:, 1:]], axis=1)
-    return sequences.astype(np.int64), probabilities
+    return EnumeratedSequences(sequences.astype(np.int64), probabilities)
 
 
 @lru_cache(maxsize=16)
@@ -116,7 +132,7 @@ def _sequences_cached(S: int, seq_len: int):
     return sequences.astype(np.int64), stays
 
 
-def enumerate_state_sequences(S: int, p: float, seq_len: int):
+def enumerate_state_sequences(S: int, p: float, seq_len: int) -> EnumeratedSequences:
     """Every sequence :math:`x_1^{N+1}` of the symmetric S-state chain with its probability.
 
     .. math::
@@ -127,9 +143,9 @@ def enumerate_state_sequences(S: int, p: float, seq_len: int):
 
     Returns
     -------
-    sequences : ndarray of int64, shape ``(S**(N+1), N+1)`` (row ``k`` = base-``S`` digits of
-        ``k``, first symbol most significant), read-only
-    probabilities : ndarray of float64, shape ``(S**(N+1),)``
+    EnumeratedSequences
+        ``sequences`` (int64, shape ``(S**(N+1), N+1)``, row ``k`` = base-``S`` digits of ``k``,
+        first symbol most significant; read-only) and ``probabilities`` (shape ``(S**(N+1),)``).
 
     Raises
     ------
@@ -144,7 +160,7 @@ def enumerate_state_sequences(S: int, p: float, seq_len: int):
                             f"S^(seq_len+1) <= {MAX_STATE_SEQUENCES} for exact enumeration with S={S}")
     sequences, stays = _sequences_cached(S, seq_len)
     probabilities = (1 - p) ** stays * (p / (S - 1)) ** (seq_len - stays) / S
-    return sequences, probabilities
+    return EnumeratedSequences(sequences, probabilities)
 
 
 def _check_kernel(kernel: np.ndarray, init: np.ndarray) -> None:

@@ -74,13 +74,17 @@ def test_mutual_information_is_average_kl():
 @pytest.mark.parametrize("S", [2, 3, 4])
 def test_s_state_entropy_rate_and_eigenvalue(S):
     formulas = markov.s_state_entropies(S)
-    assert_expressions_equal(markov.s_state_entropy_rate_from_kernel(S), formulas["entropy_rate"])
-    eigenvalues = markov.s_state_kernel(S).eigenvals()
-    assert any(sp.simplify(lam - formulas["second_eigenvalue"]) == 0 for lam in eigenvalues)
+    assert_expressions_equal(markov.s_state_entropy_rate_from_kernel(S), formulas.entropy_rate)
+    kernel = markov.s_state_kernel(S)
+    eigenvalues = kernel.eigenvals()
+    assert any(sp.simplify(lam - formulas.second_eigenvalue) == 0 for lam in eigenvalues)
+    # the other fields against the kernel: pi P = pi for the uniform law, and H(pi) = -sum pi log pi
+    assert_expressions_equal(formulas.stationary.T * kernel, formulas.stationary.T)
+    assert_expressions_equal(formulas.unigram_entropy, -sum(x * sp.log(x) for x in [sp.Rational(1, S)] * S))
 
 
 def test_s_state_two_states_reduces_to_binary_chain():
-    assert_expressions_equal(markov.s_state_entropies(2)["entropy_rate"], markov.entropy_rate(markov.p, markov.p))
+    assert_expressions_equal(markov.s_state_entropies(2).entropy_rate, markov.entropy_rate(markov.p, markov.p))
 
 
 def test_optimal_bias_solves_first_order_condition():
@@ -112,9 +116,9 @@ def test_global_curve_predicts_kernel():
     # on the curve, sigma(f0) = p and sigma(f1) = 1 - q: the residuals vanish
     w_value = sp.Rational(1, 3)
     e_sq = markov.global_curve_constant() / (1 + 2 * w_value**2)
-    g0, g1 = markov.residuals(e=sp.sqrt(e_sq), w=w_value, b=markov.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
+    res = markov.residuals(e=sp.sqrt(e_sq), w=w_value, b=markov.global_minimum_bias(e=sp.sqrt(e_sq)), branch=1)
     point = {markov.p: sp.Rational(1, 5), markov.q: sp.Rational(3, 10)}
-    assert_expressions_equal(sp.Matrix([g0, g1]).subs(point), sp.zeros(2, 1), tol=1e-35)
+    assert_expressions_equal(sp.Matrix([res.g0, res.g1]).subs(point), sp.zeros(2, 1), tol=1e-35)
     # and the loss is stationary there, identically in p, q
     assert_stationary(markov.canonical_loss(branch=1), [markov.e, markov.w, markov.b],
                       {markov.e: sp.sqrt(e_sq), markov.w: w_value, markov.b: markov.global_minimum_bias(e=sp.sqrt(e_sq))})
@@ -122,8 +126,11 @@ def test_global_curve_predicts_kernel():
 
 @pytest.mark.parametrize("branch", [1, -1])
 def test_energy_identity(branch):
-    rate, rhs = markov.energy_rate_along_flow(branch=branch)
-    assert_expressions_equal(rate, rhs)
+    identity = markov.energy_rate_along_flow(branch=branch)
+    assert_expressions_equal(identity.rate, identity.identity_rhs)
+    # the right side against P2's dE/dt = 2 e^2 dL/db, dL/db differentiated here
+    dL_db = sp.diff(markov.canonical_loss(branch=branch), markov.b)
+    assert_expressions_equal(identity.identity_rhs, 2 * markov.e**2 * dL_db)
 
 
 @pytest.mark.parametrize("branch", [1, -1])
@@ -149,9 +156,10 @@ def test_basin_conditions_regions():
     ]
     for p, q, e, w, expected in cases:
         point = {markov.p: p, markov.q: q, markov.e: e, markov.w: w}
-        assert bool(conditions[expected].subs(point))
+        basins = {"global": conditions.global_basin, "local": conditions.local_basin}
+        assert bool(basins[expected].subs(point))
         other = "global" if expected == "local" else "local"
-        assert not bool(conditions[other].subs(point))
+        assert not bool(basins[other].subs(point))
 
 
 def test_branch_is_validated():
@@ -159,3 +167,38 @@ def test_branch_is_validated():
 
     with pytest.raises(InputError, match="branch"):
         markov.w_abs_w(markov.w, branch=2)
+
+
+def test_canonical_logits_and_residuals_fields():
+    # independent: f0 = b - e^2/2, f1 = b + e^2/2 + 2 e^2 w|w| written out at a point with w < 0
+    e_, w_, b_ = sp.Rational(3, 2), -sp.Rational(1, 3), sp.Rational(1, 4)
+    logits = markov.canonical_logits(e_, w_, b_)
+    assert_expressions_equal(logits.f0, b_ - e_**2 / 2)
+    assert_expressions_equal(logits.f1, b_ + e_**2 / 2 - 2 * e_**2 * w_**2)
+    p_, q_ = sp.Rational(1, 5), sp.Rational(3, 10)
+    res = markov.residuals(p_, q_, e_, w_, b_)
+    sig = lambda x: 1 / (1 + sp.exp(-x))  # noqa: E731
+    assert_expressions_equal(res.g0, q_ / (p_ + q_) * (sig(logits.f0) - p_), tol=1e-40)
+    assert_expressions_equal(res.g1, p_ / (p_ + q_) * (sig(logits.f1) - (1 - q_)), tol=1e-40)
+
+
+def test_stationary_system_fields():
+    system = markov.stationary_system(-1)
+    G0, G1 = system.unknowns
+    assert (G0.name, G1.name) == ("G0", "G1")
+    # substituting the residuals gives back the paper-form gradient components (db, de, dw)
+    res = markov.residuals(branch=-1)
+    grad = markov.canonical_gradient_paper_form(branch=-1)
+    values = [eq.subs({G0: res.g0, G1: res.g1}) for eq in system.equations]
+    assert_expressions_equal(sp.Matrix(values), sp.Matrix([grad[2], grad[0], grad[1]]))
+
+
+def test_critical_point_families_fields():
+    families = markov.critical_point_families()
+    assert [f.name for f in families] == ["global minima", "unigram line", "saddle"]
+    assert_expressions_equal(families[0].loss, markov.entropy_rate())
+    assert_expressions_equal(families[1].loss, markov.unigram_entropy())
+    # the saddle's conditions: e = 0, w = -1/sqrt(2), b = log(p/q)
+    saddle = {c.lhs: c.rhs for c in families[2].conditions}
+    assert saddle[markov.e] == 0 and sp.simplify(saddle[markov.w] + 1 / sp.sqrt(2)) == 0
+    assert_expressions_equal(saddle[markov.b], sp.log(markov.p / markov.q))

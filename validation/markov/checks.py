@@ -54,5 +54,5 @@ def unigram_local_min_margin(point: dict) -> float:
         seed=int(point.get("seed", CHECK_SEED)), pos_scale=float(point.get("pos_scale", 1.0)),
         method="polynomial")
     sign = 1.0 if p > threshold(S) else -1.0
-    scale = float(np.linalg.norm(result["restricted"], 2))
-    return (sign * result["min_eigenvalue"] + result["error"]) / scale
+    scale = float(np.linalg.norm(result.restricted, 2))
+    return (sign * result.min_eigenvalue + result.error) / scale

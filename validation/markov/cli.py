@@ -1,13 +1,14 @@
-"""``ttc markov summary|critical|basin|landscape|train`` (spec markov.md, Sec. 5)."""
+"""The ``ttc markov summary|critical|basin|landscape|train`` commands (Makkuva et al., P1 and P2)."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from numerics.markov import canonical
+from numerics.shared.seeding import as_generator
+from numerics.shared.storage import to_jsonable
 from theory.errors import check_choice, check_int
+from theory.results import result
 from validation.cli import add_query, add_topic, number
 
 
@@ -18,22 +19,26 @@ def _chain_arguments(parser, with_q: bool = True):
 
 
 def summary(args) -> dict:
-    info = canonical.chain_summary(args.p, args.q, args.states)
-    return {"p": args.p, "q": args.q, **{k: info[k] for k in (
-        "pi", "entropy_rate", "unigram_entropy", "mutual_information", "switching", "regime")}}
+    """``ttc markov summary``: the chain's :class:`numerics.markov.canonical.ChainSummary`."""
+    return {"p": args.p, "q": args.q,
+            **to_jsonable(canonical.chain_summary(args.p, args.q, args.states))}
 
 
 def critical(args) -> dict:
-    result = canonical.critical_summary(args.p, args.q)
-    result.pop("regime")
-    return result
+    """``ttc markov critical``: :class:`numerics.markov.canonical.CriticalSummary` without
+    ``regime``."""
+    out = to_jsonable(canonical.critical_summary(args.p, args.q))
+    out.pop("regime")
+    return out
 
 
 def basin(args) -> dict:
-    return canonical.basin_query(args.p, args.q, args.e0, args.w0, args.b0)
+    """``ttc markov basin``: :class:`numerics.markov.canonical.BasinQuery`."""
+    return to_jsonable(canonical.basin_query(args.p, args.q, args.e0, args.w0, args.b0))
 
 
 def landscape(args) -> dict:
+    """``ttc markov landscape``: draw the canonical landscape to ``--out``."""
     from validation.markov.plots import plot_landscape
     from validation.shared.plots import axes, save
 
@@ -45,8 +50,32 @@ def landscape(args) -> dict:
 CANONICAL_INITS = ("standard", "good", "lowrank")
 
 
-def train_canonical(p: float, q: float, init: str, steps: int, seed: int, lr: float = 0.5) -> dict:
-    """Gradient descent on the exact canonical loss from a seeded initialisation.
+@result
+class CanonicalTrainingRun:
+    """Where gradient descent on the exact canonical loss ended (P2, Sec. 3;
+    :func:`train_canonical`).
+
+    Attributes
+    ----------
+    final_loss : float
+        :math:`L(e, w, b)` at the end, nats.
+    predicted_p_given_0, predicted_p_given_1 : float
+        :math:`\\sigma(f_0)` and :math:`\\sigma(f_1)`: the predicted :math:`P(x_{n+1} = 1 \\mid
+        x_n = 0, 1)`.
+    end : dict
+        ``{"e", "w", "b"}``: the final parameters.
+    """
+
+    final_loss: float
+    predicted_p_given_0: float
+    predicted_p_given_1: float
+    end: dict
+
+
+def train_canonical(p: float, q: float, init: str, steps: int, seed,
+                    lr: float = 0.5) -> CanonicalTrainingRun:
+    """Gradient descent on the exact canonical loss from a seeded initialisation (``seed``: an
+    int >= 0 or a numpy Generator).
 
     ``standard`` (and ``lowrank``, which is what the canonical model already is): ``e, w`` drawn
     from N(0, 0.1^2), ``b = 0`` (P2's small Gaussian initialisation around the origin);
@@ -56,38 +85,44 @@ def train_canonical(p: float, q: float, init: str, steps: int, seed: int, lr: fl
     check_choice("init", init, CANONICAL_INITS)
     check_int("steps", steps, 0)
     canonical.check_chain(p, q)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     e0, w0 = rng.normal(0.0, 0.1, size=2)
     if init == "good":
         w0 = -canonical.SQRT_HALF - 0.5 - abs(w0)
     end = canonical.gradient_descent_ends(p, q, e0, w0, 0.0, lr=lr, steps=steps)
-    e, w, b = (float(end[k]) for k in "ewb")
-    f0, f1 = (float(x) for x in canonical.canonical_logits(e, w, b))
-    return {"final_loss": float(end["loss"]), "predicted_p_given_0": float(1 / (1 + math.exp(-f0))),
-            "predicted_p_given_1": float(1 / (1 + math.exp(-f1))), "end": {"e": e, "w": w, "b": b}}
+    e, w, b = float(end.e), float(end.w), float(end.b)
+    logits = canonical.canonical_logits(e, w, b)
+    f0, f1 = float(logits.f0), float(logits.f1)
+    return CanonicalTrainingRun(final_loss=float(end.loss),
+                                predicted_p_given_0=float(1 / (1 + math.exp(-f0))),
+                                predicted_p_given_1=float(1 / (1 + math.exp(-f1))),
+                                end={"e": e, "w": w, "b": b})
 
 
 def train(args) -> dict:
+    """``ttc markov train``: the canonical model (:func:`train_canonical`) or the full transformer
+    (:func:`validation.markov.training.train_transformer`, one thread)."""
     info = canonical.chain_summary(args.p, args.q)
     check_int("steps", args.steps, 0)
     if args.model == "canonical":
-        result = train_canonical(args.p, args.q, args.init, args.steps, args.seed)
+        run = train_canonical(args.p, args.q, args.init, args.steps, args.seed)
     else:
         check_int("d", args.d, 1)  # checked before the (slow) torch import
         check_int("seq_len", args.seq_len, 1)
         from validation.markov.training import train_transformer
 
-        result = train_transformer(args.p, args.q, tying=args.tying, init=args.init,
-                                   steps=args.steps, seed=args.seed, d=args.d,
-                                   seq_len=args.seq_len)
-    return {"final_loss": result["final_loss"], "entropy_rate": info["entropy_rate"],
-            "unigram_entropy": info["unigram_entropy"],
-            "converged_to": canonical.end_state(args.p, args.q, result["final_loss"]),
-            "predicted_p_given_0": result["predicted_p_given_0"],
-            "predicted_p_given_1": result["predicted_p_given_1"]}
+        run = train_transformer(args.p, args.q, tying=args.tying, init=args.init,
+                                steps=args.steps, seed=args.seed, d=args.d,
+                                seq_len=args.seq_len)
+    return {"final_loss": run.final_loss, "entropy_rate": info.entropy_rate,
+            "unigram_entropy": info.unigram_entropy,
+            "converged_to": canonical.end_state(args.p, args.q, run.final_loss),
+            "predicted_p_given_0": run.predicted_p_given_0,
+            "predicted_p_given_1": run.predicted_p_given_1}
 
 
 def register(subparsers) -> None:
+    """Add ``ttc markov`` and its commands to the ``ttc`` parser."""
     _, sub = add_topic(subparsers, "markov")
 
     cmd = add_query(sub, "summary", summary, "stationary law, entropies, regime of the chain")

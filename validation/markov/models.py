@@ -1,4 +1,5 @@
-"""The full single-layer transformer of Makkuva et al. (P1 = arXiv 2402.04161, Sec. 2) in torch.
+"""The full single-layer transformer of Makkuva et al. (P1 = arXiv 2402.04161, Sec. 2) in torch:
+parameters, initialisations, the exact population loss with its derivatives, special points.
 
 Model (width ``d``, context ``N = seq_len``, inputs :math:`x_n \\in \\{0, 1\\}`):
 
@@ -43,8 +44,10 @@ import torch
 import torch.nn.functional as F
 
 from numerics.markov.canonical import check_chain
-from numerics.markov.sequences import as_generator, enumerate_sequences
+from numerics.markov.sequences import EnumeratedSequences, enumerate_sequences
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, check_choice, check_int
+from theory.results import result
 
 DTYPE = torch.float64
 INITS = ("standard", "good", "lowrank")
@@ -54,6 +57,26 @@ STANDARD_STD = 0.02
 #: ``good`` initialisation: W_1 ~ N(0, GOOD_W1_STD^2 / d), W_2 = -GOOD_GAIN W_1^T (P2, Sec. 4).
 GOOD_W1_STD = 1.0
 GOOD_GAIN = 2.0
+
+
+@result
+class LossDerivatives:
+    """The exact population loss with its gradient and Hessian over a flat parameter vector
+    (P1, Sec. 2: :math:`L(\\theta)` by enumeration of every sequence).
+
+    Attributes
+    ----------
+    loss : float
+        :math:`L(\\theta)`, nats.
+    gradient : ndarray, shape (P,)
+        :math:`\\nabla L` over the ``P`` flattened coordinates (nats per unit).
+    hessian : ndarray, shape (P, P), or None
+        :math:`\\nabla^2 L` (autograd, float64); None when not requested.
+    """
+
+    loss: float
+    gradient: np.ndarray
+    hessian: np.ndarray | None
 
 
 def parameter_names(tied: bool) -> tuple[str, ...]:
@@ -95,7 +118,7 @@ def logits(params: dict, x: torch.Tensor, tied: bool) -> torch.Tensor:
     # <W_Q x_n, W_K x_i>/sqrt(d) = x_n^T A x_i with A = W_Q^T W_K / sqrt(d)
     bilinear = params["W_Q"].transpose(1, 2) @ params["W_K"] / math.sqrt(d)
     scores = (emb.reshape(members, -1, d) @ bilinear).reshape(emb.shape) @ emb.transpose(2, 3)
-    att = torch.softmax(scores + _causal_mask(n, e.dtype), dim=-1)           # (M, B, N, N)
+    att = torch.softmax(scores + causal_mask(n, e.dtype), dim=-1)            # (M, B, N, N)
     # W_O sum_i att_{n,i} W_V x_i = (sum_i att_{n,i} x_i) (W_O W_V)^T
     mixed = (att @ emb).reshape(members, -1, d)
     y = emb.reshape(members, -1, d) + mixed @ (params["W_O"] @ params["W_V"]).transpose(1, 2)
@@ -110,8 +133,9 @@ def _causal_mask_cached(n: int, dtype) -> torch.Tensor:
     return torch.full((n, n), float("-inf"), dtype=dtype).triu(1)
 
 
-def _causal_mask(n: int, dtype) -> torch.Tensor:
-    """Additive causal mask (0 on and below the diagonal, -inf above), shape ``(n, n)``."""
+def causal_mask(n: int, dtype) -> torch.Tensor:
+    """Additive causal mask (0 on and below the diagonal, -inf above), shape ``(n, n)``: position
+    ``n`` attends to :math:`i \\le n` (P1, Sec. 2). A fresh copy of a cached tensor."""
     return _causal_mask_cached(n, dtype).clone()
 
 
@@ -122,8 +146,8 @@ def _normal(rng: np.random.Generator, shape, std: float) -> np.ndarray:
 
 
 def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: float,
-                        b: float, rng: np.random.Generator | None = None, tied: bool = True,
-                        other_std: float = STANDARD_STD) -> dict:
+                        b: float, seed: int | np.random.Generator | None = None,
+                        tied: bool = True, other_std: float = STANDARD_STD) -> dict:
     """The P2 rank-one parameters of one member (numpy arrays, no member axis).
 
     .. math::
@@ -131,8 +155,8 @@ def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: 
         W_2 = \\mathrm{mlp\\_gain}\\cdot \\alpha w^\\top,\\quad W_V = 0,\\quad a = e
 
     (``mlp_gain = 1`` is P2's aligned rank-one point; ``mlp_gain = -c`` gives
-    :math:`W_2 = -c\\,W_1^\\top`). ``W_Q, W_K, W_O`` are drawn N(0, other_std^2) from ``rng`` (zero
-    when ``rng`` is None). With :math:`\\alpha\\in\\{\\pm1\\}^d`, ``w > 0`` and ``e0 > 0`` the MLP is
+    :math:`W_2 = -c\\,W_1^\\top`). ``W_Q, W_K, W_O`` are drawn N(0, other_std^2) from ``seed`` (an
+    int or a numpy Generator; zero when ``seed`` is None). With :math:`\\alpha\\in\\{\\pm1\\}^d`, ``w > 0`` and ``e0 > 0`` the MLP is
     active exactly when :math:`x_n = 1`.
     """
     alpha = np.asarray(alpha, dtype=float)
@@ -141,6 +165,7 @@ def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: 
         raise InputError("alpha", alpha, f"a vector of length d={d}")
     if w.shape != (4 * d,):
         raise InputError("w", w, f"a vector of length 4d={4 * d}")
+    rng = None if seed is None else as_generator(seed)
     out = {"e": e0 * alpha, "pos": np.tile(-0.5 * e0 * alpha, (seq_len, 1))}
     for name in MATRICES:
         out[name] = np.zeros((d, d)) if rng is None else _normal(rng, (d, d), other_std)
@@ -173,7 +198,7 @@ def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dic
         e0 = float(_normal(rng, (), STANDARD_STD))
         w = _normal(rng, (4 * d,), STANDARD_STD)
         return rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=1.0, b=0.0,
-                                   rng=rng, tied=tied)
+                                   seed=rng, tied=tied)
     shapes = parameter_shapes(d, seq_len, tied, members=1)
     out = {name: _normal(rng, shape[1:], STANDARD_STD) for name, shape in shapes.items()}
     out["b"] = np.asarray(0.0)
@@ -273,17 +298,22 @@ def parameter_slices(d: int, seq_len: int, tied: bool) -> dict:
 
 @lru_cache(maxsize=32)
 def _enumeration_arrays(p: float, q: float, seq_len: int):
-    sequences, probabilities = enumerate_sequences(p, q, seq_len)
-    sequences = sequences.astype(np.float64)
+    enumerated = enumerate_sequences(p, q, seq_len)
+    sequences = enumerated.sequences.astype(np.float64)
+    probabilities = enumerated.probabilities
     sequences.flags.writeable = probabilities.flags.writeable = False
     return sequences, probabilities
 
 
-def _enumeration(p: float, q: float, seq_len: int):
-    """Enumerated sequences and probabilities as fresh tensors (the numpy arrays are cached;
-    tensors are not, so none escapes a torch.func transform)."""
+def enumeration_tensors(p: float, q: float, seq_len: int) -> EnumeratedSequences:
+    """Every binary sequence :math:`x_1^{N+1}` and its stationary-start probability
+    (:func:`numerics.markov.sequences.enumerate_sequences`, P1 Sec. 2) as fresh float64 tensors
+    of shapes ``(2**(N+1), N+1)`` and ``(2**(N+1),)``, ``N = seq_len``. The numpy arrays are
+    cached; the tensors are not, so none escapes a ``torch.func`` transform.
+    """
     sequences, probabilities = _enumeration_arrays(p, q, seq_len)
-    return torch.tensor(sequences, dtype=DTYPE), torch.tensor(probabilities, dtype=DTYPE)
+    return EnumeratedSequences(torch.tensor(sequences, dtype=DTYPE),
+                               torch.tensor(probabilities, dtype=DTYPE))
 
 
 def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
@@ -298,7 +328,8 @@ def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
     """
     check_chain(p, q)
     seq_len = params["pos"].shape[1]
-    sequences, probabilities = _enumeration(float(p), float(q), seq_len)
+    enumerated = enumeration_tensors(float(p), float(q), seq_len)
+    sequences, probabilities = enumerated.sequences, enumerated.probabilities
     lg = logits(params, sequences[:, :-1], tied)
     per_sequence = (F.softplus(lg) - sequences[:, 1:] * lg).mean(dim=-1)
     return per_sequence @ probabilities
@@ -323,7 +354,7 @@ def _flat_loss(model: MarkovTransformer, p: float, q: float, wrt: tuple[str, ...
 
 
 def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
-                                hessian: bool = True, wrt=None):
+                                hessian: bool = True, wrt=None) -> LossDerivatives:
     """Exact loss, gradient and autograd Hessian over a flat parameter vector.
 
     Parameters
@@ -341,8 +372,9 @@ def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
 
     Returns
     -------
-    (loss, gradient, hessian)
-        A float, an array ``(P,)`` and an array ``(P, P)`` (None when not requested).
+    LossDerivatives
+        ``loss`` (float, nats), ``gradient`` (array ``(P,)``) and ``hessian`` (array ``(P, P)``,
+        None when not requested).
     """
     wrt = tuple(parameter_names(model.tied) if wrt is None else wrt)
     for name in wrt:
@@ -353,7 +385,7 @@ def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
     loss = f(flat)
     (grad,) = torch.autograd.grad(loss, flat)
     hess = torch.func.hessian(f)(flat.detach()).numpy() if hessian else None
-    return float(loss.detach()), grad.numpy(), hess
+    return LossDerivatives(float(loss.detach()), grad.numpy(), hess)
 
 
 # ----------------------------------------------------------------------------- special points
@@ -399,5 +431,5 @@ def global_minimum_parameters(p: float, q: float, d: int = 4, seq_len: int = 8, 
     rng = as_generator(seed)
     alpha = np.ones(d)
     point = rank_one_parameters(d, seq_len, e0=e0, w=w, alpha=alpha, mlp_gain=-gain, b=b,
-                                rng=rng, tied=tied)
+                                seed=rng, tied=tied)
     return stack_members([point])

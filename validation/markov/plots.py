@@ -1,5 +1,5 @@
-"""Figures of the Markov paper: the canonical landscape (P2, Figs. 2-3 style) and training
-curves with the entropy levels."""
+"""Figures of the Markov papers: the canonical landscape (P2, Figs. 2-3 style) and training
+curves with the entropy levels (P1, Figs. 2-3 style)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ def plot_landscape(p: float, q: float, ax=None, n: int = 400, e_range=(-2.0, 2.0
     ``(0, -1/sqrt2)`` and arrows of the profiled gradient flow. Returns the axes."""
     ax = axes(ax)
     data = canonical.landscape(p, q, e_range, w_range, n)
-    e, w = data["e"], data["w"]
-    basin = np.where(data["basin"] == 1, 1.0, np.where(data["basin"] == 0, 0.0, np.nan))
+    e, w = data.e, data.w
+    basin = np.where(data.basin == 1, 1.0, np.where(data.basin == 0, 0.0, np.nan))
     ax.pcolormesh(e, w, basin, cmap=ListedColormap(["#fde0c5", "#cfe3f7"]), vmin=0, vmax=1,
                   shading="auto", rasterized=True)
-    loss = data["loss"]
+    loss = data.loss
     levels = np.quantile(loss[np.isfinite(loss)], np.linspace(0.02, 0.9, 14))
     ax.contour(e, w, loss, levels=np.unique(levels), colors="0.35", linewidths=0.6)
-    curve = data["global_curve_e"]
+    curve = data.global_curve_e
     ax.plot(curve, w, color="green", lw=2, label="global minima $e^2(1+2w|w|)=C$")
     ax.plot(-curve, w, color="green", lw=2)
-    minimum = data["unigram_curvature"] > 0
+    minimum = data.unigram_curvature > 0
     ax.plot(np.where(minimum, 0.0, np.nan), w, color="navy", lw=2.5, label="unigram: local min")
     ax.plot(np.where(~minimum, 0.0, np.nan), w, color="crimson", lw=2.5, ls="--",
             label="unigram: local max in $e$")

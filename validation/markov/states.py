@@ -1,8 +1,8 @@
 """The tied single-layer transformer on the symmetric S-state chain, and its unigram point.
 
-The model of :mod:`validation.markov.models` (P1 = Makkuva et al., arXiv 2402.04161, Sec. 2;
-spec ``markov.md`` Sec. 2) with ``S`` tokens. Width ``d``, context ``N = seq_len``, tokens
-:math:`x_n \\in \\{0, \\dots, S-1\\}`, embedding matrix :math:`E \\in \\mathbb{R}^{S\\times d}` (row
+The model of :mod:`validation.markov.models` (P1 = Makkuva et al., arXiv 2402.04161, Sec. 2)
+with ``S`` tokens (the S-state chain is the library's reconstruction, an extension of P1).
+Width ``d``, context ``N = seq_len``, tokens :math:`x_n \\in \\{0, \\dots, S-1\\}`, embedding matrix :math:`E \\in \\mathbb{R}^{S\\times d}` (row
 :math:`E_s` for token ``s``):
 
 .. math::
@@ -36,10 +36,10 @@ import numpy as np
 import torch
 
 from numerics.markov.sequences import enumerate_state_sequences
+from numerics.shared.seeding import as_generator
 from theory.errors import InputError, check_choice, check_finite, check_int, check_open_unit
-from validation.markov.models import (
-    DTYPE, MATRICES, _causal_mask, initial_parameters as binary_initial_parameters)
-
+from validation.markov import models
+from validation.markov.models import DTYPE, MATRICES, LossDerivatives, causal_mask
 
 
 def parameter_names() -> tuple[str, ...]:
@@ -65,6 +65,7 @@ def threshold(S: int) -> float:
 
 
 def check_states(S: int, p: float) -> None:
+    """Raise :class:`theory.errors.InputError` unless ``S >= 2`` is an int and ``p`` is in (0, 1)."""
     check_int("S", S, 2)
     check_open_unit("p", p)
 
@@ -81,11 +82,11 @@ def initial_parameters(S: int, d: int, seq_len: int, seed: int = 0, pos_scale: f
     """
     check_int("S", S, 2)
     check_finite("pos_scale", pos_scale)
-    shared = binary_initial_parameters(d, seq_len, True, "standard", seed)
+    shared = models.initial_parameters(d, seq_len, True, "standard", seed)
     out = {name: torch.tensor(shared[name], dtype=DTYPE) for name in ("pos",) + MATRICES
            + ("W_1", "W_2")}
     out["pos"] = out["pos"] * pos_scale
-    rng = np.random.default_rng(seed + 1)
+    rng = as_generator(seed + 1)
     out["E"] = torch.tensor(rng.normal(0.0, 0.02, size=(S, d)), dtype=DTYPE)
     out["b"] = torch.zeros(S, dtype=DTYPE)
     return {name: out[name] for name in parameter_names()}
@@ -103,7 +104,7 @@ def hidden(params: dict, x: torch.Tensor) -> torch.Tensor:
     d, n = E.shape[1], x.shape[1]
     emb = E[x] + pos[:n]                                                     # (B, N', d)
     bilinear = params["W_Q"].T @ params["W_K"] / math.sqrt(d)
-    att = torch.softmax(emb @ bilinear @ emb.transpose(1, 2) + _causal_mask(n, E.dtype), dim=-1)
+    att = torch.softmax(emb @ bilinear @ emb.transpose(1, 2) + causal_mask(n, E.dtype), dim=-1)
     y = emb + (att @ emb) @ (params["W_O"] @ params["W_V"]).T
     return y + torch.relu(y @ params["W_1"].T) @ params["W_2"].T
 
@@ -143,31 +144,31 @@ def exact_loss(params: dict, S: int, p: float, order: str = "prefix") -> torch.T
     if params["E"].shape[0] != S:
         raise InputError("params['E']", tuple(params["E"].shape), f"{S} rows (S={S})")
     seq_len = params["pos"].shape[0]
-    sequences, probabilities = enumerate_state_sequences(S, p, seq_len)
+    enumerated = enumerate_state_sequences(S, p, seq_len)    # also the size check
     if order == "sequence":
-        x = torch.from_numpy(np.array(sequences))
+        x = torch.from_numpy(np.array(enumerated.sequences))
         lg = logits(params, x[:, :-1])
         target = torch.gather(lg, 2, x[:, 1:, None])[..., 0]
         per_sequence = (torch.logsumexp(lg, dim=-1) - target).mean(dim=-1)
-        return per_sequence @ torch.tensor(probabilities, dtype=DTYPE)
+        return per_sequence @ torch.tensor(enumerated.probabilities, dtype=DTYPE)
     total = torch.zeros((), dtype=DTYPE)
     for n in range(1, seq_len + 1):
-        prefixes, prob = enumerate_state_sequences(S, p, n)
-        x = torch.from_numpy(np.array(prefixes))
+        prefixes = enumerate_state_sequences(S, p, n)
+        x = torch.from_numpy(np.array(prefixes.sequences))
         lg = _last_position_logits(params, x[:, :-1])
         loss = torch.logsumexp(lg, dim=-1) - torch.gather(lg, 1, x[:, -1:])[:, 0]
-        total = total + loss @ torch.tensor(prob, dtype=DTYPE)
+        total = total + loss @ torch.tensor(prefixes.probabilities, dtype=DTYPE)
     return total / seq_len
 
 
 def loss_gradient_hessian(params: dict, S: int, p: float, wrt=None, hessian: bool = True,
-                          order: str = "prefix"):
+                          order: str = "prefix") -> LossDerivatives:
     """Exact loss, gradient and autograd Hessian (``torch.func.hessian``, float64) over the flat
     vector of the parameters ``wrt`` (default all, in :func:`parameter_names` order; each
     flattened row-major, so ``E[s, j]`` is entry ``s*d + j`` of its slice); others fixed.
 
-    ``order`` is that of :func:`exact_loss`. Returns ``(loss, gradient (P,), hessian (P, P) or
-    None)`` as float / numpy arrays.
+    ``order`` is that of :func:`exact_loss`. Returns the loss (float, nats), gradient ``(P,)``
+    and Hessian ``(P, P)`` (None when not requested) as numpy arrays.
     """
     wrt = tuple(parameter_names() if wrt is None else wrt)
     for name in wrt:
@@ -184,7 +185,7 @@ def loss_gradient_hessian(params: dict, S: int, p: float, wrt=None, hessian: boo
     loss = f(flat)
     (grad,) = torch.autograd.grad(loss, flat)
     hess = torch.func.hessian(f)(flat.detach()).numpy() if hessian else None
-    return float(loss.detach()), grad.numpy(), hess
+    return LossDerivatives(float(loss.detach()), grad.numpy(), hess)
 
 
 def unigram_point(params: dict, bias: float = 0.0) -> dict:

@@ -1,5 +1,5 @@
-"""Training the full Markov transformer (P1 Sec. 2) with Adam on sampled chains, several seeds
-in one vectorised pass, and the evaluation of a trained model against H(P) and H(pi).
+"""Adam training of the full Markov transformer (P1, Sec. 2; Figs. 2-3) on sampled chains, many
+seeds in one vectorised pass, and the evaluation of a trained model against H(P) and H(pi).
 
 The model, its initialisations and its exact population loss are in
 :mod:`validation.markov.models`.
@@ -13,9 +13,109 @@ import torch.nn.functional as F
 
 from numerics.markov.canonical import chain_summary, check_chain, end_state
 from numerics.markov.sequences import binary_kernel, sample_chain
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
-from validation.markov.models import DTYPE, INITS, MarkovTransformer, _enumeration, build_model
+from theory.results import result
+from validation.markov.models import (DTYPE, INITS, MarkovTransformer, build_model,
+                                      enumeration_tensors)
 from validation.shared.training import train
+
+
+@result
+class MemberGenerators:
+    """The three independent numpy generators of one training member, spawned from its seed.
+
+    Attributes
+    ----------
+    init : numpy.random.Generator
+        Draws the initial weights.
+    data : numpy.random.Generator
+        Draws the training batches.
+    held_out : numpy.random.Generator
+        Draws the held-out sequences of the final evaluation.
+    """
+
+    init: np.random.Generator
+    data: np.random.Generator
+    held_out: np.random.Generator
+
+
+@result
+class Evaluation:
+    """Final loss and average predictions of each member of a trained model (P1, Sec. 2).
+
+    Attributes
+    ----------
+    loss : ndarray, shape (M,)
+        Population loss per member, nats (exact or a held-out estimate, see ``method``).
+    p_given_0, p_given_1 : ndarray, shape (M,)
+        :math:`P_\\theta(x_{n+1} = 1 \\mid x_n = j)` averaged over positions and sequences with
+        :math:`x_n = j`.
+    method : str
+        How the loss was computed, in words.
+    """
+
+    loss: np.ndarray
+    p_given_0: np.ndarray
+    p_given_1: np.ndarray
+    method: str
+
+
+@result
+class LossCurve:
+    """A recorded training curve.
+
+    Attributes
+    ----------
+    steps : list of int
+        The recorded Adam steps.
+    losses : list of float
+        The low-variance population-loss estimate :math:`H(P) + \\overline{KL}` on each recorded
+        training batch (nats; :func:`monitored_loss`).
+    """
+
+    steps: list
+    losses: list
+
+
+@result
+class TrainingRun:
+    """Where one training run of the full transformer ended (P1, Sec. 2 and Figs. 2-3; the
+    ``ttc markov train --model transformer`` values).
+
+    Attributes
+    ----------
+    final_loss : float
+        Population loss at the end, nats (exact when ``seq_len <= 10``, else a held-out
+        estimate).
+    final_loss_method : str
+        How ``final_loss`` was computed.
+    entropy_rate : float
+        :math:`H(P)`, nats.
+    unigram_entropy : float
+        :math:`H(\\pi)`, nats.
+    converged_to : str
+        ``"global"``, ``"local"`` or ``"neither"`` (:func:`classify_loss`).
+    predicted_p_given_0, predicted_p_given_1 : float
+        Average predicted :math:`P(x_{n+1} = 1 \\mid x_n = 0, 1)`.
+    loss_curve : LossCurve
+        The recorded training curve.
+    seed : int
+        The member's seed.
+    extended : bool
+        True when the run was trained again with more steps (set by the F6 claim).
+    """
+
+    final_loss: float
+    final_loss_method: str
+    entropy_rate: float
+    unigram_entropy: float
+    converged_to: str
+    predicted_p_given_0: float
+    predicted_p_given_1: float
+    loss_curve: LossCurve
+    seed: int
+    extended: bool = False
 
 
 def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init) -> None:
@@ -30,13 +130,13 @@ def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init) -> None:
     check_choice("init", init, INITS)
 
 
-def member_generators(seed: int) -> tuple:
+def member_generators(seed: int) -> MemberGenerators:
     """Three independent numpy generators (initialisation, training data, held-out data) spawned
-    from ``seed`` by ``numpy.random.SeedSequence``."""
+    from ``seed`` (an int >= 0) by ``numpy.random.SeedSequence``."""
     check_int("seed", seed, 0)
     init, data, held_out = np.random.SeedSequence(seed).spawn(3)
-    return (np.random.default_rng(init), np.random.default_rng(data),
-            np.random.default_rng(held_out))
+    return MemberGenerators(np.random.default_rng(init), np.random.default_rng(data),
+                            np.random.default_rng(held_out))
 
 
 def sample_batches(p: float, q: float, steps: int, batch: int, seq_len: int, rngs) -> torch.Tensor:
@@ -56,7 +156,7 @@ def _cross_entropy(lg: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (F.softplus(lg) - x[..., 1:] * lg).mean(dim=(1, 2))
 
 
-def _monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate: float):
+def monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate: float):
     r"""Low-variance unbiased estimate of the population loss from a training batch:
 
     .. math::
@@ -73,7 +173,7 @@ def _monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate:
 
 def _levels(p: float, q: float) -> tuple[float, float]:
     summary = chain_summary(p, q)
-    return summary["entropy_rate"], summary["unigram_entropy"]
+    return summary.entropy_rate, summary.unigram_entropy
 
 
 def classify_loss(loss: float, p: float, q: float) -> str:
@@ -83,8 +183,10 @@ def classify_loss(loss: float, p: float, q: float) -> str:
 
 
 @torch.no_grad()
-def evaluate(model: MarkovTransformer, p: float, q: float, rngs, held_out: int = 2048) -> dict:
-    """Final loss and average predictions of each member.
+def evaluate(model: MarkovTransformer, p: float, q: float, rngs,
+             held_out: int = 2048) -> Evaluation:
+    """Final loss and average predictions of each member (``rngs``: one numpy Generator per
+    member for the held-out sample, unused when the loss is exact).
 
     For ``seq_len <= 10`` the loss is exact (enumeration); otherwise it is estimated on
     ``held_out`` fresh sequences per member with the conditional expectation over
@@ -94,7 +196,8 @@ def evaluate(model: MarkovTransformer, p: float, q: float, rngs, held_out: int =
     """
     kernel = torch.tensor(binary_kernel(p, q), dtype=DTYPE)
     if model.seq_len <= 10:
-        sequences, weights = _enumeration(float(p), float(q), model.seq_len)
+        enumerated = enumeration_tensors(float(p), float(q), model.seq_len)
+        sequences, weights = enumerated.sequences, enumerated.probabilities
         x = sequences[None, :, :-1].expand(model.members, -1, -1)
         weights = weights[None, :, None].expand(model.members, -1, model.seq_len)
         method = f"exact enumeration of all 2^{model.seq_len + 1} sequences"
@@ -113,75 +216,70 @@ def evaluate(model: MarkovTransformer, p: float, q: float, rngs, held_out: int =
     for symbol in (0, 1):
         mask = weights * (x == symbol)
         given.append((prediction * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2)))
-    return {"loss": loss.numpy(), "p_given_0": given[0].numpy(), "p_given_1": given[1].numpy(),
-            "method": method}
+    return Evaluation(loss=loss.numpy(), p_given_0=given[0].numpy(), p_given_1=given[1].numpy(),
+                      method=method)
 
 
 def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, seeds,
                   d: int = 4, seq_len: int = 64, batch: int = 16, lr: float = 1e-2,
                   record_every: int = 10, progress: bool | None = None,
-                  threads: int | None = 1, held_out: int = 2048) -> list[dict]:
+                  threads: int | None = 1, held_out: int = 2048) -> list[TrainingRun]:
     """Train one model per seed with Adam on sampled batches, all seeds in one vectorised pass.
 
     Each member's initialisation, training batches and held-out data come from its own seed
     (:func:`member_generators`); the objective is the sum of the members' batch losses, whose gradient
     with respect to a member's weights is that member's own gradient, and Adam is per-coordinate,
-    so the members train independently. ``threads`` sets torch's intra-op threads for the run
-    (restored afterwards; None leaves it; one thread is fastest for these small tensors on a shared
-    machine). Returns one dict per seed with the keys of :func:`train_transformer`.
+    so the members train independently. ``threads`` sets the thread count for the run with
+    :func:`numerics.shared.threads.limit_threads` (restored afterwards; None leaves it; one thread
+    is fastest for these small tensors on a shared machine). Returns one :class:`TrainingRun` per
+    seed.
     """
     _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init)
     check_int("held_out", held_out, 1)
-    previous = torch.get_num_threads()
-    if threads is not None:
-        check_int("threads", threads, 1)
-        torch.set_num_threads(threads)
-    try:
+    with limit_threads(threads):
         return _train_members(p, q, tying, init, steps, list(seeds), d, seq_len, batch, lr,
                               record_every, progress, held_out)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train_members(p, q, tying, init, steps, seeds, d, seq_len, batch, lr, record_every,
-                   progress, held_out) -> list[dict]:
+                   progress, held_out) -> list[TrainingRun]:
     generators = [member_generators(s) for s in seeds]
-    model = build_model(d, seq_len, tied=tying, init=init, seeds=[g[0] for g in generators])
-    data = sample_batches(p, q, steps, batch, seq_len, [g[1] for g in generators])
+    model = build_model(d, seq_len, tied=tying, init=init, seeds=[g.init for g in generators])
+    data = sample_batches(p, q, steps, batch, seq_len, [g.data for g in generators])
     member_losses = []
-    rate = chain_summary(p, q)["entropy_rate"]
+    rate = chain_summary(p, q).entropy_rate
 
     def objective(step: int) -> torch.Tensor:
         x = data[step]
         lg = model(x[..., :-1])
         if step % record_every == 0 or step == steps - 1:
             with torch.no_grad():
-                member_losses.append(_monitored_loss(lg, x, p, q, rate).numpy().copy())
+                member_losses.append(monitored_loss(lg, x, p, q, rate).numpy().copy())
         return _cross_entropy(lg, x).sum()
 
-    result = train(model, objective, steps, lr=lr, optimizer="adam", record_every=record_every,
+    trained = train(model, objective, steps, lr=lr, optimizer="adam", record_every=record_every,
                    progress=progress, description=f"markov transformer ({len(seeds)} seeds)")
-    final = evaluate(model, p, q, [g[2] for g in generators], held_out=held_out)
-    if not np.all(np.isfinite(final["loss"])):
-        raise NumericalFailure(f"final loss is not finite: {final['loss']}")
+    final = evaluate(model, p, q, [g.held_out for g in generators], held_out=held_out)
+    if not np.all(np.isfinite(final.loss)):
+        raise NumericalFailure(f"final loss is not finite: {final.loss}")
     rate, unigram = _levels(p, q)
-    curves = np.array(member_losses).reshape(len(result.steps), len(seeds))
+    curves = np.array(member_losses).reshape(len(trained.steps), len(seeds))
     out = []
     for k, seed in enumerate(seeds):
-        loss = float(final["loss"][k])
-        out.append({"final_loss": loss, "final_loss_method": final["method"],
-                    "entropy_rate": rate, "unigram_entropy": unigram,
-                    "converged_to": classify_loss(loss, p, q),
-                    "predicted_p_given_0": float(final["p_given_0"][k]),
-                    "predicted_p_given_1": float(final["p_given_1"][k]),
-                    "loss_curve": {"steps": result.steps.tolist(), "losses": curves[:, k].tolist()},
-                    "seed": seed})
+        loss = float(final.loss[k])
+        out.append(TrainingRun(
+            final_loss=loss, final_loss_method=final.method, entropy_rate=rate,
+            unigram_entropy=unigram, converged_to=classify_loss(loss, p, q),
+            predicted_p_given_0=float(final.p_given_0[k]),
+            predicted_p_given_1=float(final.p_given_1[k]),
+            loss_curve=LossCurve(steps=trained.steps.tolist(), losses=curves[:, k].tolist()),
+            seed=seed))
     return out
 
 
 def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int, seed: int,
                       d: int = 4, seq_len: int = 64, batch: int = 16, lr: float = 1e-2,
-                      progress: bool | None = None) -> dict:
+                      progress: bool | None = None) -> TrainingRun:
     """Train the full transformer on the chain ``(p, q)`` with Adam and report where it ended.
 
     Parameters
@@ -201,14 +299,13 @@ def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int,
 
     Returns
     -------
-    dict
+    TrainingRun
         ``final_loss`` (exact when ``seq_len <= 10``, else a held-out estimate; see
         ``final_loss_method``), ``entropy_rate`` :math:`H(P)`, ``unigram_entropy``
         :math:`H(\\pi)`, ``converged_to`` (:func:`classify_loss`), ``predicted_p_given_0``,
-        ``predicted_p_given_1``, ``loss_curve`` (``steps``, ``losses``: the low-variance
-        estimate :math:`H(P) + \\overline{KL}` of the population loss on each recorded training
-        batch, see :func:`_monitored_loss`),
-        ``seed``.
+        ``predicted_p_given_1``, ``loss_curve`` (the low-variance estimate
+        :math:`H(P) + \\overline{KL}` of the population loss on each recorded training batch,
+        see :func:`monitored_loss`) and ``seed``. Runs with one thread.
     """
     return train_members(p, q, tying=tying, init=init, steps=steps, seeds=[seed], d=d,
                          seq_len=seq_len, batch=batch, lr=lr, progress=progress)[0]

@@ -24,14 +24,118 @@ import numpy as np
 import torch
 
 from theory.errors import check_choice
+from theory.results import result
+from validation.markov.models import MarkovTransformer, exact_loss_gradient_hessian
 from validation.markov.states import (
     DTYPE, binary_restriction, check_states, hidden, initial_parameters, loss_gradient_hessian,
     parameter_names, second_eigenvalue, threshold, unigram_point)
-from validation.markov.models import MarkovTransformer, exact_loss_gradient_hessian
 
 #: Verdicts of :func:`unigram_classification`.
 VERDICTS = ("local minimum", "saddle", "undecided")
 METHODS = ("enumeration", "reduced", "polynomial")
+
+
+@result
+class EBBases:
+    """Orthonormal bases of the ``(E, b)`` coordinates of the S-state model at the unigram
+    point (the library's reconstruction; :func:`eb_bases`).
+
+    Attributes
+    ----------
+    nonflat : ndarray, shape ``(S*d + S, (S-1)(d+1))``
+        Columns ordered ``k = 0..S-2`` outer, then ``E``-directions ``w_k e_j^T`` (``j < d``)
+        and the ``b``-direction ``w_k`` (``w_k`` = :func:`helmert_basis` column): the Hessian in
+        this basis is block diagonal with ``S-1`` blocks of size ``d+1``.
+    flat : ndarray, shape ``(S*d + S, d + 1)``
+        ``1 e_j^T / sqrt(S)`` and ``1 / sqrt(S)`` in ``b``: the exactly flat directions.
+    """
+
+    nonflat: np.ndarray
+    flat: np.ndarray
+
+
+@result
+class RestrictedPolynomial:
+    """The binary ``(e, b)`` unigram Hessian as a Chebyshev polynomial in :math:`\\lambda`
+    (:func:`restricted_polynomial`).
+
+    Attributes
+    ----------
+    coefficients : ndarray, shape ``(N+1, d+1, d+1)``
+        :math:`B_k` of :math:`H_{\\rm bin}(\\lambda) = \\sum_k B_k T_k(\\lambda)` (nats).
+    node_error : float
+        Largest float64 error bar of the node Hessians (:func:`_error_bar`).
+    residual : float
+        Largest spectral norm of polynomial minus exact Hessian at the validation points.
+    """
+
+    coefficients: np.ndarray
+    node_error: float
+    residual: float
+
+
+@result
+class UnigramClassification:
+    """The exact Hessian of the tied S-state model at its unigram point on the non-flat
+    subspace, and the verdict (the library's reconstruction, extending P1 Sec. 3's unigram
+    minimum to S states; :func:`unigram_classification`).
+
+    Attributes
+    ----------
+    S : int
+        Number of states.
+    p : float
+        Switching probability.
+    second_eigenvalue : float
+        :math:`\\lambda = 1 - pS/(S-1)`.
+    threshold : float
+        The conjectured threshold :math:`(S-1)/S`.
+    restricted : ndarray, shape ``((S-1)(d+1), (S-1)(d+1))``
+        The symmetrised Hessian on the non-flat subspace (nats per unit squared).
+    eigenvalues : ndarray, shape ``((S-1)(d+1),)``
+        Its eigenvalues, ascending.
+    min_eigenvalue : float
+        The smallest one.
+    error : float
+        Float64 error bar of the eigenvalues (:func:`_error_bar`).
+    flat_size : float
+        :math:`\\|HU\\|_2` on the flat basis ``U`` (``method="enumeration"`` only, else 0).
+    verdict : str
+        ``"local minimum"`` (min eigenvalue > error), ``"saddle"`` (< -error) or
+        ``"undecided"``.
+    """
+
+    S: int
+    p: float
+    second_eigenvalue: float
+    threshold: float
+    restricted: np.ndarray
+    eigenvalues: np.ndarray
+    min_eigenvalue: float
+    error: float
+    flat_size: float
+    verdict: str
+
+
+@result
+class BandEdge:
+    """The measured edge :math:`\\lambda^*` of the band :math:`0 < \\lambda < \\lambda^*` where
+    the unigram point is still a local minimum (:func:`band_edge`).
+
+    Attributes
+    ----------
+    lambda_star : float or None
+        The smallest :math:`\\lambda > 0` where the minimum eigenvalue changes sign; 0 when there
+        is no band, None when it does not change sign below ``lam_high``.
+    min_eigenvalue_at_0 : float
+        The restricted minimum eigenvalue at :math:`\\lambda = 0` (nats).
+    error_at_0 : float
+        Its float64 error bar.
+    """
+
+    lambda_star: float | None
+    min_eigenvalue_at_0: float
+    error_at_0: float
 
 
 # ----------------------------------------------------------------------------- flat / non-flat
@@ -47,18 +151,9 @@ def helmert_basis(S: int) -> np.ndarray:
     return W
 
 
-def eb_bases(S: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Orthonormal bases of the ``(E, b)`` coordinates (``S*d + S``, order of ``wrt=("E", "b")``).
-
-    Returns
-    -------
-    nonflat : ndarray, shape ``(S*d + S, (S-1)(d+1))``
-        Columns ordered ``k = 0..S-2`` outer, then ``E``-directions ``w_k e_j^T`` (``j < d``)
-        and the ``b``-direction ``w_k`` (``w_k`` = :func:`helmert_basis` column): the Hessian in
-        this basis is block diagonal with ``S-1`` blocks of size ``d+1``.
-    flat : ndarray, shape ``(S*d + S, d + 1)``
-        ``1 e_j^T / sqrt(S)`` and ``1 / sqrt(S)`` in ``b``: the exactly flat directions.
-    """
+def eb_bases(S: int, d: int) -> EBBases:
+    """Orthonormal bases of the ``(E, b)`` coordinates (``S*d + S``, order of ``wrt=("E", "b")``):
+    the non-flat and the exactly flat directions (:class:`EBBases`)."""
     W = helmert_basis(S)
     size = S * d + S
     nonflat = np.zeros((size, (S - 1) * (d + 1)))
@@ -71,7 +166,7 @@ def eb_bases(S: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     for j in range(d):
         flat[:S * d, j] = np.kron(ones, np.eye(d)[j])
     flat[S * d:, d] = ones
-    return nonflat, flat
+    return EBBases(nonflat, flat)
 
 
 def _error_bar(hess: np.ndarray, structural: float = 0.0) -> float:
@@ -96,8 +191,7 @@ def _binary_block(params: dict, lam: float):
     pb = (1.0 - lam) / 2.0
     two = dict(params, E=torch.zeros(2, d, dtype=DTYPE), b=torch.zeros(2, dtype=DTYPE))
     model = MarkovTransformer(d, seq_len, True, binary_restriction(two))
-    _, _, hess = exact_loss_gradient_hessian(model, pb, pb, wrt=("e", "b"))
-    return hess
+    return exact_loss_gradient_hessian(model, pb, pb, wrt=("e", "b")).hessian
 
 
 @lru_cache(maxsize=32)
@@ -108,7 +202,7 @@ def _polynomial_cached(d: int, seq_len: int, seed: int, pos_scale: float):
 _POLYNOMIALS: dict = {}
 
 
-def _polynomial_by_digest(params: dict) -> dict:
+def _polynomial_by_digest(params: dict) -> RestrictedPolynomial:
     """:func:`restricted_polynomial` cached by a digest of the weights' bytes (``E``, ``b``
     excluded: the unigram point replaces them)."""
     import hashlib
@@ -126,21 +220,14 @@ def _polynomial_by_digest(params: dict) -> dict:
     return _POLYNOMIALS[key]
 
 
-def restricted_polynomial(params: dict) -> dict:
+def restricted_polynomial(params: dict) -> RestrictedPolynomial:
     """The binary ``(e, b)`` unigram Hessian as a polynomial in :math:`\\lambda` (exact form).
 
     At ``p = q = p' = (1 - lambda)/2`` every sequence probability is a polynomial of degree
     ``N`` in :math:`\\lambda`, so the exact Hessian is :math:`H_{\\rm bin}(\\lambda) =
     \\sum_{k=0}^{N} B_k T_k(\\lambda)` (Chebyshev basis). The ``B_k`` are fitted through exact
     Hessians (:func:`_binary_block`) at the ``N + 1`` Chebyshev nodes and validated at ``N + 1``
-    other points of ``[-0.95, 0.95]``.
-
-    Returns
-    -------
-    dict
-        ``coefficients`` (``(N+1, d+1, d+1)``), ``node_error`` (largest float64 error bar of
-        the node Hessians, :func:`_error_bar`) and ``residual`` (largest spectral norm of
-        polynomial minus exact Hessian at the validation points).
+    other points of ``[-0.95, 0.95]`` (:class:`RestrictedPolynomial`).
     """
     seq_len = params["pos"].shape[0]
     nodes = np.cos(np.pi * (np.arange(seq_len + 1) + 0.5) / (seq_len + 1))
@@ -154,12 +241,13 @@ def restricted_polynomial(params: dict) -> dict:
         fitted = np.polynomial.chebyshev.chebval(lam, coefficients)
         residual = max(residual, float(np.linalg.norm(fitted - exact, 2)))
     node_error = max(_error_bar(block) for block in blocks)
-    return {"coefficients": coefficients, "node_error": node_error, "residual": residual}
+    return RestrictedPolynomial(coefficients=coefficients, node_error=node_error,
+                                residual=residual)
 
 
 def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, seed: int = 0,
                            pos_scale: float = 1.0, method: str = "enumeration",
-                           params: dict | None = None) -> dict:
+                           params: dict | None = None) -> UnigramClassification:
     """Classify the unigram point of the tied S-state model by its exact Hessian.
 
     Derivation (second order at ``E = F``, ``b = c`` from ``E = 0, b = 0``): with
@@ -205,12 +293,13 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
 
     Returns
     -------
-    dict
+    UnigramClassification
         ``restricted`` (the ``(S-1)(d+1)`` square Hessian on the non-flat subspace),
         ``eigenvalues`` (ascending), ``min_eigenvalue``, ``error`` (float64 error bar, see
         :func:`_error_bar`), ``flat_size`` (``||H U||_2`` on the flat basis, ``enumeration``
-        only, else 0), ``lambda``, ``threshold`` (``(S-1)/S``) and ``verdict``: ``"local
-        minimum"`` (min eigenvalue > error), ``"saddle"`` (< -error) or ``"undecided"``.
+        only, else 0), ``second_eigenvalue`` (:math:`\\lambda`), ``threshold`` (``(S-1)/S``)
+        and ``verdict``: ``"local minimum"`` (min eigenvalue > error), ``"saddle"`` (< -error)
+        or ``"undecided"``.
     """
     check_states(S, p)
     check_choice("method", method, METHODS)
@@ -220,32 +309,50 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
     d = params["pos"].shape[1]
     lam = second_eigenvalue(S, p)
     if method == "enumeration":
-        point = unigram_point(dict(params, E=torch.zeros(S, d, dtype=DTYPE),
-                                   b=torch.zeros(S, dtype=DTYPE)))
-        _, _, hess = loss_gradient_hessian(point, S, p, wrt=("E", "b"))
-        nonflat, flat = eb_bases(S, d)
-        flat_size = float(np.linalg.norm(hess @ flat, 2))
-        restricted = nonflat.T @ hess @ nonflat
-        error = _error_bar(hess, flat_size)
+        restricted, error, flat_size = _enumerated_restriction(params, S, p)
     elif method == "reduced":
-        block = _binary_block(params, lam)
-        restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
-        flat_size = 0.0
-        error = (4.0 / S) * _error_bar(block)
+        restricted, error, flat_size = _reduced_restriction(params, S, lam)
     else:
         poly = (_polynomial_by_digest(params) if given
                 else _polynomial_cached(d, seq_len, seed, float(pos_scale)))
-        block = np.polynomial.chebyshev.chebval(lam, poly["coefficients"])
-        restricted = (4.0 / S) * np.kron(np.eye(S - 1), block)
-        flat_size = 0.0
-        error = (4.0 / S) * 10.0 * max(poly["node_error"], poly["residual"], _error_bar(block))
+        restricted, error, flat_size = _polynomial_restriction(poly, S, lam)
     restricted = (restricted + restricted.T) / 2
     eig = np.linalg.eigvalsh(restricted)
     low = float(eig[0])
     verdict = "local minimum" if low > error else "saddle" if low < -error else "undecided"
-    return {"S": S, "p": float(p), "lambda": lam, "threshold": threshold(S),
-            "restricted": restricted, "eigenvalues": eig, "min_eigenvalue": low,
-            "error": float(error), "flat_size": flat_size, "verdict": verdict}
+    return UnigramClassification(S=S, p=float(p), second_eigenvalue=lam, threshold=threshold(S),
+                                 restricted=restricted, eigenvalues=eig, min_eigenvalue=low,
+                                 error=float(error), flat_size=flat_size, verdict=verdict)
+
+
+def _enumerated_restriction(params: dict, S: int, p: float):
+    """``(restricted, error, flat_size)`` of ``method="enumeration"``: the autograd ``(E, b)``
+    Hessian of the exact S-state loss in the non-flat basis of :func:`eb_bases`; the error bar
+    includes its size on the flat basis (zero in exact arithmetic)."""
+    d = params["pos"].shape[1]
+    point = unigram_point(dict(params, E=torch.zeros(S, d, dtype=DTYPE),
+                               b=torch.zeros(S, dtype=DTYPE)))
+    hess = loss_gradient_hessian(point, S, p, wrt=("E", "b")).hessian
+    bases = eb_bases(S, d)
+    flat_size = float(np.linalg.norm(hess @ bases.flat, 2))
+    restricted = bases.nonflat.T @ hess @ bases.nonflat
+    return restricted, _error_bar(hess, flat_size), flat_size
+
+
+def _reduced_restriction(params: dict, S: int, lam: float):
+    """``(restricted, error, 0.0)`` of ``method="reduced"``: ``(4/S) I_{S-1} (x) H_bin(p')``
+    with the exact binary ``(e, b)`` Hessian at ``p = q = p' = (1 - lam)/2``."""
+    block = _binary_block(params, lam)
+    return (4.0 / S) * np.kron(np.eye(S - 1), block), (4.0 / S) * _error_bar(block), 0.0
+
+
+def _polynomial_restriction(poly: RestrictedPolynomial, S: int, lam: float):
+    """``(restricted, error, 0.0)`` of ``method="polynomial"``: the reduced form with the binary
+    block from the fitted polynomial; error bar ten times the largest of the node error bars and
+    the validation residual."""
+    block = np.polynomial.chebyshev.chebval(lam, poly.coefficients)
+    error = (4.0 / S) * 10.0 * max(poly.node_error, poly.residual, _error_bar(block))
+    return (4.0 / S) * np.kron(np.eye(S - 1), block), error, 0.0
 
 
 def unigram_features(params: dict) -> np.ndarray:
@@ -270,25 +377,27 @@ def predicted_band_edge(params: dict) -> float:
     return 0.5 * max(float(np.linalg.eigvalsh(centred.T @ centred / z.shape[0])[0]), 0.0)
 
 
-def band_edge(params: dict, lam_high: float = 0.9, xtol: float = 1e-13) -> dict:
+def band_edge(params: dict, lam_high: float = 0.9, xtol: float = 1e-13) -> BandEdge:
     """The measured band edge: the smallest :math:`\\lambda > 0` where the restricted minimum
     eigenvalue (``method="reduced"``, exact binary Hessian) changes sign, by Brent's method on
     ``(0, lam_high)``.
 
-    Returns ``{"lambda_star", "min_eigenvalue_at_0", "error_at_0"}``; ``lambda_star`` is 0 when
-    the eigenvalue at :math:`\\lambda = 0` is not above its error bar (no band) and ``None`` when
-    it does not change sign on the interval.
+    Returns a :class:`BandEdge`; ``lambda_star`` is 0 when the eigenvalue at
+    :math:`\\lambda = 0` is not above its error bar (no band) and ``None`` when it does not
+    change sign on the interval.
     """
     from scipy.optimize import brentq
 
     def low(lam):
         return unigram_classification(2, (1.0 - lam) / 2.0, params=params,
-                                      method="reduced")["min_eigenvalue"]
+                                      method="reduced").min_eigenvalue
 
     at0 = unigram_classification(2, 0.5, params=params, method="reduced")
-    out = {"min_eigenvalue_at_0": at0["min_eigenvalue"], "error_at_0": at0["error"]}
-    if at0["verdict"] != "local minimum":
-        return dict(out, lambda_star=0.0)
-    if low(lam_high) > 0:
-        return dict(out, lambda_star=None)
-    return dict(out, lambda_star=float(brentq(low, 0.0, lam_high, xtol=xtol)))
+    if at0.verdict != "local minimum":
+        edge = 0.0
+    elif low(lam_high) > 0:
+        edge = None
+    else:
+        edge = float(brentq(low, 0.0, lam_high, xtol=xtol))
+    return BandEdge(lambda_star=edge, min_eigenvalue_at_0=at0.min_eigenvalue,
+                    error_at_0=at0.error)

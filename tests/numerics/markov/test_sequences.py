@@ -23,7 +23,8 @@ def _exact_probability(sequence, p: Fraction, q: Fraction) -> Fraction:
 
 @pytest.mark.parametrize("p, q", [(Fraction(1, 5), Fraction(3, 10)), (Fraction(1, 2), Fraction(4, 5))])
 def test_enumeration_matches_exact_products(p, q):
-    sequences, probs = enumerate_sequences(float(p), float(q), 3)
+    enumerated = enumerate_sequences(float(p), float(q), 3)
+    sequences, probs = enumerated.sequences, enumerated.probabilities
     assert sequences.shape == (16, 4) and probs.shape == (16,)
     # every binary sequence of length 4 exactly once
     assert {tuple(s) for s in sequences.tolist()} == set(product((0, 1), repeat=4))
@@ -34,7 +35,7 @@ def test_enumeration_matches_exact_products(p, q):
 
 
 def test_enumeration_sums_to_one_at_largest_size():
-    _, probs = enumerate_sequences(0.3, 0.6, 12)
+    probs = enumerate_sequences(0.3, 0.6, 12).probabilities
     assert probs.shape == (2**13,)
     assert abs(probs.sum() - 1) <= 1e-12
 
@@ -53,7 +54,7 @@ def test_enumeration_bad_probabilities(p, q):
 def test_sampler_frequencies_match_enumeration():
     n = 40_000
     x = sample_chain(0.2, 0.3, n, 4, seed=7)
-    sequences, probs = enumerate_sequences(0.2, 0.3, 3)
+    probs = enumerate_sequences(0.2, 0.3, 3).probabilities
     codes = x @ (2 ** np.arange(3, -1, -1))
     freq = np.bincount(codes, minlength=16) / n
     # rows of `sequences` are the binary expansions 0..15; error bar: 5 binomial standard errors
@@ -118,12 +119,12 @@ def test_state_enumeration_matches_binary_and_product_formula():
     from numerics.markov.sequences import enumerate_state_sequences, enumerate_sequences
 
     # S = 2 with p = q is the binary chain: same sequence order, same probabilities
-    seqs, probs = enumerate_state_sequences(2, 0.3, 5)
-    bin_seqs, bin_probs = enumerate_sequences(0.3, 0.3, 5)
-    np.testing.assert_array_equal(seqs, bin_seqs)
-    np.testing.assert_allclose(probs, bin_probs, rtol=1e-14, atol=0)
+    states2, binary = enumerate_state_sequences(2, 0.3, 5), enumerate_sequences(0.3, 0.3, 5)
+    np.testing.assert_array_equal(states2.sequences, binary.sequences)
+    np.testing.assert_allclose(states2.probabilities, binary.probabilities, rtol=1e-14, atol=0)
     # S = 3: the probability of one sequence from the kernel product, and the total mass
-    seqs, probs = enumerate_state_sequences(3, 0.4, 3)
+    three = enumerate_state_sequences(3, 0.4, 3)
+    seqs, probs = three.sequences, three.probabilities
     kernel = symmetric_kernel(3, 0.4)
     row = 2 * 27 + 0 * 9 + 0 * 3 + 1  # base-3 digits (2, 0, 0, 1)
     assert list(seqs[row]) == [2, 0, 0, 1]

@@ -1,4 +1,4 @@
-"""The `ttc markov` command-line contract (spec markov.md Sec. 5) and the error convention."""
+"""The `ttc markov` command-line contract (its `--json` keys) and the error convention."""
 
 
 import pytest

@@ -111,7 +111,8 @@ def _generic_model(tied: bool, seed: int = 3) -> MarkovTransformer:
 def test_gradient_and_hessian_match_finite_differences(tied):
     p, q = 0.35, 0.7
     model = _generic_model(tied)
-    loss, grad, hess = exact_loss_gradient_hessian(model, p, q)
+    derivatives = exact_loss_gradient_hessian(model, p, q)
+    loss, grad, hess = derivatives.loss, derivatives.gradient, derivatives.hessian
     np.testing.assert_allclose(hess, hess.T, atol=1e-12)
     flat = flatten(model.params(), tied).detach()
     names = parameter_names(tied)
@@ -150,8 +151,8 @@ def test_gradient_and_hessian_match_finite_differences(tied):
 def test_hessian_with_respect_to_a_subset_is_the_principal_block():
     p, q = 0.35, 0.7
     model = _generic_model(True)
-    _, _, full = exact_loss_gradient_hessian(model, p, q)
-    _, _, block = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b"))
+    full = exact_loss_gradient_hessian(model, p, q).hessian
+    block = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b")).hessian
     index = list(range(2)) + [full.shape[0] - 1]  # e first, b last in the flat order
     assert_converged_to(block, full[np.ix_(index, index)], tol=1e-14)
 
@@ -160,7 +161,9 @@ def test_hessian_with_respect_to_a_subset_is_the_principal_block():
 def test_global_minimum_construction(p, q):
     params = global_minimum_parameters(p, q, d=3, seq_len=5, seed=1)
     model = MarkovTransformer(3, 5, True, params)
-    loss, grad, _ = exact_loss_gradient_hessian(model, p, q, hessian=False)
+    derivatives = exact_loss_gradient_hessian(model, p, q, hessian=False)
+    loss, grad = derivatives.loss, derivatives.gradient
+    assert derivatives.hessian is None
     logits = model(torch.tensor([[0.0, 1.0, 0.0, 1.0, 1.0]]))[0, 0]
     # loss = entropy rate (closed form), a stationary point, and the kernel's predictions
     assert_converged_to({"loss": loss, "gradient": grad, "P(1|x_n)": torch.sigmoid(logits)},
@@ -184,11 +187,13 @@ def test_train_transformer_keys_and_reproducibility():
     kwargs = dict(tying=True, init="standard", steps=6, seed=3, d=2, seq_len=6, batch=4)
     a = train_transformer(0.5, 0.8, **kwargs)
     b = train_transformer(0.5, 0.8, **kwargs)
-    assert {"final_loss", "entropy_rate", "unigram_entropy", "converged_to", "predicted_p_given_0",
-            "predicted_p_given_1", "loss_curve"} <= set(a)
-    assert a["final_loss"] == b["final_loss"] and a["loss_curve"] == b["loss_curve"]
-    assert "exact" in a["final_loss_method"]
-    assert abs(a["entropy_rate"] - _rates(0.5, 0.8)[0]) <= 1e-12
+    assert a.final_loss == b.final_loss and a.loss_curve.losses == b.loss_curve.losses
+    assert a.loss_curve.steps == b.loss_curve.steps and a.seed == 3 and not a.extended
+    assert "exact" in a.final_loss_method
+    assert abs(a.entropy_rate - _rates(0.5, 0.8)[0]) <= 1e-12
+    assert abs(a.unigram_entropy - _rates(0.5, 0.8)[1]) <= 1e-12
+    assert a.converged_to == classify_loss(a.final_loss, 0.5, 0.8)
+    assert 0 < a.predicted_p_given_0 < 1 and 0 < a.predicted_p_given_1 < 1
 
 
 def test_members_train_independently():
@@ -196,8 +201,9 @@ def test_members_train_independently():
     together = train_members(0.2, 0.3, seeds=[1, 2], **kwargs)
     alone = train_members(0.2, 0.3, seeds=[2], **kwargs)
     # the member trained beside another lands where it lands alone
-    assert_converged_to({"final_loss": together[1]["final_loss"], "losses": together[1]["loss_curve"]["losses"]},
-                        {"final_loss": alone[0]["final_loss"], "losses": alone[0]["loss_curve"]["losses"]}, tol=1e-12)
+    assert_converged_to({"final_loss": together[1].final_loss, "losses": together[1].loss_curve.losses},
+                        {"final_loss": alone[0].final_loss, "losses": alone[0].loss_curve.losses}, tol=1e-12)
+    assert [run.seed for run in together] == [1, 2]
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -215,3 +221,32 @@ def test_exact_loss_refuses_long_context():
     model = build_model(2, 13, tied=True, seeds=[0])
     with pytest.raises(TooLargeError, match="seq_len"):
         exact_loss(model.params(), 0.5, 0.8, True)
+
+
+def test_evaluate_matches_independent_bigram_formula():
+    # W_V = 0, W_2 = 0: the logit is |e|^2 x_n + <e, p_n> + b, so the exact evaluation equals
+    # the stationary-marginal sum of the bigram formula (loss) and pi-weighted sigmoids (predictions)
+    from validation.markov.training import evaluate
+
+    p, q, d, n = 0.3, 0.45, 2, 5
+    params = {k: v.detach() * 20 for k, v in build_model(d, n, tied=True, seeds=[4]).params().items()}
+    params["W_V"] = torch.zeros_like(params["W_V"])
+    params["W_2"] = torch.zeros_like(params["W_2"])
+    model = MarkovTransformer(d, n, True, params)
+    result = evaluate(model, p, q, None)
+    e, pos, b = params["e"][0].numpy(), params["pos"][0].numpy(), float(params["b"][0])
+    sig = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
+    logit = [[x * float(e @ e) + float(e @ pos[k]) + b for x in (0, 1)] for k in range(n)]
+    assert result.p_given_0[0] == pytest.approx(np.mean([sig(row[0]) for row in logit]), abs=1e-14)
+    assert result.p_given_1[0] == pytest.approx(np.mean([sig(row[1]) for row in logit]), abs=1e-14)
+    assert result.loss[0] == pytest.approx(exact_loss(params, p, q, True).item(), abs=1e-14)
+    assert "exact" in result.method
+
+
+def test_member_generators_are_the_seed_sequence_spawn():
+    from validation.markov.training import member_generators
+
+    gens = member_generators(7)
+    children = np.random.SeedSequence(7).spawn(3)
+    for gen, child in zip((gens.init, gens.data, gens.held_out), children):
+        assert gen.integers(1 << 30) == np.random.default_rng(child).integers(1 << 30)

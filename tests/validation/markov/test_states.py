@@ -39,9 +39,9 @@ def test_s2_is_the_binary_model_with_e0_zero():
 def test_s2_full_hessian_agrees_with_the_binary_model():
     d, N, p = 3, 4, 0.3
     params = states.unigram_point(_point(2, d, N, seed=1))
-    _, _, hess = states.loss_gradient_hessian(params, 2, p)
-    _, _, hb = exact_loss_gradient_hessian(
-        MarkovTransformer(d, N, True, states.binary_restriction(params)), p, p)
+    hess = states.loss_gradient_hessian(params, 2, p).hessian
+    hb = exact_loss_gradient_hessian(
+        MarkovTransformer(d, N, True, states.binary_restriction(params)), p, p).hessian
     # S-state flat order: E (2d: row 0 then row 1), pos, W_*, W_1, W_2, b (2); binary: e, ..., b
     keep = list(range(d, 2 * d)) + list(range(2 * d, hess.shape[0] - 2)) + [hess.shape[0] - 1]
     assert hess[np.ix_(keep, keep)].shape == hb.shape
@@ -63,7 +63,8 @@ def test_sympy_key_matrix_against_enumeration(S, k):
     assert sp.simplify(markov.s_state_key_matrix(S, k) - markov.s_state_key_matrix_closed_form(S, k)) \
         == sp.zeros(S, S)
     closed = np.array(markov.s_state_key_matrix_closed_form(S, k).subs(markov.p, p), dtype=float)
-    sequences, prob = states.enumerate_state_sequences(S, p, 4)
+    enumerated = states.enumerate_state_sequences(S, p, 4)
+    sequences, prob = enumerated.sequences, enumerated.probabilities
     onehot = np.eye(S)[sequences]                                  # (M, N+1, S)
     n = 1
     measured = np.einsum("m,mi,mj->ij", prob, 1.0 / S - onehot[:, n + k], onehot[:, n])
@@ -76,7 +77,9 @@ def test_hessian_against_central_differences():
     S, d, N, p = 3, 2, 3, 0.4
     params = _point(S, d, N, seed=2, scale=10.0)
     wrt = ("E", "W_V", "b")
-    _, grad, hess = states.loss_gradient_hessian(params, S, p, wrt=wrt)
+    derivatives = states.loss_gradient_hessian(params, S, p, wrt=wrt)
+    grad, hess = derivatives.gradient, derivatives.hessian
+    assert derivatives.loss == pytest.approx(states.exact_loss(params, S, p).item(), abs=0)
     flat = torch.cat([params[n].reshape(-1) for n in wrt])
     sizes = [params[n].numel() for n in wrt]
 
@@ -110,13 +113,18 @@ def test_loss_orders_agree_and_size_limit():
 def test_vanishing_blocks_and_flat_directions():
     S, d, N, p = 3, 2, 3, 0.2
     params = states.unigram_point(_point(S, d, N, seed=3, scale=10.0))
-    _, grad, hess = states.loss_gradient_hessian(params, S, p)
+    derivatives = states.loss_gradient_hessian(params, S, p)
+    grad, hess = derivatives.gradient, derivatives.hessian
     eb = list(range(S * d)) + list(range(hess.shape[0] - S, hess.shape[0]))
     others = [i for i in range(hess.shape[0]) if i not in eb]
     assert np.abs(grad).max() < 1e-15
     assert np.abs(hess[np.ix_(others, others)]).max() < 1e-15
     assert np.abs(hess[np.ix_(eb, others)]).max() < 1e-15
-    nonflat, flat = unigram.eb_bases(S, d)
+    bases = unigram.eb_bases(S, d)
+    nonflat, flat = bases.nonflat, bases.flat
+    # orthonormal columns, and the two bases orthogonal to each other
+    both = np.hstack([nonflat, flat])
+    assert np.abs(both.T @ both - np.eye(both.shape[1])).max() < 1e-15
     block = hess[np.ix_(eb, eb)]
     assert np.abs(block @ flat).max() < 1e-14
     assert np.linalg.eigvalsh(nonflat.T @ block @ nonflat)[0] < -0.05       # lambda > 0: saddle
@@ -138,9 +146,14 @@ def test_reduction_to_the_binary_chain(S, d, N):
         params = _point(S, d, N, seed=S, pos_scale=10.0)
         full = unigram.unigram_classification(S, p, params=params, method="enumeration")
         reduced = unigram.unigram_classification(S, p, params=params, method="reduced")
-        assert np.abs(full["restricted"] - reduced["restricted"]).max() < 1e-13
-        assert full["flat_size"] < 1e-14
-        assert full["verdict"] == reduced["verdict"]
+        assert np.abs(full.restricted - reduced.restricted).max() < 1e-13
+        assert full.flat_size < 1e-14
+        assert full.verdict == reduced.verdict
+        # the remaining fields: lambda, threshold, sorted eigenvalues of the restricted Hessian
+        assert full.second_eigenvalue == pytest.approx(1 - p * S / (S - 1), abs=1e-15)
+        assert full.threshold == pytest.approx((S - 1) / S, abs=1e-15) and full.S == S
+        np.testing.assert_allclose(full.eigenvalues, np.linalg.eigvalsh(full.restricted), atol=1e-15)
+        assert full.min_eigenvalue == full.eigenvalues[0]
 
 
 def test_closed_form_without_attention_and_mlp():
@@ -149,16 +162,23 @@ def test_closed_form_without_attention_and_mlp():
     params["W_V"] = torch.zeros_like(params["W_V"])
     params["W_2"] = torch.zeros_like(params["W_2"])
     result = unigram.unigram_classification(S, p, params=params, method="enumeration")
-    R, G, m = markov.s_state_unigram_hessian_simple(S, d)
+    simple = markov.s_state_unigram_hessian_simple(S, d)
+    R, G, m = simple.hessian, simple.gram, simple.mean
     pos = params["pos"].numpy()
     gram, mean = pos.T @ pos / N, pos.mean(axis=0)
     subs = {markov.p: p, **{G[i, j]: gram[i, j] for i in range(d) for j in range(d)},
             **{m[i]: mean[i] for i in range(d)}}
     closed = np.array(R.subs(subs), dtype=float)
-    assert np.abs(result["restricted"] - np.kron(np.eye(S - 1), closed)).max() < 1e-13
+    assert np.abs(result.restricted - np.kron(np.eye(S - 1), closed)).max() < 1e-13
     # band edge: exact Schur complement (1/2) lambda_min(Cov p_n)
-    edge = unigram.band_edge(params)["lambda_star"]
+    band = unigram.band_edge(params)
+    edge = band.lambda_star
     assert edge == pytest.approx(unigram.predicted_band_edge(params), rel=1e-8)
+    # at lambda = 0 (S = 2, p = 1/2) the restricted block is (S/2) R_S(lambda = 0) of the closed
+    # form, R_S = (1/S)[[G - 2 lambda I, m], [m^T, 1]]: its smallest eigenvalue, independently
+    closed0 = np.array(R.subs({**subs, markov.p: sp.Rational(S - 1, S)}), dtype=float)
+    assert band.min_eigenvalue_at_0 == pytest.approx(S / 2 * np.linalg.eigvalsh(closed0)[0], rel=1e-8)
+    assert 0 < band.error_at_0 < 1e-12
     assert edge > 1e-4
 
 
@@ -166,7 +186,7 @@ def test_margin_flips_sign_where_theory_says():
     from validation.markov.checks import unigram_local_min_margin as margin
 
     params = states.initial_parameters(2, 4, 6, seed=0)
-    edge = unigram.band_edge(params)["lambda_star"]
+    edge = unigram.band_edge(params).lambda_star
     assert 1e-5 < edge < 1e-4                                    # standard init: a thin band
     for S in (2, 3, 5):
         thr = (S - 1) / S
@@ -181,7 +201,7 @@ def test_margin_flips_sign_where_theory_says():
     assert margin({"S": 3, "p": 2 / 3, "seq_len": 4}) >= 0
     assert margin({"S": 3, "p": 2 / 3 * (1 - 1e-6), "seq_len": 4}) > 0
     # the band grows like pos_scale^2
-    wide = unigram.band_edge(states.initial_parameters(2, 4, 6, seed=0, pos_scale=10.0))["lambda_star"]
+    wide = unigram.band_edge(states.initial_parameters(2, 4, 6, seed=0, pos_scale=10.0)).lambda_star
     assert wide / edge == pytest.approx(100.0, rel=0.05)
 
 
@@ -189,9 +209,9 @@ def test_polynomial_method_agrees_with_direct_hessians():
     for S, p in ((2, 0.5), (3, 0.31), (5, 0.97)):
         a = unigram.unigram_classification(S, p, method="polynomial")
         b = unigram.unigram_classification(S, p, method="reduced")
-        assert np.abs(a["restricted"] - b["restricted"]).max() < 1e-13
-        assert a["verdict"] == b["verdict"]
-        assert a["error"] < 1e-12
+        assert np.abs(a.restricted - b.restricted).max() < 1e-13
+        assert a.verdict == b.verdict
+        assert a.error < 1e-12
 
 
 @pytest.mark.slow
@@ -200,5 +220,5 @@ def test_s5_enumeration_matches_the_reduction():
     p = 0.8 * (1 - 1e-5)                                  # lambda = 1e-5: inside the band
     full = unigram.unigram_classification(5, p, params=params, method="enumeration")
     reduced = unigram.unigram_classification(5, p, params=params, method="reduced")
-    assert np.abs(full["restricted"] - reduced["restricted"]).max() < 1e-12
-    assert full["verdict"] == "local minimum"
+    assert np.abs(full.restricted - reduced.restricted).max() < 1e-12
+    assert full.verdict == "local minimum"

@@ -1,15 +1,16 @@
-"""Claims of the Markov paper about the chain and the canonical model (spec markov.md,
-sections 1 and 3). The critical set and the unigram Hessian (certified when python-flint is
+"""Claims about the chain (Makkuva et al., P1, Sec. 2) and the canonical model (P2, Sec. 3).
+
+The critical set and the unigram Hessian (certified when python-flint is
 installed) live in :mod:`validation.markov.claims.critical`, the full-transformer claims F1-F6 in
 :mod:`validation.markov.claims.transformer`."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import sympy as sp
 
 from numerics.markov import canonical
+from numerics.shared.seeding import as_generator
 from theory import markov
 from validation.ledger.claims import CheckContext, claim, decide
 
@@ -46,7 +47,7 @@ def _information(ctx: CheckContext):
     identity = is_zero(markov.mutual_information() - markov.mutual_information_as_kl())
     grid = np.linspace(0.02, 0.98, 49)
     P, Q = np.meshgrid(grid, grid)
-    info = np.vectorize(lambda a, b: canonical.chain_summary(a, b)["mutual_information"])(P, Q)
+    info = np.vectorize(lambda a, b: canonical.chain_summary(a, b).mutual_information)(P, Q)
     on_line = np.abs(P + Q - 1) < 1e-12
     zero_on_line = float(np.max(np.abs(info[on_line])))
     positive_off = float(np.min(info[~on_line]))
@@ -66,12 +67,12 @@ def _s_state(ctx: CheckContext):
     for S in range(2, 6):
         formulas = markov.s_state_entropies(S)
         kernel = markov.s_state_kernel(S)
-        pi = formulas["stationary"]
+        pi = formulas.stationary
         eig = kernel.eigenvals()
         checks = [
-            is_zero(markov.s_state_entropy_rate_from_kernel(S) - formulas["entropy_rate"]),
+            is_zero(markov.s_state_entropy_rate_from_kernel(S) - formulas.entropy_rate),
             all(is_zero(v) for v in (pi.T * kernel - pi.T)),
-            any(is_zero(lam - formulas["second_eigenvalue"]) for lam in eig),
+            any(is_zero(lam - formulas.second_eigenvalue) for lam in eig),
         ]
         results[S] = all(checks)
     return decide(all(results.values()), "all identities hold for S = 2..5", results, "exact",
@@ -86,7 +87,7 @@ def _gradient(ctx: CheckContext):
     zero = all(is_zero(d) for branch in (1, -1)
                for d in markov.canonical_gradient(branch=branch) - markov.canonical_gradient_paper_form(branch=branch))
     # KL form against cross-entropy form at random points, 40-digit arithmetic
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     diff_kl = 0.0
     for p_, q_, e_, w_, b_ in rng.uniform([0.05, 0.05, -2, -2, -2], [0.95, 0.95, 2, 2, 2], (20, 5)):
         subs = {sym: sp.Rational(val) for sym, val in zip((markov.p, markov.q, markov.e, markov.w, markov.b), (p_, q_, e_, w_, b_))}
@@ -105,7 +106,7 @@ def _optimal_bias(ctx: CheckContext):
     symbolic = is_zero(markov.bias_condition(b=markov.optimal_bias(branch=1), branch=1))
     at_zero = is_zero(sp.expand_log(markov.optimal_bias().subs(markov.e, 0).subs(
         sp.sqrt(4 * markov.p * markov.q + (markov.q - markov.p) ** 2), markov.p + markov.q), force=True) - markov.unigram_bias())
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     worst = 0.0
     # |e|, |w| <= 1.5 keeps |f0|, |f1| moderate, where the root in b is well conditioned
     for p_, q_, e_, w_ in rng.uniform([0.05, 0.05, -1.5, -1.5], [0.95, 0.95, 1.5, 1.5], (200, 4)):
@@ -130,7 +131,7 @@ def _global_curve(ctx: CheckContext):
         ok = np.isfinite(e) & (e <= 3)  # the curve runs off to e = inf near w = -1/sqrt2
         w, e = w[ok], e[ok]
         b = np.log(p_ / (1 - p_)) + e * e / 2
-        rate = canonical.chain_summary(p_, q_)["entropy_rate"]
+        rate = canonical.chain_summary(p_, q_).entropy_rate
         worst_loss = max(worst_loss, float(np.max(np.abs(canonical.canonical_loss(p_, q_, e, w, b) - rate))))
         worst_grad = max(worst_grad, float(np.max(np.abs(canonical.canonical_gradient(p_, q_, e, w, b)))))
         side_ok &= bool(np.all(w > -canonical.SQRT_HALF) if p_ + q_ < 1 else np.all(w < -canonical.SQRT_HALF))
@@ -147,8 +148,9 @@ def _global_curve(ctx: CheckContext):
        statement="Along the gradient flow dE/dt = 2 e^2 dL/db, so E = e^2 - w^2 - sign(w) log|w| is "
                  "conserved (to 1e-8) along the profiled flow; sign(e) and sign(w) never change.")
 def _energy(ctx: CheckContext):
-    symbolic = all(is_zero(a - b) for a, b in (markov.energy_rate_along_flow(branch=br) for br in (1, -1)))
-    rng = np.random.default_rng(ctx.seed)
+    symbolic = all(is_zero(identity.rate - identity.identity_rhs)
+                   for identity in (markov.energy_rate_along_flow(branch=br) for br in (1, -1)))
+    rng = as_generator(ctx.seed)
     drift, signs_kept = 0.0, True
     n = 24 if ctx.full else 8
     for p_, q_ in CASES:
@@ -190,7 +192,7 @@ def _basin_agreement(p_: float, q_: float, n: int, profiled: bool) -> dict:
     e0, w0 = np.meshgrid(np.linspace(-1.9, 1.9, n), np.linspace(-1.95, 1.45, n))
     ends = canonical.gradient_descent_ends(p_, q_, e0, w0, profiled=profiled, fraction=GD_FRACTION,
                                    steps=GD_STEPS)
-    reached = np.vectorize(lambda loss: canonical.end_state(p_, q_, loss))(ends["loss"])
+    reached = np.vectorize(lambda loss: canonical.end_state(p_, q_, loss))(ends.loss)
     predicted = np.vectorize(canonical.BASIN_NAMES.get)(canonical.basin_labels(p_, q_, e0, w0))
     gap = np.abs(canonical.energy(e0, w0) - canonical.SADDLE_ENERGY)
     wrong = predicted != reached
@@ -254,14 +256,14 @@ def _basins_joint(ctx: CheckContext):
                  "w < -1/sqrt2 (anti-aligned MLP, large norm) fixes p+q > 1 -- and, as the basins "
                  "predict, sends small-e starts to the unigram line when p+q < 1.")
 def _headline(ctx: CheckContext):
-    rng = np.random.default_rng(ctx.seed)
+    rng = as_generator(ctx.seed)
     n = 400 if ctx.full else 100
     small = rng.normal(0.0, 0.1, size=(n, 2))
     shares = {}
     for p_, q_ in CASES:
         for name, w0 in (("small", small[:, 1]), ("w<-1/sqrt2", -canonical.SQRT_HALF - 0.5 - np.abs(small[:, 1]))):
             ends = canonical.gradient_descent_ends(p_, q_, small[:, 0], w0, 0.0)
-            reached = [canonical.end_state(p_, q_, loss) for loss in ends["loss"]]
+            reached = [canonical.end_state(p_, q_, loss) for loss in ends.loss]
             shares[f"p={p_},q={q_},{name}"] = reached.count("global") / n
     expected = {"p=0.2,q=0.3,small": 1.0, "p=0.2,q=0.3,w<-1/sqrt2": 0.0,
                 "p=0.5,q=0.8,small": 0.0, "p=0.5,q=0.8,w<-1/sqrt2": 1.0}
@@ -279,9 +281,9 @@ def _degenerate(ctx: CheckContext):
     for p_ in (0.1, 0.3, 0.5, 0.7):
         q_ = 1 - p_
         summary = canonical.critical_summary(p_, q_)
-        worst = max(worst, abs(summary["global_curve_constant"]),
-                    abs(summary["global_minimum_loss"] - summary["unigram_loss"]))
-        flags &= (summary["regime"] == "p+q=1" and summary["saddles"] == []
-                  and summary["unigram_local_min_w"] is None)
+        worst = max(worst, abs(summary.global_curve_constant),
+                    abs(summary.global_minimum_loss - summary.unigram_loss))
+        flags &= (summary.regime == "p+q=1" and summary.saddles == []
+                  and summary.unigram_local_min_w is None)
     return decide(worst < 1e-12 and flags, 0.0, {"max |C| and |H(pi)-H(P)|": worst,
                   "reported as degenerate": flags}, 1e-12, "p in {0.1, 0.3, 0.5, 0.7}, q = 1 - p.")

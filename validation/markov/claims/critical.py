@@ -1,5 +1,5 @@
-"""Claims of the Markov paper about the canonical model's critical points (spec markov.md
-section 3): the unigram line's Hessian and "no other critical points". With the ``certify`` extra
+"""Claims about the canonical model's critical points (Makkuva et al., P2, Sec. 3): the unigram
+line's Hessian and "no other critical points". With the ``certify`` extra
 (python-flint) both are proved in ball arithmetic (:mod:`numerics.markov.certified`); without it
 the uncertified floating-point checks decide, and the record's ``method`` says which."""
 
@@ -10,8 +10,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from numerics.shared import certify
 from numerics.markov import canonical
+from numerics.shared import certify
 from theory import markov
 from validation.ledger.claims import CheckContext, claim, decide
 from validation.markov.claims.canonical import CASES, P2, is_zero
@@ -54,11 +54,11 @@ def _unigram_hessian(ctx: CheckContext):
         minimum, saddle = (2, 0, 1), (1, 1, 1)  # (positive, negative, exact zero)
         above, below = (minimum, saddle) if p_ + q_ > 1 else (saddle, minimum)
         expected = [below, above, above]  # w < -1/sqrt2, -1/sqrt2 < w <= 0, w >= 0
-        got = [(iv["positive"], iv["negative"], iv["exact_zero"]) for iv in cert["intervals"]]
-        signs_ok &= cert["certified"] and got == expected
+        got = [(iv.positive, iv.negative, iv.exact_zero) for iv in cert.intervals]
+        signs_ok &= cert.certified and got == expected
         certs[f"p={p_},q={q_}"] = {f"w in [{iv['w'][0]:.7f}, {iv['w'][1]:.7f}]":
                                    f"+{iv['positive']} -{iv['negative']} 0x{iv['exact_zero']}"
-                                   for iv in cert["intervals"]}
+                                   for iv in cert.intervals}
     measured["certified signs (positive, negative, exact zero)"] = certs
     return decide(symbolic and worst < 1e-7 and signs_ok, "diag(2 g1o (1+2w|w|), 0, pi0 pi1)",
                   measured, 1e-7,
@@ -92,8 +92,8 @@ def _critical_set(ctx: CheckContext):
     counts, others = {}, []
     for p_, q_ in CASES:
         for point in canonical.search_critical_points(p_, q_, starts=starts, seed=ctx.seed):
-            counts[point["family"]] = counts.get(point["family"], 0) + 1
-            if point["family"] == "other":
+            counts[point.family] = counts.get(point.family, 0) + 1
+            if point.family == "other":
                 others.append(point)
     holds = symbolic and not others and counts.get("unigram line") and counts.get("global minima")
     return decide(bool(holds), {"other": 0}, {"symbolic_solutions_only_two_families": symbolic,
@@ -111,14 +111,14 @@ def _critical_set_certified(ctx: CheckContext, symbolic: bool, symbolic_note: st
     measured, ok = {"symbolic_solutions_only_two_families": symbolic}, symbolic
     for p_, q_ in CASES:
         r = certified.certify_critical_set(p_, q_, slab=slab)
-        ok &= r["certified"]
+        ok &= r.certified
         measured[f"p={p_},q={q_}"] = {
-            "certified": r["certified"], "curve tubes (w-slabs)": r["tubes"],
-            "tube w-range": [round(v, 4) for v in r["tube_w_range"]] if r["tube_w_range"] else None,
-            "failed tubes": len(r["failed_tubes"]), "excluded boxes": r["excluded_boxes"],
-            "boxes inside tubes": r["covered_boxes"], "uncovered boxes": r["uncovered_count"],
-            "curve Hessian (+,+,0) certified on tubes": r["curve_hessian"]["tubes_positive_definite_normal"],
-            "seconds": round(r["seconds"], 2)}
+            "certified": r.certified, "curve tubes (w-slabs)": r.tubes,
+            "tube w-range": [round(v, 4) for v in r.tube_w_range] if r.tube_w_range else None,
+            "failed tubes": len(r.failed_tubes), "excluded boxes": r.excluded_boxes,
+            "boxes inside tubes": r.covered_boxes, "uncovered boxes": r.uncovered_count,
+            "curve Hessian (+,+,0) certified on tubes": r.curve_hessian.tubes_positive_definite_normal,
+            "seconds": round(r.seconds, 2)}
     return decide(bool(ok), {"other": 0, "uncovered boxes": 0}, measured, "proof (no tolerance)",
                   symbolic_note + "Certified (python-flint arb, every step enclosed) in the box "
                   "|e| <= 2.5, |w| <= 2.5, |b| <= 4 for each chain: for e != 0 grad L = 0 iff "

@@ -1,5 +1,6 @@
-"""Claims F1-F6 about the full single-layer transformer (spec markov.md, Sec. 2) and the
-training-curve figure. Imported by ``validation.markov.claims.canonical`` so the ledger registers them.
+"""Claims F1-F6 about the full single-layer transformer (Makkuva et al., P1 Secs. 2-3 and
+Figs. 2-3; P2 Sec. 4) and the training-curve figure. Listed in the paper registry
+(:mod:`validation.papers`), through which the ledger registers them.
 
 F1-F5 are deterministic statements checked with the exact population loss (enumeration of all
 ``2^(N+1)`` sequences, ``N = 6``) and autograd Hessians; F6 is a measurement over seeds of Adam
@@ -8,6 +9,7 @@ training on sampled batches.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,10 +18,11 @@ import torch
 from numerics.markov.canonical import chain_summary, stationary
 from numerics.markov.sequences import enumerate_sequences
 from validation.ledger.claims import claim, decide
-from validation.markov.training import evaluate, train_members
 from validation.markov.models import (
     MarkovTransformer, build_model, exact_loss, exact_loss_gradient_hessian,
     global_minimum_parameters, unigram_point)
+from validation.markov.training import evaluate, train_members
+from validation.shared.seeding import torch_generator
 
 P1 = "markov-p1"
 P2 = "markov-p2"
@@ -35,7 +38,8 @@ def _model_at_unigram(p, q, tied, seed, params=None):
 
 def _key_scalar(p: float, q: float) -> float:
     """max_n |E[(pi_1 - x_{n+1}) x_n] - pi_0 pi_1 (p+q-1)| by enumeration (N = 6)."""
-    sequences, prob = enumerate_sequences(p, q, N)
+    enumerated = enumerate_sequences(p, q, N)
+    sequences, prob = enumerated.sequences, enumerated.probabilities
     pi = stationary(p, q)
     values = ((pi[1] - sequences[:, 1:]) * sequences[:, :-1] * prob[:, None]).sum(axis=0)
     return float(np.max(np.abs(values - pi[0] * pi[1] * (p + q - 1))))
@@ -53,15 +57,16 @@ def _f1(ctx):
                 base = build_model(D, N, tied=tied, seeds=[ctx.seed + k]).params()
                 base = {name: value * scale for name, value in base.items()}
                 model = _model_at_unigram(p, q, tied, 0, base)
-                loss, grad, _ = exact_loss_gradient_hessian(model, p, q, hessian=False)
+                derivatives = exact_loss_gradient_hessian(model, p, q, hessian=False)
+                loss, grad = derivatives.loss, derivatives.gradient
                 pred = evaluate(model, p, q, None)
                 pi1 = stationary(p, q)[1]
                 worst["gradient"] = max(worst["gradient"], float(np.abs(grad).max()))
                 worst["loss_minus_H_pi"] = max(worst["loss_minus_H_pi"], abs(
-                    loss - chain_summary(p, q)["unigram_entropy"]))
+                    loss - chain_summary(p, q).unigram_entropy))
                 worst["prediction_minus_pi1"] = max(
-                    worst["prediction_minus_pi1"], abs(pred["p_given_0"][0] - pi1),
-                    abs(pred["p_given_1"][0] - pi1))
+                    worst["prediction_minus_pi1"], abs(pred.p_given_0[0] - pi1),
+                    abs(pred.p_given_1[0] - pi1))
                 cases += 1
     tol = 1e-12
     return decide(all(v <= tol for v in worst.values()),
@@ -83,12 +88,12 @@ def _f2(ctx):
         model = _model_at_unigram(p, q, True, ctx.seed)
         # (e, b) block; for p+q>1 the full Hessian too (PSD needs all of it; a negative
         # eigenvalue of the block is one of the full Hessian by Cauchy interlacing)
-        _, _, block = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b"))
+        block = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b")).hessian
         eb = np.linalg.eigvalsh(block)
         # flatness: move every weight other than (e, b) by N(0, 1) and compare losses exactly
         params = model.params()
         base_loss = exact_loss(params, p, q, True)[0].item()
-        gen = torch.Generator().manual_seed(ctx.seed)
+        gen = torch_generator(ctx.seed)
         moved = {k: (v + torch.randn(v.shape, generator=gen, dtype=v.dtype)
                      if k not in ("e", "b") else v) for k, v in params.items()}
         flat_change = abs(exact_loss(moved, p, q, True)[0].item() - base_loss)
@@ -96,7 +101,7 @@ def _f2(ctx):
                            "loss_change_moving_others": flat_change,
                            "key_scalar_error": _key_scalar(p, q)}
         if label == "p+q>1":
-            _, _, hess = exact_loss_gradient_hessian(model, p, q)
+            hess = exact_loss_gradient_hessian(model, p, q).hessian
             eig = np.linalg.eigvalsh(hess)
             null = int(np.sum(np.abs(eig) <= EIG_TOL))
             others = hess.shape[0] - D - 1
@@ -112,8 +117,8 @@ def _f2(ctx):
     params = {k: v.detach() for k, v in _model_at_unigram(p, q, True, ctx.seed).params().items()}
     params["W_V"] = torch.zeros_like(params["W_V"])
     params["W_2"] = torch.zeros_like(params["W_2"])
-    _, _, block = exact_loss_gradient_hessian(MarkovTransformer(D, N, True, params), p, q,
-                                              wrt=("e", "b"))
+    block = exact_loss_gradient_hessian(MarkovTransformer(D, N, True, params), p, q,
+                                        wrt=("e", "b")).hessian
     pi0, pi1 = stationary(p, q)
     pos = params["pos"][0].numpy()
     mean_pos = pos.mean(axis=0)
@@ -143,7 +148,7 @@ def _f3(ctx):
     cases = (("p+q>1", ABOVE), ("p+q<1", BELOW), ("p+q>1 (0.7,0.6)", (0.7, 0.6)))
     for label, (p, q) in cases:
         model = _model_at_unigram(p, q, False, ctx.seed)
-        _, _, hess = exact_loss_gradient_hessian(model, p, q, wrt=("e", "a"))
+        hess = exact_loss_gradient_hessian(model, p, q, wrt=("e", "a")).hessian
         block = float(np.linalg.eigvalsh(hess)[0])
         measured[label] = {"min_eigenvalue_e_a_block": block,
                            "minus_abs_key_scalar": -abs(float(np.prod(stationary(p, q)) * (p + q - 1)))}
@@ -162,16 +167,16 @@ def _f3(ctx):
 def _f4(ctx):
     p, q = ABOVE
     base = build_model(D, N, tied=True, seeds=[ctx.seed]).params()
-    gen = torch.Generator().manual_seed(ctx.seed)
+    gen = torch_generator(ctx.seed)
     w1 = torch.randn(base["W_1"].shape, generator=gen, dtype=torch.float64) / math.sqrt(D)
     minimum, full = {}, {}
     for c in (0.0, 0.1, 1.0, 3.0, 10.0):
         params = dict(base, W_1=w1, W_2=-c * w1.transpose(1, 2))
         model = _model_at_unigram(p, q, True, 0, params)
-        _, _, hess = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b"))
+        hess = exact_loss_gradient_hessian(model, p, q, wrt=("e", "b")).hessian
         minimum[str(c)] = float(np.linalg.eigvalsh(hess)[0])
         if c in (0.0, 10.0):
-            _, _, hess = exact_loss_gradient_hessian(model, p, q)
+            hess = exact_loss_gradient_hessian(model, p, q).hessian
             full[str(c)] = float(np.linalg.eigvalsh(hess)[0])
     holds = full["0.0"] >= -EIG_TOL and full["10.0"] < -1e-3 and minimum["10.0"] < -1e-3
     return decide(bool(holds), {"c=0": ">= 0 (local minimum)", "c=10": "< 0 (saddle)"},
@@ -192,14 +197,15 @@ def _f5(ctx):
     for label, (p, q) in (("p+q>1", ABOVE), ("p+q<1", BELOW)):
         params = global_minimum_parameters(p, q, D, N, tied=True, seed=ctx.seed)
         model = MarkovTransformer(D, N, True, params)
-        loss, grad, _ = exact_loss_gradient_hessian(model, p, q, hessian=False)
+        derivatives = exact_loss_gradient_hessian(model, p, q, hessian=False)
+        loss, grad = derivatives.loss, derivatives.gradient
         pred = evaluate(model, p, q, None)
-        rate = chain_summary(p, q)["entropy_rate"]
+        rate = chain_summary(p, q).entropy_rate
         gain = float(-(params["W_2"][0] @ params["W_1"][0]).trace()
                      / (params["W_1"][0] ** 2).sum()) if params["W_2"].abs().max() > 0 else 0.0
         measured[label] = {"loss_minus_H_P": loss - rate, "max_gradient": float(np.abs(grad).max()),
-                           "P(1|0)-p": float(pred["p_given_0"][0] - p),
-                           "P(1|1)-(1-q)": float(pred["p_given_1"][0] - (1 - q)),
+                           "P(1|0)-p": float(pred.p_given_0[0] - p),
+                           "P(1|1)-(1-q)": float(pred.p_given_1[0] - (1 - q)),
                            "anti_aligned_gain_c": gain}
         ok &= all(abs(v) <= 1e-10 for k, v in measured[label].items() if k != "anti_aligned_gain_c")
     ok &= measured["p+q>1"]["anti_aligned_gain_c"] > 0
@@ -213,12 +219,12 @@ def _f5(ctx):
 _TRAINING_CACHE: dict = {}
 
 
-def _first_step_at_rate(run: dict, p: float, q: float):
+def _first_step_at_rate(run, p: float, q: float):
     """First recorded step whose loss estimate is classified at H(P) (None if never)."""
     from validation.markov.training import classify_loss
 
-    curve = run["loss_curve"]
-    for step, loss in zip(curve["steps"], curve["losses"]):
+    curve = run.loss_curve
+    for step, loss in zip(curve.steps, curve.losses):
         if classify_loss(loss, p, q) == "global":
             return int(step)
     return None
@@ -247,11 +253,11 @@ def _training_runs(ctx, reuse: bool = False) -> dict:
                 # A run caught between the levels when training stops (an escape in progress) is
                 # trained again from the start with twice the steps, once; the check then
                 # requires every run to be at a level.
-                transit = [r["seed"] for r in case if r["converged_to"] == "neither"]
+                transit = [r.seed for r in case if r.converged_to == "neither"]
                 if transit:
                     longer = train_members(p, q, steps=2 * steps, seeds=transit, **options)
-                    again = {r["seed"]: dict(r, extended=True) for r in longer}
-                    case = [again.get(r["seed"], r) for r in case]
+                    again = {r.seed: dataclasses.replace(r, extended=True) for r in longer}
+                    case = [again.get(r.seed, r) for r in case]
                 runs[(p, q, tied, init)] = case
     data = {"runs": runs, "seeds": seeds, "steps": steps, "seq_len": seq_len,
             "held_out": held_out, "seed": ctx.seed}
@@ -270,18 +276,18 @@ def _f6(ctx):
     shares, ok, neither = {}, True, []
     for (p, q, tied, init), runs in data["runs"].items():
         label = f"p={p},q={q},{'tied' if tied else 'untied'},{init}"
-        ends = [r["converged_to"] for r in runs]
+        ends = [r.converged_to for r in runs]
         shares[label] = {level: ends.count(level) / len(ends)
                          for level in ("global", "local", "neither")}
-        shares[label]["final_losses"] = [round(r["final_loss"], 4) for r in runs]
+        shares[label]["final_losses"] = [round(r.final_loss, 4) for r in runs]
         shares[label]["first_step_at_H(P)"] = [_first_step_at_rate(r, p, q) for r in runs]
-        shares[label]["extended_seeds"] = [r["seed"] for r in runs if r.get("extended")]
+        shares[label]["extended_seeds"] = [r.seed for r in runs if r.extended]
         neither += [label] * ends.count("neither")
         if (p, q) == BELOW or not tied or init == "good":
             ok &= shares[label]["global"] > 0.5
     ok &= not neither
     stuck = shares["p=0.5,q=0.8,tied,standard"]["local"]
-    levels = {f"{p},{q}": {k: round(chain_summary(p, q)[k], 4)
+    levels = {f"{p},{q}": {k: round(getattr(chain_summary(p, q), k), 4)
                            for k in ("entropy_rate", "unigram_entropy")} for p, q in (ABOVE, BELOW)}
     return decide(bool(ok),
                   {"levels": levels, "P1 figure": "tied standard (0.5,0.8) at H(pi); untied and "
@@ -321,12 +327,12 @@ def _fig_training(ctx):
         for (pp, qq, tied, init), runs in data["runs"].items():
             if (pp, qq) != (p, q):
                 continue
-            curve = runs[0]["loss_curve"]
+            curve = runs[0].loss_curve
             label = f"{'tied' if tied else 'untied'}, {init}"
-            curves[label] = (curve["steps"], curve["losses"])
-            ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve["losses"][-3:])), p, q)
+            curves[label] = (curve.steps, curve.losses)
+            ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve.losses[-3:])), p, q)
             drawn += 1
-        plot_training_curves(curves, summary["entropy_rate"], summary["unigram_entropy"], ax=ax)
+        plot_training_curves(curves, summary.entropy_rate, summary.unigram_entropy, ax=ax)
         ax.set(title=f"p = {p}, q = {q}", xlabel="Adam step", ylabel="loss estimate (nats)")
     path = save(fig, ctx.figure_path("markov_training.png"))
     holds = path.exists() and drawn == 8 and "neither" not in ends.values()
