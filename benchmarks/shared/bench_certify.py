@@ -9,7 +9,9 @@
   degenerate p = 19/20, n = 10; the best one-layer point at p = 1/2, n = 3. Baseline: the
   floating-point check (Newton polish + numpy eigenvalues, no proof).
 
-Needs python-flint (the certify extra); says so and stops otherwise.
+Needs python-flint (the certify extra); says so and stops otherwise. ``smoke``: one chain, one
+slab, the smaller box |e|, |w| <= 1.5, |b| <= 2, a few root-finding starts, one repetition of
+everything.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.timing import best_time, report  # noqa: E402
 
 
-def main() -> None:
+def main(smoke: bool = False) -> None:
     from numerics.shared import certify
 
     if not certify.certification_available():
@@ -30,38 +32,47 @@ def main() -> None:
     import sympy as sp
 
     from numerics.lsa import certified as lsa_certified
+    from numerics.lsa import optimum
+    from numerics.lsa import realizability
     from numerics.markov import canonical
     from numerics.markov import certified as markov_certified
 
-    for p, q in ((0.2, 0.3), (0.5, 0.8)):
-        base = best_time(lambda: canonical.search_critical_points(p, q, starts=120, seed=0), repeat=1)
-        for slab in (0.1, 0.05):
-            result = {}
-            ours = best_time(lambda: result.update(markov_certified.certify_critical_set(p, q, slab=slab)),
-                             repeat=2)
+    repeat = 1 if smoke else 3
+    chains = ((0.5, 0.8),) if smoke else ((0.2, 0.3), (0.5, 0.8))
+    slabs = (0.1,) if smoke else (0.1, 0.05)
+    box = {"box": (1.5, 1.5, 2.0)} if smoke else {}
+    starts = 4 if smoke else 120
+    for p, q in chains:
+        base = best_time(lambda: canonical.search_critical_points(p, q, starts=starts, seed=0),
+                         repeat=1)
+        for slab in slabs:
+            found = []
+            ours = best_time(lambda: found.append(
+                markov_certified.certify_critical_set(p, q, slab=slab, **box)),
+                repeat=1 if smoke else 2)
+            result = found[-1]
             report(f"markov certified critical set p={p},q={q} slab={slab} "
-                   f"(certified={result['certified']}, tubes={result['tubes']}, "
-                   f"excluded={result['excluded_boxes']})", ours,
-                   "120 root-finding starts (uncertified)", base, "< 15 s per claim")
-        ours = best_time(lambda: markov_certified.certify_unigram_hessian(p, q), repeat=3)
+                   f"(certified={result.certified}, tubes={result.tubes}, "
+                   f"excluded={result.excluded_boxes})", ours,
+                   f"{starts} root-finding starts (uncertified)", base, "< 15 s per claim")
+        ours = best_time(lambda: markov_certified.certify_unigram_hessian(p, q), repeat=repeat)
         report(f"markov certified unigram Hessian signs p={p},q={q}", ours,
-               "120 root-finding starts (uncertified)", base)
+               f"{starts} root-finding starts (uncertified)", base)
 
-    from validation.lsa.claims.optimum import _thm33_float_check
-
-    for pv, n in ((sp.Rational(1, 2), 10), (sp.Rational(19, 20), 10)):
-        ours = best_time(lambda: lsa_certified.certify_theorem33(pv, n), repeat=3)
-        base = best_time(lambda: _thm33_float_check(pv, n), repeat=3)
+    points = ((sp.Rational(1, 2), 10),) if smoke else ((sp.Rational(1, 2), 10),
+                                                       (sp.Rational(19, 20), 10))
+    for pv, n in points:
+        ours = best_time(lambda: lsa_certified.certify_theorem33(pv, n), repeat=repeat)
+        base = best_time(lambda: lsa_certified.uncertified_theorem33_check(pv, n), repeat=repeat)
         report(f"lsa Theorem 3.3 certified minima p={pv},n={n} (2 roots, 256 bits)", ours,
                "float Newton + eigenvalues", base)
-    ours = best_time(lambda: lsa_certified.certify_best_unrealizable(sp.Rational(1, 2), 3), repeat=3)
-    from numerics.lsa import optimum
-    from numerics.lsa import realizability
-
-    base = best_time(lambda: realizability.best_lsa(optimum.markov_moments_numeric(1, 0.5, 3), 1), repeat=3)
+    ours = best_time(lambda: lsa_certified.certify_best_unrealizable(sp.Rational(1, 2), 3),
+                     repeat=repeat)
+    base = best_time(lambda: realizability.best_lsa(optimum.markov_moments_numeric(1, 0.5, 3), 1),
+                     repeat=repeat)
     report("lsa best one-layer point p=1/2,n=3 certified (search included)", ours,
            "the float global search alone", base)
 
 
 if __name__ == "__main__":
-    main()
+    main(smoke="--smoke" in sys.argv[1:])
