@@ -47,6 +47,7 @@ class Structure:
 
     @property
     def M(self) -> int:
+        """Number of variables."""
         return len(self.names)
 
     @property
@@ -55,6 +56,7 @@ class Structure:
         return max((len(ps) for ps in self.parents), default=0)
 
     def n_configs(self, m: int) -> int:
+        """Number of parent configurations of ``m``: :math:`\\prod_{q \\in P(m)} d_q` (1 for a root)."""
         return int(np.prod([self.cards[q] for q in self.parents[m]], dtype=np.int64))
 
     def radix(self, m: int) -> np.ndarray:
@@ -80,6 +82,7 @@ class Structure:
         return tuple(int(index // r) % self.cards[q] for q, r in zip(self.parents[m], self.radix(m)))
 
     def index(self, name: str) -> int:
+        """Position of the variable ``name``; :class:`InputError` for an unknown name."""
         if name not in self.names:
             raise InputError("variable", name, "one of " + ", ".join(self.names))
         return self.names.index(name)
@@ -101,6 +104,7 @@ class Network:
 
     @property
     def M(self) -> int:
+        """Number of variables."""
         return self.structure.M
 
 

@@ -1,5 +1,6 @@
-"""The ``ttc bayesnet`` commands: ``mle``, ``construct``, ``sample``, ``train`` (the library's CLI
-for Cao et al. 2025, arXiv 2501.02547)."""
+"""The ``ttc bayesnet`` commands: ``mle``, ``construct``, ``sample``, ``train``.
+
+The library's command-line interface for Cao et al. 2025 (arXiv 2501.02547)."""
 
 from __future__ import annotations
 

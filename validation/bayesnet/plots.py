@@ -1,5 +1,7 @@
-"""Figures of the Bayesian-network paper (Cao et al. 2025): TV against context length, the
-construction's error against beta, the MLE's rate, one layer against a deeper model.
+"""Figures of the Bayesian-network paper (Cao et al. 2025).
+
+TV against context length, the construction's error against beta, the MLE's rate, one layer
+against a deeper model.
 
 Every function takes ``ax=None`` and returns the axes (see :mod:`validation.shared.plots`).
 """

@@ -35,7 +35,7 @@ def test_mle_json(capsys, files):
     result = json.loads(out)
     assert code == 0 and set(result) == {"probs", "count", "parents"}
     assert result["count"] == 3 and result["parents"] == ["A", "B"]
-    assert result["probs"][1] == pytest.approx(2 / 3, abs=1e-15)      # spec anchor
+    assert result["probs"][1] == pytest.approx(2 / 3, abs=1e-15)      # the library's anchor example
 
 
 def test_mle_conventions(capsys, files):

@@ -1,6 +1,7 @@
-"""Claims of Cao et al. 2025 (arXiv 2501.02547), Sec. 5, about trained transformers: TV against
-the MLE and the true CPT across context lengths and families, against the baselines, and one
-layer against deeper models."""
+"""Claims of Cao et al. 2025 (arXiv 2501.02547), Sec. 5, about trained transformers.
+
+TV against the MLE and the true CPT across context lengths and families, against the baselines,
+and one layer against deeper models."""
 
 from __future__ import annotations
 
