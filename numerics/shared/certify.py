@@ -24,7 +24,7 @@ test); S. M. Rump, "Verification methods", Acta Numerica 19 (2010), Thm 5.1 (the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from numbers import Integral, Real
 from typing import Callable
@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from theory.errors import InputError, TTCError
+from theory.results import result
 
 __all__ = [
     "CERTIFIED_METHOD", "CERTIFIED_POINT_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
@@ -177,16 +178,28 @@ def _as_mat(J, n: int):
 # Krawczyk's existence and uniqueness test
 
 
-@dataclass
+@result
 class KrawczykResult:
-    """Outcome of the Krawczyk test on a box ``X``.
+    """Outcome of the Krawczyk test on a box ``X`` (:func:`krawczyk`).
 
-    ``unique`` is True when :math:`K(X) \\subset \\mathrm{int}\\,X`: then (for every parameter in
-    the parameter box) exactly one zero lies in ``X``, and it lies in ``image``. ``empty`` is True
-    when :math:`K(X) \\cap X = \\emptyset`: then there is no zero in ``X``. ``box``/``image`` are
-    float bounds ``[(lo, hi), ...]`` rounded outward; ``inner`` are float bounds rounded inward
-    (a float box inside X: use it to decide what the certificate covers); ``reason`` says why a
-    test failed.
+    Attributes
+    ----------
+    unique : bool
+        :math:`K(X) \\subset \\mathrm{int}\\,X`: then (for every parameter in the parameter box)
+        exactly one zero lies in ``X``, and it lies in ``image``.
+    empty : bool
+        :math:`K(X) \\cap X = \\emptyset`: then there is no zero in ``X``.
+    box : list of (float, float)
+        ``X`` as float bounds, rounded outward (n pairs).
+    image : list of (float, float)
+        :math:`K(X)` as float bounds, rounded outward (empty when the test could not run).
+    reason : str
+        Why the test failed ("" when ``unique``).
+    image_balls : list of arb
+        :math:`K(X)` as balls.
+    inner : list of (float, float)
+        ``X`` as float bounds rounded inward: a float box inside X, to decide what the
+        certificate covers.
     """
 
     unique: bool
@@ -303,11 +316,21 @@ def krawczyk_inflate(f: Callable, jacobian: Callable, x0, radius, params=None,
 # Branch-and-bound exclusion of zeros
 
 
-@dataclass
+@result
 class ExclusionResult:
-    """Outcome of :func:`exclude_zeros`: how many boxes were excluded (some component of F
-    provably nonzero), how many were accepted by ``covered`` (another certificate accounts for
-    them) and the boxes that could be neither (``remaining``, float bounds)."""
+    """Outcome of :func:`exclude_zeros`.
+
+    Attributes
+    ----------
+    excluded : int
+        Boxes excluded (some component of F provably nonzero on them).
+    covered : int
+        Boxes accepted by ``covered`` (another certificate accounts for them).
+    remaining : list of list of (float, float)
+        The boxes that could be neither (float bounds); empty for a certificate.
+    evaluations : int
+        Interval evaluations of F.
+    """
 
     excluded: int
     covered: int
@@ -316,6 +339,7 @@ class ExclusionResult:
 
     @property
     def complete(self) -> bool:
+        """No box remains: every zero of F in the box lies in a covered box."""
         return not self.remaining
 
 
