@@ -1,4 +1,4 @@
-"""LSA targets: exact and quadrature moments of the enlarged space, and ``ttc lsa optimum`` (Ding et al. 2025).
+"""LSA timings: exact and quadrature enlarged-space moments, ``ttc lsa optimum`` (Ding et al. 2025).
 
 - Exact rational H, h, X* at rational p (p = 1/2, n = 10): d = 1 and d = 2 under 2 s, d = 3 under
   20 s. Baseline: the same kernel average done by ``sympy.integrate`` on every entry of the

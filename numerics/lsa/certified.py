@@ -1,4 +1,4 @@
-"""Certified local minima of the one-layer LSA loss at d = 1 (Ding et al. 2025, Thm 3.3), in ball arithmetic.
+"""Certified local minima of the d = 1 one-layer LSA loss (Ding et al. 2025, Thm 3.3), in arb balls.
 
 Interval arithmetic with python-flint ``arb`` (:mod:`numerics.shared.certify`); the enlarged space
 is that of Ding et al. 2025, Sec. 3.

@@ -1,4 +1,4 @@
-"""Float64 moments, optimum, prompt samplers and Monte Carlo losses of one-layer LSA (Ding et al. 2025).
+"""Float64 enlarged-space moments, optimum, prompt samplers, Monte Carlo losses (Ding et al. 2025).
 
 Evaluates what :mod:`theory.lsa` derives, in float64: the enlarged-space moments ``H, h`` for any
 d by Gauss-Legendre quadrature over the kernel (exact for the polynomial integrand, so the only

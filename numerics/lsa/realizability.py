@@ -1,4 +1,4 @@
-"""Realisability in the enlarged space: recovery of ``(b, A)``, the best one-layer LSA loss, the Shor bound.
+"""Realisability: recovery of ``(b, A)`` from X, the best one-layer LSA loss, the Shor lower bound.
 
 Ding et al. 2025, Sec. 3, Thm 3.5 and App. C (Problem C.9): exact recovery of ``(b, A)`` from X
 with an infeasibility certificate, the best loss an actual one-layer LSA reaches, the Shor SDP

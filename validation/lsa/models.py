@@ -1,4 +1,4 @@
-"""Torch linear self-attention (LSA) and its training on the tasks of Ding et al. 2025 and Ahn et al. 2023.
+"""Torch linear self-attention (LSA) and its training on the Markov and Gaussian tasks (Ding; Ahn).
 
 - :class:`LSA`: L layers :math:`Z_{l+1} = Z_l + \\frac1n P_l Z_l M Z_l^\\top Q_l Z_l`, in the dense
   form (full ``P_l, Q_l``) or the sparse form (only ``b_l`` = last row of ``P_l`` and ``A_l`` = first

@@ -1,4 +1,4 @@
-"""Claims about multilayer LSA (Ding et al. 2025, Thm 4.1) and the Gaussian anchors (Ahn et al. 2023; ZFB 2024).
+"""Claims about multilayer LSA (Ding et al. 2025, Thm 4.1) and the Gaussian anchors (Ahn; ZFB).
 
 Theorem 4.1: multilayer LSA as preconditioned multi-objective gradient descent; the Gaussian
 linear-regression special case (Ahn et al. 2023; Zhang, Frei, Bartlett 2024)."""

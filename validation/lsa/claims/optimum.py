@@ -1,4 +1,4 @@
-"""Claims of the LSA paper about the single layer: the enlarged space, Theorems 3.3-3.5, realisability.
+"""Claims about the single layer (Ding et al. 2025): enlarged space, Thms 3.3-3.5, realisability.
 
 Ding et al. 2025 on Markovian dynamical functions (and, in the sibling modules, the Gaussian
 linear-regression anchors). Expected-``refuted`` claims are statements of the paper that
