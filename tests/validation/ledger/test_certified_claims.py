@@ -1,6 +1,8 @@
 """The claims with a certified path: certified with python-flint, refuted when a certificate
 fails, and the uncertified floating-point path when python-flint is absent (patched away)."""
 
+import dataclasses
+
 import pytest
 import sympy as sp
 
@@ -64,7 +66,7 @@ def test_lsa_failed_certificate_refutes(quick_context, monkeypatch):
 
     real = lsa_certified.certify_theorem33
     monkeypatch.setattr(lsa_certified, "certify_theorem33",
-                        lambda p, n: {**real(p, n), "certified": p != HALF})
+                        lambda p, n: dataclasses.replace(real(p, n), certified=p != HALF))
     out = lsa_realizability_claims._thm33_certified(quick_context)
     assert out.verdict == "refuted" and out.method == certify.CERTIFIED_POINT_METHOD
 

@@ -24,7 +24,7 @@ def test_check_json_contract_and_counterexample(run_json, tmp_path):
     from theory.lsa import smallest_realizable_n
 
     p, n = Fraction(out["counterexample"]["p"]), out["counterexample"]["n"]
-    assert smallest_realizable_n(p, n_max=100)[0] > n >= 10
+    assert smallest_realizable_n(p, n_max=100).n_min > n >= 10
     assert out["counterexample"] == {"p": 0.99, "n": 10}  # shrunk to two decimals
 
 
@@ -70,8 +70,8 @@ def test_parse_param():
 
 def test_realizability_margin_sign_is_exact():
     # smallest realisable n at p = 1/2 is 6 (theory.lsa, exact): R(1/2, 5) < 0 <= R(1/2, 6)
-    assert realizability_margin_exact(Fraction(1, 2), 5)[0] < 0
-    assert realizability_margin_exact(Fraction(1, 2), 6)[0] >= 0
+    assert realizability_margin_exact(Fraction(1, 2), 5).value < 0
+    assert realizability_margin_exact(Fraction(1, 2), 6).value >= 0
 
 
 @pytest.fixture(scope="module")
