@@ -5,8 +5,8 @@ Potts model", arXiv 2304.07235, Phys. Rev. Research 6, 023057 (2024): the model 
 conditionals, the mapping of factored attention (Sec. II), and the replica equations of the
 library's two reference scenarios.
 
-Everything here takes and returns sympy objects (several at once in a documented :func:`~theory.results.result`
-type); configurations ``s`` are tuples of colour indices.
+Everything here takes and returns sympy objects (several at once in a documented
+:func:`~theory.results.result` type); configurations ``s`` are tuples of colour indices.
 
 Symbols and arguments:
 
