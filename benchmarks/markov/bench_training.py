@@ -1,4 +1,6 @@
-"""Benchmark: training the full Markov transformer (spec markov.md, Sec. 6).
+"""Benchmark of training the full Markov transformer (P1, Sec. 2) against a plain training loop.
+
+The library's performance target for Makkuva et al., P1 Sec. 2 and Figs. 2-3.
 
 Target: the tied and the untied model (d = 4, N = 64, batch 16, Adam lr 1e-2, p = 0.5, q = 0.8,
 standard initialisation) trained to within 2e-3 nats of the loss it converges to, each under 60 s
@@ -6,9 +8,9 @@ on 2 cores.
 
 Procedure, for each tying:
 
-1. A reference run of the library's trainer (:mod:`validation.markov.models`: all batches
+1. A reference run of the library's trainer (:mod:`validation.markov.training`: all batches
    sampled up front, one thread, attention as one bilinear form and a fused W_O W_V) for
-   ``REFERENCE_STEPS`` steps with a held-out checkpoint every ``CHECK_EVERY`` steps (512 fixed
+   ``reference_steps`` steps with a held-out checkpoint every ``check_every`` steps (512 fixed
    sequences, exact expectation over the next symbol). The converged loss is the mean of the last
    three checkpoints; the steps needed are the first checkpoint from which every later one is within
    2e-3 of it.
@@ -18,11 +20,14 @@ Procedure, for each tying:
    and the textbook masked attention, one batch sampled per step, torch's default threads.
 4. Check both final weights give a held-out loss within 2e-3 of the converged loss.
 
-Times are wall clock: the best of ``REPEAT`` runs for the library, one run for each baseline (they
+Times are wall clock: the best of ``repeat`` runs for the library, one run for each baseline (they
 are long). The baseline is also timed with one thread, to separate the thread setting from the
 code.
 
-Run: ``python benchmarks/run.py markov_transformer`` or ``python benchmarks/bench_markov_transformer.py``.
+``main(smoke=True)`` runs the same procedure at a tiny size (N = 6, 20 reference steps, one
+repetition) with the same line format.
+
+Run: ``python benchmarks/run.py`` or ``python benchmarks/markov/bench_training.py [--smoke]``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -39,11 +44,26 @@ import torch.nn.functional as F  # noqa: E402
 
 from benchmarks.timing import best_time, report  # noqa: E402
 from numerics.markov.sequences import sample_chain  # noqa: E402
-from validation.markov.training import batch_loss, member_generators, sample_batches  # noqa: E402
+from numerics.shared.threads import limit_threads  # noqa: E402
 from validation.markov.models import build_model  # noqa: E402
+from validation.markov.training import batch_loss, member_generators, sample_batches  # noqa: E402
 
-P, Q, D, N, BATCH, LR, SEED = 0.5, 0.8, 4, 64, 16, 1e-2, 0
-REFERENCE_STEPS, CHECK_EVERY, TOLERANCE, REPEAT = 1200, 50, 2e-3, 2
+P, Q, D, BATCH, LR, SEED = 0.5, 0.8, 4, 16, 1e-2, 0
+TOLERANCE = 2e-3
+
+
+class Size:
+    """The sizes of one run: context ``n``, reference steps, checkpoint interval, repetitions of
+    the library's timing, and the fixed held-out sequences (512, exact next-symbol expectation)."""
+
+    def __init__(self, n: int, reference_steps: int, check_every: int, repeat: int):
+        self.n, self.reference_steps, self.check_every, self.repeat = (
+            n, reference_steps, check_every, repeat)
+        self.held_out = torch.tensor(sample_chain(P, Q, 512, n, seed=12345), dtype=torch.float64)
+
+
+FULL = dict(n=64, reference_steps=1200, check_every=50, repeat=2)
+SMOKE = dict(n=6, reference_steps=20, check_every=5, repeat=1)
 
 
 class PlainTransformer(torch.nn.Module):
@@ -85,45 +105,37 @@ def held_out_loss(logit_fn, x: torch.Tensor) -> float:
         return float((p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)).mean())
 
 
-def library_training(tied: bool, steps: int, checkpoints=None):
-    """The library's fast path (as in validation.markov.training.train_members)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        init_rng, data_rng, _ = member_generators(SEED)
-        model = build_model(D, N, tied=tied, init="standard", seeds=[init_rng])
-        data = sample_batches(P, Q, steps, BATCH, N, [data_rng])
+def library_training(size: Size, tied: bool, steps: int, checkpoints=None):
+    """The library's fast path (as in validation.markov.training.train_members), one thread."""
+    with limit_threads(1):
+        generators = member_generators(SEED)
+        model = build_model(D, size.n, tied=tied, init="standard", seeds=[generators.init])
+        data = sample_batches(P, Q, steps, BATCH, size.n, [generators.data])
         opt = torch.optim.Adam(model.parameters(), lr=LR)
         for step in range(steps):
             opt.zero_grad(set_to_none=True)
             loss = batch_loss(model, data[step]).sum()
             loss.backward()
             opt.step()
-            if checkpoints is not None and (step + 1) % CHECK_EVERY == 0:
-                checkpoints.append(held_out_loss(lambda x: model(x)[0], HELD_OUT))
+            if checkpoints is not None and (step + 1) % size.check_every == 0:
+                checkpoints.append(held_out_loss(lambda x: model(x)[0], size.held_out))
         return model
-    finally:
-        torch.set_num_threads(previous)
 
 
-def baseline_training(tied: bool, steps: int, threads: int | None = None):
+def baseline_training(size: Size, tied: bool, steps: int, threads: int | None = None):
     """A straightforward per-step loop: sample a batch, forward, backward, Adam step
     (``threads``: torch intra-op threads for the run; None keeps torch's default)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads or previous)
-    try:
-        return _baseline_loop(tied, steps)
-    finally:
-        torch.set_num_threads(previous)
+    with limit_threads(threads):
+        return _baseline_loop(size, tied, steps)
 
 
-def _baseline_loop(tied: bool, steps: int):
-    init_rng, data_rng, _ = member_generators(SEED)
-    params = build_model(D, N, tied=tied, init="standard", seeds=[init_rng]).params()
+def _baseline_loop(size: Size, tied: bool, steps: int):
+    generators = member_generators(SEED)
+    params = build_model(D, size.n, tied=tied, init="standard", seeds=[generators.init]).params()
     model = PlainTransformer(params, tied)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     for _ in range(steps):
-        x = torch.tensor(sample_chain(P, Q, BATCH, N + 1, data_rng), dtype=torch.float64)
+        x = torch.tensor(sample_chain(P, Q, BATCH, size.n + 1, generators.data), dtype=torch.float64)
         logit = model(x[:, :-1])
         loss = F.binary_cross_entropy_with_logits(logit, x[:, 1:])
         opt.zero_grad()
@@ -132,29 +144,30 @@ def _baseline_loop(tied: bool, steps: int):
     return model
 
 
-HELD_OUT = torch.tensor(sample_chain(P, Q, 512, N, seed=12345), dtype=torch.float64)
-
-
-def steps_to_converge(checkpoints: list[float]) -> tuple[int, float]:
+def steps_to_converge(checkpoints: list[float], check_every: int) -> tuple[int, float]:
+    """Steps from which every checkpoint is within TOLERANCE of the converged loss (the mean of
+    the last three checkpoints), and that loss."""
     converged = float(np.mean(checkpoints[-3:]))
     within = np.abs(np.asarray(checkpoints) - converged) <= TOLERANCE
     last_outside = np.flatnonzero(~within)
     first = 0 if last_outside.size == 0 else int(last_outside[-1]) + 1
-    return (first + 1) * CHECK_EVERY, converged
+    return (first + 1) * check_every, converged
 
 
-def main() -> None:
+def main(smoke: bool = False) -> None:
+    """The tied and the untied model; ``smoke=True``: the tiny sizes of ``SMOKE``."""
+    size = Size(**(SMOKE if smoke else FULL))
     for tied in (True, False):
         name = "tied" if tied else "untied"
         checkpoints: list[float] = []
-        library_training(tied, REFERENCE_STEPS, checkpoints)
-        steps, converged = steps_to_converge(checkpoints)
-        ours_time = best_time(lambda: library_training(tied, steps), repeat=REPEAT)
-        base_time = best_time(lambda: baseline_training(tied, steps), repeat=1)
-        base_one = best_time(lambda: baseline_training(tied, steps, threads=1), repeat=1)
-        ours, base = library_training(tied, steps), baseline_training(tied, steps)
-        ours_loss = held_out_loss(lambda x: ours(x)[0], HELD_OUT)
-        base_loss = held_out_loss(base, HELD_OUT)
+        library_training(size, tied, size.reference_steps, checkpoints)
+        steps, converged = steps_to_converge(checkpoints, size.check_every)
+        ours_time = best_time(lambda: library_training(size, tied, steps), repeat=size.repeat)
+        base_time = best_time(lambda: baseline_training(size, tied, steps), repeat=1)
+        base_one = best_time(lambda: baseline_training(size, tied, steps, threads=1), repeat=1)
+        ours, base = library_training(size, tied, steps), baseline_training(size, tied, steps)
+        ours_loss = held_out_loss(lambda x: ours(x)[0], size.held_out)
+        base_loss = held_out_loss(base, size.held_out)
         ok = abs(ours_loss - converged) <= TOLERANCE and abs(base_loss - converged) <= TOLERANCE
         report(f"markov transformer {name}: train to within 2e-3 nats ({steps} steps, converged "
                f"loss {converged:.4f}, ours {ours_loss:.4f}, baseline {base_loss:.4f}, "
@@ -165,4 +178,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(smoke="--smoke" in sys.argv)

@@ -641,8 +641,7 @@ def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5),
 def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
                            box=((-2.5, 2.5), (-2.5, 2.5), (-4.0, 4.0))) -> list[CriticalPoint]:
     """Multi-start root finding of the gradient over a box in ``(e, w, b)`` (seeded; P2, Sec. 3),
-    each
-    stationary point assigned to its family: ``"unigram line"`` (``|e| < 1e-6``),
+    each stationary point assigned to its family: ``"unigram line"`` (``|e| < 1e-6``),
     ``"global minima"`` (``|u - C| < 1e-6``) or ``"other"`` (a point outside the three
     families: the search would have found a counterexample to P2's classification)."""
     from numerics.shared.stationary import find_stationary_points

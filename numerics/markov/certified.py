@@ -351,7 +351,28 @@ def _curve_float(C: float, w: float):
     return math.sqrt(C / den)
 
 
-def _tube_system(chain: Chain, branch: int):
+@result
+class TubeSystem:
+    """The Krawczyk system of a curve tube (step 2 of the module docstring), for
+    :func:`numerics.shared.certify.krawczyk`.
+
+    Attributes
+    ----------
+    f : callable ``(x, params) -> [g0, g1]``
+        :math:`F(e, b; w) = (g_0, g_1)` at balls ``x = (e, b)``, ``params = (w,)``.
+    jac : callable ``(X, params) -> arb_mat``
+        Its Jacobian in ``(e, b)``,
+        :math:`\\begin{pmatrix} -e s_0 & s_0\\\\ e(1+4w|w|) s_1 & s_1 \\end{pmatrix}`.
+    """
+
+    f: object
+    jac: object
+
+
+def tube_system(chain: Chain, branch: int) -> TubeSystem:
+    """The Krawczyk system of a curve tube on the branch ``sign(w) = branch``: :math:`(g_0, g_1)`
+    as a function of ``(e, b)`` with ``w`` the interval parameter, and its Jacobian."""
+
     def f(x, params):
         t = parts(chain, x[0], params[0], x[1], branch)
         return [t.g0, t.g1]
@@ -362,7 +383,7 @@ def _tube_system(chain: Chain, branch: int):
         ww, _ = _wabs(params[0], branch)
         return flint.arb_mat([[-X[0] * t.s0, t.s0], [X[0] * (1 + 4 * ww) * t.s1, t.s1]])
 
-    return f, jac
+    return TubeSystem(f, jac)
 
 
 def _tube(chain: Chain, lo: float, hi: float, branch: int, e_max: float, depth: int) -> list:
@@ -397,9 +418,9 @@ def _tube_certificate(chain: Chain, lo: float, hi: float, branch: int, e_lo: flo
     # (numerics.shared.certify.krawczyk_inflate) only chooses the box, the last test decides
     centre = [(e_lo + e_hi) / 2, (b_lo + b_hi) / 2]
     radius = [0.75 * (e_hi - e_lo) + 1e-6 * (1 + e_hi), 0.75 * (b_hi - b_lo) + 1e-6 * (1 + abs(b_hi))]
-    f, jac = _tube_system(chain, branch)
+    system = tube_system(chain, branch)
     W = flint.arb(lo).union(flint.arb(hi))
-    result = krawczyk_inflate(f, jac, centre, radius, params=[W], iterations=6)
+    result = krawczyk_inflate(system.f, system.jac, centre, radius, params=[W], iterations=6)
     box = result.inner or result.box  # covering uses the inward-rounded box (inside X)
     ok = result.unique and result.box[0][0] > 0  # outward bound: e > 0 on all of X
     return CurveTube(w=[lo, hi], branch=branch, ok=ok, box=box, image=result.image,
@@ -424,7 +445,7 @@ def certify_curve_tubes(chain: Chain, w_max: float, e_max: float, slab: float,
 # The critical-set proof
 
 
-def _exclusion_function(chain: Chain, branch: int):
+def exclusion_function(chain: Chain, branch: int):
     """Components whose non-vanishing excludes a box (valid by the reduction of the module
     docstring): :math:`g_0`, :math:`g_1` and :math:`\\partial_b L = g_0 + g_1`."""
     def f(X):
@@ -482,7 +503,7 @@ def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: fl
                    | set(np.linspace(-W, W, 41).tolist()))
     for w_lo, w_hi in zip(edges[:-1], edges[1:]):
         branch = 1 if w_lo >= 0 else -1
-        result = exclude_zeros(_exclusion_function(chain, branch), [(0.0, E), (w_lo, w_hi), (-B, B)],
+        result = exclude_zeros(exclusion_function(chain, branch), [(0.0, E), (w_lo, w_hi), (-B, B)],
                                covered=covered_fn, scale=(E, W, B), min_width=min_width,
                                max_boxes=max_boxes)
         excluded += result.excluded

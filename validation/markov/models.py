@@ -1,5 +1,7 @@
-"""The full single-layer transformer of Makkuva et al. (P1 = arXiv 2402.04161, Sec. 2) in torch:
-parameters, initialisations, the exact population loss with its derivatives, special points.
+"""The full single-layer transformer of P1 in torch: initialisations, exact loss, special points.
+
+Makkuva et al., P1 = arXiv 2402.04161, Sec. 2: parameters, initialisations, the exact population
+loss with its derivatives, and the special points of claims F1-F5.
 
 Model (width ``d``, context ``N = seq_len``, inputs :math:`x_n \\in \\{0, 1\\}`):
 

@@ -1,5 +1,6 @@
-"""Figures of the Markov papers: the canonical landscape (P2, Figs. 2-3 style) and training
-curves with the entropy levels (P1, Figs. 2-3 style)."""
+"""Figures of the Markov papers: the canonical landscape and training curves with H(P), H(pi).
+
+The landscape is in the style of P2's Figs. 2-3, the training curves of P1's Figs. 2-3."""
 
 from __future__ import annotations
 

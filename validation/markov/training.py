@@ -1,5 +1,7 @@
-"""Adam training of the full Markov transformer (P1, Sec. 2; Figs. 2-3) on sampled chains, many
-seeds in one vectorised pass, and the evaluation of a trained model against H(P) and H(pi).
+"""Adam training of the full Markov transformer on sampled chains, and its evaluation.
+
+Makkuva et al., P1 Sec. 2 and Figs. 2-3: many seeds train in one vectorised pass; a trained model
+is evaluated against H(P) and H(pi).
 
 The model, its initialisations and its exact population loss are in
 :mod:`validation.markov.models`.

@@ -1,5 +1,7 @@
-"""The unigram point of the tied S-state transformer (:mod:`validation.markov.states`): its exact
-Hessian, the flat and non-flat directions, and the classification local minimum / saddle.
+"""The unigram point of the tied S-state transformer: exact Hessian, flat directions, verdict.
+
+The model is that of :mod:`validation.markov.states` (the library's reconstruction, extending
+P1 Sec. 3's unigram minimum to S states); the verdict is local minimum / saddle.
 
 **The unigram point** ``E = 0``, ``b`` constant (softmax uniform = stationary law), other weights
 arbitrary. Its Hessian (derivation in :func:`unigram_classification`; sympy key scalar in

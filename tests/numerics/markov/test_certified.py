@@ -79,11 +79,11 @@ def test_tubes_contain_the_curve_and_a_wrong_box_is_refused():
             (e0, e1), (b0, b1) = t.image
             assert e0 <= e <= e1 and b0 <= b <= b1
     # a box around a non-critical point (the curve shifted by 0.3 in e) is not certified
-    f, jac = certified._tube_system(chain, 1)
+    system = certified.tube_system(chain, 1)
     e = math.sqrt(C / (1 + 2 * 0.25))
     b = math.log(0.25) + e * e / 2
     W = [certify.interval(1 / 2 - 1e-3, 1 / 2 + 1e-3)]
-    wrong = certify.krawczyk(f, jac, [(e + 0.25, e + 0.35), (b - 0.05, b + 0.05)], params=W)
+    wrong = certify.krawczyk(system.f, system.jac, [(e + 0.25, e + 0.35), (b - 0.05, b + 0.05)], params=W)
     assert not wrong.unique
 
 
@@ -93,7 +93,7 @@ def test_exclusion_refuses_a_box_on_the_curve_and_excludes_one_off_it():
     w = -1.2
     e = math.sqrt(C / (1 + 2 * w * abs(w)))
     b = math.log(0.5 / 0.5) + e * e / 2
-    F = certified._exclusion_function(chain, -1)
+    F = certified.exclusion_function(chain, -1)
     on = certify.exclude_zeros(F, [(e - 0.01, e + 0.01), (w - 0.01, w + 0.01), (b - 0.01, b + 0.01)],
                           min_width=1e-3)
     assert not on.complete

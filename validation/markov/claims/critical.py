@@ -1,5 +1,6 @@
-"""Claims about the canonical model's critical points (Makkuva et al., P2, Sec. 3): the unigram
-line's Hessian and "no other critical points". With the ``certify`` extra
+"""Claims about the canonical model's critical points (Makkuva et al., P2, Sec. 3).
+
+The unigram line's Hessian and "no other critical points". With the ``certify`` extra
 (python-flint) both are proved in ball arithmetic (:mod:`numerics.markov.certified`); without it
 the uncertified floating-point checks decide, and the record's ``method`` says which."""
 
@@ -56,8 +57,8 @@ def _unigram_hessian(ctx: CheckContext):
         expected = [below, above, above]  # w < -1/sqrt2, -1/sqrt2 < w <= 0, w >= 0
         got = [(iv.positive, iv.negative, iv.exact_zero) for iv in cert.intervals]
         signs_ok &= cert.certified and got == expected
-        certs[f"p={p_},q={q_}"] = {f"w in [{iv['w'][0]:.7f}, {iv['w'][1]:.7f}]":
-                                   f"+{iv['positive']} -{iv['negative']} 0x{iv['exact_zero']}"
+        certs[f"p={p_},q={q_}"] = {f"w in [{iv.w[0]:.7f}, {iv.w[1]:.7f}]":
+                                   f"+{iv.positive} -{iv.negative} 0x{iv.exact_zero}"
                                    for iv in cert.intervals}
     measured["certified signs (positive, negative, exact zero)"] = certs
     return decide(symbolic and worst < 1e-7 and signs_ok, "diag(2 g1o (1+2w|w|), 0, pi0 pi1)",

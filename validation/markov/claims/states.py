@@ -1,5 +1,7 @@
-"""The flagship conjecture on the symmetric S-state chain: is the unigram point of the tied
-single-layer transformer a local minimum exactly when p > (S-1)/S (lambda < 0)?
+"""The claim on the flagship conjecture: the S-state unigram point and the threshold (S-1)/S.
+
+Is the unigram point of the tied single-layer transformer on the symmetric S-state chain a local
+minimum exactly when p > (S-1)/S (lambda < 0)?
 
 Decided with the exact population loss (enumeration of all S^(N+1) sequences) and autograd
 Hessians (float64) of :mod:`validation.markov.states`; the conjecture search is the named check

@@ -1,5 +1,6 @@
-"""Claims F1-F6 about the full single-layer transformer (Makkuva et al., P1 Secs. 2-3 and
-Figs. 2-3; P2 Sec. 4) and the training-curve figure. Listed in the paper registry
+"""Claims F1-F6 about the full single-layer transformer, and the training-curve figure.
+
+Makkuva et al., P1 Secs. 2-3 and Figs. 2-3; P2 Sec. 4. Listed in the paper registry
 (:mod:`validation.papers`), through which the ledger registers them.
 
 F1-F5 are deterministic statements checked with the exact population loss (enumeration of all
