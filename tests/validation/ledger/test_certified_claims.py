@@ -32,10 +32,13 @@ def test_markov_certified_path(quick_context):
 def test_markov_failed_certificate_refutes(quick_context, monkeypatch):
     from validation.markov.claims import critical as markov_critical_claims
 
-    def fake(p, q, **kwargs):
-        return {"certified": False, "tubes": 0, "tube_w_range": None, "failed_tubes": [[0, 1]],
-                "excluded_boxes": 0, "covered_boxes": 0, "uncovered_count": 3,
-                "curve_hessian": {"tubes_positive_definite_normal": 0}, "seconds": 0.0}
+    def fake(p, q, **kwargs):  # a certificate that failed: one tube, three boxes left
+        return markov_certified.CriticalSetCertificate(
+            p=p, q=q, box={}, certified=False, tubes=0, tube_w_range=None, failed_tubes=[[0, 1]],
+            excluded_boxes=0, covered_boxes=0, uncovered_count=3, uncovered=[],
+            unigram_bias=[0.0, 0.0], unigram_bias_inside=True,
+            curve_hessian=markov_certified.CurveHessianCertificate(0, [], ""), seconds=0.0,
+            prec_bits=53)
 
     monkeypatch.setattr(markov_certified, "certify_critical_set", fake)
     out = markov_critical_claims._critical_set(quick_context)
