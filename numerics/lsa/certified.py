@@ -346,10 +346,10 @@ def certify_point(prob: Problem, x0, radius: float = 1e-7) -> PointCertificate:
     signs = eigen_signs(hessian(prob, X))
     image = res.image_balls if res.unique else X
     value = loss(prob, image)
-    pd = signs["definite"] == "positive"
+    pd = signs.definite == "positive"
     return PointCertificate(
         unique=bool(res.unique), reason=res.reason, hessian_pd=pd, box=[list(v) for v in res.box],
-        hessian_eigen_intervals=signs["intervals"], loss=list(bounds(value)),
+        hessian_eigen_intervals=signs.intervals, loss=list(bounds(value)),
         certified=bool(res.unique) and pd, prec_bits=flint.ctx.prec,
         box_balls=X, image_balls=image, loss_ball=value)
 

@@ -576,8 +576,8 @@ def certify_unigram_hessian(p, q, w_max: float = 2.5, gap: float = 1e-6,
             pieces += 1
             w = flint.arb(a).union(flint.arb(b))
             s = eigen_signs(hessian(chain, flint.arb(0), w, chain.b0, branch))
-            if s["undetermined"] == 0:
-                sigs.add((s["positive"], s["negative"], s["exact_zero"]))
+            if s.undetermined == 0:
+                sigs.add((s.positive, s.negative, s.exact_zero))
             elif b - a > min_width:
                 m = 0.5 * (a + b)
                 stack.extend([(a, m), (m, b)])

@@ -37,7 +37,7 @@ from theory.results import result
 __all__ = [
     "CERTIFIED_METHOD", "CERTIFIED_POINT_METHOD", "UNCERTIFIED_METHOD", "CertificationUnavailable", "certification_available", "require_flint", "to_arb", "interval",
     "as_box", "bounds", "inner_bounds", "KrawczykResult", "krawczyk", "krawczyk_inflate", "ExclusionResult",
-    "exclude_zeros", "eigen_signs", "working_precision",
+    "exclude_zeros", "EigenSigns", "eigen_signs", "working_precision",
 ]
 
 
@@ -409,7 +409,33 @@ def _exactly_zero(ball) -> bool:
     return ball.is_exact() and ball.is_zero()
 
 
-def eigen_signs(matrix) -> dict:
+@result
+class EigenSigns:
+    """Certified eigenvalue signs of every symmetric matrix in a ball matrix (:func:`eigen_signs`).
+
+    Attributes
+    ----------
+    positive, negative, exact_zero, undetermined : int
+        Counts summing to n: certified positive, certified negative, exactly zero (an exactly
+        zero row and column) and not decided.
+    intervals : list of (float, float)
+        Float bounds of the Gershgorin intervals of the congruent matrix.
+    method : str
+        ``"gershgorin"`` or ``"ldl"``: which step decided.
+    definite : str or None
+        ``"positive"`` or ``"negative"`` when all n eigenvalues have that sign, else None.
+    """
+
+    positive: int
+    negative: int
+    exact_zero: int
+    undetermined: int
+    intervals: list
+    method: str
+    definite: str | None
+
+
+def eigen_signs(matrix) -> EigenSigns:
     """Certified counts of positive, negative and undetermined eigenvalues, for every symmetric
     matrix whose entries lie in the given balls.
 
@@ -440,20 +466,21 @@ def eigen_signs(matrix) -> dict:
 
     Parameters
     ----------
-    matrix : ``arb_mat`` or nested list of balls/numbers, square (n x n), meant symmetric
+    matrix : ``arb_mat`` or nested list of balls/numbers, square (n x n)
+        Must contain a symmetric matrix: the balls ``A[i, j]`` and ``A[j, i]`` overlap (both are
+        replaced by their intersection); a matrix that is not is refused with ``InputError``,
+        since its eigenvalues need not be real.
 
     Returns
     -------
-    dict with ``positive``, ``negative``, ``exact_zero``, ``undetermined`` (ints summing to n),
-    ``intervals`` (float bounds of the Gershgorin intervals), ``method`` (``"gershgorin"`` or
-    ``"ldl"``: which step decided) and ``definite`` in
-    ``{"positive", "negative", None}`` (all eigenvalues of one sign).
+    EigenSigns
     """
     flint = require_flint()
     A = _as_mat(matrix, 0)
     n = A.nrows()
     if n == 0 or A.ncols() != n:
         raise InputError("matrix", (A.nrows(), A.ncols()), "a non-empty square matrix")
+    A = _symmetric_enclosure(A)
     zero_rows = [i for i in range(n) if all(_exactly_zero(A[i, j]) and _exactly_zero(A[j, i])
                                             for j in range(n))]
     keep = [i for i in range(n) if i not in zero_rows]
@@ -471,7 +498,22 @@ def eigen_signs(matrix) -> dict:
     out["definite"] = ("positive" if out["positive"] == n else
                        "negative" if out["negative"] == n else None)
     assert total + out["exact_zero"] == n
-    return out
+    return EigenSigns(**out)
+
+
+def _symmetric_enclosure(A):
+    """``A`` with ``A[i, j]`` and ``A[j, i]`` both replaced by their intersection; InputError
+    when some pair does not overlap (no symmetric matrix lies in the balls)."""
+    flint = require_flint()
+    n = A.nrows()
+    S = flint.arb_mat(n, n)
+    for i in range(n):
+        for j in range(n):
+            if not A[i, j].overlaps(A[j, i]):
+                raise InputError("matrix", f"entries ({i}, {j}) = {A[i, j]} and ({j}, {i}) = "
+                                 f"{A[j, i]}", "a symmetric matrix (A[i, j] = A[j, i])")
+            S[i, j] = A[i, j].intersection(A[j, i])
+    return S
 
 
 def _congruence_gershgorin(S) -> dict:

@@ -91,21 +91,21 @@ def _rotated(eigs):
 
 def test_eigen_signs_on_matrices_with_known_eigenvalues():
     s = certify.eigen_signs(_rotated([Fraction(2), Fraction(-1), Fraction(1, 2)]))
-    assert (s["positive"], s["negative"], s["undetermined"]) == (2, 1, 0)
+    assert (s.positive, s.negative, s.undetermined) == (2, 1, 0)
     pd = certify.eigen_signs(_rotated([Fraction(3), Fraction(1, 10), Fraction(7)]))
-    assert pd["definite"] == "positive"
+    assert pd.definite == "positive"
     nd = certify.eigen_signs(_rotated([Fraction(-3), Fraction(-1, 10), Fraction(-7)]))
-    assert nd["definite"] == "negative"
+    assert nd.definite == "negative"
     # a genuine (not structural) zero eigenvalue cannot be given a sign
     z = certify.eigen_signs(_rotated([Fraction(2), Fraction(0), Fraction(1)]))
-    assert z["undetermined"] == 1 and z["positive"] == 2 and z["definite"] is None
+    assert z.undetermined == 1 and z.positive == 2 and z.definite is None
 
 
 def test_eigen_signs_exact_zero_rows_and_wide_entries():
     s = certify.eigen_signs([[arb(1, 0.5), 0, 0], [0, 0, 0], [0, 0, arb(-1, 0.1)]])
-    assert (s["positive"], s["negative"], s["exact_zero"]) == (1, 1, 1)
+    assert (s.positive, s.negative, s.exact_zero) == (1, 1, 1)
     wide = certify.eigen_signs([[arb(0.1, 0.5), 0], [0, 1]])   # entry range crosses 0
-    assert wide["undetermined"] == 1
+    assert wide.undetermined == 1
 
 
 def test_eigen_signs_ill_conditioned_needs_precision():
@@ -113,8 +113,19 @@ def test_eigen_signs_ill_conditioned_needs_precision():
     with certify.working_precision(200):
         A = arb_mat([[1, 1], [1, 1 + arb(tiny)]])   # eigenvalues ~2 and ~5e-21, both positive
         s = certify.eigen_signs(A)
-    assert s["definite"] == "positive" and s["method"] == "ldl"
+    assert s.definite == "positive" and s.method == "ldl"
     assert flint.ctx.prec == 53
+
+
+def test_symmetric_enclosure_uses_the_intersection():
+    # A[0,1] in [0.5, 1.5], A[1,0] in [0.9, 1.1]: the symmetric matrices in these balls have
+    # off-diagonal c in the intersection [0.9, 1.1], eigenvalues 1.2 +- c > 0 (positive definite);
+    # with the wider ball (c up to 1.5) 1.2 - c could be negative and nothing would be certified.
+    from flint import arb
+
+    s = certify.eigen_signs([[arb("1.2"), arb(1, 0.5)], [arb(1, 0.1), arb("1.2")]])
+    assert s.definite == "positive" and s.undetermined == 0
+    assert repr(s).startswith("EigenSigns(positive=2, negative=0, exact_zero=0")
 
 
 def test_bad_input():
@@ -129,6 +140,9 @@ def test_bad_input():
     with pytest.raises(InputError):
         certify.working_precision(3)
     f, jac = circle_line()
+    # eigenvalues 1 +- 3i: no symmetric matrix lies in these (exact) balls, so no certificate
+    with pytest.raises(InputError, match="symmetric"):
+        certify.eigen_signs([[1, 3], [-3, 1]])
     with pytest.raises(InputError):
         certify.krawczyk(f, jac, [(1.3, 1.5), (1.3, 1.5)], center=[2.0, 2.0])
 
