@@ -60,7 +60,7 @@ def test_same_folder_names_in_every_layer():
         for layer in ("numerics", "validation", "tests/numerics", "tests/validation",
                       "benchmarks"):
             assert (ROOT / layer / key).is_dir(), f"{layer}/{key}"
-        for concept in ("cli.py", "plots.py", "models.py", "claims"):
+        for concept in ("cli.py", "plots.py", "models.py", "training.py", "claims"):
             assert (ROOT / "validation" / key / concept).exists(), f"validation/{key}/{concept}"
 
 

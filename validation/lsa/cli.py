@@ -105,7 +105,7 @@ def gaussian(args) -> dict:
 
 def train(args) -> dict:
     """Train an LSA on sampled prompts; compare with f~* and the best one-layer loss."""
-    from validation.lsa.models import train_markov
+    from validation.lsa.training import train_markov
 
     check_open_unit("p", args.p)
     check_int("steps", args.steps, 1)

@@ -2,7 +2,7 @@
 and the simulations of the library's replica scenarios R1 and R2.
 
 All functions are seeded and float64; the torch optimisers run with the ``threads`` of
-:func:`validation.potts.models.train_mlm` and :func:`fit_attention_row` (1 by default).
+:func:`validation.potts.training.train_mlm` and :func:`fit_attention_row` (1 by default).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from numerics.shared.threads import limit_threads
 from theory.errors import InputError, NumericalFailure, check_int
 from theory.results import result
 from validation.potts import models
+from validation.potts import training
 
 # ----------------------------------------------------------------------------------------------
 # Factored against standard attention (Rende et al. 2024, Fig. 2)
@@ -111,13 +112,13 @@ def section4(model, sizes, n_test: int = 10_000, *, layers=(1,), deep_layers=(3,
     for M in sizes:
         S_train = train_all[:M]
         fa = models.FactoredAttention(model.L, model.C, "free", seed=seed)
-        models.train_mlm(fa, S_train, steps=2 * steps, batch=batch, lr=1e-2, weight_decay=1e-4, seed=seed)
+        training.train_mlm(fa, S_train, steps=2 * steps, batch=batch, lr=1e-2, weight_decay=1e-4, seed=seed)
         with torch.no_grad():
             logp = torch.log_softmax(fa(S_test), dim=-1).numpy()
         factored.append(float(-logp[rows, sites, test[rows, sites]].mean()))
         for k in (*layers, *(deep_layers if M == sizes[-1] else ())):
             enc = models.StandardEncoder(model.L, model.C, layers=k, d_model=d_model, seed=seed)
-            models.train_mlm(enc, S_train, steps=steps, batch=batch, lr=3e-3, weight_decay=1e-4, seed=seed)
+            training.train_mlm(enc, S_train, steps=steps, batch=batch, lr=3e-3, weight_decay=1e-4, seed=seed)
             standard[k].append(models.encoder_test_loss(enc, S_test, sites_t))
     return Section4Curves(sizes, floor, floor_all_sites, factored, standard, time.perf_counter() - start)
 

@@ -121,7 +121,7 @@ def test_cli_errors(capsys, argv, fragment):
 
 @pytest.mark.slow
 def test_training_reaches_fstar_and_gamma_star():
-    from validation.lsa.models import train_gaussian, train_markov
+    from validation.lsa.training import train_gaussian, train_markov
 
     # realisable case p = 1/2, n = 10: f~* = 121/342 (reference value, Thm 3.3)
     r = train_markov(1, 0.5, 10, steps=800, seed=0, batch=256)
@@ -134,7 +134,7 @@ def test_training_reaches_fstar_and_gamma_star():
 
 def test_training_results_short_runs():
     from validation.lsa.experiments import DepthResult, depth_experiment
-    from validation.lsa.models import GaussianTraining, MarkovTraining, train_gaussian, train_markov
+    from validation.lsa.training import GaussianTraining, MarkovTraining, train_gaussian, train_markov
 
     # reference values: f~*(1/2, 10) = 121/342 (Thm 3.3); Gamma* = n/(n+d+1) I = 10/13 I and
     # L* = d(d+1)/(n+d+1) = 6/13 for Sigma = I (Ahn et al. 2023, Thm 1)

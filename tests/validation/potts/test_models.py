@@ -9,6 +9,7 @@ from numerics.potts import population
 from numerics.potts import represent
 from numerics.potts import sampling
 from validation.potts import models
+from validation.potts import training
 from validation.potts import experiments
 from validation.testing import assert_converged_to
 
@@ -74,7 +75,7 @@ def test_mlm_training_approaches_the_floor():
     model = population.default_model(6, 3, seed=0)
     S = sampling.sample(model, 4000, chains=4000, burn_in=50, thin=1, seed=1).samples
     tm = models.FactoredAttention(6, 3, "free", seed=0)
-    models.train_mlm(tm, S, steps=400, batch=512, lr=3e-2, seed=0)
+    training.train_mlm(tm, S, steps=400, batch=512, lr=3e-2, seed=0)
     law = population.boltzmann(model)
     pop = float(models.mlm_loss_all_sites(tm, torch.as_tensor(law.configurations),
                                           torch.as_tensor(law.probabilities)).detach())
@@ -88,7 +89,7 @@ def test_standard_encoder_masked_loss_runs_and_learns():
     S = sampling.sample(model, 1000, chains=1000, burn_in=30, thin=1, seed=2).samples
     enc = models.StandardEncoder(5, 3, layers=1, d_model=16, seed=0)
     before = models.encoder_test_loss(enc, torch.as_tensor(S[:200]))
-    models.train_mlm(enc, S, steps=150, batch=128, lr=1e-2, seed=0)
+    training.train_mlm(enc, S, steps=150, batch=128, lr=1e-2, seed=0)
     after = models.encoder_test_loss(enc, torch.as_tensor(S[:200]))
     assert after < before and after < np.log(3)
 

@@ -144,7 +144,7 @@ def _gauss_sparse(ctx: CheckContext):
                  "reaches Gamma* up to the (gamma P, Q/gamma) symmetry, in the dense and the sparse "
                  "form.")
 def _gauss_train(ctx: CheckContext):
-    from validation.lsa.models import train_gaussian
+    from validation.lsa.training import train_gaussian
 
     steps = 2000 if ctx.full else 500
     forms = ("dense", "sparse") if ctx.full else ("dense",)

@@ -18,7 +18,7 @@ from validation.lsa.claims.optimum import PAPER
        statement="One-layer LSA trained on sampled prompts reaches f~* where X* is realisable and "
                  "the best achievable loss (above f~*) where it is not.")
 def _train_markov(ctx: CheckContext):
-    from validation.lsa.models import train_markov
+    from validation.lsa.training import train_markov
 
     import matplotlib.pyplot as plt
 

@@ -19,6 +19,7 @@ from numerics.potts import represent
 from numerics.potts import sampling
 from theory import potts
 from validation.potts import models
+from validation.potts import training
 from validation.potts import experiments
 from validation.potts import plots
 from validation.ledger.claims import CheckContext, claim, compare, decide
@@ -202,7 +203,7 @@ def _represent(ctx: CheckContext):
 def _masking(ctx: CheckContext):
     model = population.ising_anchor()
     H = population.exact_summary(model).mean_conditional_entropy
-    loss = models.self_reading_loss(model, max_iter=25)
+    loss = training.self_reading_loss(model, max_iter=25)
     return decide(loss < 0.01 * H, f"loss << H = {H:.6f}", loss, 0.01 * H,
                   "Torch factored attention with the diagonal of A kept (x_i visible at site i), "
                   "population loss on the anchor minimised by L-BFGS (25 iterations): it copies the "
