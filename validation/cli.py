@@ -102,10 +102,11 @@ def _check(args) -> dict:
         raise InputError("--seed", args.seed, "an integer >= 0")
     params = [parse_param(text) for text in args.param]
 
-    box = box_for(get_check(args.name), params)
+    check = get_check(args.name)
+    box = box_for(check, params)
     store = args.out or default_store(args.name, box, args.seed, args.budget)
-    check, result = run_check(args.name, params, seed=args.seed, budget=args.budget,
-                              executor=args.executor, store=store)
+    result = run_check(args.name, params, seed=args.seed, budget=args.budget,
+                       executor=args.executor, store=store)
     return {"name": check.name, "statement": check.statement, **result.to_json(),
             "store": store}
 

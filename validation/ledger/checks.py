@@ -150,13 +150,14 @@ def default_store(name: str, box: dict, seed: int, budget, root: str = "check-ou
 
 
 def run_check(name: str, params=(), *, seed: int = 0, budget: Budget | str = "quick",
-              executor=None, store=None, progress=None) -> tuple[NamedCheck, ConjectureResult]:
-    """Search the named conjecture's box (``params``: ``(name, low, high)`` overrides).
+              executor=None, store=None, progress=None) -> ConjectureResult:
+    """Search the named conjecture's box (``params``: :class:`ParamRange` or ``(name, low,
+    high)`` overrides) with :func:`numerics.shared.conjecture.search_counterexample`.
 
-    Returns the check and the :class:`~numerics.shared.conjecture.ConjectureResult`.
+    Returns the :class:`~numerics.shared.conjecture.ConjectureResult` (the check itself, with its
+    statement and paper, is :func:`get_check`).
     """
     check = get_check(name)
     box = box_for(check, params)
-    result = search_counterexample(check.margin, box, seed=seed, budget=budget,
-                                   executor=executor, store=store, name=name, progress=progress)
-    return check, result
+    return search_counterexample(check.margin, box, seed=seed, budget=budget,
+                                 executor=executor, store=store, name=name, progress=progress)

@@ -84,10 +84,10 @@ def dask_address():
 
 
 def test_dask_cluster_equals_local_pool_bit_for_bit(tmp_path, dask_address):
-    _, on_dask = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
-                           executor=dask_address, store=tmp_path / "dask")
-    _, on_pool = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
-                           executor="local:2", store=tmp_path / "pool")
+    on_dask = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
+                        executor=dask_address, store=tmp_path / "dask")
+    on_pool = run_check("lsa.theorem33_realizable", seed=7, budget=SMALL,
+                        executor="local:2", store=tmp_path / "pool")
     assert on_dask.points > 40
     assert json.dumps(on_dask.to_json(True)) == json.dumps(on_pool.to_json(True))
     stored = sorted(p.name for p in (tmp_path / "dask" / "tasks").iterdir())

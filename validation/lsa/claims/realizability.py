@@ -178,9 +178,9 @@ def _conjecture_n10(ctx: CheckContext):
     from validation.shared.plots import save
 
     budget = "full" if ctx.full else "quick"
-    _, refuted = run_check(CHECK, seed=ctx.seed, budget=budget, executor="serial")
-    _, corrected = run_check(CHECK, [("n", 13, 200)], seed=ctx.seed, budget=budget,
-                             executor="serial")
+    refuted = run_check(CHECK, seed=ctx.seed, budget=budget, executor="serial")
+    corrected = run_check(CHECK, [("n", 13, 200)], seed=ctx.seed, budget=budget,
+                           executor="serial")
     n_proved = 200 if ctx.full else 60
     proved = all(no_root_on_unit_interval(n) for n in range(13, n_proved + 1))
     # the limit p -> 1: R(1, n) = 9 (n^2 - 12 n - 12), negative for n <= 12, positive from 13

@@ -103,8 +103,8 @@ def _search(ctx) -> dict:
     for label, params in (("default box", ()),
                           ("S=2, p<=0.4999, pos_scale=25",
                            (("S", 2, 2), ("p", 0.02, 0.4999), ("pos_scale", 25.0, 25.0)))):
-        _, result = run_check("markov.unigram_local_min", params, seed=ctx.seed,
-                              budget="quick", executor="serial", progress=False)
+        result = run_check("markov.unigram_local_min", params, seed=ctx.seed,
+                           budget="quick", executor="serial", progress=False)
         out[label] = {"holds": result.holds, "counterexample": result.counterexample,
                       "counterexample_margin": result.counterexample_margin,
                       "points": result.points, "found_by": result.found_by,
