@@ -16,12 +16,16 @@ import importlib
 import json
 import os
 import sys
+import re
+import warnings
 from fractions import Fraction
 from typing import Callable
 
+from numerics.shared.storage import check_input_file, check_output_file, check_output_folder
+from theory.domains import FINITE, Domain, rational
 from theory.errors import InputError, NumericalFailure, TTCError
 from validation.ledger.claims import PROFILES
-from validation.ledger.results import dumps
+from validation.ledger.results import dumps, to_jsonable
 from validation.papers import TOPIC_KEYS, TOPICS
 
 
@@ -31,20 +35,70 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class DomainType:
+    """argparse ``type`` that reads an option's text through its declared
+    :class:`theory.domains.Domain` (strict parsing, then the domain check); the fuzz table of the
+    tests reads ``domain`` to generate bad values."""
+
+    def __init__(self, flag: str, domain: Domain):
+        self.flag, self.domain = flag, domain
+        self.__name__ = domain.kind  # argparse names the type in some messages
+
+    def __call__(self, text: str):
+        try:
+            return self.domain.parse(self.flag, text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {exc.expected}") from None
+
+
+class PathType:
+    """argparse ``type`` for a file path: ``kind="output"`` (a file to write, validated by
+    :func:`numerics.shared.storage.check_output_file`, optionally with ``suffixes``),
+    ``"folder"`` (:func:`~numerics.shared.storage.check_output_folder`) or ``"input"`` (an
+    existing readable file, :func:`~numerics.shared.storage.check_input_file`)."""
+
+    def __init__(self, flag: str, kind: str, suffixes: tuple[str, ...] = ()):
+        self.flag, self.kind, self.suffixes = flag, kind, tuple(suffixes)
+        self.__name__ = f"{kind} path"
+
+    def __call__(self, text: str):
+        check = {"output": lambda: check_output_file(self.flag, text, self.suffixes),
+                 "folder": lambda: check_output_folder(self.flag, text),
+                 "input": lambda: check_input_file(self.flag, text)}[self.kind]
+        try:
+            check()
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {exc.expected}") from None
+        return text
+
+
+def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str | None = None,
+                 suffixes: tuple[str, ...] = (), help: str = "", **kwargs):
+    """Add ``flag`` to ``parser`` with its declared domain (or path kind): the one way commands
+    declare their parameters. The help text ends with what is expected; ``kwargs`` go to
+    :meth:`argparse.ArgumentParser.add_argument` (``required``, ``default``, ``dest``...)."""
+    if (domain is None) == (path is None):
+        raise ValueError(f"{flag}: give exactly one of domain or path")
+    if domain is not None:
+        kind = DomainType(flag, domain)
+        expected = domain.describe()
+    else:
+        kind = PathType(flag, path, suffixes)
+        expected = {"output": "a file to write" + (f" ({', '.join(suffixes)})" if suffixes else ""),
+                    "folder": "a folder to write into", "input": "an existing file"}[path]
+    text = f"{help}; {expected}" if help else expected
+    return parser.add_argument(flag, type=kind, help=text, **kwargs)
+
+
 def number(text: str) -> float:
-    """argparse type: a real number written as ``0.3``, ``3e-1`` or ``3/10``."""
-    try:
-        return float(Fraction(text.strip()))
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (use e.g. 0.3 or 3/10)")
+    """argparse type: a finite real number written as ``0.3``, ``3e-1`` or ``3/10`` (strict:
+    :data:`theory.domains.FINITE`)."""
+    return DomainType("value", FINITE)(text)
 
 
 def fraction(text: str) -> Fraction:
-    """argparse type: an exact rational written as ``3/10``, ``0.3`` or ``1``."""
-    try:
-        return Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a rational number (use e.g. 3/10)")
+    """argparse type: an exact rational written as ``3/10``, ``0.3`` or ``1`` (strict)."""
+    return DomainType("value", rational())(text)
 
 
 def add_query(subparsers, name: str, handler: Callable[[argparse.Namespace], dict], help: str):
@@ -150,30 +204,101 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--w0 -1/2`` -> ``--w0=-1/2``: argparse would read a negative value that is not a plain
+    integer or decimal (``-1/2``, ``-1e-3``) as an option."""
+    out: list[str] = []
+    for token in argv:
+        if (out and _NEGATIVE_VALUE.match(token) and out[-1].startswith("--")
+                and "=" not in out[-1]):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _non_finite_key(value, path: str = "") -> str | None:
+    """The first key path holding NaN or an infinity in a JSON-able result, or None."""
+    if isinstance(value, float):
+        return None if value == value and abs(value) != float("inf") else (path or "result")
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_key(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def _fold(message: str, caught: list) -> str:
+    """One error line: the message, then the warnings raised on the way (first three)."""
+    caught = [w for w in caught if not issubclass(w.category, (DeprecationWarning,
+                                                                 PendingDeprecationWarning))]
+    if not caught:
+        return message
+    texts = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return f"{message} (after {len(caught)} warning(s): {'; '.join(texts[:3])})"
+
+
+def _run(args) -> int:
+    if hasattr(args, "run"):
+        return args.run(args)
+    result = to_jsonable(args.handler(args))
+    bad = _non_finite_key(result)
+    if bad:
+        raise NumericalFailure(f"the result is not finite at {bad!r}")
+    _print_result(result, args.json)
+    return 0
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """``ttc``: parse, run, print. Exit 0 on success, 2 on bad input (one ``error:`` line), 1 on
+    a numerical failure (one ``error: numerical failure:`` line, warnings folded into it); never
+    a traceback (set ``TTC_DEBUG=1`` to see one for an internal error)."""
+    argv = _attach_negative_values(sys.argv[1:] if argv is None else list(argv))
     # import only the paper the command names: each paper's imports cost start-up time
     topics = TOPIC_KEYS
     if argv and (argv[0] in TOPICS or argv[0] in ("reproduce", "check")):
         topics = [argv[0]] if argv[0] in TOPICS else []
     args = build_parser(topics).parse_args(argv)
-    try:
-        if hasattr(args, "run"):
-            return args.run(args)
-        _print_result(args.handler(args), args.json)
-        return 0
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NumericalFailure as exc:
-        print(f"error: numerical failure: {exc}", file=sys.stderr)
-        return 1
-    except TTCError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = _run(args)
+        except InputError as exc:
+            print(f"error: {_fold(str(exc), caught)}", file=sys.stderr)
+            return 2
+        except NumericalFailure as exc:
+            print(f"error: numerical failure: {_fold(str(exc), caught)}", file=sys.stderr)
+            return 1
+        except TTCError as exc:
+            print(f"error: {_fold(str(exc), caught)}", file=sys.stderr)
+            return 2
+        except MemoryError:
+            print("error: out of memory (the command needs more memory than this machine has; "
+                  "use smaller sizes)", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # a bug: one line, the traceback only on request
+            if os.environ.get("TTC_DEBUG"):
+                raise
+            print(f"error: internal error: {type(exc).__name__}: {exc} (set TTC_DEBUG=1 for the "
+                  "traceback and please report it)", file=sys.stderr)
+            return 1
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if numeric and code == 0:
+        print(f"warning: {_fold('the result was computed with numerical warnings', numeric)}",
+              file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

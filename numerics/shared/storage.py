@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "current_umask", "to_jsonable", "dumps",
+           "check_output_file", "check_output_folder", "check_input_file", "read_text_file",
            "write_json", "read_json"]
 
 
@@ -94,3 +95,97 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths: the one place where output and input paths are validated
+
+
+#: Largest input file read (network, context, model files): 256 MiB.
+MAX_INPUT_BYTES = 256 * 2**20
+
+
+def check_output_file(name: str, path, suffixes: tuple[str, ...] = ()) -> Path:
+    """``path`` as a :class:`Path` a file can be written to, else :class:`InputError` naming
+    ``name``: not empty, not an existing folder, its parent an existing writable folder (never
+    created silently under a regular file), and ending in one of ``suffixes`` when given."""
+    from theory.errors import InputError
+
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not text or not text.strip():
+        raise InputError(name, path, "a file path (not empty)")
+    path = Path(text)
+    if path.is_dir() or text.endswith(os.sep):
+        raise InputError(name, text, "a file path (this is a folder)")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(name, text, f"a file name ending in {' or '.join(suffixes)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    _check_writable_folder(name, text, parent)
+    return path
+
+
+def check_output_folder(name: str, path) -> Path:
+    """``path`` as a folder to write into (created if missing, with its parents), else
+    :class:`InputError`: not empty, not a file, not below a file, writable."""
+    from theory.errors import InputError
+
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not text or not text.strip():
+        raise InputError(name, path, "a folder path (not empty)")
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(name, text, "a folder (this is a file)")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(name, text, f"a folder path ({existing} is a file)")
+    _check_writable_folder(name, text, existing)
+    return folder
+
+
+def _check_writable_folder(name: str, text: str, folder: Path) -> None:
+    from theory.errors import InputError
+
+    if not folder.exists():
+        raise InputError(name, text, f"a path in an existing folder ({folder} does not exist)")
+    if not folder.is_dir():
+        raise InputError(name, text, f"a path in a folder ({folder} is a file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(name, text, f"a path in a writable folder ({folder} is not writable)")
+
+
+def check_input_file(name: str, path, max_bytes: int = MAX_INPUT_BYTES) -> Path:
+    """``path`` as an existing, readable regular file of at most ``max_bytes``, else
+    :class:`InputError` naming ``name``."""
+    from theory.errors import InputError
+
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not text or not text.strip():
+        raise InputError(name, path, "a file path (not empty)")
+    path = Path(text)
+    if not path.exists():
+        raise InputError(name, text, "an existing file")
+    if not path.is_file():
+        raise InputError(name, text, "a regular file (this is a folder or a device)")
+    if not os.access(path, os.R_OK):
+        raise InputError(name, text, "a readable file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(name, text, f"a file of at most {max_bytes} bytes (it has {size})")
+    return path
+
+
+def read_text_file(name: str, path, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of the file ``path`` (checked with :func:`check_input_file`);
+    :class:`InputError` naming ``name`` for a binary or non-UTF-8 file."""
+    from theory.errors import InputError
+
+    data = check_input_file(name, path, max_bytes).read_bytes()
+    if b"\x00" in data:
+        raise InputError(name, os.fspath(path), "a text file (this one is binary)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(name, os.fspath(path), f"a UTF-8 text file ({exc.reason} at byte "
+                                                f"{exc.start})") from None
