@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Callable
 
 from numerics.shared.storage import check_input_file, check_output_file, check_output_folder
-from theory.domains import FINITE, Domain, rational
+from theory.domains import FINITE, SEED, Domain, integer, rational
 from theory.errors import InputError, NumericalFailure, TTCError
 from validation.ledger.claims import PROFILES
 from validation.ledger.results import dumps, to_jsonable
@@ -57,8 +57,9 @@ class PathType:
     ``"folder"`` (:func:`~numerics.shared.storage.check_output_folder`) or ``"input"`` (an
     existing readable file, :func:`~numerics.shared.storage.check_input_file`)."""
 
-    def __init__(self, flag: str, kind: str, suffixes: tuple[str, ...] = ()):
+    def __init__(self, flag: str, kind: str, suffixes: tuple[str, ...] = (), example=None):
         self.flag, self.kind, self.suffixes = flag, kind, tuple(suffixes)
+        self.example = example  # for the fuzz table: tmp_path -> a valid input file's path
         self.__name__ = f"{kind} path"
 
     def __call__(self, text: str):
@@ -73,17 +74,19 @@ class PathType:
 
 
 def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str | None = None,
-                 suffixes: tuple[str, ...] = (), help: str = "", **kwargs):
+                 suffixes: tuple[str, ...] = (), example=None, help: str = "", **kwargs):
     """Add ``flag`` to ``parser`` with its declared domain (or path kind): the one way commands
     declare their parameters. The help text ends with what is expected; ``kwargs`` go to
-    :meth:`argparse.ArgumentParser.add_argument` (``required``, ``default``, ``dest``...)."""
+    :meth:`argparse.ArgumentParser.add_argument` (``required``, ``default``, ``dest``...).
+    ``example`` (input paths only): a function ``tmp_path -> path`` writing a valid file, used
+    by the fuzz table of the tests to build a valid command line."""
     if (domain is None) == (path is None):
         raise ValueError(f"{flag}: give exactly one of domain or path")
     if domain is not None:
         kind = DomainType(flag, domain)
         expected = domain.describe()
     else:
-        kind = PathType(flag, path, suffixes)
+        kind = PathType(flag, path, suffixes, example)
         expected = {"output": "a file to write" + (f" ({', '.join(suffixes)})" if suffixes else ""),
                     "folder": "a folder to write into", "input": "an existing file"}[path]
     text = f"{help}; {expected}" if help else expected
@@ -171,15 +174,18 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rep = sub.add_parser("reproduce", help="run every claim and write the HTML report")
     rep.add_argument("--profile", choices=PROFILES, default="quick")
-    rep.add_argument("--out", default="reproduce-out", help="output folder (resumes if it exists)")
-    rep.add_argument("--only", nargs="+", choices=TOPIC_KEYS, metavar="TOPIC",
+    add_argument(rep, "--out", path="folder", default="reproduce-out",
+                 help="output folder (resumes if it exists)")
+    rep.add_argument("--only", nargs="+", action="extend", choices=TOPIC_KEYS, metavar="TOPIC",
                      help=f"only these papers: {', '.join(TOPIC_KEYS)}")
-    rep.add_argument("--claim", nargs="+", metavar="ID", help="only these claim ids")
+    rep.add_argument("--claim", nargs="+", action="extend", metavar="ID",
+                     help="only these claim ids (repeatable: --claim A --claim B runs both)")
     rep.add_argument("--overwrite", action="store_true",
                      help="replace a run with another profile or seed in --out (refused otherwise)")
-    rep.add_argument("--seed", type=int, default=0)
-    rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                     help="claims run at once, each in its own process (default: up to 2)")
+    add_argument(rep, "--seed", SEED, default=0)
+    add_argument(rep, "--jobs", integer(1, 256), default=min(2, os.cpu_count() or 1),
+                 help="claims run at once, each in its own process (default: up to 2; at most "
+                      "the number of cores are started)")
     rep.add_argument("--executor", metavar="EXECUTOR",
                      help="where claims run: local:N, serial or dask://HOST:PORT "
                           "(default: local:JOBS); Dask workers must see --out")
@@ -191,12 +197,12 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     chk.add_argument("name", nargs="?", metavar="NAME", help="e.g. markov.unigram_local_min")
     chk.add_argument("--param", action="append", default=[], metavar="RANGE",
                      help="NAME=LOW:HIGH (or NAME=VALUE) to change the box; repeatable")
-    chk.add_argument("--seed", type=int, default=0)
+    add_argument(chk, "--seed", SEED, default=0)
     chk.add_argument("--budget", choices=("quick", "full"), default="quick")
     chk.add_argument("--executor", metavar="EXECUTOR", default="local",
                      help="local (default), local:N, serial or dask://HOST:PORT")
-    chk.add_argument("--out", help="folder for finished points (default check-out/NAME-HASH); "
-                                   "a rerun resumes from it")
+    add_argument(chk, "--out", path="folder", help="folder for finished points (default "
+                 "check-out/NAME-HASH); a rerun resumes from it")
     chk.add_argument("--json", action="store_true", help="print exactly one JSON object")
     chk.set_defaults(handler=_check)
     for topic in topics:
@@ -267,7 +273,10 @@ def main(argv=None) -> int:
     topics = TOPIC_KEYS
     if argv and (argv[0] in TOPICS or argv[0] in ("reproduce", "check")):
         topics = [argv[0]] if argv[0] in TOPICS else []
-    args = build_parser(topics).parse_args(argv)
+    try:
+        args = build_parser(topics).parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error, already printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

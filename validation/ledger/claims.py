@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +41,9 @@ class Outcome:
     ``figures`` are file names inside the report's ``figures/`` folder. ``method`` names the path
     that decided the verdict when more than one exists, e.g. ``"certified (interval arithmetic,
     python-flint)"`` against ``"uncertified (floating-point root finding)"``; the report shows it.
+    ``timings`` holds wall-clock or CPU times (seconds, by name): they vary between runs, so
+    they never sit in ``predicted``, ``measured`` or ``tolerance`` (two runs with one seed give
+    identical records outside ``seconds`` and ``timings``), and no verdict depends on them.
     """
 
     predicted: Any
@@ -50,6 +53,7 @@ class Outcome:
     note: str = ""
     figures: tuple[str, ...] = ()
     method: str = ""
+    timings: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.verdict not in ("confirmed", "refuted"):
@@ -139,16 +143,16 @@ def citation(claim: Claim) -> str:
 
 
 def compare(predicted: float, measured: float, tolerance: float, note: str = "", figures=(),
-            method: str = "") -> Outcome:
+            method: str = "", timings: dict | None = None) -> Outcome:
     """``confirmed`` when ``|predicted - measured| <= tolerance`` (and both are finite)."""
     ok = math.isfinite(predicted) and math.isfinite(measured)
     ok = ok and abs(float(predicted) - float(measured)) <= tolerance
     return Outcome(float(predicted), float(measured), tolerance,
-                   "confirmed" if ok else "refuted", note, tuple(figures), method)
+                   "confirmed" if ok else "refuted", note, tuple(figures), method, timings or {})
 
 
 def decide(holds: bool, predicted, measured, tolerance, note: str = "", figures=(),
-           method: str = "") -> Outcome:
+           method: str = "", timings: dict | None = None) -> Outcome:
     """An :class:`Outcome` whose verdict is ``confirmed`` exactly when ``holds``."""
     return Outcome(predicted, measured, tolerance, "confirmed" if holds else "refuted",
-                   note, tuple(figures), method)
+                   note, tuple(figures), method, timings or {})

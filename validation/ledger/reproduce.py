@@ -73,10 +73,11 @@ def run_claim(claim: Claim, profile: str, seed: int, figures_dir: Path) -> dict:
             outcome = claim.check(context)
         record.update(predicted=outcome.predicted, measured=outcome.measured,
                       tolerance=outcome.tolerance, verdict=outcome.verdict, note=outcome.note,
-                      figures=list(outcome.figures), method=outcome.method)
+                      figures=list(outcome.figures), method=outcome.method,
+                      timings=dict(outcome.timings))
     except Exception as exc:  # a failing check is a result to report, not a crash of the run
         record.update(predicted=None, measured=None, tolerance=None, verdict="error",
-                      note=f"{type(exc).__name__}: {exc}", figures=[], method="",
+                      note=f"{type(exc).__name__}: {exc}", figures=[], method="", timings={},
                       traceback=traceback.format_exc())
     record["seconds"] = round(time.perf_counter() - start, 3)
     record["as_expected"] = record["verdict"] == claim.expected

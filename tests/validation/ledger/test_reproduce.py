@@ -77,7 +77,8 @@ def test_reproduce_writes_outputs_and_resumes(tmp_path):
 def test_reproduce_refuses_a_file_as_folder(tmp_path, capsys):
     (tmp_path / "f").write_text("")
     assert main(["reproduce", "--out", str(tmp_path / "f"), "--claim", "markov.levels"]) == 2
-    assert capsys.readouterr().err.startswith("error: out=")
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "--out" in err and "folder" in err and len(err.splitlines()) == 1
 
 
 def test_report_embeds_figures(tmp_path):

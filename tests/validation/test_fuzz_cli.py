@@ -1,0 +1,151 @@
+"""The fuzz table: bad inputs generated from the declared parameters of every `ttc` command.
+
+For every command, every option declared with a domain (:func:`validation.cli.add_argument`) or
+with choices gets the bad values its declaration generates (malformed text, NaN, infinities,
+overflow, values just past and far past each end; bad paths for path options), on top of a valid
+base command line built from the declarations' examples. Each case must exit 2 with exactly one
+`error:` line on standard error, nothing on standard output, within 10 s. A new command joins
+the table by declaring its parameters; a required option without a declaration fails
+:func:`test_every_required_option_is_declared`."""
+
+import argparse
+import signal
+import time
+
+import pytest
+
+from validation.cli import DomainType, PathType, build_parser, main
+
+TIME_LIMIT = 10  # seconds per case
+
+
+def _commands():
+    """``(argv prefix, parser)`` of every leaf command."""
+    def walk(parser, prefix):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield prefix, parser
+            return
+        for name, child in subs[0].choices.items():
+            yield from walk(child, prefix + [name])
+
+    yield from walk(build_parser(), [])
+
+
+COMMANDS = list(_commands())
+
+
+def _option_actions(parser):
+    return [a for a in parser._actions if a.option_strings and a.dest != "help"]
+
+
+def _example(action, tmp_path):
+    kind = action.type
+    if isinstance(kind, DomainType):
+        return kind.domain.example_text()
+    if isinstance(kind, PathType):
+        if kind.example is not None:
+            return kind.example(tmp_path)
+        if kind.kind == "output":
+            return str(tmp_path / f"out{kind.suffixes[0] if kind.suffixes else '.json'}")
+        if kind.kind == "folder":
+            return str(tmp_path / "folder")
+        return None
+    if action.choices:
+        return str(list(action.choices)[0])
+    return None
+
+
+def _base_argv(prefix, parser, tmp_path):
+    argv = list(prefix)
+    for action in _option_actions(parser):
+        if action.required:
+            value = _example(action, tmp_path)
+            if value is None:
+                return None
+            argv += [action.option_strings[0], value]
+    return argv
+
+
+def _bad_values(action, tmp_path):
+    kind = action.type
+    if isinstance(kind, DomainType):
+        return kind.domain.bad_texts()
+    if isinstance(kind, PathType):
+        a_file = tmp_path / "a-file.txt"
+        a_file.write_text("x")
+        binary = tmp_path / "binary.bin"
+        binary.write_bytes(bytes(range(256)) * 4)
+        if kind.kind == "input":
+            return ["", str(tmp_path / "missing.json"), str(tmp_path), str(binary)]
+        if kind.kind == "folder":  # a missing folder is created: not a bad value
+            return ["", str(a_file), str(a_file / "below-a-file")]
+        suffix = kind.suffixes[0] if kind.suffixes else ".json"
+        bad = ["", str(tmp_path), str(a_file / f"below-a-file{suffix}"),
+               str(tmp_path / "no-such-dir" / f"x{suffix}")]
+        if kind.suffixes:
+            bad.append(str(tmp_path / "wrong-suffix.xyz"))
+        return bad
+    if action.choices:
+        return ["not-a-choice"]
+    return []
+
+
+def _cases(tmp_path):
+    cases = []
+    for prefix, parser in COMMANDS:
+        base = _base_argv(prefix, parser, tmp_path)
+        if base is None:
+            continue
+        cases.append((base + ["--no-such-option", "1"], "--no-such-option"))
+        for action in _option_actions(parser):
+            flag = action.option_strings[0]
+            for bad in _bad_values(action, tmp_path):
+                argv = [t for t in base]
+                if flag in argv:
+                    argv[argv.index(flag) + 1] = bad
+                else:
+                    argv += [flag, bad]
+                cases.append((argv, flag))
+    return cases
+
+
+def test_every_required_option_is_declared(tmp_path):
+    """A command whose required options cannot be filled from declarations is not fuzzed: refuse
+    that (declare the option with add_argument, or give a PathType an example)."""
+    missing = [" ".join(prefix) for prefix, parser in COMMANDS
+               if _base_argv(prefix, parser, tmp_path) is None]
+    assert not missing, missing
+
+
+def _alarm(signum, frame):
+    raise TimeoutError(f"case took longer than {TIME_LIMIT} s")
+
+
+def test_fuzz_table_every_bad_input_exits_2_with_one_error_line(tmp_path, capsys):
+    cases = _cases(tmp_path)
+    assert len(cases) >= 200, len(cases)
+    failures = []
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        for argv, flag in cases:
+            start = time.perf_counter()
+            signal.alarm(TIME_LIMIT)
+            try:
+                code = main(argv)
+            except SystemExit as exc:
+                code = exc.code
+            except TimeoutError as exc:
+                code = f"timeout: {exc}"
+            finally:
+                signal.alarm(0)
+            out, err = capsys.readouterr()
+            lines = err.strip().splitlines()
+            ok = (code == 2 and out == "" and len(lines) == 1 and lines[0].startswith("error:")
+                  and time.perf_counter() - start < TIME_LIMIT)
+            if not ok:
+                failures.append(f"{' '.join(argv)!r} [{flag}] -> code {code}, "
+                                f"stderr {err.strip()[:200]!r}, stdout {out[:80]!r}")
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert not failures, f"{len(failures)} of {len(cases)} cases:\n" + "\n".join(failures[:40])
