@@ -34,6 +34,15 @@ def _method(record: dict) -> str:
     return f"<div class='method'>decided by: {html.escape(method)}</div>" if method else ""
 
 
+def _timings(record: dict) -> str:
+    """The times a check measured (they vary between runs, so they are kept apart from the
+    measured values)."""
+    timings = record.get("timings") or {}
+    if not timings:
+        return ""
+    return f"<div class='note'>{_fmt(timings)}</div>"
+
+
 def _findings(records: list[dict]) -> str:
     """The results up front: every statement the ledger expects to be refuted (a paper's
     statement, or a conjecture, that needs a condition), with its verdict and decision path."""
@@ -115,7 +124,7 @@ def render(meta: dict, summary: dict, records: list[dict], figures_dir: Path) ->
                 f"{_method(r)}</td>"
                 f"<td class='num'>{_fmt(r['predicted'])}</td><td class='num'>{_fmt(r['measured'])}</td>"
                 f"<td class='num'>{_fmt(r['tolerance'])}</td><td>{e(r['verdict'])}{expected}</td>"
-                f"<td>{r['seconds']:.1f}</td></tr>")
+                f"<td>{r['seconds']:.1f}{_timings(r)}</td></tr>")
         parts.append("</table>")
         figures: dict[str, list[str]] = {}
         for r in rows:
