@@ -121,3 +121,15 @@ def test_report_lists_findings_and_decision_paths():
     assert "markov.b" in findings and "markov.c" in findings and "markov.a" not in findings
     assert "NOT as expected" in findings  # markov.c was expected refuted but came out confirmed
     assert "decided by: certified (arb)" in page and page.count("decided by:") == 1
+
+
+def test_two_runs_with_one_seed_are_identical_outside_seconds_and_timings(tmp_path):
+    """Claims that time something keep the times in `timings`: the records of two runs agree in
+    every other field (the claims chosen all measure a wall or CPU time)."""
+    ids = ["lsa.quadrature", "lsa.thm35_recovery", "potts.r1_solver"]
+    runs = [reproduce(tmp_path / name, topics=("lsa", "potts"), claim_ids=ids, jobs=1).records
+            for name in ("one", "two")]
+    strip = lambda records: [{k: v for k, v in r.items() if k not in ("seconds", "timings")}
+                             for r in records]
+    assert strip(runs[0]) == strip(runs[1])
+    assert all(r["timings"] for r in runs[0]), [r["id"] for r in runs[0] if not r["timings"]]
