@@ -19,15 +19,31 @@ from pathlib import Path
 import numpy as np
 from scipy.special import logsumexp
 
+from numerics.potts.domains import (BETA, MAX_MODEL_BYTES, MEMORY_BUDGET, check_memory,
+                                    check_work)
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, TooLargeError, check_finite, check_int
+from numerics.shared.storage import read_text_file
+from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
 from theory.results import result
 
 #: Largest number of states C**L the exact path enumerates.
 MAX_STATES = 10**6
 #: Configurations per chunk of the enumeration and of the MLM loss (bounds the memory).
 CHUNK = 50_000
+#: Bytes of one (rows, L, C) float64 block of a chunk: fewer rows when L C is large (above
+#: L C = 335 a chunk has fewer than :data:`CHUNK` rows), so the temporaries of a chunk stay
+#: below ~1 GiB whatever the model.
+CHUNK_BYTES = 128 * 2**20
+#: Largest rounding error (nats) tolerated in the log-weights -beta H(s) of exact enumeration:
+#: beyond it the probabilities are not resolved (NumericalFailure).
+LOG_WEIGHT_RESOLUTION = 1e-6
 _SYMMETRY_TOL = 1e-10
+
+
+def chunk_rows(L: int, C: int) -> int:
+    """Rows per chunk for data of ``L`` sites and ``C`` colours: :data:`CHUNK`, or fewer so that a
+    (rows, L, C) float64 block stays within :data:`CHUNK_BYTES`."""
+    return max(1, min(CHUNK, CHUNK_BYTES // (8 * L * C)))
 
 
 @result
@@ -84,11 +100,43 @@ class PottsModel:
         return {"J": self.J.tolist(), "U": self.U.tolist(), "h": self.h.tolist(), "beta": self.beta}
 
 
+def _strict_rows(name: str, value) -> list:
+    """A list (or tuple) of equal-length lists of ints/floats (no bools, strings or deeper
+    nesting) as a list of float rows; :class:`InputError` naming ``name`` otherwise."""
+    expected = "a matrix: a list of equal-length lists of numbers"
+    rows = []
+    for r, row in enumerate(value):
+        if not isinstance(row, (list, tuple)):
+            raise InputError(name, f"row {r} of type {type(row).__name__}", expected)
+        if rows and len(row) != len(rows[0]):
+            raise InputError(name, f"rows of lengths {len(rows[0])} and {len(row)}", expected)
+        out = []
+        for x in row:
+            if type(x) is bool or not isinstance(x, (int, float)):
+                shown = x if isinstance(x, (bool, int, float)) else f"<{type(x).__name__}>"
+                raise InputError(name, f"entry {shown!r} in row {r}", f"{expected} (not "
+                                 f"{type(x).__name__})")
+            try:
+                out.append(float(x))
+            except OverflowError:
+                raise InputError(name, f"entry of {len(str(x))} digits in row {r}",
+                                 "finite numbers only") from None
+        rows.append(out)
+    return rows
+
+
 def _as_matrix(name: str, value, shape=None) -> np.ndarray:
-    try:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise InputError(name, f"array of dtype {value.dtype}", "a matrix of real numbers")
         arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(name, value, "a matrix of real numbers")
+    elif isinstance(value, (list, tuple)):
+        arr = np.array(_strict_rows(name, value), dtype=np.float64)
+        if arr.ndim == 1 and arr.size == 0:
+            arr = arr.reshape(0, 0)
+    else:
+        raise InputError(name, f"<{type(value).__name__}>", "a matrix of real numbers (a list of "
+                                                             "lists or a 2-d numpy array)")
     if arr.ndim != 2 or (shape is not None and arr.shape != shape):
         want = "a 2-d matrix" if shape is None else f"a matrix of shape {shape}"
         raise InputError(name, f"array of shape {arr.shape}", want)
@@ -100,8 +148,11 @@ def _as_matrix(name: str, value, shape=None) -> np.ndarray:
 def _check_symmetric(name: str, M: np.ndarray) -> None:
     if M.shape[0] != M.shape[1]:
         raise InputError(name, f"array of shape {M.shape}", "a square matrix")
-    gap = float(np.max(np.abs(M - M.T))) if M.size else 0.0
-    if gap > _SYMMETRY_TOL * max(1.0, float(np.max(np.abs(M)))):
+    if M.size == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = float(np.max(np.abs(M - M.T)))
+    if not gap <= _SYMMETRY_TOL * max(1.0, float(np.max(np.abs(M)))):
         raise InputError(name, f"matrix with max |{name} - {name}^T| = {gap:.3g}", "a symmetric matrix")
 
 
@@ -112,20 +163,21 @@ def make_model(J, U, h=None, beta: float = 1.0) -> PottsModel:
     ``U`` not symmetric, ``C`` < 2, ``L`` < 2, ``h`` of the wrong shape, ``beta`` negative.
     """
     J = _as_matrix("J", J)
+    check_memory("J", f"matrix of shape {J.shape}", 8.0 * 4 * J.size, "J and its checks")
     _check_symmetric("J", J)
     if np.any(np.diag(J) != 0):
-        raise InputError("J", f"diagonal {np.diag(J).tolist()}", "a zero diagonal (no self-coupling)")
+        raise InputError("J", f"diagonal {np.diag(J)[:8].tolist()}{'...' if len(J) > 8 else ''}",
+                         "a zero diagonal (no self-coupling)")
     if J.shape[0] < 2:
         raise InputError("L", J.shape[0], "at least 2 sites")
     U = _as_matrix("U", U)
+    check_memory("U", f"matrix of shape {U.shape}", 8.0 * 4 * U.size, "U and its checks")
     _check_symmetric("U", U)
     if U.shape[0] < 2:
         raise InputError("C", U.shape[0], "at least 2 colours (U must be C x C with C >= 2)")
     L, C = J.shape[0], U.shape[0]
     h = np.zeros((L, C)) if h is None else _as_matrix("h", h, (L, C))
-    check_finite("beta", beta)
-    if beta < 0:
-        raise InputError("beta", beta, "a non-negative inverse temperature")
+    BETA.check("beta", beta)
     J, U, h = (0.5 * (J + J.T)), 0.5 * (U + U.T), h
     for arr in (J, U, h):
         arr.setflags(write=False)
@@ -138,6 +190,9 @@ def default_model(L: int = 20, C: int = 10, beta: float = 1.0, seed: int = 0) ->
     ``seed``: int or numpy Generator."""
     check_int("L", L, 2)
     check_int("C", C, 2)
+    BETA.check("beta", beta)
+    check_memory("L", L, 8.0 * 6 * L * L, "J and its checks")
+    check_memory("C", C, 8.0 * 6 * C * C, "U and its checks")
     rng = as_generator(seed)
     G = rng.standard_normal((L, L))
     J = (G + G.T) / math.sqrt(2 * L)
@@ -165,24 +220,43 @@ def model_from_dict(data) -> PottsModel:
         raise InputError("model", sorted(unknown), "only the fields J, U, h, beta")
     beta = data.get("beta", 1.0)
     if isinstance(beta, bool) or not isinstance(beta, (int, float)):
-        raise InputError("beta", beta, "a number")
+        raise InputError("beta", beta if isinstance(beta, (str, type(None))) else
+                         f"<{type(beta).__name__}>", "a number >= 0")
+    for key in ("J", "U", "h"):
+        if key in data and not (key == "h" and data[key] is None) \
+                and not isinstance(data[key], list):
+            raise InputError(key, f"<{type(data[key]).__name__}>", "a list of lists of numbers")
     return make_model(data["J"], data["U"], data.get("h"), beta)
 
 
-def load_model(path) -> PottsModel:
-    """Read and validate a model JSON file ``{"J", "U", "h"?, "beta"}`` (see :func:`model_from_dict`)."""
-    path = Path(path)
+def load_model(path, name: str = "model") -> PottsModel:
+    """Read and validate a model JSON file ``{"J", "U", "h"?, "beta"}`` (see :func:`model_from_dict`).
+
+    The file must be UTF-8 text of at most :data:`~numerics.potts.domains.MAX_MODEL_BYTES`; NaN
+    and Infinity are refused by the field they sit in; every field is checked strictly (lists of lists of numbers, no
+    strings or bools). Errors are :class:`InputError` naming ``name`` (the file) or the field."""
+    text = read_text_file(name, path, MAX_MODEL_BYTES)
     try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("model", str(path), "an existing JSON file")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError("model", str(path), f"valid JSON ({exc})")
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(name, str(path), f"a valid JSON model file ({str(exc)[:120]})") from None
     return model_from_dict(data)
 
 
 # ----------------------------------------------------------------------------------------------
 # Conditionals and factored logits
+
+
+def check_configurations(S, L: int, C: int, name: str = "S") -> np.ndarray:
+    """``S`` as an (n, L) integer array of colours in 0..C-1; :class:`InputError` naming ``name``
+    otherwise (a float, bool or object array, another shape, a colour out of range)."""
+    S = np.asarray(S)
+    if S.dtype.kind not in "iu" or S.ndim != 2 or S.shape[1] != L:
+        raise InputError(name, f"array of shape {S.shape} and dtype {S.dtype}",
+                         f"an (n, {L}) integer array of colours")
+    if S.size and (S.min() < 0 or S.max() >= C):
+        raise InputError(name, f"colours in [{S.min()}, {S.max()}]", f"colours in 0..{C - 1}")
+    return S
 
 
 def one_hot(S: np.ndarray, C: int) -> np.ndarray:
@@ -203,6 +277,7 @@ def factored_logits(S: np.ndarray, A: np.ndarray, V: np.ndarray, b: np.ndarray |
 
 def potts_logits(model: PottsModel, S: np.ndarray) -> np.ndarray:
     """Conditional logits :math:`\\beta\\sum_{j\\ne i}J_{ij}U_{a s_j} + \\beta h_i(a)`, (n, L, C)."""
+    S = check_configurations(S, model.L, model.C)
     p = model.factored()
     return factored_logits(S, p.A, p.V, p.b)
 
@@ -216,7 +291,7 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 def energies(model: PottsModel, S: np.ndarray) -> np.ndarray:
     """:math:`H(s)` for each row of ``S`` (n, L) -> (n,). Uses
     :math:`\\sum_{i<j} J_{ij}U_{s_is_j} = \\frac12\\sum_i \\sum_{j\\ne i} J_{ij}U_{s_is_j}`."""
-    S = np.asarray(S)
+    S = check_configurations(S, model.L, model.C)
     pair = factored_logits(S, model.J, model.U)  # sum_j J_ij U[a, s_j]
     rows = np.arange(S.shape[0])[:, None]
     sites = np.arange(S.shape[1])[None, :]
@@ -228,12 +303,14 @@ def energies(model: PottsModel, S: np.ndarray) -> np.ndarray:
 
 
 def check_enumerable(L: int, C: int) -> int:
-    """Number of states ``C**L``; raises :class:`TooLargeError` beyond :data:`MAX_STATES`."""
-    n = C**L
-    if n > MAX_STATES:
-        raise TooLargeError("states", f"C**L = {C}**{L} = {n:.3g}",
+    """Number of states ``C**L``; raises :class:`TooLargeError` beyond :data:`MAX_STATES`
+    (decided on ``L log C`` first, so a huge ``L`` is refused without computing ``C**L``)."""
+    check_int("L", L, 1)
+    check_int("C", C, 1)
+    if L * math.log(C) > math.log(MAX_STATES) + 1e-9 or C**L > MAX_STATES:
+        raise TooLargeError("states", f"C**L = {C}**{L} = {math.exp(min(L * math.log(C), 700)):.3g}",
                             f"at most {MAX_STATES} states for exact enumeration")
-    return n
+    return C**L
 
 
 def all_configurations(L: int, C: int) -> np.ndarray:
@@ -245,6 +322,7 @@ def all_configurations(L: int, C: int) -> np.ndarray:
 
 
 def _chunks(n: int, size: int = CHUNK):
+    size = max(1, int(size))
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
 
@@ -271,11 +349,51 @@ class BoltzmannLaw:
 
 def boltzmann(model: PottsModel) -> BoltzmannLaw:
     """Every configuration, its probability and :math:`\\log Z`, by exact enumeration
-    (refuses more than :data:`MAX_STATES` states)."""
-    S = all_configurations(model.L, model.C)
-    logw = np.concatenate([-model.beta * energies(model, S[c]) for c in _chunks(len(S))])
+    (refuses more than :data:`MAX_STATES` states).
+
+    Raises :class:`NumericalFailure` when the log-weights :math:`-\\beta H(s)` are so large that
+    float64 cannot resolve them to :data:`LOG_WEIGHT_RESOLUTION` nats (rounding error about
+    :math:`\\epsilon\\,\\beta(L^2\\max|J|\\max|U| + L\\max|h|)`), instead of returning
+    probabilities that do not sum to one."""
+    check_resolution(model)
+    L, C = model.L, model.C
+    n = check_enumerable(L, C)
+    check_memory("states", f"C**L = {C}**{L}", 8.0 * (3 * n * L + 4 * n)
+                 + 8.0 * 4 * chunk_rows(L, C) * L * C, "configurations and chunked logits")
+    S = all_configurations(L, C)
+    logw = np.concatenate([-model.beta * energies(model, S[c])
+                           for c in _chunks(len(S), chunk_rows(L, C))])
+    if not np.all(np.isfinite(logw)):
+        raise NumericalFailure("exact enumeration: a log-weight -beta H(s) is not finite")
     log_Z = float(logsumexp(logw))
-    return BoltzmannLaw(S, np.exp(logw - log_Z), log_Z)
+    P = np.exp(logw - log_Z)
+    total = float(P.sum())
+    if not (math.isfinite(log_Z) and abs(total - 1.0) <= _sum_tolerance(log_Z)):
+        raise NumericalFailure(f"exact enumeration: probabilities sum to {total!r}, not 1 "
+                               f"(log Z = {log_Z!r})")
+    return BoltzmannLaw(S, P, log_Z)
+
+
+def _sum_tolerance(log_Z: float) -> float:
+    """How far from 1 the probabilities ``exp(logw - log Z)`` may sum: the rounding of ``log Z``
+    (about eps |log Z|) enters every probability."""
+    return 1e-9 + 8 * float(np.finfo(float).eps) * max(1.0, abs(log_Z))
+
+
+def check_resolution(model: PottsModel) -> float:
+    """The rounding-error bound :math:`\\epsilon\\,\\beta(L^2\\max|J|\\max|U| + L\\max|h|)` of the
+    log-weights; :class:`NumericalFailure` when it exceeds :data:`LOG_WEIGHT_RESOLUTION` (the
+    probabilities of exact enumeration would not be resolved)."""
+    L = model.L
+    with np.errstate(over="ignore"):
+        scale = model.beta * (L * L * float(np.max(np.abs(model.J))) * float(np.max(np.abs(model.U)))
+                              + L * float(np.max(np.abs(model.h))))
+    error = float(np.finfo(float).eps) * scale
+    if not math.isfinite(error) or error > LOG_WEIGHT_RESOLUTION:
+        raise NumericalFailure(f"the log-weights -beta H(s) reach {scale:.3g}: float64 resolves "
+                               f"them only to {error:.3g} nats (at most {LOG_WEIGHT_RESOLUTION} "
+                               "needed); use a smaller beta or smaller couplings")
+    return error
 
 
 @result
@@ -285,8 +403,9 @@ class ExactSummary:
 
     Attributes
     ----------
-    Z : float
-        Partition function :math:`\\sum_s e^{-\\beta H(s)}` (``inf`` when it overflows float64).
+    Z : float or None
+        Partition function :math:`\\sum_s e^{-\\beta H(s)}` (None when it overflows float64:
+        use ``log_Z``).
     log_Z : float
         :math:`\\log Z`.
     marginals : numpy.ndarray, (L, C)
@@ -309,22 +428,37 @@ class ExactSummary:
 
 def exact_summary(model: PottsModel, pairs: bool = False) -> ExactSummary:
     """Exact Z, log Z, marginals (L, C), conditional entropies H(s_i | rest) (L,), their mean and,
-    with ``pairs``, pair marginals (L, L, C, C). Refuses more than 10**6 states."""
+    with ``pairs``, pair marginals (L, L, C, C). Refuses more than 10**6 states, and (with
+    ``pairs``) more than the memory or time budget of :mod:`numerics.potts.domains`
+    (:math:`8nLC` bytes and :math:`nL^2C^2` operations for :math:`n = C^L` states). Raises
+    :class:`NumericalFailure` when a marginal row does not sum to one or a result is not finite."""
+    if not isinstance(model, PottsModel):
+        raise InputError("model", f"<{type(model).__name__}>", "a PottsModel (make_model)")
+    L, C = model.L, model.C
+    if pairs:
+        n = check_enumerable(L, C)
+        check_memory("pairs", True, 8.0 * (n * L * C + 4 * L * L * C * C) + 32.0 * n * L,
+                     "one-hot configurations and pair marginals")
+        check_work("pairs", True, 2.0 * n * L * L * C * C, "pair marginals")
     law = boltzmann(model)
     S, P, log_Z = law.configurations, law.probabilities, law.log_Z
-    L, C = model.L, model.C
     marg = np.zeros((L, C))
     for i in range(L):
         marg[i] = np.bincount(S[:, i], weights=P, minlength=C)
     cond_H = np.zeros(L)
-    for c in _chunks(len(S)):
+    for c in _chunks(len(S), chunk_rows(L, C)):
         logp = log_softmax(potts_logits(model, S[c]))
         cond_H += np.einsum("n,nia->i", P[c], -np.exp(logp) * logp)
-    Z = math.exp(log_Z) if log_Z < 700 else float("inf")
+    Z = math.exp(log_Z) if log_Z < 700 else None
     pair = None
     if pairs:
         X = one_hot(S, C)
         pair = np.einsum("n,nia,njb->iajb", P, X, X).transpose(0, 2, 1, 3)
+    rows = marg.sum(axis=1)
+    if not (np.all(np.isfinite(marg)) and np.all(np.abs(rows - 1) <= _sum_tolerance(log_Z))
+            and np.all(np.isfinite(cond_H)) and (pair is None or np.all(np.isfinite(pair)))):
+        raise NumericalFailure(f"exact enumeration: marginal rows sum to {rows.min()!r}..."
+                               f"{rows.max()!r} (not 1) or a result is not finite")
     return ExactSummary(Z, log_Z, marg, cond_H, float(cond_H.mean()), pair)
 
 
@@ -363,8 +497,25 @@ def population_mlm(model: PottsModel, A, V, b, with_gradient: bool = True):
     ``A`` (L, L), ``V`` (C, C), ``b`` (L, C). Returns the loss (float) or, with ``with_gradient``,
     an :class:`MLMLossGradient`.
     """
+    A, V, b = check_factored(A, V, b, model.L, model.C)
     law = boltzmann(model)
     return mlm_loss_and_gradient(law.configurations, law.probabilities, A, V, b, with_gradient)
+
+
+def check_factored(A, V, b, L: int, C: int):
+    """``(A, V, b)`` as finite float64 arrays of shapes (L, L), (C, C), (L, C); :class:`InputError`
+    naming the argument otherwise."""
+    out = []
+    for name, value, shape in (("A", A, (L, L)), ("V", V, (C, C)), ("b", b, (L, C))):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf" or arr.shape != shape:
+            raise InputError(name, f"array of shape {arr.shape} and dtype {arr.dtype}",
+                             f"a real array of shape {shape}")
+        arr = arr.astype(np.float64, copy=False)
+        if not np.all(np.isfinite(arr)):
+            raise InputError(name, "array with non-finite entries", "finite numbers only")
+        out.append(arr)
+    return tuple(out)
 
 
 def site_major_chunks(S: np.ndarray, C: int, weights: np.ndarray, size: int = CHUNK):
@@ -380,9 +531,25 @@ def mlm_loss_and_gradient(S, weights, A, V, b, with_gradient: bool = True):
     """Weighted single-mask MLM loss (and gradient) of factored attention on configurations ``S``
     (n, L). ``weights`` (n,) sum to one (a law, or 1/M for an empirical average). Returns the loss
     (float) or an :class:`MLMLossGradient`; see :func:`population_mlm` for the formulas.
+    Raises :class:`NumericalFailure` when the loss or a gradient is not finite (logits beyond
+    float64).
     """
-    return mlm_loss_and_gradient_site_major(site_major_chunks(S, V.shape[0], weights), A, V, b,
-                                            with_gradient)
+    S = np.asarray(S)
+    if S.ndim != 2:
+        raise InputError("S", f"array of shape {S.shape}", "an (n, L) integer array of colours")
+    C = np.asarray(V).shape[0] if np.ndim(V) == 2 else 0
+    S = check_configurations(S, S.shape[1], C)
+    A, V, b = check_factored(A, V, b, S.shape[1], C)
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(S),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise InputError("weights", f"array of shape {weights.shape}",
+                         f"({len(S)},) finite non-negative weights")
+    out = mlm_loss_and_gradient_site_major(
+        site_major_chunks(S, C, weights, chunk_rows(S.shape[1], C)), A, V, b, with_gradient)
+    values = [out] if not with_gradient else [out.loss, out.dA, out.dV, out.db]
+    if not all(np.all(np.isfinite(v)) for v in values):
+        raise NumericalFailure("MLM loss or gradient not finite (logits beyond float64)")
+    return out
 
 
 def mlm_loss_and_gradient_site_major(chunks, A, V, b, with_gradient: bool = True):
@@ -426,6 +593,9 @@ def _mlm_site_major(Xt, w, A0, V, b, with_gradient):
 def conditional_entropy_estimate(model: PottsModel, S: np.ndarray) -> float:
     """Monte-Carlo floor: :math:`-\\frac{1}{nL}\\sum_\\mu\\sum_i \\log P(s_i^\\mu\\mid s_{-i}^\\mu)` with the
     true model on samples ``S`` (n, L): the floor of the test MLM loss (Rende et al. 2024, Fig. 2)."""
+    S = check_configurations(S, model.L, model.C)
+    if len(S) == 0:
+        raise InputError("S", "no samples", "at least one configuration")
     logp = log_softmax(potts_logits(model, S))
     rows, sites = np.arange(len(S))[:, None], np.arange(model.L)[None, :]
     return float(-logp[rows, sites, S].mean())
