@@ -24,24 +24,51 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import brentq, root
 from scipy.special import expit, log_expit
 
+from numbers import Real
+
+from numerics.potts.domains import (ALPHA, DELTA, MAX_ALPHAS, QUADRATURE, REPLICA_LAMBDA, RHO,
+                                    check_memory, check_work)
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, NumericalFailure, check_finite, check_int
+from theory.domains import FINITE, POSITIVE, integer, real
+from theory.errors import InputError, NumericalFailure, check_int
 from theory.results import result
 
 
 def _check_positive(name: str, value) -> None:
-    check_finite(name, value)
-    if value <= 0:
-        raise InputError(name, value, "a positive number")
+    POSITIVE.check(name, value)
 
 
 def _check_alphas(alphas) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(alphas, dtype=float))
-    if a.ndim != 1 or a.size == 0:
-        raise InputError("alpha", alphas, "a non-empty list of positive numbers")
-    for v in a:
-        _check_positive("alpha", float(v))
-    return a
+    """``alphas`` (a number, a list or a 1-d real array) as a float array: at most
+    :data:`~numerics.potts.domains.MAX_ALPHAS` values, each in the domain ``ALPHA``; strings and
+    bools are refused (never converted)."""
+    expected = f"a non-empty list of at most {MAX_ALPHAS} numbers in {ALPHA.describe()}"
+    if isinstance(alphas, np.ndarray):
+        if alphas.dtype.kind not in "iuf" or alphas.ndim > 1:
+            raise InputError("alpha", f"array of shape {alphas.shape} and dtype {alphas.dtype}",
+                             expected)
+        values = alphas.ravel().tolist()
+    elif isinstance(alphas, (list, tuple)):
+        values = list(alphas)
+    else:
+        values = [alphas]
+    if not values or len(values) > MAX_ALPHAS:
+        raise InputError("alpha", f"<{len(values)} values>", expected)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (Real, np.integer, np.floating)):
+            raise InputError("alpha", v if isinstance(v, str) and len(v) < 60 else
+                             f"<{type(v).__name__}>", expected)
+        ALPHA.check("alpha", float(v))
+    return np.array([float(v) for v in values], dtype=float)
+
+
+def _finite_or_fail(what: str, **values) -> None:
+    """:class:`NumericalFailure` naming the first non-finite value (nothing non-finite is
+    returned)."""
+    for name, value in values.items():
+        if value is not None and not np.all(np.isfinite(value)):
+            raise NumericalFailure(f"{what}: {name} is not finite (the parameters are beyond "
+                                   "what float64 resolves)")
 
 
 @result
@@ -63,8 +90,9 @@ class GaussHermiteRule:
 
 def gauss_hermite(n: int = 61) -> GaussHermiteRule:
     """The ``n``-point Gauss-Hermite rule (probabilists' Hermite polynomials) for
-    :math:`E_{\\xi\\sim N(0,1)} f(\\xi) \\approx \\sum_k w_k f(x_k)`."""
-    check_int("quadrature", n, 2)
+    :math:`E_{\\xi\\sim N(0,1)} f(\\xi) \\approx \\sum_k w_k f(x_k)`. ``n`` in
+    :data:`~numerics.potts.domains.QUADRATURE` ([2, 201])."""
+    QUADRATURE.check("quadrature", n)
     x, w = hermegauss(n)
     return GaussHermiteRule(x, w / math.sqrt(2 * math.pi))
 
@@ -113,8 +141,21 @@ def logistic_prox(y, omega, V, iters: int = 100, tol: float = 1e-12) -> np.ndarr
     i.e. the root of :math:`g(x) = x - \\omega - V y \\sigma(-yx)`, by Newton safeguarded with
     bisection (vectorised). ``g`` is strictly increasing and changes sign between ``omega`` and
     ``omega + V y``, so the bracket always holds the unique root. Raises NumericalFailure if the
-    bracket has not shrunk below ``tol`` after ``iters`` steps."""
-    y, omega = np.broadcast_arrays(np.asarray(y, float), np.asarray(omega, float))
+    bracket has not shrunk below ``tol`` after ``iters`` steps. ``V`` > 0, ``y`` and ``omega``
+    finite real arrays (broadcast together), ``iters`` in [1, 10^4], ``tol`` in (0, 1)."""
+    POSITIVE.check("V", V)
+    integer(1, 10**4).check("iters", iters)
+    real(0, 1, low_open=True, high_open=True).check("tol", tol)
+    try:
+        y, omega = np.broadcast_arrays(np.asarray(y), np.asarray(omega))
+    except ValueError:
+        raise InputError("y, omega", "arrays of incompatible shapes", "broadcastable arrays") \
+            from None
+    for name, arr in (("y", y), ("omega", omega)):
+        if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)):
+            raise InputError(name, f"array of dtype {arr.dtype}", "finite real numbers")
+    check_memory("omega", f"array of shape {omega.shape}", 8.0 * 16 * omega.size)
+    y, omega = y.astype(float), omega.astype(float)
     lo = np.minimum(omega, omega + V * y)
     hi = np.maximum(omega, omega + V * y)
     x = omega.copy()
@@ -231,8 +272,9 @@ def r1_test_ce(rho, m, q, Q: PairQuadrature) -> float:
 
 
 def bayes_floor(rho: float, n: int = 201) -> float:
-    """:math:`E_{z^*\\sim N(0,\\rho)} h(\\sigma(z^*))`, h the binary entropy (0.59944 at rho = 1)."""
-    _check_positive("rho", rho)
+    """:math:`E_{z^*\\sim N(0,\\rho)} h(\\sigma(z^*))`, h the binary entropy (0.59944 at rho = 1).
+    ``rho`` in :data:`~numerics.potts.domains.RHO`, ``n`` Gauss-Hermite nodes in [2, 201]."""
+    RHO.check("rho", rho)
     rule = gauss_hermite(n)
     z = math.sqrt(rho) * rule.nodes
     s = expit(z)
@@ -246,7 +288,19 @@ def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int | PairQuadrature
     ``init`` (m, q, V), then ``scipy.optimize.root`` on ``T(x) - x``. ``quadrature``: Gauss-Hermite
     nodes per axis, or a :class:`PairQuadrature` to reuse. ``residual`` is
     :math:`\\max|T(x) - x| / \\max(1, \\max|x|)`; raises :class:`NumericalFailure` if it exceeds
-    ``tol``."""
+    ``tol``. Domains: ``alpha``, ``lam``, ``rho`` as declared in :mod:`numerics.potts.domains`,
+    ``damping`` in (0, 1], ``max_iter`` in [1, 10^5], ``tol`` in (0, 1)."""
+    ALPHA.check("alpha", alpha)
+    REPLICA_LAMBDA.check("lam", lam)
+    RHO.check("rho", rho)
+    real(0, 1, low_open=True).check("damping", damping)
+    integer(1, 10**5).check("max_iter", max_iter)
+    real(0, 1, low_open=True, high_open=True).check("tol", tol)
+    if init is not None:
+        if len(np.shape(init)) != 1 or np.shape(init)[0] != 3:
+            raise InputError("init", init, "(m, q, V): three finite numbers with q > 0, V > 0")
+        for name, v in zip(("m", "q", "V"), init):
+            (FINITE if name == "m" else POSITIVE).check(f"init {name}", v)
     Q = quadrature if isinstance(quadrature, PairQuadrature) else pair_quadrature(quadrature)
     x = np.array(init if init is not None else (0.1 * rho, 0.1 * rho + 1e-3, 1.0 / (lam + 1.0)), float)
     it = 0
@@ -273,6 +327,8 @@ def r1_point(alpha, lam, rho=1.0, *, init=None, quadrature: int | PairQuadrature
     m, q, V = cand
     mh, qh, vh = _r1_hats(m, q, V, alpha, rho, Q)
     train = _r1_train_loss(m, q, V, rho, Q)
+    _finite_or_fail(f"R1 at alpha={alpha}", m=m, q=q, V=V, mhat=mh, qhat=qh, Vhat=vh,
+                    train_loss=train)
     return R1Point(float(alpha), float(m), float(q), float(V), float(mh), float(qh), float(vh),
                    float((rho - 2 * m + q) / rho), r1_test_ce(rho, m, q, Q), train, it, resid)
 
@@ -346,8 +402,8 @@ def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurv
     """R1 over ``alphas`` with continuation: points are solved in increasing alpha, each started from
     the previous solution (:func:`r1_point`); results are returned in the order given."""
     a = _check_alphas(alphas)
-    _check_positive("lam", lam)
-    _check_positive("rho", rho)
+    REPLICA_LAMBDA.check("lam", lam)
+    RHO.check("rho", rho)
     Q = pair_quadrature(quadrature)
     order = np.argsort(a)
     sol, state = {}, None
@@ -361,6 +417,8 @@ def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurv
         return np.array([getattr(p, name) for p in points])
 
     m, q = column("m"), column("q")
+    _finite_or_fail("R1 curve", eps_J=column("eps_J"), test_ce=column("test_ce"),
+                    e=rho - 2 * m + q)
     return ReplicaCurve("R1", column("alpha"), m, q, column("V"), column("mhat"), column("qhat"),
                         column("Vhat"), rho - 2 * m + q, column("eps_J"), test_ce=column("test_ce"),
                         train_loss=column("train_loss"), iterations=column("iterations"),
@@ -378,11 +436,9 @@ def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
     :math:`m = \\rho\\kappa`, test MSE :math:`\\Delta + e`. ``lam`` > 0, ``delta`` = :math:`\\Delta`."""
     a = _check_alphas(alphas)
-    _check_positive("lam", lam)
-    _check_positive("rho", rho)
-    check_finite("delta", delta)
-    if delta < 0:
-        raise InputError("delta", delta, "a non-negative noise variance")
+    REPLICA_LAMBDA.check("lam", lam)
+    RHO.check("rho", rho)
+    DELTA.check("delta", delta)
     B = lam + a - 1
     V = 2.0 / (B + np.sqrt(B * B + 4 * lam))
     kappa = a * V / (1 + V)
@@ -390,6 +446,10 @@ def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
     m = rho * kappa
     q = e - rho + 2 * m
     hat = a / (1 + V)
+    _finite_or_fail("R2 closed form", V=V, e=e, m=m, q=q, test_mse=delta + e)
+    if np.any(1 - kappa**2 / a <= 0):
+        raise NumericalFailure("R2 closed form: 1 - kappa^2/alpha is not positive (lam too small "
+                               "for float64 at alpha = 1)")
     return ReplicaCurve("R2", a, m, q, V, hat, a * (rho - 2 * m + q + delta) / (1 + V) ** 2, hat,
                         e, e / rho, kappa=kappa, test_mse=delta + e)
 
@@ -424,9 +484,23 @@ def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: f
 
     ``Sigma`` (d, d) positive definite, ``a_star`` (d,), ``n`` samples, ``lam_r`` = :math:`\\lambda_r`,
     ``delta`` = :math:`\\Delta`."""
-    Sigma = np.asarray(Sigma, float)
+    Sigma = np.asarray(Sigma)
+    if Sigma.dtype.kind not in "iuf" or Sigma.ndim != 2 or Sigma.shape[0] != Sigma.shape[1] \
+            or Sigma.shape[0] < 1 or not np.all(np.isfinite(Sigma)):
+        raise InputError("Sigma", f"array of shape {Sigma.shape} and dtype {Sigma.dtype}",
+                         "a finite square covariance matrix")
+    d = Sigma.shape[0]
+    check_memory("Sigma", f"matrix of shape {Sigma.shape}", 8.0 * 6 * d * d)
+    check_work("Sigma", f"matrix of shape {Sigma.shape}", 10.0 * d**3, "eigendecomposition")
+    Sigma = Sigma.astype(float)
+    a_star = np.asarray(a_star)
+    if a_star.dtype.kind not in "iuf" or a_star.shape != (d,) or not np.all(np.isfinite(a_star)):
+        raise InputError("a_star", f"array of shape {a_star.shape}", f"{d} finite numbers")
     check_int("n", n, 1)
     _check_positive("lam_r", lam_r)
+    DELTA.check("delta", delta)
+    if np.max(np.abs(Sigma - Sigma.T)) > 1e-10 * max(1.0, float(np.max(np.abs(Sigma)))):
+        raise InputError("Sigma", "a non-symmetric matrix", "a symmetric covariance")
     ev, U = np.linalg.eigh(Sigma)
     if ev.min() <= 0:
         raise InputError("Sigma", f"min eigenvalue {ev.min():.3g}", "a positive-definite covariance")
@@ -440,6 +514,9 @@ def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: f
     num = delta + kappa**2 * np.sum(c * c * ev / (ev + kappa) ** 2)
     den = 1 - np.sum(ev**2 / (ev + kappa) ** 2) / n
     mse = num / den
+    _finite_or_fail("deterministic equivalent", kappa=kappa, test_mse=mse)
+    if not den > 0:
+        raise NumericalFailure(f"deterministic equivalent: denominator {den!r} is not positive")
     return RidgeEquivalent(float(kappa), float(mse), float(mse - delta))
 
 
@@ -468,9 +545,9 @@ def goe_precision_model(L: int, nu: float = 3.0, seed=0) -> GOEPrecisionModel:
     (GOE, off-diagonal variance 1/L, zero diagonal), ``nu > 2`` so that the precision is positive.
     ``seed``: int or numpy Generator."""
     check_int("L", L, 3)
-    check_finite("nu", nu)
-    if nu <= 2:
-        raise InputError("nu", nu, "nu > 2 (positive-definite precision)")
+    check_memory("L", L, 8.0 * 8 * L * L, "GOE couplings, precision and covariance")
+    check_work("L", L, 30.0 * L**3, "eigenvalues and inverse")
+    real(2, 10**6, low_open=True, note="nu > 2: positive-definite precision").check("nu", nu)
     rng = as_generator(seed)
     G = rng.standard_normal((L, L))
     J = (G + G.T) / math.sqrt(2 * L)
@@ -505,5 +582,9 @@ def site_regression_target(model: GOEPrecisionModel, i: int, nu: float) -> SiteR
     """For site ``i`` of :func:`goe_precision_model` (built with the same ``nu``): the covariance of
     the other sites, :math:`a^* = J_{i,-i}/\\nu` and :math:`\\Delta = 1/\\nu` (the Gaussian
     conditional of the precision :math:`\\nu I - J`)."""
+    if not isinstance(model, GOEPrecisionModel):
+        raise InputError("model", f"<{type(model).__name__}>", "a GOEPrecisionModel")
+    check_int("i", i, 0, model.J.shape[0] - 1)
+    real(2, 10**6, low_open=True, note="nu > 2: positive-definite precision").check("nu", nu)
     keep = np.arange(model.J.shape[0]) != i
     return SiteRegressionTarget(model.Sigma[np.ix_(keep, keep)], model.J[i, keep] / nu, 1.0 / nu)

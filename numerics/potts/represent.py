@@ -23,8 +23,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 from numerics.potts import population
+from numerics.potts.domains import MAX_ITER, RESTARTS, check_memory, check_work
+from theory.domains import real
 from numerics.shared.seeding import as_generator
-from theory.errors import NumericalFailure, check_choice, check_int
+from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
 
 #: The attention parameterisations, in the order the claims and the CLI list them.
@@ -180,11 +182,17 @@ def population_objective(model: population.PottsModel, attention="free", heads=1
                          qk_dim=None) -> PopulationObjective:
     """The exact population MLM loss of a variant (``attention`` in :data:`ATTENTIONS`, ``heads``,
     value through an embedding of width ``embed``, query/key width ``qk_dim``, default L) and its
-    gradient by the chain rule through the parameterisation."""
+    gradient by the chain rule through the parameterisation. Refuses (TooLargeError) a problem
+    whose estimate (:func:`objective_cost`) exceeds the memory budget."""
+    if not isinstance(model, population.PottsModel):
+        raise InputError("model", f"<{type(model).__name__}>", "a PottsModel (make_model)")
     check_choice("attention", attention, ATTENTIONS)
-    check_int("heads", heads, 1)
+    check_int("heads", heads, 1, 1000)
     if embed is not None:
-        check_int("embed", embed, 1)
+        check_int("embed", embed, 1, 1000)
+    if qk_dim is not None:
+        check_int("qk_dim", qk_dim, 1, 1000)
+    objective_cost(model, heads, embed, qk_dim)
     law = population.boltzmann(model)
     S, P = law.configurations, law.probabilities
     Xt = np.ascontiguousarray(population.one_hot(S, model.C).transpose(1, 0, 2))
@@ -196,6 +204,23 @@ def population_objective(model: population.PottsModel, attention="free", heads=1
         return g.loss, par.backward(p, g.dA, g.dV, g.db)
 
     return PopulationObjective(f, par.size)
+
+
+def objective_cost(model: population.PottsModel, heads: int = 1, embed=None, qk_dim=None):
+    """Estimated memory (bytes) and operations per evaluation of :func:`population_objective`:
+    ``n = C^L`` states, ``K = L C``; memory ``8 n K (5 + 2 heads)`` (one-hot data, per-head
+    values, logits, residuals) plus the parameters; operations ``6 n L K heads``. Raises
+    :class:`~theory.errors.TooLargeError` (naming ``model``) beyond 2 GiB."""
+    L, C = model.L, model.C
+    n = population.check_enumerable(L, C)
+    d = qk_dim or L
+    size = heads * (2 * L * d + (C * C if embed is None else embed * embed + C * embed)) + L * C
+    if embed is not None:
+        size += embed * C
+    memory = 8.0 * n * L * C * (5 + 2 * heads) + 8.0 * 40 * size
+    check_memory("model", f"L = {L}, C = {C}, heads = {heads}", memory,
+                 "population objective over C**L states")
+    return memory, 6.0 * n * L * L * C * heads
 
 
 @result
@@ -225,8 +250,22 @@ def represent(model: population.PottsModel, attention: str = "free", restarts: i
     :math:`\\theta_0 \\sim N(0, \\mathrm{init\\_scale}^2 I)` from ``seed`` (int or numpy Generator).
 
     The optimum is the mean conditional entropy (the loss of the true conditionals, reached by
-    ``free`` at :math:`A = \\beta J, V = U, b = \\beta h`)."""
-    check_int("restarts", restarts, 1)
+    ``free`` at :math:`A = \\beta J, V = U, b = \\beta h`).
+
+    Budget: ``restarts`` (at most 100) times ``max_iter`` evaluations of the population objective
+    (:func:`objective_cost`) must stay within 10^12 operations, else
+    :class:`~theory.errors.TooLargeError` before the first evaluation."""
+    RESTARTS.check("restarts", restarts)
+    MAX_ITER.check("max_iter", max_iter)
+    real(0, 100).check("init_scale", init_scale)
+    if not isinstance(model, population.PottsModel):
+        raise InputError("model", f"<{type(model).__name__}>", "a PottsModel (make_model)")
+    check_int("heads", heads, 1, 1000)
+    if embed is not None:
+        check_int("embed", embed, 1, 1000)
+    _, per_evaluation = objective_cost(model, heads, embed)
+    check_work("restarts", restarts, restarts * max_iter * per_evaluation,
+               f"{restarts} starts x {max_iter} L-BFGS iterations over {model.C}**{model.L} states")
     objective = population_objective(model, attention, heads, embed)
     f, size = objective.function, objective.size
     optimum = population.exact_summary(model).mean_conditional_entropy

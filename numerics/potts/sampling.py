@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from numerics.potts import population
+from numerics.potts.domains import (BURN_IN, CHAINS, SAMPLES, THIN, check_memory, check_work)
 from numerics.shared.seeding import as_generator
-from theory.errors import check_choice, check_int
+from theory.errors import InputError, check_choice, check_int
 from theory.results import result
 
 SAMPLERS = ("gibbs", "metropolis")
@@ -121,16 +122,29 @@ def sample(model: population.PottsModel, n_samples: int, *, sampler: str = "gibb
     sampler : ``"gibbs"`` (heat bath) or ``"metropolis"`` (uniform colour proposal, accept
         :math:`\\min(1, e^{-\\beta\\Delta E})`)
     seed : int or numpy Generator; the same seed gives the same samples.
+
+    Domains and budget: ``n_samples``, ``chains``, ``burn_in``, ``thin`` as declared in
+    :mod:`numerics.potts.domains`; :class:`~theory.errors.TooLargeError` before anything is
+    allocated when the estimate (:func:`sampling_cost`) exceeds 2 GiB or 10^12 operations.
     """
-    check_int("n_samples", n_samples, 1)
+    if not isinstance(model, population.PottsModel):
+        raise InputError("model", f"<{type(model).__name__}>", "a PottsModel (make_model)")
+    SAMPLES.check("n_samples", n_samples)
     check_choice("sampler", sampler, SAMPLERS)
     check_choice("order", order, ORDERS)
-    check_int("burn_in", burn_in, 0)
-    check_int("thin", thin, 1)
+    BURN_IN.check("burn_in", burn_in)
+    THIN.check("thin", thin)
     n_chains = min(n_samples, 10_000) if chains is None else chains
-    check_int("chains", n_chains, 1)
+    CHAINS.check("chains", n_chains)
+    sampling_cost(model.L, model.C, n_samples, n_chains, burn_in, thin)
     rng = as_generator(seed)
-    S0 = rng.integers(0, model.C, (n_chains, model.L)) if init is None else np.asarray(init)
+    if init is None:
+        S0 = rng.integers(0, model.C, (n_chains, model.L))
+    else:
+        S0 = population.check_configurations(init, model.L, model.C, "init")
+        if len(S0) != n_chains:
+            raise InputError("init", f"array of shape {S0.shape}", f"({n_chains}, {model.L}): one "
+                                                                    "row per chain")
     state = _Chains(model, S0)
     rounds = -(-n_samples // n_chains)
     total_sweeps = burn_in + rounds * thin
@@ -149,9 +163,34 @@ def sample(model: population.PottsModel, n_samples: int, *, sampler: str = "gibb
     return MCMCSamples(samples, total_sweeps, acc, n_chains)
 
 
+def sampling_cost(L: int, C: int, n_samples: int, chains: int, burn_in: int, thin: int):
+    """Estimated peak memory (bytes) and operations of :func:`sample`; raises
+    :class:`~theory.errors.TooLargeError` naming the largest argument when either exceeds the
+    budget of :mod:`numerics.potts.domains`.
+
+    Memory: one-hot state and its flat view ``8 chains L C``, logits and weights
+    ``8 chains (4 C + 2 L)``, recorded rows twice (list and concatenation) ``16 M L``.
+    Operations: ``sweeps L chains 2 C (L + C)`` with ``sweeps = burn_in + thin ceil(M/chains)``."""
+    rounds = -(-n_samples // chains)
+    sweeps = burn_in + rounds * thin
+    memory = 8.0 * chains * (L * C + 4 * C + 2 * L) + 16.0 * rounds * chains * L
+    work = 2.0 * sweeps * L * chains * C * (L + C)
+    name, value = max((("n_samples", n_samples), ("chains", chains)), key=lambda kv: kv[1])
+    check_memory(name, value, memory, f"chains and samples of L = {L}, C = {C}")
+    name, value = max((("n_samples", n_samples), ("chains", chains), ("burn_in", burn_in),
+                       ("thin", thin)), key=lambda kv: kv[1])
+    check_work(name, value, work, f"{sweeps} sweeps of {chains} chains, L = {L}, C = {C}")
+    return memory, work
+
+
 def run_sweeps(model: population.PottsModel, S: np.ndarray, sweeps: int, sampler: str = "gibbs",
                order: str = "sequential", seed=0) -> np.ndarray:
     """Advance the chains ``S`` (n, L) by ``sweeps`` sweeps and return the new state (benchmarks)."""
+    check_choice("sampler", sampler, SAMPLERS)
+    check_choice("order", order, ORDERS)
+    S = population.check_configurations(S, model.L, model.C)
+    BURN_IN.check("sweeps", sweeps)
+    check_work("sweeps", sweeps, 2.0 * sweeps * model.L * len(S) * model.C * (model.L + model.C))
     rng = as_generator(seed)
     state = _Chains(model, S)
     for _ in range(sweeps):
@@ -161,10 +200,23 @@ def run_sweeps(model: population.PottsModel, S: np.ndarray, sweeps: int, sampler
 
 def empirical_marginals(S: np.ndarray, C: int) -> np.ndarray:
     """Single-site frequencies (L, C) of samples ``S`` (M, L)."""
+    S = np.asarray(S)
+    check_int("C", C, 1)
+    S = population.check_configurations(S, S.shape[1] if S.ndim == 2 else -1, C, "S")
+    if len(S) == 0:
+        raise InputError("S", "no samples", "at least one sample")
     return np.stack([np.bincount(col, minlength=C) for col in S.T]) / len(S)
 
 
 def empirical_pair_marginals(S: np.ndarray, C: int) -> np.ndarray:
     """Pair frequencies (L, L, C, C) of samples ``S`` (M, L)."""
+    S = np.asarray(S)
+    check_int("C", C, 1)
+    S = population.check_configurations(S, S.shape[1] if S.ndim == 2 else -1, C, "S")
+    if len(S) == 0:
+        raise InputError("S", "no samples", "at least one sample")
+    M, L = S.shape
+    check_memory("S", f"array of shape {S.shape}", 8.0 * (2 * M * L * C + L * L * C * C))
+    check_work("S", f"array of shape {S.shape}", 2.0 * M * L * L * C * C)
     X = np.eye(C)[S]
     return np.einsum("nia,njb->ijab", X, X, optimize=True) / len(S)
