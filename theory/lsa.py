@@ -25,12 +25,16 @@ Moments of the chain are exact polynomials in the kernel entries ``p01 = P(1|0)`
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
+from numbers import Integral, Rational, Real
 
 import sympy as sp
 
-from theory.errors import InputError, TooLargeError, check_choice, check_int
+from theory.domains import as_rational, choice, integer, parse_rational, rational
+from theory.errors import InputError, NumericalFailure, TooLargeError, check_choice
 from theory.results import result
 
 p, n = sp.symbols("p n", positive=True)
@@ -40,8 +44,49 @@ c1, c2 = sp.symbols("c1 c2", real=True)
 #: Largest d for which :func:`markov_moments` does exact rational arithmetic.
 EXACT_MAX_D = 4
 
+# ----------------------------------------------------------------------------------------------
+# Declared domains (one declaration for the Python API and the ``ttc lsa`` options)
+
+#: d for the orderings and phi: the feature list has d (d+1)(d+2)/2 entries (5 10^5 at d = 100).
+D_ORDERING = integer(1, 100, note="the feature list has d(d+1)(d+2)/2 entries")
+#: d for the exact moments: sympy rational arithmetic, about 4 s at d = 4 and minutes beyond.
+D_EXACT = integer(1, EXACT_MAX_D, note="exact rational arithmetic takes about 4 s at d = 4 and "
+                  "minutes beyond; use the numeric path numerics.lsa.optimum."
+                  "markov_moments_numeric (quadrature)")
+#: P(s_1 = 1) as an exact rational strictly inside (0, 1).
+P_EXACT = rational(0, 1, low_open=True, high_open=True)
+#: Number of context chains n (enters the moments as 1/n only: no cost grows with it).
+N_CONTEXT = integer(1, 10**9)
+#: Upper end of the scan of :func:`smallest_realizable_n` (one exact evaluation per n, about
+#: 0.1 ms each: 10^5 values take a few seconds).
+N_SCAN = integer(1, 10**5, note="one exact evaluation per n")
+#: Context chains of the symbolic single-layer identity (every entry of Z a symbol).
+N_SYMBOLIC = integer(1, 4, note="the symbolic expansion grows fast: about 1 s at n_ctx = 4")
+#: d of the symbolic single-layer identity.
+D_SYMBOLIC = integer(1, 3, note="the symbolic expansion grows fast: about 1 s at d = 3")
+#: d of :func:`image_conditions`: d C(d+1, 3)^2 symbolic 3 x 3 minors (7350 at d = 6).
+D_IMAGE = integer(1, 6, note="d C(d+1,3)^2 symbolic 3 x 3 minors")
+#: Times of :func:`chain_moment` (symbolic kernel powers K^(t-1)).
+TIME_INDEX = integer(1, 64, note="symbolic kernel powers K^(t-1)")
+#: Side of a matrix given to the exact functions (sympy arithmetic on every entry).
+MATRIX_SIDE = integer(1, 200, note="sympy arithmetic on every entry")
+#: Side of a symbolic (non-numeric) H in :func:`optimum`: symbolic LU grows very fast.
+SYMBOLIC_SIDE = integer(1, 6, note="symbolic LU of rational functions grows very fast")
+#: Side of Sigma in the Gaussian closed forms (a sympy matrix inverse).
+GAUSS_DIM = integer(1, 12, note="a sympy matrix inverse")
+#: The kernel of :func:`markov_moments`.
+KERNEL = choice("random", "fixed", "factor")
+#: The read-out sign of :func:`lsa_forward`.
+SIGN = choice(1, -1)
+#: The root of :func:`theorem33_parameters`.
+ROOT = choice(0, 1)
+#: Layers of :func:`lsa_forward` (each layer multiplies the expression size).
+LAYERS_SYMBOLIC = integer(0, 16, note="each symbolic layer multiplies the expression size")
+
 __all__ = [
-    "p", "n", "p01", "p10", "c1", "c2", "EXACT_MAX_D",
+    "p", "n", "p01", "p10", "c1", "c2", "EXACT_MAX_D", "D_ORDERING", "D_EXACT", "P_EXACT",
+    "N_CONTEXT", "N_SCAN", "N_SYMBOLIC", "D_SYMBOLIC", "D_IMAGE", "TIME_INDEX", "MATRIX_SIDE",
+    "SYMBOLIC_SIDE", "GAUSS_DIM", "KERNEL", "SIGN", "ROOT", "exact_number",
     "LSAOutput", "ImageConditions", "Theorem33Parameters", "EnlargedMoments", "EnlargedOptimum",
     "Theorem33Solution", "SmallestRealizableN", "CorrelationSums", "clear_caches",
     "pair_ordering", "feature_ordering", "vech", "phi", "sym_blocks", "features",
@@ -214,8 +259,88 @@ class CorrelationSums:
 # Orderings, phi and the single-layer identity
 
 
-def _check_d(d):
-    check_int("d", d, 1)
+def _check_d(d, domain=D_ORDERING):
+    return domain.check("d", d)
+
+
+_NON_FINITE = (sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
+def exact_number(name: str, value, exact: bool = True):
+    """One entry of an exact computation, never evaluated from text.
+
+    sympy objects are kept as they are (symbols allowed; NaN, ``zoo`` and infinities refused);
+    ints, Fractions and strict rational strings (``"3/10"``, :func:`theory.domains.parse_rational`)
+    become sympy Rationals; a finite float becomes the rational of its shortest decimal form
+    (``0.1`` -> ``1/10``, as ``sympy.nsimplify`` did) when ``exact``, else a sympy Float.
+    Anything else (a bool, a complex, NaN, a string carrying code) raises :class:`InputError`.
+    """
+    if isinstance(value, bool):
+        raise InputError(name, value, "a number or a sympy expression (not a bool)")
+    if isinstance(value, sp.Basic):
+        if any(value.has(bad) for bad in _NON_FINITE) or (value.is_number and value.is_real is False):
+            raise InputError(name, value, "a finite real number or a sympy expression")
+        return value
+    if isinstance(value, str):
+        r = parse_rational(name, value)
+        return sp.Rational(r.numerator, r.denominator)
+    if isinstance(value, (Integral, Rational)):
+        r = as_rational(name, value)
+        return sp.Rational(r.numerator, r.denominator)
+    if isinstance(value, Real) and not isinstance(value, complex):
+        f = float(value)
+        if not math.isfinite(f):
+            raise InputError(name, value, "a finite real number")
+        if not exact:
+            return sp.Float(f)
+        r = parse_rational(name, repr(f))
+        return sp.Rational(r.numerator, r.denominator)
+    raise InputError(name, value if isinstance(value, (int, float, complex)) else type(value).__name__,
+                     "a finite real number, a Fraction, a string such as '3/10' or a sympy expression")
+
+
+def _nested(name: str, value, exact: bool):
+    if hasattr(value, "tolist") and not isinstance(value, sp.Basic):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_nested(name, v, exact) for v in value]
+    return exact_number(name, value, exact)
+
+
+def _matrix(name: str, value, exact: bool = False, side: object = MATRIX_SIDE) -> sp.Matrix:
+    """``value`` (a sympy Matrix, nested lists, a numpy array) as a sympy Matrix whose entries
+    went through :func:`exact_number` (no string is ever evaluated); each side at most
+    ``side.high``."""
+    if isinstance(value, sp.MatrixBase):
+        for extent in value.shape:
+            if extent > side.high:
+                raise TooLargeError(name, f"shape {value.shape}", f"at most {side.high} rows and "
+                                    f"columns ({side.note})")
+        for entry in value:
+            exact_number(name, entry, exact)
+        return sp.Matrix(value)
+    if isinstance(value, (str, bytes)) or not (hasattr(value, "__len__") or hasattr(value, "tolist")):
+        raise InputError(name, type(value).__name__, "a matrix or vector (nested sequences of numbers)")
+    if hasattr(value, "__len__") and len(value) > side.high:
+        raise TooLargeError(name, f"length {len(value)}", f"at most {side.high} ({side.note})")
+    rows = _nested(name, value, exact)
+    try:
+        M = sp.Matrix(rows)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InputError(name, "ragged or empty sequence", f"a rectangular matrix ({exc})") from None
+    if M.shape[0] == 0 or M.shape[1] == 0 or max(M.shape) > side.high:
+        raise InputError(name, f"shape {M.shape}", f"a non-empty matrix with at most {side.high} "
+                         "rows and columns")
+    return M
+
+
+def _finite_result(name: str, value):
+    """``value`` unless it holds NaN, ``zoo`` or an infinity (then :class:`NumericalFailure`)."""
+    items = value if isinstance(value, sp.MatrixBase) else [value]
+    for entry in items:
+        if isinstance(entry, sp.Basic) and any(entry.has(bad) for bad in _NON_FINITE):
+            raise NumericalFailure(f"{name} is not finite: {entry}")
+    return value
 
 
 def pair_ordering(d: int) -> list[tuple[int, int]]:
@@ -231,7 +356,9 @@ def feature_ordering(d: int) -> list[tuple[int, int, int]]:
 
 def vech(G) -> sp.Matrix:
     """:math:`\\mathrm{vech}(G)` of a symmetric ``(d+1) x (d+1)`` matrix in :func:`pair_ordering`."""
-    G = sp.Matrix(G)
+    G = _matrix("G", G, side=integer(2, D_ORDERING.high + 1, note=D_ORDERING.note))
+    if G.shape[0] != G.shape[1] or G.shape[0] < 2:
+        raise InputError("G", f"shape {G.shape}", "a square (d+1) x (d+1) matrix, d >= 1")
     return sp.Matrix([G[i - 1, k - 1] for (i, k) in pair_ordering(G.shape[0] - 1)])
 
 
@@ -243,8 +370,9 @@ def phi(b, A) -> sp.Matrix:
     b : sequence of length d+1 (last row of P)
     A : (d+1) x d matrix (first d columns of Q)
     """
-    b, A = sp.Matrix(b), sp.Matrix(A)
+    b, A = _matrix("b", b), _matrix("A", A)
     d = A.shape[1]
+    _check_d(d)
     if b.shape != (d + 1, 1) or A.shape[0] != d + 1:
         raise InputError("A", A.shape, f"a (len(b)) x (len(b)-1) matrix, len(b) = {b.shape[0]}")
     out = []
@@ -260,15 +388,18 @@ def sym_blocks(X, d: int) -> list[sp.Matrix]:
     """The symmetric matrices :math:`S_j` of X (diagonal :math:`X_{(i,i)}`, off-diagonal
     :math:`X_{(i,k)}/2`), so that :math:`\\phi(b,A) = X \\iff S_j = (b a_j^\\top + a_j b^\\top)/2`."""
     _check_d(d)
-    X = list(X)
     m = (d + 1) * (d + 2) // 2
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") and not hasattr(X, "tolist"):
+        raise InputError("X", type(X).__name__, f"a sequence of d*m = {d * m} numbers")
+    X = list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, sp.MatrixBase) else X)
     if len(X) != d * m:
         raise InputError("X", f"length {len(X)}", f"length d*m = {d * m} for d={d}")
+    X = [exact_number("X", v) for v in X]
     blocks = []
     for j in range(d):
         S = sp.zeros(d + 1, d + 1)
         for t, (i, k) in enumerate(pair_ordering(d)):
-            value = sp.nsimplify(X[j * m + t]) if not isinstance(X[j * m + t], sp.Basic) else X[j * m + t]
+            value = X[j * m + t]
             if i == k:
                 S[i - 1, i - 1] = value
             else:
@@ -280,8 +411,10 @@ def sym_blocks(X, d: int) -> list[sp.Matrix]:
 def features(Z) -> sp.Matrix:
     """:math:`x_{n+1} \\otimes \\mathrm{vech}(G)` with :math:`G = \\frac1n\\sum_{i\\le n} z_i z_i^\\top`
     for a prompt ``Z`` of shape ``(d+1) x (n+1)`` (last column: query, label slot ignored)."""
-    Z = sp.Matrix(Z)
+    Z = _matrix("Z", Z)
     d, ncols = Z.shape[0] - 1, Z.shape[1]
+    if d < 1 or ncols < 2:
+        raise InputError("Z", f"shape {Z.shape}", "a (d+1) x (n+1) prompt with d >= 1, n >= 1")
     ctx = Z[:, : ncols - 1]
     G = ctx * ctx.T / (ncols - 1)
     g = vech(G)
@@ -293,20 +426,34 @@ def lsa_forward(P_list, Q_list, Z, sign: int = 1) -> LSAOutput:
     """Output of an L-layer LSA: :math:`Z_{l+1} = Z_l + \\frac1n P_l Z_l M Z_l^\\top Q_l Z_l`,
     :math:`\\mathrm{TF} = \\pm [Z_L]_{d+1,n+1}` (``sign=+1``: Ding et al., ``-1``: Ahn et al.).
     Returns an :class:`LSAOutput` (``tf``, ``Z``)."""
-    check_choice("sign", sign, (1, -1))
-    Z = sp.Matrix(Z)
-    cols = Z.shape[1]
+    SIGN.check("sign", sign)
+    Z = _matrix("Z", Z)
+    cols, rows = Z.shape[1], Z.shape[0]
+    if cols < 2:
+        raise InputError("Z", f"shape {Z.shape}", "a (d+1) x (n+1) prompt with n >= 1")
+    P_list, Q_list = list(P_list), list(Q_list)
+    if len(P_list) != len(Q_list) or len(P_list) > LAYERS_SYMBOLIC.high:
+        raise InputError("P_list, Q_list", f"{len(P_list)} and {len(Q_list)} matrices",
+                         f"as many P as Q, at most {LAYERS_SYMBOLIC.high} layers "
+                         f"({LAYERS_SYMBOLIC.note})")
+    mats = []
+    for l, (P, Q) in enumerate(zip(P_list, Q_list)):
+        P, Q = _matrix(f"P_list[{l}]", P), _matrix(f"Q_list[{l}]", Q)
+        if P.shape != (rows, rows) or Q.shape != (rows, rows):
+            raise InputError(f"P_list[{l}], Q_list[{l}]", f"shapes {P.shape}, {Q.shape}",
+                             f"{rows} x {rows} matrices (Z has {rows} rows)")
+        mats.append((P, Q))
     M = sp.diag(*([1] * (cols - 1) + [0]))
-    for P, Q in zip(P_list, Q_list):
-        Z = Z + sp.Matrix(P) * Z * M * Z.T * sp.Matrix(Q) * Z / (cols - 1)
+    for P, Q in mats:
+        Z = Z + P * Z * M * Z.T * Q * Z / (cols - 1)
     return LSAOutput(sign * Z[Z.shape[0] - 1, cols - 1], Z)
 
 
 def single_layer_identity_residual(d: int, n_ctx: int) -> sp.Expr:
     """``TF_1(Z) - <x_{n+1} (kron) vech(G), phi(b, A)>`` with every entry of Z, P, Q symbolic
     (expanded; it is 0 exactly when the single-layer identity of Ding et al. 2025, Sec. 3 holds)."""
-    _check_d(d)
-    check_int("n_ctx", n_ctx, 1)
+    _check_d(d, D_SYMBOLIC)
+    N_SYMBOLIC.check("n_ctx", n_ctx)
     Z = sp.Matrix(d + 1, n_ctx + 1, lambda r, c: sp.Symbol(f"z{r}_{c}"))
     Z[d, n_ctx] = 0
     P = sp.Matrix(d + 1, d + 1, lambda r, c: sp.Symbol(f"P{r}{c}"))
@@ -326,6 +473,7 @@ def image_conditions(X, d: int) -> ImageConditions:
     with a direction b shared by all blocks (checked by :func:`numerics.lsa.realizability.recover`)
     they are also sufficient. For d = 1 the only
     condition is :math:`e_2 = X_1X_3 - X_2^2/4 \\le 0`, i.e. :math:`X_2^2 \\ge 4X_1X_3`."""
+    _check_d(d, D_IMAGE)
     blocks = sym_blocks(X, d)
     size = d + 1
     minors, e2 = [], []
@@ -340,9 +488,12 @@ def image_conditions(X, d: int) -> ImageConditions:
 def image_condition_d1(X) -> sp.Expr:
     """For d = 1, :math:`X \\in \\mathrm{im}\\,\\phi \\iff X_2^2 - 4 X_1 X_3 \\ge 0` (returns the
     left-hand side)."""
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise InputError("X", type(X).__name__, "a sequence of 3 numbers (d = 1)")
     X = list(X)
     if len(X) != 3:
         raise InputError("X", f"length {len(X)}", "length 3 (d = 1)")
+    X = [exact_number("X", v, exact=False) for v in X]
     return X[1] ** 2 - 4 * X[0] * X[2]
 
 
@@ -351,7 +502,11 @@ def theorem33_parameters(X, root: int = 0) -> Theorem33Parameters:
     :math:`a = (X_1, X_2 - \\beta X_1)` with :math:`X_1\\beta^2 - X_2\\beta + X_3 = 0` (``root`` 0 or
     1 picks the root). Returns :class:`Theorem33Parameters` (``b``, ``A``); raises
     :class:`InputError` when X is not in the image (no real beta)."""
-    X1, X2, X3 = [sp.nsimplify(v) if not isinstance(v, sp.Basic) else v for v in X]
+    ROOT.check("root", root)
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or len(X) != 3:
+        raise InputError("X", X if isinstance(X, str) else type(X).__name__,
+                         "a sequence of 3 numbers (d = 1)")
+    X1, X2, X3 = [exact_number("X", v) for v in X]
     disc = image_condition_d1([X1, X2, X3])
     if disc.is_number and disc < 0:
         raise InputError("X", list(X), "a point with X2^2 >= 4 X1 X3 (the image of phi, d = 1)")
@@ -391,7 +546,10 @@ def clear_caches() -> None:
 def chain_moment(times, p_init=p) -> sp.Expr:
     """:math:`E[s_{t_1}\\cdots s_{t_r} \\mid K] = \\mu_{t_1}\\prod_l (K^{t_{l+1}-t_l})_{11}` as a
     polynomial in ``p01, p10`` (and ``p_init``); duplicate times collapse (``s^2 = s``)."""
-    ts = sorted(set(times))
+    if isinstance(times, (str, bytes)) or not hasattr(times, "__iter__"):
+        raise InputError("times", times, "a sequence of integer times >= 1")
+    ts = sorted(set(TIME_INDEX.check("times", t) for t in times))
+    p_init = _check_p(p_init, "p_init")
     if not ts:
         return sp.Integer(1)
     out = _marginal(ts[0], p_init)
@@ -402,24 +560,36 @@ def chain_moment(times, p_init=p) -> sp.Expr:
 
 def kernel_average(expr) -> sp.Expr:
     """:math:`E_K[\\cdot]` for ``p01, p10 ~ U(0,1)`` i.i.d.: exact term-by-term integration."""
-    poly = sp.Poly(sp.expand(expr), p01, p10)
+    expr = exact_number("expr", expr, exact=False)
+    try:
+        poly = sp.Poly(sp.expand(expr), p01, p10)
+    except sp.PolynomialError as exc:
+        raise InputError("expr", expr, f"a polynomial in p01, p10 ({exc})") from None
     return sp.expand(sum(c / ((a + 1) * (b + 1)) for (a, b), c in poly.terms()))
 
 
-def _check_p(p_value):
+def _check_p(p_value, name: str = "p"):
+    """p as a sympy number in (0, 1) or a symbol; strings go through the strict rational parser,
+    floats are read as their shortest decimal (0.1 -> 1/10); nothing is evaluated."""
     if isinstance(p_value, sp.Symbol):
         return p_value
-    value = sp.nsimplify(p_value) if not isinstance(p_value, sp.Basic) else p_value
-    if not value.is_number or not (0 < value < 1):
-        raise InputError("p", p_value, "a probability strictly between 0 and 1 (or the symbol p)")
+    expected = "a probability strictly between 0 and 1 (or the symbol p)"
+    value = exact_number(name, p_value)
+    try:
+        inside = bool(value.is_number and value.is_real and 0 < value < 1)
+    except TypeError:
+        inside = False
+    if not inside:
+        raise InputError(name, p_value, expected)
     return value
 
 
-def _check_n(n_value):
+def _check_n(n_value, name: str = "n"):
     if isinstance(n_value, sp.Symbol):
         return n_value
-    check_int("n", n_value, 1)
-    return sp.Integer(n_value)
+    if isinstance(n_value, sp.Integer):
+        n_value = int(n_value)
+    return sp.Integer(N_CONTEXT.check(name, n_value))
 
 
 def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random") -> EnlargedMoments:
@@ -448,7 +618,7 @@ def markov_moments(d: int, p_value=p, n_value=n, kernel: str = "random") -> Enla
         ``H`` (dm, dm), ``h`` (dm, 1), ``Ey``.
     """
     _check_d(d)
-    check_choice("kernel", kernel, ("random", "fixed", "factor"))
+    KERNEL.check("kernel", kernel)
     if d > EXACT_MAX_D:
         raise TooLargeError("d", d, f"d <= {EXACT_MAX_D} for exact rational arithmetic; use the "
                             "numeric path numerics.lsa.optimum.markov_moments_numeric (quadrature)")
@@ -509,22 +679,53 @@ def optimum(H, h, Ey) -> EnlargedOptimum:
     H : sympy Matrix, shape (dm, dm); h : sympy Matrix, shape (dm, 1); Ey : sympy scalar
         The fields of an :class:`EnlargedMoments`.
     """
-    if all(e.is_Rational for e in H) and all(e.is_Rational for e in h):
-        from sympy.polys.matrices import DomainMatrix
+    H, h, Ey = _check_moments(H, h, Ey)
+    try:
+        if all(e.is_Rational for e in H) and all(e.is_Rational for e in h):
+            from sympy.polys.matrices import DomainMatrix
 
-        X = DomainMatrix.from_Matrix(H).convert_to(sp.QQ).lu_solve(
-            DomainMatrix.from_Matrix(h).convert_to(sp.QQ)).to_Matrix()
-        return EnlargedOptimum(X, sp.Rational(Ey - (h.T * X)[0]))
-    X = H.LUsolve(h)
-    X = X.applyfunc(sp.factor)
-    loss = sp.factor(Ey - (h.T * X)[0])
+            X = DomainMatrix.from_Matrix(H).convert_to(sp.QQ).lu_solve(
+                DomainMatrix.from_Matrix(h).convert_to(sp.QQ)).to_Matrix()
+            if not Ey.is_Rational:
+                return EnlargedOptimum(X, _finite_result("loss", sp.factor(Ey - (h.T * X)[0])))
+            return EnlargedOptimum(X, sp.Rational(Ey - (h.T * X)[0]))
+        if H.shape[0] > SYMBOLIC_SIDE.high and not all(e.is_number for e in H):
+            raise TooLargeError("H", f"a symbolic {H.shape[0]} x {H.shape[0]} matrix",
+                                f"at most {SYMBOLIC_SIDE.high} x {SYMBOLIC_SIDE.high} "
+                                f"({SYMBOLIC_SIDE.note})")
+        X = H.LUsolve(h)
+    except (ValueError, ZeroDivisionError) as exc:  # sympy's NonInvertibleMatrixError, DMError
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("H", f"a {H.shape[0]} x {H.shape[0]} matrix", "a non-singular "
+                         f"(positive-definite) matrix ({type(exc).__name__}: {exc})") from None
+    X = _finite_result("X", X.applyfunc(sp.factor))
+    loss = _finite_result("loss", sp.factor(Ey - (h.T * X)[0]))
     return EnlargedOptimum(X, loss)
+
+
+def _check_moments(H, h, Ey):
+    """(H, h, Ey) as sympy objects of matching shapes (square H, column h), entries checked."""
+    H, h = _matrix("H", H), _matrix("h", h)
+    if H.shape[0] != H.shape[1]:
+        raise InputError("H", f"shape {H.shape}", "a square matrix")
+    if h.shape == (1, H.shape[0]) and H.shape[0] > 1:
+        h = h.T
+    if h.shape != (H.shape[0], 1):
+        raise InputError("h", f"shape {h.shape}", f"a vector of length {H.shape[0]} (H is "
+                         f"{H.shape[0]} x {H.shape[0]})")
+    return H, h, exact_number("Ey", Ey, exact=False)
 
 
 def loss_at(X, H, h, Ey) -> sp.Expr:
     """:math:`\\tilde f(X) = X^\\top H X - 2h^\\top X + E[y]`."""
-    X = sp.Matrix(X)
-    return sp.expand((X.T * H * X)[0] - 2 * (h.T * X)[0] + Ey)
+    H, h, Ey = _check_moments(H, h, Ey)
+    X = _matrix("X", X)
+    if X.shape == (1, H.shape[0]) and H.shape[0] > 1:
+        X = X.T
+    if X.shape != (H.shape[0], 1):
+        raise InputError("X", f"shape {X.shape}", f"a vector of length {H.shape[0]}")
+    return _finite_result("loss", sp.expand((X.T * H * X)[0] - 2 * (h.T * X)[0] + Ey))
 
 
 def theorem33(p_value=p, n_value=n) -> Theorem33Solution:
@@ -549,7 +750,7 @@ def smallest_realizable_n(p_value, n_max: int = 10_000) -> SmallestRealizableN:
     ``[n_min, n_max]`` is realisable too (Ding et al. 2025, Thm 3.3). Returns
     :class:`SmallestRealizableN`; ``n_min`` is None when no n <= n_max works."""
     pv = _check_p(p_value)
-    check_int("n_max", n_max, 1)
+    N_SCAN.check("n_max", n_max)
     R = sp.Poly(theorem33_realizability_polynomial().subs(p, pv), n)
     coeffs = [sp.Rational(c) for c in R.all_coeffs()]
     value = lambda k: sum(c * k ** (len(coeffs) - 1 - i) for i, c in enumerate(coeffs))
@@ -573,6 +774,7 @@ def correlated_moments(p_value=p, n_value=n, c1_value=c1, c2_value=c2) -> Enlarg
     :math:`\\beta = (0, 0, p_{01})`, and :math:`H = \\frac{1}{n^2} E[x_{n+1}\\sum_{i,l} u_i u_l^\\top]`.
     """
     pv, nv = _check_p(p_value), _check_n(n_value)
+    c1_value, c2_value = exact_number("c1", c1_value), exact_number("c2", c2_value)
     p11 = 1 - p10
     alpha = sp.Matrix([1, p11, p11])
     beta = sp.Matrix([0, 0, p01])
@@ -605,12 +807,24 @@ def example_c5_moments(p_value=p, n_value=n) -> CorrelationSums:
 # Theorem 4.1: multilayer LSA as preconditioned multi-objective gradient descent
 
 
+def _regression_data(w, xs, ys):
+    """``w`` (d,), ``xs`` (n, d), ``ys`` (n,) as sympy column vectors / matrix, shapes checked."""
+    w, xs, ys = _matrix("w", w), _matrix("xs", xs), _matrix("ys", ys)
+    w = w.T if w.shape[0] == 1 and w.shape[1] > 1 else w
+    ys = ys.T if ys.shape[0] == 1 and ys.shape[1] > 1 else ys
+    if w.shape[1] != 1 or xs.shape[1] != w.shape[0]:
+        raise InputError("xs", f"shape {xs.shape}", f"an n x d matrix with d = len(w) = {w.shape[0]}")
+    if ys.shape != (xs.shape[0], 1):
+        raise InputError("ys", f"shape {ys.shape}", f"a vector of length n = {xs.shape[0]}")
+    return w, xs, ys
+
+
 def objective_R1(w, xs, ys) -> sp.Matrix:
     """:math:`R_{1,k}(w) = -\\frac1n\\sum_j x_{j,k} w^\\top x_j` (k <= d),
     :math:`R_{1,d+1}(w) = \\frac{1}{2n}\\sum_j (w^\\top x_j - y_j)^2`.
 
     ``w``: d-vector, ``xs``: n x d matrix (rows x_j), ``ys``: n-vector."""
-    w, xs, ys = sp.Matrix(w), sp.Matrix(xs), sp.Matrix(ys)
+    w, xs, ys = _regression_data(w, xs, ys)
     N, d = xs.shape
     pred = [(xs[j, :] * w)[0] for j in range(N)]
     rows = [-sum(xs[j, k] * pred[j] for j in range(N)) / N for k in range(d)]
@@ -628,7 +842,7 @@ def objective_R2(w, xs, ys) -> sp.Matrix:
         -(y_j - \\langle w_{:d-1}, x_{j,:d-1}\\rangle)^2 w_d & x_{j,d} = 0 \\end{cases}
 
     ``w``: d-vector, ``xs``: n x d matrix (rows x_j), ``ys``: n-vector."""
-    w, xs, ys = sp.Matrix(w), sp.Matrix(xs), sp.Matrix(ys)
+    w, xs, ys = _regression_data(w, xs, ys)
     N, d = xs.shape
     head = [ys[j] - sum(w[k] * xs[j, k] for k in range(d - 1)) for j in range(N)]
     rows = [sum(xs[j, k] * (-head[j] * w[d - 1] + xs[j, d - 1] * w[d - 1] ** 2 / 2)
@@ -642,6 +856,14 @@ def objective_R2(w, xs, ys) -> sp.Matrix:
             last += -head[j] ** 2 * w[d - 1]
     rows.append(last / N)
     return sp.Matrix(rows)
+
+
+def _layer(b, Abar, a, d):
+    b, Abar, a = _matrix("b", b), _matrix("Abar", Abar), _matrix("a", a)
+    if b.shape != (d + 1, 1) or Abar.shape != (d, d) or a.shape != (d, 1):
+        raise InputError("b, Abar, a", f"shapes {b.shape}, {Abar.shape}, {a.shape}",
+                         f"b of length {d + 1}, Abar {d} x {d}, a of length {d}")
+    return b, Abar, a
 
 
 def multilayer_step_paper(w, b, Abar, a, xs, ys) -> sp.Matrix:
@@ -662,8 +884,9 @@ def multilayer_step_lsa(w, b, Abar, a, xs, ys) -> sp.Matrix:
     """The same step read off one LSA layer with :math:`A_l = -[\\bar A; a^\\top]`:
     :math:`w_{l+1}^\\top = w_l^\\top - b^\\top G_l A_l`, :math:`G_l = \\frac1n\\sum_j z_j z_j^\\top`,
     :math:`z_j = (x_j, y_j - w_l^\\top x_j)`."""
-    w, xs, ys = sp.Matrix(w), sp.Matrix(xs), sp.Matrix(ys)
+    w, xs, ys = _regression_data(w, xs, ys)
     N, d = xs.shape
+    b, Abar, a = _layer(b, Abar, a, d)
     Z = xs.T.col_join(sp.Matrix([[ys[j] - (xs[j, :] * w)[0] for j in range(N)]]))
     G = Z * Z.T / N
     A = -(sp.Matrix(Abar).col_join(sp.Matrix(a).T))
@@ -674,13 +897,20 @@ def multilayer_step_lsa(w, b, Abar, a, xs, ys) -> sp.Matrix:
 # Section 5: Gaussian linear regression (Ahn et al.; Zhang-Frei-Bartlett; Mahankali et al.)
 
 
-def _check_sigma(Sigma) -> sp.Matrix:
-    S = sp.Matrix(Sigma)
+def _check_sigma(Sigma, name: str = "Sigma") -> sp.Matrix:
+    S = _matrix(name, Sigma, side=GAUSS_DIM)
     if S.shape[0] != S.shape[1] or S != S.T:
-        raise InputError("Sigma", S.tolist(), "a symmetric square matrix")
+        raise InputError(name, S.tolist(), "a symmetric square matrix")
     if all(e.is_number for e in S) and not S.is_positive_definite:
-        raise InputError("Sigma", S.tolist(), "a positive-definite (non-singular) covariance")
+        raise InputError(name, S.tolist(), "a positive-definite (non-singular) covariance")
     return S
+
+
+def _check_noise(noise):
+    value = exact_number("noise", noise)
+    if value.is_number and not value >= 0:
+        raise InputError("noise", noise, "a variance >= 0")
+    return value
 
 
 def gaussian_gamma_star(Sigma, n_value=n, noise=0) -> sp.Matrix:
@@ -688,6 +918,7 @@ def gaussian_gamma_star(Sigma, n_value=n, noise=0) -> sp.Matrix:
     (Ahn et al. Thm 1; ``noise`` = :math:`\\sigma^2`)."""
     S = _check_sigma(Sigma)
     nv = _check_n(n_value)
+    noise = _check_noise(noise)
     C = (nv + 1) / nv * S + (S.trace() + noise) / nv * sp.eye(S.shape[0])
     return C.inv().applyfunc(sp.factor)
 
@@ -696,8 +927,11 @@ def gaussian_loss(Gamma, Sigma, n_value=n, noise=0) -> sp.Expr:
     """:math:`L(\\Gamma) = \\mathrm{tr}\\Sigma + \\sigma^2 - 2\\mathrm{tr}(\\Gamma\\Sigma^2) +
     \\mathrm{tr}(\\Gamma^\\top\\Sigma\\Gamma[\\frac{n+1}{n}\\Sigma^2 + \\frac{\\mathrm{tr}\\Sigma+\\sigma^2}{n}
     \\Sigma])` for the prediction :math:`x_{n+1}^\\top\\Gamma\\frac1n\\sum_i y_i x_i`."""
-    S, G = _check_sigma(Sigma), sp.Matrix(Gamma)
+    S, G = _check_sigma(Sigma), _matrix("Gamma", Gamma, side=GAUSS_DIM)
+    if G.shape != S.shape:
+        raise InputError("Gamma", f"shape {G.shape}", f"shape {S.shape} (as Sigma)")
     nv = _check_n(n_value)
+    noise = _check_noise(noise)
     B = (nv + 1) / nv * S * S + (S.trace() + noise) / nv * S
     return sp.simplify(S.trace() + noise - 2 * (G * S * S).trace() + (G.T * S * G * B).trace())
 
@@ -706,6 +940,7 @@ def gaussian_optimal_loss(Sigma, n_value=n, noise=0) -> sp.Expr:
     """:math:`L^* = \\mathrm{tr}\\Sigma + \\sigma^2 - \\mathrm{tr}(\\Gamma^*\\Sigma^2)`; isotropic,
     noiseless: :math:`d(d+1)/(n+d+1)`."""
     S = _check_sigma(Sigma)
+    noise = _check_noise(noise)
     G = gaussian_gamma_star(S, n_value, noise)
     return sp.factor(S.trace() + noise - (G * S * S).trace())
 
@@ -713,7 +948,8 @@ def gaussian_optimal_loss(Sigma, n_value=n, noise=0) -> sp.Expr:
 def zfb_to_ahn(Lambda, N) -> sp.Matrix:
     """Zhang-Frei-Bartlett's :math:`\\Gamma_{ZFB} = (1+1/N)\\Lambda + \\mathrm{tr}(\\Lambda)/N\\,I`
     mapped to Ahn's preconditioner :math:`\\Gamma^* = \\Gamma_{ZFB}^{-1}` (noiseless)."""
-    L = _check_sigma(Lambda)
+    L = _check_sigma(Lambda, "Lambda")
+    N = _check_n(N, "N")
     zfb = (1 + sp.Integer(1) / N) * L + L.trace() / N * sp.eye(L.shape[0])
     return zfb.inv()
 

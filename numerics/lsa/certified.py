@@ -42,8 +42,9 @@ import sympy as sp
 
 from numerics.shared.certify import (bounds, eigen_signs, krawczyk, require_flint, to_arb,
                                      working_precision)
+from numerics.lsa.domains import PREC, RADIUS, SEED
 from theory import lsa
-from theory.errors import InputError, NumericalFailure, check_int
+from theory.errors import InputError, NumericalFailure
 from theory.results import result
 
 __all__ = ["Problem", "GradientHessian", "PointCertificate", "RootCertificate",
@@ -70,8 +71,10 @@ class Problem:
     """
 
     def __init__(self, p, n: int):
-        check_int("n", n, 1)
-        pv = sp.nsimplify(p) if not isinstance(p, sp.Basic) else p
+        lsa.N_CONTEXT.check("n", n)
+        # strict: a string goes through the rational parser (never evaluated), a float is read
+        # as its shortest decimal (0.1 -> 1/10), sympy objects are kept as they are
+        pv = lsa.exact_number("p", p)
         if not (pv.is_Rational and 0 < pv < 1):
             raise InputError("p", p, "a rational probability strictly between 0 and 1")
         sol = lsa.theorem33(pv, n)
@@ -334,10 +337,18 @@ def certify_point(prob: Problem, x0, radius: float = 1e-7) -> PointCertificate:
     Returns a :class:`PointCertificate`.
     """
     flint = require_flint()
+    if not isinstance(prob, Problem):
+        raise InputError("prob", type(prob).__name__, "a numerics.lsa.certified.Problem")
+    RADIUS.check("radius", radius)
+    if isinstance(x0, (str, bytes)) or not hasattr(x0, "__len__") or len(x0) != 3:
+        raise InputError("x0", x0 if isinstance(x0, str) else type(x0).__name__,
+                         "three numbers (beta, a1, a2)")
     if all(isinstance(v, flint.arb) for v in x0):
         centre = [v.mid() for v in x0]
     else:
-        polished = _newton(prob, np.asarray(x0, dtype=float))
+        from numerics.lsa.optimum import float_array
+
+        polished = _newton(prob, float_array("x0", x0, shape=(3,)))
         if not np.all(np.isfinite(polished)):
             raise NumericalFailure("lsa_certified: Newton polish produced a non-finite point")
         centre = [flint.arb(float(v)) for v in polished]
@@ -363,7 +374,10 @@ def certify_theorem33(p, n: int, radius: float = 1e-30, prec: int = 256) -> Theo
     Runs at ``prec`` bits: near the smallest realisable n the two roots nearly coincide and the
     Hessian's smallest eigenvalue is ~1e-8 of its largest, which 53 bits cannot resolve on a box
     that must also contain the point; the box radius is ``radius (1 + |x|)``.
+    ``prec`` is at most :data:`numerics.lsa.domains.PREC` (4096 bits).
     """
+    RADIUS.check("radius", radius)
+    PREC.check("prec", prec)
     with working_precision(prec):
         return _certify_theorem33(p, n, radius)
 
@@ -404,6 +418,10 @@ def certify_best_unrealizable(p, n: int, seed: int = 0, radius: float = 1e-7,
     from numerics.lsa import optimum
     from numerics.lsa import realizability
 
+    RADIUS.check("radius", radius)
+    PREC.check("prec", prec)
+    if not isinstance(seed, np.random.Generator):
+        SEED.check("seed", seed)
     start = time.perf_counter()
     with working_precision(prec):
         prob = Problem(p, n)
@@ -431,7 +449,7 @@ def uncertified_theorem33_check(p, n: int) -> bool:
 
     The path used when python-flint is not installed; no proof.
     """
-    sol = lsa.theorem33(p, n)
+    sol = Problem(p, n).exact
     Hf, hf = np.array(sol.H.tolist(), float), np.array(sol.h.tolist(), float).ravel()
     ok = True
     for root in (0, 1):

@@ -18,13 +18,18 @@ from functools import lru_cache
 
 import numpy as np
 
+from numerics.lsa.domains import (BATCH, D_NUMERIC, D_RECOVER, DIM, DYNAMICS, N_CONTEXT, NODES,
+                                   NOISE, P_FLOAT, SAMPLES, SIZE, STATES, check_memory,
+                                   check_work, features_bytes, mc_moments_bytes, moments_bytes,
+                                   prompts_bytes)
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, NumericalFailure, check_int, check_open_unit
-from theory.lsa import feature_ordering, pair_ordering
+from theory.errors import InputError, NumericalFailure
+from theory.lsa import D_ORDERING, feature_ordering, pair_ordering
 from theory.results import result
 
 __all__ = [
-    "Moments", "Optimum", "Prompts", "MonteCarloEstimate", "check_p", "pairs_array", "phi_tensor", "phi", "sym_blocks",
+    "Moments", "Optimum", "Prompts", "MonteCarloEstimate", "check_p", "check_moments",
+    "float_array", "pairs_array", "phi_tensor", "phi", "sym_blocks",
     "markov_moments_numeric", "markov_moments_mc", "optimum", "loss_at",
     "sample_markov_prompts", "sample_example_c5", "sample_dynamical_prompts", "features", "mc_loss", "realizable_d1",
     "gaussian_gamma_star", "gaussian_loss", "sample_gaussian_prompts",
@@ -111,26 +116,67 @@ class MonteCarloEstimate:
 
 
 def check_p(p) -> float:
-    """``p`` as a float strictly inside (0, 1) (accepts ``Fraction``)."""
-    check_open_unit("p", p)
-    return float(p)
+    """``p`` as a float strictly inside (0, 1) (accepts ``Fraction``; :data:`P_FLOAT`)."""
+    if isinstance(p, str):
+        raise InputError("p", p, P_FLOAT.describe() + " (a number, not a string)")
+    return float(P_FLOAT.check("p", p))
 
 
-def _check_dn(d, n):
-    check_int("d", d, 1)
-    check_int("n", n, 1)
+def _check_dn(d, n, d_domain=D_NUMERIC):
+    d_domain.check("d", d)
+    N_CONTEXT.check("n", n)
+
+
+def float_array(name: str, value, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
+    """``value`` as a finite float64 array (no string is parsed): the right dimension or shape,
+    every entry finite; else :class:`InputError` naming ``name``."""
+    if isinstance(value, (str, bytes)):
+        raise InputError(name, value[:40], "an array of numbers (not a string)")
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {arr.dtype}")
+        arr = arr.astype(float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(name, type(value).__name__, f"an array of real numbers ({exc})") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise InputError(name, f"shape {arr.shape}", f"an array of dimension {ndim}")
+    if shape is not None and arr.shape != shape:
+        raise InputError(name, f"shape {arr.shape}", f"shape {shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(name, "an array with NaN or infinite entries", "finite numbers")
+    return arr
+
+
+def check_moments(mom, d: int | None = None) -> Moments:
+    """``mom`` as :class:`Moments` with finite entries and matching shapes (H square (k, k), h of
+    length k; ``k = d m`` when ``d`` is given); else :class:`InputError`."""
+    if not isinstance(mom, Moments):
+        raise InputError("mom", type(mom).__name__, "a numerics.lsa.optimum.Moments")
+    H = float_array("mom.H", mom.H, ndim=2)
+    k = H.shape[0]
+    if H.shape != (k, k) or k == 0:
+        raise InputError("mom.H", f"shape {H.shape}", "a non-empty square matrix")
+    if d is not None and k != d * (d + 1) * (d + 2) // 2:
+        raise InputError("d", d, f"the dimension of the moments ({k} features)")
+    h = float_array("mom.h", mom.h, shape=(k,))
+    Ey = float_array("mom.Ey", mom.Ey, ndim=0)
+    return Moments(H, h, float(Ey), mom.H_se, mom.h_se, mom.Ey_se)
 
 
 @lru_cache(maxsize=None)
 def pairs_array(d: int) -> np.ndarray:
     """``(m, 2)`` zero-based ``(i, k)`` pairs in the canonical order."""
+    D_ORDERING.check("d", d)
     return np.array(pair_ordering(d), dtype=int) - 1
 
 
 @lru_cache(maxsize=None)
 def phi_tensor(d: int) -> np.ndarray:
     """``T`` of shape ``(dm, d+1, (d+1) d)`` with :math:`\\phi(b,A)_f = \\sum T_{f,i,q} b_i
-    \\mathrm{vec}(A)_q`."""
+    \\mathrm{vec}(A)_q` (d m (d+1)^2 d entries; memory checked against the 2 GiB budget)."""
+    D_RECOVER.check("d", d)
+    check_memory("d", d, 8.0 * d * (d + 1) * (d + 2) // 2 * (d + 1) ** 2 * d, "phi tensor")
     labels = feature_ordering(d)
     T = np.zeros((len(labels), d + 1, (d + 1) * d))
     for f, (j, i, k) in enumerate(labels):
@@ -149,7 +195,7 @@ def phi(b, A) -> np.ndarray:
 
     Computed blockwise as :math:`S_j = b a_j^\\top + a_j b^\\top` read on the upper triangle
     (diagonal halved), :math:`O(d^3)`."""
-    b, A = np.asarray(b, float), np.asarray(A, float)
+    b, A = float_array("b", b, ndim=1), float_array("A", A)
     d = A.shape[1] if A.ndim == 2 else 0
     if d < 1 or b.shape != (d + 1,) or A.shape != (d + 1, d):
         raise InputError("A", A.shape, "shape (len(b), len(b)-1) with len(b) >= 2")
@@ -163,13 +209,19 @@ def phi(b, A) -> np.ndarray:
 def sym_blocks(X, d: int) -> np.ndarray:
     """``(d, d+1, d+1)`` symmetric matrices :math:`S_j` (diagonal :math:`X_{(i,i)}`, off-diagonal
     :math:`X_{(i,k)}/2`)."""
-    check_int("d", d, 1)
-    X = np.asarray(X, float).reshape(-1)
+    D_ORDERING.check("d", d)
+    if isinstance(X, (str, bytes)):
+        raise InputError("X", X[:40], "an array of numbers (not a string)")
+    try:
+        X = np.asarray(X, float).reshape(-1)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError("X", type(X).__name__, f"an array of real numbers ({exc})") from None
     m = (d + 1) * (d + 2) // 2
     if X.shape[0] != d * m:
         raise InputError("X", f"length {X.shape[0]}", f"length d*m = {d * m} for d={d}")
     if not np.all(np.isfinite(X)):
-        raise InputError("X", X.tolist(), "finite numbers")
+        raise InputError("X", X.tolist() if X.size <= 20 else "an array with NaN or infinities",
+                         "finite numbers")
     pr = pairs_array(d)
     S = np.zeros((d, d + 1, d + 1))
     for j in range(d):
@@ -241,7 +293,8 @@ def markov_moments_numeric(d: int, p, n: int, nodes: int | None = None) -> Momen
     """
     _check_dn(d, n)
     pf = check_p(p)
-    nodes = nodes or (3 * d + 2) // 2 + 1
+    nodes = (3 * d + 2) // 2 + 1 if nodes is None else NODES.check("nodes", nodes)
+    check_memory("d", d, moments_bytes(d, nodes), f"quadrature moments (nodes = {nodes})")
     x, w = np.polynomial.legendre.leggauss(nodes)
     x, w = (x + 1) / 2, w / 2
     a, b = np.repeat(x, nodes), np.tile(x, nodes)
@@ -253,8 +306,9 @@ def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
     """Monte Carlo over kernels ``(p01, p10) ~ U(0,1)^2`` with standard errors (cross-check of
     the quadrature/exact moments)."""
     _check_dn(d, n)
-    check_int("samples", samples, 2)
+    SAMPLES.check("samples", samples)
     pf = check_p(p)
+    check_memory("samples", samples, mc_moments_bytes(d, samples), f"Monte Carlo moments (d = {d})")
     rng = as_generator(seed)
     a, b = rng.random(samples), rng.random(samples)
     xx, gg, yx, g1, Ey = _conditional_blocks(d, pf, n, a, b)
@@ -269,26 +323,37 @@ def markov_moments_mc(d: int, p, n: int, samples: int, seed) -> Moments:
 
 def optimum(mom: Moments) -> Optimum:
     """``X* = H^{-1} h`` and ``f~* = E[y] - h^T X*`` (Ding et al. 2025, Sec. 3; Cholesky; raises
-    NumericalFailure if H is not numerically positive definite)."""
+    NumericalFailure if H is not numerically positive definite or the result is not finite;
+    InputError for moments with NaN or infinite entries or mismatched shapes)."""
+    mom = check_moments(mom)
     try:
         L = np.linalg.cholesky(mom.H)
     except np.linalg.LinAlgError as exc:
         raise NumericalFailure(f"H is not positive definite: {exc}")
-    X = np.linalg.solve(L.T, np.linalg.solve(L, mom.h))
-    return Optimum(X, float(mom.Ey - mom.h @ X))
+    with np.errstate(all="ignore"):
+        X = np.linalg.solve(L.T, np.linalg.solve(L, mom.h))
+        loss = float(mom.Ey - mom.h @ X)
+    if not (np.all(np.isfinite(X)) and np.isfinite(loss)):
+        raise NumericalFailure("optimum: X* or f~* is not finite (H is numerically singular)")
+    return Optimum(X, loss)
 
 
 def loss_at(X, mom: Moments) -> float:
-    """:math:`\\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y]`."""
-    X = np.asarray(X, float)
-    return float(X @ mom.H @ X - 2 * mom.h @ X + mom.Ey)
+    """:math:`\\tilde f(X) = X^\\top H X - 2 h^\\top X + E[y]` (``X`` of length ``dm``)."""
+    mom = check_moments(mom)
+    X = float_array("X", X, shape=mom.h.shape)
+    with np.errstate(all="ignore"):
+        value = float(X @ mom.H @ X - 2 * mom.h @ X + mom.Ey)
+    if not np.isfinite(value):
+        raise NumericalFailure("loss_at: the loss overflows (X too large)")
+    return value
 
 
 def realizable_d1(X, tol: float = 0.0) -> bool:
     """d = 1: :math:`X_2^2 \\ge 4 X_1 X_3` (the image of phi)."""
-    X = np.asarray(X, float)
-    if X.shape != (3,):
-        raise InputError("X", X.tolist(), "length 3 (d = 1)")
+    X = float_array("X", X, shape=(3,))
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (np.isfinite(tol) and tol >= 0):
+        raise InputError("tol", tol, "a finite number >= 0")
     return bool(X[1] ** 2 - 4 * X[0] * X[2] >= -tol)
 
 
@@ -304,11 +369,16 @@ def sample_markov_prompts(d: int, p, n: int, size: int, seed, kernels=None) -> P
     draws ``p01, p10 ~ U(0,1)`` once (or takes ``kernels`` of shape ``(size, 2)``) and ``n+1``
     independent chains of length ``d+1`` with ``s_1 ~ Bern(p)``.
     """
-    _check_dn(d, n)
-    check_int("size", size, 1)
+    _check_dn(d, n, D_ORDERING)
+    SIZE.check("size", size)
     pf = check_p(p)
+    check_memory("size", size, prompts_bytes(d + 1, n, size), f"prompts (d = {d}, n = {n})")
+    if kernels is not None:
+        kernels = float_array("kernels", kernels, shape=(size, 2))
+        if np.any((kernels < 0) | (kernels > 1)):
+            raise InputError("kernels", "entries outside [0, 1]", "probabilities (p01, p10) in [0, 1]")
     rng = as_generator(seed)
-    ker = rng.random((size, 2)) if kernels is None else np.asarray(kernels, float)
+    ker = rng.random((size, 2)) if kernels is None else kernels
     s = np.empty((size, d + 1, n + 1))
     s[:, 0] = rng.random((size, n + 1)) < pf
     u = rng.random((size, d, n + 1))
@@ -325,9 +395,10 @@ def sample_example_c5(p, n: int, size: int, seed) -> Prompts:
     :math:`x_{n+1}\sim\mathrm{Bern}(p)`, :math:`x_i | x_{n+1}\sim\mathrm{Bern}((x_{n+1}-p)^2)`
     i.i.d., kernel :math:`U(0,1)^2` per prompt, :math:`y | x, K \sim \mathrm{Bern}(x p_{11} + (1-x) p_{01})`.
     Returns :class:`Prompts` with ``Z (size, 2, n+1)`` and ``y (size,)``."""
-    check_int("n", n, 1)
-    check_int("size", size, 1)
+    N_CONTEXT.check("n", n)
+    SIZE.check("size", size)
     pf = check_p(p)
+    check_memory("size", size, prompts_bytes(3, n, size), f"prompts (n = {n})")
     rng = as_generator(seed)
     ker = rng.random((size, 2))
     xq = (rng.random(size) < pf).astype(float)
@@ -350,11 +421,13 @@ def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
     ``"dirichlet"``: a random kernel with Dirichlet(1, ..., 1) rows (Ding et al. 2025, Sec. 4, depth
     experiment; the encoding is the library's reconstruction). Returns :class:`Prompts` with
     ``Z (size, d+1, n+1)`` (query label slot 0) and ``y (size,)``."""
-    check_int("states", states, 2)
-    _check_dn(d, n)
-    check_int("size", size, 1)
-    if dynamics not in ("deterministic", "dirichlet"):
-        raise InputError("dynamics", dynamics, "'deterministic' or 'dirichlet'")
+    STATES.check("states", states)
+    _check_dn(d, n, D_ORDERING)
+    SIZE.check("size", size)
+    DYNAMICS.check("dynamics", dynamics)
+    extra = 16.0 * size * states * (states + n + 1) if dynamics == "dirichlet" else 8.0 * size * states
+    check_memory("size", size, prompts_bytes(d + 1, n, size) + extra,
+                 f"prompts (states = {states}, d = {d}, n = {n})")
     rng = as_generator(seed)
     s = np.empty((size, d + 1, n + 1), dtype=np.int64)
     s[:, 0] = rng.integers(0, states, (size, n + 1))
@@ -376,9 +449,13 @@ def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
 
 def features(Z) -> np.ndarray:
     """``(size, dm)``: :math:`x_{n+1} \\otimes \\mathrm{vech}(G)`, :math:`G = \\frac1n\\sum_{i\\le n}
-    z_i z_i^\\top`."""
-    Z = np.asarray(Z, float)
+    z_i z_i^\\top`. ``Z`` of shape ``(size, d+1, n+1)``, d >= 1, n >= 1."""
+    Z = float_array("Z", Z, ndim=3)
     d, n = Z.shape[1] - 1, Z.shape[2] - 1
+    if d < 1 or n < 1:
+        raise InputError("Z", f"shape {Z.shape}", "shape (size, d+1, n+1) with d >= 1, n >= 1")
+    D_ORDERING.check("d", d)
+    check_memory("Z", f"shape {Z.shape}", features_bytes(d, n, Z.shape[0]), "features")
     ctx = Z[:, :, :n]
     G = np.einsum("bin,bkn->bik", ctx, ctx) / n
     pr = pairs_array(d)
@@ -388,8 +465,22 @@ def features(Z) -> np.ndarray:
 
 def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000) -> MonteCarloEstimate:
     """Monte Carlo :math:`E[(\\langle x_{n+1}\\otimes g, X\\rangle - y_{n+1})^2]` over ``size``
-    sampled prompts (Ding et al. 2025, Sec. 3): returns the mean and its standard error."""
-    X = np.asarray(X, float)
+    sampled prompts (Ding et al. 2025, Sec. 3): returns the mean and its standard error.
+
+    Memory: one batch of prompts and features at a time (checked against the 2 GiB budget);
+    time: ``size ((d+1)(n+1) + d m)`` element operations, at most
+    :data:`numerics.lsa.domains.WORK_BUDGET`."""
+    _check_dn(d, n, D_ORDERING)
+    SIZE.check("size", size)
+    if size < 2:
+        raise InputError("size", size, "at least 2 prompts (a standard error needs two)")
+    BATCH.check("batch", batch)
+    m = (d + 1) * (d + 2) // 2
+    X = float_array("X", X, shape=(d * m,))
+    k = min(batch, size)
+    check_memory("batch", batch, prompts_bytes(d + 1, n, k) + features_bytes(d, n, k),
+                 f"prompts and features of one batch (d = {d}, n = {n})")
+    check_work("size", size, float(size) * ((d + 1) * (n + 1) + d * m), "Monte Carlo loss")
     rng = as_generator(seed)
     errs = []
     left = size
@@ -399,7 +490,11 @@ def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000) -> MonteC
         errs.append((features(prompts.Z) @ X - prompts.y) ** 2)
         left -= k
     e = np.concatenate(errs)
-    return MonteCarloEstimate(float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size)))
+    with np.errstate(all="ignore"):
+        mean, se = float(e.mean()), float(e.std(ddof=1) / np.sqrt(e.size))
+    if not (np.isfinite(mean) and np.isfinite(se)):
+        raise NumericalFailure("mc_loss: the squared errors overflow (X too large)")
+    return MonteCarloEstimate(mean, se)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -407,39 +502,55 @@ def mc_loss(X, d: int, p, n: int, size: int, seed, batch: int = 20000) -> MonteC
 
 
 def _check_sigma(Sigma) -> np.ndarray:
-    S = np.atleast_2d(np.asarray(Sigma, float))
-    if S.shape[0] != S.shape[1] or not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
-        raise InputError("Sigma", S.tolist(), "a finite symmetric square matrix")
+    S = np.atleast_2d(float_array("Sigma", Sigma))
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or not np.allclose(S, S.T):
+        raise InputError("Sigma", S.tolist() if S.size <= 100 else f"shape {S.shape}",
+                         "a finite symmetric square matrix")
+    DIM.check("Sigma dimension", S.shape[0])
     eig = np.linalg.eigvalsh(S)
     if eig.min() <= 1e-12 * max(1.0, abs(eig).max()):
-        raise InputError("Sigma", S.tolist(), "a positive-definite (non-singular) covariance")
+        raise InputError("Sigma", S.tolist() if S.size <= 100 else f"shape {S.shape}",
+                         "a positive-definite (non-singular) covariance")
     return S
 
 
 def _check_noise(noise) -> float:
-    if not (np.isfinite(noise) and noise >= 0):
-        raise InputError("noise", noise, "a finite variance >= 0")
-    return float(noise)
+    if isinstance(noise, (str, bytes)):
+        raise InputError("noise", noise, "a finite variance >= 0 (a number, not a string)")
+    return float(NOISE.check("noise", noise))
+
+
+def _finite(name: str, value):
+    if not np.all(np.isfinite(value)):
+        raise NumericalFailure(f"{name} is not finite (the inputs overflow float64)")
+    return value
 
 
 def gaussian_gamma_star(Sigma, n: int, noise: float = 0.0) -> np.ndarray:
     """:math:`\\Gamma^* = (\\frac{n+1}{n}\\Sigma + \\frac{\\mathrm{tr}\\Sigma+\\sigma^2}{n} I)^{-1}`."""
     S = _check_sigma(Sigma)
-    check_int("n", n, 1)
+    N_CONTEXT.check("n", n)
     s2 = _check_noise(noise)
-    return np.linalg.inv((n + 1) / n * S + (np.trace(S) + s2) / n * np.eye(S.shape[0]))
+    with np.errstate(all="ignore"):
+        try:
+            G = np.linalg.inv((n + 1) / n * S + (np.trace(S) + s2) / n * np.eye(S.shape[0]))
+        except np.linalg.LinAlgError as exc:
+            raise NumericalFailure(f"gaussian_gamma_star: singular matrix ({exc})") from None
+    return _finite("Gamma*", G)
 
 
 def gaussian_loss(Gamma, Sigma, n: int, noise: float = 0.0) -> float:
     """:math:`L(\\Gamma)` of :func:`theory.lsa.gaussian_loss` in float64."""
     S = _check_sigma(Sigma)
-    check_int("n", n, 1)
+    N_CONTEXT.check("n", n)
     s2 = _check_noise(noise)
-    G = np.asarray(Gamma, float)
+    G = float_array("Gamma", Gamma)
     if G.shape != S.shape:
         raise InputError("Gamma", G.shape, f"shape {S.shape}")
-    B = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
-    return float(np.trace(S) + s2 - 2 * np.trace(G @ S @ S) + np.trace(G.T @ S @ G @ B))
+    with np.errstate(all="ignore"):
+        B = (n + 1) / n * S @ S + (np.trace(S) + s2) / n * S
+        value = float(np.trace(S) + s2 - 2 * np.trace(G @ S @ S) + np.trace(G.T @ S @ G @ B))
+    return float(_finite("L(Gamma)", value))
 
 
 def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0) -> Prompts:
@@ -448,11 +559,12 @@ def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0) 
     :math:`y = w^{*\\top}x + \\varepsilon`, :math:`\\varepsilon \\sim N(0, \\sigma^2)` (``noise``
     = :math:`\\sigma^2`)."""
     S = _check_sigma(Sigma)
-    check_int("n", n, 1)
-    check_int("size", size, 1)
+    N_CONTEXT.check("n", n)
+    SIZE.check("size", size)
     s2 = _check_noise(noise)
-    rng = as_generator(seed)
     d = S.shape[0]
+    check_memory("size", size, prompts_bytes(d + 1, n, size), f"Gaussian prompts (d = {d}, n = {n})")
+    rng = as_generator(seed)
     x = rng.standard_normal((size, n + 1, d)) @ np.linalg.cholesky(S).T
     w = rng.standard_normal((size, d))
     y = np.einsum("bnd,bd->bn", x, w) + np.sqrt(s2) * rng.standard_normal((size, n + 1))

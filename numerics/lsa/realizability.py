@@ -23,9 +23,11 @@ from dataclasses import field
 import numpy as np
 
 from numerics.lsa import optimum
-from numerics.lsa.optimum import Moments, phi, phi_tensor, sym_blocks
+from numerics.lsa.domains import (D_NUMERIC, D_RECOVER, D_SEARCH, D_SHOR, N_CONTEXT, NS_LENGTH,
+                                  P_FLOAT, REFINE, STARTS, TOL)
+from numerics.lsa.optimum import Moments, check_moments, float_array, phi, phi_tensor, sym_blocks
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, NumericalFailure, check_int
+from theory.errors import InputError, NumericalFailure
 from theory.results import result
 
 __all__ = ["Recovery", "recover", "BestLSA", "profile_loss", "best_lsa", "refine_from", "ShorBound",
@@ -40,21 +42,22 @@ class Recovery:
     ----------
     realizable : bool
         Whether X is in the image of :math:`\\phi` (to the tolerance of :func:`recover`).
-    b : ndarray, shape (d+1,)
-        Unit-norm last row of P closest to X among the candidates (NaN for an inertia certificate).
-    A : ndarray, shape (d+1, d)
-        First d columns of Q going with ``b`` (NaN for an inertia certificate).
-    residual : float
-        :math:`\\|\\phi(b, A) - X\\|_2` (NaN for an inertia certificate).
+    b : ndarray of shape (d+1,), or None
+        Unit-norm last row of P closest to X among the candidates (None for an inertia
+        certificate: no candidate exists).
+    A : ndarray of shape (d+1, d), or None
+        First d columns of Q going with ``b`` (None for an inertia certificate).
+    residual : float or None
+        :math:`\\|\\phi(b, A) - X\\|_2` (None for an inertia certificate).
     certificate : dict
         Empty when realisable; else why not, with data a reader can check (``reason``
         ``"inertia"`` or ``"no common b"``, see :func:`recover`).
     """
 
     realizable: bool
-    b: np.ndarray
-    A: np.ndarray
-    residual: float
+    b: np.ndarray | None
+    A: np.ndarray | None
+    residual: float | None
     certificate: dict = field(default_factory=dict)
 
 
@@ -89,6 +92,10 @@ def recover(X, d: int, tol: float = 1e-9) -> Recovery:
     :math:`X_2^2 < 4X_1X_3`) or ``{"reason": "no common b", "candidates": ..., "residuals": ...}``
     (every block alone is realisable, but the directions b they allow do not agree).
     """
+    D_RECOVER.check("d", d)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)):
+        raise InputError("tol", tol, TOL.describe())
+    TOL.check("tol", tol)
     S = sym_blocks(X, d)
     X = np.asarray(X, float).reshape(-1)
     scale = max(1.0, float(np.abs(X).max()))
@@ -96,7 +103,7 @@ def recover(X, d: int, tol: float = 1e-9) -> Recovery:
     for j in range(d):
         lam = np.linalg.eigvalsh(S[j])
         if (lam > eps).sum() > 1 or (lam < -eps).sum() > 1:
-            return Recovery(False, np.full(d + 1, np.nan), np.full((d + 1, d), np.nan), float("nan"),
+            return Recovery(False, None, None, None,
                             {"reason": "inertia", "block": j + 1, "eigenvalues": lam.tolist(),
                              "explanation": f"S_{j + 1} has two eigenvalues of one sign; "
                              "sym(b a^T) never does"})
@@ -173,9 +180,12 @@ def _profile_grad(b, mom: Moments, T):
 
 
 def profile_loss(b, mom: Moments) -> float:
-    """:math:`g(b) = \\min_A \\tilde f(\\phi(b, A))` (scale-invariant in b)."""
-    b = np.asarray(b, float)
+    """:math:`g(b) = \\min_A \\tilde f(\\phi(b, A))` (scale-invariant in b; ``b`` of length d+1
+    with ``d m`` = the dimension of the moments)."""
+    b = float_array("b", b, ndim=1)
     d = b.size - 1
+    D_SEARCH.check("len(b) - 1", d)
+    mom = check_moments(mom, d)
     nb = np.linalg.norm(b)
     if nb == 0:
         return float(mom.Ey)
@@ -214,11 +224,16 @@ def best_lsa(mom: Moments, d: int, starts: int | None = None, refine: int = 6,
     ``starts`` directions of b (d = 1: an even grid of angles; else random on the sphere), the best
     ``refine`` of them refined by BFGS on :func:`profile_loss` and polished by alternating least
     squares. Deterministic for a given ``seed`` (int >= 0 or numpy Generator).
+
+    Cost: ``starts + 400 refine`` H-metric solves of size (d+1)d, each about (d m)^2 (d+1)d
+    operations: ``d`` is at most :data:`numerics.lsa.domains.D_SEARCH` (about 40 s at d = 8).
     """
-    check_int("d", d, 1)
+    D_SEARCH.check("d", d)
+    mom = check_moments(mom, d)
+    if starts is not None:
+        STARTS.check("starts", starts)
+    REFINE.check("refine", refine)
     T = phi_tensor(d)
-    if mom.H.shape[0] != T.shape[0]:
-        raise InputError("d", d, f"the dimension of the moments ({mom.H.shape[0]} features)")
     rng = as_generator(seed)
     starts = starts or (720 if d == 1 else 40 * (d + 1))
     B = _sphere_starts(d, starts, rng)
@@ -250,12 +265,18 @@ def refine_from(b0, mom: Moments, d: int) -> BestLSA:
     at a spurious local minimum of the one-layer landscape."""
     from scipy.optimize import minimize
 
+    D_SEARCH.check("d", d)
+    mom = check_moments(mom, d)
+    b0 = float_array("b0", b0, shape=(d + 1,))
+    if np.linalg.norm(b0) == 0:
+        raise InputError("b0", b0.tolist(), "a nonzero direction")
     T = phi_tensor(d)
-    b0 = np.asarray(b0, float)
     res = minimize(lambda v: _profile_grad(v, mom, T), b0 / np.linalg.norm(b0), jac=True,
                    method="BFGS", options={"gtol": 1e-13, "maxiter": 400})
     b = _als(res.x / np.linalg.norm(res.x), mom, T, 20)
     loss, a = _profile(b, mom, T)
+    if not (np.isfinite(loss) and np.all(np.isfinite(b)) and np.all(np.isfinite(a))):
+        raise NumericalFailure("refine_from: the local search produced a non-finite point")
     A = a.reshape(d + 1, d)
     return BestLSA(loss, b, A, phi(b, A), 1)
 
@@ -319,6 +340,10 @@ def shor_bound(mom: Moments, d: int, solver: str | None = None) -> ShorBound:
     """
     import cvxpy as cp
 
+    D_SHOR.check("d", d)
+    mom = check_moments(mom, d)
+    if solver is not None and not isinstance(solver, str):
+        raise InputError("solver", solver, "a cvxpy solver name such as 'CLARABEL'")
     T = phi_tensor(d)
     nb, nq = d + 1, (d + 1) * d
     Phi = T.reshape(T.shape[0], nb * nq)
@@ -337,10 +362,12 @@ def shor_bound(mom: Moments, d: int, solver: str | None = None) -> ShorBound:
     prob = cp.Problem(cp.Minimize(objective), cons)
     try:
         prob.solve(solver=solver or "CLARABEL")
-    except cp.error.SolverError as exc:
+    except (cp.error.SolverError, ValueError) as exc:
         raise NumericalFailure(f"shor_bound: solver failed: {exc}")
     if prob.status not in ("optimal", "optimal_inaccurate") or prob.value is None:
         raise NumericalFailure(f"shor_bound: solver status {prob.status}")
+    if not np.isfinite(prob.value) or not np.all(np.isfinite(Y.value)):
+        raise NumericalFailure("shor_bound: the solver returned a non-finite value")
     lam = np.linalg.eigvalsh(Y.value)
     return ShorBound(float(prob.value), prob.status, float(lam[-2] / lam[-1]) if lam[-1] > 0 else 0.0)
 
@@ -369,7 +396,14 @@ class LossCurves:
 
 def loss_curves(d: int, ns, seed=0, p: float = 0.5) -> LossCurves:
     """:math:`\\tilde f^*(n)` (quadrature moments) and :func:`best_lsa` at every n in ``ns``, at
-    ``P(s_1 = 1) = p``; ``seed`` goes to :func:`best_lsa`."""
+    ``P(s_1 = 1) = p``; ``seed`` goes to :func:`best_lsa`. At most
+    :data:`numerics.lsa.domains.NS_LENGTH` values of n (one global search each)."""
+    D_SEARCH.check("d", d)
+    optimum.check_p(p)
+    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__len__"):
+        raise InputError("ns", ns, "a sequence of integers n >= 1")
+    NS_LENGTH.check("len(ns)", len(ns))
+    ns = [N_CONTEXT.check("ns", int(v) if isinstance(v, np.integer) else v) for v in ns]
     fst, best = [], []
     for nv in ns:
         mom = optimum.markov_moments_numeric(d, p, nv)
