@@ -25,45 +25,140 @@ reconstruction, not equations printed in the paper.
 from __future__ import annotations
 
 import itertools
+import math
+from numbers import Integral, Rational, Real
 
 import sympy as sp
 
-from theory.errors import InputError, check_int
+from theory.domains import as_rational, integer
+from theory.errors import InputError, NumericalFailure, check_int
 from theory.results import result
 
 beta = sp.Symbol("beta", positive=True)
+
+#: Sizes of the symbolic constructions (sympy time grows like C**L expansions): L sites.
+SYMBOLIC_SITES = integer(2, 6, note="symbolic expansions over C**L configurations")
+#: Colours of the symbolic constructions.
+SYMBOLIC_COLOURS = integer(2, 6, note="symbolic expansions over C**L configurations")
+#: Most configurations C**L a symbolic proof enumerates (each one expands sympy expressions).
+MAX_SYMBOLIC_CONFIGURATIONS = 729
+#: Most sequences in a symbolic data set (mlm_loss, negative_log_pseudo_likelihood).
+MAX_SYMBOLIC_DATA = 1000
+
+
+def _check_sizes(L: int, C: int) -> None:
+    SYMBOLIC_SITES.check("L", L)
+    SYMBOLIC_COLOURS.check("C", C)
+    if C**L > MAX_SYMBOLIC_CONFIGURATIONS:
+        raise InputError("L, C", (L, C), f"C**L <= {MAX_SYMBOLIC_CONFIGURATIONS} configurations "
+                                         "(each is expanded symbolically)")
+
+
+def _check_matrix(name: str, M, shape=None) -> None:
+    if not isinstance(M, sp.MatrixBase):
+        raise InputError(name, f"<{type(M).__name__}>", "a sympy Matrix")
+    if shape is not None and M.shape != shape:
+        raise InputError(name, f"matrix of shape {M.shape}", f"a matrix of shape {shape}")
+    if M.shape[0] > 50 or M.shape[1] > 50:
+        raise InputError(name, f"matrix of shape {M.shape}", "at most 50 x 50 (symbolic)")
+
+
+def _check_data(data, L: int, C: int) -> list:
+    if not isinstance(data, (list, tuple)) or not 1 <= len(data) <= MAX_SYMBOLIC_DATA:
+        raise InputError("data", f"<{type(data).__name__}>",
+                         f"a list of 1 to {MAX_SYMBOLIC_DATA} configurations")
+    for s in data:
+        _check_config(s, L, C)
+    return list(data)
+
+
+def _numeric_argument(name: str, value, *, low=None, low_open=False):
+    """A replica argument: a sympy expression with free symbols is kept; a number (int, Fraction,
+    float, sympy number) or a strict rational string (``"3/10"``, never evaluated) must lie in the
+    domain (``> low`` or ``>= low``) and is returned as a sympy number."""
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return value
+    if isinstance(value, str):  # parsed by the strict rational parser, never evaluated
+        value = as_rational(name, value)
+    if isinstance(value, bool):
+        raise InputError(name, value, "a real number or a sympy expression (not a bool)")
+    if isinstance(value, Integral):
+        value = sp.Integer(int(value))
+    elif isinstance(value, Rational):
+        value = sp.Rational(int(value.numerator), int(value.denominator))
+    elif isinstance(value, Real):
+        if not math.isfinite(float(value)):
+            raise InputError(name, value, "a finite real number")
+        value = sp.Float(float(value))
+    elif not isinstance(value, sp.Basic):
+        raise InputError(name, f"<{type(value).__name__}>", "a real number or a sympy expression")
+    if not value.is_number:
+        raise InputError(name, value, "a real number or a sympy expression")
+    try:
+        numeric = complex(sp.N(value, 30))
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a real number") from None
+    if numeric.imag != 0 or not math.isfinite(numeric.real):
+        raise InputError(name, value, "a finite real number")
+    x = numeric.real
+    if low is not None and (x < low or (low_open and x == low)):
+        raise InputError(name, value, f"a real number {'>' if low_open else '>='} {low}")
+    return value
+
+
+def _check_numeric_result(what: str, *exprs) -> None:
+    """:class:`NumericalFailure` when an expression without free symbols is not a finite real
+    number (``zoo``, ``nan``, complex)."""
+    for e in exprs:
+        if isinstance(e, sp.Basic) and not e.free_symbols:
+            try:
+                value = complex(sp.N(e, 30))
+            except (TypeError, ValueError):
+                raise NumericalFailure(f"{what}: {e} is not a number") from None
+            if abs(value.imag) > 1e-25 * max(1.0, abs(value.real)) or not math.isfinite(value.real):
+                raise NumericalFailure(f"{what}: {e} is not a finite real number")
 
 # ----------------------------------------------------------------------------------------------
 # Symbolic parameters
 
 
 def symbolic_site_couplings(L: int, name: str = "J") -> sp.Matrix:
-    """Symmetric L x L matrix of symbols ``J_i_j`` (i < j) with zero diagonal."""
-    check_int("L", L, 2)
+    """Symmetric L x L matrix of symbols ``J_i_j`` (i < j) with zero diagonal (L in [2, 50])."""
+    check_int("L", L, 2, 50)
     syms = {(i, j): sp.Symbol(f"{name}_{i}_{j}", real=True) for i in range(L) for j in range(i + 1, L)}
     return sp.Matrix(L, L, lambda i, j: 0 if i == j else syms[(min(i, j), max(i, j))])
 
 
 def symbolic_colour_couplings(C: int, name: str = "U") -> sp.Matrix:
-    """Symmetric C x C matrix of symbols ``U_a_b`` (a <= b)."""
-    check_int("C", C, 2)
+    """Symmetric C x C matrix of symbols ``U_a_b`` (a <= b) (C in [2, 50])."""
+    check_int("C", C, 2, 50)
     syms = {(a, b): sp.Symbol(f"{name}_{a}_{b}", real=True) for a in range(C) for b in range(a, C)}
     return sp.Matrix(C, C, lambda a, b: syms[(min(a, b), max(a, b))])
 
 
 def symbolic_matrix(rows: int, cols: int, name: str) -> sp.Matrix:
-    """A general rows x cols matrix of real symbols ``name_r_c`` (attention, value, fields, bias)."""
+    """A general rows x cols matrix of real symbols ``name_r_c`` (attention, value, fields, bias);
+    rows and cols in [1, 50]."""
+    check_int("rows", rows, 1, 50)
+    check_int("cols", cols, 1, 50)
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError("name", name, "an identifier such as 'A'")
     return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r}_{c}", real=True))
 
 
 def configurations(L: int, C: int):
-    """All ``C**L`` configurations as tuples (lexicographic order)."""
+    """All ``C**L`` configurations as tuples (lexicographic order); ``L``, ``C`` integers >= 1
+    (a generator: nothing is allocated up front)."""
+    check_int("L", L, 1)
+    check_int("C", C, 1)
     return itertools.product(range(C), repeat=L)
 
 
 def _check_config(s, L: int, C: int) -> None:
-    if len(s) != L or any(not 0 <= a < C for a in s):
-        raise InputError("s", tuple(s), f"a tuple of {L} colours in 0..{C - 1}")
+    if not isinstance(s, (tuple, list)) or len(s) != L \
+            or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < C for a in s):
+        shown = tuple(s) if isinstance(s, (tuple, list)) and len(s) < 60 else f"<{type(s).__name__}>"
+        raise InputError("s", shown, f"a tuple of {L} colours in 0..{C - 1}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -73,7 +168,13 @@ def _check_config(s, L: int, C: int) -> None:
 def hamiltonian(s, J: sp.Matrix, U: sp.Matrix, h: sp.Matrix | None = None):
     """:math:`H(s) = -\\sum_{i<j} J_{ij} U_{s_i s_j} - \\sum_i h_i(s_i)` (Rende et al. 2024, the
     generalised Potts model)."""
+    _check_matrix("J", J)
+    _check_matrix("U", U)
     L, C = J.shape[0], U.shape[0]
+    _check_matrix("J", J, (L, L))
+    _check_matrix("U", U, (C, C))
+    if h is not None:
+        _check_matrix("h", h, (L, C))
     _check_config(s, L, C)
     energy = -sum(J[i, j] * U[s[i], s[j]] for i in range(L) for j in range(i + 1, L))
     if h is not None:
@@ -102,8 +203,15 @@ def conditional_from_joint(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
 def potts_logits(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
     """:math:`\\beta \\sum_{j\\ne i} J_{ij} U_{a s_j} + \\beta h_i(a)`, a = 0..C-1 (Rende et al. 2024, the
     Potts conditional)."""
+    _check_matrix("J", J)
+    _check_matrix("U", U)
     L, C = J.shape[0], U.shape[0]
+    _check_matrix("J", J, (L, L))
+    _check_matrix("U", U, (C, C))
+    if h is not None:
+        _check_matrix("h", h, (L, C))
     _check_config(s, L, C)
+    check_int("i", i, 0, L - 1)
     return sp.Matrix([beta * (sum(J[i, j] * U[a, s[j]] for j in range(L) if j != i)
                               + (h[i, a] if h is not None else 0)) for a in range(C)])
 
@@ -111,8 +219,15 @@ def potts_logits(i: int, s, J, U, h=None, beta=beta) -> sp.Matrix:
 def factored_logits(i: int, s, A: sp.Matrix, V: sp.Matrix, b: sp.Matrix | None = None) -> sp.Matrix:
     """:math:`z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a)` (Rende et al. 2024,
     Sec. II, factored attention). Never reads s_i."""
+    _check_matrix("A", A)
+    _check_matrix("V", V)
     L, C = A.shape[0], V.shape[0]
+    _check_matrix("A", A, (L, L))
+    _check_matrix("V", V, (C, C))
+    if b is not None:
+        _check_matrix("b", b, (L, C))
     _check_config(s, L, C)
+    check_int("i", i, 0, L - 1)
     return sp.Matrix([sum(A[i, j] * V[a, s[j]] for j in range(L) if j != i)
                       + (b[i, a] if b is not None else 0) for a in range(C)])
 
@@ -125,7 +240,9 @@ def mapping_logit_residuals(L: int = 3, C: int = 3, fields: bool = True) -> list
     (from the joint law) with :math:`z_i(a) - z_i(0)` of factored attention at
     :math:`A = \\beta J, V = U, b = \\beta h`. Equal log-ratios mean equal softmax distributions.
     Returns the list of expanded residuals: all are exactly 0 when the mapping holds.
+    ``L``, ``C`` in [2, 6] with ``C**L <= 729``.
     """
+    _check_sizes(L, C)
     J, U = symbolic_site_couplings(L), symbolic_colour_couplings(C)
     h = symbolic_matrix(L, C, "h") if fields else None
     residuals = []
@@ -142,7 +259,10 @@ def mapping_logit_residuals(L: int = 3, C: int = 3, fields: bool = True) -> list
 def mlm_loss(data, A, V, b=None):
     """Single-mask MLM loss :math:`-\\frac{1}{ML}\\sum_\\mu\\sum_i \\log p_\\theta(s_i^\\mu\\mid s_{-i}^\\mu)`
     of factored attention on a list ``data`` of M configurations (Rende et al. 2024, Sec. II)."""
+    _check_matrix("A", A)
+    _check_matrix("V", V)
     L = A.shape[0]
+    data = _check_data(data, L, V.shape[0])
     total = sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for s in data for i in range(L))
     return -total / (len(data) * L)
 
@@ -150,7 +270,10 @@ def mlm_loss(data, A, V, b=None):
 def negative_log_pseudo_likelihood(data, J, U, h=None, beta=beta):
     """:math:`\\mathrm{NPLL} = -\\frac1M\\sum_\\mu\\sum_i \\log P(s_i^\\mu\\mid s_{-i}^\\mu)` with the
     conditionals computed from the joint Boltzmann weights (:func:`conditional_from_joint`)."""
+    _check_matrix("J", J)
+    _check_matrix("U", U)
     L = J.shape[0]
+    data = _check_data(data, L, U.shape[0])
     total = sum(sp.log(conditional_from_joint(i, s, J, U, h, beta)[s[i]]) for s in data for i in range(L))
     return -total / len(data)
 
@@ -160,8 +283,11 @@ def mlm_equals_npll_residual(data, L: int, C: int):
 
     Each log-conditional is rewritten as :math:`\\log p_a = -\\log \\sum_b e^{z_b - z_a}` and the
     exponents are expanded, so that equal logit differences give identical terms; returns 0 when
-    MLM is pseudo-likelihood (Rende et al. 2024, Sec. II).
+    MLM is pseudo-likelihood (Rende et al. 2024, Sec. II). ``L``, ``C`` in [2, 6], at most
+    1000 configurations in ``data``.
     """
+    _check_sizes(L, C)
+    data = _check_data(data, L, C)
     J, U, h = symbolic_site_couplings(L), symbolic_colour_couplings(C), symbolic_matrix(L, C, "h")
 
     def canonical_log_softmax(log_weights, a):
@@ -183,6 +309,8 @@ def mlm_equals_npll_residual(data, L: int, C: int):
 
 def sequence_loss(s, A, V, b):
     """:math:`\\ell(s) = -\\sum_i \\log p_i(s_i)` of factored attention on one sequence."""
+    _check_matrix("A", A)
+    _check_config(s, A.shape[0], V.shape[0] if isinstance(V, sp.MatrixBase) else 0)
     return -sum(sp.log(softmax(factored_logits(i, s, A, V, b))[s[i]]) for i in range(A.shape[0]))
 
 
@@ -216,7 +344,11 @@ def gradient_formulas(s, A, V, b) -> GradientFormulas:
     with :math:`p_i = \\mathrm{softmax}(z_i)` of :func:`factored_logits`. ``s`` a configuration
     (tuple of L colours), ``A`` (L, L), ``V`` (C, C), ``b`` (L, C) sympy matrices.
     """
+    _check_matrix("A", A)
+    _check_matrix("V", V)
     L, C = A.shape[0], V.shape[0]
+    _check_matrix("b", b, (L, C))
+    _check_config(s, L, C)
     p = [softmax(factored_logits(i, s, A, V, b)) for i in range(L)]
     r = [[p[i][a] - (1 if a == s[i] else 0) for a in range(C)] for i in range(L)]
     dA = sp.Matrix(L, L, lambda i, j: 0 if i == j else sum(r[i][a] * V[a, s[j]] for a in range(C)))
@@ -227,7 +359,10 @@ def gradient_formulas(s, A, V, b) -> GradientFormulas:
 
 
 def gradient_residuals(s, L: int = 3, C: int = 2) -> list:
-    """``diff(sequence_loss) - gradient_formulas`` entry by entry for symbolic A, V, b (all 0)."""
+    """``diff(sequence_loss) - gradient_formulas`` entry by entry for symbolic A, V, b (all 0);
+    ``L``, ``C`` in [2, 6]."""
+    _check_sizes(L, C)
+    _check_config(s, L, C)
     A, V, b = symbolic_matrix(L, L, "A"), symbolic_matrix(C, C, "V"), symbolic_matrix(L, C, "b")
     loss = sequence_loss(s, A, V, b)
     formulas = gradient_formulas(s, A, V, b)
@@ -285,7 +420,9 @@ class InvarianceResiduals:
 def invariance_residuals(L: int = 3, C: int = 3) -> InvarianceResiduals:
     """For each transformation of :class:`InvarianceResiduals`, the expanded change of the
     conditionals' logit differences :math:`z_i(a) - z_i(0)` over all ``C**L`` configurations, for
-    symbolic ``A`` (L, L), ``V`` (C, C), ``b`` (L, C)."""
+    symbolic ``A`` (L, L), ``V`` (C, C), ``b`` (L, C); ``L``, ``C`` in [2, 6] with
+    ``C**L <= 729``."""
+    _check_sizes(L, C)
     A, V, b = symbolic_matrix(L, L, "A"), symbolic_matrix(C, C, "V"), symbolic_matrix(L, C, "b")
     c = sp.Symbol("c", nonzero=True)
     cvec = sp.Matrix([sp.Symbol(f"c_{a}", real=True) for a in range(C)])
@@ -309,7 +446,8 @@ def invariance_residuals(L: int = 3, C: int = 3) -> InvarianceResiduals:
 
 
 def centering_matrix(C: int) -> sp.Matrix:
-    """:math:`P = I - \\frac1C \\mathbf 1\\mathbf 1^T`."""
+    """:math:`P = I - \\frac1C \\mathbf 1\\mathbf 1^T` (C in [1, 50])."""
+    check_int("C", C, 1, 50)
     return sp.eye(C) - sp.ones(C, C) / C
 
 
@@ -317,7 +455,9 @@ def zero_sum_gauge_block(K: sp.Matrix) -> sp.Matrix:
     """Zero-sum gauge of one coupling block,
     :math:`K_{ab} - \\bar K_{\\cdot b} - \\bar K_{a\\cdot} + \\bar K_{\\cdot\\cdot}` (written
     out with averages, not with P)."""
+    _check_matrix("K", K)
     C = K.shape[0]
+    _check_matrix("K", K, (C, C))
     row = [sum(K[a, c] for c in range(C)) / C for a in range(C)]
     col = [sum(K[a, c] for a in range(C)) / C for c in range(C)]
     total = sum(K) / C**2
@@ -326,7 +466,8 @@ def zero_sum_gauge_block(K: sp.Matrix) -> sp.Matrix:
 
 def gauge_identity_residual(C: int = 3):
     """``zs(A_ij V) - A_ij P V P`` for symbolic A_ij and V: the zero Matrix (so the contact map of
-    one factored head is :math:`|A|`)."""
+    one factored head is :math:`|A|`); C in [1, 50]."""
+    check_int("C", C, 1, 50)
     a = sp.Symbol("A_ij", real=True)
     V = symbolic_matrix(C, C, "V")
     P = centering_matrix(C)
@@ -368,10 +509,19 @@ def ridge_prior_equations(lam=lam, rho=rho, m_hat=m_hat, q_hat=q_hat, V_hat=V_ha
     .. math:: V = 1/(\\lambda + \\hat V),\\quad m = \\rho\\hat m V,\\quad q = (\\rho\\hat m^2 + \\hat q) V^2,
 
     with ``lam`` the ridge penalty :math:`\\lambda`, ``rho`` :math:`|w^*|^2/N` and the conjugates
-    ``m_hat``, ``q_hat``, ``V_hat`` (symbols or expressions).
+    ``m_hat``, ``q_hat``, ``V_hat`` (symbols or expressions). Numbers (or strict rational strings
+    such as ``"3/10"``, never evaluated) must lie in the domains: ``lam`` > 0, ``rho`` > 0,
+    ``V_hat`` >= 0, ``m_hat`` and ``q_hat`` real; :class:`InputError` otherwise.
     """
+    lam = _numeric_argument("lam", lam, low=0, low_open=True)
+    rho = _numeric_argument("rho", rho, low=0, low_open=True)
+    m_hat = _numeric_argument("m_hat", m_hat)
+    q_hat = _numeric_argument("q_hat", q_hat)
+    V_hat = _numeric_argument("V_hat", V_hat, low=0)
     V = 1 / (lam + V_hat)
-    return RidgePriorEquations(V, rho * m_hat * V, (rho * m_hat**2 + q_hat) * V**2)
+    out = RidgePriorEquations(V, rho * m_hat * V, (rho * m_hat**2 + q_hat) * V**2)
+    _check_numeric_result("ridge prior equations", out.V, out.m, out.q)
+    return out
 
 
 def logistic_sigmoid(t):
@@ -490,10 +640,19 @@ def r2_channel(alpha=alpha, Delta=Delta, rho=rho, m=m, q=q, V=V_) -> R2Channel:
               \\hat q = \\frac{\\alpha(\\rho - 2m + q + \\Delta)}{(1+V)^2},
 
     with ``alpha`` = M/N, ``Delta`` the label-noise variance, ``rho``, ``m``, ``q``, ``V`` the order
-    parameters (symbols or expressions).
+    parameters (symbols or expressions). Numbers (or strict rational strings) must lie in the
+    domains: ``alpha`` > 0, ``Delta`` >= 0, ``rho`` > 0, ``q`` >= 0, ``V`` >= 0, ``m`` real.
     """
-    return R2Channel(mhat=alpha / (1 + V), Vhat=alpha / (1 + V),
-                     qhat=alpha * (rho - 2 * m + q + Delta) / (1 + V) ** 2)
+    alpha = _numeric_argument("alpha", alpha, low=0, low_open=True)
+    Delta = _numeric_argument("Delta", Delta, low=0)
+    rho = _numeric_argument("rho", rho, low=0, low_open=True)
+    m = _numeric_argument("m", m)
+    q = _numeric_argument("q", q, low=0)
+    V = _numeric_argument("V", V, low=0)
+    out = R2Channel(mhat=alpha / (1 + V), Vhat=alpha / (1 + V),
+                    qhat=alpha * (rho - 2 * m + q + Delta) / (1 + V) ** 2)
+    _check_numeric_result("R2 channel", out.mhat, out.Vhat, out.qhat)
+    return out
 
 
 @result
@@ -533,7 +692,15 @@ def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> R2ClosedForm:
     """R2 closed form (the library's reconstruction): ``V`` the positive root of
     :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
-    :math:`m = \\rho\\kappa`, ``q = e - rho + 2m``, test MSE :math:`\\Delta + e`."""
+    :math:`m = \\rho\\kappa`, ``q = e - rho + 2m``, test MSE :math:`\\Delta + e`.
+
+    Numbers (or strict rational strings) must lie in the domains ``alpha`` > 0, ``lam`` > 0,
+    ``rho`` > 0, ``Delta`` >= 0 (:class:`InputError`); a numeric result that is not a finite
+    real number is a :class:`NumericalFailure`."""
+    alpha = _numeric_argument("alpha", alpha, low=0, low_open=True)
+    lam = _numeric_argument("lam", lam, low=0, low_open=True)
+    rho = _numeric_argument("rho", rho, low=0, low_open=True)
+    Delta = _numeric_argument("Delta", Delta, low=0)
     # positive root written as 2/(B + sqrt(B^2 + 4 lam)), B = lam + alpha - 1: no 1/lam, so
     # the limit lam -> 0 is a substitution (continuous for alpha != 1).
     B = lam + alpha - 1
@@ -541,8 +708,10 @@ def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> R2ClosedForm:
     kappa = alpha * V / (1 + V)
     e = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
     mm = rho * kappa
-    return R2ClosedForm(V=V, kappa=kappa, e=e, m=mm, q=e - rho + 2 * mm, test_mse=Delta + e,
-                        eps_J=e / rho)
+    out = R2ClosedForm(V=V, kappa=kappa, e=e, m=mm, q=e - rho + 2 * mm, test_mse=Delta + e,
+                       eps_J=e / rho)
+    _check_numeric_result("R2 closed form", out.V, out.e, out.test_mse)
+    return out
 
 
 @result
@@ -589,7 +758,11 @@ def r2_fixed_point_residuals() -> R2FixedPointResiduals:
 
 
 def r2_ols_limit(alpha=alpha, Delta=Delta, rho=rho):
-    """:math:`\\lim_{\\lambda\\to0^+} e` for :math:`\\alpha > 1`; equals :math:`\\Delta/(\\alpha-1)`."""
+    """:math:`\\lim_{\\lambda\\to0^+} e` for :math:`\\alpha > 1`; equals :math:`\\Delta/(\\alpha-1)`.
+    Numbers (or strict rational strings) must satisfy ``alpha`` > 1, ``Delta`` >= 0, ``rho`` > 0."""
+    alpha = _numeric_argument("alpha", alpha, low=1, low_open=True)
+    Delta = _numeric_argument("Delta", Delta, low=0)
+    rho = _numeric_argument("rho", rho, low=0, low_open=True)
     a = sp.Symbol("a", positive=True)  # a = alpha - 1 > 0
     e = r2_closed_form(alpha=1 + a, rho=rho, Delta=Delta).e
     # e is continuous in lam at 0 for a > 0 (the root has no 1/lam), so the limit is e(lam=0).
