@@ -1,51 +1,87 @@
-"""The ``ttc lsa`` commands (optimum, correlated, recover, gaussian, train) of the LSA papers."""
+"""The ``ttc lsa`` commands (optimum, correlated, recover, gaussian, train) of the LSA papers.
+
+Every option is declared once with its domain (:func:`validation.cli.add_argument`; the domains
+live in :mod:`theory.lsa` and :mod:`numerics.lsa.domains` and are the ones the Python API checks).
+Sizes that cost time or memory have documented maxima: ``--d`` of ``optimum`` and ``train`` at
+most 8 (the global search for the best one-layer loss takes about 40 s at d = 8), ``--d`` of
+``recover`` at most 300, ``--n`` of ``train`` at most 1000, ``--steps`` at most 100000,
+``--layers`` at most 16; ``--exact`` needs ``--d`` <= 4.
+"""
 
 from __future__ import annotations
 
 import argparse
-from fractions import Fraction
 
 import numpy as np
 
+from numerics.lsa import domains as nd
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.threads import limit_threads
-from theory.errors import InputError, check_int, check_open_unit
-from validation.cli import add_query, add_topic, fraction, number
+from theory import lsa as tl
+from theory.domains import FINITE, POSITIVE, SEED, Domain, rational
+from theory.errors import InputError, TooLargeError
+from validation.cli import DomainType, add_argument, add_query, add_topic
+
+#: ``--c1``, ``--c2`` of ``ttc lsa correlated``: exact rationals >= 0 (their upper ends depend on
+#: p and n and are checked by the command).
+CORRELATION = rational(0, None)
 
 
-def _floats(text: str) -> list[float]:
-    """argparse type: a comma-separated list of numbers (fractions allowed)."""
-    try:
-        return [float(Fraction(t.strip())) for t in text.split(",") if t.strip()]
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers")
+class ListType(DomainType):
+    """argparse ``type`` for a comma-separated list whose every item is read strictly through
+    ``domain`` (:meth:`theory.domains.Domain.parse`), with at most ``length.high`` items; empty
+    items are skipped, at least one is required. The fuzz table reads ``domain`` as for a single
+    value."""
+
+    def __init__(self, flag: str, domain: Domain, length: Domain):
+        super().__init__(flag, domain)
+        self.length = length
+        self.__name__ = f"list of {domain.kind}"
+
+    def __call__(self, text: str):
+        if text.count(",") >= self.length.high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r}...: expected at most {self.length.high} comma-separated values")
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated values, each "
+                                             f"{self.domain.describe()}")
+        return [DomainType.__call__(self, item) for item in items]
 
 
-def _rational(value: Fraction):
+def add_list_argument(parser, flag: str, domain: Domain, length: Domain, help: str = "", **kwargs):
+    """:func:`validation.cli.add_argument` for a comma-separated list of ``domain`` values."""
+    action = add_argument(parser, flag, domain, help=f"{help}; comma-separated, each" if help
+                          else "comma-separated values, each", **kwargs)
+    action.type = ListType(flag, domain, length)
+    return action
+
+
+def _rational(value):
     import sympy as sp
 
     return sp.Rational(value.numerator, value.denominator)
 
 
-def _common(parser, with_d: bool = True):
+def _common(parser, with_d: bool = True, d_domain: Domain = nd.D_CLI_OPTIMUM,
+            n_domain: Domain = tl.N_CONTEXT):
     if with_d:
-        parser.add_argument("--d", type=int, required=True, help="chain prefix length d >= 1")
-    parser.add_argument("--p", type=fraction, required=True, help="P(s_1 = 1) in (0, 1), e.g. 1/2")
-    parser.add_argument("--n", type=int, required=True, help="context chains n >= 1")
+        add_argument(parser, "--d", d_domain, required=True, help="chain prefix length d")
+    add_argument(parser, "--p", tl.P_EXACT, required=True, help="P(s_1 = 1), e.g. 1/2")
+    add_argument(parser, "--n", n_domain, required=True, help="context chains n")
 
 
 def _optimum(args) -> dict:
     """Enlarged optimum X*, f~*, realisability and the best one-layer LSA loss."""
-    from theory import lsa
-
-    check_int("d", args.d, 1)
-    check_open_unit("p", args.p)
-    check_int("n", args.n, 1)
     loss_exact = None
     if args.exact:
-        exact = lsa.markov_moments(args.d, _rational(args.p), args.n)
-        opt = lsa.optimum(exact.H, exact.h, exact.Ey)
+        if args.d > tl.EXACT_MAX_D:
+            raise TooLargeError("--d", args.d, f"d <= {tl.EXACT_MAX_D} with --exact (exact "
+                                "rational arithmetic); leave out --exact for the numeric path "
+                                "(quadrature)")
+        exact = tl.markov_moments(args.d, _rational(args.p), args.n)
+        opt = tl.optimum(exact.H, exact.h, exact.Ey)
         loss_exact = str(opt.loss)
         mom = optimum.Moments(np.array(exact.H, float), np.array(exact.h, float).ravel(),
                               float(exact.Ey))
@@ -58,46 +94,37 @@ def _optimum(args) -> dict:
     best = fstar if realizable else realizability.best_lsa(mom, args.d).loss
     return {"X": Xs.tolist(), "loss": fstar, "loss_exact": loss_exact, "realizable": realizable,
             "best_lsa_loss": best, "gap": best - fstar,
-            "ordering": [list(t) for t in lsa.feature_ordering(args.d)]}
+            "ordering": [list(t) for t in tl.feature_ordering(args.d)]}
 
 
 def correlated(args) -> dict:
     """Theorem 3.4 (d = 1) at given (p, n, c1, c2)."""
-    import sympy as sp
-
-    from theory import lsa
-
-    check_open_unit("p", args.p)
-    check_int("n", args.n, 1)
     pn = args.n * args.p
     if not 0 <= args.c1 <= pn:
-        raise InputError("c1", str(args.c1), f"a value in [0, n p] = [0, {float(pn)}]")
+        raise InputError("--c1", str(args.c1), f"a value in [0, n p] = [0, {float(pn)}]")
     if not 0 <= args.c2 <= (args.n - 1) * args.c1:
-        raise InputError("c2", str(args.c2), f"a value in [0, (n-1) c1] = [0, {float((args.n - 1) * args.c1)}]")
-    mom = lsa.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
+        raise InputError("--c2", str(args.c2), f"a value in [0, (n-1) c1] = "
+                         f"[0, {float((args.n - 1) * args.c1)}]")
+    mom = tl.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
     if not mom.H.is_positive_definite:
-        raise InputError("c2", str(args.c2), "moments (c1, c2) that some joint law attains (H is "
-                         "not positive definite)")
-    opt = lsa.optimum(mom.H, mom.h, mom.Ey)
+        raise InputError("--c2", str(args.c2), "moments (c1, c2) that some joint law attains (H "
+                         "is not positive definite)")
+    opt = tl.optimum(mom.H, mom.h, mom.Ey)
     return {"X": [float(v) for v in opt.X], "loss": float(opt.loss),
-            "loss_exact": str(sp.nsimplify(opt.loss)) if args.exact else None}
+            "loss_exact": str(opt.loss) if args.exact else None}
 
 
 def recover(args) -> dict:
     """Exact recovery of (b, A) from X, or not realisable."""
-    check_int("d", args.d, 1)
     r = realizability.recover(args.x, args.d)
     if not r.realizable:
         return {"realizable": False, "b": None, "A": None,
-                "residual": None if not np.isfinite(r.residual) else r.residual}
+                "residual": None if r.residual is None else r.residual}
     return {"realizable": True, "b": r.b.tolist(), "A": r.A.tolist(), "residual": r.residual}
 
 
 def gaussian(args) -> dict:
     """Gamma* and L(Gamma*) for diagonal Sigma."""
-    check_int("n", args.n, 1)
-    if any(s <= 0 for s in args.sigma):
-        raise InputError("sigma", args.sigma, "positive variances (Sigma must be positive definite)")
     Sigma = np.diag(args.sigma)
     G = optimum.gaussian_gamma_star(Sigma, args.n, args.noise)
     return {"Gamma": G.tolist(), "loss": optimum.gaussian_loss(G, Sigma, args.n, args.noise)}
@@ -107,8 +134,6 @@ def train(args) -> dict:
     """Train an LSA on sampled prompts; compare with f~* and the best one-layer loss."""
     from validation.lsa.training import train_markov
 
-    check_open_unit("p", args.p)
-    check_int("steps", args.steps, 1)
     with limit_threads(1):
         r = train_markov(args.d, float(args.p), args.n, layers=args.layers, steps=args.steps,
                          seed=args.seed)
@@ -120,21 +145,26 @@ def register(subparsers) -> None:
     _, sub = add_topic(subparsers, "lsa")
     q = add_query(sub, "optimum", _optimum, "enlarged-space optimum X*, f~*, realisability, best LSA loss")
     _common(q)
-    q.add_argument("--exact", action="store_true", help="exact rational arithmetic (d <= 4)")
+    q.add_argument("--exact", action="store_true",
+                   help=f"exact rational arithmetic (d <= {tl.EXACT_MAX_D})")
     q = add_query(sub, "correlated", correlated, "Theorem 3.4 (correlated initial states, d = 1)")
     _common(q, with_d=False)
-    q.add_argument("--c1", type=fraction, required=True, help="sum_i E[x_i x_{n+1}]")
-    q.add_argument("--c2", type=fraction, required=True, help="sum_{i != j} E[x_i x_j x_{n+1}]")
+    add_argument(q, "--c1", CORRELATION, required=True,
+                 help="sum_i E[x_i x_{n+1}], at most n p")
+    add_argument(q, "--c2", CORRELATION, required=True,
+                 help="sum_{i != j} E[x_i x_j x_{n+1}], at most (n-1) c1")
     q.add_argument("--exact", action="store_true", help="also give the loss as a rational string")
     q = add_query(sub, "recover", recover, "recover (b, A) from X = phi(b, A), or certify none exists")
-    q.add_argument("--d", type=int, required=True)
-    q.add_argument("--x", type=_floats, required=True, help="X1,X2,... in the canonical ordering")
+    add_argument(q, "--d", nd.D_RECOVER, required=True, help="chain prefix length d")
+    add_list_argument(q, "--x", FINITE, nd.X_LENGTH, required=True,
+                      help="X1,X2,... (d m values) in the canonical ordering")
     q = add_query(sub, "gaussian", gaussian, "Gaussian linear regression: Gamma* and its loss")
-    q.add_argument("--sigma", type=_floats, required=True, help="diagonal of Sigma, S1,S2,...")
-    q.add_argument("--n", type=int, required=True)
-    q.add_argument("--noise", type=number, default=0.0, help="label-noise variance sigma^2")
+    add_list_argument(q, "--sigma", POSITIVE, nd.DIM, required=True,
+                      help="diagonal of Sigma, S1,S2,... (variances)")
+    add_argument(q, "--n", tl.N_CONTEXT, required=True, help="context examples n")
+    add_argument(q, "--noise", nd.NOISE, default=0.0, help="label-noise variance sigma^2")
     q = add_query(sub, "train", train, "train an LSA on sampled prompts")
-    _common(q)
-    q.add_argument("--layers", type=int, default=1)
-    q.add_argument("--steps", type=int, default=500)
-    q.add_argument("--seed", type=int, default=0)
+    _common(q, d_domain=nd.D_TRAIN, n_domain=nd.N_TRAIN)
+    add_argument(q, "--layers", nd.LAYERS, default=1, help="LSA layers")
+    add_argument(q, "--steps", nd.STEPS, default=500, help="Adam steps")
+    add_argument(q, "--seed", SEED, default=0)

@@ -64,10 +64,15 @@ class LSA(torch.nn.Module):
     def __init__(self, d: int, layers: int = 1, form: str = "sparse", sign: int = 1,
                  init_scale: float = 0.1, seed: int = 0):
         super().__init__()
-        check_int("d", d, 1)
-        check_int("layers", layers, 1)
-        check_choice("form", form, ("dense", "sparse"))
-        check_choice("sign", sign, (1, -1))
+        from numerics.lsa import domains as nd
+        from theory.lsa import D_ORDERING
+
+        D_ORDERING.check("d", d)
+        nd.LAYERS.check("layers", layers)
+        nd.FORM.check("form", form)
+        nd.SIGN.check("sign", sign)
+        nd.INIT_SCALE.check("init_scale", init_scale)
+        nd.SEED.check("seed", seed)
         self.d, self.layers, self.form, self.sign = d, layers, form, sign
         gen = torch_generator(seed)
         draw = lambda *shape: torch.nn.Parameter(init_scale * torch.randn(*shape, generator=gen))

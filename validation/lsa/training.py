@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from numerics.lsa import domains as nd
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.seeding import as_generator
 from numerics.shared.threads import limit_threads
-from theory.errors import check_choice, check_int
+from theory.errors import InputError
 from theory.lsa import feature_ordering
 from theory.results import result
 from validation.lsa.models import LSA, as_tensor, enlarged_parameter
@@ -23,7 +24,33 @@ from validation.shared.training import train
 
 torch.set_default_dtype(torch.float64)
 
-__all__ = ["train_markov", "MarkovTraining", "train_gaussian", "GaussianTraining"]
+__all__ = ["train_markov", "MarkovTraining", "train_gaussian", "GaussianTraining",
+           "training_bytes"]
+
+
+def training_bytes(rows: int, n: int, batch: int, layers: int, eval_size: int = 0) -> float:
+    """Estimated peak bytes of training an L-layer LSA on ``batch`` prompts of
+    ``rows x (n+1)`` per step (the prompts, the forward pass kept for backpropagation: about
+    ``4 L + 6`` copies) and of evaluating ``eval_size`` held-out prompts (about 6 copies)."""
+    per_prompt = 8.0 * rows * (n + 1)
+    return per_prompt * (batch * (4 * layers + 6) + 6 * eval_size)
+
+
+def _check_training(d, n, layers, steps, seed, batch, lr, form, sign, init_scale, eval_size=0,
+                    d_domain=nd.D_TRAIN):
+    d_domain.check("d", d)
+    nd.N_CONTEXT.check("n", n)
+    nd.LAYERS.check("layers", layers)
+    nd.STEPS.check("steps", steps)
+    nd.SEED.check("seed", seed)
+    nd.BATCH.check("batch", batch)
+    nd.LR.check("lr", lr)
+    nd.FORM.check("form", form)
+    nd.SIGN.check("sign", sign)
+    nd.INIT_SCALE.check("init_scale", init_scale)
+    nd.check_memory("batch", batch, training_bytes(d + 1, n, batch, layers, eval_size),
+                    f"training (d = {d}, n = {n}, layers = {layers}, held-out prompts = "
+                    f"{eval_size})")
 
 
 @result
@@ -65,8 +92,16 @@ def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: in
     """Train an LSA on freshly sampled prompts of the random-kernel task (Adam, the learning rate
     divided by 10 for the last quarter of the steps) and compare with f~* and the best one-layer
     loss (Ding et al. 2025, Sec. 3). ``seed`` (int >= 0) seeds the initialisation, the prompts and
-    the search."""
-    check_int("steps", steps, 1)
+    the search.
+
+    Domains: :mod:`numerics.lsa.domains` (``d`` at most 8: the best-loss search runs first;
+    ``steps`` at most 100000; ``layers`` at most 16); the memory of a step and of the held-out
+    evaluation (``layers > 1``) is estimated by :func:`training_bytes` and refused above 2 GiB
+    before anything is allocated."""
+    nd.SIZE.check("eval_size", eval_size)
+    _check_training(d, n, layers, steps, seed, batch, lr, form, sign, init_scale,
+                    eval_size if layers > 1 else 0)
+    optimum.check_p(p)
     mom = optimum.markov_moments_numeric(d, p, n)
     opt = optimum.optimum(mom)
     best = realizability.best_lsa(mom, d, seed=seed)
@@ -89,10 +124,15 @@ def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: in
             final, se = optimum.loss_at(enlarged_parameter(model), mom), 0.0
             b_trained = sign * model.matrices(0).P[d].detach().numpy()
         else:
-            held_out = optimum.sample_markov_prompts(d, p, n, eval_size, seed + 10_007)
+            held_out = optimum.sample_markov_prompts(d, p, n, eval_size,
+                                                     (seed + 10_007) % (nd.SEED.high + 1))
             with torch.no_grad():
                 err = ((model(as_tensor(held_out.Z)) - as_tensor(held_out.y)) ** 2).numpy()
             final, se = float(err.mean()), float(err.std(ddof=1) / np.sqrt(err.size))
+    if not (np.isfinite(final) and np.isfinite(se) and np.all(np.isfinite(losses))):
+        from theory.errors import NumericalFailure
+
+        raise NumericalFailure(f"train_markov: training diverged (final loss {final}); lower lr")
     return MarkovTraining(final, se, opt.loss, best.loss, realizable, losses, b_trained)
 
 
@@ -139,9 +179,12 @@ def train_gaussian(Sigma, n: int, steps: int = 600, seed: int = 0, batch: int = 
     :math:`\\Theta` Gaussian from ``seed``, ``s = init_scale``); ``"random"``: all entries
     i.i.d. :math:`N(0, s^2)` (from a random start the (b, A) landscape can trap training at a
     spurious stationary point with large x-components of b)."""
-    check_choice("init", init, ("zfb", "random"))
-    Sigma = np.atleast_2d(np.asarray(Sigma, float))
+    nd.INIT.check("init", init)
+    Sigma = np.atleast_2d(optimum.float_array("Sigma", Sigma))
     d = Sigma.shape[0]
+    if Sigma.ndim != 2 or Sigma.shape != (d, d):
+        raise InputError("Sigma", f"shape {Sigma.shape}", "a square covariance matrix")
+    _check_training(d, n, 1, steps, seed, batch, lr, form, -1, init_scale, d_domain=nd.DIM)
     Gs = optimum.gaussian_gamma_star(Sigma, n)
     model = LSA(d, 1, form, sign=-1, init_scale=init_scale, seed=seed)
     if init == "zfb":

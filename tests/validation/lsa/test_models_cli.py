@@ -106,12 +106,12 @@ def test_cli_train_keys(run_json):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["optimum", "--d", "1", "--p", "3/2", "--n", "3"], "p="),
-    (["optimum", "--d", "0", "--p", "1/2", "--n", "3"], "d="),
-    (["optimum", "--d", "1", "--p", "1/2", "--n", "0"], "n="),
+    (["optimum", "--d", "1", "--p", "3/2", "--n", "3"], "--p"),
+    (["optimum", "--d", "0", "--p", "1/2", "--n", "3"], "--d"),
+    (["optimum", "--d", "1", "--p", "1/2", "--n", "0"], "--n"),
     (["optimum", "--d", "6", "--p", "1/2", "--n", "3", "--exact"], "numeric path"),
     (["recover", "--d", "1", "--x", "1,2"], "X="),
-    (["gaussian", "--sigma", "1,0", "--n", "3"], "sigma="),
+    (["gaussian", "--sigma", "1,0", "--n", "3"], "--sigma"),
 ])
 def test_cli_errors(capsys, argv, fragment):
     assert main(["lsa", *argv, "--json"]) == 2
