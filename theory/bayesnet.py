@@ -26,13 +26,32 @@ context columns (the context flag). Variables are numbered ``0..M-1`` here (the 
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from numbers import Integral
 
 import sympy as sp
 
-from theory.errors import InputError, check_int
+from theory.domains import integer, parse_rational
+from theory.errors import InputError, NumericalFailure, TooLargeError
 from theory.results import result
+
+#: Cardinality ``d`` of a variable in the symbolic functions (the formulas build ``d`` symbols,
+#: the estimators ``d``-entry matrices).
+CARD = integer(1, 1000, note="d symbols or matrix entries; larger is slow in sympy")
+#: Number of variables ``M`` of the symbolic construction.
+VARIABLES = integer(1, 64, note="the weights are sympy matrices of (2M+1)d rows")
+#: Largest prompt height ``R = (2M+1) d`` of :func:`construction_weights`: its ``R x R`` sympy
+#: value matrix and the float evaluation of :func:`numerics.bayesnet.construction.construction_arrays`
+#: take about 3 s at ``R = 205``.
+MAX_ROWS = 256
+#: Matching rows ``n`` of :func:`mean_abs_error_exact`: an exact sum of ``n + 1`` rational terms
+#: (about 2 s at ``n = 1000``).
+EXACT_ROWS = integer(1, 1000, note="an exact sum of n+1 rational terms: about 2 s at n = 1000")
+#: Context rows of an exact prompt (:func:`encode_prompt`, :func:`construction_forward`): the
+#: exact forward pass builds a ``(N+1) x (N+1)`` matrix of sympy exponentials.
+EXACT_CONTEXT = integer(0, 64, note="the exact forward pass builds an (N+1) x (N+1) sympy "
+                                    "matrix: about 1 s at N = 64")
 
 #: Inverse temperature of the estimator head (the attention scale).
 beta = sp.symbols("beta", positive=True)
@@ -45,10 +64,90 @@ n, p = sp.symbols("n p", positive=True)
 
 
 # ----------------------------------------------------------------------------------------------
+# Argument checks: numbers in, never text evaluated
+
+
+def _exact(name: str, value):
+    """``value`` as an exact sympy number, or a sympy expression kept as it is.
+
+    A sympy object is returned unchanged (it must be finite and real when it is a number); an
+    int, :class:`~fractions.Fraction` or a string (strict: :func:`theory.domains.parse_rational`,
+    never evaluated) becomes a :class:`sympy.Rational`; a finite float becomes the rational
+    of the decimal it prints as (``0.3`` -> ``3/10``, as ``nsimplify`` gave for such floats).
+    Anything else raises :class:`InputError`.
+    """
+    if isinstance(value, sp.Basic):
+        if value.is_number and not (value.is_real and value.is_finite):
+            raise InputError(name, value, "a finite real number or a sympy expression")
+        return value
+    if isinstance(value, bool):
+        raise InputError(name, value, "a number (not a bool)")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(name, value, "a finite number")
+        exact = parse_rational(name, repr(value))
+    elif isinstance(value, str):
+        exact = parse_rational(name, value)
+    elif isinstance(value, (Integral, Fraction)):
+        exact = Fraction(value)
+    else:
+        raise InputError(name, value if len(repr(value)) < 60 else type(value).__name__,
+                         "an int, Fraction, finite float, sympy expression or a string such "
+                         "as '3/10'")
+    return sp.Rational(exact.numerator, exact.denominator)
+
+
+def _numeric(name: str, value, low=None, *, strictly: bool = True, high=None):
+    """Check a numeric argument of a formula (symbols pass through): ints, Fractions, floats and
+    sympy numbers must be finite and real and lie in ``(low, high)`` (``[low, high]`` when not
+    ``strictly``); strings are read strictly as rationals. Floats are kept as they are."""
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return value
+    if isinstance(value, str):
+        value = _exact(name, value)
+    if isinstance(value, bool) or not isinstance(value, (Integral, Fraction, float, sp.Basic)):
+        raise InputError(name, value if len(repr(value)) < 60 else type(value).__name__,
+                         "a finite real number or a sympy expression")
+    if isinstance(value, sp.Basic):
+        if not (value.is_real and value.is_finite):
+            raise InputError(name, value, "a finite real number")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InputError(name, value, "a finite real number")
+    expected = "a real number" + (f" {'>' if strictly else '>='} {low}" if low is not None else "") \
+        + (f" {'<' if strictly else '<='} {high}" if high is not None else "")
+    if low is not None and bool(value < low if not strictly else value <= low):
+        raise InputError(name, value, expected)
+    if high is not None and bool(value > high if not strictly else value >= high):
+        raise InputError(name, value, expected)
+    return value
+
+
+def _symbolic_int(name: str, value, low: int):
+    """A positive integer (checked) or a sympy symbol (kept)."""
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return value
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise InputError(name, value, f"an integer >= {low} or a sympy symbol")
+    return value
+
+
+def _finite_result(name: str, value):
+    """``value`` unless it is a non-finite number (then :class:`NumericalFailure`)."""
+    if isinstance(value, sp.Basic) and value.is_number and not value.is_finite:
+        raise NumericalFailure(f"{name} is not finite ({value}) for these arguments")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
 # The estimators (Cao et al. 2025, Sec. 4)
 
 
 def _check_counts(name: str, counts) -> list[int]:
+    if isinstance(counts, (str, bytes)) or not hasattr(counts, "__len__"):
+        raise InputError(name, counts if len(repr(counts)) < 60 else type(counts).__name__,
+                         "a non-empty list of non-negative integers")
+    if len(counts) > CARD.high:
+        raise TooLargeError(name, f"{len(counts)} counts", f"at most {CARD.high} ({CARD.note})")
     counts = list(counts)
     if not counts or any(not isinstance(c, Integral) or isinstance(c, bool) or c < 0 for c in counts):
         raise InputError(name, counts, "a non-empty list of non-negative integers")
@@ -84,11 +183,15 @@ def smoothed(counts, alpha):
 
     ``alpha`` is a number (the same for every cell) or a sequence of length ``d``; rationals stay
     exact. K2: ``alpha = 1``; BDeu: ``alpha = ess / (d q)`` (:func:`bdeu_pseudocount`).
+    Numbers are read without evaluating text: ints, Fractions, floats (as the decimal they print
+    as), strict strings such as ``"3/10"`` and sympy expressions (kept symbolic).
     """
     counts = _check_counts("counts", counts)
     alphas = list(alpha) if isinstance(alpha, (list, tuple)) else [alpha] * len(counts)
-    alphas = [sp.nsimplify(a) if isinstance(a, (float, Fraction)) else sp.sympify(a) for a in alphas]
-    if len(alphas) != len(counts) or any(a.is_number and not a.is_positive for a in alphas):
+    if len(alphas) != len(counts):
+        raise InputError("alpha", alpha, f"a positive number or {len(counts)} positive numbers")
+    alphas = [_exact("alpha", a) for a in alphas]
+    if any(a.is_number and not a.is_positive for a in alphas):
         raise InputError("alpha", alpha, f"a positive number or {len(counts)} positive numbers")
     total = sum(counts) + sum(alphas)
     return sp.Matrix([(c + a) / total for c, a in zip(counts, alphas)])
@@ -103,11 +206,13 @@ def bdeu_pseudocount(ess, d: int, n_configs: int):
     """BDeu pseudo-count per cell, :math:`\\alpha = \\mathrm{ess} / (d\\, q)`.
 
     ``ess`` is the equivalent sample size, ``d`` the variable's cardinality and ``n_configs``
-    (``q``) the number of parent configurations.
+    (``q``) the number of parent configurations. ``ess`` is read as in :func:`smoothed`
+    (never evaluated as code).
     """
-    check_int("d", d, 1)
-    check_int("n_configs", n_configs, 1)
-    ess = sp.nsimplify(ess) if isinstance(ess, (float, Fraction)) else sp.sympify(ess)
+    CARD.check("d", d)
+    if isinstance(n_configs, bool) or not isinstance(n_configs, Integral) or n_configs < 1:
+        raise InputError("n_configs", n_configs, "an integer >= 1")
+    ess = _exact("ess", ess)
     if ess.is_number and not ess.is_positive:
         raise InputError("ess", ess, "a positive equivalent sample size")
     return ess / (d * n_configs)
@@ -167,7 +272,7 @@ def mle_formula(d: int) -> MleFormula:
     MleFormula
         The estimate and its count symbols ``n_0..n_{d-1}``.
     """
-    check_int("d", d, 1)
+    CARD.check("d", d)
     counts = sp.symbols(f"n_0:{d}", nonnegative=True)
     return MleFormula(estimate=sp.Matrix([c / sum(counts) for c in counts]), counts=counts)
 
@@ -187,7 +292,7 @@ def smoothed_formula(d: int) -> SmoothedFormula:
     SmoothedFormula
         The estimate, its count symbols ``n_0..n_{d-1}`` and the symbol ``alpha``.
     """
-    check_int("d", d, 1)
+    CARD.check("d", d)
     counts = sp.symbols(f"n_0:{d}", nonnegative=True)
     alpha = sp.symbols("alpha", positive=True)
     return SmoothedFormula(estimate=sp.Matrix([(c + alpha) / (sum(counts) + d * alpha) for c in counts]),
@@ -200,7 +305,12 @@ def smoothed_formula(d: int) -> SmoothedFormula:
 
 def mean_abs_error_asymptotic(p=p, n=n):
     """:math:`E|\\hat p - p| \\approx \\sqrt{2 p (1-p) / (\\pi n)}` for ``n`` matching rows
-    (the normal approximation: ``E|Z| = sqrt(2/pi)`` for a standard normal)."""
+    (the normal approximation: ``E|Z| = sqrt(2/pi)`` for a standard normal).
+
+    ``p`` and ``n`` are symbols or numbers; a number must satisfy ``0 < p < 1`` and ``n > 0``
+    (:class:`InputError` otherwise; strings are read strictly as rationals)."""
+    p = _numeric("p", p, 0, high=1)
+    n = _numeric("n", n, 0)
     return sp.sqrt(2 * p * (1 - p) / (sp.pi * n))
 
 
@@ -208,10 +318,14 @@ def mean_abs_error_exact(p_value, n_value: int):
     """Exact :math:`E|K/n - p|` for :math:`K \\sim \\mathrm{Binomial}(n, p)` (a sympy number).
 
     .. math:: \\sum_{k=0}^{n} \\binom{n}{k} p^k (1-p)^{n-k} \\left|\\frac{k}{n} - p\\right|
+
+    ``p_value``: an exact number in (0, 1): an int, Fraction, float (read as the decimal it
+    prints as), strict string (``"3/10"``, never evaluated) or sympy number. ``n_value``: an
+    integer in ``[1, 1000]`` (:data:`EXACT_ROWS`).
     """
-    check_int("n_value", n_value, 1)
-    pv = sp.nsimplify(p_value) if isinstance(p_value, (float, Fraction)) else sp.sympify(p_value)
-    if not (pv.is_number and 0 < pv < 1):
+    EXACT_ROWS.check("n_value", n_value)
+    pv = _exact("p_value", p_value)
+    if not (pv.is_number and bool(pv > 0) and bool(pv < 1)):
         raise InputError("p_value", p_value, "a probability strictly between 0 and 1")
     return sum(sp.binomial(n_value, k) * pv**k * (1 - pv) ** (n_value - k)
                * sp.Abs(sp.Rational(k, n_value) - pv) for k in range(n_value + 1))
@@ -231,29 +345,71 @@ def tv_bound(N=N, I=I, beta=beta, C=C):
     ``C = D + 1``. Derivation: matching rows share the top score ``beta(|P| + C)``; a row that
     misses a parent scores at most ``beta(|P| - 1 + C)``, the query itself ``beta |P|``; with
     ``R`` the leaked mass relative to one matching row, ``||p_TF - p_hat||_1 <= 2R/(|I| + R)``.
+
+    Numeric arguments must satisfy ``N >= I >= 1``, ``beta > 0``, ``C > 0``
+    (:class:`InputError` otherwise).
     """
+    N = _numeric("N", N, 1, strictly=False)
+    I = _numeric("I", I, 1, strictly=False)
+    beta = _numeric("beta", beta, 0)
+    C = _numeric("C", C, 0)
+    if all(isinstance(v, (Integral, Fraction, float)) or getattr(v, "is_number", False)
+           for v in (N, I)) and bool(I > N):
+        raise InputError("I", I, f"at most N = {N} matching rows")
     return ((N - I) * sp.exp(-beta) + sp.exp(-beta * C)) / I
 
 
 def beta_for_epsilon(N=N, eps=eps):
-    """:math:`\\beta = \\log(N/\\varepsilon)`: then :func:`tv_bound` ``<= N e^{-beta} = eps``."""
-    return sp.log(N / eps)
+    """:math:`\\beta = \\log(N/\\varepsilon)`: then :func:`tv_bound` ``<= N e^{-beta} = eps``.
+
+    Numbers must be positive (``N > 0``, ``eps > 0``); a non-finite result (``N / eps``
+    overflowing a float) is a :class:`NumericalFailure`."""
+    N = _numeric("N", N, 0)
+    eps = _numeric("eps", eps, 0)
+    try:
+        value = sp.log(N / eps)
+    except OverflowError:
+        raise NumericalFailure(f"beta_for_epsilon: N/eps overflows for N={N!r}, eps={eps!r}") from None
+    return _finite_result("beta_for_epsilon", value)
 
 
 def paper_beta(M, d, N=N, eps=eps):
-    """The paper's scale :math:`3 \\log(M d N / \\varepsilon)` (Theorem 4.1)."""
-    return 3 * sp.log(M * d * N / eps)
+    """The paper's scale :math:`3 \\log(M d N / \\varepsilon)` (Theorem 4.1).
+
+    ``M``, ``d``: integers >= 1 (or symbols); ``N > 0``, ``eps > 0`` when numbers."""
+    M = _symbolic_int("M", M, 1)
+    d = _symbolic_int("d", d, 1)
+    N = _numeric("N", N, 0)
+    eps = _numeric("eps", eps, 0)
+    try:
+        value = 3 * sp.log(M * d * N / eps)
+    except OverflowError:
+        raise NumericalFailure(f"paper_beta: MdN/eps overflows for N={N!r}, eps={eps!r}") from None
+    return _finite_result("paper_beta", value)
+
+
+def _check_size(M: int, d: int) -> None:
+    VARIABLES.check("M", M)
+    CARD.check("d", d)
+    rows = (2 * M + 1) * d
+    if rows > MAX_ROWS:
+        raise TooLargeError("M, d", (M, d), f"(2M+1)d <= {MAX_ROWS} prompt rows (it is {rows}): "
+                                            "the weights are R x R sympy matrices")
 
 
 def _check_structure(M: int, d: int, parents) -> list[tuple[int, ...]]:
-    check_int("M", M, 1)
-    check_int("d", d, 1)
+    _check_size(M, d)
+    if isinstance(parents, (str, bytes)) or not hasattr(parents, "__len__") or len(parents) != M:
+        raise InputError("parents", parents if len(repr(parents)) < 80 else type(parents).__name__,
+                         f"a list of {M} parent lists")
+    if any(isinstance(ps, (str, bytes)) or not hasattr(ps, "__iter__") for ps in parents):
+        raise InputError("parents", parents, f"a list of {M} lists of integer indices")
     parents = [tuple(ps) for ps in parents]
     if len(parents) != M:
         raise InputError("parents", parents, f"a list of {M} parent lists")
     for m, ps in enumerate(parents):
         for q in ps:
-            if not isinstance(q, Integral) or not 0 <= q < m:
+            if isinstance(q, bool) or not isinstance(q, Integral) or not 0 <= q < m:
                 raise InputError(f"parents[{m}]", list(ps), f"indices of earlier variables in 0..{m - 1}")
         if len(set(ps)) != len(ps):
             raise InputError(f"parents[{m}]", list(ps), "distinct parent indices")
@@ -282,8 +438,7 @@ class PromptLayout:
 def layout(M: int, d: int) -> PromptLayout:
     """Row blocks of a prompt: ``x`` (one-hot samples), ``target`` (:math:`e_{m_0} \\otimes 1_d`),
     ``flag`` (context flag), for ``M`` variables of common cardinality ``d``."""
-    check_int("M", M, 1)
-    check_int("d", d, 1)
+    _check_size(M, d)
     return PromptLayout(x=slice(0, M * d), target=slice(M * d, 2 * M * d),
                         flag=slice(2 * M * d, (2 * M + 1) * d))
 
@@ -353,7 +508,7 @@ def construction_weights(M: int, d: int, parents, beta=beta) -> ConstructionWeig
         entries of its block).
     parents : list of M sequences of int
         ``parents[m]`` = indices of the parents of ``m``, all ``< m``.
-    beta : sympy expression, default the symbol :data:`beta`.
+    beta : sympy expression or positive finite number, default the symbol :data:`beta`.
 
     Returns
     -------
@@ -362,6 +517,7 @@ def construction_weights(M: int, d: int, parents, beta=beta) -> ConstructionWeig
         (R x R) where ``R = (2M+1)d``, and ``C`` (the integer D + 1).
     """
     parents = _check_structure(M, d, parents)
+    beta = _numeric("beta", beta, 0)
     D = max((len(ps) for ps in parents), default=0)
     Cval = D + 1
     rows = (2 * M + 1) * d
@@ -394,7 +550,8 @@ def construction_weights(M: int, d: int, parents, beta=beta) -> ConstructionWeig
 
 def readout_matrix(M: int, d: int, m0: int):
     """Readout ``A = [0, -I_d, 0]`` (d x (2M+1)d) picking block ``m0`` of the query with a minus."""
-    check_int("m0", m0, 0, M - 1)
+    _check_size(M, d)
+    integer(0, M - 1).check("m0", m0)
     A = sp.zeros(d, (2 * M + 1) * d)
     A[:, m0 * d:(m0 + 1) * d] = -sp.eye(d)
     return A
@@ -403,11 +560,27 @@ def readout_matrix(M: int, d: int, m0: int):
 def encode_prompt(M: int, d: int, context, query, m0: int):
     """The prompt matrix ``X`` (sympy, exact) for one context and one partial query.
 
-    ``context``: list of N samples (each a list of M states); ``query``: M states of which only
-    entries ``< m0`` are used.
+    ``context``: list of N samples (each a list of M states in ``0..d-1``), ``N <= 64``
+    (:data:`EXACT_CONTEXT`); ``query``: M states of which only entries ``< m0`` are used (they
+    must be states in ``0..d-1``).
     """
-    check_int("m0", m0, 0, M - 1)
     lay = layout(M, d)
+    integer(0, M - 1).check("m0", m0)
+    if isinstance(context, (str, bytes)) or not hasattr(context, "__len__"):
+        raise InputError("context", type(context).__name__, f"a list of samples of {M} states")
+    EXACT_CONTEXT.check("context length", len(context))
+    state = integer(0, d - 1)
+    context = [list(sample) if hasattr(sample, "__iter__") and not isinstance(sample, (str, bytes))
+               else sample for sample in context]
+    for i, sample in enumerate(context):
+        if not isinstance(sample, list) or len(sample) != M:
+            raise InputError(f"context[{i}]", sample, f"a sample of {M} states")
+        for m, value in enumerate(sample):
+            state.check(f"context[{i}][{m}]", value)
+    if isinstance(query, (str, bytes)) or not hasattr(query, "__len__") or len(query) != M:
+        raise InputError("query", query, f"a list of {M} states")
+    for m in range(m0):
+        state.check(f"query[{m}]", query[m])
     X = sp.zeros((2 * M + 1) * d, len(context) + 1)
     for i, sample in enumerate(context):
         for m, state in enumerate(sample):
@@ -429,8 +602,15 @@ def construction_forward(weights: ConstructionWeights, X):
               H_2 = H_1 + V H_1 \\mathrm{softmax}((K H_1)^T (Q H_1))
 
     (softmax over keys, i.e. down each column). ``weights`` from :func:`construction_weights`,
-    ``X`` a sympy matrix ``(R, T)`` from :func:`encode_prompt`; returns the sympy ``(R, T)`` output.
+    ``X`` a sympy matrix ``(R, T)`` from :func:`encode_prompt` (``T <= 65`` columns, see
+    :data:`EXACT_CONTEXT`); returns the sympy ``(R, T)`` output.
     """
+    if not isinstance(weights, ConstructionWeights):
+        raise InputError("weights", type(weights).__name__, "ConstructionWeights from construction_weights")
+    if not isinstance(X, sp.MatrixBase) or X.rows != weights.W1.cols:
+        raise InputError("X", getattr(X, "shape", type(X).__name__),
+                         f"a sympy matrix of {weights.W1.cols} rows (encode_prompt)")
+    EXACT_CONTEXT.check("context length", X.cols - 1)
     relu = X.__class__(weights.W1 * X).applyfunc(lambda v: sp.Max(v, 0))
     H = X + weights.W2 * relu
     scores = (weights.K * H).T * (weights.Q * H)
