@@ -220,3 +220,98 @@ def empirical_pair_marginals(S: np.ndarray, C: int) -> np.ndarray:
     check_work("S", f"array of shape {S.shape}", 2.0 * M * L * L * C * C)
     X = np.eye(C)[S]
     return np.einsum("nia,njb->ijab", X, X, optimize=True) / len(S)
+
+
+# ----------------------------------------------------------------------------------------------
+# Sample files (.npz written by ``ttc potts sample``)
+
+#: The arrays a sample file may hold, and the dimension each must have.
+SAMPLE_FILE_ARRAYS = {"samples": 2, "C": 0, "beta": 0, "seed": 0, "sweeps": 0}
+
+
+@result
+class SampleFile:
+    """The content of a sample file read by :func:`load_samples`.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray, (M, L) int64
+        Colours in 0..C-1.
+    C : int
+        Number of colours (the file's ``C``, or the largest colour + 1 when absent).
+    """
+
+    samples: np.ndarray
+    C: int
+
+
+def _array_headers(name: str, path) -> dict:
+    """``{array name: (shape, dtype)}`` of an .npz file, read from the headers only (nothing
+    is decompressed); :class:`InputError` naming ``name`` for anything but an .npz of plain
+    arrays."""
+    import zipfile
+
+    expected = "an .npz file of arrays written by `ttc potts sample`"
+    headers = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                key = member[:-4] if member.endswith(".npy") else member
+                if key not in SAMPLE_FILE_ARRAYS:
+                    raise InputError(name, str(path), f"{expected} (unexpected entry {member!r}; "
+                                     f"allowed: {', '.join(SAMPLE_FILE_ARRAYS)})")
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    shape, _, dtype = (np.lib.format.read_array_header_1_0(handle)
+                                       if version == (1, 0)
+                                       else np.lib.format.read_array_header_2_0(handle))
+                headers[key] = (tuple(shape), np.dtype(dtype))
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+            KeyError, RuntimeError, NotImplementedError) as exc:
+        raise InputError(name, str(path), f"{expected} ({type(exc).__name__}: "
+                                          f"{str(exc)[:100]})") from None
+    return headers
+
+
+def load_samples(path, name: str = "samples") -> SampleFile:
+    """Read a sample file strictly: an .npz (at most 1 GiB of arrays) holding ``samples`` (a 2-d
+    integer array (M, L), M >= 1, L >= 2, colours in 0..C-1) and optionally ``C`` (an integer
+    scalar >= 2), ``beta`` (a finite real scalar), ``seed`` and ``sweeps`` (integer scalars), and
+    nothing else. The array headers are checked before any array is read (dimension and dtype
+    exactly: an integer array where integers are expected, no pickled objects).
+    :class:`InputError` naming ``name`` otherwise."""
+    from numerics.potts.domains import MAX_SAMPLES_BYTES
+    from numerics.shared.storage import check_input_file
+
+    check_input_file(name, path, MAX_SAMPLES_BYTES)
+    headers = _array_headers(name, path)
+    if "samples" not in headers:
+        raise InputError(name, str(path), "an .npz file with an array 'samples' (ttc potts sample)")
+    total = 0
+    for key, (shape, dtype) in headers.items():
+        want_kind = "f" if key == "beta" else "iu"
+        if dtype.hasobject or dtype.kind not in want_kind or len(shape) != SAMPLE_FILE_ARRAYS[key]:
+            kind = "a real" if key == "beta" else "an integer"
+            form = "2-d array (M, L)" if key == "samples" else "scalar"
+            raise InputError(f"{name}: {key}", f"array of shape {shape} and dtype {dtype}",
+                             f"{kind} {form}")
+        total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if total > MAX_SAMPLES_BYTES:
+        raise InputError(name, str(path), f"at most {MAX_SAMPLES_BYTES} bytes of arrays ({total})")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in headers}
+    except (ValueError, OSError, EOFError, KeyError) as exc:
+        raise InputError(name, str(path), f"a readable .npz file ({str(exc)[:100]})") from None
+    C = None
+    if "C" in arrays:
+        C = int(arrays["C"])
+        check_int(f"{name}: C", C, 2)
+    if "beta" in arrays and not np.isfinite(arrays["beta"]):
+        raise InputError(f"{name}: beta", float(arrays["beta"]), "a finite number")
+    from numerics.potts import inverse
+
+    checked = inverse.check_samples(arrays["samples"], C)
+    return SampleFile(checked.samples, checked.C)

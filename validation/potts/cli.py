@@ -11,16 +11,59 @@ import argparse
 import time
 from pathlib import Path
 
+from numerics.potts.domains import (ALPHA, BURN_IN, CHAINS, DELTA, MAX_ALPHAS, PENALTY,
+                                    QUADRATURE, REPLICA_LAMBDA, RESTARTS, RHO, SAMPLES, THIN)
+from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure
-from validation.cli import add_query, add_topic, number
+from validation.cli import DomainType, add_argument, add_query, add_topic
+
+#: Defaults of the options that apply to one mode only (declared with default None, so that an
+#: option given in a mode it does not apply to is refused instead of silently ignored).
+DEFAULTS = {"restarts_fit": 1, "seed_fit": 0, "lam": 1e-3, "delta": 0.5, "quadrature": 61}
 
 
-def _alpha_list(text: str) -> list[float]:
-    """argparse type: comma-separated numbers ``0.5,1,2`` (each written as in :func:`number`)."""
-    parts = [p for p in text.split(",") if p.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers (use e.g. 0.5,1,2)")
-    return [number(p) for p in parts]
+class _ListType(DomainType):
+    """argparse ``type``: comma-separated values ``0.5,1,2``, each read through the option's
+    declared domain (strict; at most ``most`` values). The fuzz table reads ``domain``."""
+
+    def __init__(self, flag, domain, most: int):
+        super().__init__(flag, domain)
+        self.most = most
+
+    def __call__(self, text: str):
+        parts = text.split(",")
+        if not text.strip() or len(parts) > self.most or any(not p.strip() for p in parts):
+            raise argparse.ArgumentTypeError(
+                f"{text[:60]!r}: expected a comma-separated list of 1 to {self.most} values, "
+                f"each {self.domain.describe()} (e.g. 0.5,1,2)")
+        return [super(_ListType, self).__call__(p) for p in parts]
+
+
+def _refuse(args, option: str, dest: str, applies: str) -> None:
+    """InputError naming ``option`` when it was given although it does not apply."""
+    value = getattr(args, dest)
+    if value is not None and value is not False:
+        raise InputError(option, value, f"not given here: it applies only {applies}")
+
+
+def _write_model_example(tmp_path) -> str:
+    """A valid model file (the Ising anchor), for the fuzz table."""
+    import json
+
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"J": [[0.0, 1.0, 0.5], [1.0, 0.0, -0.3], [0.5, -0.3, 0.0]],
+                                "U": [[1.0, -1.0], [-1.0, 1.0]], "beta": 1.0}))
+    return str(path)
+
+
+def _write_samples_example(tmp_path) -> str:
+    """A valid sample file (20 sequences of the anchor's shape), for the fuzz table."""
+    import numpy as np
+
+    path = tmp_path / "samples.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, samples=rng.integers(0, 2, (20, 3)).astype(np.int64), C=np.int64(2))
+    return str(path)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -32,8 +75,8 @@ def _exact(args) -> dict:
 
     from numerics.potts import population
 
-    out = population.exact_summary(population.load_model(args.model))
-    if not math.isfinite(out.Z):
+    out = population.exact_summary(population.load_model(args.model, "--model"))
+    if out.Z is None or not math.isfinite(out.Z):
         raise NumericalFailure(f"Z = exp({out.log_Z:.6g}) overflows float64; use log_Z")
     return {"Z": out.Z, "log_Z": out.log_Z, "conditional_entropy": out.conditional_entropy,
             "mean_conditional_entropy": out.mean_conditional_entropy, "marginals": out.marginals}
@@ -43,8 +86,8 @@ def _represent(args) -> dict:
     from numerics.potts import population
     from numerics.potts import represent
 
-    res = represent.represent(population.load_model(args.model), args.attention, restarts=args.restarts,
-                              seed=args.seed)
+    res = represent.represent(population.load_model(args.model, "--model"), args.attention,
+                              restarts=args.restarts, seed=args.seed)
     return {"best_loss": res.best_loss, "optimum": res.optimum, "gap": res.gap}
 
 
@@ -53,10 +96,8 @@ def _sample(args) -> dict:
     from numerics.potts import sampling
     from validation.ledger import results
 
-    model = population.load_model(args.model)
+    model = population.load_model(args.model, "--model")
     out_path = Path(args.out)
-    if out_path.suffix != ".npz":
-        raise InputError("out", str(out_path), "a file name ending in .npz")
     t0 = time.perf_counter()
     res = sampling.sample(model, args.samples, sampler=args.sampler, chains=args.chains,
                           burn_in=args.burn_in, thin=args.thin, order=args.order, seed=args.seed)
@@ -69,23 +110,6 @@ def _sample(args) -> dict:
             "seconds": seconds}
 
 
-def _load_samples(path: str):
-    import numpy as np
-
-    p = Path(path)
-    try:
-        with np.load(p, allow_pickle=False) as data:
-            if "samples" not in data:
-                raise InputError("samples", str(p), "an .npz file with an array 'samples' (ttc potts sample)")
-            S = data["samples"]
-            C = int(data["C"]) if "C" in data else None
-    except FileNotFoundError:
-        raise InputError("samples", str(p), "an existing .npz file")
-    except (ValueError, OSError) as exc:
-        raise InputError("samples", str(p), f"a readable .npz file ({exc})")
-    return S, C
-
-
 def _fit(args) -> dict:
     import numpy as np
 
@@ -93,17 +117,29 @@ def _fit(args) -> dict:
     from numerics.potts import population
     from validation.ledger import results
 
-    S, C = _load_samples(args.samples)
-    true = population.load_model(args.true) if args.true else None
-    if true is not None:
-        C = true.C if C is None else C
-        if C != true.C or np.asarray(S).shape[1:] != (true.L,):
-            raise InputError("true", args.true, f"a model with L = {np.asarray(S).shape[-1]} sites and "
-                                                f"C = {C} colours (matching the samples)")
-    checked = inverse.check_samples(S, C)
-    S, C = checked.samples, checked.C
+    from numerics.potts import sampling
+    from numerics.shared.storage import check_output_file
+
+    if args.method != "factored":
+        _refuse(args, "--restarts", "restarts", "with --method factored")
+        _refuse(args, "--seed", "seed", "with --method factored")
+    else:
+        _refuse(args, "--symmetric", "symmetric", "with --method plm or cvxpy")
+    lam = DEFAULTS["lam"] if args.lam is None else args.lam
+    out = Path(args.contact_map) if args.contact_map else Path(args.samples).with_name(
+        Path(args.samples).stem + f"_{args.method}_contacts.npz")
+    check_output_file("--contact-map", out, (".npz",))
+    data = sampling.load_samples(args.samples, "--samples")
+    S, C = data.samples, data.C
+    true = population.load_model(args.true, "--true") if args.true else None
+    if true is not None and (C != true.C or S.shape[1] != true.L):
+        raise InputError("--true", args.true, f"a model with L = {S.shape[1]} sites and "
+                                              f"C = {C} colours (matching the samples)")
     if args.method == "factored":
-        fit = inverse.fit_factored(S, C, lam=args.lam, seed=args.seed, restarts=args.restarts)
+        fit = inverse.fit_factored(S, C, lam=lam,
+                                   seed=DEFAULTS["seed_fit"] if args.seed is None else args.seed,
+                                   restarts=(DEFAULTS["restarts_fit"] if args.restarts is None
+                                             else args.restarts))
         scores = inverse.factored_contact_map(fit.A, fit.V)
         arrays = {"A": fit.A, "V": fit.V, "b": fit.b}
         loss = fit.loss
@@ -111,13 +147,11 @@ def _fit(args) -> dict:
                  if true is not None else None)
     else:
         solver = inverse.fit_plm if args.method == "plm" else inverse.plm_cvxpy
-        fit = solver(S, C, symmetric=args.symmetric, lam_h=args.lam, lam_J=args.lam)
+        fit = solver(S, C, symmetric=args.symmetric, lam_h=lam, lam_J=lam)
         scores = inverse.frobenius_scores(fit.J)
         arrays = {"h": fit.h, "J": fit.J}
         loss = fit.loss
         error = inverse.coupling_error(fit.J, inverse.potts_couplings(true)) if true is not None else None
-    out = Path(args.contact_map) if args.contact_map else Path(args.samples).with_name(
-        Path(args.samples).stem + f"_{args.method}_contacts.npz")
     results.write_npz(out, contact_map=scores, **arrays)
     return {"loss": loss, "coupling_error": error, "contact_map_file": str(out)}
 
@@ -126,12 +160,16 @@ def _replica(args) -> dict:
     from numerics.potts import replica
 
     if args.scenario == "logistic":
-        curve = replica.r1_curve(args.alpha, args.lam, rho=args.rho, quadrature=args.quadrature)
+        _refuse(args, "--delta", "delta", "with --scenario ridge")
+        quadrature = DEFAULTS["quadrature"] if args.quadrature is None else args.quadrature
+        curve = replica.r1_curve(args.alpha, args.lam, rho=args.rho, quadrature=quadrature)
         return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
                 "test_ce": curve.test_ce, "bayes_floor": replica.bayes_floor(args.rho)}
-    curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=args.delta)
+    _refuse(args, "--quadrature", "quadrature", "with --scenario logistic")
+    delta = DEFAULTS["delta"] if args.delta is None else args.delta
+    curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=delta)
     return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
-            "test_mse": curve.test_mse, "bayes_floor": float(args.delta)}  # best test MSE = Delta
+            "test_mse": curve.test_mse, "bayes_floor": float(delta)}  # best test MSE = Delta
 
 
 # ----------------------------------------------------------------------------------------------
@@ -139,46 +177,64 @@ def _replica(args) -> dict:
 
 
 def register(subparsers) -> None:
-    """Add ``ttc potts ...`` to the ``ttc`` parser."""
+    """Add ``ttc potts ...`` to the ``ttc`` parser. Every option is declared with its domain
+    (:mod:`numerics.potts.domains`) or path kind; options that apply to one mode only default to
+    None and are refused in the other modes."""
     _, sub = add_topic(subparsers, "potts")
+
+    def model_option(p, flag="--model", required=True, help='JSON {"J", "U", "h"?, "beta"}'):
+        add_argument(p, flag, path="input", example=_write_model_example, required=required,
+                     default=None, help=help)
 
     p = add_query(sub, "exact", _exact, "exact enumeration (C^L <= 10^6): Z, log Z, conditional "
                                           "entropies, marginals")
-    p.add_argument("--model", required=True, help='JSON {"J", "U", "h"?, "beta"}')
+    model_option(p)
 
     p = add_query(sub, "represent", _represent, "population MLM loss minimised over an attention "
                                                   "variant, against the optimum")
-    p.add_argument("--model", required=True)
+    model_option(p)
     p.add_argument("--attention", choices=("free", "softmax", "sink"), required=True)
-    p.add_argument("--restarts", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    add_argument(p, "--restarts", RESTARTS, default=2, help="random starts of L-BFGS")
+    add_argument(p, "--seed", SEED, default=0)
 
     p = add_query(sub, "sample", _sample, "Gibbs or Metropolis samples written to an .npz file")
-    p.add_argument("--model", required=True)
-    p.add_argument("--samples", type=int, required=True, help="number of sequences M")
+    model_option(p)
+    add_argument(p, "--samples", SAMPLES, required=True, help="number of sequences M")
     p.add_argument("--sampler", choices=("gibbs", "metropolis"), default="gibbs")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output .npz (arrays: samples, C, beta, seed, sweeps)")
-    p.add_argument("--chains", type=int, default=None, help="parallel chains (default min(M, 10^4))")
-    p.add_argument("--burn-in", type=int, default=200, help="sweeps before recording")
-    p.add_argument("--thin", type=int, default=5, help="sweeps between recordings")
+    add_argument(p, "--seed", SEED, default=0)
+    add_argument(p, "--out", path="output", suffixes=(".npz",), required=True,
+                 help="output .npz (arrays: samples, C, beta, seed, sweeps)")
+    add_argument(p, "--chains", CHAINS, default=None, help="parallel chains (default min(M, 10^4))")
+    add_argument(p, "--burn-in", BURN_IN, default=200, help="sweeps before recording")
+    add_argument(p, "--thin", THIN, default=5, help="sweeps between recordings")
     p.add_argument("--order", choices=("sequential", "random"), default="sequential")
 
     p = add_query(sub, "fit", _fit, "inverse Potts: factored (A, V), general PLM, or the cvxpy oracle")
-    p.add_argument("--samples", required=True, help=".npz from `ttc potts sample`")
+    add_argument(p, "--samples", path="input", example=_write_samples_example, required=True,
+                 help=".npz from `ttc potts sample`")
     p.add_argument("--method", choices=("factored", "plm", "cvxpy"), required=True)
-    p.add_argument("--lam", type=number, default=1e-3, help="L2 penalty (lam_h = lam_J = lam)")
-    p.add_argument("--true", default=None, help="true model JSON: report the coupling error")
-    p.add_argument("--symmetric", action="store_true", help="symmetric PLM (plm, cvxpy)")
-    p.add_argument("--restarts", type=int, default=1, help="random starts (factored)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--contact-map", default=None, help="output .npz (default: beside the samples)")
+    add_argument(p, "--lam", PENALTY, default=None,
+                 help=f"L2 penalty (lam_h = lam_J = lam; default {DEFAULTS['lam']})")
+    model_option(p, "--true", required=False, help="true model JSON: report the coupling error")
+    p.add_argument("--symmetric", action="store_true", default=None,
+                   help="symmetric PLM (plm, cvxpy only)")
+    add_argument(p, "--restarts", RESTARTS, default=None,
+                 help=f"random starts (factored only; default {DEFAULTS['restarts_fit']})")
+    add_argument(p, "--seed", SEED, default=None,
+                 help=f"seed of the random starts (factored only; default {DEFAULTS['seed_fit']})")
+    add_argument(p, "--contact-map", path="output", suffixes=(".npz",), default=None,
+                 help="output .npz (default: beside the samples)")
 
     p = add_query(sub, "replica", _replica, "replica curves of the library's scenarios R1 (logistic) "
                                               "and R2 (ridge)")
     p.add_argument("--scenario", choices=("logistic", "ridge"), required=True)
-    p.add_argument("--alpha", type=_alpha_list, required=True, help="comma-separated, e.g. 0.5,1,2")
-    p.add_argument("--lam", type=number, required=True)
-    p.add_argument("--rho", type=number, default=1.0)
-    p.add_argument("--delta", type=number, default=0.5, help="label noise variance (ridge)")
-    p.add_argument("--quadrature", type=int, default=61, help="Gauss-Hermite nodes per axis (logistic)")
+    action = add_argument(p, "--alpha", ALPHA, required=True,
+                          help=f"comma-separated, e.g. 0.5,1,2 (at most {MAX_ALPHAS} values)")
+    action.type = _ListType("--alpha", ALPHA, MAX_ALPHAS)
+    add_argument(p, "--lam", REPLICA_LAMBDA, required=True, help="ridge penalty")
+    add_argument(p, "--rho", RHO, default=1.0, help="teacher norm |w*|^2/N")
+    add_argument(p, "--delta", DELTA, default=None,
+                 help=f"label noise variance (ridge only; default {DEFAULTS['delta']})")
+    add_argument(p, "--quadrature", QUADRATURE, default=None,
+                 help=f"Gauss-Hermite nodes per axis (logistic only; default "
+                      f"{DEFAULTS['quadrature']})")

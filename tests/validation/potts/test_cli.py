@@ -101,9 +101,9 @@ def test_non_finite_model_and_too_large(capsys, tmp_path):
 
 
 def test_bad_alpha_and_lambda(capsys):
-    assert "alpha=" in run_error(capsys, "potts", "replica", "--scenario", "ridge", "--alpha", "-1",
-                                 "--lam", "0.1")
-    assert "alpha=" in run_error(capsys, "potts", "replica", "--scenario", "logistic", "--alpha", "0",
-                                 "--lam", "0.1")
-    assert "lam=" in run_error(capsys, "potts", "replica", "--scenario", "ridge", "--alpha", "1",
-                               "--lam", "-0.1")
+    assert "--alpha" in run_error(capsys, "potts", "replica", "--scenario", "ridge", "--alpha", "-1",
+                                  "--lam", "0.1")
+    assert "--alpha" in run_error(capsys, "potts", "replica", "--scenario", "logistic", "--alpha",
+                                  "0", "--lam", "0.1")
+    assert "--lam" in run_error(capsys, "potts", "replica", "--scenario", "ridge", "--alpha", "1",
+                                "--lam", "-0.1")
