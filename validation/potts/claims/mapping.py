@@ -294,15 +294,17 @@ def _plm_recovery(ctx: CheckContext):
     true = np.abs(model.J)[iu]
     top = np.argsort(-scores[iu])[:L]
     precision = float(np.mean(true[top] >= np.quantile(true, 0.5)))
-    ok = err < 0.8 and precision >= 0.8 and (not ctx.full or seconds < 30)
-    return decide(ok, {"coupling_error": "< 0.8", "top_L_precision": ">= 0.8", "seconds": "< 30 (full)"},
-                  {"coupling_error": err, "top_L_precision": precision, "seconds": seconds,
+    ok = err < 0.8 and precision >= 0.8
+    return decide(ok, {"coupling_error": "< 0.8", "top_L_precision": ">= 0.8"},
+                  {"coupling_error": err, "top_L_precision": precision,
                    "L": L, "C": C, "M": M}, None,
                   "Asymmetric PLM (lam = 1e-3, symmetrised, zero-sum gauge) on Gibbs samples of the "
                   "default model; precision = fraction of the L top APC scores whose |J_ij| is above "
                   "the median. The general family has L^2 C^2/2 parameters, so the error is far "
-                  "larger than the factored fit's at the same M (potts.coupling_decay). seconds = CPU "
-                  "time of the fit (wall time on the shared machine is erratic; see benchmarks).")
+                  "larger than the factored fit's at the same M (potts.coupling_decay). The CPU time "
+                  "of the fit (target < 30 s in the full profile) is in timings and does not decide "
+                  "the verdict; benchmarks/potts/bench_sampling_fit.py checks it.",
+                  timings={"fit_cpu_seconds": seconds, **({"target_seconds": 30} if ctx.full else {})})
 
 
 @claim("potts.coupling_decay", paper=PAPER, reference="spec Sec. 3 (M^{-1/2})",
@@ -349,7 +351,7 @@ def _section4(ctx: CheckContext):
     # the factored layer at 10x fewer samples beats one standard layer at the largest M
     ok = excess["factored"][1] < excess["standard_1"][-1] and excess["factored"][-1] < excess["standard_1"][-1]
     return decide(ok, "factored excess at M = 10^3 (and 10^4) < standard-1 excess at M = 10^4",
-                  {"floor": floor, "excess_over_floor": excess, "M": res.M, "seconds": res.seconds},
+                  {"floor": floor, "excess_over_floor": excess, "M": res.M},
                   None,
                   "Gibbs data from the default model (L=20, C=10), M in {10^2, 10^3, 10^4} (10^5 is "
                   "beyond the full profile's budget on this machine), test set 10^4 with one uniformly "
@@ -359,4 +361,4 @@ def _section4(ctx: CheckContext):
                   "M = 10^4 only. The paper's 'deeper standard models narrow the gap' is reported "
                   "(standard_3) but not decided: at this step budget the encoders are still leaving "
                   "the marginal-entropy plateau (~2.27 nats) and depth mostly slows optimisation.",
-                  figures=(fig.name,))
+                  figures=(fig.name,), timings={"experiment_wall_seconds": res.seconds})
