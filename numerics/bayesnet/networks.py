@@ -19,19 +19,55 @@ Batches of networks that share a structure keep their CPTs as a list of arrays o
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from numbers import Integral
 
 import numpy as np
 
 from numerics.shared.seeding import as_generator
-from numerics.shared.storage import atomic_write_text
+from numerics.shared.storage import (MAX_INPUT_BYTES, atomic_write_text, check_output_file,
+                                     read_text_file)
+from theory.domains import POSITIVE, integer, real
 from theory.errors import InputError, TooLargeError, check_choice, check_int
 
 #: Tolerance on CPT row sums when a network is validated.
 ROW_SUM_TOL = 1e-9
 FAMILIES = ("chain", "tree", "general5", "random")
+
+#: Memory budget of one call (bytes): arrays estimated above it are refused with
+#: :class:`~theory.errors.TooLargeError` before they are allocated.
+MEMORY_BUDGET = 2 * 2**30
+#: Samples drawn by :func:`sample` and ``ttc bayesnet sample``.
+SAMPLES = integer(0, 10_000_000, note="at most 10^7 samples x variables are drawn and written")
+#: Largest number of cells (samples x variables) that :func:`sample` / :func:`save_samples`
+#: handle in one call: about 5 s to draw and write 10^7 cells of 5 binary variables (one core).
+MAX_SAMPLE_CELLS = 10_000_000
+#: The same for networks with a variable of more than 10 states (rows formatted in Python).
+MAX_SAMPLE_CELLS_WIDE = 2_000_000
+#: Largest context file read by :func:`load_context` (64 MiB: at most 32 million states, 256 MB
+#: as int64, leaving room for the estimator's temporaries within :data:`MEMORY_BUDGET`).
+MAX_CONTEXT_BYTES = 64 * 2**20
+#: Number of variables of the standard families.
+FAMILY_SIZE = integer(1, 64, note="standard families have at most 64 variables")
+#: Cardinality of every variable of a standard family.
+FAMILY_CARD = integer(1, 64, note="standard families have at most 64 states per variable")
+#: Edge probability of the ``random`` family.
+EDGE_PROB = real(0, 1)
+#: Characters a variable name may not contain: CSV separators and quotes, the ``=`` of
+#: ``NAME=VALUE`` queries, and control characters (newlines, tabs...).
+_UNSAFE_NAME = re.compile(r'[,"=\x00-\x1f\x7f]')
+
+
+def check_memory(name: str, value, nbytes: float, what: str) -> None:
+    """Raise :class:`TooLargeError` naming ``name`` and ``value`` when ``nbytes`` (an estimate of
+    what a call allocates) exceeds :data:`MEMORY_BUDGET`."""
+    if nbytes > MEMORY_BUDGET:
+        raise TooLargeError(name, value, f"a size whose {what} fits in {MEMORY_BUDGET // 2**30} GiB "
+                                         f"(estimated {nbytes / 2**30:.3g} GiB)")
 
 
 @dataclass(frozen=True)
@@ -57,7 +93,11 @@ class Structure:
 
     def n_configs(self, m: int) -> int:
         """Number of parent configurations of ``m``: :math:`\\prod_{q \\in P(m)} d_q` (1 for a root)."""
-        return int(np.prod([self.cards[q] for q in self.parents[m]], dtype=np.int64))
+        return math.prod(self.cards[q] for q in self.parents[m])
+
+    def table_entries(self) -> int:
+        """Entries of all CPTs together: :math:`\\sum_m d_m \\prod_{q \\in P(m)} d_q` (exact)."""
+        return sum(self.n_configs(m) * self.cards[m] for m in range(self.M))
 
     def radix(self, m: int) -> np.ndarray:
         """Weights of the parent digits of ``m`` (first parent most significant)."""
@@ -135,12 +175,26 @@ def _find_cycle(parent_names: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
+def check_name(name) -> str:
+    """``name`` if it is a usable variable name, else :class:`InputError`: a non-empty string
+    without surrounding spaces, commas, double quotes, ``=`` or control characters (newlines),
+    so that it survives the CSV header of :func:`save_samples` and ``NAME=VALUE`` queries."""
+    if not isinstance(name, str) or not name or name != name.strip() or _UNSAFE_NAME.search(name):
+        raise InputError("variable name", name if len(repr(name)) < 80 else repr(name)[:60] + "...",
+                         'a non-empty string without surrounding spaces, commas, double quotes, '
+                         '"=" or control characters (newlines)')
+    return name
+
+
 def validate_structure(names, cards, parents) -> None:
-    """Raise :class:`InputError` unless names are distinct, cards >= 1, parents earlier in order."""
+    """Raise :class:`InputError` unless names are distinct valid names (:func:`check_name`),
+    cards are integers >= 1, parents are earlier in the order and the graph is acyclic."""
     M = len(names)
     if M == 0:
         raise InputError("names", list(names), "at least one variable")
-    if len(set(names)) != M or not all(isinstance(n, str) and n for n in names):
+    for n in names:
+        check_name(n)
+    if len(set(names)) != M:
         raise InputError("names", list(names), "distinct non-empty strings")
     if len(cards) != M or len(parents) != M:
         raise InputError("cards/parents", (len(cards), len(parents)), f"{M} entries each")
@@ -148,7 +202,7 @@ def validate_structure(names, cards, parents) -> None:
         check_int(f"card of {names[m]}", d, 1)
     for m, ps in enumerate(parents):
         for q in ps:
-            if not isinstance(q, (int, np.integer)) or not 0 <= q < M:
+            if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 0 <= q < M:
                 raise InputError(f"parents of {names[m]}", list(ps), f"variable indices in 0..{M - 1}")
         if len(set(ps)) != len(ps):
             raise InputError(f"parents of {names[m]}", list(ps), "distinct parents")
@@ -162,17 +216,22 @@ def validate_structure(names, cards, parents) -> None:
                              "parents that come earlier in the variable order (a topological order)")
 
 
-def validate_cpts(structure: Structure, cpts) -> None:
-    """Raise :class:`InputError` unless every CPT has the right shape, entries in [0, 1], rows summing to 1."""
+def validate_cpts(structure: Structure, cpts, batched: bool = False) -> None:
+    """Raise :class:`InputError` unless every CPT has the right shape (exactly
+    ``(n_configs, card)``; ``(B, n_configs, card)`` when ``batched``), real entries in [0, 1]
+    and rows summing to 1."""
+    if isinstance(cpts, np.ndarray) or not hasattr(cpts, "__len__"):
+        raise InputError("cpts", type(cpts).__name__, f"a sequence of {structure.M} tables")
     if len(cpts) != structure.M:
         raise InputError("cpts", f"{len(cpts)} tables", f"{structure.M} tables")
     for m, table in enumerate(cpts):
         name = structure.names[m]
         shape = (structure.n_configs(m), structure.cards[m])
         table = np.asarray(table)
-        if table.shape[-2:] != shape:
-            raise InputError(f"cpt of {name}", f"shape {table.shape}",
-                             f"shape {shape} (parent configurations, card)")
+        if table.dtype.kind not in "iuf" or table.ndim != 2 + batched or table.shape[-2:] != shape:
+            expected = "(B, " * batched + f"{shape}"[1:] if batched else f"{shape}"
+            raise InputError(f"cpt of {name}", f"shape {table.shape}, dtype {table.dtype}",
+                             f"a real table of shape {expected} (parent configurations, card)")
         if not np.all(np.isfinite(table)) or np.any(table < 0) or np.any(table > 1):
             raise InputError(f"cpt of {name}", table.tolist() if table.size < 50 else "...",
                              "finite entries in [0, 1]")
@@ -184,9 +243,23 @@ def validate_cpts(structure: Structure, cpts) -> None:
 
 
 def make_network(names, cards, parents, cpts) -> Network:
-    """A validated :class:`Network` (CPTs converted to float64)."""
-    structure = Structure(tuple(names), tuple(int(d) for d in cards),
+    """A validated :class:`Network` (CPTs converted to float64). Cards and parent indices must
+    be integers (a float such as 2.7 is refused, not truncated)."""
+    names, cards = tuple(names), tuple(cards)
+    for m, d in enumerate(cards):
+        check_int(f"card of {names[m] if m < len(names) else m}", d, 1)
+    parents = tuple(tuple(ps) for ps in parents)
+    for m, ps in enumerate(parents):
+        for q in ps:
+            if isinstance(q, bool) or not isinstance(q, Integral):
+                raise InputError(f"parents of {names[m] if m < len(names) else m}", list(ps),
+                                 "integer variable indices")
+    structure = Structure(names, tuple(int(d) for d in cards),
                           tuple(tuple(int(q) for q in ps) for ps in parents))
+    for m, t in enumerate(cpts):
+        if np.asarray(t).dtype.kind not in "iuf":
+            raise InputError(f"cpt of {names[m] if m < len(names) else m}",
+                             f"dtype {np.asarray(t).dtype}", "a real table")
     return Network(structure, tuple(np.asarray(t, dtype=np.float64) for t in cpts))
 
 
@@ -198,8 +271,11 @@ def network_from_dict(data: dict) -> Network:
     """Network from ``{"variables": [{"name", "card", "parents": [names], "cpt": [[...]]}, ...]}``.
 
     The list order is the variable order; CPT rows follow the parent-configuration encoding of
-    the module docstring. A cycle, a parent later in the order, an unknown parent name, a wrong
-    shape or a row that does not sum to 1 raises :class:`InputError`.
+    the module docstring. Types are checked exactly: ``name`` a string (:func:`check_name`),
+    ``card`` an integer (not a float), ``parents`` a list of names (not a string), ``cpt`` a list
+    of ``n_configs`` lists of ``card`` numbers (a 2-D table, no booleans). A cycle, a parent
+    later in the order, an unknown parent name, a wrong shape or a row that does not sum to 1
+    raises :class:`InputError`.
     """
     if not isinstance(data, dict) or not isinstance(data.get("variables"), list):
         raise InputError("network", type(data).__name__, 'an object {"variables": [...]}')
@@ -207,7 +283,19 @@ def network_from_dict(data: dict) -> Network:
     names = []
     for k, v in enumerate(variables):
         if not isinstance(v, dict) or not {"name", "card", "parents", "cpt"} <= set(v):
-            raise InputError(f"variables[{k}]", v, 'an object with keys "name", "card", "parents", "cpt"')
+            raise InputError(f"variables[{k}]", _short(v), 'an object with keys "name", "card", "parents", "cpt"')
+        label = f"variables[{k}]"
+        check_name(v["name"])
+        label = v["name"]
+        if isinstance(v["card"], bool) or not isinstance(v["card"], int) or v["card"] < 1:
+            raise InputError(f"card of {label}", _short(v["card"]), "an integer >= 1 (not a float)")
+        if not isinstance(v["parents"], list) or not all(isinstance(q, str) for q in v["parents"]):
+            raise InputError(f"parents of {label}", _short(v["parents"]), "a list of variable names")
+        cpt = v["cpt"]
+        if not isinstance(cpt, list) or not all(isinstance(row, list) for row in cpt) or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for row in cpt for x in row):
+            raise InputError(f"cpt of {label}", _short(cpt), "a list of rows, each a list of numbers "
+                                                             "(a 2-D table)")
         names.append(v["name"])
     if len(set(names)) != len(names):
         raise InputError("variable names", names, "distinct names")
@@ -225,11 +313,28 @@ def network_from_dict(data: dict) -> Network:
         if late:
             raise InputError(f"parents of {names[m]}", late,
                              "parents listed earlier in the file (a topological order)")
-    try:
-        cpts = [np.asarray(v["cpt"], dtype=np.float64) for v in variables]
-    except (TypeError, ValueError):
-        raise InputError("cpt", "ragged or non-numeric table", "a rectangular table of numbers")
+    cpts = []
+    for v in variables:
+        if len({len(row) for row in v["cpt"]}) > 1:
+            raise InputError(f"cpt of {v['name']}", "rows of different lengths", "a rectangular table")
+        try:
+            cpts.append(np.asarray(v["cpt"], dtype=np.float64).reshape(len(v["cpt"]), -1))
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"cpt of {v['name']}", "ragged or non-numeric table",
+                             "a rectangular table of numbers") from None
     return make_network(names, [v["card"] for v in variables], parents, cpts)
+
+
+def _short(value):
+    """``value`` for an error message (its type and size when its text is long)."""
+    text = repr(value)
+    if len(text) <= 80:
+        return value
+    return f"<{type(value).__name__} of length {len(value)}>" if hasattr(value, "__len__") else text[:60] + "..."
+
+
+def _refuse_constant(text: str):
+    raise ValueError(f"{text} is not a number JSON allows")
 
 
 def network_to_dict(network: Network) -> dict:
@@ -241,18 +346,22 @@ def network_to_dict(network: Network) -> dict:
 
 
 def load_network(path) -> Network:
-    """Read and validate a network JSON file (see :func:`network_from_dict`)."""
+    """Read and validate a network JSON file (see :func:`network_from_dict`): a UTF-8 text
+    file of at most 256 MiB (binary files are refused), strict JSON (no NaN or Infinity)."""
+    text = read_text_file("network", path, MAX_INPUT_BYTES)
     try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise InputError("network", str(path), f"a readable JSON file ({exc.strerror})")
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InputError("network", str(path), "JSON nested at most a few hundred levels") from None
     except ValueError as exc:
-        raise InputError("network", str(path), f"valid JSON ({exc})")
+        raise InputError("network", str(path), f"valid JSON ({exc})") from None
     return network_from_dict(data)
 
 
 def save_network(network: Network, path) -> None:
-    """Write ``network`` as a JSON file readable by :func:`load_network` (atomically)."""
+    """Write ``network`` as a JSON file readable by :func:`load_network` (atomically; ``path``
+    checked with :func:`numerics.shared.storage.check_output_file`)."""
+    check_output_file("path", path)
     atomic_write_text(path, json.dumps(network_to_dict(network), indent=1) + "\n")
 
 
@@ -260,15 +369,17 @@ def load_context(path, structure: Structure) -> np.ndarray:
     """Samples from a CSV file with a header of variable names; returns int64 ``(N, M)`` in order.
 
     Every column must be a variable of ``structure`` and every variable present; every state
-    must be an integer in ``0..card-1``.
+    must be an integer in ``0..card-1`` written in decimal digits; blank lines are skipped. The
+    file must be UTF-8 text of at most :data:`MAX_CONTEXT_BYTES` (binary files are refused).
     """
-    try:
-        lines = [ln.strip() for ln in Path(path).read_text().splitlines() if ln.strip()]
-    except OSError as exc:
-        raise InputError("context", str(path), f"a readable CSV file ({exc.strerror})")
-    if not lines:
+    text = read_text_file("context", path, MAX_CONTEXT_BYTES)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip()
+    first, _, body = text.partition("\n")
+    if not first.strip():
         raise InputError("context", str(path), "a CSV file with a header line")
-    header = [h.strip() for h in lines[0].split(",")]
+    header = [h.strip() for h in first.split(",")]
     for h in header:
         if h not in structure.names:
             raise InputError("context column", h, "a variable name: " + ", ".join(structure.names))
@@ -276,16 +387,27 @@ def load_context(path, structure: Structure) -> np.ndarray:
     if missing or len(set(header)) != len(header):
         raise InputError("context header", header, "each variable exactly once")
     order = [header.index(n) for n in structure.names]
-    rows = []
-    for k, line in enumerate(lines[1:], start=2):
-        cells = [c.strip() for c in line.split(",")]
-        if len(cells) != len(header):
-            raise InputError(f"context line {k}", line, f"{len(header)} comma-separated states")
-        try:
-            rows.append([int(cells[j]) for j in order])
-        except ValueError:
-            raise InputError(f"context line {k}", line, "integer states")
-    samples = np.asarray(rows, dtype=np.int64).reshape(-1, structure.M)
+    if re.search(r"[^0-9,\s]", body):
+        bad = re.search(r"[^0-9,\s]", body)
+        line = body.count("\n", 0, bad.start()) + 2
+        raise InputError(f"context line {line}", body.splitlines()[line - 2][:80] if line < 10**6 else "...",
+                         f"{len(header)} comma-separated integer states (decimal digits only)")
+    if not body.strip():
+        return np.zeros((0, structure.M), dtype=np.int64)
+    if re.search(r"(?m)^[ \t]+$", body):
+        body = re.sub(r"(?m)^[ \t]+$", "", body)
+    try:
+        table = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.int64, ndmin=2, comments=None)
+    except ValueError as exc:
+        raise InputError("context", str(path), f"{len(header)} comma-separated integer states on "
+                         f"every line after the header ({exc}; rows counted from 0 after the "
+                         "header)") from None
+    if table.size == 0:
+        table = table.reshape(0, len(header))
+    if table.shape[1] != len(header):
+        raise InputError("context", str(path), f"{len(header)} comma-separated states per line "
+                                               f"(found {table.shape[1]})")
+    samples = np.ascontiguousarray(table[:, order])
     check_states(structure, samples, "context")
     return samples
 
@@ -307,11 +429,36 @@ def check_states(structure: Structure, samples: np.ndarray, name: str = "samples
             raise InputError(f"{name} state of {structure.names[m]}", value, f"an integer in 0..{d - 1}")
 
 
+def check_sample_size(structure: Structure, n: int) -> None:
+    """:class:`TooLargeError` when ``n`` samples of ``structure`` exceed :data:`MAX_SAMPLE_CELLS`
+    cells (:data:`MAX_SAMPLE_CELLS_WIDE` when a variable has more than 10 states)."""
+    limit = MAX_SAMPLE_CELLS if max(structure.cards) <= 10 else MAX_SAMPLE_CELLS_WIDE
+    if n * structure.M > limit:
+        raise TooLargeError("n", n, f"at most {limit // structure.M} samples of these "
+                                    f"{structure.M} variables ({limit} cells: about 5 s)")
+
+
 def save_samples(structure: Structure, samples: np.ndarray, path) -> None:
-    """Write ``samples`` ``(n, M)`` as a CSV file with a header of variable names (atomically),
-    readable by :func:`load_context`."""
-    text = ",".join(structure.names) + "\n" + "\n".join(",".join(map(str, r)) for r in samples.tolist())
-    atomic_write_text(path, text + "\n")
+    """Write ``samples`` ``(n, M)`` as a CSV file with a header of variable names (atomically,
+    ``path`` checked with :func:`numerics.shared.storage.check_output_file`), readable by
+    :func:`load_context`. Names are safe for CSV by construction (:func:`check_name`)."""
+    check_output_file("path", path)
+    samples = np.asarray(samples)
+    if samples.dtype.kind not in "iu" or samples.ndim != 2:
+        raise InputError("samples", f"shape {samples.shape}, dtype {samples.dtype}",
+                         "an integer array (n, M)")
+    check_states(structure, samples, "samples")
+    check_sample_size(structure, len(samples))
+    header = ",".join(check_name(n) for n in structure.names) + "\n"
+    if max(structure.cards) <= 10 and samples.size:   # one digit per state: format as bytes
+        buffer = np.full((len(samples), 2 * structure.M), ord(","), dtype=np.uint8)
+        buffer[:, 0::2] = samples + ord("0")
+        buffer[:, -1] = ord("\n")
+        body = buffer.tobytes().decode("ascii")
+    else:
+        body = "".join("\n".join(",".join(map(str, r)) for r in samples[k:k + 65536].tolist()) + "\n"
+                       for k in range(0, len(samples), 65536))
+    atomic_write_text(path, header + (body or "\n"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -324,21 +471,20 @@ def family_structure(graph: str, M: int | None = None, *, edge_prob: float = 0.5
     ``general5`` (C <- {A, B}, D <- {A, C}, E <- {D}), ``random`` (each pair q < m an edge with
     probability ``edge_prob``; needs ``seed``). ``M`` defaults to 5."""
     check_choice("graph", graph, FAMILIES)
-    check_int("card", card, 1)
+    FAMILY_CARD.check("card", card)
     if graph == "general5":
         if M not in (None, 5):
             raise InputError("M", M, "5 (or omitted) for general5")
         return Structure(("A", "B", "C", "D", "E"), (card,) * 5, ((), (), (0, 1), (0, 2), (3,)))
     M = 5 if M is None else M
-    check_int("M", M, 1, 64)
+    FAMILY_SIZE.check("M", M)
     names = tuple(f"X{m}" for m in range(M))
     if graph == "chain":
         parents = tuple(() if m == 0 else (m - 1,) for m in range(M))
     elif graph == "tree":
         parents = tuple(() if m == 0 else ((m - 1) // 2,) for m in range(M))
     else:
-        if not 0 <= edge_prob <= 1:
-            raise InputError("edge_prob", edge_prob, "a probability in [0, 1]")
+        EDGE_PROB.check("edge_prob", edge_prob)
         if seed is None:
             raise InputError("seed", seed, "an int or a numpy Generator for a random DAG")
         rng = as_generator(seed)
@@ -352,8 +498,12 @@ def random_cpts(structure: Structure, seed, batch: int | None = None, prior: str
     for ``d > 2`` entries ``U(0.1, 0.9)`` then rows normalised. ``prior="dirichlet"``: rows
     ``Dirichlet(alpha, ..., alpha)``. Shapes ``(n_configs_m, d_m)`` or ``(batch, n_configs_m, d_m)``."""
     check_choice("prior", prior, ("uniform", "dirichlet"))
-    if not alpha > 0:
-        raise InputError("alpha", alpha, "a positive concentration")
+    alpha = POSITIVE.check("alpha", alpha)
+    if batch is not None:
+        check_int("batch", batch, 1)
+    entries = (1 if batch is None else batch) * structure.table_entries()
+    check_memory("batch" if batch else "structure", batch or structure.cards,
+                 3 * 8 * entries, "CPTs (3 x 8 bytes per entry)")
     rng = as_generator(seed)
     lead = () if batch is None else (batch,)
     tables = []
@@ -396,10 +546,15 @@ def sample_batch(structure: Structure, cpts, n: int, seed) -> np.ndarray:
 
     ``cpts[m]`` has shape ``(B, n_configs_m, d_m)``; returns int64 ``(B, n, M)``. Variable ``m``
     is drawn from :math:`p_m(\\cdot \\mid x_{P(m)})` by inverse CDF with one uniform per entry.
+    Memory about ``B n (16 M + 17 d + 32)`` bytes (``d`` the largest card): refused above
+    :data:`MEMORY_BUDGET` (:class:`TooLargeError`).
     """
     check_int("n", n, 0)
-    rng = as_generator(seed)
+    validate_cpts(structure, cpts, batched=True)
     B = np.asarray(cpts[0]).shape[0]
+    check_memory("n", n, B * n * (16 * structure.M + 17 * max(structure.cards) + 32),
+                 "samples and sampling temporaries")
+    rng = as_generator(seed)
     out = np.zeros((B, n, structure.M), dtype=np.int64)
     u = rng.random((structure.M, B, n))
     rows = np.arange(B)[:, None]
@@ -410,7 +565,11 @@ def sample_batch(structure: Structure, cpts, n: int, seed) -> np.ndarray:
 
 
 def sample(network: Network, n: int, seed) -> np.ndarray:
-    """``n`` i.i.d. samples of ``network``, int64 ``(n, M)`` (see :func:`sample_batch`)."""
+    """``n`` i.i.d. samples of ``network``, int64 ``(n, M)`` (see :func:`sample_batch`);
+    ``n`` in :data:`SAMPLES` (at most 10^7)."""
+    if not isinstance(network, Network):
+        raise InputError("network", type(network).__name__, "a Network")
+    SAMPLES.check("n", n)
     return sample_batch(network.structure, [t[None] for t in network.cpts], n, seed)[0]
 
 
