@@ -156,6 +156,15 @@ def _check_symmetric(name: str, M: np.ndarray) -> None:
         raise InputError(name, f"matrix with max |{name} - {name}^T| = {gap:.3g}", "a symmetric matrix")
 
 
+def _symmetrised(M: np.ndarray) -> np.ndarray:
+    """:math:`(M + M^T)/2`, without overflow for entries near the float64 limit."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = 0.5 * (M + M.T)
+    if not np.all(np.isfinite(out)):
+        out = 0.5 * M + 0.5 * M.T
+    return out
+
+
 def make_model(J, U, h=None, beta: float = 1.0) -> PottsModel:
     """Validate and build a :class:`PottsModel`.
 
@@ -178,7 +187,7 @@ def make_model(J, U, h=None, beta: float = 1.0) -> PottsModel:
     L, C = J.shape[0], U.shape[0]
     h = np.zeros((L, C)) if h is None else _as_matrix("h", h, (L, C))
     BETA.check("beta", beta)
-    J, U, h = (0.5 * (J + J.T)), 0.5 * (U + U.T), h
+    J, U = _symmetrised(J), _symmetrised(U)
     for arr in (J, U, h):
         arr.setflags(write=False)
     return PottsModel(J, U, h, float(beta))
