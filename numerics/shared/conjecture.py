@@ -268,9 +268,23 @@ def _evaluate_batch(task) -> list[dict]:
 #: (one JSON line), runs ``hypothesis.find`` and, for every example, writes the point (one JSON
 #: line) and reads the verdict ("1": a counterexample, "0": not) from the parent, which evaluates
 #: the margin; "null" ends the search. It imports only the standard library and Hypothesis.
+#: It dies with its parent (whose process id is its argument): Linux ``PR_SET_PDEATHSIG``, and
+#: everywhere at the end of its input.
 _HYPOTHESIS_DRIVER = r"""
 import json
+import os
+import signal
 import sys
+
+if sys.platform.startswith("linux"):  # die with the parent, even when it is SIGKILLed
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+if os.getppid() != int(sys.argv[1]):  # the parent died before the signal was armed
+    os._exit(1)
 
 channel_in, channel_out = sys.stdin, sys.stdout
 sys.stdout = sys.stderr  # whatever Hypothesis prints stays off the channel
@@ -290,7 +304,10 @@ strategy = st.fixed_dictionaries({
 def is_counterexample(point):
     channel_out.write(json.dumps(point) + "\n")
     channel_out.flush()
-    return channel_in.readline().strip() == "1"
+    answer = channel_in.readline()
+    if not answer:  # the parent is gone
+        os._exit(1)
+    return answer.strip() == "1"
 
 
 # report_multiple_bugs=False: stop generating at the first counterexample; otherwise Hypothesis
@@ -350,7 +367,8 @@ def hypothesis_search(margin: Margin, box, seed: int, examples: int) -> list[dic
     env = {**os.environ, "PYTHONHASHSEED": "0", "HYPOTHESIS_NO_PLUGINS": "1"}
     tried: list[dict] = []
     with tempfile.TemporaryFile() as errors:
-        with subprocess.Popen([sys.executable, "-P", "-c", _HYPOTHESIS_DRIVER], env=env, text=True,
+        with subprocess.Popen([sys.executable, "-P", "-c", _HYPOTHESIS_DRIVER, str(os.getpid())],
+                              env=env, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=errors) as child:
             try:

@@ -10,9 +10,21 @@ Executors are named by a string (the ``--executor`` option of the command line):
 - ``"local"`` (default): a process pool on this machine, ``min(2, cpu_count)`` workers;
   ``"local:N"`` for ``N`` workers;
 - ``"serial"``: in this process, one task after another (for debugging and tiny sweeps);
-- ``"dask://HOST:PORT"``: the Dask distributed scheduler at that address (``pip install -e
-  '.[dask]'``). The workers need this package installed and, for tasks that write files
+- ``"dask://HOST:PORT"`` (or ``"dask://tcp://HOST:PORT"``): the Dask distributed scheduler at
+  that address (``pip install -e '.[dask]'``); HOST a host name or an IPv4 literal, or an IPv6
+  literal in brackets (``dask://[::1]:8786``), PORT in 1..65535. ``"dask://tls://HOST:PORT"``
+  needs a TLS configuration in Dask's config (``distributed.comm.tls.ca-file`` and
+  ``distributed.comm.tls.client.cert``, plus ``client.key`` unless the certificate file holds
+  the key). The workers need this package installed and, for tasks that write files
   (``ttc reproduce``), the same output folder.
+
+Every refusal is an :class:`~theory.errors.InputError` naming ``executor``.
+
+Local pool workers die with the process that started them, even when it is killed with SIGKILL
+(Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` in the worker initializer; elsewhere a watchdog
+thread polls the parent's process id), so a killed run leaves no worker behind and no worker
+writes a file after its parent died. The pool starts at most ``os.cpu_count()`` processes
+(``local:N`` with more only queues the tasks: results do not depend on the number of workers).
 
 Every task runs with one BLAS/OpenMP/torch thread, on every executor, so a result does not depend
 on where it ran: the local pool and a Dask cluster give the same numbers bit for bit (a reduction
@@ -21,16 +33,35 @@ split over a different number of threads changes the last bits).
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import signal
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from numerics.shared.threads import limit_threads
 from theory.errors import InputError
 
-__all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks"]
+__all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks", "die_with_parent",
+           "MAX_LOCAL_WORKERS"]
+
+#: Most workers ``local:N`` accepts (each worker is a Python process of 100-400 MB).
+MAX_LOCAL_WORKERS = 256
+#: Linux ``prctl`` option: the signal sent to this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+#: Seconds between two looks at the parent's process id (the watchdog of non-Linux systems).
+_WATCHDOG_PERIOD = 0.2
+_EXPECTED = ("'serial', 'local', 'local:N' (N in 1..256), 'dask://HOST:PORT', "
+             "'dask://tcp://HOST:PORT' or 'dask://tls://HOST:PORT' (HOST a host name, an IPv4 "
+             "address or [IPv6], PORT in 1..65535)")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_LOCAL = re.compile(r"local:([0-9]{1,6})")
 
 
 @dataclass(frozen=True)
@@ -48,33 +79,145 @@ class ExecutorSpec:
 
 
 def parse_executor(spec: str | ExecutorSpec | None) -> ExecutorSpec:
-    """Parse ``"serial"``, ``"local"``, ``"local:N"`` or ``"dask://HOST:PORT"`` (None: local)."""
+    """Parse ``"serial"``, ``"local"``, ``"local:N"`` or a Dask address (None: local).
+
+    Dask addresses: ``"dask://HOST:PORT"``, ``"dask://tcp://HOST:PORT"`` and
+    ``"dask://tls://HOST:PORT"`` (the last only with a TLS configuration in Dask's config, see
+    the module docstring). Nothing is contacted here; an unreachable scheduler is refused when
+    the first task is sent.
+
+    Raises
+    ------
+    InputError
+        Naming ``executor``: anything else, ``local:0``, ``local:N`` with N > 256, a malformed
+        host or port, ``tls://`` without its configuration.
+    """
     if isinstance(spec, ExecutorSpec):
         return spec
-    expected = "'serial', 'local', 'local:N' (N >= 1) or 'dask://HOST:PORT'"
     if spec is None or spec == "local":
         return ExecutorSpec("local", min(2, os.cpu_count() or 1))
     if not isinstance(spec, str):
-        raise InputError("executor", spec, expected)
+        raise InputError("executor", spec, _EXPECTED)
     if spec == "serial":
         return ExecutorSpec("serial")
-    if spec.startswith("local:"):
-        count = spec.split(":", 1)[1]
-        if not count.isdigit() or int(count) < 1:
-            raise InputError("executor", spec, expected)
-        return ExecutorSpec("local", int(count))
+    match = _LOCAL.fullmatch(spec)
+    if match is not None:
+        count = int(match.group(1))
+        if not 1 <= count <= MAX_LOCAL_WORKERS:
+            raise InputError("executor", spec, f"local:N with N in 1..{MAX_LOCAL_WORKERS}")
+        return ExecutorSpec("local", count)
     if spec.startswith("dask://"):
         address = spec[len("dask://"):]
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise InputError("executor", spec, expected)
+        scheme, _, rest = address.rpartition("://")
+        if scheme not in ("", "tcp", "tls"):
+            raise InputError("executor", spec, f"a Dask address with the scheme tcp:// or tls:// "
+                                               f"(not {scheme}://)")
+        _check_host_port(spec, rest)
+        if scheme == "tls":
+            _check_tls_config(spec)
         return ExecutorSpec("dask", address=address)
-    raise InputError("executor", spec, expected)
+    raise InputError("executor", spec, _EXPECTED)
+
+
+def _check_host_port(spec: str, text: str) -> None:
+    """``text`` is ``HOST:PORT`` (HOST a host name or IPv4 address) or ``[IPv6]:PORT``."""
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        try:
+            ok = bool(sep) and isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InputError("executor", spec, "an IPv6 scheduler address as [ADDRESS]:PORT, "
+                                               "e.g. dask://[::1]:8786")
+    else:
+        host, sep, port = text.rpartition(":")
+        if not sep or not _valid_host(host):
+            raise InputError("executor", spec, "a scheduler address HOST:PORT, HOST a host name "
+                                               "or an IPv4 address (IPv6 in brackets)")
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
+        raise InputError("executor", spec, "a port in 1..65535 after the host")
+
+
+def _valid_host(host: str) -> bool:
+    """A host name (labels of letters, digits, '-' and '_', at most 253 characters) or a
+    dotted IPv4 address; a name of digits and dots only must be a valid IPv4 address."""
+    if not host or len(host) > 253:
+        return False
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    return all(_HOST_LABEL.fullmatch(label) for label in host.split("."))
+
+
+def _check_tls_config(spec: str) -> None:
+    """A ``tls://`` address needs Dask's TLS configuration (CA file, client certificate), and
+    the files it names must exist."""
+    try:
+        import dask
+    except ImportError:
+        raise InputError("executor", spec, "an installed Dask (pip install -e '.[dask]')") from None
+    tls = dask.config.get("distributed.comm.tls", default={}) or {}
+    client = tls.get("client") or {}
+    files = {"distributed.comm.tls.ca-file": tls.get("ca-file"),
+             "distributed.comm.tls.client.cert": client.get("cert")}
+    missing = [key for key, value in files.items() if not value]
+    if missing:
+        raise InputError("executor", spec, "a TLS configuration in Dask's config for a tls:// "
+                                           f"address: set {' and '.join(missing)} (and "
+                                           "distributed.comm.tls.client.key unless the "
+                                           "certificate file holds the key)")
+    if client.get("key"):
+        files["distributed.comm.tls.client.key"] = client["key"]
+    for key, value in files.items():
+        if not Path(str(value)).is_file():
+            raise InputError("executor", spec, f"an existing file for {key} (got {value!r})")
 
 
 def _call(fn: Callable[[Any], Any], item: Any) -> Any:
     with limit_threads(1):
         return fn(item)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this process die as soon as its parent does, SIGKILL of the parent included.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (the kernel kills this process when the thread
+    that started it ends); elsewhere, or when ``prctl`` is not available, a daemon thread looks
+    at ``os.getppid()`` every 0.2 s and ends the process when it changes. The pool workers'
+    initializer; also called by the Hypothesis phase's interpreter.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The process id the parent had when this process was started (default: the current
+        parent). When it differs already (the parent died before this call), the process ends
+        at once.
+    """
+    parent = os.getppid() if parent is None else parent
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            import time
+
+            while os.getppid() == parent:
+                time.sleep(_WATCHDOG_PERIOD)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="ttc-parent-watchdog", daemon=True).start()
 
 
 class TaskRunner:
@@ -108,8 +251,11 @@ class TaskRunner:
                 yield index, _call(fn, item)
         elif self.spec.kind == "local":
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.spec.workers,
-                                                 mp_context=get_context("spawn"))
+                workers = min(self.spec.workers, os.cpu_count() or 1)
+                self._pool = ProcessPoolExecutor(max_workers=workers,
+                                                 mp_context=get_context("spawn"),
+                                                 initializer=die_with_parent,
+                                                 initargs=(os.getpid(),))
             futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
             try:
                 for future in as_completed(futures):
@@ -156,8 +302,13 @@ def _dask_client(address: str):
     except ImportError:
         raise InputError("executor", f"dask://{address}",
                          "an installed Dask (pip install -e '.[dask]')") from None
+    security = None
+    if address.startswith("tls://"):
+        from distributed.security import Security
+
+        security = Security()  # from Dask's config, checked by parse_executor
     try:
-        return Client(address, timeout="10s")
-    except OSError as exc:
+        return Client(address, timeout="10s", security=security)
+    except (OSError, TypeError, ValueError) as exc:  # unreachable, or refused by TLS
         raise InputError("executor", f"dask://{address}",
-                         f"a reachable Dask scheduler ({exc})") from None
+                         f"a reachable Dask scheduler ({type(exc).__name__}: {exc})") from None
