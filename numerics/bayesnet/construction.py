@@ -13,6 +13,7 @@ all that :func:`predict`, :func:`generation_law`, :func:`generate`, :func:`const
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -20,11 +21,41 @@ import sympy as sp
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
-from numerics.bayesnet.networks import Structure, check_states
+from numerics.bayesnet.networks import Structure, check_memory, check_states
 from numerics.shared.seeding import as_generator
 from theory import bayesnet
+from theory.domains import integer, real
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
 from theory.results import result
+
+#: The score scale beta: positive; at most 10^6 keeps every score beta (matches + C) far from
+#: float64 overflow (exp(-beta) is already 0 beyond beta = 746).
+BETA = real(0, 1e6, low_open=True, note="scores beta*(matches + C) stay finite")
+#: Context length N of :func:`construction_report` (``ttc bayesnet construct --n``): the forward
+#: passes cost about (M x queries + prefixes) x (N+1) x R^2; N = 4000 on 5 binary variables
+#: (R = 22) takes 3-7 s of CPU on one core (about 10 s wall on a loaded machine).
+CONTEXT_LENGTH = integer(1, 4000, note="about 10 s for 5 binary variables at N = 4000")
+#: Queries drawn by :func:`construction_report`.
+QUERIES = integer(1, 1024, note="each query is a prompt of every target")
+#: Largest number of joint states enumerated by :func:`generation_law` (and so by
+#: :func:`construction_report`).
+MAX_GENERATION_STATES = 2**14
+#: Arrays alive at once in the forward pass, in units of the prompts ``X`` (measured peak: about
+#: 3 copies of ``X``; 4 leaves a margin).
+FORWARD_COPIES = 4
+
+
+def _reference_work() -> int:
+    reference = networks.family_structure("general5")
+    return construction_work(reference, CONTEXT_LENGTH.high, 64)
+
+
+def construction_work(structure: Structure, n: int, n_queries: int) -> int:
+    """Cost of :func:`construction_report` in multiply-adds (up to a constant):
+    ``(M * n_queries + sum_m0 prod cards[:m0]) * (n + 1) * R^2``, ``R = (2M+1) d`` rows."""
+    rows = (2 * structure.M + 1) * block_size(structure)
+    prompts = structure.M * n_queries + sum(math.prod(structure.cards[:m0]) for m0 in range(structure.M))
+    return prompts * (n + 1) * rows * rows
 
 
 @lru_cache(maxsize=64)
@@ -44,6 +75,8 @@ def construction_arrays(structure: Structure, beta: float) -> bayesnet.Construct
     Shapes with ``R = (2M+1) d``: ``W1`` (Md, R), ``W2`` (R, Md), ``K``/``Q`` (Md+1, R), ``V`` (R, R).
     """
     beta = check_beta(beta)
+    if not isinstance(structure, Structure):
+        raise InputError("structure", type(structure).__name__, "a Structure")
     weights = _symbolic(structure.M, block_size(structure), structure.parents)
     value = sp.Float(float(beta), 30)
 
@@ -61,12 +94,16 @@ def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
     ``contexts``: ``(E, N, M)``; ``queries``: ``(E, M)`` (entries ``>= m0`` ignored); ``m0``: an
     int or an ``(E,)`` array of targets.
     """
-    contexts = np.asarray(contexts, dtype=np.int64)
-    queries = np.asarray(queries, dtype=np.int64)
-    if contexts.ndim != 3 or queries.shape != (contexts.shape[0], structure.M):
+    contexts = mle._int_array("contexts", contexts).astype(np.int64, copy=False)
+    queries = mle._int_array("queries", queries).astype(np.int64, copy=False)
+    if contexts.ndim != 3 or queries.shape != (contexts.shape[0], structure.M) \
+            or contexts.shape[2] != structure.M:
         raise InputError("contexts/queries", (contexts.shape, queries.shape), "(E, N, M) and (E, M)")
-    check_states(structure, contexts, "context")
     E, N, M = contexts.shape
+    rows = (2 * M + 1) * block_size(structure)
+    check_memory("contexts", f"shape {contexts.shape}", FORWARD_COPIES * 8 * E * rows * (N + 1),
+                 f"prompts ({FORWARD_COPIES} x E x (2M+1)d x (N+1) floats)")
+    check_states(structure, contexts, "context")
     m0 = np.broadcast_to(np.asarray(m0, dtype=np.int64), (E,))
     if np.any((m0 < 0) | (m0 >= M)):
         raise InputError("m0", m0.tolist()[:5], f"targets in 0..{M - 1}")
@@ -96,8 +133,17 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
 
     which is :func:`theory.bayesnet.tv_bound` when ``|I| >= 1`` (then ``k* = |P|``).
     """
-    contexts = np.asarray(contexts)
-    queries = np.asarray(queries)
+    check_int("m0", m0, 0, structure.M - 1)
+    beta = check_beta(beta)
+    contexts = mle._int_array("contexts", contexts)
+    queries = mle._int_array("queries", queries)
+    if contexts.ndim != 3 or contexts.shape[1] == 0 or contexts.shape[2] != structure.M \
+            or queries.shape != (contexts.shape[0], structure.M):
+        raise InputError("contexts/queries", (contexts.shape, queries.shape),
+                         "(E, N, M) with N >= 1 and (E, M)")
+    check_memory("contexts", f"shape {contexts.shape}",
+                 contexts.shape[0] * contexts.shape[1] * (9 * len(structure.parents[m0]) + 17),
+                 "matching rows")
     ps = list(structure.parents[m0])
     agree = (contexts[..., ps] == queries[:, None, ps]).sum(axis=-1)
     best = agree.max(axis=1)
@@ -108,16 +154,16 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
 
 
 def check_beta(beta) -> float:
-    """``beta`` as a float; :class:`InputError` unless it is a positive finite number."""
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not np.isfinite(beta) or beta <= 0:
-        raise InputError("beta", beta, "a positive finite number")
-    return float(beta)
+    """``beta`` as a float; :class:`InputError` unless it lies in :data:`BETA` (0, 10^6]."""
+    return float(BETA.check("beta", beta))
 
 
 def enumerate_prefixes(structure: Structure, m0: int) -> np.ndarray:
     """All configurations of ``x_0..x_{m0-1}`` as queries ``(prod cards[:m0], M)`` (zeros after)."""
     check_int("m0", m0, 0, structure.M - 1)
     cards = structure.cards[:m0]
+    count = math.prod(cards)
+    check_memory("m0", m0, 8 * count * (structure.M + m0), f"{count} prefixes")
     grid = np.indices(cards).reshape(m0, -1).T if m0 else np.zeros((1, 0), dtype=np.int64)
     out = np.zeros((len(grid), structure.M), dtype=np.int64)
     out[:, :m0] = grid
@@ -142,6 +188,10 @@ class NumpyConstruction:
     def forward(self, X: np.ndarray, query_only: bool = False) -> np.ndarray:
         """Output ``(E, R, T)`` (``(E, R, 1)`` with ``query_only``) for prompts ``(E, R, T)``."""
         a = self.arrays
+        X = np.asarray(X)
+        if X.dtype.kind != "f" or X.ndim != 3 or X.shape[1] != a.W1.shape[1] or X.shape[2] < 1:
+            raise InputError("X", f"shape {X.shape}, dtype {X.dtype}",
+                             f"float prompts (E, {a.W1.shape[1]}, T) from encode_prompts")
         H = X + a.W2 @ np.maximum(a.W1 @ X, 0.0)
         queries = H[..., -1:] if query_only else H
         scores = np.swapaxes(a.K @ H, -1, -2) @ (a.Q @ queries)
@@ -184,12 +234,17 @@ def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
               \\bar p_{TF} = p_{TF} / \\textstyle\\sum_j p_{TF}(j)
 
     computed by enumerating every prefix (``sum_m prod cards[:m]`` prompts). Shape ``cards``.
+    ``max_states`` at most :data:`MAX_GENERATION_STATES`; a law that is not finite (the readout
+    summing to 0) is a :class:`NumericalFailure`.
     """
     s = model.structure
-    total = int(np.prod(s.cards, dtype=np.float64))
+    check_int("max_states", max_states, 1, MAX_GENERATION_STATES)
+    total = math.prod(s.cards)
     if total > max_states:
         raise TooLargeError("network", f"{total} joint states", f"at most {max_states} for exact enumeration")
-    context = np.asarray(context)
+    context = mle._int_array("context", context)
+    if context.ndim != 2:
+        raise InputError("context", f"shape {context.shape}", "one context (N, M)")
     law = np.ones(s.cards)
     for m0 in range(s.M):
         prefixes = enumerate_prefixes(s, m0)
@@ -197,6 +252,8 @@ def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
                                    prefixes, m0))
         shape = s.cards[:m0 + 1] + (1,) * (s.M - m0 - 1)
         law = law * probs.reshape(shape)
+    if not np.all(np.isfinite(law)):
+        raise NumericalFailure(f"generation law not finite at beta={model.beta} (the readout sums to 0)")
     return law
 
 
@@ -210,12 +267,16 @@ def generate(model, context, n: int, seed) -> np.ndarray:
     """
     check_int("n", n, 0)
     s = model.structure
+    context = mle._int_array("context", context)
+    if context.ndim != 2:
+        raise InputError("context", f"shape {context.shape}", "one context (N, M)")
     rng = as_generator(seed)
-    context = np.asarray(context)
     out = np.zeros((n, s.M), dtype=np.int64)
     contexts = np.broadcast_to(context, (n,) + context.shape)
     for m0 in range(s.M):
         probs = _normalise(predict(model, contexts, out, m0))
+        if not np.all(np.isfinite(probs)):
+            raise NumericalFailure(f"generation probabilities not finite at beta={model.beta}")
         out[:, m0] = (rng.random(n)[:, None] >= np.cumsum(probs, axis=1)).sum(axis=1).clip(max=s.cards[m0] - 1)
     return out
 
@@ -252,8 +313,10 @@ def construction_errors(model, context, queries) -> ConstructionErrors:
     ``queries`` ``(Q, M)``. Returns :class:`ConstructionErrors` of shape ``(M, Q)`` arrays.
     """
     structure = model.structure
-    context = np.asarray(context)
-    queries = np.asarray(queries)
+    context = mle._int_array("context", context)
+    queries = mle._int_array("queries", queries)
+    if context.ndim != 2 or queries.ndim != 2:
+        raise InputError("context/queries", (context.shape, queries.shape), "(N, M) and (Q, M)")
     contexts = np.broadcast_to(context, (len(queries),) + context.shape)
     tv, bound, count = [], [], []
     for m0 in range(structure.M):
@@ -296,9 +359,18 @@ def construction_report(network: networks.Network, n: int, beta: float, seed: in
     :class:`ConstructionReport`: the largest TV to the MLE and bound over every target and query
     (:func:`construction_errors`), and the generated law (:func:`generation_law`) against the
     plug-in network's law.
+
+    Arguments: ``n`` in :data:`CONTEXT_LENGTH`, ``n_queries`` in :data:`QUERIES`, ``beta`` in
+    :data:`BETA`; :func:`check_construction_size` refuses (:class:`TooLargeError`) a network and
+    ``n`` whose cost exceeds that of 5 binary variables at ``N = 4000`` or whose prompts exceed
+    the memory budget, before anything is computed.
     """
-    check_int("n", n, 1, 100_000)
+    if not isinstance(network, networks.Network):
+        raise InputError("network", type(network).__name__, "a Network")
+    CONTEXT_LENGTH.check("n", n)
+    QUERIES.check("n_queries", n_queries)
     check_beta(beta)
+    check_construction_size(network.structure, n, n_queries)
     model = (factory or NumpyConstruction)(network.structure, beta)
     data = networks.sample(network, n + n_queries, seed)
     context, queries = data[:n], data[n:]
@@ -307,3 +379,33 @@ def construction_report(network: networks.Network, n: int, beta: float, seed: in
     law_plugin = networks.joint_law(mle.plugin_network(network.structure, context, on_empty="backoff"))
     return ConstructionReport(max_tv_vs_mle=float(errors.tv.max()), bound=float(errors.bound.max()),
                               generation_max_abs_error=float(np.abs(law_tf - law_plugin).max()))
+
+
+def check_construction_size(structure: Structure, n: int, n_queries: int = 64) -> None:
+    """Refuse (:class:`TooLargeError`) what :func:`construction_report` cannot do within the
+    budget, before any allocation: more than :data:`MAX_GENERATION_STATES` joint states (the
+    generated law is enumerated), prompts ``(2M+1) d`` rows high beyond
+    :data:`theory.bayesnet.MAX_ROWS`, a cost :func:`construction_work` above that of 5 binary
+    variables at ``N = 4000`` (about 10 s), or prompts above the memory budget."""
+    total = math.prod(structure.cards)
+    if total > MAX_GENERATION_STATES:
+        raise TooLargeError("network", f"{total} joint states",
+                            f"at most {MAX_GENERATION_STATES} (the generated law is enumerated)")
+    rows = (2 * structure.M + 1) * block_size(structure)
+    if rows > bayesnet.MAX_ROWS:
+        raise TooLargeError("network", f"{structure.M} variables of up to {block_size(structure)} states",
+                            f"(2M+1)d <= {bayesnet.MAX_ROWS} prompt rows (it is {rows})")
+    budget = _reference_work()
+    per_column = construction_work(structure, 0, n_queries)
+    n_max = budget // per_column - 1
+    if n_max < 1:
+        raise TooLargeError("network", f"{structure.M} variables, {rows} prompt rows",
+                            "a network small enough for one context row within the time budget "
+                            f"({budget:.3g} multiply-adds)")
+    if n > n_max:
+        raise TooLargeError("n", n, f"at most {n_max} for this network ({structure.M} variables, "
+                                    f"{rows} prompt rows, {n_queries} queries): the time budget is "
+                                    "that of 5 binary variables at N = 4000 (about 10 s)")
+    prompts = max(n_queries, max(math.prod(structure.cards[:m0]) for m0 in range(structure.M)))
+    check_memory("n", n, FORWARD_COPIES * 8 * prompts * rows * (n + 1),
+                 f"{prompts} prompts of {rows} x (N+1) floats")

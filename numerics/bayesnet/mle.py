@@ -23,12 +23,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.bayesnet.networks import Network, Structure, check_states, sample_batch
+from numerics.bayesnet.networks import Network, Structure, check_memory, check_states, sample_batch
+from theory.domains import POSITIVE, integer, real
 from theory.errors import InputError, check_choice, check_int
 from theory.results import result
 
 ON_EMPTY = ("nan", "uniform", "marginal", "backoff")
 PRIORS = ("none", "k2", "bdeu")
+#: BDeu equivalent sample size: a positive finite real.
+ESS = POSITIVE
+#: Matching rows of :func:`mean_abs_error_exact` (one pmf entry per row count: 80 MB at 10^7).
+PMF_ROWS = integer(1, 10_000_000, note="one binomial pmf entry per count: 80 MB at 10^7")
+#: The probability of :func:`mean_abs_error_exact` (the ends are allowed: the error is 0).
+PROBABILITY_CLOSED = real(0, 1)
 
 
 def pseudocount(structure: Structure, m: int, prior: str, ess: float = 1.0) -> float:
@@ -38,19 +45,33 @@ def pseudocount(structure: Structure, m: int, prior: str, ess: float = 1.0) -> f
         return 0.0
     if prior == "k2":
         return 1.0
-    if not (isinstance(ess, (int, float)) and np.isfinite(ess) and ess > 0):
-        raise InputError("ess", ess, "a positive equivalent sample size")
-    return float(ess) / (structure.cards[m] * structure.n_configs(m))
+    ESS.check("ess", ess)
+    alpha = float(ess) / (structure.cards[m] * structure.n_configs(m))
+    if not alpha > 0:
+        raise InputError("ess", ess, f"an equivalent sample size large enough that ess/(d q) > 0 "
+                                     f"(d q = {structure.cards[m] * structure.n_configs(m)})")
+    return alpha
+
+
+def _int_array(name: str, value) -> np.ndarray:
+    """``value`` as an integer (or boolean) array; floats, objects and ragged lists are refused."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise InputError(name, type(value).__name__, "a rectangular integer array") from None
+    if array.dtype.kind not in "biu":
+        raise InputError(name, f"shape {array.shape}, dtype {array.dtype}", "an integer array of states")
+    return array
 
 
 def _as_batch(context, query):
-    context = np.asarray(context)
+    context = _int_array("context", context)
     single = context.ndim == 2
     if context.ndim not in (2, 3):
         raise InputError("context", f"shape {context.shape}", "(N, M) or (E, N, M)")
     context = context[None] if single else context
     if query is not None:
-        query = np.asarray(query)
+        query = _int_array("query", query)
         query = query[None] if query.ndim == 1 else query
         if query.shape != (context.shape[0], context.shape[2]):
             raise InputError("query", f"shape {np.asarray(query).shape}",
@@ -162,10 +183,18 @@ def in_context_mle(structure: Structure, context, query, m0: int, *, on_empty: s
     check_choice("on_empty", on_empty, ON_EMPTY)
     context, query, single = _as_batch(context, query)
     check_states(structure, context, "context")
+    if parents is not None and (isinstance(parents, (str, bytes)) or not all(
+            isinstance(q, (int, np.integer)) and not isinstance(q, bool) for q in parents)):
+        raise InputError("parents", parents, "a sequence of variable indices")
     ps = list(structure.parents[m0] if parents is None else parents)
+    if len(set(ps)) != len(ps) or any(not 0 <= q < structure.M for q in ps):
+        raise InputError("parents", ps, f"distinct variable indices before the target {m0}")
     _check_query(structure, query, ps, m0)
     d = structure.cards[m0]
     alpha = pseudocount(structure, m0, prior, ess)
+    E, N = context.shape[:2]
+    check_memory("context", f"shape {context.shape}", E * N * (9 * len(ps) + d + 26) + 16 * E * d,
+                 "matching rows (E N (9|P| + d + 26) bytes)")
     onehot = context[..., m0, None] == np.arange(d)                       # (E, N, d)
     agree = (context[..., ps] == query[:, None, ps]).sum(axis=-1)         # (E, N)
     match = agree == len(ps)
@@ -196,9 +225,13 @@ def mle_tables(structure: Structure, context, *, on_empty: str = "nan", prior: s
     ``on_empty`` / ``prior`` (as :func:`in_context_mle`). Returns :class:`MleTables`.
     """
     check_choice("on_empty", on_empty, ON_EMPTY)
+    check_choice("prior", prior, PRIORS)
     context, _, single = _as_batch(context, None)
     check_states(structure, context, "context")
     E, N, _ = context.shape
+    cells = max(structure.n_configs(m) * structure.cards[m] for m in range(structure.M))
+    check_memory("context", f"shape {context.shape}", E * (24 * cells + 32 * N),
+                 "count tables (E x configurations x card) and indices")
     tables, all_counts = [], []
     for m in range(structure.M):
         q, d = structure.n_configs(m), structure.cards[m]
@@ -236,21 +269,45 @@ def plugin_network(structure: Structure, context, *, on_empty: str = "backoff", 
 def true_conditional(structure: Structure, cpts, query, m0: int) -> np.ndarray:
     """:math:`p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode: ``cpts[m]`` of shape
     ``(E, n_configs, d)``, ``query`` ``(E, M)``; returns ``(E, d)``."""
-    query = np.asarray(query)
+    query = _int_array("query", query)
+    check_int("m0", m0, 0, structure.M - 1)
+    if query.ndim != 2 or query.shape[1] != structure.M:
+        raise InputError("query", f"shape {query.shape}", f"(E, {structure.M})")
+    check_states(structure, query, "query")
     config = structure.config_index(m0, query)
     return np.asarray(cpts[m0])[np.arange(len(query)), config]
 
 
 def tv(p, q, axis: int = -1) -> np.ndarray:
-    """Total variation :math:`\\frac12 \\sum_j |p_j - q_j|` along ``axis``."""
-    return 0.5 * np.abs(np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64)).sum(axis=axis)
+    """Total variation :math:`\\frac12 \\sum_j |p_j - q_j|` along ``axis``.
+
+    ``p`` and ``q``: real arrays of broadcastable shapes with finite entries (:class:`InputError`
+    otherwise: a NaN estimate has no total variation)."""
+    arrays = []
+    for name, value in (("p", p), ("q", q)):
+        try:
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise TypeError
+            array = array.astype(np.float64, copy=False)
+        except (TypeError, ValueError):
+            raise InputError(name, type(value).__name__, "a real array") from None
+        if not np.all(np.isfinite(array)):
+            raise InputError(name, "an array with NaN or infinite entries", "finite probabilities")
+        arrays.append(array)
+    try:
+        return 0.5 * np.abs(arrays[0] - arrays[1]).sum(axis=axis)
+    except (ValueError, np.exceptions.AxisError) as exc:
+        raise InputError("p, q", (arrays[0].shape, arrays[1].shape),
+                         f"broadcastable shapes with axis {axis} ({exc})") from None
 
 
 def mean_abs_error_exact(p: float, n: int) -> float:
     """:math:`E|K/n - p|`, :math:`K \\sim \\mathrm{Bin}(n, p)`, by summing the binomial pmf (float64)."""
     from scipy.stats import binom
 
-    check_int("n", n, 1)
+    PROBABILITY_CLOSED.check("p", p)
+    PMF_ROWS.check("n", n)
     k = np.arange(n + 1)
     return float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
 
@@ -265,6 +322,9 @@ def expected_tv(structure: Structure, cpts, n: int, *, episodes: int, seed, esti
     conditional. Returns ``(M,)`` mean TVs.
     """
     check_choice("estimator", estimator, ("mle", "naive"))
+    check_choice("on_empty", on_empty, ON_EMPTY)
+    check_int("episodes", episodes, 1)
+    check_int("n", n, 0)
     data = sample_batch(structure, cpts, n + 1, seed)
     context, query = data[:, :n], data[:, n]
     out = np.zeros(structure.M)
