@@ -32,6 +32,7 @@ from itertools import combinations
 from numbers import Integral, Rational, Real
 
 import sympy as sp
+from sympy.polys.matrices.exceptions import DMError
 
 from theory.domains import as_rational, choice, integer, parse_rational, rational
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_choice
@@ -694,7 +695,7 @@ def optimum(H, h, Ey) -> EnlargedOptimum:
                                 f"at most {SYMBOLIC_SIDE.high} x {SYMBOLIC_SIDE.high} "
                                 f"({SYMBOLIC_SIDE.note})")
         X = H.LUsolve(h)
-    except (ValueError, ZeroDivisionError) as exc:  # sympy's NonInvertibleMatrixError, DMError
+    except (ValueError, ZeroDivisionError, DMError) as exc:  # sympy: singular H
         if isinstance(exc, InputError):
             raise
         raise InputError("H", f"a {H.shape[0]} x {H.shape[0]} matrix", "a non-singular "

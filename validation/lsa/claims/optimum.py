@@ -168,14 +168,15 @@ def _quadrature(ctx: CheckContext):
     z = float(np.max(np.abs(mc.H - q8.H)[mask] / mc.H_se[mask]))
     zh = float(np.max(np.abs(mc.h - q8.h)[mc.h_se > 1e-12] / mc.h_se[mc.h_se > 1e-12]))
     fstar8 = optimum.optimum(q8).loss
-    ok = exact_err < 1e-14 and max(z, zh) < 5.5 and seconds < 10
+    ok = exact_err < 1e-14 and max(z, zh) < 5.5
     return decide(ok, "exact to rounding; MC within ~5 s.e.",
-                  {"max_abs_error_vs_exact_d2": exact_err, "d8_seconds": seconds,
+                  {"max_abs_error_vs_exact_d2": exact_err,
                    "d8_max_z_H": z, "d8_max_z_h": zh, "d8_fstar": fstar8}, "1e-14; 5.5 s.e.",
                   "Gauss-Legendre with ceil((3d+1)/2) nodes per variable is exact for the "
                   "degree-<=3d polynomial integrand. The MC check takes the maximum |z| over all "
                   f"{q8.H.size} entries of H (d = 8), so a bound of 5.5 s.e. allows for the multiple "
-                  "comparisons.")
+                  "comparisons. The wall time of the d = 8 quadrature is in timings (not part of "
+                  "the verdict).", timings={"d8_seconds": seconds})
 
 
 @claim("lsa.kernel_averaging", paper=PAPER, reference="Lemma 3.2 / Sec. 3 (d >= 2)",
@@ -278,21 +279,23 @@ def _shor(ctx: CheckContext):
 def _recovery(ctx: CheckContext):
     rng = as_generator(ctx.seed)
     dims = (2, 4, 8, 16, 32) + ((48, 64) if ctx.full else ())
-    times, worst, certs = {}, 0.0, 0
+    times, work, worst, certs = {}, {}, 0.0, 0
     for d in dims:
         b, A = rng.standard_normal(d + 1), rng.standard_normal((d + 1, d))
         X = optimum.phi(b, A)
         t0 = time.perf_counter()
         r = realizability.recover(X, d)
         times[d] = time.perf_counter() - t0
+        work[d] = d * (d + 1) ** 3  # d symmetric eigendecompositions of (d+1) x (d+1)
         worst = max(worst, r.residual / max(1.0, np.abs(X).max()))
         ok_real = r.realizable
         noisy = realizability.recover(X + 1e-3 * rng.standard_normal(X.size), d)
         certs += (not noisy.realizable) and bool(noisy.certificate) and ok_real
-    slope = float(np.polyfit(np.log(dims[1:]), np.log([times[d] for d in dims[1:]]), 1)[0])
+    slope = float(np.polyfit(np.log(dims[1:]), np.log([work[d] for d in dims[1:]]), 1)[0])
     polynomial = worst < 1e-12 and certs == len(dims)
     return decide(not polynomial, "NP-hard in d",
-                  {"seconds_by_d": times, "log-log slope": slope, "max_relative_residual": worst,
+                  {"operations_by_d": work, "log-log slope of the operation count": slope,
+                   "max_relative_residual": worst,
                    "certificates_for_perturbed": f"{certs}/{len(dims)}"}, "residual 1e-12",
                   "For the specific map phi, X is realisable iff every S_j has at most one positive "
                   "and one negative eigenvalue and all S_j share a null direction b; the library's "
@@ -301,7 +304,11 @@ def _recovery(ctx: CheckContext):
                   "reduction (from bilinear separability, Bennett-Mangasarian) shows hardness of "
                   "the general bilinear Problem C.10 with arbitrary matrices D^(r), not of Problem "
                   "C.9. What stays hard-looking is the best approximation of a non-realisable X "
-                  "(see lsa.shor).")
+                  "(see lsa.shor). The cost is counted, not timed: operations_by_d is the work of "
+                  "the d eigendecompositions of (d+1) x (d+1) matrices, d (d+1)^3 (up to a "
+                  "constant), a polynomial whose log-log slope tends to 4; the verdict rests on "
+                  "the residuals and certificates only. Wall times per d are in timings.",
+                  timings={f"recover_d={d}_seconds": t for d, t in times.items()})
 
 
 # ---------------------------------------------------------------------------------------------
