@@ -46,6 +46,8 @@ from validation.testing.support import (
     as_float,
     as_point,
     as_symbols,
+    check_samples,
+    check_seed,
     check_tol,
     fmt,
     point_text,
@@ -92,8 +94,9 @@ def assert_stationary(expr, variables, point, *, tol=None):
         Naming the partial derivative that is not 0, its value (or simplified form) and the
         tolerance.
     InputError
-        ``expr`` not a scalar sympy expression, ``variables`` not Symbols, a variable (or, with
-        ``tol``, any free symbol) missing from ``point``.
+        ``expr`` not a scalar sympy expression (or holding ``oo``, ``zoo``, ``nan``),
+        ``variables`` not Symbols, a variable (or, with ``tol``, any free symbol) missing from
+        ``point``, a value of ``point`` that is not finite.
 
     Examples
     --------
@@ -155,9 +158,9 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
     domain : dict, optional
         ``Symbol -> (lo, hi)`` intervals for the random points. Default: ``(0, 1)`` for symbols
         declared positive or nonnegative, ``(-1, 0)`` for negative ones, ``(-1, 1)`` otherwise.
-    samples : int
+    samples : int in [1, 10000]
         Number of random points in ``tol`` mode (default 20).
-    seed : int
+    seed : int in [0, 2**63 - 1]
         Seed of the random points (the same seed gives the same points).
 
     Raises
@@ -166,7 +169,9 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
         Naming the entry, the simplified difference or the point with both values, and the
         tolerance.
     InputError
-        Not sympy expressions, shapes that differ, a bad ``tol``, ``domain`` or ``samples``.
+        Not sympy expressions, an expression holding ``oo``, ``zoo`` or ``nan``, an empty Matrix,
+        shapes that differ, a bad ``tol``, ``domain`` (ends must be finite reals; text is read
+        as a strict rational, never evaluated), ``samples`` or ``seed``.
 
     Examples
     --------
@@ -182,9 +187,11 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
     """
     a, b = as_expr("a", a), as_expr("b", b)
     tol = check_tol("tol", tol)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise InputError("samples", samples, "an integer >= 1")
+    samples = check_samples("samples", samples)
+    seed = check_seed("seed", seed)
     a_entries, b_entries, label = _paired_entries(a, b)
+    symbols = sorted(set().union(*(x.free_symbols for x in a_entries + b_entries)), key=str)
+    random_points(symbols, domain, seed, 0)  # the domain is checked in both modes
     if tol is None:
         _assert_entries_equal(a_entries, b_entries, label, domain, seed)
     else:

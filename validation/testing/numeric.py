@@ -66,9 +66,9 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
         Pass your own model's loss to check your implementation against the theory.
     order : {1, 2}
         Gradient or Hessian.
-    rtol, atol : float
+    rtol, atol : float >= 0, finite
         Tolerance of the comparisons (defaults ``1e-8``, ``1e-10``).
-    fd_step : float, optional
+    fd_step : float in (0, 1], optional
         Relative step; default :math:`\\epsilon^{1/3} \\approx 6\\cdot10^{-6}` (order 1) and
         :math:`\\epsilon^{1/4} \\approx 1.2\\cdot10^{-4}` (order 2), the steps that balance
         truncation and rounding.
@@ -135,8 +135,8 @@ def _derivative_tolerances(order, rtol, atol, fd_step):
     if fd_step is None:
         fd_step = float(np.finfo(float).eps ** (1 / 3 if order == 1 else 1 / 4))
     fd_step = check_tol("fd_step", fd_step, allow_none=False)
-    if fd_step == 0:
-        raise InputError("fd_step", fd_step, "a number > 0")
+    if not 0 < fd_step <= 1:
+        raise InputError("fd_step", fd_step, "a relative step in (0, 1]")
     return rtol, atol, fd_step
 
 
@@ -274,7 +274,8 @@ def assert_converged_to(values, predicted, *, tol, names=None):
         The prediction, the same kind as ``values``. For a mapping (or a module in ``values``) only
         the keys of ``predicted`` are compared, and each must exist in ``values``. A scalar
         prediction applies to every coordinate of its entry (``{"grad": 0.0}``); otherwise shapes
-        must be equal. Sympy numbers and Matrices are accepted.
+        must be equal. Sympy numbers and Matrices are accepted. It must be finite and hold at
+        least one coordinate.
     tol : float or mapping
         ``|value - predicted| <= tol`` for every coordinate (absolute, inclusive); a dict gives one
         tolerance per key.
@@ -285,9 +286,11 @@ def assert_converged_to(values, predicted, *, tol, names=None):
     ------
     AssertionError
         Naming the worst coordinate (``key[index]``), its value, the prediction, the difference, the
-        tolerance and how many coordinates are outside it; NaN counts as not converged.
+        tolerance and how many coordinates are outside it; a NaN or infinite value counts as
+        not converged.
     InputError
-        Unreadable values, a key missing from ``values``, shapes that differ, a bad ``tol``.
+        Unreadable values, a key missing from ``values``, shapes that differ, a bad ``tol``, a
+        prediction that is empty or holds NaN or an infinity.
 
     Examples
     --------
@@ -300,6 +303,7 @@ def assert_converged_to(values, predicted, *, tol, names=None):
     AssertionError: not converged: worst coordinate w[0, 1] = -0.9999 vs predicted -1, |diff| = 0.0001 > tol = 5e-05; 1 of 3 coordinates outside tol
     """
     got, want, names = _paired_arrays(values, predicted, names)
+    _check_prediction(predicted, want)
     tols = _tolerances(tol, want)
     worst, outside, total = None, 0, 0
     for key, target in want.items():
@@ -310,7 +314,10 @@ def assert_converged_to(values, predicted, *, tol, names=None):
             if target.ndim != 0:
                 raise InputError("predicted", predicted, f"shape {value.shape} for {key or 'values'}, got {target.shape}")
             target = np.broadcast_to(target, value.shape)
-        gap = np.where(np.isnan(value) | np.isnan(target), np.inf, np.abs(value - target))
+        finite = np.isfinite(value)
+        gap = np.full(value.shape, np.inf)
+        np.subtract(value, target, out=gap, where=finite)
+        gap = np.where(finite, np.abs(gap), np.inf)  # a non-finite value is never converged
         excess = gap - tols[key]
         outside += int(np.sum(excess > 0))
         total += gap.size
@@ -342,6 +349,17 @@ def _paired_arrays(values, predicted, names):
     elif names is not None:
         raise InputError("names", names, "None for mapping inputs (the keys name the coordinates)")
     return got, want, names
+
+
+def _check_prediction(predicted, want):
+    """A prediction must be finite and say something: InputError for NaN, an infinity or no
+    coordinate at all (an empty prediction would pass whatever was trained)."""
+    if not want or sum(target.size for target in want.values()) == 0:
+        raise InputError("predicted", predicted, "at least one predicted coordinate (it is empty)")
+    for key, target in want.items():
+        if not np.all(np.isfinite(target)):
+            raise InputError("predicted", predicted, f"finite predictions; {key or 'values'} holds "
+                                                     f"{target[~np.isfinite(target)].ravel()[0]}")
 
 
 def _tolerances(tol, want):

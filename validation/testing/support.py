@@ -10,6 +10,7 @@ import math
 import random
 from collections.abc import Mapping
 from fractions import Fraction
+from numbers import Integral
 
 import numpy as np
 import sympy as sp
@@ -27,18 +28,50 @@ EVALUATION_NOISE = 64 * np.finfo(float).eps
 
 
 # --------------------------------------------------------------------------------------- input
+#: sympy's non-finite numbers: an expression holding one is refused (it is never a test subject)
+NON_FINITE = (sp.oo, -sp.oo, sp.zoo, sp.nan)
+#: most random points of ``tol`` mode (each evaluated to ``DIGITS`` digits)
+MAX_SAMPLES = 10_000
+
+
+def _non_finite(value) -> bool:
+    return any(value.has(x) for x in NON_FINITE)
+
+
 def as_expr(name, value, *, matrix=True):
-    """A sympy scalar or (if ``matrix``) a Matrix; Python and numpy numbers are sympified."""
+    """A sympy scalar or (if ``matrix``) a non-empty Matrix; Python and numpy numbers are
+    sympified. An expression holding ``oo``, ``zoo`` or ``nan`` (a non-finite float becomes
+    one) is refused: :class:`InputError`, never a pass."""
     if isinstance(value, sp.MatrixBase):
         if not matrix:
             raise InputError(name, value, "a scalar sympy expression")
-        return sp.ImmutableMatrix(value)
-    if isinstance(value, sp.Basic) and isinstance(value, sp.Expr):
-        return value
-    if isinstance(value, (int, float, Fraction, np.number)) and not isinstance(value, bool):
-        return sp.sympify(value)
-    expected = "a sympy expression or Matrix" if matrix else "a scalar sympy expression"
-    raise InputError(name, value, expected)
+        if 0 in value.shape:
+            raise InputError(name, value, "a non-empty Matrix (an empty one proves nothing)")
+        out = sp.ImmutableMatrix(value)
+    elif isinstance(value, sp.Basic) and isinstance(value, sp.Expr):
+        out = value
+    elif isinstance(value, (int, float, Fraction, np.number)) and not isinstance(value, bool):
+        out = sp.sympify(value)
+    else:
+        expected = "a sympy expression or Matrix" if matrix else "a scalar sympy expression"
+        raise InputError(name, value, expected)
+    if _non_finite(out):
+        raise InputError(name, value, "a finite expression (no oo, zoo or nan in it)")
+    return out
+
+
+def check_samples(name, samples):
+    """``samples`` as an int in [1, MAX_SAMPLES]."""
+    if isinstance(samples, bool) or not isinstance(samples, Integral) or not 1 <= samples <= MAX_SAMPLES:
+        raise InputError(name, samples, f"an integer in [1, {MAX_SAMPLES}]")
+    return int(samples)
+
+
+def check_seed(name, seed):
+    """``seed`` as an int in [0, 2**63 - 1] (the project's seeds)."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed <= 2**63 - 1:
+        raise InputError(name, seed, "an integer in [0, 2**63 - 1]")
+    return int(seed)
 
 
 def as_symbols(name, variables):
@@ -67,6 +100,8 @@ def as_point(point, needed, *, numeric):
             out[k] = sp.sympify(v, strict=True)
         except (sp.SympifyError, TypeError):
             raise InputError("point", point, f"sympy-convertible values; {k} = {v!r}") from None
+        if not isinstance(out[k], sp.Expr) or _non_finite(out[k]):
+            raise InputError("point", point, f"finite values (no oo, zoo or nan); {k} = {v!r}")
     if numeric:
         for k in needed:
             value = out[k]
@@ -116,13 +151,34 @@ def random_points(symbols, domain, seed, count):
         raise InputError("domain", domain, "a dict mapping Symbols to intervals (lo, hi)")
     intervals = {}
     for s in symbols:
-        lo, hi = domain.get(s, default_interval(s))
-        if not (float(lo) < float(hi)):
+        interval = domain.get(s, default_interval(s))
+        if not isinstance(interval, (tuple, list)) or len(interval) != 2:
+            raise InputError("domain", domain, f"an interval (lo, hi) for {s}")
+        lo, hi = (_bound(domain, s, v) for v in interval)
+        if not bool(lo < hi):
             raise InputError("domain", domain, f"an interval lo < hi for {s}")
-        intervals[s] = (sp.nsimplify(lo), sp.nsimplify(hi))
-    rng = random.Random(seed)
+        intervals[s] = (lo, hi)
+    rng = random.Random(check_seed("seed", seed))
     return [{s: lo + (hi - lo) * sp.Rational(rng.randint(1, 999), 1000) for s, (lo, hi) in intervals.items()}
             for _ in range(count)]
+
+
+def _bound(domain, symbol, value):
+    """An interval end as an exact sympy number: a finite real sympy number (``pi`` too), or a
+    rational read strictly (int, Fraction, float, ``"3/10"``; text is never evaluated)."""
+    if isinstance(value, sp.Basic):
+        if isinstance(value, sp.Expr) and value.is_number and value.is_extended_real and value.is_finite:
+            return value
+    else:
+        from theory.domains import as_rational
+
+        try:  # a float as its shortest decimal (0.1 -> 1/10), as written
+            exact = as_rational(f"domain[{symbol}]", repr(value) if isinstance(value, float) else value)
+        except InputError:
+            pass
+        else:
+            return sp.Rational(exact.numerator, exact.denominator)
+    raise InputError("domain", domain, f"finite real interval ends for {symbol}, got {value!r}")
 
 
 class Evaluator:

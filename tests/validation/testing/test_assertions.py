@@ -283,3 +283,69 @@ def test_converged_bad_input():
         assert_converged_to([1.0], [1.0], tol=1, names=["a", "b"])
     with pytest.raises(InputError, match="values"):
         assert_converged_to(["one"], [1.0], tol=1)
+
+
+# ------------------------------------------------------------- non-finite and empty inputs
+X = sp.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize("values, predicted", [
+    ([np.inf], [np.inf]), ([1.0], [np.nan]), ([1.0], [-np.inf]), ({"a": np.inf}, {"a": np.inf}),
+    ({}, {}), ([], []), ({"a": []}, {"a": []}), ({"a": 1.0}, {}),
+])
+def test_converged_refuses_non_finite_or_empty_predictions(values, predicted):
+    with pytest.raises(InputError, match="predicted"):
+        assert_converged_to(values, predicted, tol=1.0)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_converged_a_non_finite_value_is_not_converged(value, recwarn):
+    with pytest.raises(AssertionError, match="not converged"):
+        assert_converged_to([value, 1.0], [1e300, 1.0], tol=1e308)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("a, b", [
+    (sp.oo, sp.oo), (sp.nan, sp.nan), (sp.zoo, sp.zoo), (float("inf"), float("inf")),
+    (X + sp.oo, X + sp.oo), (sp.Matrix([[sp.nan]]), sp.Matrix([[sp.nan]])),
+    (sp.Matrix(0, 0, []), sp.Matrix(0, 0, [])),
+])
+@pytest.mark.parametrize("tol", [None, 1.0])
+def test_expressions_equal_refuses_non_finite_and_empty(a, b, tol):
+    with pytest.raises(InputError, match="a="):
+        assert_expressions_equal(a, b, tol=tol)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"domain": {X: (0, sp.oo)}}, "domain"), ({"domain": {X: (0, float("inf"))}}, "domain"),
+    ({"domain": {X: (0, float("nan"))}}, "domain"), ({"domain": {X: ("__import__('os')", 1)}}, "domain"),
+    ({"domain": {X: (1, 0)}}, "domain"), ({"domain": {X: 1}}, "domain"),
+    ({"samples": 10**12}, "samples"), ({"samples": 0}, "samples"), ({"seed": -1}, "seed"),
+    ({"seed": "s"}, "seed"), ({"seed": 2.5}, "seed"),
+])
+@pytest.mark.parametrize("tol", [None, 1e-9])
+def test_expressions_equal_refuses_bad_domains_samples_seeds(kwargs, name, tol):
+    with pytest.raises(InputError, match=name):
+        assert_expressions_equal(X / (1 + X), 1 - 1 / (1 + X), tol=tol, **kwargs)
+
+
+def test_domain_text_is_a_strict_rational():
+    assert_expressions_equal(sp.sqrt(X**2), X, domain={X: ("1/2", "2.5")}, tol=1e-30)
+    with pytest.raises(InputError, match="domain"):
+        assert_expressions_equal(sp.sqrt(X**2), X, domain={X: ("1/2", "exit(1)")}, tol=1e-30)
+
+
+@pytest.mark.parametrize("expr, point", [
+    (X**2, {X: sp.oo}), (X**2, {X: sp.nan}), (0 * X, {X: sp.zoo}), (X**2, {X: float("inf")}),
+    (sp.oo + 0 * X, {X: 1}), (sp.nan + 0 * X, {X: 1}),
+])
+@pytest.mark.parametrize("tol", [None, 1e-9])
+def test_stationary_refuses_non_finite(expr, point, tol):
+    with pytest.raises(InputError):
+        assert_stationary(expr, [X], point, tol=tol)
+
+
+@pytest.mark.parametrize("fd_step", [1e300, 2.0, 0.0, float("nan"), -1e-3])
+def test_autograd_refuses_a_step_beyond_one(fd_step):
+    with pytest.raises(InputError, match="fd_step"):
+        assert_matches_autograd(X**2, [X], {X: 1.0}, fd_step=fd_step)
