@@ -26,7 +26,6 @@ Moments of the chain are exact polynomials in the kernel entries ``p01 = P(1|0)`
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
 from numbers import Integral, Rational, Real
@@ -35,7 +34,7 @@ import sympy as sp
 from sympy.polys.matrices.exceptions import DMError
 
 from theory.domains import as_rational, choice, integer, parse_rational, rational
-from theory.errors import InputError, NumericalFailure, TooLargeError, check_choice
+from theory.errors import InputError, NumericalFailure, TooLargeError
 from theory.results import result
 
 p, n = sp.symbols("p n", positive=True)

@@ -578,9 +578,34 @@ def sample_gaussian_prompts(Sigma, n: int, size: int, seed, noise: float = 0.0) 
 # Theorem 4.1 evaluated per prompt
 
 
+def _regression_arrays(w, xs, ys):
+    """``w`` (d,) real or complex, ``xs`` (n, d) real, ``ys`` (n,) real or complex: finite, shapes
+    checked (complex allowed only for the complex-step Jacobian)."""
+    def arr(name, value, ndim):
+        if isinstance(value, (str, bytes)):
+            raise InputError(name, value[:40], "an array of numbers (not a string)")
+        try:
+            a = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise InputError(name, type(value).__name__, f"an array of numbers ({exc})") from None
+        if a.dtype.kind not in "biufc" or a.ndim != ndim or not np.all(np.isfinite(a)):
+            raise InputError(name, f"shape {a.shape}, dtype {a.dtype}",
+                             f"a finite numeric array of dimension {ndim}")
+        return a if a.dtype.kind == "c" else a.astype(float)
+    w, xs, ys = arr("w", w, 1), arr("xs", xs, 2), arr("ys", ys, 1)
+    if xs.dtype.kind == "c":
+        raise InputError("xs", "complex entries", "real inputs x_j")
+    if xs.shape[1] != w.shape[0] or xs.shape[1] < 1:
+        raise InputError("xs", f"shape {xs.shape}", f"an n x d matrix with d = len(w) = {w.shape[0]}")
+    if ys.shape != (xs.shape[0],) or xs.shape[0] < 1:
+        raise InputError("ys", f"shape {ys.shape}", f"a vector of length n = {xs.shape[0]}")
+    return w, xs, ys
+
+
 def objective_R1(w, xs, ys) -> np.ndarray:
     """:math:`R_1(w) \\in \\mathbb{R}^{d+1}` of Theorem 4.1 (Ding et al. 2025, Sec. 4;
-    :func:`theory.lsa.objective_R1`); complex ``w`` allowed."""
+    :func:`theory.lsa.objective_R1`); complex ``w`` allowed (for the complex step)."""
+    w, xs, ys = _regression_arrays(w, xs, ys)
     pred = xs @ w
     N = xs.shape[0]
     return np.concatenate([-(xs * pred[:, None]).sum(0) / N, [((pred - ys) ** 2).sum() / (2 * N)]])
@@ -589,6 +614,7 @@ def objective_R1(w, xs, ys) -> np.ndarray:
 def objective_R2(w, xs, ys) -> np.ndarray:
     """:math:`R_2(w) \\in \\mathbb{R}^{d+1}` of Theorem 4.1 (Ding et al. 2025, Sec. 4;
     :func:`theory.lsa.objective_R2`), piecewise in :math:`x_{j,d}=0`; complex ``w`` allowed."""
+    w, xs, ys = _regression_arrays(w, xs, ys)
     N, d = xs.shape
     head = ys - xs[:, : d - 1] @ w[: d - 1]
     xd, wd = xs[:, d - 1], w[d - 1]
@@ -602,13 +628,18 @@ def objective_R2(w, xs, ys) -> np.ndarray:
 def jacobian_complex_step(fun, w, step: float = 1e-30) -> np.ndarray:
     """Jacobian of an analytic ``fun`` at real ``w`` by the complex step
     :math:`\\partial_m f = \\mathrm{Im}\\, f(w + i h e_m)/h` (exact to rounding, no cancellation)."""
-    w = np.asarray(w, float)
+    w = float_array("w", w, ndim=1)
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step <= 1e-3:
+        raise InputError("step", step, "a complex step in (0, 1e-3]")
     cols = []
     for m in range(w.size):
         e = np.zeros(w.size, complex)
         e[m] = 1j * step
         cols.append(np.imag(fun(w + e)) / step)
-    return np.stack(cols, axis=1)
+    J = np.stack(cols, axis=1)
+    if not np.all(np.isfinite(J)):
+        raise NumericalFailure("jacobian_complex_step: the Jacobian is not finite")
+    return J
 
 
 def multilayer_weights(bs, Abars, a_s, xs, ys) -> np.ndarray:
@@ -617,8 +648,18 @@ def multilayer_weights(bs, Abars, a_s, xs, ys) -> np.ndarray:
 
     ``bs``: list of ``(d+1,)``; ``Abars``: list of ``(d, d)``; ``a_s``: list of ``(d,)``;
     ``xs (n, d)``, ``ys (n,)``. Returns ``(L+1, d)``: :math:`w_0, \\dots, w_L`."""
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    xs, ys = float_array("xs", xs, ndim=2), float_array("ys", ys, ndim=1)
     d = xs.shape[1]
+    _regression_arrays(np.zeros(d), xs, ys)
+    layers = [list(v) for v in (bs, Abars, a_s)]
+    if not len(layers[0]) == len(layers[1]) == len(layers[2]):
+        raise InputError("bs, Abars, a_s", [len(v) for v in layers], "lists of equal length")
+    from numerics.lsa.domains import LAYERS
+
+    LAYERS.check("len(bs)", len(layers[0]))
+    bs = [float_array(f"bs[{l}]", b, shape=(d + 1,)) for l, b in enumerate(layers[0])]
+    Abars = [float_array(f"Abars[{l}]", A, shape=(d, d)) for l, A in enumerate(layers[1])]
+    a_s = [float_array(f"a_s[{l}]", a, shape=(d,)) for l, a in enumerate(layers[2])]
     w = np.zeros(d)
     out = [w]
     for b, Abar, a in zip(bs, Abars, a_s):
@@ -626,5 +667,7 @@ def multilayer_weights(bs, Abars, a_s, xs, ys) -> np.ndarray:
         J2 = jacobian_complex_step(lambda v: objective_R2(v, xs, ys.astype(complex)), w)
         lower = np.vstack([np.zeros((d - 1, d)), np.asarray(a, float)[None, :]])
         w = w - np.asarray(b, float) @ (J1 @ np.asarray(Abar, float) + J2 @ lower)
+        if not np.all(np.isfinite(w)):
+            raise NumericalFailure("multilayer_weights: the recursion overflowed")
         out.append(w)
     return np.stack(out)

@@ -17,7 +17,7 @@ import torch
 
 from numerics.lsa import optimum
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, check_choice, check_int
+from theory.errors import InputError, check_choice
 from theory.results import result
 from validation.shared.seeding import torch_generator
 
@@ -133,7 +133,15 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
     ``"paper"`` with :math:`+\\langle w_l, x_{n+1}\\rangle`. Context entries are compared with
     :math:`y_j - \\langle w_l, x_j\\rangle` in both (Ding et al. 2025, Thm 4.1).
     """
+    from numerics.lsa import domains as nd
+    from theory.lsa import D_ORDERING
+
     check_choice("convention", convention, ("library", "paper"))
+    D_ORDERING.check("d", d)
+    nd.N_TRAIN.check("n", n)
+    nd.LAYERS.check("layers", layers)
+    nd.STEPS.check("prompts", prompts)  # one prompt, one forward pass and one recursion each
+    nd.SEED.check("seed", seed)
     rng = as_generator(seed)
     worst = 0.0
     for _ in range(prompts):
@@ -156,4 +164,9 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
             bottom = traj[l][0, d]
             expect = np.append(ys - xs[:n] @ ws[l], q_sign * xs[n] @ ws[l])
             worst = max(worst, float(np.abs(bottom - expect).max() / max(1.0, np.abs(expect).max())))
+    if not np.isfinite(worst):
+        from theory.errors import NumericalFailure
+
+        raise NumericalFailure("multilayer_identity_error: the recursion overflowed (too many "
+                               "layers for Gaussian parameters)")
     return worst
