@@ -239,3 +239,42 @@ def test_example_c5_sums_by_enumeration():
     sums = lsa.example_c5_moments(p, n)
     assert isinstance(sums, lsa.CorrelationSums)
     assert (sums.c1, sums.c2) == (c1, c2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: declared domains, no evaluated strings, finite results
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from validation.testing.fuzz import assert_clean_call, values  # noqa: E402
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(values(lsa.P_EXACT), st.sampled_from([1, 5, 50, 0, -3, 10**6, 2.5, None]))
+def test_smallest_realizable_n_is_clean_over_its_domain(p_value, n_max):
+    r = assert_clean_call(lsa.smallest_realizable_n, p_value, n_max)
+    assert r is None or r.n_min is None or 1 <= r.n_min <= n_max
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(st.lists(st.one_of(st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from(["1/2", "nan", "__import__('os')", "1e99999999"])),
+                min_size=3, max_size=3), values(lsa.ROOT))
+def test_theorem33_parameters_is_clean_and_never_evaluates(X, root):
+    r = assert_clean_call(lsa.theorem33_parameters, X, root)
+    if r is not None:
+        assert all(v.is_real is not False for v in list(r.b) + list(r.A))
+
+
+def test_exact_number_reads_rationals_strictly():
+    import sympy as sp
+
+    assert lsa.exact_number("x", "3/10") == sp.Rational(3, 10)
+    assert lsa.exact_number("x", 0.1) == sp.Rational(1, 10)
+    with pytest.raises(InputError, match="x="):
+        lsa.exact_number("x", "__import__('os').system('true')")
+    with pytest.raises(InputError):
+        lsa.exact_number("x", float("nan"))
+    with pytest.raises(InputError):
+        lsa.exact_number("x", sp.zoo)

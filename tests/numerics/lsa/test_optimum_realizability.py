@@ -173,3 +173,33 @@ def test_spurious_local_minimum_of_one_layer_landscape_d2():
     for _ in range(20):
         v = loc.b + 1e-3 * rng.standard_normal(3)
         assert realizability.profile_loss(v, m) >= loc.loss - 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: declared domains and finite results
+
+from hypothesis import given, settings  # noqa: E402
+
+from numerics.lsa import domains as nd  # noqa: E402
+from validation.testing.fuzz import assert_clean_call, values  # noqa: E402
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(values(nd.P_FLOAT), values(nd.N_CONTEXT), values(nd.SIZE))
+def test_sampling_and_mc_loss_are_clean(p, n, size):
+    small = lambda v, cap: min(v, cap) if isinstance(v, int) and not isinstance(v, bool) and v >= 1 else v
+    n, size = small(n, 20), small(size, 200)
+    prompts = assert_clean_call(optimum.sample_markov_prompts, 1, p, n, size, 0)
+    if prompts is not None:
+        assert prompts.Z.shape == (size, 2, n + 1)
+        est = assert_clean_call(optimum.mc_loss, [0.1, 0.2, 0.3], 1, p, n, size, 0)
+        assert est is None or est.se >= 0
+
+
+@settings(derandomize=True, max_examples=20, deadline=None)
+@given(values(nd.D_SEARCH), values(nd.STARTS))
+def test_best_lsa_is_clean(d, starts):
+    mom = optimum.markov_moments_numeric(1, 0.5, 3)
+    starts = min(starts, 50) if isinstance(starts, int) and starts >= 1 else starts
+    r = assert_clean_call(realizability.best_lsa, mom, d, starts)
+    assert r is None or (d == 1 and r.loss >= optimum.optimum(mom).loss - 1e-12)
