@@ -94,8 +94,8 @@ def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
     ``contexts``: ``(E, N, M)``; ``queries``: ``(E, M)`` (entries ``>= m0`` ignored); ``m0``: an
     int or an ``(E,)`` array of targets.
     """
-    contexts = mle._int_array("contexts", contexts).astype(np.int64, copy=False)
-    queries = mle._int_array("queries", queries).astype(np.int64, copy=False)
+    contexts = mle.as_int_array("contexts", contexts).astype(np.int64, copy=False)
+    queries = mle.as_int_array("queries", queries).astype(np.int64, copy=False)
     if contexts.ndim != 3 or queries.shape != (contexts.shape[0], structure.M) \
             or contexts.shape[2] != structure.M:
         raise InputError("contexts/queries", (contexts.shape, queries.shape), "(E, N, M) and (E, M)")
@@ -135,8 +135,8 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
     """
     check_int("m0", m0, 0, structure.M - 1)
     beta = check_beta(beta)
-    contexts = mle._int_array("contexts", contexts)
-    queries = mle._int_array("queries", queries)
+    contexts = mle.as_int_array("contexts", contexts)
+    queries = mle.as_int_array("queries", queries)
     if contexts.ndim != 3 or contexts.shape[1] == 0 or contexts.shape[2] != structure.M \
             or queries.shape != (contexts.shape[0], structure.M):
         raise InputError("contexts/queries", (contexts.shape, queries.shape),
@@ -242,7 +242,7 @@ def generation_law(model, context, max_states: int = 2**14) -> np.ndarray:
     total = math.prod(s.cards)
     if total > max_states:
         raise TooLargeError("network", f"{total} joint states", f"at most {max_states} for exact enumeration")
-    context = mle._int_array("context", context)
+    context = mle.as_int_array("context", context)
     if context.ndim != 2:
         raise InputError("context", f"shape {context.shape}", "one context (N, M)")
     law = np.ones(s.cards)
@@ -267,7 +267,7 @@ def generate(model, context, n: int, seed) -> np.ndarray:
     """
     check_int("n", n, 0)
     s = model.structure
-    context = mle._int_array("context", context)
+    context = mle.as_int_array("context", context)
     if context.ndim != 2:
         raise InputError("context", f"shape {context.shape}", "one context (N, M)")
     rng = as_generator(seed)
@@ -313,8 +313,8 @@ def construction_errors(model, context, queries) -> ConstructionErrors:
     ``queries`` ``(Q, M)``. Returns :class:`ConstructionErrors` of shape ``(M, Q)`` arrays.
     """
     structure = model.structure
-    context = mle._int_array("context", context)
-    queries = mle._int_array("queries", queries)
+    context = mle.as_int_array("context", context)
+    queries = mle.as_int_array("queries", queries)
     if context.ndim != 2 or queries.ndim != 2:
         raise InputError("context/queries", (context.shape, queries.shape), "(N, M) and (Q, M)")
     contexts = np.broadcast_to(context, (len(queries),) + context.shape)

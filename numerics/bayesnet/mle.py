@@ -53,7 +53,7 @@ def pseudocount(structure: Structure, m: int, prior: str, ess: float = 1.0) -> f
     return alpha
 
 
-def _int_array(name: str, value) -> np.ndarray:
+def as_int_array(name: str, value) -> np.ndarray:
     """``value`` as an integer (or boolean) array; floats, objects and ragged lists are refused."""
     try:
         array = np.asarray(value)
@@ -65,13 +65,13 @@ def _int_array(name: str, value) -> np.ndarray:
 
 
 def _as_batch(context, query):
-    context = _int_array("context", context)
+    context = as_int_array("context", context)
     single = context.ndim == 2
     if context.ndim not in (2, 3):
         raise InputError("context", f"shape {context.shape}", "(N, M) or (E, N, M)")
     context = context[None] if single else context
     if query is not None:
-        query = _int_array("query", query)
+        query = as_int_array("query", query)
         query = query[None] if query.ndim == 1 else query
         if query.shape != (context.shape[0], context.shape[2]):
             raise InputError("query", f"shape {np.asarray(query).shape}",
@@ -269,7 +269,7 @@ def plugin_network(structure: Structure, context, *, on_empty: str = "backoff", 
 def true_conditional(structure: Structure, cpts, query, m0: int) -> np.ndarray:
     """:math:`p_{m_0}(\\cdot \\mid x^{(q)}_{P(m_0)})` for each episode: ``cpts[m]`` of shape
     ``(E, n_configs, d)``, ``query`` ``(E, M)``; returns ``(E, d)``."""
-    query = _int_array("query", query)
+    query = as_int_array("query", query)
     check_int("m0", m0, 0, structure.M - 1)
     if query.ndim != 2 or query.shape[1] != structure.M:
         raise InputError("query", f"shape {query.shape}", f"(E, {structure.M})")

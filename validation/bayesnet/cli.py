@@ -1,18 +1,116 @@
 """The ``ttc bayesnet`` commands: ``mle``, ``construct``, ``sample``, ``train``.
 
-The library's command-line interface for Cao et al. 2025 (arXiv 2501.02547)."""
+The library's command-line interface for Cao et al. 2025 (arXiv 2501.02547). Every option is
+declared with its domain (:func:`validation.cli.add_argument`): the same declarations that the
+Python API checks (:data:`numerics.bayesnet.construction.CONTEXT_LENGTH`,
+:data:`numerics.bayesnet.construction.BETA`, :data:`numerics.bayesnet.networks.SAMPLES`,
+:data:`validation.bayesnet.training.STEPS`...). An option that does not apply to the chosen
+mode (``construct --graph`` with ``--network``, ``mle --ess`` without ``--prior bdeu``,
+``mle --on-empty`` with a prior) is an error naming the option.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
+from numerics.bayesnet.construction import BETA, CONTEXT_LENGTH
 from numerics.shared.threads import limit_threads
-from theory.errors import InputError, check_int
-from validation.cli import add_query, add_topic, number
+from theory.domains import SEED
+from theory.errors import InputError
+from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, STEPS, WIDTH
+from validation.cli import add_argument, add_query, add_topic
+
+GRAPHS = ("chain", "tree", "general5")
+
+#: The example network and context of the fuzz table (the library's anchor: A -> C <- B).
+_EXAMPLE_NETWORK = {"variables": [
+    {"name": "A", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
+    {"name": "B", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
+    {"name": "C", "card": 2, "parents": ["A", "B"],
+     "cpt": [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]}]}
+_EXAMPLE_CONTEXT = "A,B,C\n0,0,0\n0,1,1\n1,0,1\n1,0,0\n0,1,1\n1,0,1\n"
+
+
+def _example_network(tmp_path) -> str:
+    path = tmp_path / "example-network.json"
+    path.write_text(json.dumps(_EXAMPLE_NETWORK))
+    return str(path)
+
+
+def _example_context(tmp_path) -> str:
+    path = tmp_path / "example-context.csv"
+    path.write_text(_EXAMPLE_CONTEXT)
+    return str(path)
+
+
+class _NameDomain:
+    """A variable name (:func:`numerics.bayesnet.networks.check_name`), declared like a
+    :class:`theory.domains.Domain` (``parse``, ``check``, ``describe``, ``example_text``,
+    ``bad_texts``) so that :func:`validation.cli.add_argument` and the fuzz table use it."""
+
+    kind = "name"
+
+    def check(self, name: str, value) -> str:
+        try:
+            return networks.check_name(value)
+        except InputError:
+            raise InputError(name, value, self.describe()) from None
+
+    def parse(self, name: str, text: str) -> str:
+        return self.check(name, text)
+
+    def describe(self) -> str:
+        return "a variable name (no commas, quotes, '=', control characters or surrounding spaces)"
+
+    def example_text(self) -> str:
+        return "A"
+
+    def bad_texts(self) -> list[str]:
+        return ["", " C", "A,B", 'A"', "A=1", "A\nB", "no-such-variable"]
+
+
+_QUERY_ITEM = re.compile(r"^\s*([^,=\s][^,=]*?)\s*=\s*(\d{1,18})\s*$")
+
+
+class _QueryDomain:
+    """``NAME=STATE,...`` (states in decimal digits); names and ranges are checked against the
+    network by :func:`parse_query`."""
+
+    kind = "query"
+
+    def check(self, name: str, value) -> str:
+        if not isinstance(value, str) or len(value) > 100_000:
+            raise InputError(name, value if isinstance(value, str) and len(value) < 60 else
+                             type(value).__name__, self.describe())
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if not _QUERY_ITEM.match(item):
+                raise InputError(name, item, self.describe())
+        return value
+
+    def parse(self, name: str, text: str) -> str:
+        return self.check(name, text)
+
+    def describe(self) -> str:
+        return "NAME=STATE pairs separated by commas, e.g. A=1,B=0"
+
+    def example_text(self) -> str:
+        return "A=1,B=0"
+
+    def bad_texts(self) -> list[str]:
+        return ["A", "A=", "=1", "A=x", "A=1.5", "A=-1", "A=1e400", "A=nan", "A=1;B=0",
+                "A=99999999999999999999", "Q=1,A=0,B=0", "A=1,B=2"]
+
+
+NAME = _NameDomain()
+QUERY = _QueryDomain()
 
 
 def parse_query(text: str, structure: networks.Structure) -> dict[int, int]:
     """``"A=1,B=0"`` -> ``{index: state}``; unknown names and out-of-range states are refused."""
+    QUERY.check("query", text)
     out = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, value = item.partition("=")
@@ -31,6 +129,13 @@ def parse_query(text: str, structure: networks.Structure) -> dict[int, int]:
 
 def _mle(args) -> dict:
     """``ttc bayesnet mle``: the in-context MLE of one conditional from a context file."""
+    prior = args.prior
+    if args.ess is not None and prior != "bdeu":
+        raise InputError("--ess", args.ess, "no value unless --prior bdeu (the equivalent sample "
+                                            "size of the BDeu prior)")
+    if args.on_empty is not None and prior != "none":
+        raise InputError("--on-empty", args.on_empty, f"no value with --prior {prior} (a prior "
+                                                      "defines every row)")
     network = networks.load_network(args.network)
     s = network.structure
     context = networks.load_context(args.context, s)
@@ -40,8 +145,8 @@ def _mle(args) -> dict:
     if missing:
         raise InputError("query", args.query, f"values for every parent of {args.target}: {', '.join(missing)}")
     query = [given.get(m, 0) for m in range(s.M)]
-    estimate = mle.in_context_mle(s, context, query, m0, on_empty=args.on_empty, prior=args.prior,
-                                  ess=args.ess)
+    estimate = mle.in_context_mle(s, context, query, m0, on_empty=args.on_empty or "nan",
+                                  prior=prior, ess=1.0 if args.ess is None else args.ess)
     return {"probs": [None if p != p else float(p) for p in estimate.probs], "count": int(estimate.count),
             "parents": [s.names[q] for q in s.parents[m0]]}
 
@@ -49,10 +154,14 @@ def _mle(args) -> dict:
 def construct(args) -> dict:
     """``ttc bayesnet construct``: :func:`numerics.bayesnet.construction.construction_report`
     with the numpy or the torch backend (one torch thread)."""
-    from numerics.bayesnet.construction import construction_report
+    from numerics.bayesnet.construction import check_construction_size, construction_report
 
-    check_int("n", args.n, 1, 100_000)
-    network = networks.load_network(args.network) if args.network else networks.family_network(args.graph, args.seed)
+    if args.network and args.graph is not None:
+        raise InputError("--graph", args.graph, "no value with --network (the network file "
+                                                "gives the graph)")
+    network = (networks.load_network(args.network) if args.network
+               else networks.family_network(args.graph or "general5", args.seed))
+    check_construction_size(network.structure, args.n)
     if args.backend == "torch":
         from validation.bayesnet.models import ConstructedTransformer as factory
     else:
@@ -64,9 +173,10 @@ def construct(args) -> dict:
 
 
 def sample(args) -> dict:
-    """``ttc bayesnet sample``: ancestral samples of a network file to a CSV file."""
+    """``ttc bayesnet sample``: ancestral samples of a network file to a CSV file (written
+    atomically)."""
     network = networks.load_network(args.network)
-    check_int("n", args.n, 0, 10_000_000)
+    networks.check_sample_size(network.structure, args.n)
     samples = networks.sample(network, args.n, args.seed)
     networks.save_samples(network.structure, samples, args.out)
     return {"out": args.out, "n": args.n, "variables": list(network.structure.names)}
@@ -87,34 +197,43 @@ def register(subparsers) -> None:
     _, sub = add_topic(subparsers, "bayesnet")
 
     p = add_query(sub, "mle", _mle, "in-context MLE of one conditional from a context file")
-    p.add_argument("--network", required=True, help="network JSON file")
-    p.add_argument("--context", required=True, help="CSV of samples with a header of variable names")
-    p.add_argument("--target", required=True, help="target variable name")
-    p.add_argument("--query", default="", help="parent values NAME=VAL,...")
-    p.add_argument("--on-empty", dest="on_empty", choices=mle.ON_EMPTY, default="nan")
+    add_argument(p, "--network", path="input", example=_example_network, required=True,
+                 help="network JSON file")
+    add_argument(p, "--context", path="input", example=_example_context, required=True,
+                 help="CSV of samples with a header of variable names")
+    add_argument(p, "--target", NAME, required=True, help="target variable name")
+    add_argument(p, "--query", QUERY, default="", help="parent values NAME=VAL,...")
+    p.add_argument("--on-empty", dest="on_empty", choices=mle.ON_EMPTY, default=None,
+                   help="convention when no context row matches the parents (default nan; "
+                        "only with --prior none)")
     p.add_argument("--prior", choices=mle.PRIORS, default="none")
-    p.add_argument("--ess", type=number, default=1.0, help="BDeu equivalent sample size")
+    add_argument(p, "--ess", mle.ESS, default=None,
+                 help="BDeu equivalent sample size (only with --prior bdeu; default 1)")
 
     p = add_query(sub, "construct", construct, "two-layer construction against the MLE and the plug-in network")
-    p.add_argument("--graph", choices=("chain", "tree", "general5"), default="general5")
-    p.add_argument("--network", help="network JSON file (instead of a random network of --graph)")
-    p.add_argument("--n", type=int, required=True, help="context length N")
-    p.add_argument("--beta", type=number, required=True, help="score scale beta")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--graph", choices=GRAPHS, default=None,
+                   help="random network of this family (default general5; not with --network)")
+    add_argument(p, "--network", path="input", example=_example_network,
+                 help="network JSON file (instead of a random network of --graph)")
+    add_argument(p, "--n", CONTEXT_LENGTH, required=True, help="context length N")
+    add_argument(p, "--beta", BETA, required=True, help="score scale beta")
+    add_argument(p, "--seed", SEED, default=0)
     p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
                    help="run the same weights in numpy (default, no torch import) or torch")
 
     p = add_query(sub, "sample", sample, "ancestral samples of a network to a CSV file")
-    p.add_argument("--network", required=True)
-    p.add_argument("--n", type=int, required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="CSV file to write")
+    add_argument(p, "--network", path="input", example=_example_network, required=True,
+                 help="network JSON file")
+    add_argument(p, "--n", networks.SAMPLES, required=True,
+                 help=f"number of samples (at most {networks.MAX_SAMPLE_CELLS} samples x variables)")
+    add_argument(p, "--seed", SEED, default=0)
+    add_argument(p, "--out", path="output", required=True, help="CSV file to write")
 
     p = add_query(sub, "train", train, "train a small transformer and compare it with the MLE (slow: minutes)")
-    p.add_argument("--graph", choices=("chain", "tree", "general5"), required=True)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=None, help="default 1 for one layer, else 2")
-    p.add_argument("--width", type=int, default=32)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--episodes", type=int, default=64, help="held-out episodes per context length")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--graph", choices=GRAPHS, required=True)
+    add_argument(p, "--layers", LAYERS, default=2)
+    add_argument(p, "--heads", HEADS, default=None, help="default 1 for one layer, else 2; must divide --width")
+    add_argument(p, "--width", WIDTH, default=32)
+    add_argument(p, "--steps", STEPS, default=1000)
+    add_argument(p, "--episodes", EPISODES, default=64, help="held-out episodes per context length")
+    add_argument(p, "--seed", SEED, default=0)

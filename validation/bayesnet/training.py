@@ -28,15 +28,37 @@ import torch
 from numerics.bayesnet import networks
 from numerics.bayesnet import construction
 from numerics.bayesnet import mle
+from numerics.bayesnet.networks import FAMILY_SIZE, check_memory
+from numerics.shared.seeding import check_seed
 from numerics.shared.threads import limit_threads
-from theory.errors import check_choice, check_int
+from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
+from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, MAX_LENGTH, STEPS, WIDTH
 from validation.shared.training import TrainResult, train
 
 torch.set_default_dtype(torch.float64)
 
 LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200)
 TRAIN_GRAPHS = ("chain", "tree", "general5")
+
+#: Bytes per attention weight kept at once (scores, softmax, dropout copy, gradient).
+_ATTENTION_COPIES = 4
+
+
+def _check_attention_memory(name: str, value, batch: int, heads: int, layers: int, tokens: int) -> None:
+    """Refuse (:class:`TooLargeError`) attention matrices ``batch x heads x tokens^2`` (one per
+    layer kept for the gradient) above the memory budget, before training or evaluating."""
+    check_memory(name, value, 8 * _ATTENTION_COPIES * batch * heads * layers * tokens * tokens,
+                 f"attention weights ({batch} episodes x {heads} heads x {layers} layers x "
+                 f"{tokens}^2 tokens)")
+
+
+def _check_model(width: int, layers: int, heads: int) -> None:
+    WIDTH.check("width", width)
+    LAYERS.check("layers", layers)
+    HEADS.check("heads", heads)
+    if width % heads:
+        raise InputError("heads", heads, f"a divisor of the width {width}")
 
 
 class SetTransformer(torch.nn.Module):
@@ -45,10 +67,10 @@ class SetTransformer(torch.nn.Module):
     def __init__(self, in_dim: int, out_dim: int, width: int = 32, layers: int = 2, heads: int = 2,
                  seed: int = 0):
         super().__init__()
-        check_int("width", width, 4, 64)
-        check_int("layers", layers, 1, 4)
-        check_int("heads", heads, 1, 8)
-        torch.manual_seed(seed)
+        _check_model(width, layers, heads)
+        check_int("in_dim", in_dim, 1, 10_000)
+        check_int("out_dim", out_dim, 1, 10_000)
+        torch.manual_seed(check_seed(seed))
         self.embed = torch.nn.Linear(in_dim, width)
         self.token_mlp = torch.nn.Sequential(torch.nn.Linear(width, 2 * width), torch.nn.ReLU(),
                                              torch.nn.Linear(2 * width, width))
@@ -156,8 +178,14 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
     ``training.history["tv_vs_mle"][step]``; the value after the last step is stored under ``steps``.
     ``seed`` (int >= 0) seeds the initialisation (``torch.manual_seed``) and the data stream.
     """
-    check_int("steps", steps, 0)
-    check_int("n_max", n_max, 1, 1000)
+    STEPS.check("steps", steps)
+    MAX_LENGTH.check("n_max", n_max)
+    check_int("batch", batch, 1, 1024)
+    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and 0 < lr < float("inf")):
+        raise InputError("lr", lr, "a positive finite learning rate")
+    check_seed(seed)
+    _check_model(width, layers, heads)
+    _check_attention_memory("n_max", n_max, batch, heads, layers, n_max + structure.M)
     d = max(structure.cards)
     in_dim = (2 * structure.M + 1) * d
     model = SetTransformer(in_dim, d, width=width, layers=layers, heads=heads, seed=seed)
@@ -250,6 +278,18 @@ def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, le
     for each pair (model, MLE, naive, truth) of :class:`TvCurves`. ``model`` None evaluates the
     baselines only. ``seed`` (int >= 0) seeds the held-out CPTs and samples.
     """
+    EPISODES.check("episodes", episodes)
+    check_seed(seed)
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
+        raise InputError("lengths", lengths, "a sequence of context lengths")
+    lengths = tuple(lengths)
+    if not lengths:
+        raise InputError("lengths", lengths, "at least one context length")
+    for n in lengths:
+        MAX_LENGTH.check("context length", n)
+    if model is not None:
+        heads = max((a.num_heads for a in getattr(model, "attns", [])), default=1)
+        _check_attention_memory("episodes", episodes, episodes, heads, 1, max(lengths) + structure.M)
     rng = np.random.default_rng([seed, 2])  # a list seed: not an as_generator seed (kept for identical numbers)
     out = {k: {} for k in CURVES}
     strict = {k: {} for k in CURVES}
@@ -293,14 +333,33 @@ def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads:
                        width: int = 32, episodes: int = 64, lengths=LENGTHS, n_max: int = 200,
                        M: int | None = None) -> TrainingReport:
     """Train on the family ``graph`` (:func:`train_model`) and evaluate on held-out CPTs
-    (:func:`evaluate`), all on one torch thread; what ``ttc bayesnet train`` prints."""
+    (:func:`evaluate`), all on one torch thread; what ``ttc bayesnet train`` prints.
+
+    Domains: ``layers`` :data:`LAYERS`, ``heads`` :data:`HEADS` (dividing ``width``), ``width``
+    :data:`WIDTH`, ``steps`` :data:`STEPS`, ``episodes`` :data:`EPISODES`, ``seed`` an integer in
+    [0, 2^63 - 1]; the attention memory is estimated before training (:class:`TooLargeError`
+    above 2 GiB). A curve that is not finite is a :class:`NumericalFailure`.
+    """
     check_choice("graph", graph, TRAIN_GRAPHS)
+    if M is not None:
+        FAMILY_SIZE.check("M", M)
     structure = networks.family_structure(graph, M)
+    LAYERS.check("layers", layers)
     heads = heads if heads is not None else (1 if layers == 1 else 2)
+    _check_model(width, layers, heads)
+    STEPS.check("steps", steps)
+    EPISODES.check("episodes", episodes)
+    if check_seed(seed) + 1_000_003 > 2**63 - 1:
+        raise InputError("seed", seed, "an integer in [0, 2**63 - 1 - 1000003] (the held-out "
+                                       "set uses seed + 1000003)")
     with limit_threads(1):
         trained = train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
                               seed=seed, n_max=n_max)
         curves = evaluate(trained.model, structure, lengths=lengths, episodes=episodes,
                           seed=seed + 1_000_003)
+    for name in CURVES:
+        values = getattr(curves, name) or {}
+        if not all(np.isfinite(v) for v in values.values()):
+            raise NumericalFailure(f"the curve {name} is not finite: {values}")
     return TrainingReport(curves=curves, loss_steps=trained.training.steps,
                           losses=trained.training.losses)
