@@ -156,7 +156,7 @@ def configurations(L: int, C: int):
 
 def _check_config(s, L: int, C: int) -> None:
     if not isinstance(s, (tuple, list)) or len(s) != L \
-            or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < C for a in s):
+            or any(isinstance(a, bool) or not isinstance(a, Integral) or not 0 <= a < C for a in s):
         shown = tuple(s) if isinstance(s, (tuple, list)) and len(s) < 60 else f"<{type(s).__name__}>"
         raise InputError("s", shown, f"a tuple of {L} colours in 0..{C - 1}")
 
