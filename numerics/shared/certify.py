@@ -50,6 +50,14 @@ UNCERTIFIED_METHOD = ("uncertified (floating-point root finding; install the cer
                       "proof)")
 
 
+#: Highest working precision (bits) :class:`working_precision` accepts.
+MAX_BITS = 100_000
+#: Most boxes :func:`exclude_zeros` may examine.
+MAX_BOXES = 10_000_000
+#: Most epsilon-inflation steps of :func:`krawczyk_inflate`.
+MAX_ITERATIONS = 1_000
+
+
 class CertificationUnavailable(TTCError, ImportError):
     """python-flint (the ``certify`` extra) is not installed: no certified path."""
 
@@ -106,9 +114,12 @@ def interval(lo, hi):
     .. math:: [lo, hi] \\subseteq \\mathrm{ball}(m, r), \\quad m \\approx (lo+hi)/2.
     """
     require_flint()
-    if not (math.isfinite(float(lo)) and math.isfinite(float(hi))) or float(lo) > float(hi):
-        raise InputError("interval", (lo, hi), "finite lo <= hi")
-    a, b = to_arb(lo), to_arb(hi)
+    try:
+        a, b = to_arb(lo), to_arb(hi)
+    except InputError:
+        raise InputError("interval", (lo, hi), "finite real ends lo <= hi") from None
+    if not (a.is_finite() and b.is_finite()) or a > b:
+        raise InputError("interval", (lo, hi), "finite real ends lo <= hi")
     return a.union(b)
 
 
@@ -141,8 +152,8 @@ class working_precision:
     ill-conditioned problems; it never makes a certificate less valid."""
 
     def __init__(self, bits: int):
-        if not isinstance(bits, Integral) or bits < 16:
-            raise InputError("bits", bits, "an integer >= 16")
+        if isinstance(bits, bool) or not isinstance(bits, Integral) or not 16 <= bits <= MAX_BITS:
+            raise InputError("bits", bits, f"an integer in [16, {MAX_BITS}]")
         self.bits = int(bits)
 
     def __enter__(self):
@@ -295,13 +306,25 @@ def krawczyk_inflate(f: Callable, jacobian: Callable, x0, radius, params=None,
     ----------
     x0 : float point (length n); radius : float or length-n floats, > 0
     """
-    x0 = np.asarray(x0, dtype=float)
-    r = np.broadcast_to(np.asarray(radius, dtype=float), x0.shape).copy()
+    try:
+        x0 = np.asarray(x0, dtype=float)
+        r = np.broadcast_to(np.asarray(radius, dtype=float), x0.shape).copy()
+    except (TypeError, ValueError):
+        raise InputError("x0/radius", (x0, radius), "a point of finite reals and positive finite "
+                                                    "radii of its shape") from None
+    if x0.ndim != 1 or x0.size == 0 or not np.all(np.isfinite(x0)):
+        raise InputError("x0", x0, "a non-empty 1-D point of finite reals")
     if np.any(~np.isfinite(r)) or np.any(r <= 0):
         raise InputError("radius", radius, "positive finite radii")
+    if isinstance(iterations, bool) or not isinstance(iterations, Integral) \
+            or not 1 <= iterations <= MAX_ITERATIONS:
+        raise InputError("iterations", iterations, f"an integer in [1, {MAX_ITERATIONS}]")
+    if isinstance(inflation, bool) or not isinstance(inflation, Real) \
+            or not 0 <= inflation < math.inf:
+        raise InputError("inflation", inflation, "a finite number >= 0")
     lo, hi = x0 - r, x0 + r
     result = None
-    for _ in range(max(int(iterations), 1)):
+    for _ in range(int(iterations)):
         result = krawczyk(f, jacobian, list(zip(lo, hi)), params)
         if result.unique or not result.image:
             return result
@@ -369,10 +392,24 @@ def exclude_zeros(f: Callable, box, covered: Callable | None = None, scale=None,
     min_width, max_boxes : stopping rules (the box count includes bisected boxes)
     """
     require_flint()
-    start = [(float(a), float(b)) for a, b in box]
-    if any(not (math.isfinite(a) and math.isfinite(b) and a <= b) for a, b in start):
-        raise InputError("box", box, "finite intervals (lo, hi) with lo <= hi")
-    s = np.ones(len(start)) if scale is None else np.asarray(scale, dtype=float)
+    try:
+        start = [(float(a), float(b)) for a, b in box]
+    except (TypeError, ValueError):
+        raise InputError("box", box, "finite intervals (lo, hi) with lo <= hi") from None
+    if not start or any(not (math.isfinite(a) and math.isfinite(b) and a <= b) for a, b in start):
+        raise InputError("box", box, "a non-empty list of finite intervals (lo, hi), lo <= hi")
+    try:
+        s = np.ones(len(start)) if scale is None else np.asarray(scale, dtype=float)
+    except (TypeError, ValueError):
+        s = None
+    if s is None or s.shape != (len(start),) or not np.all(np.isfinite(s)) or np.any(s <= 0):
+        raise InputError("scale", scale, f"{len(start)} positive finite numbers")
+    if isinstance(min_width, bool) or not isinstance(min_width, Real) \
+            or not 0 < min_width < math.inf:
+        raise InputError("min_width", min_width, "a finite number > 0")
+    if isinstance(max_boxes, bool) or not isinstance(max_boxes, Integral) \
+            or not 1 <= max_boxes <= MAX_BOXES:
+        raise InputError("max_boxes", max_boxes, f"an integer in [1, {MAX_BOXES}]")
     stack, remaining = [start], []
     excluded = accepted = evaluations = 0
     while stack:

@@ -45,14 +45,19 @@ import numpy as np
 from numerics.shared.executor import TaskRunner, parse_executor
 from numerics.shared.seeding import as_generator
 from numerics.shared.storage import read_json, write_json
-from theory.errors import InputError, NumericalFailure, TTCError, check_int
+from theory.errors import InputError, NumericalFailure, TooLargeError, TTCError, check_int
 from theory.results import result
 
 __all__ = ["Parameter", "Budget", "BUDGETS", "ConjectureResult", "MarginValue", "parameter_box",
-           "search_counterexample", "evaluate_margin", "hypothesis_search"]
+           "search_counterexample", "evaluate_margin", "hypothesis_search", "BUDGET_LIMITS",
+           "MAX_POINTS", "MAX_ABS_VALUE"]
 
 Point = dict[str, Any]
 Margin = Callable[[Point], float]
+
+#: Largest absolute value of a box's ends (grids, widths and ``low * b`` stay exact enough and
+#: finite).
+MAX_ABS_VALUE = 1e15
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,14 @@ class Parameter:
     integer: bool = False
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("parameter name", self.name, "a non-empty string")
         for bound in ("low", "high"):
             value = getattr(self, bound)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{self.name}.{bound}", value, "a finite number")
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or abs(value) > MAX_ABS_VALUE):
+                raise InputError(f"{self.name}.{bound}", value,
+                                 f"a finite number of absolute value <= {MAX_ABS_VALUE:g}")
             if self.integer and value != int(value):
                 raise InputError(f"{self.name}.{bound}", value, "an integer")
         if self.low > self.high:
@@ -81,9 +90,10 @@ class Parameter:
 
     def grid(self, count: int) -> list:
         if self.integer:
-            values = np.arange(int(self.low), int(self.high) + 1)
-            if len(values) > count:
+            if int(self.high) - int(self.low) + 1 > count:  # never enumerate a huge range
                 values = np.unique(np.round(np.linspace(self.low, self.high, count)))
+            else:
+                values = np.arange(int(self.low), int(self.high) + 1)
             return [int(v) for v in values]
         if self.low == self.high:
             return [float(self.low)]
@@ -96,6 +106,18 @@ class Parameter:
             return self.grid(count)
         from fractions import Fraction
 
+        size = sum(math.floor(self.high * b) - math.ceil(self.low * b) + 1
+                   for b in range(1, max_denominator + 1))
+        if size > 100_000:  # a wide box: the first ``count`` in order, never the whole set
+            values = []
+            for b in range(1, max_denominator + 1):
+                for a in range(math.ceil(self.low * b), math.floor(self.high * b) + 1):
+                    f = Fraction(a, b)
+                    if f.denominator == b and self.low <= a / b <= self.high:
+                        values.append(f)
+                        if len(values) == count:
+                            return sorted(float(v) for v in values)
+            return sorted(float(v) for v in values)
         values = sorted({Fraction(a, b) for b in range(1, max_denominator + 1)
                          for a in range(math.ceil(self.low * b), math.floor(self.high * b) + 1)
                          if self.low <= a / b <= self.high},
@@ -153,8 +175,28 @@ class Budget:
 
     def __post_init__(self):
         for name, value in asdict(self).items():
-            check_int(f"budget.{name}", value, 1 if name in ("grid", "batch") else 0)
+            check_int(f"budget.{name}", value, 1 if name in ("grid", "batch") else 0,
+                      BUDGET_LIMITS[name])
 
+    def points(self, box) -> int:
+        """Most margin evaluations this budget spends on ``box``: the grid and simple points
+        (a product over the axes), plus random, Hypothesis (its shrinking counted as as many
+        again), local and shrink evaluations."""
+        grid = simple = 1
+        for p in box:
+            grid *= len(p.grid(self.grid))
+            simple *= len(p.simple(self.simple, self.grid)) if self.simple else 0
+        return (grid + simple + self.random + 2 * self.hypothesis
+                + self.local_searches * self.local_evaluations + self.shrink)
+
+
+#: Largest value of each :class:`Budget` field.
+BUDGET_LIMITS = {"grid": 10_000, "simple": 1_000, "random": 1_000_000, "hypothesis": 100_000,
+                 "local_searches": 1_000, "local_evaluations": 100_000, "shrink": 100_000,
+                 "batch": 10_000}
+#: Most margin evaluations one search may spend (every evaluation is kept in the result, about
+#: 1 KB each: 10**6 of them stay well under 2 GB).
+MAX_POINTS = 1_000_000
 
 BUDGETS = {
     "quick": Budget(),
@@ -244,11 +286,16 @@ class MarginValue:
 
 def evaluate_margin(margin: Margin, point: Point) -> MarginValue:
     """``margin(point)`` as a :class:`MarginValue`: the number, or why there is none (a
-    :class:`theory.errors.NumericalFailure`, or a non-finite value)."""
+    :class:`theory.errors.NumericalFailure` or an ``ArithmeticError`` such as a division by
+    zero, a non-finite value, or a value that is not a real number)."""
     try:
-        value = float(margin(dict(point)))
-    except NumericalFailure as exc:
+        raw = margin(dict(point))
+    except (NumericalFailure, ArithmeticError) as exc:
         return MarginValue(None, f"{type(exc).__name__}: {exc}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return MarginValue(None, f"margin returned {str(raw)[:60]!r}, not a real number")
     if not math.isfinite(value):
         return MarginValue(None, f"margin returned {value}")
     return MarginValue(value, None)
@@ -359,9 +406,11 @@ def hypothesis_search(margin: Margin, box, seed: int, examples: int) -> list[dic
         The driver's interpreter failed (e.g. Hypothesis is not installed); the message ends
         with its standard error.
     """
+    if not callable(margin):
+        raise InputError("margin", margin, "a callable margin(point) -> float")
     box = parameter_box(box)
-    check_int("seed", seed, 0)
-    check_int("examples", examples, 0)
+    check_int("seed", seed, 0, 2**63 - 1)
+    check_int("examples", examples, 0, BUDGET_LIMITS["hypothesis"])
     task = {"box": [[p.name, p.low, p.high, p.integer] for p in box], "seed": seed,
             "examples": examples}
     env = {**os.environ, "PYTHONHASHSEED": "0", "HYPOTHESIS_NO_PLUGINS": "1"}
@@ -459,8 +508,8 @@ def _shrink(task) -> list[dict]:
     while changed and len(records) < evaluations:
         changed = False
         for p in box:
-            if p.integer:
-                candidates = list(range(int(p.low), current[p.name]))
+            if p.integer:  # a range, never a list: the box may hold 10**15 integers
+                candidates = range(int(p.low), current[p.name])
             else:
                 x = current[p.name]
                 candidates = [round(bound(x * 10**k) / 10**k, k)
@@ -517,6 +566,8 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
     seed : int
         Seeds the random phase and Hypothesis; the result is a function of ``seed`` and ``budget``.
     budget : Budget or "quick" or "full"
+        Each field at most :data:`BUDGET_LIMITS`; the whole search at most :data:`MAX_POINTS`
+        evaluations (:meth:`Budget.points`), else :class:`TooLargeError`.
     executor : str, optional
         ``"local"`` (default), ``"local:N"``, ``"serial"`` or ``"dask://HOST:PORT"``
         (:mod:`numerics.shared.executor`).
@@ -528,8 +579,20 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
     Returns
     -------
     ConjectureResult
+
+    Raises
+    ------
+    InputError
+        A bad box (NaN or infinite ends, ends beyond 1e15, low > high), seed, budget, executor
+        or store.
+    TooLargeError
+        The budget spends more than :data:`MAX_POINTS` evaluations on this box.
+    NumericalFailure
+        The margin failed at every point.
     """
-    check_int("seed", seed, 0)
+    if not callable(margin):
+        raise InputError("margin", margin, "a callable margin(point) -> float")
+    check_int("seed", seed, 0, 2**63 - 1)
     box = parameter_box(parameters)
     if isinstance(budget, str):
         if budget not in BUDGETS:
@@ -537,7 +600,20 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
         budget = BUDGETS[budget]
     if not isinstance(budget, Budget):
         raise InputError("budget", budget, f"one of {sorted(BUDGETS)} or a Budget")
+    if not isinstance(name, str):
+        raise InputError("name", name, "a string")
+    if progress not in (None, True, False):
+        raise InputError("progress", progress, "None, True or False")
+    points = budget.points(box)
+    if points > MAX_POINTS:
+        raise TooLargeError("budget", asdict(budget), f"at most {MAX_POINTS} evaluations on this "
+                            f"box (this budget spends up to {points}: fewer grid points or "
+                            f"fewer axes)")
     spec = parse_executor(executor)
+    if store is not None:
+        from numerics.shared.storage import check_output_folder
+
+        store = check_output_folder("store", store)
     described = {p.name: [p.low, p.high, "int" if p.integer else "real"] for p in box}
     config = {"name": name, "margin": f"{margin.__module__}.{margin.__qualname__}",
               "parameters": described, "seed": seed, "budget": asdict(budget), "engine": 1}

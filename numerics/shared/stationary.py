@@ -9,10 +9,21 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, check_int
+from theory.domains import integer, real
+from theory.errors import InputError, NumericalFailure, TooLargeError
 from theory.results import result
 
-__all__ = ["StationaryPoint", "HessianClass", "classify_hessian", "find_stationary_points"]
+__all__ = ["StationaryPoint", "HessianClass", "classify_hessian", "find_stationary_points",
+           "MAX_STARTS"]
+
+#: Most starting points of :func:`find_stationary_points` (each a bounded least-squares solve of
+#: at most 200 gradient evaluations).
+MAX_STARTS = 100_000
+#: Most bytes of the starting points drawn at once: 2 GiB.
+MEMORY_BUDGET = 2 * 2**30
+_STARTS = integer(1, MAX_STARTS)
+_TOL = real(0, None)
+_DISTANCE = real(0, None, low_open=True)
 
 
 @result
@@ -62,9 +73,15 @@ def classify_hessian(hessian: np.ndarray, tol: float = 1e-9) -> HessianClass:
     when some are > tol and some < -tol; when some lie within ``tol`` of zero, ``"degenerate "``
     is prefixed to the kind of the others, and ``"flat"`` when all do.
     """
-    hessian = np.asarray(hessian, dtype=float)
-    if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
-        raise InputError("hessian", hessian.shape, "a square matrix")
+    tol = _TOL.check("tol", tol)
+    try:
+        hessian = np.asarray(hessian, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("hessian", hessian, "a square matrix of real numbers") from None
+    if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1] or hessian.size == 0:
+        raise InputError("hessian", hessian.shape, "a non-empty square matrix")
+    if not np.all(np.isfinite(hessian)):
+        raise InputError("hessian", hessian.tolist(), "a matrix of finite numbers")
     eigenvalues = np.linalg.eigvalsh((hessian + hessian.T) / 2)
     positive, negative = eigenvalues > tol, eigenvalues < -tol
     zero = ~(positive | negative)
@@ -93,19 +110,57 @@ def find_stationary_points(gradient: Callable[[np.ndarray], np.ndarray],
     reflective ``least_squares`` with ``hessian`` as Jacobian). Points with
     ``|gradient| <= gtol`` are kept, merged when closer than ``merge_distance``, and classified
     by :func:`classify_hessian`.
+
+    Parameters
+    ----------
+    gradient, hessian : callable
+        ``gradient(x) -> (n,)``, ``hessian(x) -> (n, n)``.
+    lower, upper : array-like, shape (n,)
+        Finite box ends, ``lower < upper``.
+    starts : int in [1, 100000]
+    seed : int or numpy.random.Generator
+    gtol, hessian_tol : float >= 0; merge_distance : float > 0
+
+    Raises
+    ------
+    InputError
+        An argument outside its domain.
+    NumericalFailure
+        The gradient or Hessian is not finite where the solver needs it.
     """
-    check_int("starts", starts, 1)
-    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    if lower.shape != upper.shape or np.any(lower >= upper):
-        raise InputError("lower/upper", (lower.tolist(), upper.tolist()), "lower < upper componentwise")
+    for name, fn in (("gradient", gradient), ("hessian", hessian)):
+        if not callable(fn):
+            raise InputError(name, fn, "a callable of a point (1-D array)")
+    starts = _STARTS.check("starts", starts)
+    gtol, hessian_tol = _TOL.check("gtol", gtol), _TOL.check("hessian_tol", hessian_tol)
+    merge_distance = _DISTANCE.check("merge_distance", merge_distance)
+    try:
+        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("lower/upper", (lower, upper), "1-D arrays of finite reals") from None
+    if (lower.ndim != 1 or lower.size == 0 or lower.shape != upper.shape
+            or not np.all(np.isfinite(upper - lower)) or np.any(lower >= upper)):
+        raise InputError("lower/upper", (lower.tolist(), upper.tolist()),
+                         "non-empty 1-D arrays of finite reals, lower < upper componentwise")
+    if starts * lower.size * 8 > MEMORY_BUDGET:
+        raise TooLargeError("starts", starts, f"at most {MEMORY_BUDGET // (8 * lower.size)} "
+                            f"starting points in {lower.size} dimensions (2 GiB)")
     rng = as_generator(seed)
     found: list[StationaryPoint] = []
     for x0 in rng.uniform(lower, upper, size=(starts, lower.size)):
-        sol = least_squares(gradient, x0, jac=hessian, bounds=(lower, upper), xtol=1e-15,
-                            ftol=1e-15, gtol=1e-15, max_nfev=200)
+        try:
+            sol = least_squares(gradient, x0, jac=hessian, bounds=(lower, upper), xtol=1e-15,
+                                ftol=1e-15, gtol=1e-15, max_nfev=200)
+        except ValueError as exc:  # scipy: residuals or Jacobian not finite at the start
+            raise NumericalFailure(f"the gradient or Hessian is not finite near "
+                                   f"{x0.tolist()}: {exc}") from None
         norm = float(np.linalg.norm(gradient(sol.x)))
-        if norm > gtol or any(np.linalg.norm(sol.x - s.x) < merge_distance for s in found):
-            continue
-        classified = classify_hessian(hessian(sol.x), hessian_tol)
+        if not norm <= gtol or any(np.linalg.norm(sol.x - s.x) < merge_distance for s in found):
+            continue  # (a NaN gradient norm is never a stationary point)
+        curvature = np.asarray(hessian(sol.x), dtype=float)
+        if not np.all(np.isfinite(curvature)):
+            raise NumericalFailure(f"the Hessian is not finite at the stationary point "
+                                   f"{sol.x.tolist()}")
+        classified = classify_hessian(curvature, hessian_tol)
         found.append(StationaryPoint(sol.x, norm, classified.eigenvalues, classified.kind))
     return found

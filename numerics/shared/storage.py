@@ -24,8 +24,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     so that an interrupted run never leaves a truncated file.
 
     The file gets the permissions a plain ``open(path, "w")`` would give it,
-    ``0o666 & ~umask`` (the temporary file starts at ``0o600``)."""
-    path = Path(path)
+    ``0o666 & ~umask`` (the temporary file starts at ``0o600``). The folder is created when
+    missing. :class:`InputError` for a ``path`` that is not a non-empty path or ``data`` that
+    is not bytes."""
+    from theory.errors import InputError
+
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not text or not text.strip() or text.endswith(os.sep):
+        raise InputError("path", path, "a file path (not empty, not ending in a separator)")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError("data", type(data).__name__, "bytes")
+    path = Path(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -60,6 +69,11 @@ def current_umask() -> int:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8 (:class:`InputError` unless a str)."""
+    from theory.errors import InputError
+
+    if not isinstance(text, str):
+        raise InputError("text", type(text).__name__, "a str")
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -81,19 +95,64 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
-    """JSON text; NaN/inf are refused (they mean a numerical failure went unreported)."""
-    return json.dumps(to_jsonable(value), indent=indent, allow_nan=False)
+    """JSON text of ``value`` (through :func:`to_jsonable`).
+
+    Raises
+    ------
+    NumericalFailure
+        A NaN or an infinity anywhere in ``value`` (a numerical failure went unreported), naming
+        where (``claims.3.measured``).
+    InputError
+        A value JSON cannot hold (naming its type and where).
+    """
+    from theory.errors import InputError, NumericalFailure
+
+    plain = to_jsonable(value)
+    try:
+        return json.dumps(plain, indent=indent, allow_nan=False)
+    except ValueError:
+        where = _non_finite_at(plain)
+        if where is None:
+            raise
+        raise NumericalFailure(f"non-finite number at {where or 'the top'}: results never hold "
+                               f"NaN or infinities") from None
+    except TypeError as exc:
+        raise InputError("value", type(value).__name__, f"JSON-serialisable data ({exc})") from None
+
+
+def _non_finite_at(value: Any, path: str = "") -> str | None:
+    """Key path of the first NaN/infinity in plain JSON data, or None."""
+    if isinstance(value, float):
+        return None if np.isfinite(value) else path
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_at(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def write_json(path: str | os.PathLike, value: Any) -> None:
+    """Write ``value`` as JSON (:func:`dumps`) to ``path`` atomically."""
     atomic_write_text(path, dumps(value) + "\n")
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_json(path: str | os.PathLike) -> Any:
-    """The JSON value stored at ``path``, or None when the file is missing or unreadable."""
+    """The JSON value stored at ``path``, or None when the file is missing, unreadable, not
+    UTF-8, not JSON or holding ``NaN``/``Infinity`` (which :func:`dumps` never writes: such a
+    file is corrupt, and a resumed run recomputes it)."""
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        return json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    except (OSError, ValueError, TypeError, RecursionError):
         return None
 
 

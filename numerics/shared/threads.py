@@ -16,7 +16,10 @@ from typing import Iterator
 
 from theory.errors import check_int
 
-__all__ = ["limit_threads", "THREAD_VARIABLES"]
+__all__ = ["limit_threads", "THREAD_VARIABLES", "MAX_THREADS"]
+
+#: Most threads :func:`limit_threads` sets.
+MAX_THREADS = 1024
 
 #: Environment variables read by OpenMP, OpenBLAS and MKL when they load.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -28,7 +31,7 @@ def limit_threads(threads: int | None = 1) -> Iterator[None]:
 
     Parameters
     ----------
-    threads : int >= 1, or None to leave everything as it is.
+    threads : int in [1, 1024], or None to leave everything as it is.
 
     Examples
     --------
@@ -38,7 +41,7 @@ def limit_threads(threads: int | None = 1) -> Iterator[None]:
     if threads is None:
         yield
         return
-    check_int("threads", threads, 1)
+    check_int("threads", threads, 1, MAX_THREADS)
     saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     torch = sys.modules.get("torch")
     saved_torch = torch.get_num_threads() if torch is not None else None

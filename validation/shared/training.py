@@ -15,10 +15,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-from theory.errors import NumericalFailure, check_choice, check_int
+from theory.domains import real
+from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
 
-__all__ = ["TrainResult", "make_optimizer", "train"]
+__all__ = ["TrainResult", "make_optimizer", "train", "MAX_STEPS"]
+
+#: Most steps :func:`train` runs (a bound on the loop; the papers' commands declare smaller ones).
+MAX_STEPS = 10_000_000
+#: A learning rate: a finite real > 0.
+LEARNING_RATE = real(0, None, low_open=True)
 
 # every experiment of the project runs in float64 (the theory's closed forms are compared to
 # trained values at 1e-6 and below)
@@ -35,23 +41,23 @@ class TrainResult:
         The recorded step numbers: every ``record_every``-th step and the last one.
     losses : numpy.ndarray, shape (k,)
         The loss at those steps (before that step's update).
-    final_loss : float
-        The loss at the last step (NaN when ``steps == 0``).
+    final_loss : float or None
+        The loss at the last step (None when ``steps == 0``: no loss was computed).
     history : dict
         Extra records a caller attaches (e.g. a distance to a target at checkpoints).
     """
 
     steps: np.ndarray
     losses: np.ndarray
-    final_loss: float
+    final_loss: float | None
     history: dict = field(default_factory=dict)
 
 
 def make_optimizer(params, name: str, lr: float, **kwargs) -> torch.optim.Optimizer:
-    """``"adam"``, ``"adamw"`` or ``"sgd"`` over ``params``."""
+    """``"adam"``, ``"adamw"`` or ``"sgd"`` over ``params`` with learning rate ``lr`` (a finite
+    real > 0, else :class:`InputError` naming ``lr``)."""
     check_choice("optimizer", name, ("adam", "adamw", "sgd"))
-    if not (lr > 0 and math.isfinite(lr)):
-        raise NumericalFailure(f"learning rate {lr!r} must be positive and finite")
+    lr = LEARNING_RATE.check("lr", lr)
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[name]
     return cls(params, lr=lr, **kwargs)
 
@@ -69,8 +75,8 @@ def train(model: torch.nn.Module, objective: Callable[[int], torch.Tensor], step
     objective : callable
         ``objective(step) -> 0-dim tensor``, the loss at that step (a seeded mini-batch or an
         exact population loss).
-    steps : int >= 0
-    lr : float > 0
+    steps : int in [0, 10**7]
+    lr : float > 0, finite
         Learning rate of ``optimizer`` (``"adam"``, ``"adamw"`` or ``"sgd"``, with
         ``optimizer_options`` passed on).
     record_every : int >= 1
@@ -85,11 +91,18 @@ def train(model: torch.nn.Module, objective: Callable[[int], torch.Tensor], step
 
     Raises
     ------
+    InputError
+        ``steps``, ``record_every``, ``lr``, ``optimizer`` or ``progress`` outside its domain, an
+        objective that does not return a scalar tensor.
     NumericalFailure
-        As soon as the loss is NaN or infinite, or ``lr`` is not positive and finite.
+        As soon as the loss is NaN or infinite.
     """
-    check_int("steps", steps, 0)
+    check_int("steps", steps, 0, MAX_STEPS)
     check_int("record_every", record_every, 1)
+    if not callable(objective):
+        raise InputError("objective", objective, "a callable objective(step) -> scalar tensor")
+    if progress not in (None, True, False):
+        raise InputError("progress", progress, "None, True or False")
     opt = make_optimizer(model.parameters(), optimizer, lr, **(optimizer_options or {}))
     show = sys.stderr.isatty() if progress is None else progress
     iterator = range(steps)
@@ -98,10 +111,13 @@ def train(model: torch.nn.Module, objective: Callable[[int], torch.Tensor], step
 
         iterator = tqdm(iterator, desc=description, file=sys.stderr, leave=False)
     recorded_steps, losses = [], []
-    loss_value = float("nan")
+    loss_value = None
     for step in iterator:
         opt.zero_grad(set_to_none=True)
         loss = objective(step)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise InputError("objective", objective, f"a function returning a scalar tensor, got "
+                                                     f"{type(loss).__name__} at step {step}")
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             raise NumericalFailure(f"{description}: loss became {loss_value} at step {step}")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from numerics.shared import storage
+from theory.errors import InputError, NumericalFailure
 
 
 @pytest.fixture
@@ -63,8 +64,29 @@ def test_overwrite_is_whole_and_leaves_no_temporary(tmp_path):
 def test_failed_write_leaves_the_old_file(tmp_path):
     target = tmp_path / "x.json"
     storage.write_json(target, {"v": 1})
-    with pytest.raises(ValueError):
-        storage.write_json(target, {"v": float("nan")})
+    with pytest.raises(NumericalFailure, match="v.1"):
+        storage.write_json(target, {"v": [1.0, float("nan")]})
     assert storage.read_json(target) == {"v": 1}
     assert storage.to_jsonable({"a": np.float64(0.5), "b": (np.arange(2),)}) == \
         {"a": 0.5, "b": [[0, 1]]}
+
+
+def test_read_json_refuses_non_finite_constants(tmp_path):
+    target = tmp_path / "nan.json"
+    for text in ('{"v": NaN}', '{"v": Infinity}', '[-Infinity]', "\xff", "{"):
+        target.write_bytes(text.encode("latin-1"))
+        assert storage.read_json(target) is None
+
+
+def test_writes_refuse_bad_arguments(tmp_path):
+    with pytest.raises(InputError, match="data"):
+        storage.atomic_write_bytes(tmp_path / "x", "text, not bytes")
+    with pytest.raises(InputError, match="text"):
+        storage.atomic_write_text(tmp_path / "x", b"bytes")
+    for path in ("", "   ", None, str(tmp_path) + "/"):
+        with pytest.raises(InputError, match="path"):
+            storage.atomic_write_bytes(path, b"x")
+    with pytest.raises(InputError, match="value"):
+        storage.dumps({"f": object()})
+    with pytest.raises(NumericalFailure, match="a.b"):
+        storage.dumps({"a": {"b": np.float64("inf")}})
