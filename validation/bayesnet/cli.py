@@ -185,6 +185,9 @@ def sample(args) -> dict:
 def train(args) -> dict:
     """``ttc bayesnet train``: the four TV curves of
     :func:`validation.bayesnet.training.train_and_evaluate` (which runs on one torch thread)."""
+    heads = args.heads if args.heads is not None else (1 if args.layers == 1 else 2)
+    if args.width % heads:   # checked before torch is imported
+        raise InputError("--heads", heads, f"a divisor of --width {args.width}")
     from validation.bayesnet.training import CURVES, train_and_evaluate
 
     report = train_and_evaluate(args.graph, layers=args.layers, steps=args.steps, seed=args.seed,
