@@ -25,7 +25,7 @@ import numpy as np
 
 from numerics.bayesnet.networks import Network, Structure, check_memory, check_states, sample_batch
 from theory.domains import POSITIVE, integer, real
-from theory.errors import InputError, check_choice, check_int
+from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
 
 ON_EMPTY = ("nan", "uniform", "marginal", "backoff")
@@ -309,7 +309,13 @@ def mean_abs_error_exact(p: float, n: int) -> float:
     PROBABILITY_CLOSED.check("p", p)
     PMF_ROWS.check("n", n)
     k = np.arange(n + 1)
-    return float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+    try:
+        value = float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+    except (OverflowError, FloatingPointError) as exc:
+        raise NumericalFailure(f"binomial pmf failed for p={p!r}, n={n} ({exc})") from None
+    if not np.isfinite(value):
+        raise NumericalFailure(f"E|K/n - p| is not finite for p={p!r}, n={n}")
+    return value
 
 
 def expected_tv(structure: Structure, cpts, n: int, *, episodes: int, seed, estimator: str = "mle",

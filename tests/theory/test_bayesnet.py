@@ -129,3 +129,82 @@ def test_structure_errors():
         bayesnet.construction_weights(2, 2, [(1,), ()])
     with pytest.raises(InputError, match="parents"):
         bayesnet.construction_weights(2, 2, [()])
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 11: no evaluated strings, declared domains, the clean-call contract
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from theory.domains import PROBABILITY, integer  # noqa: E402
+from theory.errors import NumericalFailure, TooLargeError  # noqa: E402
+from validation.testing.fuzz import assert_clean_call, values  # noqa: E402
+
+CODE = "__import__('os').system('true')"
+
+
+@pytest.mark.parametrize("call", [
+    lambda v: bayesnet.mean_abs_error_exact(v, 3),
+    lambda v: bayesnet.smoothed([1, 2], v),
+    lambda v: bayesnet.smoothed([1, 2], [v, 1]),
+    lambda v: bayesnet.bdeu_pseudocount(v, 2, 2),
+    lambda v: bayesnet.mean_abs_error_asymptotic(v, 10),
+    lambda v: bayesnet.tv_bound(10, 2, v, 2),
+    lambda v: bayesnet.beta_for_epsilon(10, v),
+])
+def test_a_string_carrying_code_raises_and_a_rational_string_works(call):
+    with pytest.raises(InputError):
+        call(CODE)
+    assert call("3/10") is not None
+
+
+def test_rational_strings_and_floats_are_exact_as_before():
+    assert bayesnet.mean_abs_error_exact("3/10", 1) == sp.Rational(21, 50)
+    assert bayesnet.mean_abs_error_exact(0.3, 1) == sp.Rational(21, 50)       # decimal of the float
+    assert bayesnet.bdeu_pseudocount("4", 2, 4) == sp.Rational(1, 2)
+    assert bayesnet.smoothed([1, 2], sp.Symbol("a", positive=True))[0].free_symbols
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda: bayesnet.mean_abs_error_exact(0.3, 1001), InputError),
+    (lambda: bayesnet.mean_abs_error_exact(float("nan"), 3), InputError),
+    (lambda: bayesnet.mean_abs_error_asymptotic(1.5, 3), InputError),
+    (lambda: bayesnet.mean_abs_error_asymptotic(sp.I, 3), InputError),
+    (lambda: bayesnet.tv_bound(3, 0, 1, 2), InputError),
+    (lambda: bayesnet.tv_bound(3, 4, 1, 2), InputError),
+    (lambda: bayesnet.beta_for_epsilon(1e300, 1e-300), NumericalFailure),
+    (lambda: bayesnet.mle_formula(10**6), InputError),
+    (lambda: bayesnet.construction_weights(64, 8, [[]] * 64), TooLargeError),
+    (lambda: bayesnet.encode_prompt(3, 2, [[0, 0, 2]], [0, 0, 0], 2), InputError),
+    (lambda: bayesnet.encode_prompt(3, 2, [[0, 0, -1]], [0, 0, 0], 2), InputError),
+    (lambda: bayesnet.encode_prompt(3, 2, [[0, 0, 0]] * 65, [0, 0, 0], 2), InputError),
+    (lambda: bayesnet.mle(range(10**9)), TooLargeError),
+])
+def test_domains_of_the_symbolic_functions(call, error):
+    with pytest.raises(error):
+        call()
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(values(PROBABILITY), values(integer(1, 1000)))
+def test_mean_abs_error_asymptotic_clean(p_value, n_value):
+    result = assert_clean_call(bayesnet.mean_abs_error_asymptotic, p_value, n_value)
+    if result is not None:
+        assert 0 <= float(result) < float("inf")
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(values(PROBABILITY), values(integer(1, 30)))
+def test_mean_abs_error_exact_clean(p_value, n_value):
+    result = assert_clean_call(bayesnet.mean_abs_error_exact, p_value, n_value)
+    if result is not None:
+        assert 0 <= float(result) <= 1
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(st.lists(st.integers(-2, 50), min_size=0, max_size=5),
+       st.one_of(values(integer(1, 100)), st.sampled_from(["1/2", CODE, "nan", None])))
+def test_smoothed_clean(counts, alpha):
+    result = assert_clean_call(bayesnet.smoothed, counts, alpha)
+    if result is not None:
+        assert sum(result) == 1 and all(0 <= v <= 1 for v in result)
