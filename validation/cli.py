@@ -93,6 +93,36 @@ def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str |
     return parser.add_argument(flag, type=kind, help=text, **kwargs)
 
 
+class ListType(DomainType):
+    """argparse ``type`` for a comma-separated list whose every item is read strictly through
+    ``domain`` (:meth:`theory.domains.Domain.parse`), with at most ``length.high`` items; empty
+    items are skipped, at least one is required. The fuzz table reads ``domain`` as for a single
+    value."""
+
+    def __init__(self, flag: str, domain: Domain, length: Domain):
+        super().__init__(flag, domain)
+        self.length = length
+        self.__name__ = f"list of {domain.kind}"
+
+    def __call__(self, text: str):
+        if text.count(",") >= self.length.high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r}...: expected at most {self.length.high} comma-separated values")
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated values, each "
+                                             f"{self.domain.describe()}")
+        return [DomainType.__call__(self, item) for item in items]
+
+
+def add_list_argument(parser, flag: str, domain: Domain, length: Domain, help: str = "", **kwargs):
+    """:func:`add_argument` for a comma-separated list of ``domain`` values."""
+    action = add_argument(parser, flag, domain, help=f"{help}; comma-separated, each" if help
+                          else "comma-separated values, each", **kwargs)
+    action.type = ListType(flag, domain, length)
+    return action
+
+
 def number(text: str) -> float:
     """argparse type: a finite real number written as ``0.3``, ``3e-1`` or ``3/10`` (strict:
     :data:`theory.domains.FINITE`)."""

@@ -10,7 +10,6 @@ most 8 (the global search for the best one-layer loss takes about 40 s at d = 8)
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
@@ -18,44 +17,14 @@ from numerics.lsa import domains as nd
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.threads import limit_threads
-from theory import lsa as tl
+from theory import lsa
 from theory.domains import FINITE, POSITIVE, SEED, Domain, rational
 from theory.errors import InputError, TooLargeError
-from validation.cli import DomainType, add_argument, add_query, add_topic
+from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
 #: ``--c1``, ``--c2`` of ``ttc lsa correlated``: exact rationals >= 0 (their upper ends depend on
 #: p and n and are checked by the command).
 CORRELATION = rational(0, None)
-
-
-class ListType(DomainType):
-    """argparse ``type`` for a comma-separated list whose every item is read strictly through
-    ``domain`` (:meth:`theory.domains.Domain.parse`), with at most ``length.high`` items; empty
-    items are skipped, at least one is required. The fuzz table reads ``domain`` as for a single
-    value."""
-
-    def __init__(self, flag: str, domain: Domain, length: Domain):
-        super().__init__(flag, domain)
-        self.length = length
-        self.__name__ = f"list of {domain.kind}"
-
-    def __call__(self, text: str):
-        if text.count(",") >= self.length.high:
-            raise argparse.ArgumentTypeError(
-                f"{text[:40]!r}...: expected at most {self.length.high} comma-separated values")
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if not items:
-            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated values, each "
-                                             f"{self.domain.describe()}")
-        return [DomainType.__call__(self, item) for item in items]
-
-
-def add_list_argument(parser, flag: str, domain: Domain, length: Domain, help: str = "", **kwargs):
-    """:func:`validation.cli.add_argument` for a comma-separated list of ``domain`` values."""
-    action = add_argument(parser, flag, domain, help=f"{help}; comma-separated, each" if help
-                          else "comma-separated values, each", **kwargs)
-    action.type = ListType(flag, domain, length)
-    return action
 
 
 def _rational(value):
@@ -65,10 +34,10 @@ def _rational(value):
 
 
 def _common(parser, with_d: bool = True, d_domain: Domain = nd.D_CLI_OPTIMUM,
-            n_domain: Domain = tl.N_CONTEXT):
+            n_domain: Domain = lsa.N_CONTEXT):
     if with_d:
         add_argument(parser, "--d", d_domain, required=True, help="chain prefix length d")
-    add_argument(parser, "--p", tl.P_EXACT, required=True, help="P(s_1 = 1), e.g. 1/2")
+    add_argument(parser, "--p", lsa.P_EXACT, required=True, help="P(s_1 = 1), e.g. 1/2")
     add_argument(parser, "--n", n_domain, required=True, help="context chains n")
 
 
@@ -76,12 +45,12 @@ def _optimum(args) -> dict:
     """Enlarged optimum X*, f~*, realisability and the best one-layer LSA loss."""
     loss_exact = None
     if args.exact:
-        if args.d > tl.EXACT_MAX_D:
-            raise TooLargeError("--d", args.d, f"d <= {tl.EXACT_MAX_D} with --exact (exact "
+        if args.d > lsa.EXACT_MAX_D:
+            raise TooLargeError("--d", args.d, f"d <= {lsa.EXACT_MAX_D} with --exact (exact "
                                 "rational arithmetic); leave out --exact for the numeric path "
                                 "(quadrature)")
-        exact = tl.markov_moments(args.d, _rational(args.p), args.n)
-        opt = tl.optimum(exact.H, exact.h, exact.Ey)
+        exact = lsa.markov_moments(args.d, _rational(args.p), args.n)
+        opt = lsa.optimum(exact.H, exact.h, exact.Ey)
         loss_exact = str(opt.loss)
         mom = optimum.Moments(np.array(exact.H, float), np.array(exact.h, float).ravel(),
                               float(exact.Ey))
@@ -94,7 +63,7 @@ def _optimum(args) -> dict:
     best = fstar if realizable else realizability.best_lsa(mom, args.d).loss
     return {"X": Xs.tolist(), "loss": fstar, "loss_exact": loss_exact, "realizable": realizable,
             "best_lsa_loss": best, "gap": best - fstar,
-            "ordering": [list(t) for t in tl.feature_ordering(args.d)]}
+            "ordering": [list(t) for t in lsa.feature_ordering(args.d)]}
 
 
 def correlated(args) -> dict:
@@ -105,11 +74,11 @@ def correlated(args) -> dict:
     if not 0 <= args.c2 <= (args.n - 1) * args.c1:
         raise InputError("--c2", str(args.c2), f"a value in [0, (n-1) c1] = "
                          f"[0, {float((args.n - 1) * args.c1)}]")
-    mom = tl.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
+    mom = lsa.correlated_moments(_rational(args.p), args.n, _rational(args.c1), _rational(args.c2))
     if not mom.H.is_positive_definite:
         raise InputError("--c2", str(args.c2), "moments (c1, c2) that some joint law attains (H "
                          "is not positive definite)")
-    opt = tl.optimum(mom.H, mom.h, mom.Ey)
+    opt = lsa.optimum(mom.H, mom.h, mom.Ey)
     return {"X": [float(v) for v in opt.X], "loss": float(opt.loss),
             "loss_exact": str(opt.loss) if args.exact else None}
 
@@ -146,7 +115,7 @@ def register(subparsers) -> None:
     q = add_query(sub, "optimum", _optimum, "enlarged-space optimum X*, f~*, realisability, best LSA loss")
     _common(q)
     q.add_argument("--exact", action="store_true",
-                   help=f"exact rational arithmetic (d <= {tl.EXACT_MAX_D})")
+                   help=f"exact rational arithmetic (d <= {lsa.EXACT_MAX_D})")
     q = add_query(sub, "correlated", correlated, "Theorem 3.4 (correlated initial states, d = 1)")
     _common(q, with_d=False)
     add_argument(q, "--c1", CORRELATION, required=True,
@@ -161,7 +130,7 @@ def register(subparsers) -> None:
     q = add_query(sub, "gaussian", gaussian, "Gaussian linear regression: Gamma* and its loss")
     add_list_argument(q, "--sigma", POSITIVE, nd.DIM, required=True,
                       help="diagonal of Sigma, S1,S2,... (variances)")
-    add_argument(q, "--n", tl.N_CONTEXT, required=True, help="context examples n")
+    add_argument(q, "--n", lsa.N_CONTEXT, required=True, help="context examples n")
     add_argument(q, "--noise", nd.NOISE, default=0.0, help="label-noise variance sigma^2")
     q = add_query(sub, "train", train, "train an LSA on sampled prompts")
     _common(q, d_domain=nd.D_TRAIN, n_domain=nd.N_TRAIN)
