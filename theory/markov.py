@@ -19,14 +19,26 @@ Symbols (all real; ``p, q`` positive): :data:`p`, :data:`q` the kernel entries
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
-from theory.errors import check_choice
+from theory.domains import FINITE, PROBABILITY, Domain, as_rational, integer
+from theory.errors import InputError, check_choice
 from theory.results import result
 
 p, q = sp.symbols("p q", positive=True)
 e, w, b = sp.symbols("e w b", real=True)
 t = sp.symbols("t", real=True)
+
+#: Number of states ``S`` of the symmetric chain in the sympy functions: they build ``S x S``
+#: matrices and simplify every entry (S = 32: about a thousand entries, seconds).
+SYMBOLIC_STATES = integer(2, 32, note="S x S sympy matrices, simplified entry by entry")
+#: Lag ``k`` of :func:`lag_covariance` and :func:`s_state_key_matrix` (symbolic powers ``P^k``;
+#: the expressions grow with ``k``).
+LAG = integer(0, 32, note="symbolic matrix powers P^k grow with k")
+#: Width ``d`` of :func:`s_state_unigram_hessian_simple` (``(d+1) x (d+1)`` symbols).
+SYMBOLIC_WIDTH = integer(1, 64, note="(d+1) x (d+1) sympy matrix of symbols")
 
 #: The saddle's w: the unigram curvature 1 + 2w|w| vanishes at w = -1/sqrt(2).
 SADDLE_W = -1 / sp.sqrt(2)
@@ -181,18 +193,80 @@ class SStateUnigramHessian:
     mean: sp.Matrix
 
 
+# ----------------------------------------------------------------------------------------------
+# Argument checks: symbols and expressions with free symbols pass unchanged; numbers (Python,
+# Fraction, sympy, or strict strings such as "3/10", never evaluated) must lie in the domain.
+
+
+def _numeric(name: str, value, domain: Domain):
+    """``value`` unchanged when it is symbolic; a number checked against ``domain`` (a string is
+    read by :func:`theory.domains.as_rational`, a Fraction becomes a sympy Rational); anything
+    else (complex, NaN, infinities, bools, None, containers) is an :class:`InputError`."""
+    if isinstance(value, str):
+        exact = as_rational(name, value)
+        value = sp.Rational(exact.numerator, exact.denominator)
+    elif isinstance(value, Fraction):
+        value = sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, sp.Basic):
+        if value.free_symbols:
+            return value
+        if not (value.is_number and value.is_real is True):
+            raise InputError(name, value, domain.describe())
+        if domain.kind == "int" and value.is_integer is not True:
+            raise InputError(name, value, domain.describe())
+        try:
+            inside = bool(domain._in_bounds(value))
+        except TypeError:  # an undecidable comparison
+            inside = False
+        if not inside:
+            raise InputError(name, value, domain.describe())
+        return value
+    return domain.check(name, value)
+
+
+def _chain(p, q):
+    """``(p, q)`` checked: symbols, or probabilities in (0, 1)."""
+    return _numeric("p", p, PROBABILITY), _numeric("q", q, PROBABILITY)
+
+
+def _reals(**values):
+    """The named values checked as finite reals (or symbolic), in the order given."""
+    return tuple(_numeric(name, value, FINITE) for name, value in values.items())
+
+
+def _nonzero_w(w, expected: str):
+    w = _numeric("w", w, FINITE)
+    if not isinstance(w, sp.Basic) or not w.free_symbols:
+        if w == 0:
+            raise InputError("w", w, expected)
+    return w
+
+
+_NEGATIVE = Domain("real", None, 0, high_open=True)
+
+
+def _states(S) -> int:
+    """``S`` checked: an integer in :data:`SYMBOLIC_STATES` (ints only: it sizes matrices)."""
+    if isinstance(S, sp.Integer):
+        S = int(S)
+    return SYMBOLIC_STATES.check("S", S)
+
+
 def sigmoid(x):
     """:math:`\\sigma(x) = 1/(1 + e^{-x})`."""
+    (x,) = _reals(x=x)
     return 1 / (1 + sp.exp(-x))
 
 
 def binary_entropy(x):
     """:math:`h(x) = -x\\log x - (1-x)\\log(1-x)` (nats)."""
+    x = _numeric("x", x, PROBABILITY)
     return -x * sp.log(x) - (1 - x) * sp.log(1 - x)
 
 
 def binary_kl(a, s):
     """:math:`KL(a\\|s) = a\\log(a/s) + (1-a)\\log((1-a)/(1-s))`."""
+    a, s = _numeric("a", a, PROBABILITY), _numeric("s", s, PROBABILITY)
     return a * sp.log(a / s) + (1 - a) * sp.log((1 - a) / (1 - s))
 
 
@@ -202,33 +276,40 @@ def binary_kl(a, s):
 
 def stationary_law(p=p, q=q):
     """:math:`\\pi = (q/(p+q),\\ p/(p+q))` of the kernel ``[[1-p, p], [q, 1-q]]`` (P1, Sec. 2)."""
+    p, q = _chain(p, q)
     return sp.Matrix([q / (p + q), p / (p + q)])
 
 
 def second_eigenvalue(p=p, q=q):
     """:math:`\\lambda = 1 - p - q`; :math:`\\mathrm{Cov}(x_n, x_{n+k}) = \\pi_0\\pi_1\\lambda^k`."""
+    p, q = _chain(p, q)
     return 1 - p - q
 
 
 def lag_covariance(k, p=p, q=q):
     """:math:`\\mathrm{Cov}(x_n, x_{n+k}) = \\pi_0 \\pi_1 \\lambda^k` for the stationary chain."""
+    p, q = _chain(p, q)
+    k = _numeric("k", k, LAG)
     pi0, pi1 = stationary_law(p, q)
     return pi0 * pi1 * second_eigenvalue(p, q) ** k
 
 
 def unigram_entropy(p=p, q=q):
     """:math:`H(\\pi) = h(\\pi_1)`: the loss of the best predictor that ignores the past."""
+    p, q = _chain(p, q)
     return binary_entropy(stationary_law(p, q)[1])
 
 
 def entropy_rate(p=p, q=q):
     """:math:`H(P) = \\pi_0 h(p) + \\pi_1 h(q)`: the Bayes-optimal next-token loss."""
+    p, q = _chain(p, q)
     pi0, pi1 = stationary_law(p, q)
     return pi0 * binary_entropy(p) + pi1 * binary_entropy(q)
 
 
 def mutual_information(p=p, q=q):
     """:math:`I(x_n; x_{n+1}) = H(\\pi) - H(P) \\ge 0`, zero iff ``p + q = 1``."""
+    p, q = _chain(p, q)
     return unigram_entropy(p, q) - entropy_rate(p, q)
 
 
@@ -236,12 +317,14 @@ def mutual_information_as_kl(p=p, q=q):
     """The same mutual information written as an average of KL divergences,
     :math:`\\pi_0 KL(p\\|\\pi_1) + \\pi_1 KL(1-q\\|\\pi_1)`: non-negative term by term, zero iff
     ``p = 1 - q = pi_1``, i.e. ``p + q = 1``."""
+    p, q = _chain(p, q)
     pi0, pi1 = stationary_law(p, q)
     return pi0 * binary_kl(p, pi1) + pi1 * binary_kl(1 - q, pi1)
 
 
 def s_state_kernel(S: int, p=p):
     """Symmetric S-state kernel: ``P_ii = 1 - p``, ``P_ij = p/(S-1)``."""
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
     return sp.Matrix(S, S, lambda i, j: 1 - p if i == j else p / (S - 1))
 
 
@@ -249,6 +332,7 @@ def s_state_entropies(S: int, p=p) -> SStateEntropies:
     """Stationary law (uniform), :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`
     and :math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain ``S x S`` with
     :math:`P_{ii} = 1-p` (the library's reconstruction, extending P1 Sec. 2)."""
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
     return SStateEntropies(
         stationary=sp.Matrix([sp.Rational(1, S)] * S),
         unigram_entropy=sp.log(S),
@@ -260,6 +344,7 @@ def s_state_entropies(S: int, p=p) -> SStateEntropies:
 def s_state_entropy_rate_from_kernel(S: int, p=p):
     """:math:`H(P) = -\\sum_i \\pi_i \\sum_j P_{ij}\\log P_{ij}` computed from the kernel itself
     (an independent route to :func:`s_state_entropies`)."""
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
     P = s_state_kernel(S, p)
     return -sum(sp.Rational(1, S) * P[i, j] * sp.log(P[i, j]) for i in range(S) for j in range(S))
 
@@ -270,24 +355,28 @@ def s_state_entropy_rate_from_kernel(S: int, p=p):
 
 def w_abs_w(w=w, branch: int | None = None):
     """``w|w|`` on a branch: ``w**2`` (``branch=+1``), ``-w**2`` (``-1``) or ``w*Abs(w)`` (None)."""
+    (w,) = _reals(w=w)
     check_choice("branch", branch, (None, 1, -1))
     return w * sp.Abs(w) if branch is None else branch * w**2
 
 
 def logit_gain(e=e, w=w, branch=None):
     """:math:`u = f_1 - f_0 = e^2(1 + 2w|w|)`."""
+    e, w = _reals(e=e, w=w)
     return e**2 * (1 + 2 * w_abs_w(w, branch))
 
 
 def canonical_logits(e=e, w=w, b=b, branch=None) -> CanonicalLogits:
     """:math:`(f_0, f_1) = (b - e^2/2,\\ b + e^2/2 + 2e^2 w|w|)`: the logits after x_n = 0 and 1
     (P2, Sec. 3)."""
+    e, w, b = _reals(e=e, w=w, b=b)
     return CanonicalLogits(b - e**2 / 2, b + e**2 / 2 + 2 * e**2 * w_abs_w(w, branch))
 
 
 def global_curve_constant(p=p, q=q):
     """:math:`C = \\log((1-p)(1-q)/(pq)) = \\mathrm{logit}(1-q) - \\mathrm{logit}(p)`: the value
     of ``u`` at which the model predicts the kernel exactly. Its sign is that of ``1 - p - q``."""
+    p, q = _chain(p, q)
     return sp.log((1 - p) * (1 - q) / (p * q))
 
 
@@ -297,6 +386,8 @@ def canonical_loss(p=p, q=q, e=e, w=w, b=b, branch=None):
     .. math:: L = \\pi_0 [-p\\log\\sigma(f_0) - (1-p)\\log(1-\\sigma(f_0))]
                 + \\pi_1 [-(1-q)\\log\\sigma(f_1) - q\\log(1-\\sigma(f_1))].
     """
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     pi0, pi1 = stationary_law(p, q)
     logits = canonical_logits(e, w, b, branch)
     f0, f1 = logits.f0, logits.f1
@@ -310,6 +401,8 @@ def canonical_loss(p=p, q=q, e=e, w=w, b=b, branch=None):
 def canonical_loss_kl_form(p=p, q=q, e=e, w=w, b=b, branch=None):
     """The same loss as :math:`H(P) + \\pi_0 KL(p\\|\\sigma(f_0)) + \\pi_1 KL(1-q\\|\\sigma(f_1))`
     (P2, Sec. 3): shows the minimum value ``H(P)`` and when it is reached."""
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     pi0, pi1 = stationary_law(p, q)
     logits = canonical_logits(e, w, b, branch)
     f0, f1 = logits.f0, logits.f1
@@ -320,6 +413,8 @@ def canonical_loss_kl_form(p=p, q=q, e=e, w=w, b=b, branch=None):
 def residuals(p=p, q=q, e=e, w=w, b=b, branch=None) -> Residuals:
     """:math:`g_0 = \\pi_0(\\sigma(f_0) - p)`, :math:`g_1 = \\pi_1(\\sigma(f_1) - (1-q))`:
     the derivatives of the loss in ``f_0`` and ``f_1`` (P2, Sec. 3)."""
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     pi0, pi1 = stationary_law(p, q)
     logits = canonical_logits(e, w, b, branch)
     return Residuals(pi0 * (sigmoid(logits.f0) - p), pi1 * (sigmoid(logits.f1) - (1 - q)))
@@ -327,6 +422,8 @@ def residuals(p=p, q=q, e=e, w=w, b=b, branch=None) -> Residuals:
 
 def canonical_gradient(p=p, q=q, e=e, w=w, b=b, branch=None):
     """Gradient of :func:`canonical_loss` in ``(e, w, b)`` by differentiation (3x1 Matrix)."""
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     loss = canonical_loss(p, q, e, w, b, branch)
     return sp.Matrix([sp.diff(loss, v) for v in (e, w, b)])
 
@@ -337,6 +434,8 @@ def canonical_gradient_paper_form(p=p, q=q, e=e, w=w, b=b, branch=None):
     .. math:: \\partial_e L = -e g_0 + e(1 + 4w|w|) g_1,\\quad \\partial_w L = 4e^2|w| g_1,
               \\quad \\partial_b L = g_0 + g_1.
     """
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     res = residuals(p, q, e, w, b, branch)
     g0, g1 = res.g0, res.g1
     wabsw = w_abs_w(w, branch)
@@ -346,6 +445,8 @@ def canonical_gradient_paper_form(p=p, q=q, e=e, w=w, b=b, branch=None):
 
 def canonical_hessian(p=p, q=q, e=e, w=w, b=b, branch: int = 1):
     """Hessian of the canonical loss in ``(e, w, b)`` on one branch of ``w`` (3x3 Matrix)."""
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     check_choice("branch", branch, (1, -1))
     return sp.hessian(canonical_loss(p, q, e, w, b, branch), (e, w, b))
 
@@ -361,6 +462,8 @@ def optimal_bias(p=p, q=q, e=e, w=w, branch=None):
 
     At ``e = 0`` it is :math:`\\log(p/q)`.
     """
+    p, q = _chain(p, q)
+    e, w = _reals(e=e, w=w)
     k = sp.exp(logit_gain(e, w, branch))
     z = (p - q + sp.sqrt((q - p) ** 2 + 4 * p * q * k)) / (2 * q * k)
     return e**2 / 2 + sp.log(z)
@@ -368,6 +471,8 @@ def optimal_bias(p=p, q=q, e=e, w=w, branch=None):
 
 def bias_condition(p=p, q=q, e=e, w=w, b=b, branch=None):
     """:math:`\\pi_0\\sigma(f_0) + \\pi_1\\sigma(f_1) - \\pi_1` (zero at the optimal bias)."""
+    p, q = _chain(p, q)
+    e, w, b = _reals(e=e, w=w, b=b)
     pi0, pi1 = stationary_law(p, q)
     logits = canonical_logits(e, w, b, branch)
     return pi0 * sigmoid(logits.f0) + pi1 * sigmoid(logits.f1) - pi1
@@ -375,28 +480,36 @@ def bias_condition(p=p, q=q, e=e, w=w, b=b, branch=None):
 
 def profiled_loss(p=p, q=q, e=e, w=w, branch=None):
     """:math:`L^*(e, w) = L(e, w, b^*(e, w))`."""
+    p, q = _chain(p, q)
+    e, w = _reals(e=e, w=w)
     return canonical_loss(p, q, e, w, optimal_bias(p, q, e, w, branch), branch)
 
 
 def global_minimum_curve(p=p, q=q, e=e, w=w, branch=None):
     """The global minima (loss ``H(P)``): :math:`e^2(1 + 2w|w|) = \\log((1-p)(1-q)/(pq))`
     with ``b = logit(p) + e^2/2``. Returned as an ``Eq``."""
+    p, q = _chain(p, q)
+    e, w = _reals(e=e, w=w)
     return sp.Eq(logit_gain(e, w, branch), global_curve_constant(p, q))
 
 
 def global_minimum_bias(p=p, q=q, e=e):
     """On the global curve ``sigma(f_0) = p``, so :math:`b = \\log(p/(1-p)) + e^2/2`."""
+    p, q = _chain(p, q)
+    (e,) = _reals(e=e)
     return sp.log(p / (1 - p)) + e**2 / 2
 
 
 def unigram_bias(p=p, q=q):
     """:math:`b = \\log(p/q)`: the bias of the unigram line ``e = 0``."""
+    p, q = _chain(p, q)
     return sp.log(p / q)
 
 
 def unigram_curvature_scalar(p=p, q=q):
     """:math:`g_1^o = pq(p+q-1)/(p+q)^2 = \\pi_0\\pi_1(p+q-1)/(p+q)`: the value of ``g_1``
     (and ``-g_0``) on the unigram line."""
+    p, q = _chain(p, q)
     return p * q * (p + q - 1) / (p + q) ** 2
 
 
@@ -405,6 +518,8 @@ def unigram_hessian(p=p, q=q, w=w, branch: int = 1):
 
     .. math:: \\mathrm{diag}(2 g_1^o (1 + 2w|w|),\\ 0,\\ \\pi_0\\pi_1).
     """
+    p, q = _chain(p, q)
+    (w,) = _reals(w=w)
     pi0, pi1 = stationary_law(p, q)
     g1o = unigram_curvature_scalar(p, q)
     return sp.diag(2 * g1o * (1 + 2 * w_abs_w(w, branch)), 0, pi0 * pi1)
@@ -426,6 +541,7 @@ def stationary_system(branch: int) -> StationarySystem:
 
 def critical_point_families(p=p, q=q) -> list[CriticalFamily]:
     """The critical set of the canonical loss: three families (P2, Sec. 3)."""
+    p, q = _chain(p, q)
     return [
         CriticalFamily("global minima", entropy_rate(p, q),
                        [global_minimum_curve(p, q), sp.Eq(b, global_minimum_bias(p, q))]),
@@ -447,9 +563,14 @@ def classify_stationary_solutions(branch: int) -> list[dict]:
 
 def energy(e=e, w=w, branch=None):
     """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2)."""
+    (e,) = _reals(e=e)
+    w = _nonzero_w(w, "a nonzero real number (E is undefined at w = 0)")
     if branch is None:
         return e**2 - w**2 - sp.sign(w) * sp.log(sp.Abs(w))
     check_choice("branch", branch, (1, -1))
+    if not isinstance(w, sp.Basic) or not w.free_symbols:
+        if (w > 0) != (branch > 0):
+            raise InputError("w", w, f"a number of the sign of branch={branch}")
     return e**2 - w**2 - branch * sp.log(branch * w)
 
 
@@ -457,6 +578,7 @@ def energy_rate_along_flow(p=p, q=q, branch: int = 1) -> EnergyRate:
     """:math:`dE/dt` along the gradient flow :math:`\\dot\\theta = -\\nabla L`, returned with the
     right side of the identity :math:`dE/dt = 2e^2\\,\\partial_b L` (P2, Sec. 3); their
     difference simplifies to zero."""
+    p, q = _chain(p, q)
     grad = canonical_gradient_paper_form(p, q, e, w, b, branch)
     energy_expr = energy(e, w, branch)
     rate = -(sp.diff(energy_expr, e) * grad[0] + sp.diff(energy_expr, w) * grad[1])
@@ -466,6 +588,8 @@ def energy_rate_along_flow(p=p, q=q, branch: int = 1) -> EnergyRate:
 def separatrix(e=e, w=w):
     """The separatrix through the saddle, for ``w < 0``:
     :math:`e^2 = w^2 - \\log|w| - (1 + \\log 2)/2` (the level set ``E = E*``)."""
+    (e,) = _reals(e=e)
+    w = _numeric("w", w, _NEGATIVE)
     return sp.Eq(e**2, w**2 - sp.log(-w) - (1 + sp.log(2)) / 2)
 
 
@@ -477,6 +601,9 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> BasinConditions:
       from ``w < -1/sqrt2`` and ``-1/sqrt2 < w < 0`` with ``E > E*``.
     - p+q < 1: local from ``w < -1/sqrt2`` with ``E < E*``; global from everything else.
     """
+    p, q = _chain(p, q)
+    (e,) = _reals(e=e)
+    w = _nonzero_w(w, "a nonzero real number (E is undefined at w = 0)")
     E = energy(e, w, None)
     between = sp.And(w >= SADDLE_W, w < 0)
     above, below = E > SADDLE_ENERGY, E < SADDLE_ENERGY
@@ -497,6 +624,7 @@ def basin_conditions(p=p, q=q, e=e, w=w) -> BasinConditions:
 def s_state_second_eigenvalue(S: int, p=p):
     """:math:`\\lambda = 1 - pS/(S-1)`, so that :math:`P = \\lambda I + (1-\\lambda) J/S`
     (``J`` all ones)."""
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
     return 1 - p * S / (S - 1)
 
 
@@ -509,6 +637,8 @@ def s_state_key_matrix(S: int, k: int = 1, p=p):
     sign of the unigram point's curvature along :math:`\\Pi E` comes from :math:`k = 1` (the
     current token), older tokens reach position ``n`` through attention with :math:`\\lambda^k`.
     """
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
+    k = LAG.check("k", int(k) if isinstance(k, sp.Integer) else k)
     P = s_state_kernel(S, p)
     pi = sp.Matrix([sp.Rational(1, S)] * S)
     joint = sp.diag(*pi) * P**k          # joint[i, j] = Pr(x_n = i, x_{n+k} = j)
@@ -517,6 +647,8 @@ def s_state_key_matrix(S: int, k: int = 1, p=p):
 
 def s_state_key_matrix_closed_form(S: int, k: int = 1, p=p):
     """:math:`-(\\lambda^k/S)(I - J/S)`, :math:`\\lambda` of :func:`s_state_second_eigenvalue`."""
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
+    k = LAG.check("k", int(k) if isinstance(k, sp.Integer) else k)
     lam = s_state_second_eigenvalue(S, p)
     return -(lam**k / S) * (sp.eye(S) - sp.ones(S, S) / S)
 
@@ -537,6 +669,8 @@ def s_state_unigram_hessian_simple(S: int, d: int, p=p) -> SStateUnigramHessian:
     twice the key matrix's coefficient (second derivative of :math:`g^\\top F F^\\top e_{x_n}`).
     The full Hessian on the non-flat subspace is ``I_{S-1} (x) R``.
     """
+    S, p = _states(S), _numeric("p", p, PROBABILITY)
+    d = SYMBOLIC_WIDTH.check("d", d)
     lam = s_state_second_eigenvalue(S, p)
     G = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"G_{min(i, j)}{max(i, j)}", real=True))
     m = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"m_{i}", real=True))

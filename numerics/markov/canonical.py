@@ -13,14 +13,44 @@ Notation: ``p = P(1|0)``, ``q = P(0|1)``; ``pi = (q, p)/(p+q)``; canonical param
 from __future__ import annotations
 
 import math
+import sys
+
 import numpy as np
 
 from numerics.shared.ode import dopri5
-from theory.errors import NumericalFailure, check_finite, check_int, check_open_unit
+from theory.domains import FINITE, SEED, integer, real
+from theory.errors import (InputError, NumericalFailure, TooLargeError, check_finite, check_int,
+                           check_open_unit)
 from theory.markov import CanonicalLogits
 from theory.results import result
 
 SQRT_HALF = math.sqrt(0.5)
+#: Memory budget of one call (bytes): arrays are sized from the arguments first and a call that
+#: would allocate more raises :class:`TooLargeError` before allocating.
+MEMORY_BUDGET = 2 * 2**30
+#: Number of states ``S`` of :func:`chain_summary` (``pi`` is a list of S floats, printed by
+#: ``ttc markov summary``: about 20 bytes of output per state).
+STATES = integer(2, 100_000, note="pi is a list of S numbers: 2 MB of output at the maximum")
+#: Side ``n`` of the :func:`landscape` grid: about 20 arrays of ``n^2`` float64 (600 MB at the
+#: maximum) and a drawing time that grows like ``n^2``.
+GRID = integer(2, 2000, note="n x n grid: about 20 arrays of n^2 float64, 600 MB at n = 2000")
+#: Steps of :func:`gradient_descent_ends` (about 40 microseconds per step for one point: under
+#: a minute at the maximum).
+DESCENT_STEPS = integer(0, 1_000_000, note="about 40 us per step for one point, under a minute "
+                                         "at the maximum")
+#: Accepted Dormand--Prince steps of :func:`joint_flow` / :func:`profiled_flow` before a
+#: :class:`NumericalFailure` (about 0.1 ms of CPU per step: about a second; the flows of the
+#: claims and typical queries take 200-2000 steps, a stiff flow from a far start such as
+#: ``b0 = 1e10`` would take millions).
+FLOW_MAX_STEPS = 10_000
+#: Multi-start count of :func:`search_critical_points` (each start is one root finding).
+STARTS = integer(1, 10_000, note="one root finding per start")
+#: Initial values ``e0, w0, b0`` of the flows and of ``ttc markov basin``: any finite real.
+INITIAL_VALUE = FINITE
+#: Learning rate of :func:`gradient_descent_ends`: a finite positive real.
+LEARNING_RATE = real(0, None, low_open=True)
+#: Step fraction of :func:`gradient_descent_ends` with ``lr=None``.
+STEP_FRACTION = real(0, 1, low_open=True)
 #: Energy of the saddle (e, w) = (0, -1/sqrt 2): E* = -(1 + log 2)/2 (P2, Sec. 3).
 SADDLE_ENERGY = -(1.0 + math.log(2.0)) / 2.0
 
@@ -263,6 +293,53 @@ def check_chain(p, q) -> None:
     check_open_unit("q", q)
 
 
+def _real_arrays(**values) -> list[np.ndarray]:
+    """The named arguments as float arrays: each must hold finite real numbers (ints or floats,
+    no strings, bools, complex or NaN), else :class:`InputError` naming it."""
+    out = []
+    for name, value in values.items():
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            raise InputError(name, value, "a finite real number or an array of them") from None
+        if array.dtype.kind not in "iuf" or (array.size and not np.all(np.isfinite(array))):
+            shown = value if array.size <= 8 else f"<array of shape {array.shape}>"
+            raise InputError(name, shown, "a finite real number or an array of them")
+        out.append(array.astype(float, copy=False))
+    return out
+
+
+def _check_broadcast(arrays, temporaries: int, names: str) -> tuple:
+    """The broadcast shape of ``arrays``; :class:`TooLargeError` when ``temporaries`` float64
+    arrays of that shape would exceed :data:`MEMORY_BUDGET`."""
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise InputError(names, [a.shape for a in arrays], "shapes that broadcast") from None
+    size = math.prod(shape)
+    if size * 8 * temporaries > MEMORY_BUDGET:
+        raise TooLargeError(names, f"broadcast shape {shape}",
+                            f"at most {MEMORY_BUDGET // (8 * temporaries):,} points "
+                            f"({temporaries} float64 arrays within {MEMORY_BUDGET / 2**30:g} GiB)")
+    return shape
+
+
+def _finite_out(what: str, value):
+    """``value`` when every entry is finite, else :class:`NumericalFailure`."""
+    if not np.all(np.isfinite(value)):
+        raise NumericalFailure(f"{what} is not finite (overflow for these arguments)")
+    return value
+
+
+def _log_ratio(numerator: float, denominator: float) -> float:
+    """:math:`\\log(a/b)` for positive floats, through ``log a - log b`` when ``a/b`` under- or
+    overflows (the direct form otherwise: the same bits as before)."""
+    ratio = numerator / denominator if denominator > 0 else math.inf
+    if sys.float_info.min <= ratio < math.inf:
+        return math.log(ratio)
+    return math.log(numerator) - math.log(denominator)
+
+
 def binary_entropy(t):
     """:math:`h(t) = -t\\log t - (1-t)\\log(1-t)` in nats (``h(0) = h(1) = 0``)."""
     t = np.asarray(t, dtype=float)
@@ -289,16 +366,20 @@ def regime(p: float, q: float) -> str:
     return "p+q>1" if s > 1 else "p+q<1"
 
 
-def chain_summary(p: float, q: float, states: int = 2) -> ChainSummary:
+def chain_summary(p: float, q: float | None, states: int = 2) -> ChainSummary:
     """Stationary law, entropy rate :math:`H(P)`, unigram entropy :math:`H(\\pi)`, their
     difference :math:`I(x_n; x_{n+1})`, the switching factor and the regime (P1, Sec. 2).
 
     For ``states = S > 2`` the chain is the symmetric S-state chain with ``P_ii = 1 - p`` and
-    ``P_ij = p/(S-1)`` (``q`` is then ignored and must still be valid): :math:`\\pi` uniform,
-    :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`.
+    ``P_ij = p/(S-1)`` (``q`` is then unused: None, or a valid probability as before):
+    :math:`\\pi` uniform, :math:`H(\\pi) = \\log S`, :math:`H(P) = h(p) + p\\log(S-1)`.
+    ``states`` is at most ``STATES.high`` (:data:`STATES`).
     """
-    check_chain(p, q)
-    check_int("states", states, 2)
+    STATES.check("states", states)
+    if q is None and states > 2:
+        check_open_unit("p", p)
+    else:
+        check_chain(p, q)
     if states == 2:
         pi = stationary(p, q)
         rate = float(pi[0] * binary_entropy(p) + pi[1] * binary_entropy(q))
@@ -324,12 +405,38 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
-def canonical_logits(e, w, b) -> CanonicalLogits:
-    """:math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2/2 + 2e^2 w|w|` (P2, Sec. 3) on the
-    broadcast arrays ``e, w, b``; both fields have their broadcast shape."""
+def _logits_raw(e, w, b) -> CanonicalLogits:
     e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
     e2 = e * e
     return CanonicalLogits(b - e2 / 2, b + e2 / 2 + 2 * e2 * w * np.abs(w))
+
+
+def _checked_parameters(temporaries: int, **values) -> list[np.ndarray]:
+    """Finite real arrays (:func:`_real_arrays`) whose broadcast fits ``temporaries`` float64
+    arrays in :data:`MEMORY_BUDGET`."""
+    arrays = _real_arrays(**values)
+    _check_broadcast(arrays, temporaries, ", ".join(values))
+    return arrays
+
+
+def canonical_logits(e, w, b) -> CanonicalLogits:
+    """:math:`f_0 = b - e^2/2`, :math:`f_1 = b + e^2/2 + 2e^2 w|w|` (P2, Sec. 3) on the
+    broadcast arrays ``e, w, b`` (finite reals); both fields have their broadcast shape.
+    :class:`NumericalFailure` when they overflow."""
+    e, w, b = _checked_parameters(8, e=e, w=w, b=b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = _logits_raw(e, w, b)
+    _finite_out("the logits", logits.f0)
+    _finite_out("the logits", logits.f1)
+    return logits
+
+
+def _loss_raw(p, q, e, w, b):
+    pi0, pi1 = np.array([q, p]) / (p + q)
+    logits = _logits_raw(e, w, b)
+    f0, f1 = logits.f0, logits.f1
+    return (pi0 * (p * _softplus(-f0) + (1 - p) * _softplus(f0))
+            + pi1 * ((1 - q) * _softplus(-f1) + q * _softplus(f1)))
 
 
 def canonical_loss(p, q, e, w, b):
@@ -337,21 +444,20 @@ def canonical_loss(p, q, e, w, b):
 
     .. math:: L = \\pi_0 [p\\,s(-f_0) + (1-p)\\,s(f_0)] + \\pi_1 [(1-q)\\,s(-f_1) + q\\,s(f_1)],
 
-    with :math:`s(x) = \\log(1 + e^x)`. ``e, w, b`` broadcast; returns an array of their shape.
+    with :math:`s(x) = \\log(1 + e^x)`. ``e, w, b`` broadcast (finite reals; their temporaries
+    within :data:`MEMORY_BUDGET`); returns an array of their shape (nats). Raises
+    :class:`NumericalFailure` when the loss overflows (``|e|`` beyond about 1e154).
     """
-    pi0, pi1 = stationary(p, q)
-    logits = canonical_logits(e, w, b)
-    f0, f1 = logits.f0, logits.f1
-    return (pi0 * (p * _softplus(-f0) + (1 - p) * _softplus(f0))
-            + pi1 * ((1 - q) * _softplus(-f1) + q * _softplus(f1)))
+    check_chain(p, q)
+    e, w, b = _checked_parameters(12, e=e, w=w, b=b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_out("the canonical loss", _loss_raw(p, q, e, w, b))
 
 
-def canonical_gradient(p, q, e, w, b):
-    """:math:`(\\partial_e L, \\partial_w L, \\partial_b L)` stacked on the last axis, shape
-    ``broadcast(e, w, b).shape + (3,)`` (theory: ``canonical_gradient_paper_form``)."""
-    pi0, pi1 = stationary(p, q)
+def _gradient_raw(p, q, e, w, b):
+    pi0, pi1 = np.array([q, p]) / (p + q)
     e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
-    logits = canonical_logits(e, w, b)
+    logits = _logits_raw(e, w, b)
     f0, f1 = logits.f0, logits.f1
     g0 = pi0 * (expit(f0) - p)
     g1 = pi1 * (expit(f1) - (1 - q))
@@ -359,15 +465,19 @@ def canonical_gradient(p, q, e, w, b):
                      4 * e * e * np.abs(w) * g1, g0 + g1], axis=-1)
 
 
-def canonical_hessian(p, q, e, w, b):
-    """Analytic Hessian in ``(e, w, b)`` at one point (3x3), valid on either branch of ``w``.
+def canonical_gradient(p, q, e, w, b):
+    """:math:`(\\partial_e L, \\partial_w L, \\partial_b L)` stacked on the last axis, shape
+    ``broadcast(e, w, b).shape + (3,)`` (theory: ``canonical_gradient_paper_form``). Finite
+    real inputs; :class:`NumericalFailure` when it overflows."""
+    check_chain(p, q)
+    e, w, b = _checked_parameters(16, e=e, w=w, b=b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_out("the canonical gradient", _gradient_raw(p, q, e, w, b))
 
-    With :math:`s_i = \\sigma'(f_i)\\pi_i` and ``a = |w|``: the loss is
-    :math:`\\pi_0 c_0(f_0) + \\pi_1 c_1(f_1)`, so the Hessian is
-    :math:`\\sum_i s_i \\nabla f_i \\nabla f_i^T + g_i \\nabla^2 f_i`.
-    """
-    pi0, pi1 = stationary(p, q)
-    logits = canonical_logits(e, w, b)
+
+def _hessian_raw(p, q, e, w, b):
+    pi0, pi1 = np.array([q, p]) / (p + q)
+    logits = _logits_raw(e, w, b)
     f0, f1 = float(logits.f0), float(logits.f1)
     g1 = pi1 * (expit(f1) - (1 - q))
     s0 = pi0 * expit(f0) * (1 - expit(f0))
@@ -383,24 +493,39 @@ def canonical_hessian(p, q, e, w, b):
             + g0 * hess_f0 + g1 * hess_f1)
 
 
-def global_curve_constant(p: float, q: float) -> float:
-    """:math:`C = \\log((1-p)(1-q)/(pq))`: global minima satisfy :math:`e^2(1+2w|w|) = C`."""
-    check_chain(p, q)
-    return math.log((1 - p) * (1 - q) / (p * q))
+def canonical_hessian(p, q, e, w, b):
+    """Analytic Hessian in ``(e, w, b)`` at one point (3x3), valid on either branch of ``w``.
 
-
-def optimal_bias(p, q, e, w):
-    """Closed-form optimal bias :math:`b^*(e, w)` (theory: :func:`theory.markov.optimal_bias`),
-    evaluated in logs so that no ``e^u`` overflows: with ``u = e^2(1+2w|w|)`` and
-    :math:`r = \\sqrt{(q-p)^2 + 4pq e^u}`, ``log z = log(p - q + r) - log(2q) - u`` if
-    ``p >= q``, else the cancellation-free ``log(2p) - log(q - p + r)``; :math:`b^* = e^2/2 + \\log z`.
+    With :math:`s_i = \\sigma'(f_i)\\pi_i` and ``a = |w|``: the loss is
+    :math:`\\pi_0 c_0(f_0) + \\pi_1 c_1(f_1)`, so the Hessian is
+    :math:`\\sum_i s_i \\nabla f_i \\nabla f_i^T + g_i \\nabla^2 f_i`. ``e, w, b``: finite real
+    scalars; :class:`NumericalFailure` when an entry overflows.
     """
     check_chain(p, q)
+    for name, value in (("e", e), ("w", w), ("b", b)):
+        check_finite(name, value)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_out("the canonical Hessian", _hessian_raw(p, q, e, w, b))
+
+
+def global_curve_constant(p: float, q: float) -> float:
+    """:math:`C = \\log((1-p)(1-q)/(pq))`: global minima satisfy :math:`e^2(1+2w|w|) = C`
+    (through ``log1p(-p) + log1p(-q) - log p - log q`` when ``p q`` underflows)."""
+    check_chain(p, q)
+    if p * q >= sys.float_info.min:
+        return math.log((1 - p) * (1 - q) / (p * q))
+    return math.log1p(-p) + math.log1p(-q) - math.log(p) - math.log(q)
+
+
+def _optimal_bias_raw(p, q, e, w):
     e, w = np.broadcast_arrays(np.asarray(e, dtype=float), np.asarray(w, dtype=float))
     u = e * e * (1 + 2 * w * np.abs(w))
     with np.errstate(divide="ignore"):  # log|q - p| = -inf when p == q is handled by logaddexp
         log_gap = math.log(abs(q - p)) if p != q else -math.inf
-    log_r = 0.5 * np.logaddexp(2 * log_gap, math.log(4 * p * q) + u)
+    four_pq = 4 * p * q
+    log_4pq = (math.log(four_pq) if four_pq >= sys.float_info.min  # else p q underflows
+               else math.log(4.0) + math.log(p) + math.log(q))
+    log_r = 0.5 * np.logaddexp(2 * log_gap, log_4pq + u)
     if p >= q:
         log_z = np.logaddexp(log_gap, log_r) - math.log(2 * q) - u
     else:
@@ -408,25 +533,55 @@ def optimal_bias(p, q, e, w):
     return e * e / 2 + log_z
 
 
+def optimal_bias(p, q, e, w):
+    """Closed-form optimal bias :math:`b^*(e, w)` (theory: :func:`theory.markov.optimal_bias`),
+    evaluated in logs so that no ``e^u`` overflows: with ``u = e^2(1+2w|w|)`` and
+    :math:`r = \\sqrt{(q-p)^2 + 4pq e^u}`, ``log z = log(p - q + r) - log(2q) - u`` if
+    ``p >= q``, else the cancellation-free ``log(2p) - log(q - p + r)``; :math:`b^* = e^2/2 + \\log z`.
+    ``e, w``: finite reals (broadcast); :class:`NumericalFailure` when ``b*`` overflows.
+    """
+    check_chain(p, q)
+    e, w = _checked_parameters(10, e=e, w=w)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_out("the optimal bias", _optimal_bias_raw(p, q, e, w))
+
+
 def profiled_loss(p, q, e, w):
-    """:math:`L^*(e, w) = L(e, w, b^*(e, w))` on broadcast arrays."""
-    return canonical_loss(p, q, e, w, optimal_bias(p, q, e, w))
+    """:math:`L^*(e, w) = L(e, w, b^*(e, w))` on broadcast arrays of finite reals (nats)."""
+    check_chain(p, q)
+    e, w = _checked_parameters(20, e=e, w=w)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_out("the profiled loss",
+                           _loss_raw(p, q, e, w, _optimal_bias_raw(p, q, e, w)))
+
+
+def _energy_raw(e, w):
+    """:func:`energy` without checks: NaN at ``w = 0`` (for the landscape's grids)."""
+    e, w = np.asarray(e, dtype=float), np.asarray(w, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return e * e - w * w - np.sign(w) * np.log(np.abs(w))
 
 
 def energy(e, w):
-    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2); NaN at ``w = 0``, where
-    ``sign(w) log|w|`` is undefined (the line ``w = 0`` is invariant under the flow)."""
-    e, w = np.asarray(e, dtype=float), np.asarray(w, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return e * e - w * w - np.sign(w) * np.log(np.abs(w))
+    """:math:`E(e, w) = e^2 - w^2 - \\mathrm{sign}(w)\\log|w|` (P2) on broadcast arrays of finite
+    reals. Undefined at ``w = 0`` (``sign(w) log|w|``; the line ``w = 0`` is invariant under the
+    flow): an :class:`InputError` there; :class:`NumericalFailure` when ``e^2`` or ``w^2``
+    overflows."""
+    e, w = _real_arrays(e=e, w=w)
+    _check_broadcast((e, w), 6, "e, w")
+    if np.any(w == 0):
+        raise InputError("w", 0.0, "a nonzero real number (E is undefined at w = 0)")
+    return _finite_out("the energy", _energy_raw(e, w))
 
 
 def unigram_curvature(p: float, q: float, w):
     """Curvature of the loss along ``e`` on the unigram line: :math:`2g_1^o(1 + 2w|w|)` with
     :math:`g_1^o = pq(p+q-1)/(p+q)^2` (theory: :func:`theory.markov.unigram_hessian`)."""
     check_chain(p, q)
-    w = np.asarray(w, dtype=float)
-    return 2 * p * q * (p + q - 1) / (p + q) ** 2 * (1 + 2 * w * np.abs(w))
+    (w,) = _real_arrays(w=w)
+    _check_broadcast((w,), 4, "w")
+    return _finite_out("the unigram curvature",
+                       2 * p * q * (p + q - 1) / (p + q) ** 2 * (1 + 2 * w * np.abs(w)))
 
 
 def unigram_intervals(p: float, q: float) -> UnigramIntervals:
@@ -445,7 +600,7 @@ def critical_summary(p: float, q: float) -> CriticalSummary:
     """The critical set with values (P2, Sec. 3): global minima (curve, loss H(P)), the
     unigram line (loss H(pi), bias log(p/q), its min / max intervals in w) and the saddle."""
     summary = chain_summary(p, q)
-    b0 = math.log(p / q)
+    b0 = _log_ratio(p, q)
     unigram = summary.unigram_entropy
     intervals = unigram_intervals(p, q)
     saddles = [] if regime(p, q) == "p+q=1" else [
@@ -462,9 +617,12 @@ def critical_summary(p: float, q: float) -> CriticalSummary:
 # Gradient flows, energy, basins
 
 
-def _integrate(rhs, theta0, t_max: float, gtol: float) -> Flow:
-    """Run :func:`numerics.shared.ode.dopri5` until the gradient norm is at most ``gtol``."""
-    trajectory = dopri5(rhs, theta0, t_max, stop=lambda _, velocity: np.linalg.norm(velocity) <= gtol)
+def _integrate(rhs, theta0, t_max: float, gtol: float, max_steps: int) -> Flow:
+    """Run :func:`numerics.shared.ode.dopri5` until the gradient norm is at most ``gtol``
+    (at most ``max_steps`` accepted steps, then :class:`NumericalFailure`)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # dopri5 reports a non-finite state
+        trajectory = dopri5(rhs, theta0, t_max, max_steps=max_steps,
+                            stop=lambda _, velocity: np.linalg.norm(velocity) <= gtol)
     return Flow(trajectory.t, trajectory.y, converged=trajectory.stopped)
 
 
@@ -484,33 +642,49 @@ def _scalar_gradient(p: float, q: float):
     return grad
 
 
+def _check_flow_limits(t_max, gtol, max_steps) -> None:
+    check_finite("t_max", t_max)
+    check_finite("gtol", gtol)
+    if t_max <= 0:
+        raise InputError("t_max", t_max, "a positive flow time")
+    if gtol < 0:
+        raise InputError("gtol", gtol, "a gradient tolerance >= 0 (0: run to t_max)")
+    check_int("max_steps", max_steps, 1, 10 * FLOW_MAX_STEPS)
+
+
 def joint_flow(p: float, q: float, e0: float, w0: float, b0: float = 0.0,
-               t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+               t_max: float = 1e6, gtol: float = 1e-9,
+               max_steps: int = FLOW_MAX_STEPS) -> Flow:
     """Gradient flow :math:`\\dot\\theta = -\\nabla L(\\theta)` of all three parameters from
     ``(e0, w0, b0)`` until :math:`|\\nabla L| \\le` ``gtol`` or ``t_max`` (Dormand--Prince,
-    rtol 1e-10)."""
+    rtol 1e-10). At most ``max_steps`` accepted steps (default :data:`FLOW_MAX_STEPS`, at most
+    ten times that): a flow that needs more (a stiff flow from a far start) raises
+    :class:`NumericalFailure` instead of running for minutes."""
     check_chain(p, q)
     for name, value in (("e0", e0), ("w0", w0), ("b0", b0)):
         check_finite(name, value)
+    _check_flow_limits(t_max, gtol, max_steps)
     grad = _scalar_gradient(p, q)
-    return _integrate(lambda th: -np.array(grad(*th)), (e0, w0, b0), t_max, gtol)
+    return _integrate(lambda th: -np.array(grad(*th)), (e0, w0, b0), t_max, gtol, max_steps)
 
 
 def profiled_flow(p: float, q: float, e0: float, w0: float,
-                  t_max: float = 1e6, gtol: float = 1e-9) -> Flow:
+                  t_max: float = 1e6, gtol: float = 1e-9,
+                  max_steps: int = FLOW_MAX_STEPS) -> Flow:
     """Gradient flow of the profiled loss :math:`L^*(e, w)` (b kept at :math:`b^*(e, w)`; by the
     envelope theorem its gradient is the partial gradient at ``b*``). The energy is exactly
-    conserved along it (P2)."""
+    conserved along it (P2). At most ``max_steps`` accepted steps, as :func:`joint_flow`."""
     check_chain(p, q)
     check_finite("e0", e0)
     check_finite("w0", w0)
+    _check_flow_limits(t_max, gtol, max_steps)
     grad = _scalar_gradient(p, q)
 
     def rhs(th):
         de, dw, _ = grad(th[0], th[1], float(optimal_bias(p, q, th[0], th[1])))
         return -np.array((de, dw))
 
-    return _integrate(rhs, (e0, w0), t_max, gtol)
+    return _integrate(rhs, (e0, w0), t_max, gtol, max_steps)
 
 
 def basin_labels(p: float, q: float, e, w, band: float = 0.0) -> np.ndarray:
@@ -523,10 +697,13 @@ def basin_labels(p: float, q: float, e, w, band: float = 0.0) -> np.ndarray:
     global loss (label 1).
     """
     check_chain(p, q)
-    e, w = np.broadcast_arrays(np.asarray(e, dtype=float), np.asarray(w, dtype=float))
+    check_finite("band", band)
+    e, w = _real_arrays(e=e, w=w)
+    _check_broadcast((e, w), 10, "e, w")
+    e, w = np.broadcast_arrays(e, w)
     if regime(p, q) == "p+q=1":
         return np.ones(e.shape, dtype=int)
-    gap = energy(e, w) - SADDLE_ENERGY
+    gap = _energy_raw(e, w) - SADDLE_ENERGY
     if regime(p, q) == "p+q>1":
         crossed = (w >= -SQRT_HALF) & (w < 0)
         label = np.where(w >= 0, 0, np.where(w < -SQRT_HALF, 1, np.where(gap > 0, 1, 0)))
@@ -547,8 +724,10 @@ def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
     most 0.01, and at least 0.001 for sampled training losses (when the gap is that small, H(P)
     is checked first and wins)."""
     summary = chain_summary(p, q)
+    check_finite("loss", loss)
     if tol is None:
         tol = min(0.01, max(summary.mutual_information / 3, 0.001))
+    check_finite("tol", tol)
     if abs(loss - summary.entropy_rate) <= tol:
         return "global"
     if abs(loss - summary.unigram_entropy) <= tol:
@@ -558,9 +737,18 @@ def end_state(p: float, q: float, loss: float, tol: float | None = None) -> str:
 
 def basin_query(p: float, q: float, e0: float, w0: float, b0: float = 0.0) -> BasinQuery:
     """Prediction and joint-flow end point from ``(e0, w0, b0)`` (P2, Sec. 3; the ``ttc markov
-    basin`` keys)."""
+    basin`` keys). ``e0, w0, b0``: finite reals (:data:`INITIAL_VALUE`); the flow is bounded by
+    :data:`FLOW_MAX_STEPS` steps (:class:`NumericalFailure` beyond, e.g. from ``b0 = 1e10``)."""
+    check_chain(p, q)
+    e0 = INITIAL_VALUE.check("e0", e0)
+    w0 = INITIAL_VALUE.check("w0", w0)
+    b0 = INITIAL_VALUE.check("b0", b0)
     label = int(basin_labels(p, q, e0, w0)[()])
-    flow = joint_flow(p, q, e0, w0, b0)
+    try:
+        flow = joint_flow(p, q, e0, w0, b0)
+    except NumericalFailure as exc:
+        raise NumericalFailure(f"the joint flow from (e, w, b) = ({e0}, {w0}, {b0}) failed: "
+                               f"{exc}") from None
     if not flow.converged:
         raise NumericalFailure(f"the joint flow from (e, w, b) = ({e0}, {w0}, {b0}) did not reach "
                                f"|grad L| <= 1e-9 by t = 1e6")
@@ -591,25 +779,35 @@ def gradient_descent_ends(p: float, q: float, e0, w0, b0=None, lr: float | None 
     :math:`b^*(e, w)` before every step (the discrete version of :func:`profiled_flow`).
     """
     check_chain(p, q)
-    check_int("steps", steps, 0)
+    DESCENT_STEPS.check("steps", steps)
+    if lr is not None:
+        LEARNING_RATE.check("lr", lr)
+    STEP_FRACTION.check("fraction", fraction)
+    e0, w0 = _real_arrays(e0=e0, w0=w0)
+    arrays = (e0, w0) if b0 is None else (e0, w0, *_real_arrays(b0=b0))
+    _check_broadcast(arrays, 16, "e0, w0, b0")
     e, w = (np.array(x, dtype=float) for x in np.broadcast_arrays(e0, w0))
-    b = optimal_bias(p, q, e, w) if b0 is None else np.broadcast_to(b0, e.shape).astype(float)
-    for _ in range(steps):
-        if profiled:
-            b = optimal_bias(p, q, e, w)
-        g = canonical_gradient(p, q, e, w, b)
-        if lr is None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = np.fmax(np.abs(g[..., 0] / e), np.abs(g[..., 1] / w))
-            step = np.minimum(0.8, fraction / np.fmax(rate, 0.25))
-        else:
-            step = lr
-        e -= step * g[..., 0]
-        w -= step * g[..., 1]
-        b -= step * g[..., 2]
-    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+    b = (_optimal_bias_raw(p, q, e, w) if b0 is None
+         else np.broadcast_to(b0, e.shape).astype(float))
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+        for _ in range(steps):
+            if profiled:
+                b = _optimal_bias_raw(p, q, e, w)
+            g = _gradient_raw(p, q, e, w, b)
+            if lr is None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rate = np.fmax(np.abs(g[..., 0] / e), np.abs(g[..., 1] / w))
+                step = np.minimum(0.8, fraction / np.fmax(rate, 0.25))
+            else:
+                step = lr
+            e -= step * g[..., 0]
+            w -= step * g[..., 1]
+            b -= step * g[..., 2]
+        loss = _loss_raw(p, q, e, w, b)
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w)) and np.all(np.isfinite(b))
+            and np.all(np.isfinite(loss))):
         raise NumericalFailure(f"gradient descent diverged (lr={lr})")
-    return DescentEnds(e=e, w=w, b=b, loss=canonical_loss(p, q, e, w, b))
+    return DescentEnds(e=e, w=w, b=b, loss=loss)
 
 
 def global_curve_points(p: float, q: float, w) -> np.ndarray:
@@ -628,11 +826,15 @@ def landscape(p: float, q: float, e_range=(-2.0, 2.0), w_range=(-2.0, 1.5),
     :func:`basin_labels`), the unigram line's curvature along ``e`` at each ``w``, and the
     global curve ``e(w)``."""
     check_chain(p, q)
-    check_int("n", n, 2)
+    GRID.check("n", n)
+    for name, pair in (("e_range", e_range), ("w_range", w_range)):
+        (lo_hi,) = _real_arrays(**{name: pair})
+        if lo_hi.shape != (2,) or not lo_hi[0] < lo_hi[1]:
+            raise InputError(name, pair, "a pair (low, high) of finite reals with low < high")
     e = np.linspace(*e_range, n)
     w = np.linspace(*w_range, n)
     E, W = np.meshgrid(e, w)
-    return Landscape(e=e, w=w, loss=profiled_loss(p, q, E, W), energy=energy(E, W),
+    return Landscape(e=e, w=w, loss=profiled_loss(p, q, E, W), energy=_energy_raw(E, W),
                      basin=basin_labels(p, q, E, W),
                      unigram_curvature=unigram_curvature(p, q, w),
                      global_curve_e=global_curve_points(p, q, w))
@@ -647,9 +849,14 @@ def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
     from numerics.shared.stationary import find_stationary_points
 
     check_chain(p, q)
+    STARTS.check("starts", starts)
+    SEED.check("seed", seed)
+    (bounds,) = _real_arrays(box=box)
+    if bounds.shape != (3, 2) or not np.all(bounds[:, 0] < bounds[:, 1]):
+        raise InputError("box", box, "three pairs (low, high) of finite reals with low < high")
     lower, upper = np.array(box, dtype=float).T
     points = find_stationary_points(
-        lambda th: canonical_gradient(p, q, *th), lambda th: canonical_hessian(p, q, *th),
+        lambda th: _gradient_raw(p, q, *th), lambda th: _hessian_raw(p, q, *th),
         lower, upper, starts=starts, seed=seed, merge_distance=1e-4)
     C = global_curve_constant(p, q)
     found = []
@@ -660,5 +867,5 @@ def search_critical_points(p: float, q: float, starts: int = 200, seed: int = 0,
                   "global minima" if abs(u - C) < 1e-6 else "other")
         found.append(CriticalPoint(e=e, w=w, b=b, family=family, kind=point.kind,
                                    gradient_norm=point.gradient_norm,
-                                   loss=float(canonical_loss(p, q, e, w, b))))
+                                   loss=float(_loss_raw(p, q, e, w, b))))
     return found

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import argparse
 import math
+from pathlib import Path
+
+import numpy as np
 
 from numerics.markov import canonical
 from numerics.shared.seeding import as_generator
-from numerics.shared.storage import to_jsonable
-from theory.errors import check_choice, check_int
+from numerics.shared.storage import check_output_file, to_jsonable
+from theory.domains import PROBABILITY, SEED
+from theory.errors import InputError, NumericalFailure, check_choice
 from theory.results import result
-from validation.cli import add_query, add_topic, number
+from validation.cli import add_argument, add_query, add_topic
 
 
-def _chain_arguments(parser, with_q: bool = True):
-    parser.add_argument("--p", type=number, required=True, help="P(x_{n+1}=1 | x_n=0), in (0, 1)")
-    if with_q:
-        parser.add_argument("--q", type=number, required=True, help="P(x_{n+1}=0 | x_n=1), in (0, 1)")
+def _chain_arguments(parser, q_required: bool = True):
+    add_argument(parser, "--p", PROBABILITY, required=True, help="P(x_{n+1}=1 | x_n=0)")
+    add_argument(parser, "--q", PROBABILITY, required=q_required,
+                 help="P(x_{n+1}=0 | x_n=1)" + ("" if q_required else
+                                                " (required with --states 2, refused otherwise)"))
 
 
 def summary(args) -> dict:
-    """``ttc markov summary``: the chain's :class:`numerics.markov.canonical.ChainSummary`."""
+    """``ttc markov summary``: the chain's :class:`numerics.markov.canonical.ChainSummary`.
+    ``--q`` belongs to the binary chain (``--states 2``, the default) and is refused with
+    ``--states`` > 2 (the symmetric chain has one parameter)."""
+    if args.states == 2 and args.q is None:
+        raise InputError("--q", None, "P(x_{n+1}=0 | x_n=1) in (0, 1): required with --states 2")
+    if args.states > 2 and args.q is not None:
+        raise InputError("--q", args.q, f"no --q with --states {args.states} (the symmetric "
+                                        "S-state chain has the one parameter --p)")
     return {"p": args.p, "q": args.q,
             **to_jsonable(canonical.chain_summary(args.p, args.q, args.states))}
 
@@ -38,10 +51,13 @@ def basin(args) -> dict:
 
 
 def landscape(args) -> dict:
-    """``ttc markov landscape``: draw the canonical landscape to ``--out``."""
+    """``ttc markov landscape``: draw the canonical landscape to ``--out`` (and the PDF beside
+    it with ``--pdf``; both written atomically)."""
     from validation.markov.plots import plot_landscape
     from validation.shared.plots import axes, save
 
+    if args.pdf:  # the PDF goes beside the PNG: it must be writable too
+        check_output_file("--out", Path(args.out).with_suffix(".pdf"), (".pdf",))
     ax = plot_landscape(args.p, args.q, ax=axes(figsize=(7, 5.5)), n=args.grid)
     path = save(ax.figure, args.out, pdf=args.pdf)
     return {"figure": str(path), "p": args.p, "q": args.q, "regime": canonical.regime(args.p, args.q)}
@@ -83,8 +99,11 @@ def train_canonical(p: float, q: float, init: str, steps: int, seed,
     P2 Sec. 4).
     """
     check_choice("init", init, CANONICAL_INITS)
-    check_int("steps", steps, 0)
+    canonical.DESCENT_STEPS.check("steps", steps)
+    canonical.LEARNING_RATE.check("lr", lr)
     canonical.check_chain(p, q)
+    if not isinstance(seed, np.random.Generator):
+        SEED.check("seed", seed)
     rng = as_generator(seed)
     e0, w0 = rng.normal(0.0, 0.1, size=2)
     if init == "good":
@@ -93,22 +112,42 @@ def train_canonical(p: float, q: float, init: str, steps: int, seed,
     e, w, b = float(end.e), float(end.w), float(end.b)
     logits = canonical.canonical_logits(e, w, b)
     f0, f1 = float(logits.f0), float(logits.f1)
+    if not math.isfinite(float(end.loss)):
+        raise NumericalFailure(f"the canonical loss is not finite after {steps} steps")
     return CanonicalTrainingRun(final_loss=float(end.loss),
                                 predicted_p_given_0=float(1 / (1 + math.exp(-f0))),
                                 predicted_p_given_1=float(1 / (1 + math.exp(-f1))),
                                 end={"e": e, "w": w, "b": b})
 
 
+#: Options of ``ttc markov train`` that only the full transformer has, with their defaults.
+TRANSFORMER_OPTIONS = {"tying": ("--tying", True), "d": ("--d", 4), "seq_len": ("--seq-len", 64)}
+
+
 def train(args) -> dict:
     """``ttc markov train``: the canonical model (:func:`train_canonical`) or the full transformer
-    (:func:`validation.markov.training.train_transformer`, one thread)."""
+    (:func:`validation.markov.training.train_transformer`, one thread). ``--tying``, ``--d`` and
+    ``--seq-len`` belong to the transformer and are refused with ``--model canonical``."""
+    for dest, (flag, default) in TRANSFORMER_OPTIONS.items():
+        value = getattr(args, dest)
+        if args.model == "canonical" and value is not None:
+            shown = ("--tying" if value else "--no-tying") if dest == "tying" else value
+            raise InputError(flag, shown, "no such option with --model canonical (it belongs to "
+                                          "--model transformer)")
+        if value is None:
+            setattr(args, dest, default)
     info = canonical.chain_summary(args.p, args.q)
-    check_int("steps", args.steps, 0)
     if args.model == "canonical":
         run = train_canonical(args.p, args.q, args.init, args.steps, args.seed)
     else:
-        check_int("d", args.d, 1)  # checked before the (slow) torch import
-        check_int("seq_len", args.seq_len, 1)
+        # checked before the (slow) torch import
+        from validation.markov.training_limits import check_training
+
+        try:
+            check_training(steps=args.steps, d=args.d, seq_len=args.seq_len, batch=16, members=1)
+        except InputError as exc:  # name the option, not the Python argument
+            flag = {"steps": "--steps", "d": "--d", "seq_len": "--seq-len"}.get(exc.name, exc.name)
+            raise type(exc)(flag, exc.value, exc.expected) from None
         from validation.markov.training import train_transformer
 
         run = train_transformer(args.p, args.q, tying=args.tying, init=args.init,
@@ -123,34 +162,44 @@ def train(args) -> dict:
 
 def register(subparsers) -> None:
     """Add ``ttc markov`` and its commands to the ``ttc`` parser."""
+    from validation.markov.training_limits import SEQ_LEN, WIDTH
+
     _, sub = add_topic(subparsers, "markov")
 
     cmd = add_query(sub, "summary", summary, "stationary law, entropies, regime of the chain")
-    _chain_arguments(cmd)
-    cmd.add_argument("--states", type=int, default=2,
-                     help="S >= 2; S > 2 is the symmetric chain with P_ii = 1-p (q unused)")
+    _chain_arguments(cmd, q_required=False)
+    add_argument(cmd, "--states", canonical.STATES, default=2,
+                 help="S; S > 2 is the symmetric chain with P_ii = 1-p (then no --q)")
 
     cmd = add_query(sub, "critical", critical, "critical points of the canonical model")
     _chain_arguments(cmd)
 
     cmd = add_query(sub, "basin", basin, "predicted basin and joint-flow end point from (e0, w0, b0)")
     _chain_arguments(cmd)
-    cmd.add_argument("--e0", type=number, required=True)
-    cmd.add_argument("--w0", type=number, required=True)
-    cmd.add_argument("--b0", type=number, default=0.0)
+    add_argument(cmd, "--e0", canonical.INITIAL_VALUE, required=True, help="initial e")
+    add_argument(cmd, "--w0", canonical.INITIAL_VALUE, required=True, help="initial w")
+    add_argument(cmd, "--b0", canonical.INITIAL_VALUE, default=0.0,
+                 help=f"initial b (default 0); the flow stops with a numerical failure after "
+                      f"{canonical.FLOW_MAX_STEPS} steps")
 
     cmd = add_query(sub, "landscape", landscape, "draw the canonical landscape to a PNG")
     _chain_arguments(cmd)
-    cmd.add_argument("--out", required=True, help="FILE.png")
-    cmd.add_argument("--grid", type=int, default=400, help="grid points per axis")
+    add_argument(cmd, "--out", path="output", suffixes=(".png",), required=True,
+                 help="FILE.png (written atomically)")
+    add_argument(cmd, "--grid", canonical.GRID, default=400, help="grid points per axis")
     cmd.add_argument("--pdf", action="store_true", help="also write FILE.pdf")
 
     cmd = add_query(sub, "train", train, "train the canonical model or the full transformer")
     _chain_arguments(cmd)
     cmd.add_argument("--model", choices=("canonical", "transformer"), default="canonical")
-    cmd.add_argument("--tying", action=__import__("argparse").BooleanOptionalAction, default=True)
+    cmd.add_argument("--tying", action=argparse.BooleanOptionalAction, default=None,
+                     help="weight tying (transformer only; default --tying)")
     cmd.add_argument("--init", choices=CANONICAL_INITS, default="standard")
-    cmd.add_argument("--steps", type=int, default=2000)
-    cmd.add_argument("--seed", type=int, default=0)
-    cmd.add_argument("--d", type=int, default=4, help="width of the transformer")
-    cmd.add_argument("--seq-len", type=int, default=64, help="N, the sequence length")
+    add_argument(cmd, "--steps", canonical.DESCENT_STEPS, default=2000,
+                 help="gradient steps (canonical) or Adam steps (transformer, whose memory "
+                      "estimate must also fit 2 GiB)")
+    add_argument(cmd, "--seed", SEED, default=0)
+    add_argument(cmd, "--d", WIDTH, default=None,
+                 help="width of the transformer (transformer only; default 4)")
+    add_argument(cmd, "--seq-len", SEQ_LEN, default=None,
+                 help="N, the sequence length (transformer only; default 64)")

@@ -16,7 +16,9 @@ import torch.nn.functional as F
 from numerics.markov.canonical import chain_summary, check_chain, end_state
 from numerics.markov.sequences import binary_kernel, sample_chain
 from numerics.shared.threads import limit_threads
+from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
+from validation.markov.training_limits import check_training
 from theory.results import result
 from validation.markov.models import (DTYPE, INITS, MarkovTransformer, build_model,
                                       enumeration_tensors)
@@ -120,22 +122,28 @@ class TrainingRun:
     extended: bool = False
 
 
-def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init) -> None:
+def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds=(0,),
+                           held_out: int = 2048, record_every: int = 10) -> None:
+    """Every argument of :func:`train_members` against its declared domain
+    (:mod:`validation.markov.training_limits`), then the memory estimate against 2 GiB."""
     check_chain(p, q)
-    check_int("steps", steps, 0)
-    check_int("d", d, 1)
-    check_int("seq_len", seq_len, 1)
-    check_int("batch", batch, 1)
     check_finite("lr", lr)
     if lr <= 0:
         raise InputError("lr", lr, "a positive learning rate")
     check_choice("init", init, INITS)
+    check_int("record_every", record_every, 1)
+    for seed in seeds:
+        SEED.check("seed", seed)
+    if not seeds:
+        raise InputError("seeds", seeds, "at least one seed")
+    check_training(steps=steps, d=d, seq_len=seq_len, batch=batch, members=len(seeds),
+                   held_out=held_out)
 
 
 def member_generators(seed: int) -> MemberGenerators:
     """Three independent numpy generators (initialisation, training data, held-out data) spawned
     from ``seed`` (an int >= 0) by ``numpy.random.SeedSequence``."""
-    check_int("seed", seed, 0)
+    SEED.check("seed", seed)
     init, data, held_out = np.random.SeedSequence(seed).spawn(3)
     return MemberGenerators(np.random.default_rng(init), np.random.default_rng(data),
                             np.random.default_rng(held_out))
@@ -235,11 +243,17 @@ def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, see
     :func:`numerics.shared.threads.limit_threads` (restored afterwards; None leaves it; one thread
     is fastest for these small tensors on a shared machine). Returns one :class:`TrainingRun` per
     seed.
+
+    Every size is checked first against its domain in :mod:`validation.markov.training_limits`
+    (seeds: integers in [0, 2^63 - 1]); a run whose memory estimate
+    (:func:`~validation.markov.training_limits.training_memory_bytes`) exceeds 2 GiB raises
+    :class:`~theory.errors.TooLargeError` before anything is allocated.
     """
-    _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init)
-    check_int("held_out", held_out, 1)
+    seeds = list(seeds)
+    _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out,
+                           record_every)
     with limit_threads(threads):
-        return _train_members(p, q, tying, init, steps, list(seeds), d, seq_len, batch, lr,
+        return _train_members(p, q, tying, init, steps, seeds, d, seq_len, batch, lr,
                               record_every, progress, held_out)
 
 

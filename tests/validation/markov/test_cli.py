@@ -60,10 +60,10 @@ def test_landscape_writes_png(run_json, tmp_path):
 
 
 @pytest.mark.parametrize("argv,fragment", [
-    (["markov", "summary", "--p", "1.5", "--q", "0.2"], "p=1.5"),
-    (["markov", "summary", "--p", "0.5", "--q", "0.2", "--states", "1"], "states=1"),
-    (["markov", "train", "--p", "0.5", "--q", "0.2", "--steps", "-3"], "steps=-3"),
-    (["markov", "summary", "--p", "abc", "--q", "0.2"], "not a number"),
+    (["markov", "summary", "--p", "1.5", "--q", "0.2"], "--p: '1.5': expected a real number in (0, 1)"),
+    (["markov", "summary", "--p", "0.5", "--q", "0.2", "--states", "1"], "--states: '1'"),
+    (["markov", "train", "--p", "0.5", "--q", "0.2", "--steps", "-3"], "--steps: '-3'"),
+    (["markov", "summary", "--p", "abc", "--q", "0.2"], "expected a number such as"),
     (["markov", "basin", "--p", "0.5", "--q", "0.2", "--e0", "1"], "--w0"),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(capsys, argv, fragment):

@@ -110,6 +110,7 @@ def _critical_set_certified(ctx: CheckContext, symbolic: bool, symbolic_note: st
 
     slab = 0.05 if ctx.full else 0.1
     measured, ok = {"symbolic_solutions_only_two_families": symbolic}, symbolic
+    timings = {}  # wall seconds per chain: never in measured, never in the verdict
     for p_, q_ in CASES:
         r = certified.certify_critical_set(p_, q_, slab=slab)
         ok &= r.certified
@@ -118,8 +119,8 @@ def _critical_set_certified(ctx: CheckContext, symbolic: bool, symbolic_note: st
             "tube w-range": [round(v, 4) for v in r.tube_w_range] if r.tube_w_range else None,
             "failed tubes": len(r.failed_tubes), "excluded boxes": r.excluded_boxes,
             "boxes inside tubes": r.covered_boxes, "uncovered boxes": r.uncovered_count,
-            "curve Hessian (+,+,0) certified on tubes": r.curve_hessian.tubes_positive_definite_normal,
-            "seconds": round(r.seconds, 2)}
+            "curve Hessian (+,+,0) certified on tubes": r.curve_hessian.tubes_positive_definite_normal}
+        timings[f"p={p_},q={q_}"] = round(r.seconds, 2)
     return decide(bool(ok), {"other": 0, "uncovered boxes": 0}, measured, "proof (no tolerance)",
                   symbolic_note + "Certified (python-flint arb, every step enclosed) in the box "
                   "|e| <= 2.5, |w| <= 2.5, |b| <= 4 for each chain: for e != 0 grad L = 0 iff "
@@ -133,4 +134,4 @@ def _critical_set_certified(ctx: CheckContext, symbolic: bool, symbolic_note: st
                   "(+, +, 0) (positive definite on the normal space of the curve, exact zero along "
                   "it). The saddle (0, -1/sqrt2, log(p/q)) is the point of the unigram line where "
                   "its e-curvature changes sign (markov.unigram_hessian).",
-                  method=certify.CERTIFIED_METHOD)
+                  method=certify.CERTIFIED_METHOD, timings=timings)
