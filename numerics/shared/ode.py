@@ -106,9 +106,12 @@ def dopri5(rhs: Callable[[np.ndarray], np.ndarray], y0, t_max: float,
     if stop is not None and not callable(stop):
         raise InputError("stop", stop, "None or a callable stop(y, dy/dt) -> bool")
     try:
-        y = np.array(y0, dtype=float)
+        raw = np.asarray(y0)
+        y = np.array(raw, dtype=float) if raw.dtype.kind in "iuf" else None
     except (TypeError, ValueError, OverflowError):
-        raise InputError("y0", y0, "a 1-D array of finite reals") from None
+        y = None
+    if y is None:  # strings, None, complex numbers, ragged lists: never converted
+        raise InputError("y0", y0, "a 1-D array of finite reals")
     if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
         raise InputError("y0", y0, "a non-empty 1-D array of finite reals")
     t_max = float(_T_MAX.check("t_max", t_max))
@@ -117,11 +120,18 @@ def dopri5(rhs: Callable[[np.ndarray], np.ndarray], y0, t_max: float,
     max_steps = _STEPS.check("max_steps", max_steps)
     max_states = MEMORY_BUDGET // (8 * (y.size + 1))
     k_first = _slope(rhs, y, 0.0)
-    t, h = 0.0, h0
     times, states = [0.0], [y.copy()]
     if stop is not None and stop(y, k_first):
         return Trajectory(np.array(times), np.array(states), True)
     k = np.empty((7, y.size))
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite state is reported below
+        return _steps(rhs, y, k, k_first, t_max, stop, rtol, atol, h0, max_steps, max_states,
+                      times, states)
+
+
+def _steps(rhs, y, k, k_first, t_max, stop, rtol, atol, h, max_steps, max_states, times, states):
+    """The step loop of :func:`dopri5` (accepted states appended to ``times``/``states``)."""
+    t = 0.0
     for _ in range(max_steps):
         h = min(h, t_max - t)
         k[0] = k_first

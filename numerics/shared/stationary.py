@@ -82,7 +82,10 @@ def classify_hessian(hessian: np.ndarray, tol: float = 1e-9) -> HessianClass:
         raise InputError("hessian", hessian.shape, "a non-empty square matrix")
     if not np.all(np.isfinite(hessian)):
         raise InputError("hessian", hessian.tolist(), "a matrix of finite numbers")
-    eigenvalues = np.linalg.eigvalsh((hessian + hessian.T) / 2)
+    eigenvalues = np.linalg.eigvalsh(hessian / 2 + hessian.T / 2)  # (halves: no overflow)
+    if not np.all(np.isfinite(eigenvalues)):
+        raise NumericalFailure(f"the eigenvalues of the Hessian are not finite "
+                               f"({eigenvalues.tolist()})")
     positive, negative = eigenvalues > tol, eigenvalues < -tol
     zero = ~(positive | negative)
     if positive.any() and negative.any():

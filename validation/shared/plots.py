@@ -21,12 +21,14 @@ MAX_INCHES = 50.0
 MAX_DPI = 600
 #: Most pixels of a saved figure (RGBA, 4 bytes each: 400 MB).
 MAX_PIXELS = 100_000_000
-_INCHES = real(0, MAX_INCHES, low_open=True)
+#: Smallest side of a figure (inches).
+MIN_INCHES = 0.5
+_INCHES = real(MIN_INCHES, MAX_INCHES)
 _DPI = integer(10, MAX_DPI)
 
 
 def axes(ax=None, figsize=(6.0, 4.5)):
-    """Return ``ax`` or a new axes on a new figure of ``figsize`` (two sizes in (0, 50]
+    """Return ``ax`` or a new axes on a new figure of ``figsize`` (two sizes in [0.5, 50]
     inches)."""
     if ax is not None:
         return ax
@@ -41,7 +43,8 @@ def save(fig, path, pdf: bool = False, dpi: int = 130) -> Path:
     """Save ``fig`` as PNG (and PDF beside it when ``pdf``) atomically, then close it.
 
     ``path``'s suffix is replaced by ``.png`` (and ``.pdf``); its folder is created when
-    missing. ``dpi`` is an integer in [10, 600] and the canvas at most 10**8 pixels, else
+    missing. ``dpi`` is an integer in [10, 600], the figure's sides in [0.5, 50] inches and the
+    canvas at most 10**8 pixels, else
     :class:`InputError` (:class:`TooLargeError` for the canvas).
     """
     import io
@@ -52,6 +55,9 @@ def save(fig, path, pdf: bool = False, dpi: int = 130) -> Path:
         raise InputError("path", path, "a file path (not empty, not a folder)")
     dpi = _DPI.check("dpi", dpi)
     width, height = fig.get_size_inches()
+    if not (MIN_INCHES <= width <= MAX_INCHES and MIN_INCHES <= height <= MAX_INCHES):
+        raise InputError("fig", f"{width:g} x {height:g} inches",
+                         f"a figure with sides in [{MIN_INCHES}, {MAX_INCHES}] inches")
     pixels = int(width * dpi) * int(height * dpi)
     if pixels > MAX_PIXELS:
         raise TooLargeError("dpi", dpi, f"a canvas of at most {MAX_PIXELS} pixels (this figure "
