@@ -49,8 +49,11 @@ from numerics.shared.threads import limit_threads
 from theory.errors import InputError
 
 __all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks", "die_with_parent",
-           "MAX_LOCAL_WORKERS"]
+           "MAX_LOCAL_WORKERS", "CONNECT_TIMEOUT"]
 
+#: Seconds to wait for a Dask scheduler before refusing its address (a command refuses an
+#: unreachable scheduler within 10 s).
+CONNECT_TIMEOUT = 5
 #: Most workers ``local:N`` accepts (each worker is a Python process of 100-400 MB).
 MAX_LOCAL_WORKERS = 256
 #: Linux ``prctl`` option: the signal sent to this process when its parent dies.
@@ -308,7 +311,7 @@ def _dask_client(address: str):
 
         security = Security()  # from Dask's config, checked by parse_executor
     try:
-        return Client(address, timeout="10s", security=security)
+        return Client(address, timeout=f"{CONNECT_TIMEOUT}s", security=security)
     except (OSError, TypeError, ValueError) as exc:  # unreachable, or refused by TLS
         raise InputError("executor", f"dask://{address}",
                          f"a reachable Dask scheduler ({type(exc).__name__}: {exc})") from None

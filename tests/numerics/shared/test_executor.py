@@ -82,3 +82,17 @@ def test_die_with_parent_ends_a_process_whose_parent_is_already_gone():
     orphan = subprocess.run([sys.executable, "-c", code, "1"], capture_output=True, text=True,
                             timeout=60)  # "its parent was pid 1": it is not any more
     assert orphan.returncode == 1 and orphan.stdout == ""
+
+
+def test_an_unreachable_scheduler_is_an_input_error_within_ten_seconds():
+    import socket
+    import time
+
+    pytest.importorskip("distributed")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="reachable Dask scheduler"):
+        list(run_tasks(_square, [1, 2], f"dask://127.0.0.1:{port}"))
+    assert time.perf_counter() - start < 10
