@@ -24,7 +24,7 @@ from fractions import Fraction
 import sympy as sp
 
 from theory.domains import FINITE, PROBABILITY, Domain, as_rational, integer
-from theory.errors import InputError, check_choice
+from theory.errors import InputError, NumericalFailure, check_choice
 from theory.results import result
 
 p, q = sp.symbols("p q", positive=True)
@@ -680,3 +680,61 @@ def s_state_unigram_hessian_simple(S: int, d: int, p=p) -> SStateUnigramHessian:
     R[d, :d] = m.T
     R[d, d] = 1
     return SStateUnigramHessian(hessian=R / S, gram=G, mean=m)
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers out: a public function given numbers (no free symbols) returns a real, finite value or
+# raises. Floats are kept as floats (the results of valid inputs do not change), so float
+# precision can still fail (1 - sigmoid(50.5) is 0.0 in floats): that is a NumericalFailure
+# telling the caller to pass exact rationals, never NaN, zoo or a complex number.
+
+
+def _check_number_out(name: str, value) -> None:
+    if isinstance(value, sp.MatrixBase):
+        for entry in value:
+            _check_number_out(name, entry)
+        return
+    if not isinstance(value, sp.Expr) or value.free_symbols:
+        return
+    try:
+        number = complex(sp.N(value, 15))
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        number = complex(float("nan"))
+    if number.imag != 0 or not (number.real == number.real and abs(number.real) != float("inf")):
+        raise NumericalFailure(f"{name}: the value {value} is not a finite real number (float "
+                               "precision for these arguments; pass exact rationals such as "
+                               "'3/10' or sympy Rationals)")
+
+
+def _numbers_checked(fn):
+    import dataclasses
+    import functools
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        try:
+            out = fn(*args, **kwargs)
+        except (ZeroDivisionError, OverflowError) as exc:
+            raise NumericalFailure(f"{fn.__name__}: {exc} (float precision for these arguments; "
+                                   "pass exact rationals such as '3/10' or sympy "
+                                   "Rationals)") from None
+        fields = ([getattr(out, f.name) for f in dataclasses.fields(out)]
+                  if dataclasses.is_dataclass(out) else [out])
+        for field in fields:
+            _check_number_out(fn.__name__, field)
+        return out
+
+    return checked
+
+
+for _name in ("sigmoid", "binary_entropy", "binary_kl", "stationary_law", "second_eigenvalue",
+              "lag_covariance", "unigram_entropy", "entropy_rate", "mutual_information",
+              "mutual_information_as_kl", "s_state_kernel", "s_state_entropies",
+              "s_state_entropy_rate_from_kernel", "logit_gain", "canonical_logits",
+              "global_curve_constant", "canonical_loss", "canonical_loss_kl_form", "residuals",
+              "canonical_gradient", "canonical_gradient_paper_form", "canonical_hessian",
+              "optimal_bias", "bias_condition", "profiled_loss", "global_minimum_bias",
+              "unigram_bias", "unigram_curvature_scalar", "unigram_hessian", "energy",
+              "s_state_second_eigenvalue", "s_state_key_matrix", "s_state_key_matrix_closed_form"):
+    globals()[_name] = _numbers_checked(globals()[_name])
+del _name

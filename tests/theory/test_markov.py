@@ -202,3 +202,70 @@ def test_critical_point_families_fields():
     saddle = {c.lhs: c.rhs for c in families[2].conditions}
     assert saddle[markov.e] == 0 and sp.simplify(saddle[markov.w] + 1 / sp.sqrt(2)) == 0
     assert_expressions_equal(saddle[markov.b], sp.log(markov.p / markov.q))
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: numeric arguments are checked against their domains; strings are read strictly
+
+
+def test_numeric_chain_outside_its_domain_is_an_input_error():
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match="p=1.5"):
+        markov.entropy_rate(1.5, 0.3)  # was a complex number
+    with pytest.raises(InputError, match="q="):
+        markov.entropy_rate(0.3, sp.I)
+    with pytest.raises(InputError, match="w="):
+        markov.energy(1, 0)  # sign(0) log 0: undefined
+    with pytest.raises(InputError, match="w="):
+        markov.energy(1, sp.Rational(1, 2), branch=-1)  # log of a negative number
+    with pytest.raises(InputError, match="S="):
+        markov.s_state_kernel(10**6)  # a 10^12-entry sympy matrix
+
+
+def test_a_string_carrying_code_raises_and_a_rational_string_works():
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match="p="):
+        markov.entropy_rate("__import__('os').system('true')", "3/10")
+    assert markov.entropy_rate("3/10", "1/2") == markov.entropy_rate(sp.Rational(3, 10),
+                                                                      sp.Rational(1, 2))
+    assert markov.unigram_bias(Fraction(1, 5), Fraction(3, 10)) == sp.log(sp.Rational(2, 3))
+
+
+def test_symbols_and_expressions_pass_unchecked():
+    # the derivations use symbols and expressions such as 1 - q: never refused
+    assert markov.binary_kl(1 - markov.q, markov.p).free_symbols == {markov.p, markov.q}
+    assert markov.entropy_rate(markov.p, markov.p).free_symbols == {markov.p}
+
+
+from hypothesis import given, settings  # noqa: E402
+
+from theory.domains import FINITE, PROBABILITY  # noqa: E402
+from validation.testing.fuzz import values  # noqa: E402
+
+
+def _real_or_error(fn, *args):
+    """The contract for sympy results: a library error, or a real finite number."""
+    from theory.errors import TTCError
+
+    try:
+        value = complex(sp.N(fn(*args)))
+    except TTCError:
+        return
+    assert value.imag == 0 and math.isfinite(value.real), (fn.__name__, args, value)
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(values(PROBABILITY), values(PROBABILITY))
+def test_chain_functions_are_real_or_refused(p, q):
+    for fn in (markov.entropy_rate, markov.unigram_entropy, markov.mutual_information,
+               markov.global_curve_constant, markov.unigram_bias):
+        _real_or_error(fn, p, q)
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(values(PROBABILITY), values(PROBABILITY), values(FINITE), values(FINITE))
+def test_canonical_functions_are_real_or_refused(p, q, e_, w_):
+    _real_or_error(lambda *a: markov.canonical_loss(*a, 0), p, q, e_, w_)
+    _real_or_error(markov.energy, e_, w_)
