@@ -94,32 +94,29 @@ def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str |
 
 
 class ListType(DomainType):
-    """argparse ``type`` for a comma-separated list whose every item is read strictly through
-    ``domain`` (:meth:`theory.domains.Domain.parse`), with at most ``length.high`` items; empty
-    items are skipped, at least one is required. The fuzz table reads ``domain`` as for a single
-    value."""
+    """argparse ``type`` for a comma-separated list (``0.5,1,2``) whose every item is read
+    strictly through ``domain``: 1 to ``most`` items, none empty. The fuzz table reads ``domain``
+    as for a single value."""
 
-    def __init__(self, flag: str, domain: Domain, length: Domain):
+    def __init__(self, flag: str, domain: Domain, most: int):
         super().__init__(flag, domain)
-        self.length = length
+        self.most = int(most)
         self.__name__ = f"list of {domain.kind}"
 
     def __call__(self, text: str):
-        if text.count(",") >= self.length.high:
+        parts = text.split(",")
+        if not text.strip() or len(parts) > self.most or any(not p.strip() for p in parts):
             raise argparse.ArgumentTypeError(
-                f"{text[:40]!r}...: expected at most {self.length.high} comma-separated values")
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if not items:
-            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated values, each "
-                                             f"{self.domain.describe()}")
-        return [DomainType.__call__(self, item) for item in items]
+                f"{text[:60]!r}: expected a comma-separated list of 1 to {self.most} values, each "
+                f"{self.domain.describe()} (e.g. 0.5,1,2)")
+        return [DomainType.__call__(self, p.strip()) for p in parts]
 
 
-def add_list_argument(parser, flag: str, domain: Domain, length: Domain, help: str = "", **kwargs):
-    """:func:`add_argument` for a comma-separated list of ``domain`` values."""
-    action = add_argument(parser, flag, domain, help=f"{help}; comma-separated, each" if help
-                          else "comma-separated values, each", **kwargs)
-    action.type = ListType(flag, domain, length)
+def add_list_argument(parser, flag: str, domain: Domain, most: int, help: str = "", **kwargs):
+    """:func:`add_argument` for a comma-separated list of 1 to ``most`` values of ``domain``."""
+    action = add_argument(parser, flag, domain, help=f"{help}; comma-separated (at most {most}), "
+                          "each" if help else f"comma-separated (at most {most}), each", **kwargs)
+    action.type = ListType(flag, domain, most)
     return action
 
 

@@ -125,10 +125,10 @@ def register(subparsers) -> None:
     q.add_argument("--exact", action="store_true", help="also give the loss as a rational string")
     q = add_query(sub, "recover", recover, "recover (b, A) from X = phi(b, A), or certify none exists")
     add_argument(q, "--d", nd.D_RECOVER, required=True, help="chain prefix length d")
-    add_list_argument(q, "--x", FINITE, nd.X_LENGTH, required=True,
+    add_list_argument(q, "--x", FINITE, nd.X_LENGTH.high, required=True,
                       help="X1,X2,... (d m values) in the canonical ordering")
     q = add_query(sub, "gaussian", gaussian, "Gaussian linear regression: Gamma* and its loss")
-    add_list_argument(q, "--sigma", POSITIVE, nd.DIM, required=True,
+    add_list_argument(q, "--sigma", POSITIVE, nd.DIM.high, required=True,
                       help="diagonal of Sigma, S1,S2,... (variances)")
     add_argument(q, "--n", lsa.N_CONTEXT, required=True, help="context examples n")
     add_argument(q, "--noise", nd.NOISE, default=0.0, help="label-noise variance sigma^2")

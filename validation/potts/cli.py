@@ -7,7 +7,6 @@ fast.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -15,28 +14,11 @@ from numerics.potts.domains import (ALPHA, BURN_IN, CHAINS, DELTA, MAX_ALPHAS, P
                                     QUADRATURE, REPLICA_LAMBDA, RESTARTS, RHO, SAMPLES, THIN)
 from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure
-from validation.cli import DomainType, add_argument, add_query, add_topic
+from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
 #: Defaults of the options that apply to one mode only (declared with default None, so that an
 #: option given in a mode it does not apply to is refused instead of silently ignored).
 DEFAULTS = {"restarts_fit": 1, "seed_fit": 0, "lam": 1e-3, "delta": 0.5, "quadrature": 61}
-
-
-class _ListType(DomainType):
-    """argparse ``type``: comma-separated values ``0.5,1,2``, each read through the option's
-    declared domain (strict; at most ``most`` values). The fuzz table reads ``domain``."""
-
-    def __init__(self, flag, domain, most: int):
-        super().__init__(flag, domain)
-        self.most = most
-
-    def __call__(self, text: str):
-        parts = text.split(",")
-        if not text.strip() or len(parts) > self.most or any(not p.strip() for p in parts):
-            raise argparse.ArgumentTypeError(
-                f"{text[:60]!r}: expected a comma-separated list of 1 to {self.most} values, "
-                f"each {self.domain.describe()} (e.g. 0.5,1,2)")
-        return [super(_ListType, self).__call__(p) for p in parts]
 
 
 def _refuse(args, option: str, dest: str, applies: str) -> None:
@@ -111,8 +93,6 @@ def _sample(args) -> dict:
 
 
 def _fit(args) -> dict:
-    import numpy as np
-
     from numerics.potts import inverse
     from numerics.potts import population
     from validation.ledger import results
@@ -228,9 +208,7 @@ def register(subparsers) -> None:
     p = add_query(sub, "replica", _replica, "replica curves of the library's scenarios R1 (logistic) "
                                               "and R2 (ridge)")
     p.add_argument("--scenario", choices=("logistic", "ridge"), required=True)
-    action = add_argument(p, "--alpha", ALPHA, required=True,
-                          help=f"comma-separated, e.g. 0.5,1,2 (at most {MAX_ALPHAS} values)")
-    action.type = _ListType("--alpha", ALPHA, MAX_ALPHAS)
+    add_list_argument(p, "--alpha", ALPHA, MAX_ALPHAS, required=True, help="e.g. 0.5,1,2")
     add_argument(p, "--lam", REPLICA_LAMBDA, required=True, help="ridge penalty")
     add_argument(p, "--rho", RHO, default=1.0, help="teacher norm |w*|^2/N")
     add_argument(p, "--delta", DELTA, default=None,
