@@ -64,11 +64,23 @@ import numpy as np
 
 from numerics.shared.certify import (as_box, bounds, eigen_signs, exclude_zeros, krawczyk_inflate,
                                      require_flint, to_arb)
+from theory.domains import integer, real
 from theory.errors import InputError, check_open_unit
 from theory.results import result
 
 #: The box of the existing uncertified claim: |e| <= 2.5, |w| <= 2.5, |b| <= 4.
 DEFAULT_BOX = (2.5, 2.5, 4.0)
+#: A half-width of the certified box (the proof's work grows with the box).
+HALF_WIDTH = real(0, 50, low_open=True, note="the exclusion work grows with the box")
+#: Width of the curve tubes' w-slabs (the number of tubes is 2W/slab).
+SLAB = real(1e-3, 10, note="2W/slab curve tubes")
+#: Smallest box width of the bisections (deeper bisection: more boxes).
+MIN_WIDTH = real(1e-12, 1, note="the bisection depth grows as log(1/min_width)")
+#: Boxes of one exclusion search (about 0.1 ms each).
+MAX_BOXES = integer(1, 4_000_000, note="about 0.1 ms per box")
+#: Half-range of ``w`` and the saddle gap of :func:`certify_unigram_hessian`.
+W_MAX = real(0, 50, low_open=True, note="the bisection work grows with the range")
+GAP = real(1e-12, 0.5, note="the w-gap left around the saddle w = -1/sqrt2")
 
 
 @result
@@ -486,9 +498,15 @@ def certify_critical_set(p, q, box=DEFAULT_BOX, slab: float = 0.1, min_width: fl
         ``curve_hessian`` from :func:`certify_curve_hessian` and ``seconds``.
     """
     flint = require_flint()
-    E, W, B = (float(v) for v in box)
-    if not all(v > 0 and math.isfinite(v) for v in (E, W, B)):
-        raise InputError("box", box, "three positive half-widths (E, W, B)")
+    try:
+        E, W, B = (HALF_WIDTH.check("box", v) for v in box)
+    except (TypeError, ValueError) as exc:
+        raise InputError("box", box, f"three half-widths (E, W, B), each "
+                                     f"{HALF_WIDTH.describe()}") from exc
+    E, W, B = float(E), float(W), float(B)
+    SLAB.check("slab", slab)
+    MIN_WIDTH.check("min_width", min_width)
+    MAX_BOXES.check("max_boxes", max_boxes)
     start = time.perf_counter()
     chain = Chain(p, q)
     all_tubes = certify_curve_tubes(chain, W, E, slab)
@@ -564,6 +582,9 @@ def certify_unigram_hessian(p, q, w_max: float = 2.5, gap: float = 1e-6,
     and column exactly zero).
     """
     flint = require_flint()
+    W_MAX.check("w_max", w_max)
+    GAP.check("gap", gap)
+    MIN_WIDTH.check("min_width", min_width)
     start = time.perf_counter()
     chain = Chain(p, q)
     ws = -math.sqrt(0.5)

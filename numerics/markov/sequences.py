@@ -12,12 +12,14 @@ symbols; a model of context ``seq_len = N`` needs ``length = N + 1`` (its last p
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 
 from numerics.markov.canonical import check_chain, stationary
 from numerics.shared.seeding import as_generator
+from theory.domains import integer
 from theory.errors import InputError, TooLargeError, check_int, check_open_unit
 from theory.results import result
 
@@ -39,6 +41,10 @@ __all__ = [
 MAX_ENUMERATION_SEQ_LEN = 12
 #: Largest number ``S^(N+1)`` of enumerated sequences of the symmetric S-state chain.
 MAX_STATE_SEQUENCES = 200_000
+#: Memory budget of one sampling call (bytes).
+MEMORY_BUDGET = 2 * 2**30
+#: States of :func:`symmetric_kernel` (an ``S x S`` float64 matrix: 512 MB at the maximum).
+KERNEL_STATES = integer(2, 8192, note="S x S float64 kernel: 512 MB at the maximum")
 
 
 @result
@@ -75,7 +81,7 @@ def symmetric_kernel(states: int, p: float) -> np.ndarray:
 
     Its stationary law is uniform. Shape ``(S, S)``.
     """
-    check_int("states", states, 2)
+    KERNEL_STATES.check("states", states)
     check_open_unit("p", p)
     kernel = np.full((states, states), p / (states - 1))
     np.fill_diagonal(kernel, 1.0 - p)
@@ -155,7 +161,9 @@ def enumerate_state_sequences(S: int, p: float, seq_len: int) -> EnumeratedSeque
     check_int("S", S, 2)
     check_open_unit("p", p)
     check_int("seq_len", seq_len, 1)
-    if S ** (seq_len + 1) > MAX_STATE_SEQUENCES:
+    # compare in logs first: S ** (seq_len + 1) of a huge seq_len is itself a huge computation
+    if (seq_len + 1) * math.log(S) > math.log(MAX_STATE_SEQUENCES) + 1e-9 \
+            or S ** (seq_len + 1) > MAX_STATE_SEQUENCES:
         raise TooLargeError("seq_len", seq_len,
                             f"S^(seq_len+1) <= {MAX_STATE_SEQUENCES} for exact enumeration with S={S}")
     sequences, stays = _sequences_cached(S, seq_len)
@@ -164,10 +172,11 @@ def enumerate_state_sequences(S: int, p: float, seq_len: int) -> EnumeratedSeque
 
 
 def _check_kernel(kernel: np.ndarray, init: np.ndarray) -> None:
-    states = kernel.shape[0]
-    if kernel.ndim != 2 or kernel.shape != (states, states) or np.any(kernel < 0) \
+    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] < 1 \
+            or not np.all(np.isfinite(kernel)) or np.any(kernel < 0) \
             or not np.allclose(kernel.sum(axis=1), 1.0, atol=1e-12):
         raise InputError("kernel", kernel, "a square row-stochastic matrix")
+    states = kernel.shape[0]
     if init.shape != (states,) or np.any(init < 0) or not np.isclose(init.sum(), 1.0, atol=1e-12):
         raise InputError("init", init, f"a probability vector of length {states}")
 
@@ -195,15 +204,27 @@ def sample_from_kernel(kernel, init, batch: int, length: int, seed, lag: int = 1
     lag : int
         The lag ``k >= 1``.
 
+    Raises :class:`TooLargeError` before allocating when ``16 * batch * length`` bytes exceed
+    :data:`MEMORY_BUDGET`.
+
     Returns
     -------
     ndarray of int64, shape ``(batch, length)``
     """
-    kernel, init = np.asarray(kernel, dtype=float), np.asarray(init, dtype=float)
+    try:
+        kernel, init = np.asarray(kernel, dtype=float), np.asarray(init, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("kernel, init", (kernel, init), "arrays of real numbers") from None
     _check_kernel(kernel, init)
     check_int("batch", batch, 1)
     check_int("length", length, 1)
     check_int("lag", lag, 1)
+    # the uniforms and the output (8 bytes each per symbol) and one step's thresholds
+    needed = 16 * batch * length + 8 * batch * kernel.shape[0]
+    if needed > MEMORY_BUDGET:
+        raise TooLargeError("batch", batch, f"batch * length <= {MEMORY_BUDGET // 16:,} symbols "
+                                            f"(16 bytes each within {MEMORY_BUDGET / 2**30:g} "
+                                            f"GiB; length={length})")
     rng = as_generator(seed)
     uniforms = rng.random((batch, length))
     cumulative = np.cumsum(kernel, axis=1)[:, :-1]

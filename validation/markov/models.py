@@ -45,10 +45,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from numerics.markov.canonical import check_chain
+from numerics.markov.canonical import check_chain, global_curve_constant
 from numerics.markov.sequences import EnumeratedSequences, enumerate_sequences
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, check_choice, check_int
+from theory.errors import InputError, check_choice
+from validation.markov.training_limits import SEQ_LEN, WIDTH
 from theory.results import result
 
 DTYPE = torch.float64
@@ -191,8 +192,8 @@ def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dic
     - ``lowrank``: :func:`rank_one_parameters` with :math:`\\alpha` uniform in
       :math:`\\{\\pm1\\}^d`, ``e0, w ~ N(0, 0.02^2)``, aligned MLP (``mlp_gain = 1``), ``b = 0``.
     """
-    check_int("d", d, 1)
-    check_int("seq_len", seq_len, 1)
+    WIDTH.check("d", d)
+    SEQ_LEN.check("seq_len", seq_len)
     check_choice("init", init, INITS)
     rng = as_generator(seed)
     if init == "lowrank":
@@ -231,8 +232,8 @@ class MarkovTransformer(torch.nn.Module):
 
     def __init__(self, d: int, seq_len: int, tied: bool, params: dict):
         super().__init__()
-        check_int("d", d, 1)
-        check_int("seq_len", seq_len, 1)
+        WIDTH.check("d", d)
+        SEQ_LEN.check("seq_len", seq_len)
         self.d, self.seq_len, self.tied = d, seq_len, bool(tied)
         shapes = parameter_shapes(d, seq_len, tied, members=params["e"].shape[0])
         if set(params) != set(shapes):
@@ -422,8 +423,8 @@ def global_minimum_parameters(p: float, q: float, d: int = 4, seq_len: int = 8, 
     Returns a single-member tensor dict.
     """
     check_chain(p, q)
-    check_int("d", d, 1)
-    u = math.log((1 - p) * (1 - q) / (p * q))
+    WIDTH.check("d", d)
+    u = global_curve_constant(p, q)  # log((1-p)(1-q)/(pq)), without underflow
     w = np.full(4 * d, 1.0 / math.sqrt(4 * d))
     if u > 0:
         e0, gain = math.sqrt(u / d), 0.0

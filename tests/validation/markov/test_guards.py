@@ -169,3 +169,16 @@ def test_training_limits_contract(steps, d, seq_len, batch):
     estimate = assert_clean_call(training_limits.check_training, steps=steps, d=d,
                                  seq_len=seq_len, batch=batch)
     assert estimate is None or 0 < estimate <= training_limits.MEMORY_BUDGET
+
+
+def test_sequence_and_certificate_sizes_are_refused_before_allocating():
+    from numerics.markov import certified, sequences
+
+    with pytest.raises(TooLargeError, match="batch"):
+        sequences.sample_chain(0.3, 0.4, 10**6, 10**6, 0)
+    with pytest.raises(TooLargeError, match="seq_len"):
+        sequences.enumerate_state_sequences(2, 0.3, 10**9)  # no 2^(10^9) big integer first
+    with pytest.raises(InputError, match="states"):
+        sequences.symmetric_kernel(10**6, 0.3)
+    with pytest.raises(InputError, match="slab"):
+        certified.certify_critical_set(0.2, 0.3, slab=1e-9)
