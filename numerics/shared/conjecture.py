@@ -422,10 +422,15 @@ def hypothesis_search(margin: Margin, box, seed: int, examples: int) -> list[dic
                               stderr=errors) as child:
             try:
                 finished = _converse(child, task, box, margin, tried)
+            except (BrokenPipeError, ConnectionResetError):  # it ended before reading its task
+                finished = False
             except BaseException:
                 child.kill()
                 raise
-            child.stdin.close()
+            try:
+                child.stdin.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             code = child.wait()
         if code != 0 or not finished:
             errors.seek(0)
