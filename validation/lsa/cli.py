@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.lsa import domains as nd
+from numerics.lsa import domains
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.threads import limit_threads
@@ -33,7 +33,7 @@ def _rational(value):
     return sp.Rational(value.numerator, value.denominator)
 
 
-def _common(parser, with_d: bool = True, d_domain: Domain = nd.D_CLI_OPTIMUM,
+def _common(parser, with_d: bool = True, d_domain: Domain = domains.D_CLI_OPTIMUM,
             n_domain: Domain = lsa.N_CONTEXT):
     if with_d:
         add_argument(parser, "--d", d_domain, required=True, help="chain prefix length d")
@@ -124,16 +124,16 @@ def register(subparsers) -> None:
                  help="sum_{i != j} E[x_i x_j x_{n+1}], at most (n-1) c1")
     q.add_argument("--exact", action="store_true", help="also give the loss as a rational string")
     q = add_query(sub, "recover", recover, "recover (b, A) from X = phi(b, A), or certify none exists")
-    add_argument(q, "--d", nd.D_RECOVER, required=True, help="chain prefix length d")
-    add_list_argument(q, "--x", FINITE, nd.X_LENGTH.high, required=True,
+    add_argument(q, "--d", domains.D_RECOVER, required=True, help="chain prefix length d")
+    add_list_argument(q, "--x", FINITE, domains.X_LENGTH.high, required=True,
                       help="X1,X2,... (d m values) in the canonical ordering")
     q = add_query(sub, "gaussian", gaussian, "Gaussian linear regression: Gamma* and its loss")
-    add_list_argument(q, "--sigma", POSITIVE, nd.DIM.high, required=True,
+    add_list_argument(q, "--sigma", POSITIVE, domains.DIM.high, required=True,
                       help="diagonal of Sigma, S1,S2,... (variances)")
     add_argument(q, "--n", lsa.N_CONTEXT, required=True, help="context examples n")
-    add_argument(q, "--noise", nd.NOISE, default=0.0, help="label-noise variance sigma^2")
+    add_argument(q, "--noise", domains.NOISE, default=0.0, help="label-noise variance sigma^2")
     q = add_query(sub, "train", train, "train an LSA on sampled prompts")
-    _common(q, d_domain=nd.D_TRAIN, n_domain=nd.N_TRAIN)
-    add_argument(q, "--layers", nd.LAYERS, default=1, help="LSA layers")
-    add_argument(q, "--steps", nd.STEPS, default=500, help="Adam steps")
+    _common(q, d_domain=domains.D_TRAIN, n_domain=domains.N_TRAIN)
+    add_argument(q, "--layers", domains.LAYERS, default=1, help="LSA layers")
+    add_argument(q, "--steps", domains.STEPS, default=500, help="Adam steps")
     add_argument(q, "--seed", SEED, default=0)

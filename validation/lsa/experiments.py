@@ -50,21 +50,21 @@ def depth_experiment(max_layers: int = 3, steps: int = 1500, seed: int = 0, stat
     each step; learning rate / 10 for the last quarter) and measure next-state accuracy on
     ``eval_size`` held-out prompts. ``seed`` (int >= 0) seeds the held-out prompts, each depth's
     initialisation and its training prompts."""
-    from numerics.lsa import domains as nd
+    from numerics.lsa import domains
     from theory.lsa import D_ORDERING
     from validation.lsa.training import training_bytes
 
-    nd.LAYERS.check("max_layers", max_layers)
-    nd.STEPS.check("steps", steps)
-    nd.SEED.check("seed", seed)
-    nd.STATES.check("states", states)
+    domains.LAYERS.check("max_layers", max_layers)
+    domains.STEPS.check("steps", steps)
+    domains.SEED.check("seed", seed)
+    domains.STATES.check("states", states)
     D_ORDERING.check("d", d)
-    nd.N_TRAIN.check("n", n)
-    nd.BATCH.check("batch", batch)
-    nd.LR.check("lr", lr)
-    nd.SIZE.check("eval_size", eval_size)
-    nd.DYNAMICS.check("dynamics", dynamics)
-    nd.check_memory("eval_size", eval_size,
+    domains.N_TRAIN.check("n", n)
+    domains.BATCH.check("batch", batch)
+    domains.LR.check("lr", lr)
+    domains.SIZE.check("eval_size", eval_size)
+    domains.DYNAMICS.check("dynamics", dynamics)
+    domains.check_memory("eval_size", eval_size,
                     training_bytes(d + 1, n, batch, max_layers, eval_size)
                     + 16.0 * eval_size * states * (states + n + 1),
                     f"training and held-out prompts (d = {d}, n = {n}, states = {states})")

@@ -64,15 +64,15 @@ class LSA(torch.nn.Module):
     def __init__(self, d: int, layers: int = 1, form: str = "sparse", sign: int = 1,
                  init_scale: float = 0.1, seed: int = 0):
         super().__init__()
-        from numerics.lsa import domains as nd
+        from numerics.lsa import domains
         from theory.lsa import D_ORDERING
 
         D_ORDERING.check("d", d)
-        nd.LAYERS.check("layers", layers)
-        nd.FORM.check("form", form)
-        nd.SIGN.check("sign", sign)
-        nd.INIT_SCALE.check("init_scale", init_scale)
-        nd.SEED.check("seed", seed)
+        domains.LAYERS.check("layers", layers)
+        domains.FORM.check("form", form)
+        domains.SIGN.check("sign", sign)
+        domains.INIT_SCALE.check("init_scale", init_scale)
+        domains.SEED.check("seed", seed)
         self.d, self.layers, self.form, self.sign = d, layers, form, sign
         gen = torch_generator(seed)
         draw = lambda *shape: torch.nn.Parameter(init_scale * torch.randn(*shape, generator=gen))
@@ -133,15 +133,15 @@ def multilayer_identity_error(d: int, n: int, layers: int, prompts: int, seed: i
     ``"paper"`` with :math:`+\\langle w_l, x_{n+1}\\rangle`. Context entries are compared with
     :math:`y_j - \\langle w_l, x_j\\rangle` in both (Ding et al. 2025, Thm 4.1).
     """
-    from numerics.lsa import domains as nd
+    from numerics.lsa import domains
     from theory.lsa import D_ORDERING
 
     check_choice("convention", convention, ("library", "paper"))
     D_ORDERING.check("d", d)
-    nd.N_TRAIN.check("n", n)
-    nd.LAYERS.check("layers", layers)
-    nd.STEPS.check("prompts", prompts)  # one prompt, one forward pass and one recursion each
-    nd.SEED.check("seed", seed)
+    domains.N_TRAIN.check("n", n)
+    domains.LAYERS.check("layers", layers)
+    domains.STEPS.check("prompts", prompts)  # one prompt, one forward pass and one recursion each
+    domains.SEED.check("seed", seed)
     rng = as_generator(seed)
     worst = 0.0
     for _ in range(prompts):

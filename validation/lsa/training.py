@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from numerics.lsa import domains as nd
+from numerics.lsa import domains
 from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.seeding import as_generator
@@ -37,18 +37,18 @@ def training_bytes(rows: int, n: int, batch: int, layers: int, eval_size: int = 
 
 
 def _check_training(d, n, layers, steps, seed, batch, lr, form, sign, init_scale, eval_size=0,
-                    d_domain=nd.D_TRAIN):
+                    d_domain=domains.D_TRAIN):
     d_domain.check("d", d)
-    nd.N_CONTEXT.check("n", n)
-    nd.LAYERS.check("layers", layers)
-    nd.STEPS.check("steps", steps)
-    nd.SEED.check("seed", seed)
-    nd.BATCH.check("batch", batch)
-    nd.LR.check("lr", lr)
-    nd.FORM.check("form", form)
-    nd.SIGN.check("sign", sign)
-    nd.INIT_SCALE.check("init_scale", init_scale)
-    nd.check_memory("batch", batch, training_bytes(d + 1, n, batch, layers, eval_size),
+    domains.N_CONTEXT.check("n", n)
+    domains.LAYERS.check("layers", layers)
+    domains.STEPS.check("steps", steps)
+    domains.SEED.check("seed", seed)
+    domains.BATCH.check("batch", batch)
+    domains.LR.check("lr", lr)
+    domains.FORM.check("form", form)
+    domains.SIGN.check("sign", sign)
+    domains.INIT_SCALE.check("init_scale", init_scale)
+    domains.check_memory("batch", batch, training_bytes(d + 1, n, batch, layers, eval_size),
                     f"training (d = {d}, n = {n}, layers = {layers}, held-out prompts = "
                     f"{eval_size})")
 
@@ -98,7 +98,7 @@ def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: in
     ``steps`` at most 100000; ``layers`` at most 16); the memory of a step and of the held-out
     evaluation (``layers > 1``) is estimated by :func:`training_bytes` and refused above 2 GiB
     before anything is allocated."""
-    nd.SIZE.check("eval_size", eval_size)
+    domains.SIZE.check("eval_size", eval_size)
     _check_training(d, n, layers, steps, seed, batch, lr, form, sign, init_scale,
                     eval_size if layers > 1 else 0)
     optimum.check_p(p)
@@ -125,7 +125,7 @@ def train_markov(d: int, p, n: int, layers: int = 1, steps: int = 2000, seed: in
             b_trained = sign * model.matrices(0).P[d].detach().numpy()
         else:
             held_out = optimum.sample_markov_prompts(d, p, n, eval_size,
-                                                     (seed + 10_007) % (nd.SEED.high + 1))
+                                                     (seed + 10_007) % (domains.SEED.high + 1))
             with torch.no_grad():
                 err = ((model(as_tensor(held_out.Z)) - as_tensor(held_out.y)) ** 2).numpy()
             final, se = float(err.mean()), float(err.std(ddof=1) / np.sqrt(err.size))
@@ -179,12 +179,12 @@ def train_gaussian(Sigma, n: int, steps: int = 600, seed: int = 0, batch: int = 
     :math:`\\Theta` Gaussian from ``seed``, ``s = init_scale``); ``"random"``: all entries
     i.i.d. :math:`N(0, s^2)` (from a random start the (b, A) landscape can trap training at a
     spurious stationary point with large x-components of b)."""
-    nd.INIT.check("init", init)
+    domains.INIT.check("init", init)
     Sigma = np.atleast_2d(optimum.float_array("Sigma", Sigma))
     d = Sigma.shape[0]
     if Sigma.ndim != 2 or Sigma.shape != (d, d):
         raise InputError("Sigma", f"shape {Sigma.shape}", "a square covariance matrix")
-    _check_training(d, n, 1, steps, seed, batch, lr, form, -1, init_scale, d_domain=nd.DIM)
+    _check_training(d, n, 1, steps, seed, batch, lr, form, -1, init_scale, d_domain=domains.DIM)
     Gs = optimum.gaussian_gamma_star(Sigma, n)
     model = LSA(d, 1, form, sign=-1, init_scale=init_scale, seed=seed)
     if init == "zfb":

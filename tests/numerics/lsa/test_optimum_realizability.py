@@ -180,12 +180,12 @@ def test_spurious_local_minimum_of_one_layer_landscape_d2():
 
 from hypothesis import given, settings  # noqa: E402
 
-from numerics.lsa import domains as nd  # noqa: E402
+from numerics.lsa import domains  # noqa: E402
 from validation.testing.fuzz import assert_clean_call, values  # noqa: E402
 
 
 @settings(derandomize=True, max_examples=30, deadline=None)
-@given(values(nd.P_FLOAT), values(nd.N_CONTEXT), values(nd.SIZE))
+@given(values(domains.P_FLOAT), values(domains.N_CONTEXT), values(domains.SIZE))
 def test_sampling_and_mc_loss_are_clean(p, n, size):
     small = lambda v, cap: min(v, cap) if isinstance(v, int) and not isinstance(v, bool) and v >= 1 else v
     n, size = small(n, 20), small(size, 200)
@@ -197,7 +197,7 @@ def test_sampling_and_mc_loss_are_clean(p, n, size):
 
 
 @settings(derandomize=True, max_examples=20, deadline=None)
-@given(values(nd.D_SEARCH), values(nd.STARTS))
+@given(values(domains.D_SEARCH), values(domains.STARTS))
 def test_best_lsa_is_clean(d, starts):
     mom = optimum.markov_moments_numeric(1, 0.5, 3)
     starts = min(starts, 50) if isinstance(starts, int) and starts >= 1 else starts

@@ -14,7 +14,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.lsa import domains as nd
+from numerics.lsa import domains
 from numerics.lsa import optimum, realizability
 from theory import lsa
 from theory.errors import InputError, NumericalFailure, TooLargeError
@@ -148,7 +148,7 @@ def test_memory_estimates_refuse_before_allocating():
         optimum.markov_moments_mc(12, 0.5, 10, 10**8, 0)
     with pytest.raises(TooLargeError, match="size"):
         optimum.mc_loss(np.zeros(3), 1, 0.5, 10**6, 10**9, 0)
-    assert nd.moments_bytes(16, 26) < nd.MEMORY_BUDGET < nd.moments_bytes(20, 32)
+    assert domains.moments_bytes(16, 26) < domains.MEMORY_BUDGET < domains.moments_bytes(20, 32)
 
 
 def test_recovery_of_an_inertia_certificate_has_no_nan():
@@ -170,7 +170,7 @@ SETTINGS = settings(derandomize=True, max_examples=40, deadline=None)
 
 
 @SETTINGS
-@given(values(nd.D_NUMERIC), values(nd.P_FLOAT), values(lsa.N_CONTEXT))
+@given(values(domains.D_NUMERIC), values(domains.P_FLOAT), values(lsa.N_CONTEXT))
 def test_numeric_moments_and_optimum_are_clean(d, p, n):
     if isinstance(d, int) and 1 <= d <= 16:
         d = min(d, 3)  # keep the property test fast; the domain's upper end is tested above
@@ -189,8 +189,8 @@ def test_theorem33_is_clean(p, n):
 
 
 @SETTINGS
-@given(st.lists(st.one_of(values(nd.NOISE), st.just(float("nan"))), min_size=1,
-                max_size=6), values(nd.TOL), values(lsa.D_ORDERING))
+@given(st.lists(st.one_of(values(domains.NOISE), st.just(float("nan"))), min_size=1,
+                max_size=6), values(domains.TOL), values(lsa.D_ORDERING))
 def test_recover_is_clean(xs, tol, d):
     d = min(d, 2) if isinstance(d, int) and d >= 1 else d
     r = assert_clean_call(realizability.recover, xs, d, tol)
@@ -199,8 +199,8 @@ def test_recover_is_clean(xs, tol, d):
 
 
 @SETTINGS
-@given(st.lists(values(nd.NOISE), min_size=1, max_size=3), values(lsa.N_CONTEXT),
-       values(nd.NOISE))
+@given(st.lists(values(domains.NOISE), min_size=1, max_size=3), values(lsa.N_CONTEXT),
+       values(domains.NOISE))
 def test_gaussian_closed_form_is_clean(diag, n, noise):
     try:
         Sigma = np.diag(diag)
