@@ -73,6 +73,24 @@ class PathType:
         return text
 
 
+class ExecutorType:
+    """argparse ``type`` for ``--executor``: validated by
+    :func:`numerics.shared.executor.parse_executor` (``serial``, ``local``, ``local:N``,
+    ``dask://HOST:PORT``, ``dask://tcp://...``, ``dask://tls://...`` with a TLS configuration);
+    the text is kept, the check happens before anything runs."""
+
+    __name__ = "executor"
+
+    def __call__(self, text: str) -> str:
+        from numerics.shared.executor import parse_executor
+
+        try:
+            parse_executor(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {exc.expected}") from None
+        return text
+
+
 def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str | None = None,
                  suffixes: tuple[str, ...] = (), example=None, help: str = "", **kwargs):
     """Add ``flag`` to ``parser`` with its declared domain (or path kind): the one way commands
@@ -213,7 +231,7 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     add_argument(rep, "--jobs", integer(1, 256), default=min(2, os.cpu_count() or 1),
                  help="claims run at once, each in its own process (default: up to 2; at most "
                       "the number of cores are started)")
-    rep.add_argument("--executor", metavar="EXECUTOR",
+    rep.add_argument("--executor", metavar="EXECUTOR", type=ExecutorType(),
                      help="where claims run: local:N, serial or dask://HOST:PORT "
                           "(default: local:JOBS); Dask workers must see --out")
     rep.set_defaults(run=_reproduce)
@@ -226,7 +244,7 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
                      help="NAME=LOW:HIGH (or NAME=VALUE) to change the box; repeatable")
     add_argument(chk, "--seed", SEED, default=0)
     chk.add_argument("--budget", choices=("quick", "full"), default="quick")
-    chk.add_argument("--executor", metavar="EXECUTOR", default="local",
+    chk.add_argument("--executor", metavar="EXECUTOR", default="local", type=ExecutorType(),
                      help="local (default), local:N, serial or dask://HOST:PORT")
     add_argument(chk, "--out", path="folder", help="folder for finished points (default "
                  "check-out/NAME-HASH); a rerun resumes from it")

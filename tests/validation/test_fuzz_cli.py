@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from validation.cli import DomainType, PathType, build_parser, main
+from validation.cli import DomainType, ExecutorType, PathType, build_parser, main
 
 TIME_LIMIT = 10  # seconds per case
 
@@ -86,6 +86,9 @@ def _bad_values(action, tmp_path):
         if kind.suffixes:
             bad.append(str(tmp_path / "wrong-suffix.xyz"))
         return bad
+    if isinstance(kind, ExecutorType):
+        return ["", "nope", "local:0", "local:-1", "local:1e9", "dask://", "dask://host",
+                "dask://host:0", "dask://host:99999", "dask://tls://host:8786", "dask://a b:1"]
     if action.choices:
         return ["not-a-choice"]
     return []

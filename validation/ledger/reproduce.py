@@ -167,6 +167,8 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         if unknown:
             raise InputError("claim", sorted(unknown)[0], "a claim id of the ledger")
         claims = [c for c in claims if c.id in set(claim_ids)]
+    cores = os.cpu_count() or 1  # more processes than cores only add start-up time
+    spec = parse_executor(f"local:{min(jobs, cores)}" if executor is None else executor)
     out = Path(out_dir)
     figures_dir, claims_dir = out / "figures", out / "claims"
     _claim_folder(out, profile, seed, overwrite)
@@ -192,8 +194,6 @@ def reproduce(out_dir: str | Path = "reproduce-out", profile: str = "quick",
         if bar is not None:
             bar.update()
 
-    cores = os.cpu_count() or 1  # more processes than cores only add start-up time
-    spec = parse_executor(f"local:{min(jobs, cores)}" if executor is None else executor)
     if spec.kind == "local" and (spec.workers == 1 or len(pending) <= 1):
         for claim in pending:
             if bar is not None:
