@@ -4,15 +4,14 @@ For every command, every option declared with a domain (:func:`validation.cli.ad
 with choices gets the bad values its declaration generates (malformed text, NaN, infinities,
 overflow, values just past and far past each end; bad paths for path options), on top of a valid
 base command line built from the declarations' examples. Each case must exit 2 with exactly one
-`error:` line on standard error, nothing on standard output, within 10 s. A new command joins
+`error:` line on standard error, nothing on standard output, within 10 s; the whole table runs in
+a child interpreter capped at 2 GiB of address space. A new command joins
 the table by declaring its parameters; a required option without a declaration fails
 :func:`test_every_required_option_is_declared`."""
 
 import argparse
 import signal
 import time
-
-import pytest
 
 from validation.cli import DomainType, ExecutorType, PathType, build_parser, main
 
@@ -125,9 +124,10 @@ def _alarm(signum, frame):
     raise TimeoutError(f"case took longer than {TIME_LIMIT} s")
 
 
-def test_fuzz_table_every_bad_input_exits_2_with_one_error_line(tmp_path, capsys):
+def run_table(tmp_path, capture) -> tuple[int, list[str]]:
+    """Run every case in this process; ``capture()`` returns ``(stdout, stderr)`` written since
+    the last call. Returns the number of cases and the failures."""
     cases = _cases(tmp_path)
-    assert len(cases) >= 200, len(cases)
     failures = []
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
@@ -142,7 +142,7 @@ def test_fuzz_table_every_bad_input_exits_2_with_one_error_line(tmp_path, capsys
                 code = f"timeout: {exc}"
             finally:
                 signal.alarm(0)
-            out, err = capsys.readouterr()
+            out, err = capture()
             lines = err.strip().splitlines()
             ok = (code == 2 and out == "" and len(lines) == 1 and lines[0].startswith("error:")
                   and time.perf_counter() - start < TIME_LIMIT)
@@ -151,4 +151,48 @@ def test_fuzz_table_every_bad_input_exits_2_with_one_error_line(tmp_path, capsys
                                 f"stderr {err.strip()[:200]!r}, stdout {out[:80]!r}")
     finally:
         signal.signal(signal.SIGALRM, previous)
-    assert not failures, f"{len(failures)} of {len(cases)} cases:\n" + "\n".join(failures[:40])
+    return len(cases), failures
+
+
+MEMORY_CAP = 2 * 2**30  # bytes of address space for the whole table
+
+
+def test_fuzz_table_every_bad_input_exits_2_with_one_error_line(tmp_path):
+    """The table runs in a child interpreter whose address space is capped at 2 GiB (so a case
+    that allocated beyond that would fail there), each case with a 10 s alarm."""
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+    run = subprocess.run([sys.executable, __file__, str(tmp_path)], capture_output=True, text=True,
+                         preexec_fn=cap, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["cases"] >= 200, report["cases"]
+    assert not report["failures"], (f"{len(report['failures'])} of {report['cases']} cases:\n"
+                                    + "\n".join(report["failures"][:40]))
+
+
+if __name__ == "__main__":  # the child of the test above: run the table, print one JSON line
+    import contextlib
+    import io
+    import json
+    import pathlib
+    import sys
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def capture():
+        texts = out.getvalue(), err.getvalue()
+        for stream in (out, err):
+            stream.seek(0)
+            stream.truncate()
+        return texts
+
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        count, failures = run_table(pathlib.Path(sys.argv[1]), capture)
+    print(json.dumps({"cases": count, "failures": failures}))

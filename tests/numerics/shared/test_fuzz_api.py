@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from numerics.shared import certify, conjecture, executor, ode, seeding, stationary, storage, threads
 from theory.domains import FINITE, POSITIVE, SEED, choice, integer, real
 from theory.errors import InputError, TTCError
-from validation.testing.fuzz import assert_clean_call, values
+from validation.testing.fuzz import assert_clean_call, valid_values, values
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -247,8 +247,10 @@ def test_dumps(mapping):
 
 # ------------------------------------------------------------------------------ validation.shared
 @FAST
-@given(values(POSITIVE), values(choice("adam", "adamw", "sgd")), values(integer(0, 3)))
+@given(values(POSITIVE), values(choice("adam", "adamw", "sgd")),
+       st.one_of(valid_values(integer(0, 3)), st.sampled_from([-1, 10**8, 2.5, None, "3", True])))
 def test_training(lr, optimizer, steps):
+    # steps: a few valid counts, or invalid ones (a large *valid* count would only cost time)
     torch = pytest.importorskip("torch")
     from validation.shared.training import TrainResult, train
 
