@@ -14,13 +14,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.special import logsumexp
 
-from numerics.potts.domains import (BETA, MAX_MODEL_BYTES, MEMORY_BUDGET, check_memory,
-                                    check_work)
+from numerics.potts.domains import BETA, MAX_MODEL_BYTES, check_memory, check_work
 from numerics.shared.seeding import as_generator
 from numerics.shared.storage import read_text_file
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int

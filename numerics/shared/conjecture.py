@@ -546,13 +546,13 @@ def _run_stage(name: str, fn, tasks: list, runner: TaskRunner, folder: Path | No
             todo.append(i)
         else:
             results[i] = stored
-    for j, result in runner.map(fn, [tasks[i] for i in todo]):
+    for j, finished in runner.map(fn, [tasks[i] for i in todo]):
         i = todo[j]
-        results[i] = result
+        results[i] = finished
         if folder is not None:
-            write_json(folder / f"{name}-{i:05d}.json", result)
+            write_json(folder / f"{name}-{i:05d}.json", finished)
         if bar is not None:
-            bar.update(len(result))
+            bar.update(len(finished))
     return results
 
 
