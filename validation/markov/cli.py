@@ -141,7 +141,7 @@ def train(args) -> dict:
         run = train_canonical(args.p, args.q, args.init, args.steps, args.seed)
     else:
         # checked before the (slow) torch import
-        from validation.markov.training_limits import check_training
+        from validation.markov.domains import check_training
 
         try:
             check_training(steps=args.steps, d=args.d, seq_len=args.seq_len, batch=16, members=1)
@@ -162,7 +162,7 @@ def train(args) -> dict:
 
 def register(subparsers) -> None:
     """Add ``ttc markov`` and its commands to the ``ttc`` parser."""
-    from validation.markov.training_limits import SEQ_LEN, WIDTH
+    from validation.markov.domains import SEQ_LEN, WIDTH
 
     _, sub = add_topic(subparsers, "markov")
 

@@ -49,7 +49,7 @@ from numerics.markov.canonical import check_chain, global_curve_constant
 from numerics.markov.sequences import EnumeratedSequences, enumerate_sequences
 from numerics.shared.seeding import as_generator
 from theory.errors import InputError, check_choice
-from validation.markov.training_limits import SEQ_LEN, WIDTH
+from validation.markov.domains import SEQ_LEN, WIDTH
 from theory.results import result
 
 DTYPE = torch.float64

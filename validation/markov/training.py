@@ -18,7 +18,7 @@ from numerics.markov.sequences import binary_kernel, sample_chain
 from numerics.shared.threads import limit_threads
 from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
-from validation.markov.training_limits import check_training
+from validation.markov.domains import check_training
 from theory.results import result
 from validation.markov.models import (DTYPE, INITS, MarkovTransformer, build_model,
                                       enumeration_tensors)
@@ -125,7 +125,7 @@ class TrainingRun:
 def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds=(0,),
                            held_out: int = 2048, record_every: int = 10) -> None:
     """Every argument of :func:`train_members` against its declared domain
-    (:mod:`validation.markov.training_limits`), then the memory estimate against 2 GiB."""
+    (:mod:`validation.markov.domains`), then the memory estimate against 2 GiB."""
     check_chain(p, q)
     check_finite("lr", lr)
     if lr <= 0:
@@ -244,9 +244,9 @@ def train_members(p: float, q: float, *, tying: bool, init: str, steps: int, see
     is fastest for these small tensors on a shared machine). Returns one :class:`TrainingRun` per
     seed.
 
-    Every size is checked first against its domain in :mod:`validation.markov.training_limits`
+    Every size is checked first against its domain in :mod:`validation.markov.domains`
     (seeds: integers in [0, 2^63 - 1]); a run whose memory estimate
-    (:func:`~validation.markov.training_limits.training_memory_bytes`) exceeds 2 GiB raises
+    (:func:`~validation.markov.domains.training_memory_bytes`) exceeds 2 GiB raises
     :class:`~theory.errors.TooLargeError` before anything is allocated.
     """
     seeds = list(seeds)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from numerics.markov import canonical
 from theory.domains import PROBABILITY, SEED
 from theory.errors import InputError, NumericalFailure, TooLargeError
-from validation.markov import training_limits
+from validation.markov import domains
 from validation.markov.cli import train_canonical
 from validation.testing.fuzz import assert_clean_call, values
 
@@ -110,7 +110,7 @@ def test_api_refuses_allocations_beyond_the_budget():
         canonical.optimal_bias(0.3, 0.4, np.broadcast_to(big, (10**6, 1)),
                                np.broadcast_to(big, (1, 10**6)))
     with pytest.raises(TooLargeError, match="steps"):
-        training_limits.check_training(steps=10**6, d=4, seq_len=64, batch=16)
+        domains.check_training(steps=10**6, d=4, seq_len=64, batch=16)
     with pytest.raises(InputError, match="seed"):
         train_canonical(0.3, 0.4, "standard", 10, -1)
 
@@ -163,12 +163,12 @@ def test_train_canonical_contract(p, q, steps, seed):
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
-@given(values(training_limits.TRAINING_STEPS), values(training_limits.WIDTH),
-       values(training_limits.SEQ_LEN), values(training_limits.BATCH))
+@given(values(domains.TRAINING_STEPS), values(domains.WIDTH),
+       values(domains.SEQ_LEN), values(domains.BATCH))
 def test_training_limits_contract(steps, d, seq_len, batch):
-    estimate = assert_clean_call(training_limits.check_training, steps=steps, d=d,
+    estimate = assert_clean_call(domains.check_training, steps=steps, d=d,
                                  seq_len=seq_len, batch=batch)
-    assert estimate is None or 0 < estimate <= training_limits.MEMORY_BUDGET
+    assert estimate is None or 0 < estimate <= domains.MEMORY_BUDGET
 
 
 def test_sequence_and_certificate_sizes_are_refused_before_allocating():
