@@ -21,7 +21,8 @@ import warnings
 from fractions import Fraction
 from typing import Callable
 
-from numerics.shared.storage import check_input_file, check_output_file, check_output_folder
+from numerics.shared.storage import (check_input_file, check_output_file, check_output_folder,
+                                     non_finite_path)
 from theory.domains import FINITE, SEED, Domain, integer, rational
 from theory.errors import InputError, NumericalFailure, TTCError
 from validation.ledger.claims import PROFILES
@@ -271,23 +272,6 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _non_finite_key(value, path: str = "") -> str | None:
-    """The first key path holding NaN or an infinity in a JSON-able result, or None."""
-    if isinstance(value, float):
-        return None if value == value and abs(value) != float("inf") else (path or "result")
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _non_finite_key(item, f"{path}.{key}" if path else str(key))
-        if found:
-            return found
-    return None
-
-
 def _fold(message: str, caught: list) -> str:
     """One error line: the message, then the warnings raised on the way (first three)."""
     caught = [w for w in caught if not issubclass(w.category, (DeprecationWarning,
@@ -302,7 +286,7 @@ def _run(args) -> int:
     if hasattr(args, "run"):
         return args.run(args)
     result = to_jsonable(args.handler(args))
-    bad = _non_finite_key(result)
+    bad = non_finite_path(result)
     if bad:
         raise NumericalFailure(f"the result is not finite at {bad!r}")
     _print_result(result, args.json)

@@ -21,9 +21,10 @@ import sympy as sp
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
-from numerics.bayesnet.networks import Structure, check_memory, check_states
+from numerics.bayesnet.networks import Structure, check_states
 from numerics.shared.seeding import as_generator
 from theory import bayesnet
+from theory.budgets import check_memory
 from theory.domains import integer, real
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
 from theory.results import result

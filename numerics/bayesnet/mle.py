@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.bayesnet.networks import Network, Structure, check_memory, check_states, sample_batch
+from numerics.bayesnet.networks import Network, Structure, check_states, sample_batch
+from theory.budgets import check_memory
 from theory.domains import POSITIVE, integer, real
 from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result

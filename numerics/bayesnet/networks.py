@@ -31,6 +31,7 @@ import numpy as np
 from numerics.shared.seeding import as_generator
 from numerics.shared.storage import (MAX_INPUT_BYTES, atomic_write_text, check_output_file,
                                      read_text_file)
+from theory.budgets import check_memory
 from theory.domains import POSITIVE, integer, real
 from theory.errors import InputError, TooLargeError, check_choice, check_int
 
@@ -38,9 +39,6 @@ from theory.errors import InputError, TooLargeError, check_choice, check_int
 ROW_SUM_TOL = 1e-9
 FAMILIES = ("chain", "tree", "general5", "random")
 
-#: Memory budget of one call (bytes): arrays estimated above it are refused with
-#: :class:`~theory.errors.TooLargeError` before they are allocated.
-MEMORY_BUDGET = 2 * 2**30
 #: Samples drawn by :func:`sample` and ``ttc bayesnet sample``.
 SAMPLES = integer(0, 10_000_000, note="at most 10^7 samples x variables are drawn and written")
 #: Largest number of cells (samples x variables) that :func:`sample` / :func:`save_samples`
@@ -49,7 +47,7 @@ MAX_SAMPLE_CELLS = 10_000_000
 #: The same for networks with a variable of more than 10 states (rows formatted in Python).
 MAX_SAMPLE_CELLS_WIDE = 2_000_000
 #: Largest context file read by :func:`load_context` (64 MiB: at most 32 million states, 256 MB
-#: as int64, leaving room for the estimator's temporaries within :data:`MEMORY_BUDGET`).
+#: as int64, leaving room for the estimator's temporaries within :data:`theory.budgets.MEMORY_BUDGET`).
 MAX_CONTEXT_BYTES = 64 * 2**20
 #: Number of variables of the standard families.
 FAMILY_SIZE = integer(1, 64, note="standard families have at most 64 variables")
@@ -60,14 +58,6 @@ EDGE_PROB = real(0, 1)
 #: Characters a variable name may not contain: CSV separators and quotes, the ``=`` of
 #: ``NAME=VALUE`` queries, and control characters (newlines, tabs...).
 _UNSAFE_NAME = re.compile(r'[,"=\x00-\x1f\x7f]')
-
-
-def check_memory(name: str, value, nbytes: float, what: str) -> None:
-    """Raise :class:`TooLargeError` naming ``name`` and ``value`` when ``nbytes`` (an estimate of
-    what a call allocates) exceeds :data:`MEMORY_BUDGET`."""
-    if nbytes > MEMORY_BUDGET:
-        raise TooLargeError(name, value, f"a size whose {what} fits in {MEMORY_BUDGET // 2**30} GiB "
-                                         f"(estimated {nbytes / 2**30:.3g} GiB)")
 
 
 @dataclass(frozen=True)
@@ -547,7 +537,7 @@ def sample_batch(structure: Structure, cpts, n: int, seed) -> np.ndarray:
     ``cpts[m]`` has shape ``(B, n_configs_m, d_m)``; returns int64 ``(B, n, M)``. Variable ``m``
     is drawn from :math:`p_m(\\cdot \\mid x_{P(m)})` by inverse CDF with one uniform per entry.
     Memory about ``B n (16 M + 17 d + 32)`` bytes (``d`` the largest card): refused above
-    :data:`MEMORY_BUDGET` (:class:`TooLargeError`).
+    :data:`theory.budgets.MEMORY_BUDGET` (:class:`TooLargeError`).
     """
     check_int("n", n, 0)
     validate_cpts(structure, cpts, batched=True)

@@ -23,10 +23,11 @@ The estimates (bytes, float64 = 8 bytes; ``m = (d+1)(d+2)/2``, ``N = nodes^2`` k
 
 from __future__ import annotations
 
-import math
+import functools
 
+
+from theory.budgets import GIB, MEMORY_BUDGET, check_memory, check_work
 from theory.domains import SEED, choice, integer, real
-from theory.errors import TooLargeError
 from theory.lsa import N_CONTEXT, P_EXACT  # noqa: F401  (re-exported: one declaration)
 
 __all__ = ["GIB", "MEMORY_BUDGET", "WORK_BUDGET", "check_memory", "check_work",
@@ -37,26 +38,10 @@ __all__ = ["GIB", "MEMORY_BUDGET", "WORK_BUDGET", "check_memory", "check_work",
            "LAYERS", "LR", "INIT_SCALE", "FORM", "SIGN", "DYNAMICS", "INIT", "SEED", "NS_LENGTH",
            "X_LENGTH"]
 
-GIB = 2**30
-#: Largest estimated peak memory of one call.
-MEMORY_BUDGET = 2 * GIB
 #: Largest estimated number of element operations of a Monte Carlo loss (about a minute).
 WORK_BUDGET = 10**11
-
-
-def check_memory(name: str, value, estimate: float, what: str) -> None:
-    """Raise :class:`TooLargeError` naming ``name`` and ``value`` when the estimated peak
-    ``estimate`` (bytes) of ``what`` exceeds :data:`MEMORY_BUDGET` (or is not finite)."""
-    if not math.isfinite(estimate) or estimate > MEMORY_BUDGET:
-        raise TooLargeError(name, value, f"a size whose {what} fits the memory budget of "
-                            f"{MEMORY_BUDGET / GIB:.0f} GiB (estimated {estimate / GIB:.3g} GiB)")
-
-
-def check_work(name: str, value, operations: float, what: str) -> None:
-    """Raise :class:`TooLargeError` when ``operations`` exceeds :data:`WORK_BUDGET`."""
-    if not math.isfinite(operations) or operations > WORK_BUDGET:
-        raise TooLargeError(name, value, f"a size whose {what} stays below {WORK_BUDGET:.0e} "
-                            f"element operations (estimated {operations:.3g})")
+#: :func:`theory.budgets.check_work` with this module's budget.
+check_work = functools.partial(check_work, budget=WORK_BUDGET)
 
 
 def _m(d: int) -> int:

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from numerics.shared.ode import dopri5
+from theory.budgets import MEMORY_BUDGET
 from theory.domains import FINITE, SEED, integer, real
 from theory.errors import (InputError, NumericalFailure, TooLargeError, check_finite, check_int,
                            check_open_unit)
@@ -25,9 +26,6 @@ from theory.markov import CanonicalLogits
 from theory.results import result
 
 SQRT_HALF = math.sqrt(0.5)
-#: Memory budget of one call (bytes): arrays are sized from the arguments first and a call that
-#: would allocate more raises :class:`TooLargeError` before allocating.
-MEMORY_BUDGET = 2 * 2**30
 #: Number of states ``S`` of :func:`chain_summary` (``pi`` is a list of S floats, printed by
 #: ``ttc markov summary``: about 20 bytes of output per state).
 STATES = integer(2, 100_000, note="pi is a list of S numbers: 2 MB of output at the maximum")

@@ -19,6 +19,7 @@ import numpy as np
 
 from numerics.markov.canonical import check_chain, stationary
 from numerics.shared.seeding import as_generator
+from theory.budgets import MEMORY_BUDGET
 from theory.domains import integer
 from theory.errors import InputError, TooLargeError, check_int, check_open_unit
 from theory.results import result
@@ -41,8 +42,6 @@ __all__ = [
 MAX_ENUMERATION_SEQ_LEN = 12
 #: Largest number ``S^(N+1)`` of enumerated sequences of the symmetric S-state chain.
 MAX_STATE_SEQUENCES = 200_000
-#: Memory budget of one sampling call (bytes).
-MEMORY_BUDGET = 2 * 2**30
 #: States of :func:`symmetric_kernel` (an ``S x S`` float64 matrix: 512 MB at the maximum).
 KERNEL_STATES = integer(2, 8192, note="S x S float64 kernel: 512 MB at the maximum")
 

@@ -32,21 +32,20 @@ Estimates (``n`` states or rows, ``L`` sites, ``C`` colours, ``K = L C``):
 
 from __future__ import annotations
 
-import math
+import functools
 
+from theory.budgets import GIB, MEMORY_BUDGET, check_memory, check_work
 from theory.domains import SEED, integer, real
-from theory.errors import TooLargeError
 
 __all__ = ["MEMORY_BUDGET", "WORK_BUDGET", "MAX_MODEL_BYTES", "MAX_SAMPLES_BYTES", "GIB",
            "RESTARTS", "SAMPLES", "CHAINS", "BURN_IN", "THIN", "PENALTY", "ALPHA", "MAX_ALPHAS",
            "REPLICA_LAMBDA", "RHO", "DELTA", "QUADRATURE", "BETA", "SEED", "MAX_ITER",
            "check_memory", "check_work"]
 
-GIB = 2**30
-#: Largest estimated peak memory of one call (bytes).
-MEMORY_BUDGET = 2 * GIB
 #: Largest estimated number of floating-point operations of one call (~10 min on one core).
 WORK_BUDGET = 10**12
+#: :func:`theory.budgets.check_work` with this module's budget.
+check_work = functools.partial(check_work, budget=WORK_BUDGET)
 #: Largest model file read (JSON): 64 MiB, about 3 million matrix entries (L up to ~1800).
 MAX_MODEL_BYTES = 64 * 2**20
 #: Largest sample file read (.npz): 1 GiB of arrays.
@@ -81,24 +80,3 @@ DELTA = real(0, 10**6, note="the replica solver is tested up to 10^6")
 #: Gauss-Hermite nodes per axis of the R1 quadrature (2 n^2 nodes per prox solve).
 QUADRATURE = integer(2, 201, note="2 n^2 nodes per prox solve, up to 5000 fixed-point iterations "
                                   "per alpha")
-
-
-def _size(value: float) -> str:
-    return f"{value / GIB:.3g} GiB" if value >= 2**20 else f"{value:.0f} bytes"
-
-
-def check_memory(name: str, value, estimate: float, what: str = "") -> None:
-    """Raise :class:`TooLargeError` naming ``name`` and ``value`` when ``estimate`` (bytes) is
-    above :data:`MEMORY_BUDGET` (or not finite)."""
-    if not math.isfinite(estimate) or estimate > MEMORY_BUDGET:
-        raise TooLargeError(name, value, f"a problem needing at most {_size(MEMORY_BUDGET)} of "
-                                         f"memory ({what or 'estimate'}: {_size(estimate)})")
-
-
-def check_work(name: str, value, estimate: float, what: str = "") -> None:
-    """Raise :class:`TooLargeError` naming ``name`` and ``value`` when ``estimate`` (floating-point
-    operations) is above :data:`WORK_BUDGET` (or not finite)."""
-    if not math.isfinite(estimate) or estimate > WORK_BUDGET:
-        raise TooLargeError(name, value, f"a problem of at most {WORK_BUDGET:.0e} floating-point "
-                                         f"operations, about 10 minutes ({what or 'estimate'}: "
-                                         f"{estimate:.3g})")

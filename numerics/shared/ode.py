@@ -11,16 +11,15 @@ from typing import Callable
 
 import numpy as np
 
+from theory.budgets import MEMORY_BUDGET
 from theory.domains import integer, real
 from theory.errors import InputError, NumericalFailure, TooLargeError
 from theory.results import result
 
-__all__ = ["Trajectory", "dopri5", "MAX_STEPS", "MEMORY_BUDGET"]
+__all__ = ["Trajectory", "dopri5", "MAX_STEPS"]
 
 #: Most steps (accepted and rejected) :func:`dopri5` takes.
 MAX_STEPS = 10_000_000
-#: Most bytes the stored trajectory may take (times and states, float64): 2 GiB.
-MEMORY_BUDGET = 2 * 2**30
 _T_MAX = real(0, None, low_open=True)
 _TOLERANCE = real(0, 1, low_open=True)
 _STEP = real(0, None, low_open=True)

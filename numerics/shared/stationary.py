@@ -9,6 +9,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from numerics.shared.seeding import as_generator
+from theory.budgets import MEMORY_BUDGET
 from theory.domains import integer, real
 from theory.errors import InputError, NumericalFailure, TooLargeError
 from theory.results import result
@@ -19,8 +20,6 @@ __all__ = ["StationaryPoint", "HessianClass", "classify_hessian", "find_stationa
 #: Most starting points of :func:`find_stationary_points` (each a bounded least-squares solve of
 #: at most 200 gradient evaluations).
 MAX_STARTS = 100_000
-#: Most bytes of the starting points drawn at once: 2 GiB.
-MEMORY_BUDGET = 2 * 2**30
 _STARTS = integer(1, MAX_STARTS)
 _TOL = real(0, None)
 _DISTANCE = real(0, None, low_open=True)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import numpy as np
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "current_umask", "to_jsonable", "dumps",
            "check_output_file", "check_output_folder", "check_input_file", "read_text_file",
+           "non_finite_path",
            "write_json", "read_json"]
 
 
@@ -111,28 +114,43 @@ def dumps(value: Any, indent: int | None = 2) -> str:
     try:
         return json.dumps(plain, indent=indent, allow_nan=False)
     except ValueError:
-        where = _non_finite_at(plain)
+        where = non_finite_path(plain)
         if where is None:
             raise
-        raise NumericalFailure(f"non-finite number at {where or 'the top'}: results never hold "
+        raise NumericalFailure(f"non-finite number at {where}: results never hold "
                                f"NaN or infinities") from None
     except TypeError as exc:
         raise InputError("value", type(value).__name__, f"JSON-serialisable data ({exc})") from None
 
 
-def _non_finite_at(value: Any, path: str = "") -> str | None:
-    """Key path of the first NaN/infinity in plain JSON data, or None."""
+def non_finite_path(value: Any, path: str = "") -> str | None:
+    """Where a result holds NaN, an infinity or a complex number (a key path), or None.
+
+    Looks into dicts, lists, tuples, dataclasses, numpy arrays and scalars; sympy objects are
+    not inspected (they are exact by construction)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int, Fraction)):
+        return None
+    if isinstance(value, complex):
+        return path or "result"
     if isinstance(value, float):
-        return None if np.isfinite(value) else path
-    if isinstance(value, dict):
+        return None if math.isfinite(value) else (path or "result")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, dict):
         items = value.items()
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         items = enumerate(value)
+    elif hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy arrays and scalars
+        if value.dtype.kind == "c":
+            return path or "result"
+        if value.dtype.kind == "f":
+            return None if bool(np.all(np.isfinite(value))) else (path or "result")
+        return None
     else:
         return None
     for key, item in items:
-        found = _non_finite_at(item, f"{path}.{key}" if path else str(key))
-        if found is not None:
+        found = non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found:
             return found
     return None
 

@@ -28,9 +28,10 @@ import torch
 from numerics.bayesnet import networks
 from numerics.bayesnet import construction
 from numerics.bayesnet import mle
-from numerics.bayesnet.networks import FAMILY_SIZE, check_memory
+from numerics.bayesnet.networks import FAMILY_SIZE
 from numerics.shared.seeding import check_seed
 from numerics.shared.threads import limit_threads
+from theory.budgets import check_memory
 from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
 from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, MAX_LENGTH, STEPS, WIDTH

@@ -25,14 +25,13 @@ of peak RSS against 1.62 GiB estimated (the budget check is an estimate, not a c
 
 from __future__ import annotations
 
+from theory.budgets import MEMORY_BUDGET
 from theory.domains import integer
 from theory.errors import TooLargeError
 
 __all__ = ["MEMORY_BUDGET", "WIDTH", "SEQ_LEN", "BATCH", "TRAINING_STEPS", "HELD_OUT",
            "MEMBERS", "training_memory_bytes", "check_training"]
 
-#: Memory budget of one training run, bytes (2 GiB).
-MEMORY_BUDGET = 2 * 2**30
 #: Width ``d`` of the transformer (weights O(d^2); the memory estimate decides within it).
 WIDTH = integer(1, 512, note="O(d^2) weights; the memory estimate must also fit 2 GiB")
 #: Context length ``N`` (attention is O(N^2) per sequence).

@@ -17,12 +17,12 @@ Examples
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Callable
 
 from hypothesis import strategies as st
 
+from numerics.shared.storage import non_finite_path
 from theory.domains import Domain
 from theory.errors import TTCError
 
@@ -72,42 +72,6 @@ def invalid_values(domain: Domain):
 def values(domain: Domain):
     """Valid and invalid values of ``domain``, mixed (what a fuzz test draws)."""
     return st.one_of(valid_values(domain), invalid_values(domain))
-
-
-def non_finite_path(value: Any, path: str = "") -> str | None:
-    """Where a result holds NaN, an infinity or a complex number (a key path), or None.
-
-    Looks into dicts, lists, tuples, dataclasses, numpy arrays and scalars; sympy objects are
-    not inspected (they are exact by construction)."""
-    import dataclasses
-
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int, Fraction)):
-        return None
-    if isinstance(value, complex):
-        return path or "result"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (path or "result")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
-    elif isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    elif hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy arrays and scalars
-        if value.dtype.kind == "c":
-            return path or "result"
-        if value.dtype.kind == "f":
-            import numpy as np
-
-            return None if bool(np.all(np.isfinite(value))) else (path or "result")
-        return None
-    else:
-        return None
-    for key, item in items:
-        found = non_finite_path(item, f"{path}.{key}" if path else str(key))
-        if found:
-            return found
-    return None
 
 
 def assert_clean_call(fn: Callable, *args, **kwargs):
