@@ -203,23 +203,25 @@ def run_sweeps(model: population.PottsModel, S: np.ndarray, sweeps: int, sampler
     return state.S
 
 
-def empirical_marginals(S: np.ndarray, C: int) -> np.ndarray:
-    """Single-site frequencies (L, C) of samples ``S`` (M, L)."""
+def _checked_samples(S, C: int) -> np.ndarray:
+    """``S`` as a non-empty (M, L) array of colours in 0..C-1 (InputError otherwise)."""
     S = np.asarray(S)
     check_int("C", C, 1)
     S = population.check_configurations(S, S.shape[1] if S.ndim == 2 else -1, C, "S")
     if len(S) == 0:
         raise InputError("S", "no samples", "at least one sample")
+    return S
+
+
+def empirical_marginals(S: np.ndarray, C: int) -> np.ndarray:
+    """Single-site frequencies (L, C) of samples ``S`` (M, L)."""
+    S = _checked_samples(S, C)
     return np.stack([np.bincount(col, minlength=C) for col in S.T]) / len(S)
 
 
 def empirical_pair_marginals(S: np.ndarray, C: int) -> np.ndarray:
     """Pair frequencies (L, L, C, C) of samples ``S`` (M, L)."""
-    S = np.asarray(S)
-    check_int("C", C, 1)
-    S = population.check_configurations(S, S.shape[1] if S.ndim == 2 else -1, C, "S")
-    if len(S) == 0:
-        raise InputError("S", "no samples", "at least one sample")
+    S = _checked_samples(S, C)
     M, L = S.shape
     check_memory("S", f"array of shape {S.shape}", 8.0 * (2 * M * L * C + L * L * C * C))
     check_work("S", f"array of shape {S.shape}", 2.0 * M * L * L * C * C)

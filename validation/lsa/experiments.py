@@ -65,9 +65,9 @@ def depth_experiment(max_layers: int = 3, steps: int = 1500, seed: int = 0, stat
     domains.SIZE.check("eval_size", eval_size)
     domains.DYNAMICS.check("dynamics", dynamics)
     domains.check_memory("eval_size", eval_size,
-                    training_bytes(d + 1, n, batch, max_layers, eval_size)
-                    + 16.0 * eval_size * states * (states + n + 1),
-                    f"training and held-out prompts (d = {d}, n = {n}, states = {states})")
+                         training_bytes(d + 1, n, batch, max_layers, eval_size)
+                         + 16.0 * eval_size * states * (states + n + 1),
+                         f"training and held-out prompts (d = {d}, n = {n}, states = {states})")
     test = optimum.sample_dynamical_prompts(states, d, n, eval_size, seed + 1, dynamics)
     acc, se, mse = [], [], []
     for layers in range(1, max_layers + 1):

@@ -49,8 +49,8 @@ def _check_training(d, n, layers, steps, seed, batch, lr, form, sign, init_scale
     domains.SIGN.check("sign", sign)
     domains.INIT_SCALE.check("init_scale", init_scale)
     domains.check_memory("batch", batch, training_bytes(d + 1, n, batch, layers, eval_size),
-                    f"training (d = {d}, n = {n}, layers = {layers}, held-out prompts = "
-                    f"{eval_size})")
+                         f"training (d = {d}, n = {n}, layers = {layers}, held-out prompts = "
+                         f"{eval_size})")
 
 
 @result
