@@ -1,19 +1,52 @@
-"""Shared plotting helpers (matplotlib, Agg backend). Library functions take ``ax=None`` and
-return the axes; nothing here opens a window (figures are saved, never shown)."""
+"""Shared plotting API: the result every plot function returns, axes, legends, colours, saving.
+
+Plotting
+--------
+Every plot function of the library (``validation/<topic>/plots.py``) takes ``ax=None`` and
+returns a :class:`PlotResult`: the figure, the axes and the artists by name (lines, contour
+sets, images, the colorbar, the legend), so a figure can be restyled without redrawing it::
+
+    from validation.markov.plots import plot_landscape
+    from validation.shared.plots import save_figure
+    from validation.shared.style import style
+
+    with style("paper", columns=2):
+        out = plot_landscape(0.5, 0.8)
+        out.lines["global minima"][0].set_color("black")
+        save_figure(out.figure, "landscape.pdf")        # format from the suffix
+
+Importing this module (or any plot module) changes neither the backend nor ``rcParams``: figures
+are made with :func:`matplotlib.pyplot.subplots` only when a function is called without ``ax``
+(so Jupyter shows them inline), inside the active :func:`validation.shared.style.style` or, when
+none is active, ``style("paper")``. Nothing here shows a window.
+
+Conventions shared by the plot modules: mathtext labels with units; the Okabe-Ito palette; a
+sequential colormap and a colorbar wherever colour carries a value; integer ticks on integer axes
+(:func:`integer_ticks`); legends outside the data by default (``loc=None``; a matplotlib location
+string places it inside, ``loc=False`` leaves it out; :func:`legend`); theory and simulation of
+one curve in one colour (:class:`CurveColors`); titles from the paper registry
+(:func:`paper_title`).
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import io
+import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from numerics.shared import storage
+from theory.domains import FINITE, integer, real
+from theory.errors import InputError, TooLargeError
+from theory.results import result
+from validation.shared.style import PALETTE, active_style, style
 
-from numerics.shared import storage  # noqa: E402
-from theory.domains import FINITE, integer, real  # noqa: E402
-from theory.errors import InputError, TooLargeError  # noqa: E402
-
+__all__ = ["PlotResult", "FORMATS", "new_axes", "axes", "plot_function", "legend",
+           "integer_ticks", "add_colorbar", "CurveColors", "paper_title", "data_array",
+           "save_figure", "save", "horizontal_reference", "MAX_INCHES", "MAX_DPI", "MAX_PIXELS"]
 
 #: Figure sizes (inches) and resolutions accepted: a 50 x 50 inch figure at 600 dpi is a
 #: 30000 x 30000 pixel canvas (3.6 GB of RGBA) -- so the product is bounded too.
@@ -24,36 +57,204 @@ MAX_PIXELS = 100_000_000
 #: Smallest side of a figure (inches).
 MIN_INCHES = 0.5
 _INCHES = real(MIN_INCHES, MAX_INCHES)
-_DPI = integer(10, MAX_DPI)
+#: Resolutions (dots per inch) :func:`save_figure` accepts; ``ttc ... --dpi`` reads this domain.
+DPI = integer(10, MAX_DPI, note="the canvas is also limited to 10**8 pixels")
+#: Output formats by file suffix.
+FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
 
 
-def axes(ax=None, figsize=(6.0, 4.5)):
-    """Return ``ax`` or a new axes on a new figure of ``figsize`` (two sizes in [0.5, 50]
-    inches)."""
-    if ax is not None:
-        return ax
+@result
+class PlotResult:
+    """What a plot function drew, so it can be restyled or saved without redrawing.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure holding ``axes`` (``axes.figure``).
+    axes : matplotlib.axes.Axes
+        The axes drawn on (the ``ax`` given, or a new one).
+    lines : dict
+        Line-like artists by curve label: a list of :class:`~matplotlib.lines.Line2D`, or an
+        :class:`~matplotlib.container.ErrorbarContainer` for points with error bars.
+    contours : dict
+        :class:`~matplotlib.contour.QuadContourSet` by name (e.g. ``"loss"``).
+    images : dict
+        Other artists by name: meshes (``pcolormesh``), quivers, bar containers, collections.
+    colorbar : matplotlib.colorbar.Colorbar or None
+        The colorbar, where colour carries a value.
+    legend : matplotlib.legend.Legend or None
+        The legend (None with ``loc=False`` or when nothing is labelled).
+    """
+
+    figure: object
+    axes: object
+    lines: dict
+    contours: dict
+    images: dict
+    colorbar: object = None
+    legend: object = None
+
+    def save(self, path, dpi: int = 300) -> Path:
+        """:func:`save_figure` of this figure (format from ``path``'s suffix)."""
+        return save_figure(self.figure, path, dpi=dpi)
+
+
+def _check_figsize(figsize):
     if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
         raise InputError("figsize", figsize, "(width, height) in inches")
-    figsize = tuple(float(_INCHES.check("figsize", v)) for v in figsize)
-    _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    return tuple(float(_INCHES.check("figsize", v)) for v in figsize)
+
+
+def new_axes(ax=None, figsize=None):
+    """``ax`` when given (checked to be a matplotlib Axes), else a new axes on a new figure
+    (:func:`matplotlib.pyplot.subplots`, constrained layout) of ``figsize`` = (width, height)
+    in [0.5, 50] inches, default the active style's size."""
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise InputError("ax", type(ax).__name__, "a matplotlib Axes or None")
+        return ax
+    import matplotlib.pyplot as plt
+
+    size = None if figsize is None else _check_figsize(figsize)
+    _, created = plt.subplots(figsize=size, layout="constrained")
+    return created
+
+
+def axes(ax=None, figsize=None):
+    """Alias of :func:`new_axes` (the name of earlier versions)."""
+    return new_axes(ax, figsize)
+
+
+def plot_function(func):
+    """Decorator of the public plot functions: when called without ``ax`` (or ``ax=None``) and
+    outside any :func:`~validation.shared.style.style` block, the function draws inside
+    ``style("paper")``; with an ``ax`` or inside a style block, the current settings apply."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind_partial(*args, **kwargs)
+        if bound.arguments.get("ax") is None and active_style() is None:
+            with style("paper"):
+                return func(*args, **kwargs)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def legend(ax, loc=None, **kwargs):
+    """The legend of ``ax`` (each label once; labels starting with ``_`` are left out) placed
+    by ``loc``: None puts it outside the data, to the right of the axes; a matplotlib location
+    (``"best"``, ``"upper left"``, ...) inside; False draws none. Returns the
+    :class:`~matplotlib.legend.Legend` or None (also when nothing is labelled)."""
+    if loc is False:
+        return None
+    if loc is not None and not isinstance(loc, str):
+        raise InputError("loc", loc, "None (outside, right), a matplotlib location string or False")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = {}
+    for handle, label in zip(handles, labels):
+        unique.setdefault(label, handle)
+    if not unique:
+        return None
+    if loc is None:
+        kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
+                  **kwargs}
+    else:
+        kwargs = {"loc": loc, **kwargs}
+    try:
+        return ax.legend(list(unique.values()), list(unique), **kwargs)
+    except ValueError as exc:  # an unknown location string
+        raise InputError("loc", loc, f"a matplotlib legend location ({exc})") from None
+
+
+def integer_ticks(ax, axis: str = "x"):
+    """Ticks only at integers on ``axis`` (``"x"``, ``"y"`` or ``"both"``) of ``ax``: for counts
+    such as n, layers, M (:class:`matplotlib.ticker.MaxNLocator` with ``integer=True``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if axis not in ("x", "y", "both"):
+        raise InputError("axis", axis, "'x', 'y' or 'both'")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        getattr(ax, f"{name}axis").set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
-def save(fig, path, pdf: bool = False, dpi: int = 130) -> Path:
-    """Save ``fig`` as PNG (and PDF beside it when ``pdf``) atomically, then close it.
+def add_colorbar(mappable, ax, label: str):
+    """A colorbar for ``mappable`` (a mesh or filled contour set) beside ``ax``, labelled
+    ``label`` (mathtext, with the unit)."""
+    return ax.figure.colorbar(mappable, ax=ax, label=label)
 
-    ``path``'s suffix is replaced by ``.png`` (and ``.pdf``); its folder is created when
-    missing. ``dpi`` is an integer in [10, 600], the figure's sides in [0.5, 50] inches and the
-    canvas at most 10**8 pixels, else
-    :class:`InputError` (:class:`TooLargeError` for the canvas).
+
+class CurveColors:
+    """One colour per curve label, from :data:`~validation.shared.style.PALETTE` in the order
+    the labels are first seen: the theory line and the simulation points of one curve get the
+    same colour when asked with the same label.
+
+    >>> colors = CurveColors()
+    >>> colors("R1") == colors("R1") != colors("R2")
+    True
     """
-    import io
-    import os
 
-    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
-    if not text or not text.strip() or Path(text).is_dir():
-        raise InputError("path", path, "a file path (not empty, not a folder)")
-    dpi = _DPI.check("dpi", dpi)
+    def __init__(self, labels=(), palette=PALETTE):
+        self.palette = tuple(palette)
+        if not self.palette:
+            raise InputError("palette", palette, "at least one colour")
+        self._assigned: dict = {}
+        for label in labels:
+            self(label)
+
+    def __call__(self, label) -> str:
+        """The colour of ``label`` (assigned on first use, cycling through the palette)."""
+        key = str(label)
+        if key not in self._assigned:
+            self._assigned[key] = self.palette[len(self._assigned) % len(self.palette)]
+        return self._assigned[key]
+
+    def __contains__(self, label) -> bool:
+        return str(label) in self._assigned
+
+
+def paper_title(key: str, text: str = "") -> str:
+    """A title from the paper registry: ``"<label>: text"`` (e.g. ``"Rende et al. 2024: test
+    loss"``) for the paper ``key`` of :data:`validation.papers.PAPERS`."""
+    from validation.papers import PAPERS
+
+    if key not in PAPERS:
+        raise InputError("paper", key, f"a registered paper: {', '.join(sorted(PAPERS))}")
+    label = PAPERS[key].label
+    return f"{label}: {text}" if text else label
+
+
+def data_array(name: str, value, ndim: int | None = None, shape: tuple | None = None,
+               allow_nan: bool = False) -> np.ndarray:
+    """``value`` as a float array for plotting, else :class:`InputError` naming ``name``: numbers
+    only, of dimension ``ndim`` / shape ``shape`` when given, no infinity (and no NaN unless
+    ``allow_nan``, which marks a missing point)."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise InputError(name, value if value is None else value[:40], "an array of numbers")
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"dtype {arr.dtype}")
+        arr = arr.astype(float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(name, type(value).__name__, f"an array of real numbers ({exc})") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise InputError(name, f"shape {arr.shape}", f"an array of dimension {ndim}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise InputError(name, f"shape {arr.shape}", f"shape {tuple(shape)}")
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
+    if np.any(bad):
+        raise InputError(name, "an array with non-finite entries",
+                         "finite numbers" + (" (NaN for a missing point)" if allow_nan else ""))
+    return arr
+
+
+def _check_canvas(fig, dpi):
+    dpi = DPI.check("dpi", dpi)
     width, height = fig.get_size_inches()
     if not (MIN_INCHES <= width <= MAX_INCHES and MIN_INCHES <= height <= MAX_INCHES):
         raise InputError("fig", f"{width:g} x {height:g} inches",
@@ -62,18 +263,68 @@ def save(fig, path, pdf: bool = False, dpi: int = 130) -> Path:
     if pixels > MAX_PIXELS:
         raise TooLargeError("dpi", dpi, f"a canvas of at most {MAX_PIXELS} pixels (this figure "
                                         f"is {width:g} x {height:g} inches: {pixels})")
-    path = Path(text)
-    for suffix in (".png", ".pdf") if pdf else (".png",):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=suffix[1:], dpi=dpi)
-        storage.atomic_write_bytes(path.with_suffix(suffix), buffer.getvalue())
-    plt.close(fig)
-    return path.with_suffix(".png")
+    return dpi
 
 
-def horizontal_reference(ax, value: float, label: str, color: str, style: str = "--"):
-    """A labelled horizontal line (e.g. an entropy floor) across ``ax`` at the finite
-    ``value``."""
+def _figure_bytes(fig, fmt: str, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    metadata = {"Software": None} if fmt == "png" else (
+        {"Creator": None, "Producer": None, "CreationDate": None} if fmt == "pdf" else {"Date": None})
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
+
+
+def save_figure(fig, path, dpi: int = 300, close: bool = False) -> Path:
+    """Write ``fig`` to ``path`` atomically in the format of its suffix (``.png``, ``.pdf`` or
+    ``.svg``) and return the path.
+
+    ``dpi``: an integer in [10, 600] (:data:`DPI`; it sets the PNG's pixels and the resolution
+    of rasterised parts of PDF/SVG). The figure's sides must be in [0.5, 50] inches and the
+    canvas at most 10**8 pixels. ``close``: close the figure afterwards (keep it open to show it
+    in a notebook or a gallery).
+
+    Raises :class:`theory.errors.InputError` naming ``path`` for another suffix, an empty path,
+    a folder, or a parent folder that does not exist (folders are never created here), naming
+    ``dpi`` / ``fig`` for a bad resolution or size; :class:`theory.errors.TooLargeError` for a
+    canvas beyond the pixel limit.
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise InputError("fig", type(fig).__name__, "a matplotlib Figure")
+    path = storage.check_output_file("path", path, tuple(FORMATS))
+    dpi = _check_canvas(fig, dpi)
+    storage.atomic_write_bytes(path, _figure_bytes(fig, FORMATS[path.suffix.lower()], dpi))
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return path
+
+
+def save(fig, path, pdf: bool = False, dpi: int = 300) -> Path:
+    """The report's figure writer: ``path`` with its suffix replaced by ``.png`` (and the PDF
+    beside it when ``pdf``), written atomically by :func:`save_figure`, then the figure is
+    closed. Returns the PNG's path. Same checks as :func:`save_figure`, and the folder must
+    exist."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not text or not text.strip() or Path(text).is_dir():
+        raise InputError("path", path, "a file path (not empty, not a folder)")
+    png = Path(text).with_suffix(".png")
+    try:
+        save_figure(fig, png, dpi=dpi)
+        if pdf:
+            save_figure(fig, png.with_suffix(".pdf"), dpi=dpi)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return png
+
+
+def horizontal_reference(ax, value: float, label: str, color: str = "black", style: str = "--"):
+    """A labelled horizontal line (e.g. an entropy floor) across ``ax`` at the finite ``value``;
+    returns the :class:`~matplotlib.lines.Line2D`."""
     FINITE.check("value", value)
-    ax.axhline(value, color=color, linestyle=style, linewidth=1.2, label=label)
-    return ax
+    return ax.axhline(value, color=color, linestyle=style, linewidth=1.0, label=label, zorder=1)
+
