@@ -32,8 +32,8 @@ ROUNDOFF = 1e-14
 
 
 @claim("bayesnet.mle_anchor", paper=PAPER, reference="Sec. 2 (spec anchor)",
-       statement="In A -> C <- B with context (0,0,0),(0,1,1),(1,0,1),(1,0,0),(0,1,1),(1,0,1), "
-                 "P(C=1 | A=1, B=0) = 2/3 from 3 matching rows.")
+       statement=r"In \(A \to C \leftarrow B\) with context (0,0,0), (0,1,1), (1,0,1), (1,0,0), "
+                 r"(0,1,1), (1,0,1), \(P(C=1 \mid A=1, B=0) = 2/3\) from 3 matching rows.")
 def _mle_anchor(ctx):
     exact = bayesnet.mle([1, 2])[1]
     estimate = mle.in_context_mle(V_STRUCT, ANCHOR, [1, 0, 0], 2)
@@ -93,8 +93,8 @@ def _python_tables(structure, context):
 
 
 @claim("bayesnet.mle_rate", paper=PAPER, reference="Sec. 2 (error rates)",
-       statement="E|p_hat - p| ~ sqrt(2 p (1-p) / (pi n)) for n matching rows, and the expected TV "
-                 "of the in-context MLE decays as N^{-1/2}.")
+       statement=r"\(\mathbb{E}|\hat p - p| \sim \sqrt{2 p (1-p) / (\pi n)}\) for \(n\) matching "
+                 r"rows, and the expected TV of the in-context MLE decays as \(N^{-1/2}\).")
 def _mle_rate(ctx):
     from validation.bayesnet.plots import plot_mle_rate
     from validation.shared.plots import save
@@ -134,8 +134,9 @@ def _context_and_queries(graph, seed, n, n_queries, **kwargs):
 
 
 @claim("bayesnet.construct_bound", paper=PAPER, reference="Thm 4.1, Lemma 6.2",
-       statement="The two-layer construction outputs the in-context MLE for every target m0 within "
-                 "TV <= ((N - |I|) e^{-beta} + e^{-beta C})/|I|, and to 1e-12 at beta = 60 in float64.")
+       statement=r"The two-layer construction outputs the in-context MLE for every target \(m_0\) "
+                 r"within \(\mathrm{TV} \leq ((N - |I|) e^{-\beta} + e^{-\beta C})/|I|\), and to "
+                 r"\(10^{-12}\) at \(\beta = 60\) in float64.")
 def _construct_bound(ctx):
     from validation.bayesnet.models import construction_errors
     from validation.bayesnet.plots import plot_construction_bound
@@ -218,8 +219,8 @@ def _construct_permutation(ctx):
 
 
 @claim("bayesnet.construct_generation", paper=PAPER, reference="Thm 4.1 (generation), Sec. 2",
-       statement="Autoregressive generation with the construction samples from the plug-in network "
-                 "prod_m p_hat_m(x_m | x_P(m)).")
+       statement=r"Autoregressive generation with the construction samples from the plug-in "
+                 r"network \(\prod_m \hat p_m(x_m \mid x_{P(m)})\).")
 def _construct_generation(ctx):
     from validation.bayesnet.models import ConstructedTransformer
 
@@ -247,7 +248,8 @@ def _construct_generation(ctx):
 
 
 @claim("bayesnet.construct_depth", paper=PAPER, reference="Thm 4.1",
-       statement="The construction has two layers whatever the in-degree D (C = D + 1 grows, the depth does not).")
+       statement=r"The construction has two layers whatever the in-degree \(D\) (\(C = D + 1\) "
+                 r"grows, the depth does not).")
 def _construct_depth(ctx):
     from validation.bayesnet.models import ConstructedTransformer, construction_errors
 
@@ -269,8 +271,8 @@ def _construct_depth(ctx):
 
 
 @claim("bayesnet.construct_exact", paper=PAPER, reference="Lemmas 6.1, 6.2",
-       statement="The sympy weights, run exactly, give the softmax average derived by hand, which tends "
-                 "to the MLE as beta -> infinity; the torch model reproduces it.")
+       statement=r"The sympy weights, run exactly, give the softmax average derived by hand, which "
+                 r"tends to the MLE as \(\beta \to \infty\); the torch model reproduces it.")
 def _construct_exact(ctx):
     from validation.bayesnet.models import ConstructedTransformer
 
@@ -295,8 +297,9 @@ def _construct_exact(ctx):
 
 
 @claim("bayesnet.construct_beta_scale", paper=PAPER, reference="Thm 4.1 (norms O(log(N/eps)))",
-       statement="beta = log(N/eps) already gives error <= eps (the paper's 3 log(MdN/eps) is larger), "
-                 "so key/query norms O(sqrt(log(N/eps))) suffice.")
+       statement=r"\(\beta = \log(N/\varepsilon)\) already gives error \(\leq \varepsilon\) (the "
+                 r"paper's \(3 \log(MdN/\varepsilon)\) is larger), so key/query norms "
+                 r"\(O(\sqrt{\log(N/\varepsilon)})\) suffice.")
 def _construct_beta_scale(ctx):
     from validation.bayesnet.models import construction_errors
 

@@ -116,8 +116,8 @@ def _trained_tracks_mle(ctx):
 
 
 @claim("bayesnet.trained_families", paper=PAPER, reference="Sec. 5 (chain, tree, general graphs)",
-       statement="On chain, tree and general5, trained transformers (1 layer, 1 head) track the MLE: mean "
-                 "TV to the MLE over N is small.", profiles=("full",))
+       statement=r"On chain, tree and general5, trained transformers (1 layer, 1 head) track the "
+                 r"MLE: mean TV to the MLE over \(N\) is small.", profiles=("full",))
 def _trained_families(ctx):
     from validation.bayesnet.plots import plot_tv_vs_length
     from validation.shared.plots import save

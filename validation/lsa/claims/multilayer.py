@@ -20,9 +20,10 @@ from validation.lsa.claims.optimum import AHN, PAPER, ZFB, mc_close
 
 
 @claim("lsa.thm41_identity", paper=PAPER, reference="Thm 4.1",
-       statement="With P_l = [0; b_l^T], Q_l = [A_l, 0], A_l = -[Abar_l; a_l^T], after l layers the "
-                 "context entries of the bottom row are y_j - <w_l, x_j> and the query entry is "
-                 "-<w_l, x_{n+1}>, with w_l from the multi-objective recursion (R1, R2).")
+       statement=r"With \(P_l = [0; b_l^\top]\), \(Q_l = [A_l, 0]\), \(A_l = -[\bar A_l; "
+                 r"a_l^\top]\), after \(l\) layers the context entries of the bottom row are \(y_j "
+                 r"- \langle w_l, x_j\rangle\) and the query entry is \(-\langle w_l, "
+                 r"x_{n+1}\rangle\), with \(w_l\) from the multi-objective recursion (R1, R2).")
 def _thm41(ctx: CheckContext):
     from validation.lsa.models import multilayer_identity_error
 
@@ -38,7 +39,8 @@ def _thm41(ctx: CheckContext):
 
 
 @claim("lsa.thm41_sign", paper=PAPER, reference="Thm 4.1 (query entry)", expected="refuted",
-       statement="After l layers the query entry of the bottom row equals +<w_l, x_{n+1}>.")
+       statement=r"After \(l\) layers the query entry of the bottom row equals \(+\langle w_l, "
+                 r"x_{n+1}\rangle\).")
 def _thm41_sign(ctx: CheckContext):
     from validation.lsa.models import multilayer_identity_error
 
@@ -51,8 +53,9 @@ def _thm41_sign(ctx: CheckContext):
 
 
 @claim("lsa.ahn_gd", paper=AHN, reference="Lemma 1",
-       statement="With beta = 1, bbar = 0, a = 0 each layer is a gradient step on the squared loss "
-                 "preconditioned by Abar: w_{l+1} = w_l - Abar^T grad (1/2n) sum (w^T x_j - y_j)^2.")
+       statement=r"With \(\beta = 1\), \(\bar b = 0\), \(a = 0\) each layer is a gradient step on "
+                 r"the squared loss preconditioned by \(\bar A\): \(w_{l+1} = w_l - \bar A^\top "
+                 r"\nabla \frac{1}{2n} \sum_j (w^\top x_j - y_j)^2\).")
 def _ahn_gd(ctx: CheckContext):
     rng = as_generator(ctx.seed)
     worst = 0.0
@@ -75,8 +78,9 @@ def _ahn_gd(ctx: CheckContext):
 
 
 @claim("lsa.gauss_closed", paper=AHN, reference="Thm 1",
-       statement="One-layer optimum Gamma* = ((n+1)/n Sigma + (tr Sigma + sigma^2)/n I)^{-1}; "
-                 "isotropic noiseless loss d(d+1)/(n+d+1); L(Gamma) matches sampled prompts.")
+       statement=r"One-layer optimum \(\Gamma^* = \left(\frac{n+1}{n} \Sigma + "
+                 r"\frac{\mathrm{tr}\,\Sigma + \sigma^2}{n} I\right)^{-1}\); isotropic noiseless "
+                 r"loss \(d(d+1)/(n+d+1)\); \(L(\Gamma)\) matches sampled prompts.")
 def _gauss_closed(ctx: CheckContext):
     iso = all(lsa.gaussian_optimal_loss(sp.eye(d), nv) == sp.Rational(d * (d + 1), nv + d + 1)
               for d in (1, 2, 4) for nv in (1, 5, 20))
@@ -101,8 +105,8 @@ def _gauss_closed(ctx: CheckContext):
 
 
 @claim("lsa.zfb", paper=ZFB, reference="Thm (global minimum)",
-       statement="Zhang-Frei-Bartlett's Gamma = (1 + 1/N) Lambda + tr(Lambda)/N I is the inverse of "
-                 "Ahn's preconditioner Gamma* (noiseless).")
+       statement=r"Zhang-Frei-Bartlett's \(\Gamma = (1 + 1/N) \Lambda + \mathrm{tr}(\Lambda)/N "
+                 r"\cdot I\) is the inverse of Ahn's preconditioner \(\Gamma^*\) (noiseless).")
 def _zfb(ctx: CheckContext):
     S = sp.Matrix([[2, sp.Rational(1, 2)], [sp.Rational(1, 2), 1]])
     ok = all(lsa.zfb_to_ahn(S, nv) == lsa.gaussian_gamma_star(S, nv) for nv in (1, 3, 10))
@@ -110,9 +114,9 @@ def _zfb(ctx: CheckContext):
 
 
 @claim("lsa.gauss_sparse", paper=PAPER, reference="Sec. 3 (contrast with the Gaussian case)",
-       statement="In the enlarged space the Gaussian optimum is sparse and realisable: "
-                 "X^(j)_(k,d+1) = Gamma*_jk (n/(n+d+1) on the diagonal for Sigma = I), all even "
-                 "features 0.")
+       statement=r"In the enlarged space the Gaussian optimum is sparse and realisable: "
+                 r"\(X^{(j)}_{k,d+1} = \Gamma^*_{jk}\) (\(n/(n+d+1)\) on the diagonal for \(\Sigma "
+                 r"= I\)), all even features 0.")
 def _gauss_sparse(ctx: CheckContext):
     d, nv = 2, 6
     size = 300_000 if ctx.full else 100_000
@@ -140,9 +144,9 @@ def _gauss_sparse(ctx: CheckContext):
 
 
 @claim("lsa.gauss_train", paper=AHN, reference="Thm 1 (trained LSA)",
-       statement="A one-layer LSA (Ahn's sign) trained from Zhang-Frei-Bartlett's initialisation "
-                 "reaches Gamma* up to the (gamma P, Q/gamma) symmetry, in the dense and the sparse "
-                 "form.")
+       statement=r"A one-layer LSA (Ahn's sign) trained from Zhang-Frei-Bartlett's initialisation "
+                 r"reaches \(\Gamma^*\) up to the \((\gamma P, Q/\gamma)\) symmetry, in the dense "
+                 r"and the sparse form.")
 def _gauss_train(ctx: CheckContext):
     from validation.lsa.training import train_gaussian
 

@@ -43,8 +43,10 @@ def _f(x) -> float:
 
 
 @claim("lsa.identity", paper=PAPER, reference="Sec. 3 (single-layer reduction)",
-       statement="TF_1(Z) = b^T G A x_{n+1} = <x_{n+1} (kron) vech(G), phi(b, A)>, with b the last "
-                 "row of P and A the first d columns of Q; the other entries of P, Q do not matter.")
+       statement=r"\(\mathrm{TF}_1(Z) = b^\top G A x_{n+1} = \langle x_{n+1} \otimes "
+                 r"\mathrm{vech}(G), \phi(b, A)\rangle\), with \(b\) the last row of \(P\) and "
+                 r"\(A\) the first \(d\) columns of \(Q\); the other entries of \(P\), \(Q\) do "
+                 r"not matter.")
 def _identity(ctx: CheckContext):
     import torch
 
@@ -69,8 +71,9 @@ def _identity(ctx: CheckContext):
 
 
 @claim("lsa.thm33_anchor", paper=PAPER, reference="Thm 3.3",
-       statement="d = 1: h = [p^2/2, p^2/3, p^2/12 + p/4]; at p = 1/2, n = 10 the enlarged optimum "
-                 "is X* = [4/57, 52/57, 8/19] with f~* = 121/342.")
+       statement=r"\(d = 1\): \(h = [p^2/2, p^2/3, p^2/12 + p/4]\); at \(p = 1/2\), \(n = 10\) the "
+                 r"enlarged optimum is \(X^* = [4/57, 52/57, 8/19]\) with \(\tilde f^* = "
+                 r"121/342\).")
 def _thm33(ctx: CheckContext):
     sol = lsa.theorem33()
     h, X, loss = sol.h, sol.X, sol.loss
@@ -93,7 +96,8 @@ def _thm33(ctx: CheckContext):
 
 
 @claim("lsa.thm33_limit", paper=PAPER, reference="Thm 3.3 (n -> infinity)",
-       statement="As n -> infinity, X*(p, n) -> (0, 1/p, 0) and f~*(p, n) -> (3 - 2p)/6.")
+       statement=r"As \(n \to \infty\), \(X^*(p, n) \to (0, 1/p, 0)\) and \(\tilde f^*(p, n) \to "
+                 r"(3 - 2p)/6\).")
 def _thm33_limit(ctx: CheckContext):
     sol = lsa.theorem33()
     X, loss = sol.X, sol.loss
@@ -105,8 +109,8 @@ def _thm33_limit(ctx: CheckContext):
 
 
 @claim("lsa.lemma31_pd", paper=PAPER, reference="Lemma 3.1",
-       statement="H is positive definite for every p in (0, 1) (the enlarged loss is strictly "
-                 "convex), for d = 1, 2, 3.")
+       statement=r"\(H\) is positive definite for every \(p \in (0, 1)\) (the enlarged loss is "
+                 r"strictly convex), for \(d = 1, 2, 3\).")
 def _lemma31(ctx: CheckContext):
     ps = [Fraction(k, 10) for k in range(1, 10)]
     ns = (1, 2, 5, 20)
@@ -122,8 +126,9 @@ def _lemma31(ctx: CheckContext):
 
 
 @claim("lsa.exact_vs_mc", paper=PAPER, reference="Sec. 3 (H, h, X*, f~* for d >= 2; Lemma 3.2)",
-       statement="The exact rational f~* for d = 2 (quick; d = 3 in full), and the fixed-kernel "
-                 "(Lemma 3.2) optimum for d = 1, agree with Monte Carlo over sampled prompts.")
+       statement=r"The exact rational \(\tilde f^*\) for \(d = 2\) (quick; \(d = 3\) in full), and "
+                 r"the fixed-kernel (Lemma 3.2) optimum for \(d = 1\), agree with Monte Carlo over "
+                 r"sampled prompts.")
 def _exact_vs_mc(ctx: CheckContext):
     rows, ok = {}, True
     size = 400_000 if ctx.full else 150_000
@@ -153,8 +158,9 @@ def _exact_vs_mc(ctx: CheckContext):
 
 
 @claim("lsa.quadrature", paper=PAPER, reference="Sec. 3 (H, h for larger d)",
-       statement="H and h for d up to 8 by quadrature over (p01, p10) equal the exact rationals "
-                 "(d <= 3) to rounding and agree with Monte Carlo over kernels within 5 s.e.")
+       statement=r"\(H\) and \(h\) for \(d\) up to 8 by quadrature over \((p_{01}, p_{10})\) equal "
+                 r"the exact rationals (\(d \leq 3\)) to rounding and agree with Monte Carlo over "
+                 r"kernels within 5 s.e.")
 def _quadrature(ctx: CheckContext):
     exact = lsa.markov_moments(2, sp.Rational(1, 3), 7)
     q = optimum.markov_moments_numeric(2, 1 / 3, 7)
@@ -181,8 +187,9 @@ def _quadrature(ctx: CheckContext):
 
 @claim("lsa.kernel_averaging", paper=PAPER, reference="Lemma 3.2 / Sec. 3 (d >= 2)",
        expected="refuted",
-       statement="With the kernel random per prompt, H = E[x x^T] (kron) E[g g^T] and h = "
-                 "E[y x] (kron) E[g] (factors averaged separately) give the optimal X for d >= 2.")
+       statement=r"With the kernel random per prompt, \(H = \mathbb{E}[x x^\top] \otimes "
+                 r"\mathbb{E}[g g^\top]\) and \(h = \mathbb{E}[y x] \otimes \mathbb{E}[g]\) "
+                 r"(factors averaged separately) give the optimal \(X\) for \(d \geq 2\).")
 def _kernel_avg(ctx: CheckContext):
     out, holds = {}, True
     for d in (1, 2):
@@ -221,8 +228,9 @@ def _realizable_at(d: int, n: int) -> bool:
 
 
 @claim("lsa.gap", paper=PAPER, reference="Thm 3.3 / Sec. 3 (realisability)",
-       statement="min_{P,Q} f = f~* exactly when X* is realisable; otherwise the best one-layer LSA "
-                 "loss (global search) is strictly above f~* (d = 1 small n; d = 2).")
+       statement=r"\(\min_{P,Q} f = \tilde f^*\) exactly when \(X^*\) is realisable; otherwise the "
+                 r"best one-layer LSA loss (global search) is strictly above \(\tilde f^*\) (\(d = "
+                 r"1\) small \(n\); \(d = 2\)).")
 def _gap(ctx: CheckContext):
     import matplotlib.pyplot as plt
 
@@ -255,8 +263,9 @@ def _gap(ctx: CheckContext):
 
 
 @claim("lsa.shor", paper=PAPER, reference="Sec. 3 / App. C (best approximation of X*)",
-       statement="The Shor SDP relaxation gives a lower bound: f~* <= Shor <= best one-layer LSA "
-                 "loss; in the cases tried it is tight (certifying the global search).")
+       statement=r"The Shor SDP relaxation gives a lower bound: \(\tilde f^* \leq \mathrm{Shor} "
+                 r"\leq\) best one-layer LSA loss; in the cases tried it is tight (certifying the "
+                 r"global search).")
 def _shor(ctx: CheckContext):
     cases = [(1, 0.5, 3), (1, 0.2, 2), (2, 0.5, 10)] + ([(2, 0.3, 4), (3, 0.5, 10)] if ctx.full else [])
     rows, ok = {}, True
@@ -275,7 +284,8 @@ def _shor(ctx: CheckContext):
 
 
 @claim("lsa.thm35_recovery", paper=PAPER, reference="Thm 3.5 (NP-hardness)", expected="refuted",
-       statement="Recovering (b, A) from X (Problem C.9, phi(b, A) = X) is NP-hard with respect to d.")
+       statement=r"Recovering \((b, A)\) from \(X\) (Problem C.9, \(\phi(b, A) = X\)) is NP-hard "
+                 r"with respect to \(d\).")
 def _recovery(ctx: CheckContext):
     rng = as_generator(ctx.seed)
     dims = (2, 4, 8, 16, 32) + ((48, 64) if ctx.full else ())
@@ -316,9 +326,9 @@ def _recovery(ctx: CheckContext):
 
 
 @claim("lsa.thm34", paper=PAPER, reference="Thm 3.4 and Example C.5",
-       statement="With correlated initial states, h = [c1/(2n), c1/(3n), p/4 + c1/(12n)] and H "
-                 "depend on (p, n, c1, c2) only; c1 = n p^2, c2 = n(n-1) p^3 gives back Thm 3.3; "
-                 "Example C.5's optimum matches sampled prompts.")
+       statement=r"With correlated initial states, \(h = [c_1/(2n), c_1/(3n), p/4 + c_1/(12n)]\) "
+                 r"and \(H\) depend on \((p, n, c_1, c_2)\) only; \(c_1 = n p^2\), \(c_2 = n(n-1) "
+                 r"p^3\) gives back Thm 3.3; Example C.5's optimum matches sampled prompts.")
 def _thm34(ctx: CheckContext):
     cor = lsa.correlated_moments(lsa.p, lsa.n, lsa.n * lsa.p**2, lsa.n * (lsa.n - 1) * lsa.p**3)
     ind = lsa.markov_moments(1)

@@ -29,8 +29,9 @@ from validation.lsa.claims.optimum import HALF, PAPER
 
 @claim("lsa.thm33_realizable", paper=PAPER, reference="Thm 3.3 (parameter choice)",
        expected="refuted",
-       statement="For every p in (0, 1) and n >= 1, b = (1, beta), a = (X1*, X2* - beta X1*) with "
-                 "X1* beta^2 - X2* beta + X3* = 0 realises X*, so min_{P,Q} f = f~*.")
+       statement=r"For every \(p \in (0, 1)\) and \(n \geq 1\), \(b = (1, \beta)\), \(a = (X^*_1, "
+                 r"X^*_2 - \beta X^*_1)\) with \(X^*_1 \beta^2 - X^*_2 \beta + X^*_3 = 0\) "
+                 r"realises \(X^*\), so \(\min_{P,Q} f = \tilde f^*\).")
 def _thm33_realizable(ctx: CheckContext):
     import matplotlib.pyplot as plt
 
@@ -108,8 +109,8 @@ def _thm33_cases(full: bool) -> list:
 
 
 @claim("lsa.thm33_certified", paper=PAPER, reference="Thm 3.3 (parameter choice, when realisable)",
-       statement="Theorem 3.3's parameters are a certified strict local (hence global) minimum of the "
-                 "one-layer loss in the gauge b1 = 1 when X* is realisable.")
+       statement=r"Theorem 3.3's parameters are a certified strict local (hence global) minimum of "
+                 r"the one-layer loss in the gauge \(b_1 = 1\) when \(X^*\) is realisable.")
 def _thm33_certified(ctx: CheckContext):
     from numerics.lsa import certified
 
@@ -170,8 +171,9 @@ def no_root_on_unit_interval(n: int) -> bool:
 
 @claim("lsa.conjecture_n10", paper=PAPER, reference="Thm 3.3 (d = 1) and claim lsa.thm33_realizable",
        expected="refuted",
-       statement="Conjecture (from the smallest realisable n = 5..10 measured at p = k/20): for d = 1, "
-                 "Theorem 3.3's parameters exist for every p in (0, 1) once n >= 10.")
+       statement=r"Conjecture (from the smallest realisable \(n = 5, \ldots, 10\) measured at \(p "
+                 r"= k/20\)): for \(d = 1\), Theorem 3.3's parameters exist for every \(p \in (0, "
+                 r"1)\) once \(n \geq 10\).")
 def _conjecture_n10(ctx: CheckContext):
     import matplotlib.pyplot as plt
     import numpy as np

@@ -15,8 +15,9 @@ from validation.lsa.claims.optimum import PAPER
 
 
 @claim("lsa.train_markov", paper=PAPER, reference="Sec. 5 (experiments), Thm 3.3",
-       statement="One-layer LSA trained on sampled prompts reaches f~* where X* is realisable and "
-                 "the best achievable loss (above f~*) where it is not.")
+       statement=r"One-layer LSA trained on sampled prompts reaches \(\tilde f^*\) where \(X^*\) "
+                 r"is realisable and the best achievable loss (above \(\tilde f^*\)) where it is "
+                 r"not.")
 def _train_markov(ctx: CheckContext):
     from validation.lsa.training import train_markov
 
@@ -63,8 +64,8 @@ def _train_markov(ctx: CheckContext):
 
 
 @claim("lsa.depth", paper=PAPER, reference="Sec. 5 (depth experiment, |S| = 3)",
-       statement="With |S| = 3 and 10 context chains of length 6, next-state accuracy rises with "
-                 "depth from 1 to 3 layers (paper: 0.55 to 0.98).")
+       statement=r"With \(|S| = 3\) and 10 context chains of length 6, next-state accuracy rises "
+                 r"with depth from 1 to 3 layers (paper: 0.55 to 0.98).")
 def _depth(ctx: CheckContext):
     import matplotlib.pyplot as plt
 

@@ -26,8 +26,9 @@ def is_zero(expr) -> bool:
 
 
 @claim("markov.levels", paper=P1, reference="Sec. 2 and Fig. 2",
-       statement="The loss levels of P1's figures: H(P) = 0.6190 and H(pi) = 0.6663 (predicted "
-                 "P(1|0) = pi_1 = 0.385) for p = 0.5, q = 0.8; H(P) = 0.5446 for p = 0.2, q = 0.3.")
+       statement=r"The loss levels of P1's figures: \(H(P) = 0.6190\) and \(H(\pi) = 0.6663\) "
+                 r"(predicted \(P(1 \mid 0) = \pi_1 = 0.385\)) for \(p = 0.5\), \(q = 0.8\); "
+                 r"\(H(P) = 0.5446\) for \(p = 0.2\), \(q = 0.3\).")
 def _levels(ctx: CheckContext):
     published = [0.6190, 0.6663, 0.385, 0.5446]
     exact = [markov.entropy_rate(sp.Rational(1, 2), sp.Rational(4, 5)),
@@ -42,7 +43,7 @@ def _levels(ctx: CheckContext):
 
 
 @claim("markov.information", paper=P1, reference="Sec. 2",
-       statement="H(pi) - H(P) = I(x_n; x_{n+1}) >= 0, with equality iff p + q = 1.")
+       statement=r"\(H(\pi) - H(P) = I(x_n; x_{n+1}) \geq 0\), with equality iff \(p + q = 1\).")
 def _information(ctx: CheckContext):
     identity = is_zero(markov.mutual_information() - markov.mutual_information_as_kl())
     grid = np.linspace(0.02, 0.98, 49)
@@ -60,8 +61,8 @@ def _information(ctx: CheckContext):
 
 
 @claim("markov.s_state", paper=P1, reference="spec Sec. 1 (S-state extension)",
-       statement="Symmetric S-state chain: H(pi) = log S, H(P) = h(p) + p log(S-1), "
-                 "lambda = 1 - pS/(S-1).")
+       statement=r"Symmetric \(S\)-state chain: \(H(\pi) = \log S\), \(H(P) = h(p) + p "
+                 r"\log(S-1)\), \(\lambda = 1 - pS/(S-1)\).")
 def _s_state(ctx: CheckContext):
     results = {}
     for S in range(2, 6):
@@ -81,8 +82,10 @@ def _s_state(ctx: CheckContext):
 
 
 @claim("markov.gradient", paper=P2, reference="Sec. 3, gradient of L(e, w, b)",
-       statement="dL/de = -e g0 + e(1 + 4w|w|) g1, dL/dw = 4e^2|w| g1, dL/db = g0 + g1; and "
-                 "L = H(P) + pi_0 KL(p||sigma(f0)) + pi_1 KL(1-q||sigma(f1)).")
+       statement=r"\(\partial L/\partial e = -e g_0 + e(1 + 4w|w|) g_1\), \(\partial L/\partial w "
+                 r"= 4e^2|w| g_1\), \(\partial L/\partial b = g_0 + g_1\); and \(L = H(P) + \pi_0 "
+                 r"\mathrm{KL}(p \,\|\, \sigma(f_0)) + \pi_1 \mathrm{KL}(1-q \,\|\, "
+                 r"\sigma(f_1))\).")
 def _gradient(ctx: CheckContext):
     zero = all(is_zero(d) for branch in (1, -1)
                for d in markov.canonical_gradient(branch=branch) - markov.canonical_gradient_paper_form(branch=branch))
@@ -98,8 +101,9 @@ def _gradient(ctx: CheckContext):
 
 
 @claim("markov.optimal_bias", paper=P2, reference="Sec. 3 (closed form derived here)",
-       statement="The optimal bias solves pi_0 sigma(f0) + pi_1 sigma(f1) = pi_1 and has the closed "
-                 "form b* = e^2/2 + log[(p - q + sqrt((q-p)^2 + 4pq e^u))/(2q e^u)]; at e = 0 it is log(p/q).")
+       statement=r"The optimal bias solves \(\pi_0 \sigma(f_0) + \pi_1 \sigma(f_1) = \pi_1\) and "
+                 r"has the closed form \(b^* = e^2/2 + \log\frac{p - q + \sqrt{(q-p)^2 + 4pq "
+                 r"e^u}}{2q e^u}\); at \(e = 0\) it is \(\log(p/q)\).")
 def _optimal_bias(ctx: CheckContext):
     from scipy.optimize import brentq
 
@@ -121,8 +125,9 @@ def _optimal_bias(ctx: CheckContext):
 
 
 @claim("markov.global_curve", paper=P2, reference="Sec. 3, global minima",
-       statement="Global minima (loss H(P)) form the curve e^2(1 + 2w|w|) = log((1-p)(1-q)/(pq)), "
-                 "at w > -1/sqrt2 when p+q < 1 and at w < -1/sqrt2 when p+q > 1.")
+       statement=r"Global minima (loss \(H(P)\)) form the curve \(e^2(1 + 2w|w|) = "
+                 r"\log\frac{(1-p)(1-q)}{pq}\), at \(w > -1/\sqrt{2}\) when \(p+q < 1\) and at \(w "
+                 r"< -1/\sqrt{2}\) when \(p+q > 1\).")
 def _global_curve(ctx: CheckContext):
     worst_loss, worst_grad, side_ok = 0.0, 0.0, True
     for p_, q_ in CASES:
@@ -145,8 +150,9 @@ def _global_curve(ctx: CheckContext):
 
 
 @claim("markov.energy", paper=P2, reference="Sec. 3, energy E(e, w)",
-       statement="Along the gradient flow dE/dt = 2 e^2 dL/db, so E = e^2 - w^2 - sign(w) log|w| is "
-                 "conserved (to 1e-8) along the profiled flow; sign(e) and sign(w) never change.")
+       statement=r"Along the gradient flow \(dE/dt = 2 e^2\, \partial L/\partial b\), so \(E = e^2 "
+                 r"- w^2 - \mathrm{sign}(w) \log|w|\) is conserved (to \(10^{-8}\)) along the "
+                 r"profiled flow; \(\mathrm{sign}(e)\) and \(\mathrm{sign}(w)\) never change.")
 def _energy(ctx: CheckContext):
     symbolic = all(is_zero(identity.rate - identity.identity_rhs)
                    for identity in (markov.energy_rate_along_flow(branch=br) for br in (1, -1)))
@@ -208,8 +214,8 @@ def _basin_agreement(p_: float, q_: float, n: int, profiled: bool) -> dict:
 
 
 @claim("markov.basins", paper=P2, reference="Sec. 3, basins; Figs. 2-3",
-       statement="Gradient descent on the profiled loss (b at its optimum) from a grid of "
-                 "initialisations lands in the basin predicted by the energy and the separatrix.")
+       statement=r"Gradient descent on the profiled loss (\(b\) at its optimum) from a grid of "
+                 r"initialisations lands in the basin predicted by the energy and the separatrix.")
 def _basins(ctx: CheckContext):
     import matplotlib.pyplot as plt
 
@@ -234,9 +240,9 @@ def _basins(ctx: CheckContext):
 
 @claim("markov.basins_joint", paper=P2, reference="Sec. 3 (energy approximately conserved when b "
        "trains jointly)", expected="refuted",
-       statement="Gradient descent on all three parameters (b trained jointly, started at b*) "
-                 "lands in the energy-predicted basin except in a thin band |E - E*| <= 0.05 "
-                 "around the separatrix.")
+       statement=r"Gradient descent on all three parameters (\(b\) trained jointly, started at "
+                 r"\(b^*\)) lands in the energy-predicted basin except in a thin band \(|E - E^*| "
+                 r"\leq 0.05\) around the separatrix.")
 def _basins_joint(ctx: CheckContext):
     n = 60 if ctx.full else 24
     results = {f"p={p_},q={q_}": _basin_agreement(p_, q_, n, profiled=False) for p_, q_ in CASES}
@@ -251,10 +257,11 @@ def _basins_joint(ctx: CheckContext):
 
 
 @claim("markov.headline", paper=P2, reference="Sec. 3-4, consequence of the basins",
-       statement="A small Gaussian initialisation around the origin reaches the global minimum when "
-                 "p+q < 1 and the unigram local minimum when p+q > 1; initialising with "
-                 "w < -1/sqrt2 (anti-aligned MLP, large norm) fixes p+q > 1 -- and, as the basins "
-                 "predict, sends small-e starts to the unigram line when p+q < 1.")
+       statement=r"A small Gaussian initialisation around the origin reaches the global minimum "
+                 r"when \(p+q < 1\) and the unigram local minimum when \(p+q > 1\); initialising "
+                 r"with \(w < -1/\sqrt{2}\) (anti-aligned MLP, large norm) fixes \(p+q > 1\) -- "
+                 r"and, as the basins predict, sends small-\(e\) starts to the unigram line when "
+                 r"\(p+q < 1\).")
 def _headline(ctx: CheckContext):
     rng = as_generator(ctx.seed)
     n = 400 if ctx.full else 100
@@ -274,8 +281,8 @@ def _headline(ctx: CheckContext):
 
 
 @claim("markov.degenerate", paper=P2, reference="Sec. 3, p + q = 1",
-       statement="At p + q = 1 the chain is i.i.d.: the curve constant is 0, H(pi) = H(P), and the "
-                 "library reports the degenerate case without dividing by zero.")
+       statement=r"At \(p + q = 1\) the chain is i.i.d.: the curve constant is 0, \(H(\pi) = "
+                 r"H(P)\), and the library reports the degenerate case without dividing by zero.")
 def _degenerate(ctx: CheckContext):
     worst, flags = 0.0, True
     for p_ in (0.1, 0.3, 0.5, 0.7):

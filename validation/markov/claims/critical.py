@@ -19,9 +19,10 @@ from validation.markov.claims.canonical import CASES, P2, is_zero
 
 
 @claim("markov.unigram_hessian", paper=P2, reference="Sec. 3, unigram line",
-       statement="On e = 0, b = log(p/q) the Hessian in (e, w, b) is diag(2 g1o (1 + 2w|w|), 0, "
-                 "pi_0 pi_1) with g1o = pq(p+q-1)/(p+q)^2: local minima for w > -1/sqrt2 and maxima "
-                 "along e for w < -1/sqrt2 when p+q > 1, the reverse when p+q < 1.")
+       statement=r"On \(e = 0\), \(b = \log(p/q)\) the Hessian in \((e, w, b)\) is "
+                 r"\(\mathrm{diag}(2 g_1^o (1 + 2w|w|), 0, \pi_0 \pi_1)\) with \(g_1^o = "
+                 r"pq(p+q-1)/(p+q)^2\): local minima for \(w > -1/\sqrt{2}\) and maxima along "
+                 r"\(e\) for \(w < -1/\sqrt{2}\) when \(p+q > 1\), the reverse when \(p+q < 1\).")
 def _unigram_hessian(ctx: CheckContext):
     symbolic = all(is_zero(d) for branch in (1, -1) for d in
                    markov.canonical_hessian(branch=branch).subs({markov.e: 0, markov.b: markov.unigram_bias()})
@@ -72,8 +73,8 @@ def _unigram_hessian(ctx: CheckContext):
 
 
 @claim("markov.critical_set", paper=P2, reference="Sec. 3, critical points",
-       statement="The only critical points are the global-minimum curve, the unigram line and the "
-                 "saddle (0, -1/sqrt2, log(p/q)); there are no others.")
+       statement=r"The only critical points are the global-minimum curve, the unigram line and the "
+                 r"saddle \((0, -1/\sqrt{2}, \log(p/q))\); there are no others.")
 def _critical_set(ctx: CheckContext):
     G0, G1 = sp.symbols("G0 G1", real=True)
 

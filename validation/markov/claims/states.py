@@ -243,8 +243,9 @@ def _note(measured: dict, structural_ok: bool) -> str:
 
 @claim("markov.s_state_unigram", paper=P1,
        reference="Sec. 2-3 (tied unigram minimum) / spec markov.md Sec. 1 (S-state extension)",
-       statement="The unigram point of the tied single-layer transformer on the symmetric S-state "
-                 "chain is a local minimum exactly when p > (S-1)/S (lambda < 0), S = 2..5.",
+       statement=r"The unigram point of the tied single-layer transformer on the symmetric "
+                 r"\(S\)-state chain is a local minimum exactly when \(p > (S-1)/S\) (\(\lambda < "
+                 r"0\)), \(S = 2, \ldots, 5\).",
        expected="refuted")
 def _s_state_unigram(ctx):
     start = time.perf_counter()

@@ -47,8 +47,8 @@ def _key_scalar(p: float, q: float) -> float:
 
 
 @claim("markov.F1", paper=P1, reference="Sec. 3, Thm 2 (full model)",
-       statement="For any other weights, e = 0 (and a = 0 untied) with b = log(p/q) is stationary, "
-                 "predicts pi_1 everywhere and has loss H(pi).")
+       statement=r"For any other weights, \(e = 0\) (and \(a = 0\) untied) with \(b = \log(p/q)\) "
+                 r"is stationary, predicts \(\pi_1\) everywhere and has loss \(H(\pi)\).")
 def _f1(ctx):
     worst = {"gradient": 0.0, "loss_minus_H_pi": 0.0, "prediction_minus_pi1": 0.0}
     cases = 0
@@ -80,9 +80,9 @@ def _f1(ctx):
 
 
 @claim("markov.F2", paper=P1, reference="Sec. 3, Thm 2 (tied)",
-       statement="Tied, small MLP gain: the F1 point is a local minimum (PSD Hessian, null "
-                 "directions flat) for p+q>1 and a saddle for p+q<1; key scalar "
-                 "E[(pi_1 - x_{n+1}) x_n] = pi_0 pi_1 (p+q-1).")
+       statement=r"Tied, small MLP gain: the F1 point is a local minimum (PSD Hessian, null "
+                 r"directions flat) for \(p+q > 1\) and a saddle for \(p+q < 1\); key scalar "
+                 r"\(\mathbb{E}[(\pi_1 - x_{n+1}) x_n] = \pi_0 \pi_1 (p+q-1)\).")
 def _f2(ctx):
     measured, ok = {}, True
     for label, (p, q) in (("p+q>1", ABOVE), ("p+q<1", BELOW)):
@@ -142,8 +142,8 @@ def _f2(ctx):
 
 
 @claim("markov.F3", paper=P1, reference="Sec. 3 (untied)",
-       statement="Without tying the F1 point is a saddle for every p+q != 1: the (e, a) Hessian "
-                 "block has a negative eigenvalue.")
+       statement=r"Without tying the F1 point is a saddle for every \(p+q \neq 1\): the \((e, a)\) "
+                 r"Hessian block has a negative eigenvalue.")
 def _f3(ctx):
     measured, ok = {}, True
     cases = (("p+q>1", ABOVE), ("p+q<1", BELOW), ("p+q>1 (0.7,0.6)", (0.7, 0.6)))
@@ -163,8 +163,8 @@ def _f3(ctx):
 
 
 @claim("markov.F4", paper=P2, reference="Sec. 4 (factor 1 + 2w|w|)",
-       statement="A large anti-aligned MLP gain (W_2 = -c W_1^T) turns the tied p+q>1 local minimum "
-                 "into a saddle.")
+       statement=r"A large anti-aligned MLP gain (\(W_2 = -c W_1^\top\)) turns the tied \(p+q > "
+                 r"1\) local minimum into a saddle.")
 def _f4(ctx):
     p, q = ABOVE
     base = build_model(D, N, tied=True, seeds=[ctx.seed]).params()
@@ -191,8 +191,8 @@ def _f4(ctx):
 
 
 @claim("markov.F5", paper=P1, reference="Sec. 3, Thm 1 (global minimum)",
-       statement="The tied model has an explicit point with loss H(P) that predicts the Markov "
-                 "kernel (a global minimum).")
+       statement=r"The tied model has an explicit point with loss \(H(P)\) that predicts the "
+                 r"Markov kernel (a global minimum).")
 def _f5(ctx):
     measured, ok = {}, True
     for label, (p, q) in (("p+q>1", ABOVE), ("p+q<1", BELOW)):
@@ -268,10 +268,10 @@ def _training_runs(ctx, reuse: bool = False) -> dict:
 
 
 @claim("markov.F6", paper=P1, reference="Fig. 2-3 (training); P2 Fig. 4 (initialisation)",
-       statement="Adam training of the full model: the tied model from the standard "
-                 "initialisation on p=0.5, q=0.8 can stay at H(pi) = 0.6663 while the untied "
-                 "reaches H(P) = 0.6190; on p=0.2, q=0.3 both reach H(P) = 0.5446. Measured as "
-                 "shares over seeds.")
+       statement=r"Adam training of the full model: the tied model from the standard "
+                 r"initialisation on \(p = 0.5\), \(q = 0.8\) can stay at \(H(\pi) = 0.6663\) "
+                 r"while the untied reaches \(H(P) = 0.6190\); on \(p = 0.2\), \(q = 0.3\) both "
+                 r"reach \(H(P) = 0.5446\). Measured as shares over seeds.")
 def _f6(ctx):
     data = _training_runs(ctx)
     shares, ok, neither = {}, True, []
@@ -311,7 +311,7 @@ def _f6(ctx):
 
 
 @claim("markov.fig_training", paper=P1, reference="Fig. 2-3",
-       statement="Training curves of the full model with the levels H(P) and H(pi).")
+       statement=r"Training curves of the full model with the levels \(H(P)\) and \(H(\pi)\).")
 def _fig_training(ctx):
     import matplotlib.pyplot as plt
 

@@ -36,7 +36,8 @@ RECON = "library reconstruction (spec Sec. 5)"
 
 
 @claim("potts.anchor", paper=PAPER, reference="spec Sec. 1 (anchor)",
-       statement="Ising L = 3, J12 = 1, J13 = 0.5, J23 = -0.3, h = 0, beta = 1 has Z = 13.059374985.")
+       statement=r"Ising \(L = 3\), \(J_{12} = 1\), \(J_{13} = 0.5\), \(J_{23} = -0.3\), \(h = "
+                 r"0\), \(\beta = 1\) has \(Z = 13.059374985\).")
 def _anchor(ctx: CheckContext):
     Z = population.exact_summary(population.ising_anchor()).Z
     return compare(13.059374985, Z, 1e-9,
@@ -44,8 +45,8 @@ def _anchor(ctx: CheckContext):
 
 
 @claim("potts.mapping", paper=PAPER, reference="Sec. II (mapping), spec Sec. 2",
-       statement="With A = beta J, V = U, b = beta h the factored conditional equals the Potts "
-                 "conditional for every site and configuration.")
+       statement=r"With \(A = \beta J\), \(V = U\), \(b = \beta h\) the factored conditional "
+                 r"equals the Potts conditional for every site and configuration.")
 def _mapping(ctx: CheckContext):
     residuals = potts.mapping_logit_residuals(3, 3, fields=True)
     symbolic_ok = all(r == 0 for r in residuals)
@@ -75,8 +76,8 @@ def _mapping(ctx: CheckContext):
 
 
 @claim("potts.mlm_npll", paper=PAPER, reference="Sec. II, spec Sec. 2",
-       statement="L_MLM(beta J, U, beta h) = NPLL(J, U, h)/L, and the population minimiser's loss "
-                 "is the mean conditional entropy.")
+       statement=r"\(L_{\mathrm{MLM}}(\beta J, U, \beta h) = \mathrm{NPLL}(J, U, h)/L\), and the "
+                 r"population minimiser's loss is the mean conditional entropy.")
 def _mlm_npll(ctx: CheckContext):
     sym = potts.mlm_equals_npll_residual([(0, 1, 1), (1, 0, 1), (1, 1, 0)], 3, 2)
     rng = np.random.default_rng(ctx.seed)
@@ -100,8 +101,9 @@ def _mlm_npll(ctx: CheckContext):
 
 
 @claim("potts.gradients", paper=PAPER, reference="spec Sec. 2 (gradients)",
-       statement="dl/dA_ij, dl/dV_ab, dl/db_i(a) have the closed forms of spec Sec. 2, and the "
-                 "population gradient vanishes at the truth (Fisher consistency).")
+       statement=r"\(\partial \ell/\partial A_{ij}\), \(\partial \ell/\partial V_{ab}\), "
+                 r"\(\partial \ell/\partial b_i(a)\) have the closed forms of spec Sec. 2, and the "
+                 r"population gradient vanishes at the truth (Fisher consistency).")
 def _gradients(ctx: CheckContext):
     sym = potts.gradient_residuals((0, 1, 1), 3, 2)
     model = population.default_model(4, 3, seed=ctx.seed % 100)
@@ -132,8 +134,10 @@ def _gradients(ctx: CheckContext):
 
 
 @claim("potts.invariances", paper=PAPER, reference="spec Sec. 2 (invariances, gauge)",
-       statement="(cA, V/c), (-A, -V), V + 1c^T and b_i + const leave the conditionals unchanged, "
-                 "V + c1^T does not; zs(A kron V) = A kron PVP, so a head's contact map is |A|.")
+       statement=r"\((cA, V/c)\), \((-A, -V)\), \(V + \mathbf{1} c^\top\) and \(b_i + "
+                 r"\mathrm{const}\) leave the conditionals unchanged, \(V + c \mathbf{1}^\top\) "
+                 r"does not; \(\mathrm{zs}(A \otimes V) = A \otimes PVP\), so a head's contact map "
+                 r"is \(|A|\).")
 def _invariances(ctx: CheckContext):
     res = potts.invariance_residuals(3, 2)
     inv_ok = all(all(r == 0 for r in getattr(res, k)) for k in ("scale", "sign", "column_shift", "bias_shift"))
@@ -156,8 +160,8 @@ def _invariances(ctx: CheckContext):
 
 
 @claim("potts.samplers", paper=PAPER, reference="spec Sec. 1 (samplers)",
-       statement="Gibbs and Metropolis samplers reproduce single-site and pair marginals of exact "
-                 "enumeration within 4 sigma of binomial noise.")
+       statement=r"Gibbs and Metropolis samplers reproduce single-site and pair marginals of exact "
+                 r"enumeration within \(4\sigma\) of binomial noise.")
 def _samplers(ctx: CheckContext):
     rng = np.random.default_rng(ctx.seed)
     base = population.default_model(5, 3, beta=1.0, seed=7)
@@ -180,8 +184,8 @@ def _samplers(ctx: CheckContext):
 
 
 @claim("potts.represent", paper=PAPER, reference="Sec. II conditions, spec Sec. 2",
-       statement="A softmax-normalised single head (softmax or sink) cannot reach the population "
-                 "optimum when J has mixed signs; unnormalised (free) attention does.")
+       statement=r"A softmax-normalised single head (softmax or sink) cannot reach the population "
+                 r"optimum when \(J\) has mixed signs; unnormalised (free) attention does.")
 def _represent(ctx: CheckContext):
     model = population.ising_anchor()
     gaps = {att: represent.represent(model, att, restarts=4 if ctx.full else 1, seed=ctx.seed).gap
@@ -198,8 +202,9 @@ def _represent(ctx: CheckContext):
 
 
 @claim("potts.masking", paper=PAPER, reference="Sec. II conditions, spec Sec. 2",
-       statement="The masked site must be excluded from its own logits: if site i reads s_i the "
-                 "MLM minimiser copies it and the loss falls far below the conditional entropy.")
+       statement=r"The masked site must be excluded from its own logits: if site \(i\) reads "
+                 r"\(s_i\) the MLM minimiser copies it and the loss falls far below the "
+                 r"conditional entropy.")
 def _masking(ctx: CheckContext):
     model = population.ising_anchor()
     H = population.exact_summary(model).mean_conditional_entropy
@@ -212,7 +217,7 @@ def _masking(ctx: CheckContext):
 
 @claim("potts.value_rank", paper=PAPER, reference="spec Sec. 2 (value rank >= rank(U))",
        expected="refuted",
-       statement="The value matrix needs rank >= rank(U) to reach the optimum.")
+       statement=r"The value matrix needs rank \(\geq \mathrm{rank}(U)\) to reach the optimum.")
 def _value_rank(ctx: CheckContext):
     model = population.default_model(4, 3, seed=1)
     rank = int(np.linalg.matrix_rank(model.U))
@@ -308,8 +313,9 @@ def _plm_recovery(ctx: CheckContext):
 
 
 @claim("potts.coupling_decay", paper=PAPER, reference="spec Sec. 3 (M^{-1/2})",
-       statement="The factored coupling error ||zs(A kron V) - zs(beta J kron U)||_F / ||zs(beta J kron U)||_F "
-                 "falls like M^{-1/2}.")
+       statement=r"The factored coupling error \(\|\mathrm{zs}(A \otimes V) - \mathrm{zs}(\beta J "
+                 r"\otimes U)\|_F / \|\mathrm{zs}(\beta J \otimes U)\|_F\) falls like "
+                 r"\(M^{-1/2}\).")
 def _coupling_decay(ctx: CheckContext):
     L, C = (10, 5) if ctx.full else (6, 3)
     sizes = [500, 1000, 2000, 4000, 8000] if ctx.full else [400, 800, 1600, 3200]

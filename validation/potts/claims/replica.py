@@ -22,8 +22,9 @@ from validation.potts.claims.mapping import PAPER, RECON
 
 
 @claim("potts.r1_solver", paper=PAPER, reference=f"spec Sec. 5, R1 ({RECON})",
-       statement="R1 saddle-point equations solved over 20 alpha values (61 x 61 quadrature) with "
-                 "residual < 1e-8 in under 3 s; Bayes floor 0.59944 at rho = 1.")
+       statement=r"R1 saddle-point equations solved over 20 \(\alpha\) values (\(61 \times 61\) "
+                 r"quadrature) with residual \(< 10^{-8}\) in under 3 s; Bayes floor 0.59944 at "
+                 r"\(\rho = 1\).")
 def _r1_solver(ctx: CheckContext):
     t0 = time.process_time()
     curve = replica.r1_curve(np.linspace(0.25, 10, 20), lam=0.1, rho=1.0, quadrature=61)
@@ -43,8 +44,9 @@ def _r1_solver(ctx: CheckContext):
 
 
 @claim("potts.r2_closed_form", paper=PAPER, reference=f"spec Sec. 5, R2 ({RECON})",
-       statement="The R2 closed form solves the ridge replica equations, tends to Delta/(alpha-1) "
-                 "as lambda -> 0, and equals the deterministic equivalent for isotropic inputs.")
+       statement=r"The R2 closed form solves the ridge replica equations, tends to "
+                 r"\(\Delta/(\alpha-1)\) as \(\lambda \to 0\), and equals the deterministic "
+                 r"equivalent for isotropic inputs.")
 def _r2_closed_form(ctx: CheckContext):
     res = potts.r2_fixed_point_residuals()
     ols = potts.sp.simplify(potts.r2_ols_limit() - potts.Delta / (potts.alpha - 1))
@@ -75,8 +77,9 @@ def _r1_sim_points(N, alphas, lam, seeds):
 
 
 @claim("potts.r1_simulation", paper=PAPER, reference=f"spec Sec. 5, R1 ({RECON})",
-       statement="Trained attention rows (Gaussian inputs, logistic teacher) match the R1 replica "
-                 "eps_J and test cross-entropy within 3 standard errors plus a finite-size allowance.")
+       statement=r"Trained attention rows (Gaussian inputs, logistic teacher) match the R1 replica "
+                 r"\(\varepsilon_J\) and test cross-entropy within 3 standard errors plus a "
+                 r"finite-size allowance.")
 def _r1_simulation(ctx: CheckContext):
     lam = 0.1
     Ns = (200, 500) if ctx.full else (200,)
@@ -115,8 +118,8 @@ def _r1_simulation(ctx: CheckContext):
 
 
 @claim("potts.r2_simulation", paper=PAPER, reference=f"spec Sec. 5, R2 ({RECON})",
-       statement="Ridge attention rows match the R2 closed form (i.i.d. inputs) and the deterministic "
-                 "equivalent (correlated Gaussian Potts, precision nu I - J).")
+       statement=r"Ridge attention rows match the R2 closed form (i.i.d. inputs) and the "
+                 r"deterministic equivalent (correlated Gaussian Potts, precision \(\nu I - J\)).")
 def _r2_simulation(ctx: CheckContext):
     lam, delta = 0.3, 0.5
     N = 500 if ctx.full else 150
