@@ -28,7 +28,20 @@ from theory.errors import InputError, NumericalFailure, check_choice
 from theory.results import result
 
 p, q = sp.symbols("p q", positive=True)
-e, w, b = sp.symbols("e w b", real=True)
+
+
+class EmbeddingSymbol(sp.Symbol):
+    """The embedding scalar ``e`` of the canonical model: a real sympy Symbol named ``e`` whose
+    LaTeX form is :math:`e_{\\mathrm{emb}}`, so that a notebook never shows it as Euler's number
+    (``sp.E`` prints as :math:`e`). Plain-text printing, ``lambdify`` and pickling are unchanged."""
+
+    def _latex(self, printer):
+        return r"e_{\mathrm{emb}}"
+
+
+#: The canonical parameters: embedding scalar, MLP weight, bias.
+e = EmbeddingSymbol("e", real=True)
+w, b = sp.symbols("w b", real=True)
 t = sp.symbols("t", real=True)
 
 #: Number of states ``S`` of the symmetric chain in the sympy functions: they build ``S x S``

@@ -269,3 +269,15 @@ def test_chain_functions_are_real_or_refused(p, q):
 def test_canonical_functions_are_real_or_refused(p, q, e_, w_):
     _real_or_error(lambda *a: markov.canonical_loss(*a, 0), p, q, e_, w_)
     _real_or_error(markov.energy, e_, w_)
+
+
+def test_embedding_symbol_cannot_be_read_as_eulers_number():
+    """The embedding scalar e prints in LaTeX unlike Euler's number (sp.E is "e"), and stays a
+    plain real Symbol for str, pickling and substitution."""
+    import pickle
+
+    assert sp.latex(markov.e) != sp.latex(sp.E)
+    assert set(sp.latex(sp.E * markov.e).split()) == {"e", r"e_{\mathrm{emb}}"}
+    assert str(markov.e) == "e" and markov.e.is_real
+    assert pickle.loads(pickle.dumps(markov.e)) == markov.e
+    assert markov.canonical_loss(branch=1).subs(markov.e, 0).free_symbols.isdisjoint({markov.e})

@@ -110,6 +110,7 @@ def assert_stationary(expr, variables, point, *, tol=None):
     ...
     AssertionError: not stationary at {x: 1001/1000}: d/dx = 1/500, expected 0
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     expr = as_expr("expr", expr, matrix=False)
     variables = as_symbols("variables", variables)
     tol = check_tol("tol", tol)
@@ -185,6 +186,7 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
     ...
     AssertionError: a != b: a - b = -1/1000000000000, expected 0
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     a, b = as_expr("a", a), as_expr("b", b)
     tol = check_tol("tol", tol)
     samples = check_samples("samples", samples)
@@ -201,6 +203,7 @@ def assert_expressions_equal(a, b, *, tol=None, domain=None, samples=20, seed=0)
 def _paired_entries(a, b):
     """The entries of ``a`` and ``b`` (one each for scalars; same shapes required) and a function
     ``k -> "entry [i, j]: "`` naming entry ``k`` (empty for scalars)."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     a_entries = list(a) if isinstance(a, sp.MatrixBase) else [a]
     b_entries = list(b) if isinstance(b, sp.MatrixBase) else [b]
     shape_a = a.shape if isinstance(a, sp.MatrixBase) else ()
@@ -217,6 +220,7 @@ def _paired_entries(a, b):
 
 def _assert_entries_equal(a_entries, b_entries, label, domain, seed):
     """Exact mode: every ``a - b`` proved 0 by sympy (:func:`validation.testing.support.zero_status`)."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     for k, (x, y) in enumerate(zip(a_entries, b_entries)):
         test = zero_status(x - y, domain, seed)
         if test.status == "nonzero":
@@ -228,6 +232,7 @@ def _assert_entries_equal(a_entries, b_entries, label, domain, seed):
 def _assert_entries_close(a_entries, b_entries, label, tol, domain, samples, seed):
     """``tol`` mode: ``|a - b| <= tol`` for every entry at ``samples`` seeded random points where
     both sides are finite (50 digits)."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     symbols = sorted(set().union(*(x.free_symbols for x in a_entries + b_entries)), key=str)
     evaluator = Evaluator(a_entries + b_entries, symbols)
     n, used, worst = len(a_entries), 0, (-1.0, None)

@@ -95,6 +95,7 @@ def assert_matches_autograd(expr, variables, point, torch_fn=None, *, order=1, r
     ...
     AssertionError: torch_fn differs from expr at {a: 2, x: 0.3, y: -1.2}: value ...
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     expr = as_expr("expr", expr, matrix=False)
     variables = as_symbols("variables", variables)
     rtol, atol, fd_step = _derivative_tolerances(order, rtol, atol, fd_step)
@@ -143,6 +144,7 @@ def _derivative_tolerances(order, rtol, atol, fd_step):
 def _sympy_reference(f_fixed, variables, x0, order, point):
     """The sympy gradient (keys ``(i,)``) or Hessian (keys ``(i, j)``, both triangles) of
     ``f_fixed`` at ``x0`` to 50 digits, and the value of ``f_fixed`` there."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     n = len(variables)
     gradient = [sp.diff(f_fixed, v) for v in variables]
     if order == 1:
@@ -165,6 +167,7 @@ def _sympy_reference(f_fixed, variables, x0, order, point):
 def _check_autograd(call, variables, x0, reference, f_value, order, tolerance, where):
     """Step 1: the value of ``call`` and its autograd derivative (float64) against the sympy
     reference, ``|ref - autograd| <= atol + rtol * |ref|``."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     import torch
 
     rtol, atol = tolerance
@@ -209,6 +212,7 @@ def _check_finite_differences(call, f_fixed, variables, x0, reference, order, fd
                               where):
     """Step 2: central differences of ``call`` (float64) against the sympy reference, within
     their truncation + rounding bound (see :func:`assert_matches_autograd`)."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     import torch
 
     rtol, atol = tolerance
@@ -236,6 +240,7 @@ def _check_finite_differences(call, f_fixed, variables, x0, reference, order, fd
 def _central_difference(f_at, f_mp, n, x0, key, steps, order):
     """``(estimate, truncation bound, rounding bound)`` of the entry ``key`` by central
     differences: the gradient stencil, the Hessian's diagonal one (step 2h) or its mixed one."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     if order == 1:
         (i,), h = key, steps[key[0]]
         stencil = [[(i, h)], [(i, -h)]]
@@ -302,6 +307,7 @@ def assert_converged_to(values, predicted, *, tol, names=None):
     ...
     AssertionError: not converged: worst coordinate w[0, 1] = -0.9999 vs predicted -1, |diff| = 0.0001 > tol = 5e-05; 1 of 3 coordinates outside tol
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     got, want, names = _paired_arrays(values, predicted, names)
     _check_prediction(predicted, want)
     tols = _tolerances(tol, want)
@@ -336,6 +342,7 @@ def assert_converged_to(values, predicted, *, tol, names=None):
 def _paired_arrays(values, predicted, names):
     """``(got, want, names)``: both sides as dicts ``key -> float64 array`` (one array: the key
     ``""``), and the coordinate names checked against them."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     got = as_named_arrays("values", values)
     want = as_named_arrays("predicted", predicted)
     if (got is None) != (want is None):
@@ -354,6 +361,7 @@ def _paired_arrays(values, predicted, names):
 def _check_prediction(predicted, want):
     """A prediction must be finite and say something: InputError for NaN, an infinity or no
     coordinate at all (an empty prediction would pass whatever was trained)."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     if not want or sum(target.size for target in want.values()) == 0:
         raise InputError("predicted", predicted, "at least one predicted coordinate (it is empty)")
     for key, target in want.items():
