@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-__all__ = ["result", "summarize", "to_dict"]
+__all__ = ["readable_repr", "result", "summarize", "to_dict"]
 
 #: Arrays with at most this many entries are shown in full.
 FULL_ARRAY_SIZE = 12
@@ -58,7 +58,10 @@ def _is_array(value: Any) -> bool:
             and hasattr(getattr(value, "dtype"), "kind") and hasattr(value, "size"))
 
 
-def _repr(self) -> str:
+def readable_repr(self) -> str:
+    """The repr of :func:`result` types, for any dataclass: ``Name(field=value, ...)`` with
+    large arrays summarised (:func:`summarize`); fields declared ``repr=False`` are left out.
+    Assign it as ``__repr__`` of a plain dataclass that keeps its own ``eq``."""
     fields = ", ".join(f"{f.name}={summarize(getattr(self, f.name))}"
                        for f in dataclasses.fields(self) if f.repr)
     return f"{type(self).__name__}({fields})"
@@ -81,7 +84,7 @@ def result(cls=None, *, frozen: bool = True):
 
     def wrap(klass):
         klass = dataclasses.dataclass(frozen=frozen, repr=False, eq=False)(klass)
-        klass.__repr__ = _repr
+        klass.__repr__ = readable_repr
         klass.to_dict = to_dict
         return klass
 

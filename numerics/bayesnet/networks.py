@@ -34,6 +34,7 @@ from numerics.shared.storage import (MAX_INPUT_BYTES, atomic_write_text, check_o
 from theory.budgets import check_memory
 from theory.domains import POSITIVE, integer, real
 from theory.errors import InputError, TooLargeError, check_choice, check_int
+from theory.results import readable_repr
 
 #: Tolerance on CPT row sums when a network is validated.
 ROW_SUM_TOL = 1e-9
@@ -60,9 +61,11 @@ EDGE_PROB = real(0, 1)
 _UNSAFE_NAME = re.compile(r'[,"=\x00-\x1f\x7f]')
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Structure:
     """Names, cardinalities and parent sets of a network (no CPTs)."""
+
+    __repr__ = readable_repr  # arrays summarised by shape and range
 
     names: tuple[str, ...]
     cards: tuple[int, ...]
@@ -122,9 +125,11 @@ class Structure:
         return Structure(self.names, self.cards, tuple(tuple(range(m)) for m in range(self.M)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Network:
     """A structure with one CPT per variable (``cpts[m]`` of shape ``(n_configs_m, d_m)``)."""
+
+    __repr__ = readable_repr  # arrays summarised by shape and range
 
     structure: Structure
     cpts: tuple[np.ndarray, ...] = field(repr=False)

@@ -22,7 +22,7 @@ from numerics.potts.domains import BETA, MAX_MODEL_BYTES, check_memory, check_wo
 from numerics.shared.seeding import as_generator
 from numerics.shared.storage import read_text_file
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
-from theory.results import result
+from theory.results import readable_repr, result
 
 #: Largest number of states C**L the exact path enumerates.
 MAX_STATES = 10**6
@@ -64,7 +64,7 @@ class FactoredParameters:
     b: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PottsModel:
     """A generalised Potts model :math:`P(s) \\propto e^{-\\beta H(s)}`,
     :math:`H(s) = -\\sum_{i<j} J_{ij}U_{s_is_j} - \\sum_i h_i(s_i)` (Rende et al. 2024).
@@ -72,6 +72,8 @@ class PottsModel:
     Build it with :func:`make_model` (which validates); attributes are read-only float64 arrays:
     ``J`` (L, L) symmetric with zero diagonal, ``U`` (C, C) symmetric, ``h`` (L, C), ``beta``.
     """
+
+    __repr__ = readable_repr  # arrays summarised by shape and range
 
     J: np.ndarray
     U: np.ndarray
