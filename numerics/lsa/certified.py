@@ -114,7 +114,7 @@ def gradient(prob: Problem, x) -> list:
 
 
 def hessian(prob: Problem, x):
-    """Enclosure (``arb_mat``) of :math:`\\nabla^2 f = 2J^\\top HJ + ` (the r-terms) at balls x."""
+    """Enclosure (``arb_mat``) of :math:`\\nabla^2 f = 2J^\\top HJ` + (the r-terms) at balls x."""
     flint = require_flint()
     beta, a1, a2 = x
     zero, one = flint.arb(0), flint.arb(1)

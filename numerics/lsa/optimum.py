@@ -413,7 +413,7 @@ def sample_example_c5(p, n: int, size: int, seed) -> Prompts:
 
 def sample_dynamical_prompts(states: int, d: int, n: int, size: int, seed,
                              dynamics: str = "deterministic") -> Prompts:
-    r"""Prompts of the |S|-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
+    r"""Prompts of the ``|S|``-state depth experiment: states ``0..states-1`` as scalars, ``n+1`` chains
     of length ``d+1`` per prompt sharing one random law, uniform initial state.
 
     ``dynamics="deterministic"``: :math:`s_{t+1} = f(s_t)` for a uniformly random map

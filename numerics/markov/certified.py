@@ -68,7 +68,7 @@ from theory.domains import integer, real
 from theory.errors import InputError, check_open_unit
 from theory.results import result
 
-#: The box of the existing uncertified claim: |e| <= 2.5, |w| <= 2.5, |b| <= 4.
+#: The box of the existing uncertified claim: ``|e| <= 2.5, |w| <= 2.5, |b| <= 4``.
 DEFAULT_BOX = (2.5, 2.5, 4.0)
 #: A half-width of the certified box (the proof's work grows with the box).
 HALF_WIDTH = real(0, 50, low_open=True, note="the exclusion work grows with the box")

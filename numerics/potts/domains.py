@@ -73,7 +73,7 @@ ALPHA = real(0, 10**6, low_open=True, note="the replica solver is tested up to 1
 MAX_ALPHAS = 1000
 #: Ridge penalty of the replica scenarios.
 REPLICA_LAMBDA = real(0, 10**6, low_open=True, note="the replica solver is tested up to 10^6")
-#: Teacher norm |w*|^2/N of the replica scenarios.
+#: Teacher norm ``|w*|^2/N`` of the replica scenarios.
 RHO = real(0, 10**6, low_open=True, note="the replica solver is tested up to 10^6")
 #: Label-noise variance of R2.
 DELTA = real(0, 10**6, note="the replica solver is tested up to 10^6")

@@ -1,6 +1,6 @@
 """The depth experiment of Ding et al. 2025 (Sec. 4, Fig. 3): accuracy of an L-layer LSA against L.
 
-|S| = 3, 10 context chains of length 6, prediction rounded to the nearest state, L = 1, 2, 3.
+``|S| = 3``, 10 context chains of length 6, prediction rounded to the nearest state, L = 1, 2, 3.
 The library's reconstruction (the paper does not fix the encoding): states are the scalars 0, 1, 2; each prompt
 draws a random map f: S -> S (a Markovian dynamical function, ``dynamics="deterministic"``) and
 ``n + 1 = 11`` chains ``s_{t+1} = f(s_t)`` with uniform initial states; x = s_{1:5}, y = s_6.

@@ -300,7 +300,7 @@ def evaluate(expr, variables, x0):
 
 
 def stencil_max(function, x0, steps):
-    """Largest |function| over the points ``x0 + sum(c * e_i * h_i)`` of ``steps`` [(i, c), ...]."""
+    """Largest ``|function|`` over the points ``x0 + sum(c * e_i * h_i)`` of ``steps`` [(i, c), ...]."""
     best = 0.0
     for offsets in steps:
         x = list(x0)

@@ -1,7 +1,7 @@
 """Claims about trained LSA (Ding et al. 2025): Markov task against f~* or the best loss; depth.
 
 One-layer LSA trained on the Markov task against f~* or the best achievable loss, and the depth
-experiment (|S| = 3)."""
+experiment (``|S| = 3``)."""
 
 from __future__ import annotations
 

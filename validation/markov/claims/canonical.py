@@ -174,10 +174,10 @@ def _energy(ctx: CheckContext):
 
 
 #: Gradient descent for the basin claims: no step moves e or w by more than 5% of its value
-#: (the band of disagreement near the separatrix shrinks with this fraction: |E - E*| up to 0.105
+#: (the band of disagreement near the separatrix shrinks with this fraction: ``|E - E*|`` up to 0.105
 #: at 20%, 0.010 at 5% on the full grid), 16000 steps.
 GD_FRACTION, GD_STEPS = 0.05, 16_000
-#: "A thin band around the separatrix": |E - E*| <= 0.05.
+#: "A thin band around the separatrix": ``|E - E*| <= 0.05``.
 THIN_BAND = 0.05
 
 
