@@ -253,7 +253,8 @@ def _prior(mh, qh, vh, lam, rho):
 
 def _r1_map(state, alpha, lam, rho, Q):
     m, q, V = state
-    return np.array(_prior(*_r1_hats(m, q, V, alpha, rho, Q), lam, rho))
+    with np.errstate(all="ignore"):  # an overflow is caught by _finite_or_fail, not warned
+        return np.array(_prior(*_r1_hats(m, q, V, alpha, rho, Q), lam, rho))
 
 
 def gaussian_pair_expectation(fn, rho, m, q, Q: PairQuadrature):
@@ -439,13 +440,14 @@ def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
     REPLICA_LAMBDA.check("lam", lam)
     RHO.check("rho", rho)
     DELTA.check("delta", delta)
-    B = lam + a - 1
-    V = 2.0 / (B + np.sqrt(B * B + 4 * lam))
-    kappa = a * V / (1 + V)
-    e = (rho * (1 - kappa) ** 2 + kappa**2 * delta / a) / (1 - kappa**2 / a)
-    m = rho * kappa
-    q = e - rho + 2 * m
-    hat = a / (1 + V)
+    with np.errstate(all="ignore"):  # non-finite values are refused by _finite_or_fail below
+        B = lam + a - 1
+        V = 2.0 / (B + np.sqrt(B * B + 4 * lam))
+        kappa = a * V / (1 + V)
+        e = (rho * (1 - kappa) ** 2 + kappa**2 * delta / a) / (1 - kappa**2 / a)
+        m = rho * kappa
+        q = e - rho + 2 * m
+        hat = a / (1 + V)
     _finite_or_fail("R2 closed form", V=V, e=e, m=m, q=q, test_mse=delta + e)
     if np.any(1 - kappa**2 / a <= 0):
         raise NumericalFailure("R2 closed form: 1 - kappa^2/alpha is not positive (lam too small "
