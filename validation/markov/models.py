@@ -34,6 +34,32 @@ name     shape          symbol
 The exact population loss enumerates all :math:`2^{N+1}` sequences (``N <= 12``) with
 :func:`numerics.markov.sequences.enumerate_sequences`, so gradients and autograd Hessians are exact.
 Training and evaluation are in :mod:`validation.markov.training`.
+
+**Depth and memory** (Part 2 Sec. 1 of the specification; ``L = 1`` is the model above, bit for
+bit). With ``L`` layers, :math:`h^0_n = x_n e + p_n` and each layer ``l = 1..L`` applies
+
+.. math::
+    u_n = h_n + W_O^{(l)} \sum_{i \in A(n)} \mathrm{att}_{n,i} W_V^{(l)} h_i, \qquad
+    h_n \leftarrow u_n + W_2^{(l)} \mathrm{ReLU}(W_1^{(l)} u_n),
+
+then :math:`\mathrm{logit}_n = \langle a, h^L_n \rangle + b` (tied: ``a = e``). One head per
+layer, no layer norm, no biases. The attention set is :math:`A(n) = \{1..n\}` (causal,
+``memory=None``) or :math:`A(n) = \{\max(1, n-W)..n\}` with ``memory = W >= 1`` (``W + 1``
+positions at most).
+
+Interface (stable; other modules build on it):
+
+- ``MarkovTransformer(d, seq_len, tied, params, memory=None)``: ``params`` is a dict of float64
+  tensors with a leading member axis; the number of layers is read from its keys. Layer 1 uses
+  the names of the table above (``W_Q, W_K, W_V, W_O, W_1, W_2``); layer ``l >= 2`` uses
+  ``"W_Q[l]"`` etc. (:func:`layer_key`). Untied models have the read-out ``a``; tied ones not.
+- :func:`from_weights` builds a one-member model from a dict of float64 tensors *without* the
+  member axis (d, N and L are read from the shapes and keys), e.g.
+  ``from_weights({"e": e, "pos": pos, ..., "b": torch.tensor(0.)}, tied=True, memory=2)``.
+- :func:`build_model` ``(d, seq_len, tied=, init=, seeds=, layers=1, memory=None)`` draws one
+  member per seed; :func:`parameter_shapes` / :func:`parameter_names` take ``layers``.
+- :func:`logits` / :func:`exact_loss` / :func:`hidden_states` / :func:`attention_maps` take the
+  parameter dict, ``tied`` and ``memory``.
 """
 
 from __future__ import annotations
@@ -48,6 +74,7 @@ import torch.nn.functional as F
 from numerics.markov.canonical import check_chain, global_curve_constant
 from numerics.markov.sequences import EnumeratedSequences, enumerate_sequences
 from numerics.shared.seeding import as_generator
+from theory.domains import integer
 from theory.errors import InputError, check_choice
 from validation.markov.domains import SEQ_LEN, WIDTH
 from theory.results import result
@@ -82,53 +109,136 @@ class LossDerivatives:
     hessian: np.ndarray | None
 
 
-def parameter_names(tied: bool) -> tuple[str, ...]:
-    """Parameter names in flattening order (``a`` is absent when tied)."""
-    names = ("e", "pos") + MATRICES + ("W_1", "W_2")
+#: The weights of one layer (attention, then MLP).
+LAYER_WEIGHTS = MATRICES + ("W_1", "W_2")
+#: Largest depth ``L`` (each layer adds 6 weight matrices).
+LAYERS = integer(1, 64, note="one head per layer")
+#: Attention window ``W``: position n attends to max(1, n-W)..n (None: causal, all of 1..n).
+MEMORY = integer(1, 4096, note="position n attends to max(1, n-W)..n")
+
+
+def layer_key(name: str, layer: int) -> str:
+    """Key of weight ``name`` (one of :data:`LAYER_WEIGHTS`) of layer ``layer`` (1-based):
+    ``name`` itself for layer 1 (the single-layer names), ``"name[l]"`` for ``l >= 2``."""
+    return name if layer == 1 else f"{name}[{layer}]"
+
+
+def count_layers(params) -> int:
+    """Number of layers ``L`` of a parameter dict (or of its keys)."""
+    layers = 1
+    while layer_key("W_Q", layers + 1) in params:
+        layers += 1
+    return layers
+
+
+def parameter_names(tied: bool, layers: int = 1) -> tuple[str, ...]:
+    """Parameter names in flattening order (``a`` is absent when tied): ``e, pos``, the weights
+    of layer 1, ..., of layer ``L`` (:func:`layer_key`), then ``a`` (untied) and ``b``."""
+    LAYERS.check("layers", layers)
+    names = ("e", "pos") + tuple(layer_key(m, layer) for layer in range(1, layers + 1)
+                                 for m in LAYER_WEIGHTS)
     return names + (("b",) if tied else ("a", "b"))
 
 
-def parameter_shapes(d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+def parameter_shapes(d: int, seq_len: int, tied: bool, members: int = 1,
+                     layers: int = 1) -> dict:
     """Shapes of every parameter, leading member axis included."""
-    shapes = {"e": (d,), "pos": (seq_len, d), **{m: (d, d) for m in MATRICES},
-              "W_1": (4 * d, d), "W_2": (d, 4 * d), "a": (d,), "b": ()}
-    return {name: (members,) + shapes[name] for name in parameter_names(tied)}
+    per_layer = {**{m: (d, d) for m in MATRICES}, "W_1": (4 * d, d), "W_2": (d, 4 * d)}
+    shapes = {"e": (d,), "pos": (seq_len, d), "a": (d,), "b": ()}
+    for layer in range(1, layers + 1):
+        shapes.update({layer_key(m, layer): s for m, s in per_layer.items()})
+    return {name: (members,) + shapes[name] for name in parameter_names(tied, layers)}
 
 
-def logits(params: dict, x: torch.Tensor, tied: bool) -> torch.Tensor:
-    """Logits :math:`\\mathrm{logit}_n` of the model (formula in the module docstring).
+def embed(params: dict, x: torch.Tensor) -> torch.Tensor:
+    """:math:`h^0_n = x_n e + p_n`, shape ``(M, B, N, d)`` for ``x`` of shape ``(M, B, N)`` or
+    ``(B, N)`` (a 2-d input is shared by the members)."""
+    e, pos = params["e"], params["pos"]
+    if x.dim() == 2:
+        x = x.unsqueeze(0).expand(e.shape[0], -1, -1)
+    x = x.to(e.dtype)
+    return x[..., None] * e[:, None, None, :] + pos[:, None, :x.shape[-1], :]
+
+
+def _layer(params: dict, layer: int, h: torch.Tensor, mask: torch.Tensor, keep_attention=None):
+    """One layer (attention then MLP) on ``h`` of shape ``(M, B, N, d)``; returns the flattened
+    ``(M, B*N, d)`` output (the single-layer operations of P1, in the same order)."""
+    w = {m: params[layer_key(m, layer)] for m in LAYER_WEIGHTS}
+    members, d = h.shape[0], h.shape[-1]
+    # <W_Q h_n, W_K h_i>/sqrt(d) = h_n^T A h_i with A = W_Q^T W_K / sqrt(d)
+    bilinear = w["W_Q"].transpose(1, 2) @ w["W_K"] / math.sqrt(d)
+    scores = (h.reshape(members, -1, d) @ bilinear).reshape(h.shape) @ h.transpose(2, 3)
+    att = torch.softmax(scores + mask, dim=-1)                              # (M, B, N, N)
+    if keep_attention is not None:
+        keep_attention.append(att)
+    # W_O sum_i att_{n,i} W_V h_i = (sum_i att_{n,i} h_i) (W_O W_V)^T
+    mixed = (att @ h).reshape(members, -1, d)
+    u = h.reshape(members, -1, d) + mixed @ (w["W_O"] @ w["W_V"]).transpose(1, 2)
+    return u + torch.relu(u @ w["W_1"].transpose(1, 2)) @ w["W_2"].transpose(1, 2)
+
+
+def hidden_states(params: dict, h0: torch.Tensor, memory: int | None = None,
+                  keep_attention: list | None = None) -> torch.Tensor:
+    """:math:`h^L` of the layer stack applied to :math:`h^0` (shape ``(M, B, N, d)``), same
+    shape. ``keep_attention``: a list that receives each layer's attention ``(M, B, N, N)``."""
+    n = h0.shape[2]
+    mask = attention_mask(n, h0.dtype, memory)
+    h = h0
+    for layer in range(1, count_layers(params) + 1):
+        h = _layer(params, layer, h, mask, keep_attention).reshape(h0.shape)
+    return h
+
+
+def logits(params: dict, x: torch.Tensor, tied: bool, memory: int | None = None) -> torch.Tensor:
+    """Logits :math:`\mathrm{logit}_n` of the model (formula in the module docstring).
 
     Parameters
     ----------
     params : dict of tensors
-        Shapes of :func:`parameter_shapes` with ``M`` members.
+        Shapes of :func:`parameter_shapes` with ``M`` members (any number of layers).
     x : tensor, shape ``(M, B, N)`` or ``(B, N)``
         Input symbols :math:`x_1..x_N` (0/1, any float dtype); a 2-d input is shared by members.
     tied : bool
         Use :math:`a = e`.
+    memory : int, optional
+        Attention window ``W`` (:math:`A(n) = \{\max(1, n-W)..n\}`); None: causal.
 
     Returns
     -------
     tensor, shape ``(M, B, N)``
     """
-    e, pos = params["e"], params["pos"]
-    members = e.shape[0]
-    if x.dim() == 2:
-        x = x.unsqueeze(0).expand(members, -1, -1)
-    x = x.to(e.dtype)
-    d, (batch, n) = e.shape[-1], x.shape[1:]
-    emb = x[..., None] * e[:, None, None, :] + pos[:, None, :n, :]            # (M, B, N, d)
-    # <W_Q x_n, W_K x_i>/sqrt(d) = x_n^T A x_i with A = W_Q^T W_K / sqrt(d)
-    bilinear = params["W_Q"].transpose(1, 2) @ params["W_K"] / math.sqrt(d)
-    scores = (emb.reshape(members, -1, d) @ bilinear).reshape(emb.shape) @ emb.transpose(2, 3)
-    att = torch.softmax(scores + causal_mask(n, e.dtype), dim=-1)            # (M, B, N, N)
-    # W_O sum_i att_{n,i} W_V x_i = (sum_i att_{n,i} x_i) (W_O W_V)^T
-    mixed = (att @ emb).reshape(members, -1, d)
-    y = emb.reshape(members, -1, d) + mixed @ (params["W_O"] @ params["W_V"]).transpose(1, 2)
-    z = y + torch.relu(y @ params["W_1"].transpose(1, 2)) @ params["W_2"].transpose(1, 2)
+    e = params["e"]
+    emb = embed(params, x)                                                    # (M, B, N, d)
+    members, batch, n = emb.shape[:3]
+    z = hidden_states(params, emb, memory).reshape(members, -1, emb.shape[-1])
     readout = e if tied else params["a"]
     out = (z @ readout[:, :, None]).reshape(members, batch, n)
     return out + params["b"][:, None, None]
+
+
+def attention_maps(params: dict, x: torch.Tensor, memory: int | None = None) -> list:
+    """The attention matrices :math:`\mathrm{att}_{n,i}` of every layer for inputs ``x``
+    (shape ``(M, B, N)`` or ``(B, N)``): a list of ``L`` tensors of shape ``(M, B, N, N)``."""
+    kept: list = []
+    hidden_states(params, embed(params, x), memory, kept)
+    return kept
+
+
+def _window_mask(n: int, memory: int, dtype) -> torch.Tensor:
+    rows = torch.arange(n)[:, None]
+    cols = torch.arange(n)[None, :]
+    allowed = (cols <= rows) & (cols >= rows - memory)
+    return torch.where(allowed, 0.0, float("-inf")).to(dtype)
+
+
+def attention_mask(n: int, dtype, memory: int | None = None) -> torch.Tensor:
+    """Additive mask of the attention set :math:`A(n)`, shape ``(n, n)``: 0 where position
+    ``n`` may attend to ``i`` (:math:`\max(1, n-W) \le i \le n`; causal when ``memory`` is
+    None), -inf elsewhere."""
+    if memory is None:
+        return causal_mask(n, dtype)
+    MEMORY.check("memory", memory)
+    return _window_mask(n, memory, dtype)
 
 
 @lru_cache(maxsize=16)
@@ -181,8 +291,15 @@ def rank_one_parameters(d: int, seq_len: int, *, e0: float, w, alpha, mlp_gain: 
     return out
 
 
-def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dict:
+def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed,
+                       layers: int = 1) -> dict:
     """One member's initial parameters (numpy arrays, no member axis), drawn from ``seed``.
+
+    With ``layers = 1`` (the default) the draws are those of the single-layer model below. With
+    ``layers = L >= 2`` every weight is drawn N(0, 0.02^2) in :func:`parameter_names` order and
+    every layer's ``W_O`` and ``W_2`` is then scaled by :math:`1/\sqrt{2L}` (std
+    :math:`0.02/\sqrt{2L}`, the GPT-2 residual scaling of the authors' code; Part 2 Sec. 1);
+    ``good`` then sets every layer's MLP as below; ``lowrank`` is single-layer only.
 
     - ``standard``: every weight N(0, 0.02^2), ``b = 0`` (P1).
     - ``good``: ``standard``, then :math:`W_1 \\sim N(0, 1/d)` entrywise and
@@ -195,6 +312,9 @@ def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dic
     WIDTH.check("d", d)
     SEQ_LEN.check("seq_len", seq_len)
     check_choice("init", init, INITS)
+    LAYERS.check("layers", layers)
+    if layers > 1:
+        return _deep_initial_parameters(d, seq_len, tied, init, as_generator(seed), layers)
     rng = as_generator(seed)
     if init == "lowrank":
         alpha = rng.choice([-1.0, 1.0], size=d)
@@ -211,6 +331,23 @@ def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed) -> dic
     return out
 
 
+def _deep_initial_parameters(d, seq_len, tied, init, rng, layers) -> dict:
+    if init == "lowrank":
+        raise InputError("init", init, "'standard' or 'good' for layers >= 2 ('lowrank' is the "
+                                       "single-layer rank-one start)")
+    shapes = parameter_shapes(d, seq_len, tied, members=1, layers=layers)
+    out = {name: _normal(rng, shape[1:], STANDARD_STD) for name, shape in shapes.items()}
+    out["b"] = np.asarray(0.0)
+    for layer in range(1, layers + 1):
+        for name in ("W_O", "W_2"):
+            out[layer_key(name, layer)] /= math.sqrt(2 * layers)
+        if init == "good":
+            w1 = _normal(rng, (4 * d, d), GOOD_W1_STD / math.sqrt(d))
+            out[layer_key("W_1", layer)] = w1
+            out[layer_key("W_2", layer)] = -GOOD_GAIN * w1.T
+    return out
+
+
 def stack_members(members: list[dict]) -> dict:
     """Stack per-member numpy parameter dicts into float64 tensors with a leading member axis."""
     return {name: torch.tensor(np.stack([m[name] for m in members]), dtype=DTYPE)
@@ -218,7 +355,8 @@ def stack_members(members: list[dict]) -> dict:
 
 
 class MarkovTransformer(torch.nn.Module):
-    """The P1 single-layer transformer with ``members`` independent copies (see module docstring).
+    """The Markov transformer (P1's single layer, or ``L`` layers) with ``members`` independent
+    copies (see the module docstring).
 
     Parameters
     ----------
@@ -227,15 +365,23 @@ class MarkovTransformer(torch.nn.Module):
     tied : bool
         Weight tying ``a = e``.
     params : dict
-        Initial tensors with the shapes of :func:`parameter_shapes` (see :func:`build_model`).
+        Initial tensors with the shapes of :func:`parameter_shapes` (see :func:`build_model`,
+        :func:`from_weights`); the number of layers is read from the keys (:func:`layer_key`).
+    memory : int, optional
+        Attention window ``W >= 1`` (:math:`A(n) = \{\max(1, n-W)..n\}`); None: causal.
     """
 
-    def __init__(self, d: int, seq_len: int, tied: bool, params: dict):
+    def __init__(self, d: int, seq_len: int, tied: bool, params: dict,
+                 memory: int | None = None):
         super().__init__()
         WIDTH.check("d", d)
         SEQ_LEN.check("seq_len", seq_len)
-        self.d, self.seq_len, self.tied = d, seq_len, bool(tied)
-        shapes = parameter_shapes(d, seq_len, tied, members=params["e"].shape[0])
+        if memory is not None:
+            MEMORY.check("memory", memory)
+        self.d, self.seq_len, self.tied, self.memory = d, seq_len, bool(tied), memory
+        self.layers = count_layers(params)
+        shapes = parameter_shapes(d, seq_len, tied, members=params["e"].shape[0],
+                                  layers=self.layers)
         if set(params) != set(shapes):
             raise InputError("params", sorted(params), f"the keys {sorted(shapes)}")
         for name, shape in shapes.items():
@@ -254,31 +400,47 @@ class MarkovTransformer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits, shape ``(M, B, N)``, for inputs ``x`` of shape ``(M, B, N)`` or ``(B, N)``."""
-        return logits(self.params(), x, self.tied)
+        return logits(self.params(), x, self.tied, self.memory)
 
 
 def build_model(d: int = 4, seq_len: int = 64, *, tied: bool = True, init: str = "standard",
-                seeds=(0,)) -> MarkovTransformer:
+                seeds=(0,), layers: int = 1, memory: int | None = None) -> MarkovTransformer:
     """A :class:`MarkovTransformer` with one member per seed, each initialised by
-    :func:`initial_parameters` from its own seed (bit-reproducible)."""
+    :func:`initial_parameters` from its own seed (bit-reproducible); ``layers`` and ``memory``
+    as in :class:`MarkovTransformer`."""
     seeds = list(seeds)
     if not seeds:
         raise InputError("seeds", seeds, "at least one seed")
-    members = [initial_parameters(d, seq_len, tied, init, s) for s in seeds]
-    return MarkovTransformer(d, seq_len, tied, stack_members(members))
+    members = [initial_parameters(d, seq_len, tied, init, s, layers) for s in seeds]
+    return MarkovTransformer(d, seq_len, tied, stack_members(members), memory=memory)
+
+
+def from_weights(weights: dict, tied: bool, memory: int | None = None) -> MarkovTransformer:
+    """A one-member :class:`MarkovTransformer` from a dict of tensors (or arrays) *without* the
+    member axis: ``e (d,)``, ``pos (N, d)``, per layer ``W_Q, W_K, W_V, W_O (d, d)``,
+    ``W_1 (4d, d)``, ``W_2 (d, 4d)`` (layer ``l >= 2``: ``"W_Q[l]"``, ...), ``a (d,)`` when
+    untied and ``b ()``. ``d``, ``N`` and ``L`` are read from the shapes and keys; values are
+    converted to float64 (autograd history is not kept: the model owns fresh parameters)."""
+    if "pos" not in weights or "e" not in weights:
+        raise InputError("weights", sorted(weights), "a dict with at least 'e' and 'pos'")
+    params = {name: torch.as_tensor(value, dtype=DTYPE)[None] for name, value in weights.items()}
+    seq_len, d = params["pos"].shape[1:]
+    return MarkovTransformer(int(d), int(seq_len), tied, params, memory=memory)
 
 
 # ----------------------------------------------------------------------------- flat vectors
 
 def flatten(params: dict, tied: bool) -> torch.Tensor:
     """Concatenate the parameters (order :func:`parameter_names`) into one vector."""
-    return torch.cat([params[name].reshape(-1) for name in parameter_names(tied)])
+    names = parameter_names(tied, count_layers(params))
+    return torch.cat([params[name].reshape(-1) for name in names])
 
 
-def unflatten(flat: torch.Tensor, d: int, seq_len: int, tied: bool, members: int = 1) -> dict:
+def unflatten(flat: torch.Tensor, d: int, seq_len: int, tied: bool, members: int = 1,
+              layers: int = 1) -> dict:
     """Inverse of :func:`flatten`."""
     out, start = {}, 0
-    for name, shape in parameter_shapes(d, seq_len, tied, members).items():
+    for name, shape in parameter_shapes(d, seq_len, tied, members, layers).items():
         size = math.prod(shape)
         out[name] = flat[start:start + size].reshape(shape)
         start += size
@@ -287,10 +449,10 @@ def unflatten(flat: torch.Tensor, d: int, seq_len: int, tied: bool, members: int
     return out
 
 
-def parameter_slices(d: int, seq_len: int, tied: bool) -> dict:
+def parameter_slices(d: int, seq_len: int, tied: bool, layers: int = 1) -> dict:
     """Slice of each parameter in the flat vector of a single-member model."""
     out, start = {}, 0
-    for name, shape in parameter_shapes(d, seq_len, tied).items():
+    for name, shape in parameter_shapes(d, seq_len, tied, layers=layers).items():
         size = math.prod(shape)
         out[name] = slice(start, start + size)
         start += size
@@ -319,7 +481,8 @@ def enumeration_tensors(p: float, q: float, seq_len: int) -> EnumeratedSequences
                                torch.tensor(probabilities, dtype=DTYPE))
 
 
-def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
+def exact_loss(params: dict, p: float, q: float, tied: bool,
+               memory: int | None = None) -> torch.Tensor:
     """Exact population loss :math:`L(\\theta)` per member, shape ``(M,)``, in nats.
 
     .. math::
@@ -327,13 +490,13 @@ def exact_loss(params: dict, p: float, q: float, tied: bool) -> torch.Tensor:
             \\ell(\\mathrm{logit}_n, x_{n+1}),\\quad \\ell(l, y) = \\mathrm{softplus}(l) - y\\,l
 
     summed over all :math:`2^{N+1}` sequences of a stationary chain (``N`` = the model's
-    ``seq_len``, at most 12).
+    ``seq_len``, at most 12); any number of layers, attention window ``memory``.
     """
     check_chain(p, q)
     seq_len = params["pos"].shape[1]
     enumerated = enumeration_tensors(float(p), float(q), seq_len)
     sequences, probabilities = enumerated.sequences, enumerated.probabilities
-    lg = logits(params, sequences[:, :-1], tied)
+    lg = logits(params, sequences[:, :-1], tied, memory)
     per_sequence = (F.softplus(lg) - sequences[:, 1:] * lg).mean(dim=-1)
     return per_sequence @ probabilities
 
@@ -351,7 +514,7 @@ def _flat_loss(model: MarkovTransformer, p: float, q: float, wrt: tuple[str, ...
             size = math.prod(shape)
             params[name] = flat[start:start + size].reshape(shape)
             start += size
-        return exact_loss(params, p, q, model.tied)[0]
+        return exact_loss(params, p, q, model.tied, model.memory)[0]
 
     return f
 
@@ -379,9 +542,10 @@ def exact_loss_gradient_hessian(model: MarkovTransformer, p: float, q: float,
         ``loss`` (float, nats), ``gradient`` (array ``(P,)``) and ``hessian`` (array ``(P, P)``,
         None when not requested).
     """
-    wrt = tuple(parameter_names(model.tied) if wrt is None else wrt)
+    names = parameter_names(model.tied, model.layers)
+    wrt = tuple(names if wrt is None else wrt)
     for name in wrt:
-        check_choice("wrt", name, parameter_names(model.tied))
+        check_choice("wrt", name, names)
     f = _flat_loss(model, p, q, wrt)
     params = model.params()
     flat = torch.cat([params[n].detach().reshape(-1) for n in wrt]).requires_grad_(True)
