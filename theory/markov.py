@@ -751,3 +751,113 @@ for _name in ("sigmoid", "binary_entropy", "binary_kl", "stationary_law", "secon
               "s_state_second_eigenvalue", "s_state_key_matrix", "s_state_key_matrix_closed_form"):
     globals()[_name] = _numbers_checked(globals()[_name])
 del _name
+
+
+# ==============================================================================================
+# Part 2 (spec markov.md, Part 2 Sec. 2-3): higher-order chains and P2's reduction phi.
+# Added by the Markov-reduction work; numerics in numerics.markov.higher_order and
+# numerics.markov.reduction, torch checks in validation.markov.reduction.
+
+#: Width ``d`` of :func:`reduction_logits` (sympy vectors of length ``d`` and ``4d``).
+REDUCTION_WIDTH = integer(1, 16, note="sympy vectors of length d and 4d")
+#: Lag ``k`` and context ``N`` of :func:`lag_optimal_loss` (a closed form).
+LAG_ORDER = integer(1, None)
+
+
+@result
+class ReductionLogits:
+    """The full model's logits at :math:`\\phi(e, w, b)` after ``x_n = 0, 1`` against the
+    canonical ones (Part 2, R1).
+
+    Attributes
+    ----------
+    full : list of sympy expressions, length 2
+        :math:`\\mathrm{logit}(x)` of the full tied model at :math:`\\phi(e, w, b)` built from
+        sympy vectors (embedding, position, MLP matrices; ``W_V = W_O = 0``).
+    canonical : list of sympy expressions, length 2
+        :math:`(f_0, f_1)` of :func:`canonical_logits` (for ``e < 0``: at
+        ``(|e|, w, b - 2w|w|e^2)``).
+    differences : list of sympy expressions, length 2
+        ``full - canonical`` simplified (both 0 when the identity holds).
+    """
+
+    full: list
+    canonical: list
+    differences: list
+
+
+def lag_optimal_loss(k, N, p=p, q=q):
+    """:math:`L^*_N = ((k-1)H(\\pi) + (N-k+1)H(P))/N`: the Bayes-optimal loss of the lag-k chain
+    (:math:`x_1..x_k` i.i.d. :math:`\\pi`, :math:`x_{n+1}\\sim P(\\cdot|x_{n+1-k})`) averaged over
+    the ``N`` positions of a context (``N >= k - 1``; the first ``k - 1`` targets are independent
+    of the past). Part 2, Sec. 2."""
+    p, q = _chain(p, q)
+    k, N = _numeric("k", k, LAG_ORDER), _numeric("N", N, LAG_ORDER)
+    return ((k - 1) * unigram_entropy(p, q) + (N - k + 1) * entropy_rate(p, q)) / N
+
+
+def random_order_one_rate_integrand(p=p, q=q):
+    """Entropy rate of the order-1 chain with :math:`P(1|0) = p`, :math:`P(0|1) = q`, written as
+    the integrand of the random order-1 chain's mean rate (``p = u_0``, ``q = 1 - u_1`` uniform):
+    :math:`(q\\,h(p) + p\\,h(q))/(p+q)` (Part 2, Sec. 2)."""
+    p, q = _chain(p, q)
+    return (q * binary_entropy(p) + p * binary_entropy(q)) / (p + q)
+
+
+def reduction_logits(d: int = 2, alpha=None, negative: bool = False) -> ReductionLogits:
+    """Part 2, R1: the full model at :math:`\\phi(e, w, b)` is the canonical model.
+
+    With :math:`\\hat\\alpha = \\alpha/\\sqrt d`, :math:`\\hat\\beta = 1_{4d}/(2\\sqrt d)`:
+    embedding :math:`e\\hat\\alpha`, :math:`p_n = -\\tfrac e2\\hat\\alpha`,
+    :math:`W_1 = 2|w|\\hat\\beta\\hat\\alpha^\\top`, :math:`W_2 = 2w\\hat\\alpha\\hat\\beta^\\top`,
+    :math:`W_V = W_O = 0` (tied read-out). Then :math:`h = x e\\hat\\alpha + p_n` and
+
+    .. math:: \\mathrm{logit}(x) = \\langle e\\hat\\alpha, h + W_2\\,\\mathrm{ReLU}(W_1 h)\\rangle + b
+              = e^2(x - \\tfrac12) + 2e^2 w|w|\\,x + b \\quad (e \\ge 0),
+
+    the canonical :math:`f_x`; for ``e < 0`` the MLP fires at ``x = 0`` and the logits are the
+    canonical ones at :math:`(|e|, w, b - 2w|w|e^2)`. The attention adds nothing (``W_V = 0``)
+    and every position has the same logit function of :math:`x_n`, so the population losses
+    (each an average of per-position cross-entropies under the stationary law) agree:
+    :math:`L_{full}\\circ\\phi = L_{can}`.
+
+    Parameters
+    ----------
+    d : int
+        Width (1..16): the identity is built from explicit sympy vectors.
+    alpha : sequence of +-1, optional
+        Direction signs (default alternating ``+1, -1, ...``).
+    negative : bool
+        Take ``e < 0`` (a negative symbol) instead of ``e >= 0``.
+
+    Returns
+    -------
+    ReductionLogits
+    """
+    d = REDUCTION_WIDTH.check("d", d)
+    if alpha is None:
+        alpha = [(-1) ** i for i in range(d)]
+    if len(alpha) != d or any(a not in (1, -1) for a in alpha):
+        raise InputError("alpha", alpha, f"a sequence of {d} signs +-1")
+    check_choice("negative", negative, (False, True))
+    scale = EmbeddingSymbol("e", negative=True) if negative else EmbeddingSymbol("e", nonnegative=True)
+    a_hat = sp.Matrix(alpha) / sp.sqrt(d)
+    b_hat = sp.ones(4 * d, 1) / (2 * sp.sqrt(d))
+    emb, pos = scale * a_hat, -scale / 2 * a_hat
+    W1, W2 = 2 * sp.Abs(w) * b_hat * a_hat.T, 2 * w * a_hat * b_hat.T
+    full = []
+    for x in (0, 1):
+        h = x * emb + pos
+        z = h + W2 * (W1 * h).applyfunc(lambda v: sp.Max(0, v))
+        full.append(sp.simplify((emb.T * z)[0, 0] + b))
+    if negative:
+        reference = canonical_logits(-scale, w, b - 2 * w * sp.Abs(w) * scale**2)
+    else:
+        reference = canonical_logits(scale, w, b)
+    canonical = [reference.f0, reference.f1]
+    differences = [sp.simplify(sp.expand(f - c)) for f, c in zip(full, canonical)]
+    return ReductionLogits(full, canonical, differences)
+
+
+lag_optimal_loss = _numbers_checked(lag_optimal_loss)
+random_order_one_rate_integrand = _numbers_checked(random_order_one_rate_integrand)
