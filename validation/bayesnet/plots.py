@@ -1,83 +1,203 @@
-"""Figures of the Bayesian-network paper (Cao et al. 2025).
+"""Figures of the Bayesian-network paper (Cao et al. 2025): TV against context length, the
+construction's error against beta, the MLE's rate, one layer against a deeper model.
 
-TV against context length, the construction's error against beta, the MLE's rate, one layer
-against a deeper model.
+Plotting
+--------
+Every function takes ``ax=None`` and returns a :class:`validation.shared.plots.PlotResult`
+(figure, axes, artists by name; see :mod:`validation.shared.plots`)::
 
-Every function takes ``ax=None`` and returns the axes (see :mod:`validation.shared.plots`).
+    from validation.bayesnet.plots import plot_mle_rate
+    out = plot_mle_rate([10, 100, 1000], [0.2, 0.07, 0.02])
+    out.save("mle_rate.svg")
+
+Legends sit outside the data (right of the axes on a wide figure, below a narrow one) unless
+``loc`` places them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from validation.shared.plots import axes
+from theory.errors import InputError
+from validation.shared.plots import (CurveColors, PlotResult, data_array, legend, new_axes,
+                                     paper_title, plot_function)
+from validation.shared.style import COLORS
+
+__all__ = ["plot_tv_vs_length", "plot_construction_bound", "plot_mle_rate",
+           "plot_depth_comparison"]
+
+PAPER = "bayesnet-cao"
+
+#: The TV curves of :class:`validation.bayesnet.training.TvCurves`: legend label, colour, style.
+TV_CURVES = {"tv_vs_true": ("transformer vs true", COLORS["blue"], "o-"),
+             "tv_mle_vs_true": ("MLE (true parents) vs true", COLORS["vermillion"], "s--"),
+             "tv_naive_vs_true": ("naive (all predecessors) vs true", COLORS["green"], "^:"),
+             "tv_vs_mle": ("transformer vs MLE", COLORS["orange"], "d-")}
 
 
-def plot_tv_vs_length(report, title: str = "", ax=None):
-    """TV against context length: transformer vs true, MLE vs true, naive vs true, transformer vs MLE
-    (Cao et al. 2025, Sec. 5).
+def _tv_curve(report, key: str):
+    """``(lengths, values)`` of the curve ``key`` of ``report`` (keys as ints or strings)."""
+    curve = getattr(report, key, None)
+    if curve is None:
+        return None
+    if not isinstance(curve, dict):
+        raise InputError(f"report.{key}", type(curve).__name__, "a dict {N: mean TV} or None")
+    try:
+        lengths = sorted(int(k) for k in curve)
+    except (TypeError, ValueError):
+        raise InputError(f"report.{key}", list(curve)[:3], "integer context lengths N as keys") from None
+    values = [curve[k] if k in curve else curve[str(k)] for k in lengths]
+    return (data_array(f"report.{key}", lengths, ndim=1),
+            data_array(f"report.{key}", values, ndim=1, allow_nan=True))
 
-    ``report`` is a :class:`validation.bayesnet.training.TvCurves` (curves keyed by ``N``, as ints
-    or as strings after a JSON round trip).
+
+def _positive(ax):
+    """Log axes on both sides."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+
+
+@plot_function
+def plot_tv_vs_length(report, title: str = "", ax=None, loc=None) -> PlotResult:
+    """Mean total variation against context length N: transformer vs true, MLE vs true, naive vs
+    true, transformer vs MLE (Cao et al. 2025, Sec. 5), on log-log axes.
+
+    Parameters
+    ----------
+    report : validation.bayesnet.training.TvCurves
+        Curves keyed by N (ints, or strings after a JSON round trip); absent curves (None or
+        empty) are skipped.
+    title : str
+        Second title line (the first is the paper's label).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`).
+
+    Returns
+    -------
+    PlotResult
+        ``lines[key]`` for each drawn curve key of :data:`TV_CURVES`, the legend.
     """
-    ax = axes(ax)
-    styles = {"tv_vs_true": ("transformer vs true", "C0", "o-"),
-              "tv_mle_vs_true": ("MLE (true parents) vs true", "C1", "s--"),
-              "tv_naive_vs_true": ("naive (all predecessors) vs true", "C2", "^:"),
-              "tv_vs_mle": ("transformer vs MLE", "C3", "d-")}
-    for key, (label, color, style) in styles.items():
-        curve = getattr(report, key)
-        if curve:
-            lengths = sorted(int(k) for k in curve)
-            values = [curve[k] if k in curve else curve[str(k)] for k in lengths]
-            ax.plot(lengths, values, style, color=color, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("context length N")
-    ax.set_ylabel("mean total variation")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax
+    if not any(hasattr(report, key) for key in TV_CURVES):
+        raise InputError("report", type(report).__name__, "a TvCurves")
+    ax = new_axes(ax)
+    lines = {}
+    for key, (label, color, style) in TV_CURVES.items():
+        curve = _tv_curve(report, key)
+        if curve is not None and curve[0].size:
+            lines[key] = ax.plot(*curve, style, color=color, label=label)
+    _positive(ax)
+    ax.set(xlabel="context length $N$", ylabel="mean total variation",
+           title=paper_title(PAPER, title or "TV against context length"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_construction_bound(betas, measured, bounds, ax=None):
-    """Construction error against beta: measured max TV to the MLE and the bound of Lemma 6.2
-    (Cao et al. 2025), :math:`((N-|I|)e^{-\\beta} + e^{-\\beta C})/|I|`."""
-    ax = axes(ax)
-    ax.semilogy(betas, np.maximum(measured, 1e-17), "o-", label="max TV(construction, MLE)")
-    ax.semilogy(betas, bounds, "k--", label="bound ((N-|I|)e^{-β} + e^{-βC})/|I|")
-    ax.set_xlabel("β")
-    ax.set_ylabel("total variation")
-    ax.legend(fontsize=8)
-    return ax
+@plot_function
+def plot_construction_bound(betas, measured, bounds, ax=None, loc=None) -> PlotResult:
+    """Error of the explicit construction against the attention scale :math:`\\beta`: the
+    measured largest TV to the MLE and the bound of Lemma 6.2 (Cao et al. 2025),
+    :math:`((N-|I|)e^{-\\beta} + e^{-\\beta C})/|I|`; values at or below 1e-17 are drawn at 1e-17.
+
+    Parameters
+    ----------
+    betas, measured, bounds : sequence of float
+        One length each.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines["measured"]``, ``lines["bound"]``, the legend.
+    """
+    betas = data_array("betas", betas, ndim=1)
+    measured = data_array("measured", measured, shape=betas.shape)
+    bounds = data_array("bounds", bounds, shape=betas.shape)
+    ax = new_axes(ax)
+    lines = {"measured": ax.semilogy(betas, np.maximum(measured, 1e-17), "o-",
+                                     color=COLORS["blue"], label="max TV(construction, MLE)"),
+             "bound": ax.semilogy(betas, np.maximum(bounds, 1e-17), "--", color="black", lw=1.0,
+                                  label=r"bound $((N-|I|)e^{-\beta} + e^{-\beta C})/|I|$")}
+    ax.set(xlabel=r"attention scale $\beta$", ylabel="total variation",
+           title=paper_title(PAPER, "construction error (Lemma 6.2)"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_mle_rate(lengths, tv_values, ax=None):
-    """Expected TV of the in-context MLE against N, with an :math:`N^{-1/2}` reference line
-    (the rate of Cao et al. 2025, Sec. 4)."""
-    ax = axes(ax)
-    lengths = np.asarray(lengths, dtype=float)
-    ax.loglog(lengths, tv_values, "o-", label="E TV(MLE, true) (Monte Carlo)")
-    ax.loglog(lengths, tv_values[0] * np.sqrt(lengths[0] / lengths), "k--", label="∝ N^{-1/2}")
-    ax.set_xlabel("context length N")
-    ax.set_ylabel("expected total variation")
-    ax.legend(fontsize=8)
-    return ax
+@plot_function
+def plot_mle_rate(lengths, tv_values, ax=None, loc=None) -> PlotResult:
+    """Expected TV of the in-context MLE against N with an :math:`N^{-1/2}` reference line
+    through the first point (the rate of Cao et al. 2025, Sec. 4), log-log.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        Context lengths N (> 0).
+    tv_values : sequence of float
+        Expected TV (> 0) at each N.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines["MLE"]``, ``lines["reference"]``, the legend.
+    """
+    lengths = data_array("lengths", lengths, ndim=1)
+    tv = data_array("tv_values", tv_values, shape=lengths.shape)
+    if np.any(lengths <= 0) or np.any(tv <= 0):
+        raise InputError("lengths" if np.any(lengths <= 0) else "tv_values", "entries <= 0",
+                         "positive values (log-log axes)")
+    ax = new_axes(ax)
+    lines = {"MLE": ax.loglog(lengths, tv, "o-", color=COLORS["blue"],
+                              label=r"$E\,\mathrm{TV}(\hat p, p)$ (Monte Carlo)"),
+             "reference": ax.loglog(lengths, tv[0] * np.sqrt(lengths[0] / lengths), "--",
+                                    color="black", lw=1.0, label=r"$\propto N^{-1/2}$")}
+    ax.set(xlabel="context length $N$", ylabel="expected total variation",
+           title=paper_title(PAPER, "rate of the in-context MLE"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_depth_comparison(shallow, deep, labels=("1 layer, 1 head", "3 layers, 2 heads"), ax=None):
-    """TV to the truth and to the MLE against N for two trained models (two
-    :class:`validation.bayesnet.training.TvCurves` with int keys), with the MLE's curve
-    (Cao et al. 2025, Sec. 5.3)."""
-    ax = axes(ax)
-    lengths = sorted(int(k) for k in shallow.tv_vs_true)
-    for report, label, color in ((shallow, labels[0], "C0"), (deep, labels[1], "C3")):
-        ax.plot(lengths, [report.tv_vs_true[n] for n in lengths], "o-", color=color, label=f"{label} vs true")
-        ax.plot(lengths, [report.tv_vs_mle[n] for n in lengths], "d:", color=color, label=f"{label} vs MLE")
-    ax.plot(lengths, [shallow.tv_mle_vs_true[n] for n in lengths], "s--", color="C1", label="MLE vs true")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("context length N")
-    ax.set_ylabel("mean total variation")
-    ax.legend(fontsize=8)
-    return ax
+@plot_function
+def plot_depth_comparison(shallow, deep, labels=("1 layer, 1 head", "3 layers, 2 heads"), ax=None,
+                          loc=None) -> PlotResult:
+    """TV to the truth (solid) and to the MLE (dotted) against N for two trained models, one
+    colour per model, with the MLE's own curve (Cao et al. 2025, Sec. 5.3).
+
+    Parameters
+    ----------
+    shallow, deep : validation.bayesnet.training.TvCurves
+        With ``tv_vs_true`` and ``tv_vs_mle`` (int or string keys, the same N in both).
+    labels : (str, str)
+        Names of the two models.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines["<label> vs true"]``, ``lines["<label> vs MLE"]``, ``lines["MLE vs true"]``, the
+        legend.
+    """
+    if not isinstance(labels, (tuple, list)) or len(labels) != 2:
+        raise InputError("labels", labels, "two model names")
+    ax = new_axes(ax)
+    colors = CurveColors(labels)
+    lines = {}
+    for report, label, name in ((shallow, labels[0], "shallow"), (deep, labels[1], "deep")):
+        for key, suffix, style in (("tv_vs_true", "vs true", "o-"), ("tv_vs_mle", "vs MLE", "d:")):
+            curve = _tv_curve(report, key)
+            if curve is None:
+                raise InputError(f"{name}.{key}", None, "a dict {N: mean TV} (a trained model)")
+            lines[f"{label} {suffix}"] = ax.plot(*curve, style, color=colors(label),
+                                                 label=f"{label} {suffix}")
+    mle = _tv_curve(shallow, "tv_mle_vs_true")
+    if mle is not None:
+        lines["MLE vs true"] = ax.plot(*mle, "s--", color="black", lw=1.0, label="MLE vs true")
+    _positive(ax)
+    ax.set(xlabel="context length $N$", ylabel="mean total variation",
+           title=paper_title(PAPER, "one layer against a deeper model"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))

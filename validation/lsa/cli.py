@@ -18,7 +18,7 @@ from numerics.lsa import optimum
 from numerics.lsa import realizability
 from numerics.shared.threads import limit_threads
 from theory import lsa
-from theory.domains import FINITE, POSITIVE, SEED, Domain, rational
+from theory.domains import FINITE, POSITIVE, SEED, Domain, integer, rational, real
 from theory.errors import InputError, TooLargeError
 from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
@@ -137,3 +137,50 @@ def register(subparsers) -> None:
     add_argument(q, "--layers", domains.LAYERS, default=1, help="LSA layers")
     add_argument(q, "--steps", domains.STEPS, default=500, help="Adam steps")
     add_argument(q, "--seed", SEED, default=0)
+    _register_landscape(sub)
+
+
+# ---------------------------------------------------------------------------------------------
+# ttc lsa landscape (a figure command)
+
+#: Axis ranges of ``ttc lsa landscape`` (a window on the slice (X1, X3)).
+LANDSCAPE_AXIS = real(-100, 100)
+
+
+def landscape(args) -> dict:
+    """``ttc lsa landscape``: :func:`validation.lsa.plots.plot_landscape` (d = 1: the loss over
+    the slice (X1, X3) with X2 profiled, X*, the best one-layer LSA and the realisable set) in the
+    paper style to ``--out`` (.png, .pdf or .svg at ``--dpi``). ``--json`` keys: ``figure``,
+    ``format``, ``dpi``, ``X_star``, ``loss`` (f~*), ``realizable``, ``best_lsa_loss``, ``gap``."""
+    from validation.lsa.plots import plot_landscape
+    from validation.shared.figure_cli import write_figure
+    from validation.shared.style import style
+
+    with limit_threads(1), style("paper", columns=args.columns):
+        drawn = plot_landscape(float(args.p), args.n, x1_range=args.x1_range,
+                               x3_range=args.x3_range, grid=args.grid, field=args.field)
+        data = drawn.images["data"]
+        written = write_figure(args, drawn.figure)
+    return {**written, "X_star": data.X_star.tolist(), "loss": data.fstar,
+            "realizable": data.star_realizable, "best_lsa_loss": data.best_loss,
+            "gap": data.best_loss - data.fstar}
+
+
+def _register_landscape(sub) -> None:
+    from numerics.lsa.landscape import LANDSCAPE_GRID
+    from validation.shared.figure_cli import add_figure_options
+
+    q = add_query(sub, "landscape", landscape,
+                  "draw the d = 1 loss landscape over (X1, X3) with X*, the best LSA and the "
+                  "realisable set to a figure")
+    add_argument(q, "--p", domains.P_FLOAT, required=True, help="P(s_1 = 1)")
+    add_argument(q, "--n", domains.N_CONTEXT, required=True, help="context chains n")
+    add_figure_options(q, {"--x1-range": (LANDSCAPE_AXIS, None, "range of X1 = b1 a1 (default: "
+                                                               "centred on X*)"),
+                           "--x3-range": (LANDSCAPE_AXIS, None, "range of X3 = b2 a2 (default: "
+                                                               "centred on X*)")})
+    add_argument(q, "--grid", LANDSCAPE_GRID, default=201, help="grid points per axis")
+    q.add_argument("--field", choices=("enlarged", "lsa"), default="enlarged",
+                   help="colour the enlarged-space loss or the one-layer LSA loss")
+    add_argument(q, "--columns", integer(1, 2), default=1,
+                 help="figure width: 1 (3.4 in) or 2 (7.0 in) paper columns")

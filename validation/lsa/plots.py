@@ -1,58 +1,254 @@
-"""Figures of Ding et al. 2025: loss against n, the realisable region, accuracy against depth.
+"""Figures of Ding et al. 2025: loss against n, the realisable region, the d = 1 landscape,
+accuracy against depth.
 
-Each function takes ``ax=None`` and returns the axes.
+Plotting
+--------
+Every function takes ``ax=None`` and returns a :class:`validation.shared.plots.PlotResult`
+(figure, axes, artists by name)::
+
+    from validation.lsa.plots import plot_landscape
+    out = plot_landscape(0.5, 3)         # n = 3: X* is not realisable, the LSA optimum is elsewhere
+    out.save("lsa_landscape.pdf")
+
+- :func:`loss_against_n`: :math:`\\tilde f^*(n)`, the best one-layer LSA loss and trained losses
+  (Sec. 3, the realisability gap);
+- :func:`realizable_region`: the :math:`(p, n)` plane of d = 1 where :math:`X^*` is in the image
+  of phi (Thm 3.3);
+- :func:`plot_landscape`: the profiled loss over the slice :math:`(X_1, X_3)` with :math:`X^*`,
+  the best one-layer LSA and the realisable set (:func:`numerics.lsa.landscape.lsa_landscape_d1`);
+- :func:`accuracy_against_depth`: next-state accuracy against the number of layers (Sec. 4).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from validation.shared.plots import axes
+from theory.domains import choice
+from theory.errors import InputError
+from validation.shared.plots import (PlotResult, add_colorbar, data_array, integer_ticks, legend,
+                                     legend_patch, new_axes, paper_title, plot_function)
+from validation.shared.style import COLORS
+
+__all__ = ["loss_against_n", "realizable_region", "plot_landscape", "accuracy_against_depth"]
+
+_FIELDS = choice("enlarged", "lsa")
 
 
-def loss_against_n(ns, fstar, best, trained=None, d: int = 1, ax=None):
-    """f~*(n) (enlarged space), the best one-layer LSA loss and trained losses against n (Ding et
-    al. 2025, Sec. 3 realisability gap). ``trained``: ``(ns, losses)`` or None."""
-    ax = axes(ax)
-    ax.plot(ns, fstar, "o-", label=r"$\tilde f^*$ (enlarged space)", color="C0")
-    ax.plot(ns, best, "s--", label="best one-layer LSA (global search)", color="C3")
+@plot_function
+def loss_against_n(ns, fstar, best, trained=None, d: int = 1, ax=None, loc=None) -> PlotResult:
+    """:math:`\\tilde f^*(n)` (enlarged space), the best one-layer LSA loss and trained losses
+    against the number of context chains n (Ding et al. 2025, Sec. 3, realisability gap).
+
+    Parameters
+    ----------
+    ns : sequence of int
+        Context chains n (the x axis; integer ticks).
+    fstar, best : sequence of float
+        :math:`\\tilde f^*` and the best one-layer loss at each n (same length as ``ns``).
+    trained : (ns, losses) or None
+        Final population losses of trained models.
+    d : int
+        Chain prefix length (shown in the title).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`).
+
+    Returns
+    -------
+    PlotResult
+        ``lines["f~*"]``, ``lines["best"]``, ``lines["trained"]`` (when given), the legend.
+    """
+    ns = data_array("ns", ns, ndim=1)
+    fstar = data_array("fstar", fstar, shape=ns.shape)
+    best = data_array("best", best, shape=ns.shape)
     if trained is not None:
-        tn, tl = trained
-        ax.plot(tn, tl, "k^", label="trained LSA (torch)", markersize=7)
-    ax.set_xlabel("context chains n")
-    ax.set_ylabel("population loss")
-    ax.set_title(f"d = {d}")
-    ax.legend(fontsize=8)
-    return ax
+        if not isinstance(trained, (tuple, list)) or len(trained) != 2:
+            raise InputError("trained", type(trained).__name__, "a pair (ns, losses) or None")
+        tn = data_array("trained[0]", trained[0], ndim=1)
+        tl = data_array("trained[1]", trained[1], shape=tn.shape)
+    ax = new_axes(ax)
+    lines = {"f~*": ax.plot(ns, fstar, "o-", color=COLORS["blue"], ms=3.5,
+                            label=r"$\tilde f^*$ (enlarged space)"),
+             "best": ax.plot(ns, best, "s--", color=COLORS["vermillion"], ms=3.5,
+                             label="best one-layer LSA")}
+    if trained is not None:
+        lines["trained"] = ax.plot(tn, tl, "^", color="black", ms=5, label="trained LSA")
+    ax.set(xlabel="context chains $n$", ylabel="population loss",
+           title=paper_title("lsa-ding", f"$d = {d}$"))
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def realizable_region(p_grid, n_grid, realizable, n_min=None, ax=None):
-    """The (p, n) plane coloured by whether X* is in the image of phi (d = 1; Ding et al. 2025,
-    Thm 3.3). ``realizable``: bool array of shape ``(len(p_grid), len(n_grid))``; ``n_min``:
-    ``(ps, smallest realisable n)`` or None."""
-    ax = axes(ax)
-    P, Nn = np.meshgrid(p_grid, n_grid, indexing="ij")
-    ax.pcolormesh(P, Nn, np.asarray(realizable, float), shading="nearest", cmap="RdYlGn",
-                  vmin=0, vmax=1)
+@plot_function
+def realizable_region(p_grid, n_grid, realizable, n_min=None, ax=None, loc=None) -> PlotResult:
+    """The :math:`(p, n)` plane of d = 1 coloured by whether :math:`X^*` is in the image of phi,
+    :math:`X_2^{*2} \\ge 4X_1^*X_3^*` (Ding et al. 2025, Thm 3.3): realisable in blue, not in
+    grey.
+
+    Parameters
+    ----------
+    p_grid : sequence of float, length P
+        Values of :math:`p = P(s_1 = 1)` (x axis).
+    n_grid : sequence of int, length N
+        Values of n (y axis; integer ticks).
+    realizable : array of bool, shape (P, N)
+        ``realizable[i, j]`` for ``(p_grid[i], n_grid[j])``; another shape (e.g. the transpose)
+        is an :class:`~theory.errors.InputError` naming ``realizable``.
+    n_min : (ps, ns) or None
+        The smallest realisable n at some p (drawn as a step line).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement.
+
+    Returns
+    -------
+    PlotResult
+        ``images["region"]`` (the mesh), ``lines["n_min"]`` (when given), the legend.
+    """
+    from matplotlib.colors import ListedColormap
+
+    p_grid = data_array("p_grid", p_grid, ndim=1)
+    n_grid = data_array("n_grid", n_grid, ndim=1)
+    mask = data_array("realizable", realizable, shape=(p_grid.size, n_grid.size))
+    if np.any((mask != 0) & (mask != 1)):
+        raise InputError("realizable", "non-boolean entries", "an array of booleans (0 or 1)")
     if n_min is not None:
-        ax.plot(*n_min, "k.-", label="smallest realisable n (exact)")
-        ax.legend(fontsize=8, loc="upper left")
-    ax.set_xlabel("p = P(s_1 = 1)")
-    ax.set_ylabel("n")
-    ax.set_title("d = 1: X* realisable (green) or not (red)")
-    return ax
+        if not isinstance(n_min, (tuple, list)) or len(n_min) != 2:
+            raise InputError("n_min", type(n_min).__name__, "a pair (ps, smallest n) or None")
+        ps = data_array("n_min[0]", n_min[0], ndim=1)
+        nm = data_array("n_min[1]", n_min[1], shape=ps.shape, allow_nan=True)
+    ax = new_axes(ax)
+    colors = ("0.86", COLORS["sky"])
+    mesh = ax.pcolormesh(p_grid, n_grid, mask.T, shading="nearest",
+                         cmap=ListedColormap(colors), vmin=0, vmax=1, rasterized=True)
+    legend_patch(ax, "$X^*$ realisable", facecolor=colors[1])
+    legend_patch(ax, "not realisable", facecolor=colors[0])
+    lines = {}
+    if n_min is not None:
+        lines["n_min"] = ax.step(ps, nm, where="mid", color="black", lw=1.2,
+                                 label="smallest realisable $n$ (exact)")
+    ax.set(xlabel="$p = P(s_1 = 1)$", ylabel="context chains $n$",
+           title=paper_title("lsa-ding", "$d = 1$: is $X^*$ realisable?"))
+    integer_ticks(ax, "y")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={},
+                      images={"region": mesh}, legend=legend(ax, loc))
 
 
-def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None):
+@plot_function
+def plot_landscape(p: float, n: int, ax=None, x1_range=None, x3_range=None, grid: int = 201,
+                   field: str = "enlarged", loc=None, colorbar: bool = True,
+                   seed: int = 0) -> PlotResult:
+    """The d = 1 population loss over the slice :math:`(X_1, X_3) = (b_1 a_1, b_2 a_2)` with
+    :math:`X_2` profiled (:func:`numerics.lsa.landscape.lsa_landscape_d1`; Ding et al. 2025,
+    Sec. 3, Thm 3.3).
+
+    Filled contours (viridis, colorbar) of the profiled loss -- ``field="enlarged"``:
+    :math:`\\min_{X_2}\\tilde f`, minimal at :math:`X^*`; ``field="lsa"``: the one-layer LSA's,
+    :math:`\\min \\tilde f` over realisable :math:`X_2` -- the slice's non-realisable part hatched
+    (where the profiled :math:`X_2^2 < 4X_1X_3`) with its boundary, :math:`X^*` (star) and the best
+    one-layer LSA (diamond; the same point when :math:`X^*` is realisable).
+
+    Parameters
+    ----------
+    p : float
+        :math:`P(s_1 = 1)` in (0, 1).
+    n : int
+        Context chains, >= 1.
+    ax : matplotlib Axes, optional
+    x1_range, x3_range : (float, float), optional
+        The window (default centred on :math:`X^*`).
+    grid : int
+        Points per axis.
+    field : {"enlarged", "lsa"}
+        Which profiled loss is coloured.
+    loc : None, str or False
+        Legend placement (None: below the figure).
+    colorbar : bool
+        Draw the colorbar.
+    seed : int
+        Seed of the global search for the best LSA (when :math:`X^*` is not realisable).
+
+    Returns
+    -------
+    PlotResult
+        ``contours["loss"]``, ``contours["not realisable"]``, ``contours["boundary"]``,
+        ``lines["X*"]``, ``lines["best LSA"]``, the colorbar, the legend. The computed
+        :class:`~numerics.lsa.landscape.LSALandscape` is ``images["data"]``.
+    """
+    from numerics.lsa.landscape import lsa_landscape_d1
+
+    _FIELDS.check("field", field)
+    data = lsa_landscape_d1(p, n, x1_range, x3_range, grid, seed=seed)
+    ax = new_axes(ax, aspect=0.95)
+    values = data.loss if field == "enlarged" else data.lsa_loss
+    levels = np.unique([float(f"{v:.4g}") for v in np.quantile(values, np.linspace(0, 0.9, 12))])
+    levels[0] = min(levels[0], values.min())
+    contours = {"loss": ax.contourf(data.x1, data.x3, values, levels=levels, cmap="viridis",
+                                    extend="max")}
+    label = (r"loss $\tilde f$, $X_2$ profiled" if field == "enlarged"
+             else r"one-layer LSA loss, $X_2$ profiled")
+    cbar = add_colorbar(contours["loss"], ax, label) if colorbar else None
+    outside = (~data.realizable).astype(float)
+    contours["not realisable"] = ax.contourf(data.x1, data.x3, outside, levels=[0.5, 1.5],
+                                             colors="none", hatches=["////"])
+    contours["not realisable"].set_edgecolor((1, 1, 1, 0.6))
+    contours["not realisable"].set_linewidth(0.0)
+    contours["boundary"] = ax.contour(data.x1, data.x3, outside, levels=[0.5], colors="white",
+                                      linewidths=1.0)
+    legend_patch(ax, "not realisable", facecolor="0.45", edgecolor="white",
+                 hatch="////")
+    star, best = data.X_star, data.best_X
+    lines = {"X*": ax.plot([star[0]], [star[2]], ls="none", marker="*", ms=12, mfc=COLORS["orange"],
+                           mec="black", label=rf"$X^*$ ($\tilde f^* = {data.fstar:.4f}$)"),
+             "best LSA": ax.plot([best[0]], [best[2]], ls="none", marker="D", ms=5,
+                                 mfc=COLORS["vermillion"], mec="white",
+                                 label=f"best LSA ({data.best_loss:.4f})")}
+    ax.set(xlabel=r"$X_1 = b_1 a_1$", ylabel=r"$X_3 = b_2 a_2$",
+           xlim=(data.x1[0], data.x1[-1]), ylim=(data.x3[0], data.x3[-1]),
+           title=paper_title("lsa-ding", f"$d = 1$, $p = {data.p:g}$, $n = {data.n}$"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours=contours,
+                      images={"data": data}, colorbar=cbar,
+                      legend=legend(ax, loc, default="below"))
+
+
+@plot_function
+def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None) -> PlotResult:
     """Next-state accuracy of trained LSA against the number of layers (Ding et al. 2025, Sec. 4,
-    Fig. 3); error bars are 2 standard errors. ``paper``: ``(layers, accuracies)`` reported."""
-    ax = axes(ax)
-    ax.errorbar(layers, accuracy, yerr=2 * np.asarray(se), fmt="o-", capsize=4, label="this library")
+    Fig. 3); error bars are 2 standard errors.
+
+    Parameters
+    ----------
+    layers : sequence of int
+        Numbers of layers (integer ticks).
+    accuracy, se : sequence of float
+        Accuracy in [0, 1] and its standard error at each depth.
+    paper : (layers, accuracies) or None
+        The values the paper reports.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement.
+
+    Returns
+    -------
+    PlotResult
+        ``lines["this library"]`` (an ErrorbarContainer), ``lines["paper"]``, the legend.
+    """
+    layers = data_array("layers", layers, ndim=1)
+    accuracy = data_array("accuracy", accuracy, shape=layers.shape)
+    se = data_array("se", se, shape=layers.shape)
     if paper is not None:
-        ax.plot(*paper, "x--", color="gray", label="paper (reported)")
-    ax.set_xlabel("layers")
-    ax.set_ylabel("accuracy")
-    ax.set_xticks(list(layers))
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
-    return ax
+        if not isinstance(paper, (tuple, list)) or len(paper) != 2:
+            raise InputError("paper", type(paper).__name__, "a pair (layers, accuracies) or None")
+        pl = data_array("paper[0]", paper[0], ndim=1)
+        pa = data_array("paper[1]", paper[1], shape=pl.shape)
+    ax = new_axes(ax)
+    lines = {"this library": ax.errorbar(layers, accuracy, yerr=2 * se, fmt="o-",
+                                         color=COLORS["blue"], label="this library (±2 s.e.)")}
+    if paper is not None:
+        lines["paper"] = ax.plot(pl, pa, "x--", color=COLORS["vermillion"], label="paper (reported)")
+    ax.set(xlabel="layers $L$", ylabel="next-state accuracy", ylim=(0, 1.02),
+           title=paper_title("lsa-ding", "accuracy against depth"))
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))

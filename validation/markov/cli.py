@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import numpy as np
 
 from numerics.markov import canonical
 from numerics.shared.seeding import as_generator
-from numerics.shared.storage import check_output_file, to_jsonable
-from theory.domains import PROBABILITY, SEED
+from numerics.shared.storage import to_jsonable
+from theory.domains import PROBABILITY, SEED, integer, real
 from theory.errors import InputError, NumericalFailure, check_choice
 from theory.results import result
 from validation.cli import add_argument, add_query, add_topic
@@ -51,16 +50,26 @@ def basin(args) -> dict:
 
 
 def landscape(args) -> dict:
-    """``ttc markov landscape``: draw the canonical landscape to ``--out`` (and the PDF beside
-    it with ``--pdf``; both written atomically)."""
+    """``ttc markov landscape``: draw :func:`validation.markov.plots.plot_landscape` over
+    ``--e-range`` x ``--w-range`` in the paper style (one column, or two with ``--columns 2``)
+    to ``--out`` (.png, .pdf or .svg, at ``--dpi``; the PDF beside a PNG with the deprecated
+    ``--pdf``; written atomically)."""
     from validation.markov.plots import plot_landscape
-    from validation.shared.plots import axes, save
+    from validation.shared.figure_cli import write_figure
+    from validation.shared.style import style
 
-    if args.pdf:  # the PDF goes beside the PNG: it must be writable too
-        check_output_file("--out", Path(args.out).with_suffix(".pdf"), (".pdf",))
-    ax = plot_landscape(args.p, args.q, ax=axes(figsize=(7, 5.5)), n=args.grid)
-    path = save(ax.figure, args.out, pdf=args.pdf)
-    return {"figure": str(path), "p": args.p, "q": args.q, "regime": canonical.regime(args.p, args.q)}
+    with style("paper", columns=args.columns):
+        drawn = plot_landscape(args.p, args.q, n=args.grid, e_range=args.e_range,
+                               w_range=args.w_range)
+        written = write_figure(args, drawn.figure)
+    return {**written, "p": args.p, "q": args.q, "regime": canonical.regime(args.p, args.q),
+            "e_range": list(args.e_range), "w_range": list(args.w_range)}
+
+
+#: Axis ranges ``ttc markov landscape`` accepts (a window on the plane; the loss stays finite).
+LANDSCAPE_AXIS = real(-10, 10)
+#: Figure width of ``ttc markov landscape`` in paper columns.
+COLUMNS = integer(1, 2)
 
 
 CANONICAL_INITS = ("standard", "good", "lowrank")
@@ -163,6 +172,7 @@ def train(args) -> dict:
 def register(subparsers) -> None:
     """Add ``ttc markov`` and its commands to the ``ttc`` parser."""
     from validation.markov.domains import SEQ_LEN, WIDTH
+    from validation.shared.figure_cli import add_figure_options
 
     _, sub = add_topic(subparsers, "markov")
 
@@ -182,12 +192,14 @@ def register(subparsers) -> None:
                  help=f"initial b (default 0); the flow stops with a numerical failure after "
                       f"{canonical.FLOW_MAX_STEPS} steps")
 
-    cmd = add_query(sub, "landscape", landscape, "draw the canonical landscape to a PNG")
+    cmd = add_query(sub, "landscape", landscape,
+                    "draw the canonical landscape (profiled loss, critical set) to a figure")
     _chain_arguments(cmd)
-    add_argument(cmd, "--out", path="output", suffixes=(".png",), required=True,
-                 help="FILE.png (written atomically)")
+    add_figure_options(cmd, {"--e-range": (LANDSCAPE_AXIS, (-2.0, 2.0), "range of e"),
+                             "--w-range": (LANDSCAPE_AXIS, (-2.0, 1.5), "range of w")})
     add_argument(cmd, "--grid", canonical.GRID, default=400, help="grid points per axis")
-    cmd.add_argument("--pdf", action="store_true", help="also write FILE.pdf")
+    add_argument(cmd, "--columns", COLUMNS, default=1,
+                 help="figure width: 1 (3.4 in) or 2 (7.0 in) paper columns")
 
     cmd = add_query(sub, "train", train, "train the canonical model or the full transformer")
     _chain_arguments(cmd)

@@ -1,65 +1,195 @@
 """Figures of the Markov papers: the canonical landscape and training curves with H(P), H(pi).
 
-The landscape is in the style of P2's Figs. 2-3, the training curves of P1's Figs. 2-3."""
+Plotting
+--------
+:func:`plot_landscape` draws the profiled loss of the canonical model in the style of P2's
+Figs. 2-3 (Makkuva et al. 2024, arXiv 2406.03072); :func:`plot_training_curves` the training
+curves of P1's Figs. 2-3 (arXiv 2402.04161). Both take ``ax=None`` and return a
+:class:`validation.shared.plots.PlotResult`::
+
+    from validation.markov.plots import plot_landscape
+    out = plot_landscape(0.5, 0.8)          # p + q > 1: unigram basin, saddle, separatrix
+    out.save("landscape.pdf")
+
+What the landscape marks comes from :func:`numerics.markov.canonical.critical_summary` (the same
+critical set ``ttc markov critical`` prints): at ``p + q = 1`` the chain is i.i.d., the whole
+unigram line ``e = 0`` (and the line ``w = -1/sqrt 2``) are global minima, and there is no saddle,
+no local maximum and no second basin to mark.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from numerics.markov import canonical
-from validation.shared.plots import axes, horizontal_reference
+from theory.errors import InputError
+from validation.shared.plots import (CurveColors, PlotResult, add_colorbar, data_array,
+                                     integer_ticks, legend, legend_patch, new_axes, paper_title,
+                                     plot_function)
+from validation.shared.style import COLORS
+
+__all__ = ["plot_landscape", "plot_training_curves"]
+
+_REGIME_TEX = {"p+q>1": "$p+q>1$", "p+q<1": "$p+q<1$", "p+q=1": "$p+q=1$"}
 
 
+def _interval_mask(w, interval):
+    """Where ``w`` lies in ``interval`` = ``[lo, hi]`` (None: unbounded) -- False for None."""
+    if interval is None:
+        return np.zeros(w.shape, dtype=bool)
+    lo, hi = interval
+    return (w >= (-np.inf if lo is None else lo)) & (w <= (np.inf if hi is None else hi))
+
+
+@plot_function
 def plot_landscape(p: float, q: float, ax=None, n: int = 400, e_range=(-2.0, 2.0),
-                   w_range=(-2.0, 1.5)):
-    """Profiled loss contours over ``(e, w)`` with the two basins shaded (blue: global minima,
-    orange: unigram local minima), the global-minimum curve (green), the unigram line ``e = 0``
-    (solid where it is a local minimum along ``e``, dashed red where a maximum), the saddle
-    ``(0, -1/sqrt2)`` and arrows of the profiled gradient flow. Returns the axes."""
-    ax = axes(ax)
+                   w_range=(-2.0, 1.5), loc=None, arrows: bool = True,
+                   colorbar: bool = True) -> PlotResult:
+    """The canonical model's profiled loss :math:`L^*(e, w) = \\min_b L(e, w, b)` over ``(e, w)``
+    with its critical set (Makkuva et al. 2024, P2, Sec. 3 and Figs. 2-3).
+
+    Filled contours (viridis, with a colorbar in nats) of :math:`L^*`; the global-minimum curve
+    :math:`e^2(1 + 2w|w|) = C`; the unigram line ``e = 0`` solid where it is a local minimum along
+    ``e`` and dashed where a local maximum; the separatrix :math:`E(e, w) = E^*` and the hatched
+    unigram basin; the saddle ``(0, -1/sqrt 2)``; arrows of the profiled gradient flow. The
+    critical set is :func:`numerics.markov.canonical.critical_summary`'s: at ``p + q = 1`` the
+    lines ``e = 0`` and ``w = -1/sqrt 2`` are global minima, and no saddle, local maximum,
+    separatrix or second basin is drawn.
+
+    Parameters
+    ----------
+    p, q : float
+        Transition probabilities :math:`P(1|0)`, :math:`P(0|1)` in (0, 1).
+    ax : matplotlib Axes, optional
+        Draw here; default a new figure in the active style.
+    n : int
+        Grid points per axis (:data:`numerics.markov.canonical.GRID`).
+    e_range, w_range : (float, float)
+        Axis ranges, ``low < high``.
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`): None below the figure.
+    arrows, colorbar : bool
+        Draw the flow arrows / the colorbar.
+
+    Returns
+    -------
+    PlotResult
+        ``contours["loss"]``, ``contours["unigram basin"]`` (absent at p + q = 1),
+        ``lines`` keyed ``"global minima"``, ``"unigram: local min"``, ``"unigram: local max in
+        e"``, ``"separatrix"``, ``"saddle"`` (only those drawn), ``images["flow"]`` (quiver),
+        the colorbar and the legend.
+    """
     data = canonical.landscape(p, q, e_range, w_range, n)
+    summary = canonical.critical_summary(p, q)
+    ax = new_axes(ax, aspect=0.95)
     e, w = data.e, data.w
-    basin = np.where(data.basin == 1, 1.0, np.where(data.basin == 0, 0.0, np.nan))
-    ax.pcolormesh(e, w, basin, cmap=ListedColormap(["#fde0c5", "#cfe3f7"]), vmin=0, vmax=1,
-                  shading="auto", rasterized=True)
+    lines, contours, images = {}, {}, {}
     loss = data.loss
-    levels = np.quantile(loss[np.isfinite(loss)], np.linspace(0.02, 0.9, 14))
-    ax.contour(e, w, loss, levels=np.unique(levels), colors="0.35", linewidths=0.6)
+    levels = np.unique([float(f"{v:.3g}") for v in np.quantile(loss, np.linspace(0, 0.92, 13))])
+    levels[0] = min(levels[0], loss.min())
+    if levels.size < 2:  # a flat landscape
+        levels = np.array([loss.min(), loss.min() + 1e-12])
+    contours["loss"] = ax.contourf(e, w, loss, levels=levels, cmap="viridis", extend="max")
+    cbar = add_colorbar(contours["loss"], ax, r"profiled loss $L^*(e, w)$ (nats)") if colorbar else None
+    if summary.regime != "p+q=1":
+        local = (data.basin == 0).astype(float)
+        contours["unigram basin"] = ax.contourf(e, w, local, levels=[0.5, 1.5], colors="none",
+                                                hatches=["////"])
+        contours["unigram basin"].set_edgecolor((1, 1, 1, 0.55))
+        contours["unigram basin"].set_linewidth(0.0)
+        legend_patch(ax, "unigram basin", facecolor="0.45", edgecolor="white", hatch="////")
+    global_color, unigram_color = COLORS["vermillion"], COLORS["sky"]
     curve = data.global_curve_e
-    ax.plot(curve, w, color="green", lw=2, label="global minima $e^2(1+2w|w|)=C$")
-    ax.plot(-curve, w, color="green", lw=2)
-    minimum = data.unigram_curvature > 0
-    ax.plot(np.where(minimum, 0.0, np.nan), w, color="navy", lw=2.5, label="unigram: local min")
-    ax.plot(np.where(~minimum, 0.0, np.nan), w, color="crimson", lw=2.5, ls="--",
-            label="unigram: local max in $e$")
-    # the separatrix E = E* where it separates the basins: -1/sqrt2 < w < 0 if p+q>1, else below
-    ws = w[(w < 0) & ((w > -canonical.SQRT_HALF) == (canonical.regime(p, q) == "p+q>1"))]
-    sep = ws**2 - np.log(-ws) + canonical.SADDLE_ENERGY
-    ok = sep >= 0
-    ax.plot(np.sqrt(sep[ok]), ws[ok], color="k", lw=1, ls=":", label="separatrix $E=E^*$")
-    ax.plot(-np.sqrt(sep[ok]), ws[ok], color="k", lw=1, ls=":")
-    ax.plot([0], [-canonical.SQRT_HALF], "kX", ms=9, label="saddle")
-    ge, gw = np.meshgrid(np.linspace(*e_range, 17)[1:-1], np.linspace(*w_range, 15)[1:-1])
-    grad = canonical.canonical_gradient(p, q, ge, gw, canonical.optimal_bias(p, q, ge, gw))
-    norm = np.hypot(grad[..., 0], grad[..., 1]) + 1e-12
-    ax.quiver(ge, gw, -grad[..., 0] / norm, -grad[..., 1] / norm, color="0.2", alpha=0.6,
-              scale=30, width=0.003)
-    ax.set(xlabel="$e$", ylabel="$w$", xlim=e_range, ylim=w_range,
-           title=f"p={p:g}, q={q:g} ({canonical.regime(p, q)}): profiled loss, basins")
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
-    return ax
+    if summary.regime == "p+q=1":
+        # C = 0: e^2 (1 + 2w|w|) = 0 is the line e = 0 and the line w = -1/sqrt 2
+        lines["global minima"] = (
+            ax.plot(np.zeros_like(w), w, color=global_color, lw=2, label="global minima")
+            + [ax.axhline(-canonical.SQRT_HALF, color=global_color, lw=2)])
+    else:
+        lines["global minima"] = (
+            ax.plot(curve, w, color=global_color, lw=2, label=r"global minima")
+            + ax.plot(-curve, w, color=global_color, lw=2))
+        minimum = _interval_mask(w, summary.unigram_local_min_w)
+        maximum = _interval_mask(w, summary.unigram_local_max_w)
+        lines["unigram: local min"] = ax.plot(np.where(minimum, 0.0, np.nan), w, color=unigram_color,
+                                              lw=2.2, label="$e=0$: local min")
+        lines["unigram: local max in e"] = ax.plot(np.where(maximum, 0.0, np.nan), w,
+                                                   color=unigram_color, lw=1.6, ls="--",
+                                                   label="$e=0$: local max in $e$")
+        # the separatrix E = E*: -1/sqrt2 < w < 0 if p+q > 1, w < -1/sqrt2 if p+q < 1
+        ws = w[(w < 0) & ((w > -canonical.SQRT_HALF) == (summary.regime == "p+q>1"))]
+        sep = ws ** 2 - np.log(-ws) + canonical.SADDLE_ENERGY
+        ok = sep >= 0
+        lines["separatrix"] = (
+            ax.plot(np.sqrt(sep[ok]), ws[ok], color="black", lw=1.0, ls=":",
+                    label="separatrix $E=E^*$")
+            + ax.plot(-np.sqrt(sep[ok]), ws[ok], color="black", lw=1.0, ls=":"))
+    if summary.saddles:
+        lines["saddle"] = ax.plot([s.e for s in summary.saddles], [s.w for s in summary.saddles],
+                                  ls="none", marker="X", ms=8, mfc="white", mec="black",
+                                  label="saddle", zorder=5)
+    if arrows:
+        ge, gw = np.meshgrid(np.linspace(*e_range, 15)[1:-1], np.linspace(*w_range, 13)[1:-1])
+        grad = canonical.canonical_gradient(p, q, ge, gw, canonical.optimal_bias(p, q, ge, gw))
+        norm = np.hypot(grad[..., 0], grad[..., 1]) + 1e-12
+        images["flow"] = ax.quiver(ge, gw, -grad[..., 0] / norm, -grad[..., 1] / norm,
+                                   color="white", alpha=0.55, scale=28, width=0.004)
+    ax.set(xlabel="$e$", ylabel="$w$", xlim=tuple(e_range), ylim=tuple(w_range),
+           title=paper_title("markov-p2", f"$p={p:g}$, $q={q:g}$ ({_REGIME_TEX[summary.regime]})"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours=contours, images=images,
+                      colorbar=cbar, legend=legend(ax, loc, default="below"))
 
 
-def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: float, ax=None):
-    """Loss against step for each labelled curve ``{label: (steps, losses)}`` with horizontal
-    lines at :math:`H(P)` (global minimum, dashed black) and :math:`H(\\pi)` (unigram trap,
-    dotted red). Returns the axes."""
-    ax = axes(ax)
-    for label, (steps, losses) in curves.items():
-        ax.plot(steps, losses, lw=1.2, label=label)
-    horizontal_reference(ax, entropy_rate, f"H(P) = {entropy_rate:.4f}", "k")
-    horizontal_reference(ax, unigram_entropy, f"H(pi) = {unigram_entropy:.4f}", "tab:red", ":")
-    ax.set(xlabel="step", ylabel="loss (nats)")
-    ax.legend(fontsize=8)
-    return ax
+def _curve(label, value):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise InputError(f"curves[{label!r}]", type(value).__name__, "a pair (steps, losses)")
+    steps = data_array(f"curves[{label!r}] steps", value[0], ndim=1)
+    losses = data_array(f"curves[{label!r}] losses", value[1], ndim=1, allow_nan=True)
+    if steps.shape != losses.shape:
+        raise InputError(f"curves[{label!r}]", f"{steps.size} steps, {losses.size} losses",
+                         "as many losses as steps")
+    return steps, losses
+
+
+@plot_function
+def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: float, ax=None,
+                         loc=None, colors: CurveColors | None = None) -> PlotResult:
+    """Loss against training step for each labelled curve, with the two levels of P1's Figs. 2-3
+    (Makkuva et al. 2024, P1): the global minimum :math:`H(P)` (entropy rate, dashed) and the
+    unigram trap :math:`H(\\pi)` (dotted).
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (steps, losses)}``, two 1-D arrays of one length each (losses in nats; NaN marks
+        a missing point).
+    entropy_rate, unigram_entropy : float
+        :math:`H(P)` and :math:`H(\\pi)`, nats.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (None: outside on the right).
+    colors : CurveColors, optional
+        Colours by label (share one between panels so a label keeps its colour).
+
+    Returns
+    -------
+    PlotResult
+        ``lines[label]`` per curve, ``lines["H(P)"]``, ``lines["H(pi)"]``, the legend.
+    """
+    if not isinstance(curves, dict):
+        raise InputError("curves", type(curves).__name__, "a dict {label: (steps, losses)}")
+    checked = {label: _curve(label, value) for label, value in curves.items()}
+    for name, value in (("entropy_rate", entropy_rate), ("unigram_entropy", unigram_entropy)):
+        data_array(name, value, ndim=0)
+    ax = new_axes(ax)
+    colors = colors or CurveColors()
+    lines = {label: ax.plot(steps, losses, color=colors(label), label=str(label))
+             for label, (steps, losses) in checked.items()}
+    lines["H(P)"] = [ax.axhline(entropy_rate, color="black", ls="--", lw=1.0,
+                                label=f"$H(P) = {entropy_rate:.4f}$ nats")]
+    lines["H(pi)"] = [ax.axhline(unigram_entropy, color=COLORS["vermillion"], ls=":", lw=1.2,
+                                 label=rf"$H(\pi) = {unigram_entropy:.4f}$ nats")]
+    ax.set(xlabel="training step", ylabel="loss (nats)")
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))

@@ -1,79 +1,266 @@
-"""Figures of the Potts paper (test loss against M as in Rende et al. 2024, Fig. 2; replica curves,
-couplings, representability). Every function takes ``ax=None`` and returns the axes."""
+"""Figures of the Potts paper (Rende et al. 2024): test loss against M (Fig. 2), replica curves
+against simulations, learned couplings, the coupling error's decay, the representability gaps.
+
+Plotting
+--------
+Every function takes ``ax=None`` and returns a :class:`validation.shared.plots.PlotResult`
+(figure, axes, artists by name)::
+
+    import numpy as np
+    from numerics.potts import replica
+    from validation.potts.plots import plot_replica
+
+    alpha = np.linspace(0.2, 4, 60)
+    curve = replica.r1_curve(alpha, 0.1)
+    out = plot_replica(alpha, {"R1": curve.eps_J}, {"R1": ([1, 2], [0.8, 0.5], [0.02, 0.02])},
+                       "eps_J")                 # theory and simulation of "R1" share a colour
+
+In :func:`plot_replica` colour means *curve* (theory and simulation with the same label share
+one) and style means *source* (line: theory, points with error bars: simulation).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from validation.shared.plots import axes, horizontal_reference
+from theory.errors import InputError
+from validation.shared.plots import (CurveColors, PlotResult, data_array, horizontal_reference,
+                                     legend, new_axes, paper_title, plot_function)
+from validation.shared.style import COLORS
+
+__all__ = ["plot_section4", "plot_replica", "plot_couplings", "plot_decay", "plot_gaps",
+           "QUANTITIES"]
+
+PAPER = "potts-rende"
+
+#: Readable names (mathtext, units) of the replica curves' fields, used for titles and y labels.
+QUANTITIES = {"eps_J": (r"coupling error $\epsilon_J$", r"$\epsilon_J$"),
+              "test_ce": ("test MLM loss", "test cross-entropy (nats)"),
+              "test_mse": ("test error", "test MSE"),
+              "train_loss": ("training loss", "training loss")}
 
 
-def plot_section4(curves, ax=None):
+@plot_function
+def plot_section4(curves, ax=None, loc=None) -> PlotResult:
     """Test single-mask MLM loss against the number of training sequences M, one line per model,
-    with the conditional-entropy floor (Rende et al. 2024, Fig. 2). ``curves``: a
-    :class:`validation.potts.experiments.Section4Curves`."""
-    ax = axes(ax)
-    M = np.asarray(curves.M)
-    ax.plot(M, curves.factored, "o-", color="C3", label="factored attention (1 layer)")
-    for k, (layers, values) in enumerate(sorted(curves.standard.items(), key=lambda kv: str(kv[0]))):
-        ax.plot(M[len(M) - len(values):], values, "s--", color=f"C{k}",
-                label=f"standard encoder, {layers} layer(s)")
-    horizontal_reference(ax, curves.floor, "floor: mean conditional entropy", "k")
+    with the conditional-entropy floor (Rende et al. 2024, Fig. 2).
+
+    Parameters
+    ----------
+    curves : validation.potts.experiments.Section4Curves
+        ``M``, ``factored``, ``standard`` (``{layers: losses}``, the last M values) and ``floor``.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`).
+
+    Returns
+    -------
+    PlotResult
+        ``lines["factored"]``, ``lines["standard, k layers"]`` per k, ``lines["floor"]``, the
+        legend.
+    """
+    for field in ("M", "factored", "standard", "floor"):
+        if not hasattr(curves, field):
+            raise InputError("curves", type(curves).__name__,
+                             "a Section4Curves (fields M, factored, standard, floor)")
+    M = data_array("curves.M", curves.M, ndim=1)
+    factored = data_array("curves.factored", curves.factored, shape=M.shape, allow_nan=True)
+    ax = new_axes(ax)
+    colors = CurveColors(["factored"])
+    lines = {"factored": ax.plot(M, factored, "o-", color=colors("factored"),
+                                 label="factored attention, 1 layer")}
+    for layers, values in sorted(curves.standard.items(), key=lambda kv: int(kv[0])):
+        values = data_array(f"curves.standard[{layers}]", values, ndim=1, allow_nan=True)
+        if values.size > M.size:
+            raise InputError(f"curves.standard[{layers}]", f"{values.size} values",
+                             f"at most len(M) = {M.size} values (the last M)")
+        name = f"standard, {layers} layer{'s' if int(layers) != 1 else ''}"
+        lines[name] = ax.plot(M[M.size - values.size:], values, "s--", color=colors(name),
+                              label=f"standard encoder, {layers} layer{'s' if int(layers) != 1 else ''}")
+    lines["floor"] = [horizontal_reference(ax, curves.floor, "floor: mean conditional entropy")]
     ax.set_xscale("log")
-    ax.set_xlabel("training sequences M")
-    ax.set_ylabel("test MLM loss (nats)")
-    ax.legend(fontsize=8)
-    return ax
+    ax.set(xlabel="training sequences $M$", ylabel="test MLM loss (nats)",
+           title=paper_title(PAPER, "test loss against $M$"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_replica(alpha_theory, theory: dict, sims: dict, key: str, ylabel: str, ax=None, floor=None):
-    """Theory line(s) ``theory[label] -> values`` against ``alpha_theory`` and simulation points
-    ``sims[label] -> (alpha, mean, stderr)``."""
-    ax = axes(ax)
-    for k, (label, values) in enumerate(theory.items()):
-        ax.plot(alpha_theory, values, "-", color=f"C{k}", label=f"theory {label}")
-    for k, (label, (a, mean, se)) in enumerate(sims.items()):
-        ax.errorbar(a, mean, yerr=se, fmt="o", color=f"C{k}", capsize=3, label=f"simulation {label}")
+def _simulation(label, value):
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise InputError(f"sims[{label!r}]", type(value).__name__, "a triple (alpha, mean, stderr)")
+    a = data_array(f"sims[{label!r}] alpha", value[0], ndim=1)
+    mean = data_array(f"sims[{label!r}] mean", value[1], shape=a.shape, allow_nan=True)
+    se = data_array(f"sims[{label!r}] stderr", value[2], shape=a.shape, allow_nan=True)
+    return a, mean, se
+
+
+@plot_function
+def plot_replica(alpha_theory, theory: dict, sims: dict, key: str, ylabel: str | None = None,
+                 ax=None, floor=None, loc=None, colors: CurveColors | None = None) -> PlotResult:
+    """Replica-theory curves against simulations, :math:`\\alpha = M/N` on the x axis (Rende et
+    al. 2024, Sec. V; the library's reconstructions R1, R2).
+
+    Colour means curve: ``theory[label]`` (a line) and ``sims[label]`` (points with error bars)
+    with the same ``label`` share a colour and one legend entry; two grey entries say which style
+    is theory and which simulation.
+
+    Parameters
+    ----------
+    alpha_theory : sequence of float, length K
+        :math:`\\alpha` of the theory lines.
+    theory : dict
+        ``{label: values}``, each of length K.
+    sims : dict
+        ``{label: (alpha, mean, stderr)}``, three sequences of one length.
+    key : str
+        The quantity: a field name of the replica curves (``"eps_J"``, ``"test_ce"``,
+        ``"test_mse"``; shown as its readable name, :data:`QUANTITIES`) or a title text.
+    ylabel : str, optional
+        Y label (default from :data:`QUANTITIES`, else ``key``).
+    ax : matplotlib Axes, optional
+    floor : float, optional
+        A horizontal Bayes floor.
+    loc : None, str or False
+        Legend placement.
+    colors : CurveColors, optional
+        Colours by label (share one between panels).
+
+    Returns
+    -------
+    PlotResult
+        ``lines[label]`` (theory lines), ``lines[label + " (simulation)"]`` (ErrorbarContainer),
+        ``lines["floor"]``, the legend.
+    """
+    alpha = data_array("alpha_theory", alpha_theory, ndim=1)
+    if not isinstance(theory, dict) or not isinstance(sims, dict):
+        raise InputError("theory" if not isinstance(theory, dict) else "sims",
+                         type(theory if not isinstance(theory, dict) else sims).__name__, "a dict")
+    if not isinstance(key, str):
+        raise InputError("key", key, "a quantity name or title text")
+    lines_data = {label: data_array(f"theory[{label!r}]", values, shape=alpha.shape, allow_nan=True)
+                  for label, values in theory.items()}
+    points = {label: _simulation(label, value) for label, value in sims.items()}
+    title, default_ylabel = QUANTITIES.get(key, (key, key))
+    ax = new_axes(ax)
+    colors = colors or CurveColors()
+    lines = {}
+    for label, values in lines_data.items():
+        lines[str(label)] = ax.plot(alpha, values, "-", color=colors(label), label=str(label))
+    for label, (a, mean, se) in points.items():
+        lines[f"{label} (simulation)"] = ax.errorbar(a, mean, yerr=se, fmt="o", ms=3.5,
+                                                     color=colors(label), label=str(label))
+    if lines_data and points:
+        ax.plot([], [], "-", color="0.4", label="theory")
+        ax.errorbar([], [], yerr=[], fmt="o", ms=3.5, color="0.4", label="simulation ± s.e.")
     if floor is not None:
-        horizontal_reference(ax, floor, "Bayes floor", "k", ":")
-    ax.set_xlabel(r"$\alpha = M/N$")
-    ax.set_ylabel(ylabel)
-    ax.set_title(key)
-    ax.legend(fontsize=7)
-    return ax
+        lines["floor"] = [horizontal_reference(ax, floor, "Bayes floor", "black", ":")]
+    ax.set(xlabel=r"$\alpha = M/N$", ylabel=ylabel or default_ylabel,
+           title=paper_title(PAPER, title))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc, last=("theory", "simulation ± s.e.", "Bayes floor")))
 
 
-def plot_couplings(true, learned, ax=None, label="factored fit"):
-    """Learned against true couplings (zero-sum gauge entries), with the diagonal."""
-    ax = axes(ax, figsize=(4.5, 4.5))
-    t, l = np.ravel(true), np.ravel(learned)
-    ax.plot(t, l, ".", ms=2, alpha=0.5, label=label)
-    lim = float(np.max(np.abs(np.concatenate([t, l])))) * 1.05
-    ax.plot([-lim, lim], [-lim, lim], "k--", lw=1)
-    ax.set_xlabel("true coupling (zero-sum gauge)")
-    ax.set_ylabel("learned coupling (zero-sum gauge)")
-    ax.legend(fontsize=8)
-    return ax
+@plot_function
+def plot_couplings(true, learned, ax=None, label: str = "factored fit", loc="upper left") -> PlotResult:
+    """Learned against true couplings (entries in the zero-sum gauge), with the diagonal
+    ``learned = true`` (Rende et al. 2024, Sec. IV).
+
+    Parameters
+    ----------
+    true, learned : array of float
+        Couplings of one shape (flattened).
+    ax : matplotlib Axes, optional
+    label : str
+        Legend label of the points.
+    loc : None, str or False
+        Legend placement (default inside, upper left: the diagonal leaves that corner empty).
+
+    Returns
+    -------
+    PlotResult
+        ``lines["points"]``, ``lines["diagonal"]``, the legend.
+    """
+    t = data_array("true", true).ravel()
+    l_ = data_array("learned", learned)
+    if l_.size != t.size:
+        raise InputError("learned", f"{l_.size} entries", f"as many entries as true ({t.size})")
+    l_ = l_.ravel()
+    ax = new_axes(ax, aspect=1.0)
+    lim = max(float(np.max(np.abs(np.concatenate([t, l_])))) * 1.05, 1e-12)
+    lines = {"points": ax.plot(t, l_, ".", ms=2, alpha=0.5, color=COLORS["blue"], label=label,
+                               rasterized=True),
+             "diagonal": ax.plot([-lim, lim], [-lim, lim], "--", color="black", lw=0.8,
+                                 label="learned = true")}
+    ax.set(xlabel="true coupling (zero-sum gauge)", ylabel="learned coupling (zero-sum gauge)",
+           xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
+           title=paper_title(PAPER, "learned couplings"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_decay(M, errors, slope: float, ax=None):
-    """Coupling error against M on log-log axes with the M^{-1/2} reference."""
-    ax = axes(ax)
-    M, errors = np.asarray(M, float), np.asarray(errors, float)
-    ax.loglog(M, errors, "o-", label=f"factored fit (slope {slope:.2f})")
-    ax.loglog(M, errors[0] * np.sqrt(M[0] / M), "k--", label=r"$M^{-1/2}$")
-    ax.set_xlabel("samples M")
-    ax.set_ylabel("relative coupling error")
-    ax.legend(fontsize=8)
-    return ax
+@plot_function
+def plot_decay(M, errors, slope: float, ax=None, loc=None) -> PlotResult:
+    """Relative coupling error of the factored fit against the number of samples M on log-log
+    axes with the :math:`M^{-1/2}` reference through the first point (Rende et al. 2024, Sec. IV).
+
+    Parameters
+    ----------
+    M : sequence of int
+        Sample sizes (> 0).
+    errors : sequence of float
+        Relative errors (> 0), same length.
+    slope : float
+        The fitted log-log slope (shown in the legend).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines["fit"]``, ``lines["reference"]``, the legend.
+    """
+    M = data_array("M", M, ndim=1)
+    errors = data_array("errors", errors, shape=M.shape)
+    if np.any(M <= 0) or np.any(errors <= 0):
+        raise InputError("M" if np.any(M <= 0) else "errors", "entries <= 0",
+                         "positive values (log-log axes)")
+    data_array("slope", slope, ndim=0)
+    ax = new_axes(ax)
+    lines = {"fit": ax.loglog(M, errors, "o-", color=COLORS["blue"],
+                              label=f"factored fit (slope {slope:.2f})"),
+             "reference": ax.loglog(M, errors[0] * np.sqrt(M[0] / M), "--", color="black",
+                                    lw=1.0, label=r"$\propto M^{-1/2}$")}
+    ax.set(xlabel="samples $M$", ylabel="relative coupling error",
+           title=paper_title(PAPER, "coupling error against $M$"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
-def plot_gaps(gaps: dict, ax=None):
-    """Bar chart of the population-loss gap to the optimum for each attention variant."""
-    ax = axes(ax, figsize=(4.5, 3.5))
-    names = list(gaps)
-    ax.bar(names, [max(gaps[n], 1e-17) for n in names], color=["C2", "C3", "C1"][: len(names)])
+@plot_function
+def plot_gaps(gaps: dict, ax=None) -> PlotResult:
+    """Bar chart of the population-loss gap to the optimum for each attention variant (Ising
+    anchor with mixed-sign J; Rende et al. 2024, Sec. II): gaps at or below 1e-17 are drawn at
+    1e-17 (the log axis' floor).
+
+    Parameters
+    ----------
+    gaps : dict
+        ``{attention name: gap in nats}`` (finite, >= 0 up to rounding).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    PlotResult
+        ``images["bars"]`` (a BarContainer).
+    """
+    if not isinstance(gaps, dict) or not gaps:
+        raise InputError("gaps", type(gaps).__name__, "a non-empty dict {attention: gap}")
+    names = [str(n) for n in gaps]
+    values = data_array("gaps", list(gaps.values()), ndim=1)
+    ax = new_axes(ax)
+    colors = CurveColors(names)
+    bars = ax.bar(names, np.maximum(values, 1e-17), color=[colors(n) for n in names])
     ax.set_yscale("log")
-    ax.set_ylabel("best population loss - optimum (nats)")
-    ax.set_title("Ising anchor, mixed-sign J")
-    return ax
+    ax.set(xlabel="attention", ylabel="population loss $-$ optimum (nats)",
+           title=paper_title(PAPER, "Ising anchor, mixed-sign $J$"))
+    return PlotResult(figure=ax.figure, axes=ax, lines={}, contours={}, images={"bars": bars})

@@ -44,7 +44,7 @@ from theory.errors import InputError, TooLargeError
 from theory.results import result
 from validation.shared.style import PALETTE, active_style, style
 
-__all__ = ["PlotResult", "FORMATS", "new_axes", "axes", "plot_function", "legend",
+__all__ = ["PlotResult", "FORMATS", "new_axes", "axes", "legend_patch", "plot_function", "legend",
            "integer_ticks", "add_colorbar", "CurveColors", "paper_title", "data_array",
            "save_figure", "save", "horizontal_reference", "MAX_INCHES", "MAX_DPI", "MAX_PIXELS"]
 
@@ -105,10 +105,11 @@ def _check_figsize(figsize):
     return tuple(float(_INCHES.check("figsize", v)) for v in figsize)
 
 
-def new_axes(ax=None, figsize=None):
+def new_axes(ax=None, figsize=None, aspect: float | None = None):
     """``ax`` when given (checked to be a matplotlib Axes), else a new axes on a new figure
     (:func:`matplotlib.pyplot.subplots`, constrained layout) of ``figsize`` = (width, height)
-    in [0.5, 50] inches, default the active style's size."""
+    in [0.5, 50] inches, default the active style's size (with ``aspect``: its width and a
+    height of ``aspect`` times the width)."""
     if ax is not None:
         from matplotlib.axes import Axes
 
@@ -117,6 +118,11 @@ def new_axes(ax=None, figsize=None):
         return ax
     import matplotlib.pyplot as plt
 
+    if figsize is None and aspect is not None:
+        import matplotlib
+
+        width = matplotlib.rcParams["figure.figsize"][0]
+        figsize = (width, min(MAX_INCHES, width * float(real(0.1, 10).check("aspect", aspect))))
     size = None if figsize is None else _check_figsize(figsize)
     _, created = plt.subplots(figsize=size, layout="constrained")
     return created
@@ -125,6 +131,14 @@ def new_axes(ax=None, figsize=None):
 def axes(ax=None, figsize=None):
     """Alias of :func:`new_axes` (the name of earlier versions)."""
     return new_axes(ax, figsize)
+
+
+def legend_patch(ax, label: str, **style):
+    """An invisible patch of ``ax`` carrying ``label`` and ``style`` (``facecolor``, ``hatch``,
+    ...), so a filled region (a hatched basin, a shaded set) gets a legend entry."""
+    from matplotlib.patches import Rectangle
+
+    return ax.add_patch(Rectangle((0, 0), 0, 0, label=label, visible=True, **style))
 
 
 def plot_function(func):
@@ -144,30 +158,65 @@ def plot_function(func):
     return wrapper
 
 
-def legend(ax, loc=None, **kwargs):
+def legend(ax, loc=None, default: str = "auto", last=(), **kwargs):
     """The legend of ``ax`` (each label once; labels starting with ``_`` are left out) placed
-    by ``loc``: None puts it outside the data, to the right of the axes; a matplotlib location
-    (``"best"``, ``"upper left"``, ...) inside; False draws none. Returns the
-    :class:`~matplotlib.legend.Legend` or None (also when nothing is labelled)."""
+    by ``loc``:
+
+    - None: outside the data, as ``default`` says: ``"right"`` (beside the axes), ``"below"``
+      (under the figure, across it) or ``"auto"`` (below on a figure narrower than 4.5 in,
+      else right);
+    - ``"outside right"`` / ``"outside below"``: those places explicitly;
+    - a matplotlib location (``"best"``, ``"upper left"``, ...): inside the axes;
+    - False: no legend.
+
+    Labels in ``last`` (e.g. style keys such as ``"theory"``) come after the others. Returns the
+    :class:`~matplotlib.legend.Legend` (a figure legend when below) or None (also when nothing
+    is labelled)."""
     if loc is False:
         return None
     if loc is not None and not isinstance(loc, str):
-        raise InputError("loc", loc, "None (outside, right), a matplotlib location string or False")
+        raise InputError("loc", loc, "None (outside), 'outside right', 'outside below', a "
+                                     "matplotlib location string or False")
     handles, labels = ax.get_legend_handles_labels()
     unique = {}
     for handle, label in zip(handles, labels):
         unique.setdefault(label, handle)
+    unique = {label: unique[label] for label in sorted(unique, key=lambda name: name in last)}
     if not unique:
         return None
+    import matplotlib
+
+    where = loc
     if loc is None:
+        if default not in ("auto", "right", "below"):
+            raise InputError("default", default, "'auto', 'right' or 'below'")
+        wide = ax.figure.get_size_inches()[0] >= 4.5
+        where = {"auto": "outside right" if wide else "outside below",
+                 "right": "outside right", "below": "outside below"}[default]
+    if where == "outside below":
+        # as many columns as fit: about 0.55 em per character of the longest label
+        size = matplotlib.font_manager.FontProperties(
+            size=kwargs.get("fontsize", matplotlib.rcParams["legend.fontsize"])).get_size_in_points()
+        longest = max(len(_visible_text(label)) for label in unique) + 5
+        fit = int(ax.figure.get_size_inches()[0] * 72 / (0.55 * size) // longest)
+        return ax.figure.legend(list(unique.values()), list(unique), loc="outside lower center",
+                                ncols=max(1, min(fit, 4, len(unique))), **kwargs)
+    if where == "outside right":
         kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
                   **kwargs}
     else:
-        kwargs = {"loc": loc, **kwargs}
+        kwargs = {"loc": where, **kwargs}
     try:
         return ax.legend(list(unique.values()), list(unique), **kwargs)
     except ValueError as exc:  # an unknown location string
         raise InputError("loc", loc, f"a matplotlib legend location ({exc})") from None
+
+
+def _visible_text(label: str) -> str:
+    """``label`` roughly as rendered: mathtext commands, braces and ``$`` removed."""
+    import re
+
+    return re.sub(r"\\[a-zA-Z]+|[${}^_]", "", label)
 
 
 def integer_ticks(ax, axis: str = "x"):
@@ -182,10 +231,10 @@ def integer_ticks(ax, axis: str = "x"):
     return ax
 
 
-def add_colorbar(mappable, ax, label: str):
+def add_colorbar(mappable, ax, label: str, format: str = "%.3g"):
     """A colorbar for ``mappable`` (a mesh or filled contour set) beside ``ax``, labelled
-    ``label`` (mathtext, with the unit)."""
-    return ax.figure.colorbar(mappable, ax=ax, label=label)
+    ``label`` (mathtext, with the unit), tick labels in ``format``."""
+    return ax.figure.colorbar(mappable, ax=ax, label=label, format=format)
 
 
 class CurveColors:
@@ -218,14 +267,15 @@ class CurveColors:
 
 
 def paper_title(key: str, text: str = "") -> str:
-    """A title from the paper registry: ``"<label>: text"`` (e.g. ``"Rende et al. 2024: test
-    loss"``) for the paper ``key`` of :data:`validation.papers.PAPERS`."""
+    """A title from the paper registry: the paper's label, and ``text`` on a second line (e.g.
+    ``"Rende et al. 2024\\ntest loss"``), for the paper ``key`` of
+    :data:`validation.papers.PAPERS`."""
     from validation.papers import PAPERS
 
     if key not in PAPERS:
         raise InputError("paper", key, f"a registered paper: {', '.join(sorted(PAPERS))}")
     label = PAPERS[key].label
-    return f"{label}: {text}" if text else label
+    return f"{label}\n{text}" if text else label
 
 
 def data_array(name: str, value, ndim: int | None = None, shape: tuple | None = None,

@@ -151,9 +151,11 @@ def test_plot_section4_takes_the_curves():
                                         standard={1: [1.5, 1.3], 3: [1.25]}, seconds=0.0)
     from validation.potts import plots
 
-    ax = plots.plot_section4(curves)
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "standard encoder, 1 layer(s)" in labels and "standard encoder, 3 layer(s)" in labels
+    out = plots.plot_section4(curves)
+    labels = [line.get_label() for line in out.axes.get_lines()]
+    assert "standard encoder, 1 layer" in labels and "standard encoder, 3 layers" in labels
+    # the three-layer encoder has one value: drawn at the last M
+    assert out.lines["standard, 3 layers"][0].get_xdata().tolist() == [100]
     import matplotlib.pyplot as plt
 
-    plt.close(ax.figure)
+    plt.close(out.figure)
