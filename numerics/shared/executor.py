@@ -9,6 +9,9 @@ Executors are named by a string (the ``--executor`` option of the command line):
 
 - ``"local"`` (default): a process pool on this machine, ``min(2, cpu_count)`` workers;
   ``"local:N"`` for ``N`` workers;
+- ``"auto"``: the caller chooses between ``serial`` and ``local`` (the conjecture search measures
+  the cost per point first, :mod:`numerics.shared.conjecture`); a plain :class:`TaskRunner`
+  treats it as ``local``;
 - ``"serial"``: in this process, one task after another (for debugging and tiny sweeps);
 - ``"dask://HOST:PORT"`` (or ``"dask://tcp://HOST:PORT"``): the Dask distributed scheduler at
   that address (``pip install -e '.[dask]'``); HOST a host name or an IPv4 literal, or an IPv6
@@ -19,6 +22,13 @@ Executors are named by a string (the ``--executor`` option of the command line):
   (``ttc reproduce``), the same output folder.
 
 Every refusal is an :class:`~theory.errors.InputError` naming ``executor``.
+
+Nothing waits forever: a pool worker that dies (killed, out of memory, ``os._exit``, a task
+that cannot be unpickled) is a :class:`WorkerDied` error naming what was running; a
+``deadline`` passed to :class:`TaskRunner` stops the work (:class:`TimeLimitExceeded`, pool
+workers killed). :func:`unsendable_reason` says beforehand whether an object (a margin, a
+callable) can reach a worker process at all: a lambda, a closure or a function defined in the
+``__main__`` of a REPL, of standard input or of a notebook cannot.
 
 Local pool workers die with the process that started them, even when it is killed with SIGKILL
 (Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` in the worker initializer; elsewhere a watchdog
@@ -33,23 +43,30 @@ split over a different number of threads changes the last bits).
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
+import pickle
 import re
 import signal
 import sys
 import threading
+import time
+import types
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from numerics.shared.threads import limit_threads
-from theory.errors import InputError
+from theory.errors import InputError, TTCError
 
 __all__ = ["ExecutorSpec", "TaskRunner", "parse_executor", "run_tasks", "die_with_parent",
-           "MAX_LOCAL_WORKERS", "CONNECT_TIMEOUT"]
+           "unsendable_reason", "WorkerDied", "TimeLimitExceeded", "MAX_LOCAL_WORKERS",
+           "CONNECT_TIMEOUT"]
 
 #: Seconds to wait for a Dask scheduler before refusing its address (a command refuses an
 #: unreachable scheduler within 10 s).
@@ -60,7 +77,7 @@ MAX_LOCAL_WORKERS = 256
 _PR_SET_PDEATHSIG = 1
 #: Seconds between two looks at the parent's process id (the watchdog of non-Linux systems).
 _WATCHDOG_PERIOD = 0.2
-_EXPECTED = ("'serial', 'local', 'local:N' (N in 1..256), 'dask://HOST:PORT', "
+_EXPECTED = ("'auto', 'serial', 'local', 'local:N' (N in 1..256), 'dask://HOST:PORT', "
              "'dask://tcp://HOST:PORT' or 'dask://tls://HOST:PORT' (HOST a host name, an IPv4 "
              "address or [IPv6], PORT in 1..65535)")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
@@ -69,7 +86,8 @@ _LOCAL = re.compile(r"local:([0-9]{1,6})")
 
 @dataclass(frozen=True)
 class ExecutorSpec:
-    """A parsed executor name: ``kind`` is ``"serial"``, ``"local"`` or ``"dask"``."""
+    """A parsed executor name: ``kind`` is ``"serial"``, ``"local"``, ``"auto"`` (``workers``:
+    the pool it may start) or ``"dask"``."""
 
     kind: str
     workers: int = 1
@@ -78,11 +96,14 @@ class ExecutorSpec:
     def __str__(self) -> str:
         if self.kind == "dask":
             return f"dask://{self.address}"
+        if self.kind == "auto":
+            return "auto"
         return "serial" if self.kind == "serial" else f"local:{self.workers}"
 
 
 def parse_executor(spec: str | ExecutorSpec | None) -> ExecutorSpec:
-    """Parse ``"serial"``, ``"local"``, ``"local:N"`` or a Dask address (None: local).
+    """Parse ``"auto"``, ``"serial"``, ``"local"``, ``"local:N"`` or a Dask address (None:
+    local).
 
     Dask addresses: ``"dask://HOST:PORT"``, ``"dask://tcp://HOST:PORT"`` and
     ``"dask://tls://HOST:PORT"`` (the last only with a TLS configuration in Dask's config, see
@@ -103,6 +124,8 @@ def parse_executor(spec: str | ExecutorSpec | None) -> ExecutorSpec:
         raise InputError("executor", spec, _EXPECTED)
     if spec == "serial":
         return ExecutorSpec("serial")
+    if spec == "auto":
+        return ExecutorSpec("auto", min(2, os.cpu_count() or 1))
     match = _LOCAL.fullmatch(spec)
     if match is not None:
         count = int(match.group(1))
@@ -223,16 +246,91 @@ def die_with_parent(parent: int | None = None) -> None:
         threading.Thread(target=watch, name="ttc-parent-watchdog", daemon=True).start()
 
 
+class WorkerDied(TTCError):
+    """A pool worker process ended while it ran a task (killed, out of memory, ``os._exit``, or
+    the task could not be unpickled there): the message names what was running."""
+
+
+class TimeLimitExceeded(TTCError):
+    """The work passed its deadline (tasks already finished are kept by the caller)."""
+
+
+class _MainReferences(pickle.Pickler):
+    """A pickler that records the functions and classes it pickles by reference to ``__main__``."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.main_names: list[str] = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            self.main_names.append(getattr(obj, "__qualname__", repr(obj)))
+        return NotImplemented
+
+
+def unsendable_reason(obj: Any, executor: str | ExecutorSpec | None = "local") -> str | None:
+    """Why ``obj`` cannot reach a worker process of ``executor``, or None when it can.
+
+    A local pool starts its workers with ``spawn``: they receive ``obj`` pickled (standard
+    :mod:`pickle`) and import every function and class it refers to by name. So ``obj`` cannot
+    be sent when it does not pickle (a lambda, a closure, a local class), or when it refers to
+    ``__main__`` while ``__main__`` is not a file a worker can import (a REPL, ``python -``,
+    ``python -c``, a notebook). A function of a script's ``__main__`` can be sent: the workers
+    import the script (Python's rule: start the work under ``if __name__ == "__main__":``).
+    Dask pickles functions with cloudpickle, which sends lambdas and ``__main__`` functions by
+    value. ``"serial"`` sends nothing: always None.
+    """
+    spec = parse_executor(executor)
+    if spec.kind == "serial":
+        return None
+    if spec.kind == "dask":
+        try:
+            import cloudpickle
+
+            cloudpickle.dumps(obj)
+        except ImportError:
+            pass
+        except Exception as exc:  # noqa: BLE001 -- any pickling failure is the answer
+            return f"it cannot be pickled ({type(exc).__name__}: {exc})"
+        else:
+            return None
+    pickler = _MainReferences(io.BytesIO())
+    try:
+        pickler.dump(obj)
+    except Exception as exc:  # noqa: BLE001 -- PicklingError, AttributeError, TypeError...
+        return f"it cannot be pickled ({type(exc).__name__}: {str(exc)[:200]})"
+    if pickler.main_names:
+        main = sys.modules.get("__main__")
+        path = getattr(main, "__file__", None)
+        if not path or not Path(path).is_file():
+            return (f"it refers to {pickler.main_names[0]!r} of __main__, which worker processes "
+                    "cannot import (defined in a REPL, standard input or a notebook)")
+    return None
+
+
 class TaskRunner:
     """An executor kept open across several sweeps (one pool or one Dask client for all).
 
     Use as a context manager; :meth:`map` runs ``fn`` over ``items`` and yields ``(index,
     result)`` as tasks finish. The pool (or the connection) opens at the first :meth:`map` that
     needs it and closes on exit, so worker start-up is paid once per search, not once per phase.
+
+    Parameters
+    ----------
+    executor : str or ExecutorSpec, optional
+        See :func:`parse_executor` (``"auto"`` runs as ``"local"`` here).
+    label : str
+        What the tasks compute, for error messages (e.g. ``"the margin mymodule.f"``).
+    deadline : float, optional
+        A :func:`time.monotonic` time: past it, :meth:`map` raises :class:`TimeLimitExceeded`
+        (pool workers are killed; a task running in this process is stopped between tasks).
     """
 
-    def __init__(self, executor: str | ExecutorSpec | None = None):
+    def __init__(self, executor: str | ExecutorSpec | None = None, *, label: str = "a task",
+                 deadline: float | None = None):
         self.spec = parse_executor(executor)
+        self.label = label
+        self.deadline = deadline
         self._pool = None
         self._client = None
 
@@ -245,29 +343,59 @@ class TaskRunner:
         if self._client is not None:
             self._client.close()
 
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeLimitExceeded(f"time limit reached while running {self.label}")
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         items = list(items)
         if not items:
             return
-        if self.spec.kind == "serial" or (self.spec.kind == "local" and self.spec.workers == 1):
+        if self.spec.kind == "serial" or (self.spec.kind in ("local", "auto")
+                                          and self.spec.workers == 1):
             for index, item in enumerate(items):
+                self._check_deadline()
                 yield index, _call(fn, item)
-        elif self.spec.kind == "local":
-            if self._pool is None:
-                workers = min(self.spec.workers, os.cpu_count() or 1)
-                self._pool = ProcessPoolExecutor(max_workers=workers,
-                                                 mp_context=get_context("spawn"),
-                                                 initializer=die_with_parent,
-                                                 initargs=(os.getpid(),))
-            futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
-            try:
-                for future in as_completed(futures):
-                    yield futures[future], future.result()
-            finally:
-                for future in futures:
-                    future.cancel()
+        elif self.spec.kind in ("local", "auto"):
+            yield from self._map_on_pool(fn, items)
         else:
             yield from self._map_on_dask(fn, items)
+
+    def _map_on_pool(self, fn, items) -> Iterator[tuple[int, Any]]:
+        if self._pool is None:
+            workers = min(self.spec.workers, os.cpu_count() or 1)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                             initializer=die_with_parent,
+                                             initargs=(os.getpid(),))
+        futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+        timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        try:
+            for future in as_completed(futures, timeout=timeout):
+                yield futures[future], future.result()
+        except BrokenProcessPool:
+            self._kill_pool()
+            raise WorkerDied(f"a worker process died while running {self.label} (killed, out of "
+                             "memory, or it exited; a function defined in a script must be "
+                             "started under `if __name__ == \"__main__\":`); rerun with "
+                             "executor='serial' to see the error in this process") from None
+        except FuturesTimeout:
+            self._kill_pool()
+            raise TimeLimitExceeded(f"time limit reached while running {self.label}") from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def _kill_pool(self) -> None:
+        """End the pool now: its running workers are killed, not awaited."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):  # no public way in 3.11
+            try:
+                process.kill()
+            except (OSError, AttributeError):
+                pass
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _map_on_dask(self, fn, items) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed as dask_completed
@@ -278,6 +406,7 @@ class TaskRunner:
         index = {future.key: i for i, future in enumerate(futures)}
         try:
             for future in dask_completed(futures):
+                self._check_deadline()
                 yield index[future.key], future.result()
         finally:
             self._client.cancel(futures)
@@ -293,7 +422,7 @@ def run_tasks(fn: Callable[[Any], Any], items: Sequence[Any],
     """
     items = list(items)
     spec = parse_executor(executor)
-    if spec.kind == "local" and len(items) == 1:
+    if spec.kind in ("local", "auto") and len(items) == 1:
         spec = ExecutorSpec("serial")
     with TaskRunner(spec) as runner:
         yield from runner.map(fn, items)

@@ -6,11 +6,10 @@ transformer on the symmetric S-state chain (:mod:`validation.markov.states`).
 
 from __future__ import annotations
 
-import numpy as np
-
+from theory.domains import PROBABILITY, integer, real
 from validation.ledger.checks import named_check
-from validation.markov.states import threshold
-from validation.markov.unigram import unigram_classification
+
+# cheap to import (``ttc check`` lists the checks): the model (torch) is imported by the margin
 
 #: Fixed model of the margin: width, context, weight seed of the ``standard`` initialisation.
 CHECK_D, CHECK_SEQ_LEN, CHECK_SEED = 4, 6, 0
@@ -22,7 +21,10 @@ CHECK_D, CHECK_SEQ_LEN, CHECK_SEED = 4, 6, 0
     statement="The unigram point of the tied single-layer model is a local minimum exactly when "
               "p > (S-1)/S",
     parameters={"S": (2, 5, "int"), "p": (0.02, 0.98, "real"),
-                "pos_scale": (1.0, 1.0, "real")})
+                "pos_scale": (1.0, 1.0, "real")},
+    domains={"S": integer(2, 100, note="the Hessian is (S-1)(d+1) square"),
+             "p": PROBABILITY,
+             "pos_scale": real(0, 1000, low_open=True)})
 def unigram_local_min_margin(point: dict) -> float:
     """Signed, scale-free margin of the conjecture at ``point`` (``>= 0``: it holds there).
 
@@ -48,6 +50,11 @@ def unigram_local_min_margin(point: dict) -> float:
     process and weights from 14 exact binary Hessians (~0.3 s) and validated; then ~0.1 ms per
     point.
     """
+    import numpy as np
+
+    from validation.markov.states import threshold
+    from validation.markov.unigram import unigram_classification
+
     S, p = int(point["S"]), float(point["p"])
     result = unigram_classification(
         S, p, d=int(point.get("d", CHECK_D)), seq_len=int(point.get("seq_len", CHECK_SEQ_LEN)),

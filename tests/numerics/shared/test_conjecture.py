@@ -74,7 +74,7 @@ def test_hypothesis_phase_finds_and_shrinks():
     assert result.found_by == "hypothesis" and 0.30 < result.counterexample["x"] < 0.35
     again = search_counterexample(band, {"x": (0.0, 1.0)}, seed=1, budget=budget,
                                   executor="serial")
-    assert again.to_json(True) == result.to_json(True)
+    assert again.answer() == result.answer()
 
 
 def test_integer_axes_take_every_value_and_shrink_down():
@@ -106,7 +106,7 @@ def test_same_seed_same_result_other_seed_other_points():
     a = search_counterexample(quadratic, {"x": (0.0, 1.0)}, seed=5, budget=SMALL, executor="serial")
     b = search_counterexample(quadratic, {"x": (0.0, 1.0)}, seed=5, budget=SMALL, executor="serial")
     c = search_counterexample(quadratic, {"x": (0.0, 1.0)}, seed=6, budget=SMALL, executor="serial")
-    assert json.dumps(a.to_json(True)) == json.dumps(b.to_json(True))
+    assert json.dumps(a.answer()) == json.dumps(b.answer())
     randoms = lambda r: [e["point"] for e in r.evaluations if e["phase"] == "random"]
     assert randoms(a) != randoms(c)
 
@@ -136,7 +136,7 @@ def test_interrupted_search_resumes_from_finished_tasks(tmp_path):
     resumed = search_counterexample(abortable, {"x": (0.0, 1.0)}, budget=SMALL,
                                     executor="serial", store=tmp_path / "run")
     assert ABORT["calls"] == reference.points - 17  # the three stored tasks were not redone
-    assert json.dumps(resumed.to_json(True)) == json.dumps(reference.to_json(True))
+    assert json.dumps(resumed.answer()) == json.dumps(reference.answer())
     with pytest.raises(InputError, match="store"):  # another search refuses this folder
         search_counterexample(abortable, {"x": (0.0, 2.0)}, budget=SMALL, executor="serial",
                               store=tmp_path / "run")
@@ -150,7 +150,8 @@ def test_local_process_pool_equals_serial_bit_for_bit():
                                    executor="serial")
     pooled = search_counterexample(theorem33_realizable_margin, box, budget=SMALL,
                                    executor="local:2")
-    assert json.dumps(pooled.to_json(True)) == json.dumps(serial.to_json(True))
+    assert pooled.executor == "local:2" and serial.executor == "serial"
+    assert json.dumps(pooled.answer()) == json.dumps(serial.answer())
 
 
 @pytest.mark.parametrize("bad, name", [
@@ -199,7 +200,7 @@ def test_hypothesis_phase_does_not_depend_on_the_modules_loaded(tmp_path):
     try:
         code = ("import json; from numerics.shared.conjecture import Budget, search_counterexample; "
                 "from validation.lsa.checks import theorem33_realizable_margin; "
-                f"print(json.dumps({SEARCH}.to_json(True)))")
+                f"print(json.dumps({SEARCH}.answer()))")
         fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                check=True)
         here = eval(SEARCH, {"search_counterexample": search_counterexample, "Budget": Budget,
@@ -207,7 +208,7 @@ def test_hypothesis_phase_does_not_depend_on_the_modules_loaded(tmp_path):
     finally:
         del sys.modules["box_literals"]
     assert here.phases["hypothesis"] >= 60
-    assert json.loads(fresh.stdout) == json.loads(json.dumps(here.to_json(True)))
+    assert json.loads(fresh.stdout) == json.loads(json.dumps(here.answer()))
 
 
 def test_hypothesis_phase_reports_a_broken_interpreter(monkeypatch):
