@@ -192,28 +192,6 @@ def _reproduce(args) -> int:
     return 0 if run.all_as_expected else 1
 
 
-def _check(args) -> dict:
-    """``ttc check``: the search's summary; without NAME, the registered checks."""
-    from validation.ledger.checks import (box_for, default_store, get_check, load_checks, parse_param,
-                                   run_check)
-
-    if args.name is None:
-        return {name: {"statement": c.statement, "parameters": c.parameters,
-                       "paper": c.citation, "reference": c.reference}
-                for name, c in sorted(load_checks().items())}
-    if args.seed < 0:
-        raise InputError("--seed", args.seed, "an integer >= 0")
-    params = [parse_param(text) for text in args.param]
-
-    check = get_check(args.name)
-    box = box_for(check, params)
-    store = args.out or default_store(args.name, box, args.seed, args.budget)
-    result = run_check(args.name, params, seed=args.seed, budget=args.budget,
-                       executor=args.executor, store=store)
-    return {"name": check.name, "statement": check.statement, **result.to_json(),
-            "store": store}
-
-
 def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
     """The ``ttc`` parser with the commands of ``topics`` (their CLI modules are imported)."""
     parser = _Parser(prog="ttc", description="Transformer theory companion.")
@@ -236,21 +214,7 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
                      help="where claims run: local:N, serial or dask://HOST:PORT "
                           "(default: local:JOBS); Dask workers must see --out")
     rep.set_defaults(run=_reproduce)
-    chk = sub.add_parser("check", help="search a named conjecture for a counterexample",
-                         description="Search a named conjecture's parameter box for a "
-                                     "counterexample (grid, random, Hypothesis, local "
-                                     "optimisation, shrinking). Without NAME: list the checks.")
-    chk.add_argument("name", nargs="?", metavar="NAME", help="e.g. markov.unigram_local_min")
-    chk.add_argument("--param", action="append", default=[], metavar="RANGE",
-                     help="NAME=LOW:HIGH (or NAME=VALUE) to change the box; repeatable")
-    add_argument(chk, "--seed", SEED, default=0)
-    chk.add_argument("--budget", choices=("quick", "full"), default="quick")
-    chk.add_argument("--executor", metavar="EXECUTOR", default="local", type=ExecutorType(),
-                     help="local (default), local:N, serial or dask://HOST:PORT")
-    add_argument(chk, "--out", path="folder", help="folder for finished points (default "
-                 "check-out/NAME-HASH); a rerun resumes from it")
-    chk.add_argument("--json", action="store_true", help="print exactly one JSON object")
-    chk.set_defaults(handler=_check)
+    importlib.import_module("validation.ledger.checks").register_command(sub)  # ttc check
     for topic in topics:
         importlib.import_module(TOPICS[topic].cli_module).register(sub)
     return parser
