@@ -43,6 +43,7 @@ split over a different number of threads changes the last bits).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import os
@@ -308,6 +309,25 @@ def unsendable_reason(obj: Any, executor: str | ExecutorSpec | None = "local") -
     return None
 
 
+@contextlib.contextmanager
+def _spawnable_main():
+    """Let spawned workers start when ``__main__`` names a file that does not exist (``python -``
+    reads standard input: ``__file__`` is ``"<stdin>"``): a worker would try to run that file
+    and die. The name is hidden while workers start, so they skip ``__main__`` as they do for
+    an interactive session (its functions cannot be sent anyway: :func:`unsendable_reason`)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if path is None or spec is not None or Path(path).is_file():
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 class TaskRunner:
     """An executor kept open across several sweeps (one pool or one Dask client for all).
 
@@ -367,7 +387,8 @@ class TaskRunner:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                              initializer=die_with_parent,
                                              initargs=(os.getpid(),))
-        futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+        with _spawnable_main():  # the workers start at the first submit
+            futures = {self._pool.submit(_call, fn, item): i for i, item in enumerate(items)}
         timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         try:
             for future in as_completed(futures, timeout=timeout):

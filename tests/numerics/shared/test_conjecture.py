@@ -226,3 +226,93 @@ def test_hypothesis_phase_reports_a_broken_interpreter(monkeypatch):
         search_counterexample(quadratic, {"x": (0.0, 1.0)}, executor="serial",
                               budget=Budget(grid=1, simple=0, random=0, hypothesis=5,
                                             local_searches=0, shrink=0))
+
+
+# ----------------------------------------------------------------------------- tolerance
+
+ONLY_GRID = Budget(grid=5, simple=0, random=0, hypothesis=0, local_searches=0, shrink=10)
+
+
+def test_rounding_noise_is_not_a_counterexample_but_a_real_negative_margin_is():
+    # both sides equal, computed in float64: -2.2e-16 is rounding; -1e-6 is evidence
+    noise = search_counterexample(lambda pt: -2.2e-16, {"x": (0.0, 1.0)}, budget=ONLY_GRID,
+                                  executor="serial")
+    assert noise.holds and noise.near_misses == noise.points == 5
+    assert (noise.atol, noise.rtol, noise.margin_type) == (1e-12, 1e-12, "float")
+    assert "default for floating-point" in noise.tolerance
+    real = search_counterexample(lambda pt: -1e-6, {"x": (0.0, 1.0)}, budget=ONLY_GRID,
+                                 executor="serial")
+    assert not real.holds and real.counterexample == {"x": 0.0}
+    strict = search_counterexample(lambda pt: -2.2e-16, {"x": (0.0, 1.0)}, budget=ONLY_GRID,
+                                   executor="serial", atol=0.0, rtol=0.0)
+    assert not strict.holds and "(given)" in strict.tolerance
+
+
+def test_exact_margins_are_compared_with_zero_exactly():
+    from fractions import Fraction
+
+    import sympy as sp
+
+    # -10^-400 underflows to -0.0 as a float: only the exact comparison sees the sign
+    tiny = search_counterexample(lambda pt: Fraction(-1, 10**400), {"x": (0.0, 1.0)},
+                                 budget=ONLY_GRID, executor="serial")
+    assert not tiny.holds and tiny.margin_type == "exact" and tiny.atol == 0.0
+    assert "exact" in tiny.tolerance
+    symbolic = search_counterexample(lambda pt: sp.Rational(-1, 10**20) if pt["n"] == 3 else 1,
+                                     {"n": (1, 5, "int")}, budget=ONLY_GRID, executor="serial")
+    assert symbolic.counterexample == {"n": 3}
+    given = search_counterexample(lambda pt: Fraction(-1, 10**20), {"x": (0.0, 1.0)},
+                                  budget=ONLY_GRID, executor="serial", atol=1e-12)
+    assert given.holds  # an explicit atol applies to exact values too
+
+
+def test_a_pair_lhs_rhs_uses_the_relative_tolerance():
+    # lhs >= rhs with both near 1e6: a difference of 1e-7 is 1e-13 relative, within rtol=1e-12
+    close = search_counterexample(lambda pt: (1e6, 1e6 + 1e-7), {"x": (0.0, 1.0)},
+                                  budget=ONLY_GRID, executor="serial")
+    assert close.holds and close.worst_margin < -1e-8
+    apart = search_counterexample(lambda pt: (1e6, 1e6 + 1e-3), {"x": (0.0, 1.0)},
+                                  budget=ONLY_GRID, executor="serial")
+    assert not apart.holds
+
+
+@pytest.mark.parametrize("bad", [-1e-3, float("nan"), float("inf"), "1e-3", True])
+def test_bad_tolerances_name_the_argument(bad):
+    with pytest.raises(InputError, match="atol"):
+        search_counterexample(quadratic, {"x": (0.0, 1.0)}, budget=ONLY_GRID, atol=bad)
+
+
+# ----------------------------------------------------------------------------- the result
+
+def test_result_repr_html_and_plot():
+    from matplotlib.figure import Figure
+
+    result = search_counterexample(quadratic, {"x": (0.0, 1.0)}, seed=3, budget=SMALL,
+                                   executor="serial")
+    text = repr(result)
+    assert text.startswith("ConjectureResult(holds=False, counterexample={'x': 0.15}")
+    assert "evaluations" not in text and len(text) < 600
+    page = result._repr_html_()
+    assert "refuted" in page and "{&#x27;x&#x27;: 0.15}" in page
+    assert all(f"<td>{phase}</td>" in page for phase in result.phases)
+    ax = Figure().add_subplot()
+    assert result.plot(ax=ax) is ax
+    marked = [line for line in ax.lines if "counterexample" in str(line.get_label())]
+    assert len(marked) == 1 and list(marked[0].get_xdata()) == [0.15]
+    # a 2-D box: a map of the margin, the counterexample marked
+    two = search_counterexample(lambda pt: pt["x"] - pt["n"] / 10, {"x": (0.0, 1.0),
+                                "n": (1, 4, "int")}, budget=SMALL, executor="serial")
+    ax2 = Figure().add_subplot()
+    two.plot(ax=ax2)
+    assert ax2.get_xlabel() == "x" and ax2.get_ylabel() == "n" and ax2.collections
+    assert [line for line in ax2.lines if "counterexample" in str(line.get_label())]
+    with pytest.raises(InputError, match="axes"):
+        two.plot(ax=Figure().add_subplot(), axes=("y",))
+
+
+def test_every_phase_is_counted():
+    result = search_counterexample(quadratic, {"x": (0.0, 1.0)}, seed=3, budget=SMALL,
+                                   executor="serial")
+    assert list(result.phases) == ["grid", "simple", "random", "hypothesis", "local", "shrink"]
+    assert result.phases["simple"] == 0 and result.phases["grid"] == 9
+    assert result.grid_sizes == {"x": 9}

@@ -96,3 +96,24 @@ def test_an_unreachable_scheduler_is_an_input_error_within_ten_seconds():
     with pytest.raises(InputError, match="reachable Dask scheduler"):
         list(run_tasks(_square, [1, 2], f"dask://127.0.0.1:{port}"))
     assert time.perf_counter() - start < 10
+
+
+def test_unsendable_reason_names_what_cannot_reach_a_worker():
+    import functools
+    import subprocess
+    import sys
+
+    from numerics.shared.executor import unsendable_reason
+
+    assert unsendable_reason(_square) is None
+    assert unsendable_reason(functools.partial(_square, 2)) is None
+    assert "cannot be pickled" in unsendable_reason(lambda x: x)
+    offset = 1
+    assert "cannot be pickled" in unsendable_reason(lambda x: x + offset)
+    assert unsendable_reason(lambda x: x, "serial") is None
+    # a function of __main__ typed on standard input (no file a worker could import)
+    code = ("from numerics.shared.executor import unsendable_reason\n"
+            "def f(x):\n    return x\nprint(unsendable_reason(f))\n")
+    run = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True,
+                         timeout=60)
+    assert "'f' of __main__" in run.stdout, run.stderr[-2000:]
