@@ -39,12 +39,12 @@ Training and evaluation are in :mod:`validation.markov.training`.
 bit). With ``L`` layers, :math:`h^0_n = x_n e + p_n` and each layer ``l = 1..L`` applies
 
 .. math::
-    u_n = h_n + W_O^{(l)} \sum_{i \in A(n)} \mathrm{att}_{n,i} W_V^{(l)} h_i, \qquad
-    h_n \leftarrow u_n + W_2^{(l)} \mathrm{ReLU}(W_1^{(l)} u_n),
+    u_n = h_n + W_O^{(l)} \\sum_{i \\in A(n)} \\mathrm{att}_{n,i} W_V^{(l)} h_i, \\qquad
+    h_n \\leftarrow u_n + W_2^{(l)} \\mathrm{ReLU}(W_1^{(l)} u_n),
 
-then :math:`\mathrm{logit}_n = \langle a, h^L_n \rangle + b` (tied: ``a = e``). One head per
-layer, no layer norm, no biases. The attention set is :math:`A(n) = \{1..n\}` (causal,
-``memory=None``) or :math:`A(n) = \{\max(1, n-W)..n\}` with ``memory = W >= 1`` (``W + 1``
+then :math:`\\mathrm{logit}_n = \\langle a, h^L_n \\rangle + b` (tied: ``a = e``). One head per
+layer, no layer norm, no biases. The attention set is :math:`A(n) = \\{1..n\\}` (causal,
+``memory=None``) or :math:`A(n) = \\{\\max(1, n-W)..n\\}` with ``memory = W >= 1`` (``W + 1``
 positions at most).
 
 Interface (stable; other modules build on it):
@@ -190,7 +190,7 @@ def hidden_states(params: dict, h0: torch.Tensor, memory: int | None = None,
 
 
 def logits(params: dict, x: torch.Tensor, tied: bool, memory: int | None = None) -> torch.Tensor:
-    """Logits :math:`\mathrm{logit}_n` of the model (formula in the module docstring).
+    """Logits :math:`\\mathrm{logit}_n` of the model (formula in the module docstring).
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def logits(params: dict, x: torch.Tensor, tied: bool, memory: int | None = None)
     tied : bool
         Use :math:`a = e`.
     memory : int, optional
-        Attention window ``W`` (:math:`A(n) = \{\max(1, n-W)..n\}`); None: causal.
+        Attention window ``W`` (:math:`A(n) = \\{\\max(1, n-W)..n\\}`); None: causal.
 
     Returns
     -------
@@ -217,7 +217,7 @@ def logits(params: dict, x: torch.Tensor, tied: bool, memory: int | None = None)
 
 
 def attention_maps(params: dict, x: torch.Tensor, memory: int | None = None) -> list:
-    """The attention matrices :math:`\mathrm{att}_{n,i}` of every layer for inputs ``x``
+    """The attention matrices :math:`\\mathrm{att}_{n,i}` of every layer for inputs ``x``
     (shape ``(M, B, N)`` or ``(B, N)``): a list of ``L`` tensors of shape ``(M, B, N, N)``."""
     kept: list = []
     hidden_states(params, embed(params, x), memory, kept)
@@ -233,7 +233,7 @@ def _window_mask(n: int, memory: int, dtype) -> torch.Tensor:
 
 def attention_mask(n: int, dtype, memory: int | None = None) -> torch.Tensor:
     """Additive mask of the attention set :math:`A(n)`, shape ``(n, n)``: 0 where position
-    ``n`` may attend to ``i`` (:math:`\max(1, n-W) \le i \le n`; causal when ``memory`` is
+    ``n`` may attend to ``i`` (:math:`\\max(1, n-W) \\le i \\le n`; causal when ``memory`` is
     None), -inf elsewhere."""
     if memory is None:
         return causal_mask(n, dtype)
@@ -297,8 +297,8 @@ def initial_parameters(d: int, seq_len: int, tied: bool, init: str, seed,
 
     With ``layers = 1`` (the default) the draws are those of the single-layer model below. With
     ``layers = L >= 2`` every weight is drawn N(0, 0.02^2) in :func:`parameter_names` order and
-    every layer's ``W_O`` and ``W_2`` is then scaled by :math:`1/\sqrt{2L}` (std
-    :math:`0.02/\sqrt{2L}`, the GPT-2 residual scaling of the authors' code; Part 2 Sec. 1);
+    every layer's ``W_O`` and ``W_2`` is then scaled by :math:`1/\\sqrt{2L}` (std
+    :math:`0.02/\\sqrt{2L}`, the GPT-2 residual scaling of the authors' code; Part 2 Sec. 1);
     ``good`` then sets every layer's MLP as below; ``lowrank`` is single-layer only.
 
     - ``standard``: every weight N(0, 0.02^2), ``b = 0`` (P1).
@@ -368,7 +368,7 @@ class MarkovTransformer(torch.nn.Module):
         Initial tensors with the shapes of :func:`parameter_shapes` (see :func:`build_model`,
         :func:`from_weights`); the number of layers is read from the keys (:func:`layer_key`).
     memory : int, optional
-        Attention window ``W >= 1`` (:math:`A(n) = \{\max(1, n-W)..n\}`); None: causal.
+        Attention window ``W >= 1`` (:math:`A(n) = \\{\\max(1, n-W)..n\\}`); None: causal.
     """
 
     def __init__(self, d: int, seq_len: int, tied: bool, params: dict,
