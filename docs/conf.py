@@ -93,6 +93,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "show_memory": False,
     "show_signature": False,
+    "write_computation_times": False,   # its pages load DataTables from a CDN
 }
 
 nitpicky = False
