@@ -97,6 +97,13 @@ def style(name: str = "paper", columns: int = 1):
     token = _ACTIVE.set((name, columns))
     try:
         with matplotlib.rc_context(parameters):
-            yield parameters
+            try:
+                yield parameters
+            finally:
+                # A first figure inside the block may activate the backend (Jupyter's inline
+                # backend then turns interactive mode on): keep that, or later figures of the
+                # notebook would no longer display.
+                interactive = matplotlib.rcParams["interactive"]
+        matplotlib.interactive(interactive)
     finally:
         _ACTIVE.reset(token)
