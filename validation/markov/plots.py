@@ -121,9 +121,9 @@ def plot_landscape(p: float, q: float, ax=None, n: int = 400, e_range=(-2.0, 2.0
         sep = ws ** 2 - np.log(-ws) + canonical.SADDLE_ENERGY
         ok = sep >= 0
         lines["separatrix"] = (
-            ax.plot(np.sqrt(sep[ok]), ws[ok], color="black", lw=1.0, ls=":",
+            ax.plot(np.sqrt(sep[ok]), ws[ok], color=COLORS["orange"], lw=1.4, ls=":",
                     label="separatrix $E=E^*$")
-            + ax.plot(-np.sqrt(sep[ok]), ws[ok], color="black", lw=1.0, ls=":"))
+            + ax.plot(-np.sqrt(sep[ok]), ws[ok], color=COLORS["orange"], lw=1.4, ls=":"))
     if summary.saddles:
         lines["saddle"] = ax.plot([s.e for s in summary.saddles], [s.w for s in summary.saddles],
                                   ls="none", marker="X", ms=8, mfc="white", mec="black",
@@ -186,9 +186,9 @@ def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: flo
     lines = {label: ax.plot(steps, losses, color=colors(label), label=str(label))
              for label, (steps, losses) in checked.items()}
     lines["H(P)"] = [ax.axhline(entropy_rate, color="black", ls="--", lw=1.0,
-                                label=f"$H(P) = {entropy_rate:.4f}$ nats")]
-    lines["H(pi)"] = [ax.axhline(unigram_entropy, color=COLORS["vermillion"], ls=":", lw=1.2,
-                                 label=rf"$H(\pi) = {unigram_entropy:.4f}$ nats")]
+                                label="$H(P)$: global minimum")]
+    lines["H(pi)"] = [ax.axhline(unigram_entropy, color="0.4", ls=":", lw=1.4,
+                                 label=r"$H(\pi)$: unigram trap")]
     ax.set(xlabel="training step", ylabel="loss (nats)")
     integer_ticks(ax, "x")
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},

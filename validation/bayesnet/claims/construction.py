@@ -97,7 +97,7 @@ def _python_tables(structure, context):
                  r"rows, and the expected TV of the in-context MLE decays as \(N^{-1/2}\).")
 def _mle_rate(ctx):
     from validation.bayesnet.plots import plot_mle_rate
-    from validation.shared.plots import save
+    from validation.shared.plots import paper_title, save
 
     ratios = [mle.mean_abs_error_exact(p, 200) / float(bayesnet.mean_abs_error_asymptotic(p, 200))
               for p in (0.1, 0.3, 0.5, 0.7, 0.9)]
@@ -108,9 +108,9 @@ def _mle_rate(ctx):
     tvs = np.array([mle.expected_tv(structure, cpts, int(n), episodes=episodes, seed=ctx.seed + k).mean()
                     for k, n in enumerate(lengths)])
     slope = float(np.polyfit(np.log(lengths), np.log(tvs), 1)[0])
-    ax = plot_mle_rate(lengths, tvs)
-    ax.set_title("in-context MLE, general5: expected TV vs N")
-    save(ax.figure, ctx.figure_path("bayesnet_mle_rate.png"))
+    out = plot_mle_rate(lengths, tvs)
+    out.axes.set_title(paper_title(PAPER, "in-context MLE, general5: expected TV"))
+    save(out.figure, ctx.figure_path("bayesnet_mle_rate.png"))
     worst = float(max(abs(r - 1) for r in ratios))
     holds = worst <= 0.01 and abs(slope + 0.5) <= 0.05
     return decide(holds, {"ratio_exact_over_asymptotic": 1.0, "slope": -0.5},
@@ -140,7 +140,7 @@ def _context_and_queries(graph, seed, n, n_queries, **kwargs):
 def _construct_bound(ctx):
     from validation.bayesnet.models import construction_errors
     from validation.bayesnet.plots import plot_construction_bound
-    from validation.shared.plots import save
+    from validation.shared.plots import paper_title, save
 
     worst_excess, max_tv_60 = -np.inf, 0.0
     betas = [1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0]
@@ -159,9 +159,9 @@ def _construct_bound(ctx):
             if graph == "general5":
                 curve_tv.append(float(err.tv[defined].max()))
                 curve_bound.append(float(err.bound[defined].max()))
-    ax = plot_construction_bound(betas, curve_tv, curve_bound)
-    ax.set_title("construction vs MLE, general5, N = 150")
-    save(ax.figure, ctx.figure_path("bayesnet_construction_bound.png"))
+    out = plot_construction_bound(betas, curve_tv, curve_bound)
+    out.axes.set_title(paper_title(PAPER, "construction vs MLE, general5, $N = 150$"))
+    save(out.figure, ctx.figure_path("bayesnet_construction_bound.png"))
     holds = worst_excess <= ROUNDOFF and max_tv_60 <= 1e-12
     return decide(holds, {"tv_minus_bound": f"<= {ROUNDOFF} (float64 rounding)", "tv_at_beta60": "<= 1e-12"},
                   {"max_tv_minus_bound": worst_excess, "max_tv_at_beta60": max_tv_60},

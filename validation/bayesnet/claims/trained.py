@@ -102,8 +102,8 @@ def _trained_tracks_mle(ctx):
     strict = report.tv_strict
     tf_strict = float(np.mean([strict["tv_vs_true"][n] for n in lengths]))
     naive_strict = float(np.mean([strict["tv_naive_vs_true"][n] for n in lengths]))
-    ax = plot_tv_vs_length(report, title=f"chain M=5, 1 layer 1 head, {steps} steps")
-    save(ax.figure, ctx.figure_path("bayesnet_tv_chain_quick.png" if not ctx.full else "bayesnet_tv_chain_1layer.png"))
+    out = plot_tv_vs_length(report, title=f"chain $M=5$, 1 layer 1 head, {steps} steps")
+    save(out.figure, ctx.figure_path("bayesnet_tv_chain_quick.png" if not ctx.full else "bayesnet_tv_chain_1layer.png"))
     tol = 0.03 if ctx.full else 0.05
     holds = gap <= tol and tf_strict < naive_strict
     return decide(holds, {"gap_to_mle_curve": f"<= {tol}", "tf_vs_naive": "TF < naive"},
@@ -145,13 +145,13 @@ def _one_layer_vs_deeper(ctx):
     shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     from validation.bayesnet.plots import plot_depth_comparison
-    from validation.shared.plots import save
+    from validation.shared.plots import paper_title, save
 
     a = float(np.mean(list(shallow.tv_vs_true.values())))
     b = float(np.mean(list(deep.tv_vs_true.values())))
-    ax = plot_depth_comparison(shallow, deep)
-    ax.set_title(f"chain M=5, {steps} steps")
-    save(ax.figure, ctx.figure_path("bayesnet_depth.png"))
+    out = plot_depth_comparison(shallow, deep)
+    out.axes.set_title(paper_title(PAPER, f"chain $M=5$, {steps} steps"))
+    save(out.figure, ctx.figure_path("bayesnet_depth.png"))
     return compare(b, a, 0.02,
                    f"Mean TV to the true CPT over N in {{1,...,200}}, chain, {steps} steps each, same "
                    "seed and data stream; predicted = deeper model, measured = 1-layer 1-head.",

@@ -246,12 +246,14 @@ def _gap(ctx: CheckContext):
     gap1, gap2 = b1 - f1, b2 - f2
     ok = all((g < 1e-10) == r for g, r in zip(gap1, real1)) and all(g > 1e-6 for g in gap2) \
         and not any(real2) and np.all(gap1 > -1e-12) and np.all(gap2 > -1e-12)
-    fig, axs = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
     from validation.lsa.plots import loss_against_n
+    from validation.shared.style import style
 
-    loss_against_n(ns1, f1, b1, d=1, ax=axs[0])
-    loss_against_n(ns2, f2, b2, d=2, ax=axs[1])
-    save(fig, ctx.figure_path("lsa_loss_vs_n.png"))
+    with style("paper", columns=2):
+        fig, axs = plt.subplots(1, 2, figsize=(7.0, 3.0))
+        loss_against_n(ns1, f1, b1, d=1, ax=axs[0], loc=False)
+        loss_against_n(ns2, f2, b2, d=2, ax=axs[1], loc="outside below")
+        save(fig, ctx.figure_path("lsa_loss_vs_n.png"))
     return decide(ok, "gap = 0 iff realisable",
                   {"d1_n": ns1, "d1_gap": gap1.tolist(), "d1_realizable": real1,
                    "d2_n": ns2, "d2_gap": gap2.tolist(), "d2_realizable": real2}, 1e-10,

@@ -33,9 +33,7 @@ from validation.lsa.claims.optimum import HALF, PAPER
                  r"X^*_2 - \beta X^*_1)\) with \(X^*_1 \beta^2 - X^*_2 \beta + X^*_3 = 0\) "
                  r"realises \(X^*\), so \(\min_{P,Q} f = \tilde f^*\).")
 def _thm33_realizable(ctx: CheckContext):
-    import matplotlib.pyplot as plt
-
-    from validation.lsa.plots import realizable_region
+    from validation.lsa.plots import plot_landscape, realizable_region
     from validation.shared.plots import save
 
     ps = [sp.Rational(k, 20) for k in range(1, 20)]
@@ -45,10 +43,12 @@ def _thm33_realizable(ctx: CheckContext):
     p_grid = np.linspace(0.02, 0.98, 49)
     n_grid = np.arange(1, 21)
     region = R(p_grid[:, None], n_grid[None, :]) >= 0
-    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
-    realizable_region(p_grid, n_grid, region,
-                      ([float(v) for v in ps], [table[str(v)].n_min for v in ps]), ax=ax)
-    save(fig, ctx.figure_path("lsa_realizable_region.png"))
+    out = realizable_region(p_grid, n_grid, region,
+                            ([float(v) for v in ps], [table[str(v)].n_min for v in ps]))
+    save(out.figure, ctx.figure_path("lsa_realizable_region.png"))
+    # the counterexample's landscape: X* outside the image of phi, the best LSA on its edge
+    save(plot_landscape(0.5, 3, grid=161, seed=ctx.seed).figure,
+         ctx.figure_path("lsa_landscape_n3.png"))
     # the counterexample in numbers: p = 1/2, n = 3
     mom = optimum.markov_moments_numeric(1, 0.5, 3)
     opt = optimum.optimum(mom)
@@ -91,7 +91,8 @@ def _thm33_realizable(ctx: CheckContext):
                   f"{n_max} is realisable. Counterexample p = 1/2, n = 3: X* = "
                   f"{np.round(Xs, 4).tolist()} has X2^2 < 4 X1 X3 (S_1 definite), the best one-layer "
                   f"LSA loss {best.loss:.6f} exceeds f~* = {fstar:.6f}. The theorem needs the "
-                  "condition R(p, n) >= 0." + cert_note, ("lsa_realizable_region.png",),
+                  "condition R(p, n) >= 0." + cert_note,
+                  ("lsa_realizable_region.png", "lsa_landscape_n3.png"),
                   method=method)
 
 
@@ -175,7 +176,6 @@ def no_root_on_unit_interval(n: int) -> bool:
                  r"= k/20\)): for \(d = 1\), Theorem 3.3's parameters exist for every \(p \in (0, "
                  r"1)\) once \(n \geq 10\).")
 def _conjecture_n10(ctx: CheckContext):
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from validation.shared.plots import save
@@ -195,18 +195,24 @@ def _conjecture_n10(ctx: CheckContext):
 
     ps = np.concatenate([np.linspace(0.01, 0.95, 48), 1 - np.logspace(-1.4, -4, 30)])
     ns = [smallest_n(Fraction(float(v))) for v in ps]
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    ax.step(ps, ns, where="mid", color="C0", label="smallest realisable n (exact)")
-    ax.axhline(10, color="C3", ls="--", label="conjectured bound n = 10")
-    ax.axhline(13, color="C2", ls=":", label="sharp bound n = 13 (p -> 1)")
-    if counter is not None:
-        ax.plot([counter["p"]], [counter["n"]], "x", color="C3", ms=9, mew=2,
-                label=f"counterexample p = {counter['p']}, n = {counter['n']}")
-    ax.set_xlabel("p (initial-state law)")
-    ax.set_ylabel("n")
-    ax.set_title("d = 1: where Theorem 3.3's parameters exist")
-    ax.legend(fontsize=8, loc="upper left")
-    save(fig, ctx.figure_path("lsa_conjecture_n10.png"))
+    from validation.shared.plots import integer_ticks, legend, new_axes, paper_title
+    from validation.shared.style import COLORS, style
+
+    with style("paper"):
+        ax = new_axes(aspect=0.8)
+        fig = ax.figure
+        ax.step(ps, ns, where="mid", color=COLORS["blue"], label="smallest realisable $n$ (exact)")
+        ax.axhline(10, color=COLORS["vermillion"], ls="--", lw=1.0,
+                   label="conjectured bound $n = 10$")
+        ax.axhline(13, color=COLORS["green"], ls=":", lw=1.4, label=r"sharp bound $n = 13$ ($p \to 1$)")
+        if counter is not None:
+            ax.plot([counter["p"]], [counter["n"]], "x", color="black", ms=7, mew=1.5,
+                    label=f"counterexample $p = {float(counter['p']):.4g}$, $n = {counter['n']}$")
+        ax.set(xlabel="$p = P(s_1 = 1)$", ylabel="context chains $n$",
+               title=paper_title("lsa-ding", "$d = 1$: where Theorem 3.3's parameters exist"))
+        integer_ticks(ax, "y")
+        legend(ax)
+        save(fig, ctx.figure_path("lsa_conjecture_n10.png"))
 
     holds = refuted.holds
     consistent = independent and proved and corrected.holds and sharp

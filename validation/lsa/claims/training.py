@@ -46,11 +46,15 @@ def _train_markov(ctx: CheckContext):
         ok &= -1e-9 <= rel <= tol
         if not r.realizable:
             ok &= r.final_loss > r.predicted_loss
-    fig, axs = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
-    for ax, d, ns in ((axs[0], 1, list(range(1, 13))), (axs[1], 2, [2, 3, 5, 10])):
-        curves = realizability.loss_curves(d, ns, ctx.seed)
-        loss_against_n(ns, curves.fstar, curves.best, trained[d] if trained[d][0] else None, d=d, ax=ax)
-    save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
+    from validation.shared.style import style
+
+    with style("paper", columns=2):
+        fig, axs = plt.subplots(1, 2, figsize=(7.0, 3.0))
+        for ax, d, ns in ((axs[0], 1, list(range(1, 13))), (axs[1], 2, [2, 3, 5, 10])):
+            curves = realizability.loss_curves(d, ns, ctx.seed)
+            loss_against_n(ns, curves.fstar, curves.best, trained[d] if trained[d][0] else None,
+                           d=d, ax=ax, loc="outside below" if d == 2 else False)
+        save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
                   f"Sparse LSA from N(0, 0.01) initialisation, Adam ({steps} steps quick; full: "
                   "2000 for d = 1, 3000 for d = 2) on fresh sampled "
@@ -67,8 +71,6 @@ def _train_markov(ctx: CheckContext):
        statement=r"With \(|S| = 3\) and 10 context chains of length 6, next-state accuracy rises "
                  r"with depth from 1 to 3 layers (paper: 0.55 to 0.98).")
 def _depth(ctx: CheckContext):
-    import matplotlib.pyplot as plt
-
     from validation.lsa.experiments import depth_experiment
     from validation.lsa.plots import accuracy_against_depth
     from validation.shared.plots import save
@@ -78,9 +80,8 @@ def _depth(ctx: CheckContext):
     a, s = r.accuracy, r.accuracy_se
     rises = a[1] > a[0] + 2 * s[0] and a[2] >= a[1] - 0.005 and a[2] > a[0] + 0.05
     level = abs(a[2] - 0.98) <= 0.05 if ctx.full else True
-    fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
-    accuracy_against_depth(r.layers, a, s, paper=([1, 3], [0.55, 0.98]), ax=ax)
-    save(fig, ctx.figure_path("lsa_depth.png"))
+    out = accuracy_against_depth(r.layers, a, s, paper=([1, 3], [0.55, 0.98]), loc="lower right")
+    save(out.figure, ctx.figure_path("lsa_depth.png"))
     return decide(rises and level, {"rises": True, "paper": [0.55, None, 0.98]},
                   {"accuracy": a, "se": s, "mse": r.mse}, "rise > 2 s.e.; full: |acc_3 - 0.98| <= 0.05",
                   f"Reconstruction: scalar states 0, 1, 2, a random map f: S -> S per prompt, chains "

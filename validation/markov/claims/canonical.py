@@ -221,13 +221,15 @@ def _basins(ctx: CheckContext):
 
     from validation.markov.plots import plot_landscape
     from validation.shared.plots import save
+    from validation.shared.style import style
 
     n = 60 if ctx.full else 24
     results = {f"p={p_},q={q_}": _basin_agreement(p_, q_, n, profiled=True) for p_, q_ in CASES}
-    fig, axs = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
-    for ax, (p_, q_) in zip(axs, CASES):
-        plot_landscape(p_, q_, ax=ax)
-    save(fig, ctx.figure_path("markov_landscape.png"))
+    with style("paper", columns=2):
+        fig, axs = plt.subplots(1, 2, figsize=(7.0, 3.6))
+        for k, (ax, (p_, q_)) in enumerate(zip(axs, CASES)):
+            plot_landscape(p_, q_, ax=ax, n=300, loc="outside below" if k else False)
+        save(fig, ctx.figure_path("markov_landscape.png"))
     holds = all(r["widest_disagreement_|E-E*|"] <= THIN_BAND for r in results.values())
     return decide(holds, {f"disagreements with |E-E*| > {THIN_BAND}": 0}, results, THIN_BAND,
                   f"Gradient descent with b reset to b*(e, w) at every step (no step moves e or w by "

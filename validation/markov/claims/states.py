@@ -112,36 +112,46 @@ def _search(ctx) -> dict:
     return out
 
 
+def _tex_number(value: float) -> str:
+    """``value`` to 3 significant digits in mathtext: ``1.97\\times10^{-5}``."""
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return mantissa if int(exponent) == 0 else rf"{mantissa}\times10^{{{int(exponent)}}}"
+
+
 def _figure(ctx, curves: dict, edge: float):
     import matplotlib.pyplot as plt
 
-    from validation.shared.plots import save
+    from validation.shared.plots import CurveColors, legend, legend_patch, paper_title, save
+    from validation.shared.style import style
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.3), constrained_layout=True)
-    colors = dict(zip(STATES, ("C0", "C1", "C2", "C3")))
-    for S, (ps, mins) in curves.items():
-        left.plot(ps, mins, color=colors[S], label=f"S={S}")
-        left.axvline(states.threshold(S), color=colors[S], linestyle="--", linewidth=0.9)
-    left.axhline(0.0, color="black", linewidth=0.8)
-    left.set_yscale("symlog", linthresh=1e-6)
-    left.set(xlabel="p", ylabel="min eigenvalue, non-flat Hessian",
-             title=f"unigram point, tied, d={D}, N={N} (dashed: p=(S-1)/S)")
-    left.legend(loc="lower right")
-    lams = np.linspace(-3 * edge, 4 * edge, 141)
-    params = states.initial_parameters(2, D, N, seed=WEIGHT_SEED)
-    for S in STATES:
-        mins = [unigram.unigram_classification(S, (1 - lam) * (S - 1) / S, params=params,
-                                          method="polynomial").min_eigenvalue * S / 4
-                for lam in lams]
-        right.plot(lams, mins, color=colors[S], linestyle=("-", "--", ":", "-.")[S - 2],
-                   label=f"S={S} (x S/4)")
-    right.axvspan(0.0, edge, color="0.85", label="local minimum with p < (S-1)/S")
-    right.axvline(0.0, color="black", linewidth=0.8)
-    right.axhline(0.0, color="black", linewidth=0.8)
-    right.set(xlabel="lambda = 1 - pS/(S-1)", ylabel="(S/4) x min eigenvalue",
-              title=f"near the threshold: band 0 < lambda < {edge:.3g}")
-    right.legend(loc="upper right", fontsize=8)
-    return save(fig, ctx.figure_path("markov_s_state_unigram.png"))
+    with style("paper", columns=2):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, 3.3))
+        colors = CurveColors([f"$S = {S}$" for S in STATES])
+        for S, (ps, mins) in curves.items():
+            left.plot(ps, mins, color=colors(f"$S = {S}$"), label=f"$S = {S}$")
+            left.axvline(states.threshold(S), color=colors(f"$S = {S}$"), linestyle="--",
+                         linewidth=0.8)
+        left.axhline(0.0, color="black", linewidth=0.6)
+        left.set_yscale("symlog", linthresh=1e-6)
+        left.set(xlabel="$p$", ylabel=r"min eigenvalue, non-flat Hessian",
+                 title=paper_title("markov-p2", f"unigram point, tied, $d={D}$, $N={N}$"))
+        lams = np.linspace(-3 * edge, 4 * edge, 141)
+        params = states.initial_parameters(2, D, N, seed=WEIGHT_SEED)
+        for S in STATES:
+            mins = [unigram.unigram_classification(S, (1 - lam) * (S - 1) / S, params=params,
+                                              method="polynomial").min_eigenvalue * S / 4
+                    for lam in lams]
+            right.plot(lams, mins, color=colors(f"$S = {S}$"),
+                       linestyle=("-", "--", ":", "-.")[S - 2], label=f"$S = {S}$")
+        right.plot([], [], "--", color="0.4", linewidth=0.8, label="thresholds $p = (S-1)/S$ (left)")
+        right.axvspan(0.0, edge, color="0.88")
+        legend_patch(right, "local minimum with $p < (S-1)/S$", facecolor="0.88")
+        right.axvline(0.0, color="black", linewidth=0.6)
+        right.axhline(0.0, color="black", linewidth=0.6)
+        right.set(xlabel=r"$\lambda = 1 - pS/(S-1)$", ylabel=r"$(S/4)\times$ min eigenvalue",
+                  title=f"near the threshold: band $0 < \\lambda < {_tex_number(edge)}$")
+        legend(right, "outside below")
+        return save(fig, ctx.figure_path("markov_s_state_unigram.png"))
 
 
 def _sign_pattern(params: dict, edge: float, full: bool):

@@ -317,25 +317,30 @@ def _fig_training(ctx):
 
     from validation.markov.plots import plot_training_curves
     from validation.markov.training import classify_loss
-    from validation.shared.plots import save
+    from validation.shared.plots import CurveColors, paper_title, save
+    from validation.shared.style import style
 
     data = _training_runs(ctx, reuse=True)
-    fig, panels = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     drawn, ends = 0, {}
-    for ax, (p, q) in zip(panels, (ABOVE, BELOW)):
-        summary = chain_summary(p, q)
-        curves = {}
-        for (pp, qq, tied, init), runs in data["runs"].items():
-            if (pp, qq) != (p, q):
-                continue
-            curve = runs[0].loss_curve
-            label = f"{'tied' if tied else 'untied'}, {init}"
-            curves[label] = (curve.steps, curve.losses)
-            ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve.losses[-3:])), p, q)
-            drawn += 1
-        plot_training_curves(curves, summary.entropy_rate, summary.unigram_entropy, ax=ax)
-        ax.set(title=f"p = {p}, q = {q}", xlabel="Adam step", ylabel="loss estimate (nats)")
-    path = save(fig, ctx.figure_path("markov_training.png"))
+    with style("paper", columns=2):
+        fig, panels = plt.subplots(1, 2, figsize=(7.0, 3.2))
+        colors = CurveColors()
+        for k, (ax, (p, q)) in enumerate(zip(panels, (ABOVE, BELOW))):
+            summary = chain_summary(p, q)
+            curves = {}
+            for (pp, qq, tied, init), runs in data["runs"].items():
+                if (pp, qq) != (p, q):
+                    continue
+                curve = runs[0].loss_curve
+                label = f"{'tied' if tied else 'untied'}, {init}"
+                curves[label] = (curve.steps, curve.losses)
+                ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve.losses[-3:])), p, q)
+                drawn += 1
+            plot_training_curves(curves, summary.entropy_rate, summary.unigram_entropy, ax=ax,
+                                 loc="outside below" if k else False, colors=colors)
+            ax.set(title=paper_title(P1, f"$p = {p:g}$, $q = {q:g}$"), xlabel="Adam step",
+                   ylabel="loss estimate (nats)")
+        path = save(fig, ctx.figure_path("markov_training.png"))
     holds = path.exists() and drawn == 8 and "neither" not in ends.values()
     return decide(holds, "8 curves, each ending at H(P) or H(pi)",
                   {"curves": drawn, "curve_ends": ends}, "min(0.01, max(gap/3, 0.001)) nats",

@@ -190,8 +190,8 @@ def _represent(ctx: CheckContext):
     model = population.ising_anchor()
     gaps = {att: represent.represent(model, att, restarts=4 if ctx.full else 1, seed=ctx.seed).gap
             for att in represent.ATTENTIONS}
-    ax = plots.plot_gaps(gaps)
-    fig = save(ax.figure, ctx.figure_path("potts_represent.png"))
+    drawn = plots.plot_gaps(gaps)
+    fig = save(drawn.figure, ctx.figure_path("potts_represent.png"))
     ok = gaps["free"] < 1e-9 and gaps["softmax"] > 1e-3 and gaps["sink"] > 1e-3
     return decide(ok, {"free": 0.0, "softmax": "> 1e-3", "sink": "> 1e-3"}, gaps, 1e-3,
                   "Exact population MLM loss of the L=3 Ising anchor (J12=1, J13=0.5, J23=-0.3) "
@@ -321,15 +321,15 @@ def _coupling_decay(ctx: CheckContext):
     sizes = [500, 1000, 2000, 4000, 8000] if ctx.full else [400, 800, 1600, 3200]
     model = population.default_model(L, C, seed=ctx.seed % 100)
     out = experiments.coupling_decay(model, sizes, seed=ctx.seed)
-    ax = plots.plot_decay(out.M, out.error, out.slope)
-    fig = save(ax.figure, ctx.figure_path("potts_decay.png"))
+    drawn = plots.plot_decay(out.M, out.error, out.slope)
+    fig = save(drawn.figure, ctx.figure_path("potts_decay.png"))
     fit = out.fits[-1]
     P = population.centering(C)
     off = ~np.eye(L, dtype=bool)
     true = np.einsum("ij,ab->ijab", model.beta * model.J, P @ model.U @ P)[off]
     learned = np.einsum("ij,ab->ijab", fit.A, P @ fit.V @ P)[off]
-    ax2 = plots.plot_couplings(true, learned, label=f"factored fit, M = {sizes[-1]}")
-    fig2 = save(ax2.figure, ctx.figure_path("potts_couplings.png"))
+    drawn = plots.plot_couplings(true, learned, label=f"factored fit, $M = {sizes[-1]}$")
+    fig2 = save(drawn.figure, ctx.figure_path("potts_couplings.png"))
     return compare(-0.5, out.slope, 0.12,
                    f"Factored fit (L-BFGS, lam = 1e-6) on nested Gibbs sample sets of a default model "
                    f"L={L}, C={C}; least-squares log-log slope of the error against M = {sizes}; "
@@ -349,8 +349,8 @@ def _section4(ctx: CheckContext):
     model = population.default_model(20, 10, seed=0)
     res = experiments.section4(model, [100, 1000, 10_000], n_test=10_000, layers=(1,), deep_layers=(3,),
                                steps=1200, seed=ctx.seed)
-    ax = plots.plot_section4(res)
-    fig = save(ax.figure, ctx.figure_path("potts_section4.png"))
+    drawn = plots.plot_section4(res)
+    fig = save(drawn.figure, ctx.figure_path("potts_section4.png"))
     floor = res.floor
     excess = {"factored": [v - floor for v in res.factored]}
     excess.update({f"standard_{k}": [v - floor for v in values] for k, values in res.standard.items()})

@@ -101,15 +101,22 @@ def _r1_simulation(ctx: CheckContext):
                 ok &= good
                 rows.append({"N": N, "alpha": a, "key": key, "theory": th, "sim": mean, "se": se,
                              "allowance": allowance, "ok": bool(good)})
-        sims_eps[f"N={N}"] = (list(alphas), [pts[a]["eps_J"][0] for a in alphas], [pts[a]["eps_J"][1] for a in alphas])
-        sims_ce[f"N={N}"] = (list(alphas), [pts[a]["test_ce"][0] for a in alphas], [pts[a]["test_ce"][1] for a in alphas])
+        sims_eps[f"$N = {N}$"] = (list(alphas), [pts[a]["eps_J"][0] for a in alphas], [pts[a]["eps_J"][1] for a in alphas])
+        sims_ce[f"$N = {N}$"] = (list(alphas), [pts[a]["test_ce"][0] for a in alphas], [pts[a]["test_ce"][1] for a in alphas])
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    plots.plot_replica(grid, {"R1": theory.eps_J}, sims_eps, "R1 coupling error", r"$\epsilon_J$", ax1)
-    plots.plot_replica(grid, {"R1": theory.test_ce}, sims_ce, "R1 test MLM loss", "test CE (nats)",
-                    ax2, floor=replica.bayes_floor(1.0))
-    path = save(fig, ctx.figure_path("potts_r1.png"))
+    from validation.shared.plots import CurveColors
+    from validation.shared.style import style
+
+    with style("paper", columns=2):
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.1))
+        colors = CurveColors()
+        theory_label = rf"R1 theory, $\lambda = {lam:g}$"
+        plots.plot_replica(grid, {theory_label: theory.eps_J}, sims_eps, "eps_J", ax=ax1,
+                           loc=False, colors=colors)
+        plots.plot_replica(grid, {theory_label: theory.test_ce}, sims_ce, "test_ce", ax=ax2,
+                           floor=replica.bayes_floor(1.0), loc="outside below", colors=colors)
+        path = save(fig, ctx.figure_path("potts_r1.png"))
     return decide(ok, "|sim - theory| <= 3 SE + 3% sqrt(200/N) of the theory value", rows, "3 SE + allowance",
                   f"lam = {lam}, rho = 1; torch L-BFGS fits of one attention row (logistic loss + ridge) "
                   f"on Gaussian inputs, {len(list(seeds))} seeds per point; test CE on 10^4 fresh "
@@ -149,9 +156,9 @@ def _r2_simulation(ctx: CheckContext):
     se_rel = float(np.std(corr.measured / corr.predicted, ddof=1) / math.sqrt(6))
     ok &= abs(rel) <= 3 * se_rel + 0.03
     grid = np.linspace(0.2, 4.5, 80)
-    ax = plots.plot_replica(grid, {"R2 closed form": replica.r2_curve(grid, lam, 1.0, delta).test_mse},
-                         {f"ridge N={N}": sim}, "R2 (Gaussianised Potts, ridge)", "test MSE")
-    path = save(ax.figure, ctx.figure_path("potts_r2.png"))
+    out = plots.plot_replica(grid, {"R2 closed form": replica.r2_curve(grid, lam, 1.0, delta).test_mse},
+                             {f"ridge, $N={N}$": sim}, "R2: Gaussianised Potts, ridge", "test MSE")
+    path = save(out.figure, ctx.figure_path("potts_r2.png"))
     return decide(ok, "within 3 SE + 3%", {"iid": rows, "correlated_relative_deviation": rel,
                                            "correlated_se": se_rel}, "3 SE + 3%",
                   f"i.i.d.: ridge attention rows solved exactly in torch (square loss, lam = {lam}, "
