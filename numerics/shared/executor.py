@@ -264,7 +264,8 @@ class _MainReferences(pickle.Pickler):
         self.main_names: list[str] = []
 
     def reducer_override(self, obj):
-        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+        if isinstance(obj, (type, types.FunctionType)) \
+                and getattr(obj, "__module__", None) == "__main__":
             self.main_names.append(getattr(obj, "__qualname__", repr(obj)))
         return NotImplemented
 

@@ -41,7 +41,7 @@ __all__ = ["NamedCheck", "ParamRange", "named_check", "load_checks", "get_check"
            "parse_param", "default_store", "box_for", "register_command", "check_command"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class NamedCheck:
     """A registered conjecture.
 
@@ -66,6 +66,12 @@ class NamedCheck:
     margin: Callable[[dict], float] = field(repr=False)
     parameters: dict
     domains: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        domains = {k: d.describe() for k, d in self.domains.items()}
+        return (f"NamedCheck(name={self.name!r}, paper={self.paper!r}, "
+                f"statement={self.statement!r}, parameters={self.parameters!r}, "
+                f"domains={domains!r})")
 
     @property
     def topic(self) -> str:

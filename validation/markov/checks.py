@@ -22,7 +22,7 @@ CHECK_D, CHECK_SEQ_LEN, CHECK_SEED = 4, 6, 0
               "p > (S-1)/S",
     parameters={"S": (2, 5, "int"), "p": (0.02, 0.98, "real"),
                 "pos_scale": (1.0, 1.0, "real")},
-    domains={"S": integer(2, 100, note="the Hessian is (S-1)(d+1) square"),
+    domains={"S": integer(2, 100, note="the Hessian is (S-1)(d+1) square: ~3 s a point at 100"),
              "p": PROBABILITY,
              "pos_scale": real(0, 1000, low_open=True)})
 def unigram_local_min_margin(point: dict) -> float:

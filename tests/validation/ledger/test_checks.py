@@ -57,7 +57,8 @@ def test_listing_and_unknown_names_import_no_model():
 
     code = ("import sys; from validation.cli import main; main(['check', '--json']); "
             "code = main(['check', 'lsa.nope']); "
-            "heavy = [m for m in ('torch', 'validation.markov.states', 'sympy') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'validation.markov.states', 'sympy') "
+            "if m in sys.modules]; "
             "print(code, heavy, file=sys.stderr)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.stderr.strip().splitlines()[-1] == "2 []", run.stderr[-2000:]
@@ -136,6 +137,10 @@ def test_named_check_domains_are_declared_and_hold_the_default_box():
     with pytest.raises(ValueError, match="integer"):
         named_check("lsa.bad_domain", paper="lsa-ding", reference="", statement="",
                     parameters={"p": (0.1, 0.9)}, domains={"p": integer(0, 1)})
+    from validation.ledger.checks import get_check
+
+    assert repr(get_check("lsa.theorem33_realizable")).endswith(
+        "domains={'p': 'a real number in (0, 1)', 'n': 'an integer in [1, 1000000]'})")
 
 
 def test_realizability_margin_sign_is_exact():
