@@ -38,7 +38,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0;table-l
 th,td{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left;
 overflow-wrap:anywhere}
 th{background:#f2f2f2}
-table.papers th:first-child{width:46%}
+.papers th:first-child{width:46%}
 .key{color:#555}
 .note{font-size:.82rem;color:#444;white-space:pre-wrap;overflow-wrap:anywhere}
 .method{font-size:.82rem;color:#225;font-style:italic}
@@ -197,7 +197,7 @@ def _summary(meta: dict, summary: dict) -> str:
 
 def _paper_table(topics: list[str], records: list[dict]) -> str:
     e = html.escape
-    rows = ["<table class='papers'><tr><th>paper</th><th>claims</th><th>as expected</th><th>confirmed</th>"
+    rows = ["<div class='papers'><table><tr><th>paper</th><th>claims</th><th>as expected</th><th>confirmed</th>"
             "<th>refuted</th><th>error</th></tr>"]
     for topic in topics:
         mine = [r for r in records if r["topic"] == topic]
@@ -205,7 +205,7 @@ def _paper_table(topics: list[str], records: list[dict]) -> str:
         rows.append(f"<tr><td><a href='#{topic}'>{e(TOPICS[topic].heading)}</a></td>"
                     f"<td>{len(mine)}</td><td>{sum(r['as_expected'] for r in mine)}</td>"
                     + "".join(f"<td>{c}</td>" for c in counts) + "</tr>")
-    return "".join(rows) + "</table>"
+    return "".join(rows) + "</table></div>"
 
 
 def _contents(topics: list[str], records: list[dict], findings: bool) -> str:
