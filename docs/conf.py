@@ -2,7 +2,7 @@
 
 Build (from the repository root)::
 
-    python -m pip install -e '.[docs]'
+    python -m pip install torch==2.13.0 -e '.[docs]'
     python -m sphinx -b html docs docs/_build/html
 
 CI adds ``-W --keep-going`` (warnings are errors) and ``TTC_DOCS_SMALL=1`` (the gallery examples

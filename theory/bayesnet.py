@@ -168,6 +168,15 @@ def mle(counts):
     -------
     sympy.Matrix, shape (d, 1), exact rationals. Raises :class:`InputError` when no row matches
     (the MLE is 0/0: pick a convention with ``numerics.bayesnet.mle``'s ``on_empty``).
+
+    Examples
+    --------
+    The spec's anchor: of the 3 context rows with A = 1, B = 0, one has C = 0 and two C = 1,
+    so :math:`P(C=1 \\mid A=1, B=0) = 2/3`:
+
+    >>> from theory import bayesnet
+    >>> bayesnet.mle([1, 2]).T
+    Matrix([[1/3, 2/3]])
     """
     counts = _check_counts("counts", counts)
     total = sum(counts)
@@ -322,6 +331,15 @@ def mean_abs_error_exact(p_value, n_value: int):
     ``p_value``: an exact number in (0, 1): an int, Fraction, float (read as the decimal it
     prints as), strict string (``"3/10"``, never evaluated) or sympy number. ``n_value``: an
     integer in ``[1, 1000]`` (:data:`EXACT_ROWS`).
+
+    Examples
+    --------
+    Two rows, p = 1/2: K = 0, 1, 2 with probabilities 1/4, 1/2, 1/4 and errors 1/2, 0, 1/2, so
+    the mean error is 1/4:
+
+    >>> from theory import bayesnet
+    >>> bayesnet.mean_abs_error_exact("1/2", 2)
+    1/4
     """
     EXACT_ROWS.check("n_value", n_value)
     pv = _exact("p_value", p_value)
@@ -348,6 +366,17 @@ def tv_bound(N=N, I=I, beta=beta, C=C):
 
     Numeric arguments must satisfy ``N >= I >= 1``, ``beta > 0``, ``C > 0``
     (:class:`InputError` otherwise).
+
+    Examples
+    --------
+    N = 10 rows of which 2 match, beta = 3, C = 2: (8 e^-3 + e^-6)/2 = (0.398297 + 0.002479)/2:
+
+    >>> from theory import bayesnet
+    >>> bound = bayesnet.tv_bound(10, 2, 3, 2)
+    >>> bound
+    exp(-6)/2 + 4*exp(-3)
+    >>> round(float(bound), 6)
+    0.200388
     """
     N = _numeric("N", N, 1, strictly=False)
     I = _numeric("I", I, 1, strictly=False)
