@@ -388,3 +388,49 @@ def levels(p: float, q: float) -> tuple[float, float]:
     """:math:`(H(P), H(\\pi))` in nats."""
     summary = chain_summary(p, q)
     return summary.entropy_rate, summary.unigram_entropy
+
+
+# ----------------------------------------------------------------------------- D6 scores
+
+def layer_scores(att: torch.Tensor, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Previous-token and induction scores of one layer's attention (D6, per member).
+
+    .. math::
+        \\mathrm{PT} = \\operatorname{mean}_{n \\ge 2} \\mathrm{att}_{n,n-1}, \\qquad
+        \\mathrm{IND} = \\operatorname{mean}_{n \\ge 3}\\Big[\\sum_{i \\in A(n),\\, i \\ge 2,\\,
+        x_{i-1} = x_n} \\mathrm{att}_{n,i} - \\frac{\\#\\{\\text{those } i\\}}{|A(n)|}\\Big]
+
+    (IND is 0 for uniform attention), means over positions and sequences.
+
+    Parameters
+    ----------
+    att : tensor, shape ``(M, B, N, N)``
+        Attention of one layer (rows sum to one over :math:`A(n)`).
+    x : tensor, shape ``(M, B, N)``
+        The input symbols.
+
+    Returns
+    -------
+    (ndarray, ndarray), each of shape ``(M,)``
+    """
+    n_len = att.shape[-1]
+    if n_len < 3:
+        zeros = np.zeros(att.shape[0])
+        return zeros, zeros
+    prev = torch.diagonal(att, offset=-1, dim1=-2, dim2=-1).mean(dim=(1, 2))
+    allowed = att > 0   # A(n): softmax over -inf masks gives exact zeros outside
+    # match[.., n, i] = [x_{i-1} == x_n] for i >= 2 (0-based i >= 1)
+    match = torch.zeros_like(att, dtype=torch.bool)
+    match[..., 1:] = x[..., :, None] == x[..., None, :-1]
+    match &= allowed
+    share = match.sum(-1) / allowed.sum(-1)
+    excess = (att * match).sum(-1) - share
+    return prev.numpy(), excess[..., 2:].mean(dim=(1, 2)).numpy()
+
+
+def rank_one_energy(matrix: np.ndarray) -> float:
+    """:math:`\\rho = s_1^2 / \\sum_i s_i^2` (singular values; 1 for a rank-one matrix, 0 for
+    the zero matrix)."""
+    s = np.linalg.svd(np.asarray(matrix, dtype=float), compute_uv=False)
+    total = float(np.sum(s**2))
+    return float(s[0] ** 2 / total) if total > 0 else 0.0

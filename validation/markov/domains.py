@@ -46,23 +46,65 @@ TRAINING_STEPS = integer(0, 1_000_000, note="every batch is drawn up front; the 
 HELD_OUT = integer(1, 1_000_000, note="the memory estimate must also fit 2 GiB")
 #: Members (seeds) trained at once.
 MEMBERS = integer(1, 4096, note="one model per seed; the memory estimate must also fit 2 GiB")
+#: Sequences evaluated at once by the chunked (ensemble) trainer.
+EVALUATION_CHUNK = 64
+#: Depth ``L`` of the transformer (one head per layer; Part 2 Sec. 1).
+LAYERS = integer(1, 64, note="one head per layer; the memory estimate must also fit 2 GiB")
+#: Attention window ``W``: position n attends to max(1, n-W)..n (absent: causal, all of 1..n).
+MEMORY = integer(1, 4096, note="position n attends to max(1, n-W)..n; must be below seq_len")
+#: Lag ``k`` of the lag-k chain x_{n+1} ~ P(. | x_{n+1-k}) (1: the ordinary chain).
+LAG = integer(1, 4096, note="x_{n+1} ~ P(. | x_{n+1-k}); must be at most seq_len")
+#: Largest context of exact enumeration in the depth commands (2^(N+1) sequences).
+EXACT_SEQ_LEN = integer(1, 10, note="exact enumeration of 2^(N+1) sequences")
+
+
+def check_architecture(*, seq_len: int, layers: int = 1, memory: int | None = None,
+                       lag: int = 1) -> None:
+    """Check depth, window and lag together (Part 2 Secs. 1-2): each against its domain, then
+    ``memory < seq_len`` (a longer window is the causal model: leave it out), ``lag <= seq_len``
+    and, with a window, that ``layers`` windows reach back to the lagged symbol
+    (``layers * memory >= lag - 1``: otherwise no layer stack can see :math:`x_{n+1-k}`).
+    Raises :class:`~theory.errors.InputError` naming the argument."""
+    from theory.errors import InputError
+
+    SEQ_LEN.check("seq_len", seq_len)
+    LAYERS.check("layers", layers)
+    LAG.check("lag", lag)
+    if lag > seq_len:
+        raise InputError("lag", lag, f"at most seq_len={seq_len}")
+    if memory is None:
+        return
+    MEMORY.check("memory", memory)
+    if memory >= seq_len:
+        raise InputError("memory", memory, f"below seq_len={seq_len} (a window of seq_len or "
+                                           "more is the causal model: omit --memory)")
+    if layers * memory < lag - 1:
+        raise InputError("memory", memory, f"a window that {layers} layer(s) can serve for "
+                                           f"lag {lag}: layers * memory >= lag - 1 = {lag - 1}")
 
 
 def training_memory_bytes(*, steps: int, d: int, seq_len: int, batch: int, members: int = 1,
-                          held_out: int = 2048) -> int:
+                          held_out: int = 2048, layers: int = 1,
+                          chunk: int | None = None) -> int:
     """Estimated peak memory (bytes) of training ``members`` transformers (formula in the module
-    docstring). Arguments are not checked here: see :func:`check_training`."""
+    docstring; with ``layers = L`` the activation and weight terms are ``L`` times larger; with
+    ``chunk``, batches are drawn ``chunk`` steps at a time, ``T = min(steps, chunk)``, and the
+    evaluation runs :data:`EVALUATION_CHUNK` sequences at a time, ``X <= EVALUATION_CHUNK``).
+    Arguments are not checked here: see :func:`check_training`."""
     n = seq_len
     evaluated = 2 ** (n + 1) if n <= 10 else held_out
-    data = 24 * max(steps, 1) * members * batch * (n + 1)
-    forward = 8 * members * max(batch * (6 * n * n + 30 * n * d),
+    if chunk is not None:
+        evaluated = min(evaluated, EVALUATION_CHUNK)
+    held = max(steps, 1) if chunk is None else max(min(steps, chunk), 1)
+    data = 24 * held * members * batch * (n + 1)
+    forward = 8 * members * max(layers * batch * (6 * n * n + 30 * n * d),
                                 evaluated * (2 * n * n + 8 * n * d))
-    weights = 64 * members * (14 * d * d + n * d + 2 * d)
+    weights = 64 * members * (14 * d * d * layers + n * d + 2 * d)
     return data + forward + weights
 
 
 def check_training(*, steps: int, d: int, seq_len: int, batch: int, members: int = 1,
-                   held_out: int = 2048) -> int:
+                   held_out: int = 2048, layers: int = 1, chunk: int | None = None) -> int:
     """Check every size against its domain, then the memory estimate against
     :data:`MEMORY_BUDGET`; returns the estimate (bytes). Raises
     :class:`~theory.errors.InputError` (a value outside its domain) or
@@ -73,15 +115,21 @@ def check_training(*, steps: int, d: int, seq_len: int, batch: int, members: int
     BATCH.check("batch", batch)
     MEMBERS.check("seeds", members)
     HELD_OUT.check("held_out", held_out)
+    LAYERS.check("layers", layers)
     estimate = training_memory_bytes(steps=steps, d=d, seq_len=seq_len, batch=batch,
-                                     members=members, held_out=held_out)
+                                     members=members, held_out=held_out, layers=layers,
+                                     chunk=chunk)
     if estimate > MEMORY_BUDGET:
         n = seq_len
         evaluated = 2 ** (n + 1) if n <= 10 else held_out
+        if chunk is not None:
+            evaluated = min(evaluated, EVALUATION_CHUNK)
         rows = max(batch, evaluated)
-        parts = {"steps": 24 * max(steps, 1) * members * batch * (n + 1),
-                 "seq_len": 8 * members * rows * 6 * n * n,
-                 "d": 8 * members * rows * 30 * n * d + 64 * members * 14 * d * d}
+        held = max(steps, 1) if chunk is None else max(min(steps, chunk), 1)
+        parts = {"steps": 24 * held * members * batch * (n + 1),
+                 "seq_len": 8 * members * layers * rows * 6 * n * n,
+                 "d": 8 * members * layers * rows * 30 * n * d
+                      + 64 * members * 14 * d * d * layers}
         name = max(parts, key=parts.get)
         value = {"steps": steps, "seq_len": seq_len, "d": d}[name]
         raise TooLargeError(name, value,

@@ -74,9 +74,8 @@ import torch.nn.functional as F
 from numerics.markov.canonical import check_chain, global_curve_constant
 from numerics.markov.sequences import EnumeratedSequences, enumerate_sequences
 from numerics.shared.seeding import as_generator
-from theory.domains import integer
 from theory.errors import InputError, check_choice
-from validation.markov.domains import SEQ_LEN, WIDTH
+from validation.markov.domains import LAYERS, MEMORY, SEQ_LEN, WIDTH
 from theory.results import result
 
 DTYPE = torch.float64
@@ -111,10 +110,6 @@ class LossDerivatives:
 
 #: The weights of one layer (attention, then MLP).
 LAYER_WEIGHTS = MATRICES + ("W_1", "W_2")
-#: Largest depth ``L`` (each layer adds 6 weight matrices).
-LAYERS = integer(1, 64, note="one head per layer")
-#: Attention window ``W``: position n attends to max(1, n-W)..n (None: causal, all of 1..n).
-MEMORY = integer(1, 4096, note="position n attends to max(1, n-W)..n")
 
 
 def layer_key(name: str, layer: int) -> str:
@@ -160,15 +155,18 @@ def embed(params: dict, x: torch.Tensor) -> torch.Tensor:
     return x[..., None] * e[:, None, None, :] + pos[:, None, :x.shape[-1], :]
 
 
-def _layer(params: dict, layer: int, h: torch.Tensor, mask: torch.Tensor, keep_attention=None):
+def _layer(params: dict, layer: int, h: torch.Tensor, blocked: torch.Tensor,
+           keep_attention=None):
     """One layer (attention then MLP) on ``h`` of shape ``(M, B, N, d)``; returns the flattened
-    ``(M, B*N, d)`` output (the single-layer operations of P1, in the same order)."""
+    ``(M, B*N, d)`` output (the single-layer operations of P1, in the same order). ``blocked``:
+    boolean ``(N, N)``, True outside :math:`A(n)`."""
     w = {m: params[layer_key(m, layer)] for m in LAYER_WEIGHTS}
     members, d = h.shape[0], h.shape[-1]
     # <W_Q h_n, W_K h_i>/sqrt(d) = h_n^T A h_i with A = W_Q^T W_K / sqrt(d)
     bilinear = w["W_Q"].transpose(1, 2) @ w["W_K"] / math.sqrt(d)
     scores = (h.reshape(members, -1, d) @ bilinear).reshape(h.shape) @ h.transpose(2, 3)
-    att = torch.softmax(scores + mask, dim=-1)                              # (M, B, N, N)
+    # masking in place equals adding the 0/-inf mask bit for bit, without another N x N pass
+    att = torch.softmax(scores.masked_fill_(blocked, float("-inf")), dim=-1)  # (M, B, N, N)
     if keep_attention is not None:
         keep_attention.append(att)
     # W_O sum_i att_{n,i} W_V h_i = (sum_i att_{n,i} h_i) (W_O W_V)^T
@@ -182,10 +180,10 @@ def hidden_states(params: dict, h0: torch.Tensor, memory: int | None = None,
     """:math:`h^L` of the layer stack applied to :math:`h^0` (shape ``(M, B, N, d)``), same
     shape. ``keep_attention``: a list that receives each layer's attention ``(M, B, N, N)``."""
     n = h0.shape[2]
-    mask = attention_mask(n, h0.dtype, memory)
+    blocked = attention_mask(n, h0.dtype, memory) == float("-inf")
     h = h0
     for layer in range(1, count_layers(params) + 1):
-        h = _layer(params, layer, h, mask, keep_attention).reshape(h0.shape)
+        h = _layer(params, layer, h, blocked, keep_attention).reshape(h0.shape)
     return h
 
 

@@ -9,20 +9,22 @@ The model, its initialisations and its exact population loss are in
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from numerics.markov.canonical import chain_summary, check_chain, end_state
-from numerics.markov.sequences import binary_kernel, sample_chain
+from numerics.markov.sequences import binary_kernel, sample_chain, sample_lag_chain
 from numerics.shared.threads import limit_threads
 from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure, check_choice, check_finite, check_int
-from validation.markov.domains import check_training
+from validation.markov.domains import EVALUATION_CHUNK, check_architecture, check_training
 from theory.results import result
 from validation.markov.models import (DTYPE, INITS, MarkovTransformer, build_model,
                                       enumeration_tensors)
-from validation.shared.training import train
+from validation.shared.training import make_optimizer, train
 
 
 @result
@@ -170,10 +172,10 @@ def monitored_loss(lg: torch.Tensor, x: torch.Tensor, p: float, q: float, rate: 
     r"""Low-variance unbiased estimate of the population loss from a training batch:
 
     .. math::
-        \hat L = H(P) + \frac{1}{BN}\sum_{b,n} KL\big(P(\cdot\mid x_n)\,\|\,
-        \mathrm{Bern}(\sigma(\mathrm{logit}_n))\big)
+        \\hat L = H(P) + \\frac{1}{BN}\\sum_{b,n} KL\\big(P(\\cdot\\mid x_n)\\,\\|\\,
+        \\mathrm{Bern}(\\sigma(\\mathrm{logit}_n))\\big)
 
-    (``L = H(P) + E[KL]`` because :math:`x_n \sim \pi` at every position). Shape ``(M,)``.
+    (``L = H(P) + E[KL]`` because :math:`x_n \\sim \\pi` at every position). Shape ``(M,)``.
     """
     p_one = torch.where(x[..., :-1] > 0.5, 1.0 - q, p)
     cross = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
@@ -325,3 +327,339 @@ def train_transformer(p: float, q: float, *, tying: bool, init: str, steps: int,
     """
     return train_members(p, q, tying=tying, init=init, steps=steps, seeds=[seed], d=d,
                          seq_len=seq_len, batch=batch, lr=lr, progress=progress)[0]
+
+
+# ----------------------------------------------------------------------------- ensembles
+
+#: Learning-rate schedules of :func:`train_ensemble` (see :func:`learning_rate_factor`).
+SCHEDULES = ("constant", "warmup_cosine", "onecycle")
+#: Training steps whose batches are drawn at once by :func:`train_ensemble` (bit-identical to
+#: drawing all of them up front: each member's generator is consumed in the same order).
+DATA_CHUNK = 100
+
+
+@result
+class EnsembleRun:
+    """One seed of :func:`train_ensemble` (Part 2 Sec. 1; the ``ttc markov train --layers``
+    ``per_seed`` entries and the D6 measurement).
+
+    Attributes
+    ----------
+    run : TrainingRun
+        Final loss, levels, class by the loss, predictions averaged over all positions, curve.
+    converged_to : str
+        The D6 class: ``run.converged_to`` confirmed by the late predictions
+        :math:`\\hat p, \\hat q` (:func:`classify_run`).
+    p_hat, q_hat : float
+        :math:`\\hat p = \\overline{P_\\theta(1 \\mid x_n = 0)}` and
+        :math:`\\hat q = \\overline{P_\\theta(0 \\mid x_n = 1)}` over positions ``n > N/2``.
+    prev_token_score, induction_score : list of float
+        Per layer (:func:`validation.markov.depth.layer_scores`).
+    rank_one_energy : dict
+        ``{"W_V": [...], "W_1": [...]}``: :math:`s_1^2/\\sum_i s_i^2` per layer.
+    """
+
+    run: TrainingRun
+    converged_to: str
+    p_hat: float
+    q_hat: float
+    prev_token_score: list
+    induction_score: list
+    rank_one_energy: dict
+
+
+def learning_rate_factor(step: int, steps: int, schedule: str, warmup: float = 0.1,
+                         floor: float = 0.0) -> float:
+    """Multiplier of the peak learning rate at ``step`` (0-based) of ``steps``.
+
+    - ``"constant"``: 1.
+    - ``"warmup_cosine"``: linear warm-up :math:`(s+1)/w` over the first
+      :math:`w = \\lceil \\mathrm{warmup}\\cdot T\\rceil` steps, then cosine decay
+      :math:`\\mathrm{floor} + (1-\\mathrm{floor})\\frac12(1 + \\cos(\\pi t))`,
+      :math:`t = (s - w)/(T - w - 1)` from 1 to ``floor`` at the last step. Large early steps
+      move quickly to a level; the decay removes the jitter a constant Adam rate leaves (its
+      steady-state noise is proportional to the rate).
+    - ``"onecycle"`` is ``torch.optim.lr_scheduler.OneCycleLR`` (not this function).
+    """
+    if schedule == "constant" or steps <= 1:
+        return 1.0
+    w = max(1, math.ceil(warmup * steps))
+    if step < w:
+        return (step + 1) / w
+    t = (step - w) / max(steps - w - 1, 1)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+
+
+def next_symbol_probability(x: torch.Tensor, p: float, q: float, lag: int = 1) -> torch.Tensor:
+    """:math:`P(x_{n+1} = 1 \\mid x_1^n)` for inputs ``x`` (shape ``(..., N)``) of the lag-k chain
+    (:math:`x_1..x_k` i.i.d. :math:`\\pi`, :math:`x_{n+1} \\sim P(\\cdot\\mid x_{n+1-k})`):
+    :math:`\\pi_1` for ``n < k``, else :math:`P(1 \\mid x_{n+1-k})`. Same shape as ``x``."""
+    up = torch.where(x > 0.5, 1.0 - q, p)
+    if lag == 1:
+        return up
+    pi1 = p / (p + q)
+    out = torch.full_like(up, pi1)
+    out[..., lag - 1:] = up[..., :up.shape[-1] - lag + 1]
+    return out
+
+
+def optimal_loss(p: float, q: float, seq_len: int, lag: int = 1) -> float:
+    """Loss of the Bayes predictor over positions ``1..N`` of the lag-k chain:
+    :math:`((k-1)H(\\pi) + (N-k+1)H(P))/N` (``lag = 1``: :math:`H(P)`)."""
+    rate, unigram = _levels(p, q)
+    return ((lag - 1) * unigram + (seq_len - lag + 1) * rate) / seq_len
+
+
+def classify_run(loss: float, p_hat: float, q_hat: float, p: float, q: float,
+                 seq_len: int = 64, lag: int = 1, tol: float = 0.05) -> str:
+    """The D6 class: ``"global"`` when the loss is at the optimum (:func:`optimal_loss`, with the
+    tolerance of :func:`classify_loss`) and the late predictions match the kernel
+    (:math:`|\\hat p - p|, |\\hat q - q| \\le` ``tol``); ``"local"`` when the loss is at
+    :math:`H(\\pi)` and both predictions are within ``tol`` of :math:`\\pi_1` (resp.
+    :math:`\\pi_0`); else ``"neither"``."""
+    level = classify_level(loss, p, q, seq_len, lag)
+    pi1 = p / (p + q)
+    if level == "global" and abs(p_hat - p) <= tol and abs(q_hat - q) <= tol:
+        return "global"
+    if level == "local" and abs(p_hat - pi1) <= tol and abs(q_hat - (1 - pi1)) <= tol:
+        return "local"
+    return "neither"
+
+
+def classify_level(loss: float, p: float, q: float, seq_len: int = 64, lag: int = 1) -> str:
+    """:func:`classify_loss` with the global level at :func:`optimal_loss` (the lag-k chain's
+    optimum over ``N`` positions; :math:`H(P)` for ``lag = 1``)."""
+    if lag == 1:
+        return classify_loss(loss, p, q)
+    rate, unigram = _levels(p, q)
+    best = optimal_loss(p, q, seq_len, lag)
+    level_tol = min(0.01, max((unigram - rate) / 3, 0.001))
+    if abs(loss - best) <= level_tol:
+        return "global"
+    return "local" if abs(loss - unigram) <= level_tol else "neither"
+
+
+def sample_lag_batches(p: float, q: float, steps: int, batch: int, seq_len: int, rngs,
+                       lag: int = 1) -> torch.Tensor:
+    """:func:`sample_batches` for the lag-k chain (``lag = 1``: the very same arrays)."""
+    if lag == 1:
+        return sample_batches(p, q, steps, batch, seq_len, rngs)
+    chains = [sample_lag_chain(p, q, lag, max(steps, 1) * batch, seq_len + 1, rng)
+              for rng in rngs]
+    stacked = np.stack([c.reshape(max(steps, 1), batch, seq_len + 1) for c in chains], axis=1)
+    return torch.tensor(stacked, dtype=DTYPE)
+
+
+def _check_ensemble(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out, record_every,
+                    layers, memory, lag, optimizer, schedule, warmup):
+    _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out,
+                           record_every)
+    check_architecture(seq_len=seq_len, layers=layers, memory=memory, lag=lag)
+    check_choice("optimizer", optimizer, ("adam", "adamw"))
+    check_choice("schedule", schedule, SCHEDULES)
+    check_finite("warmup", warmup)
+    if not 0 <= warmup < 1:
+        raise InputError("warmup", warmup, "a fraction of the steps in [0, 1)")
+    check_training(steps=steps, d=d, seq_len=seq_len, batch=batch, members=len(seeds),
+                   held_out=held_out, layers=layers, chunk=DATA_CHUNK)
+
+
+def train_ensemble(p: float, q: float, *, tying: bool, seeds, steps: int, init: str = "standard",
+                   d: int = 4, seq_len: int = 64, batch: int = 16, layers: int = 1,
+                   memory: int | None = None, lag: int = 1, optimizer: str = "adam",
+                   lr: float = 1e-2, schedule: str = "constant", warmup: float = 0.1,
+                   betas=(0.9, 0.999), weight_decay: float = 0.0, record_every: int = 10,
+                   held_out: int = 2048, threads: int | None = 1,
+                   scores: bool = True, group: int = 16) -> list[EnsembleRun]:
+    """Train the seeds of one configuration as one vectorised batch (stacked weights).
+
+    Every member draws its initialisation, training batches and held-out sequences from its own
+    seed (:func:`member_generators`); the objective is the sum of the members' batch losses, so
+    each member's gradient is its own, and Adam/AdamW are per-coordinate with a learning rate
+    shared by all (the schedule depends on the step only): member ``k`` of a batch follows the
+    same trajectory as a run of seed ``k`` alone, up to floating-point summation order.
+
+    Parameters
+    ----------
+    p, q : float
+        The chain; ``lag = k`` trains on the lag-k chain :math:`x_{n+1}\\sim P(\\cdot\\mid
+        x_{n+1-k})` (:func:`numerics.markov.sequences.sample_lag_chain`).
+    tying, init, d, seq_len, batch : as in :func:`train_members`
+    layers, memory : int
+        Depth ``L`` and attention window ``W`` (None: causal); see
+        :func:`validation.markov.domains.check_architecture`.
+    optimizer : {"adam", "adamw"}
+        With ``betas`` and ``weight_decay``.
+    lr : float
+        Peak learning rate.
+    schedule : {"constant", "warmup_cosine", "onecycle"}
+        :func:`learning_rate_factor` (``warmup``: fraction of warm-up steps); ``"onecycle"``:
+        torch's ``OneCycleLR(max_lr=lr, pct_start=warmup, anneal_strategy="cos")`` (the authors'
+        code's schedule, momentum cycled too).
+    held_out : int
+        Held-out sequences per seed for the final loss (``seq_len > 10``; evaluated 64 at a
+        time), with the exact expectation over the next symbol.
+    scores : bool
+        Compute the per-layer attention scores and rank-one energies.
+    group : int
+        Seeds per vectorised batch: more seeds train as consecutive batches of ``group`` (the
+        per-member cost is flat or rising beyond about 16 members of this size on CPU, where
+        the arrays leave the cache; results do not depend on it).
+
+    Returns
+    -------
+    list of EnsembleRun
+        One per seed, in order.
+    """
+    seeds = list(seeds)
+    _check_ensemble(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out, record_every,
+                    layers, memory, lag, optimizer, schedule, warmup)
+    check_int("group", group, 1)
+    out = []
+    with limit_threads(threads):
+        for start in range(0, len(seeds), group):
+            out += _train_ensemble(p, q, tying, seeds[start:start + group], steps, init, d,
+                                   seq_len, batch, layers, memory, lag, optimizer, lr, schedule,
+                                   warmup, tuple(betas), weight_decay, record_every, held_out,
+                                   scores)
+    return out
+
+
+def _train_ensemble(p, q, tying, seeds, steps, init, d, seq_len, batch, layers, memory, lag,
+                    optimizer, lr, schedule, warmup, betas, weight_decay, record_every,
+                    held_out, scores) -> list[EnsembleRun]:
+    generators = [member_generators(s) for s in seeds]
+    model = build_model(d, seq_len, tied=tying, init=init, seeds=[g.init for g in generators],
+                        layers=layers, memory=memory)
+    options = {"betas": betas}
+    if optimizer == "adamw":
+        options["weight_decay"] = weight_decay
+    opt = make_optimizer(model.parameters(), optimizer, lr, **options)
+    cycle = None
+    if schedule == "onecycle" and steps > 0:
+        cycle = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                    pct_start=warmup, anneal_strategy="cos")
+    level = optimal_loss(p, q, seq_len, lag)
+    recorded, curves = [], []
+    data = None
+    for step in range(steps):
+        if step % DATA_CHUNK == 0:
+            data = sample_lag_batches(p, q, min(DATA_CHUNK, steps - step), batch, seq_len,
+                                      [g.data for g in generators], lag)
+        if cycle is None:
+            for group in opt.param_groups:
+                group["lr"] = lr * learning_rate_factor(step, steps, schedule, warmup)
+        x = data[step % DATA_CHUNK]
+        opt.zero_grad(set_to_none=True)
+        lg = model(x[..., :-1])
+        loss = _cross_entropy(lg, x).sum()
+        if not torch.isfinite(loss):
+            raise NumericalFailure(f"markov ensemble: loss became {loss.item()} at step {step}")
+        if step % record_every == 0 or step == steps - 1:
+            with torch.no_grad():
+                recorded.append(step)
+                curves.append(_monitored(lg, x, p, q, lag, level).numpy().copy())
+        loss.backward()
+        opt.step()
+        if cycle is not None:
+            cycle.step()
+    final = evaluate_ensemble(model, p, q, [g.held_out for g in generators], held_out, lag,
+                              scores)
+    rate, unigram = _levels(p, q)
+    curves = np.array(curves).reshape(len(recorded), len(seeds))
+    out = []
+    for k, seed in enumerate(seeds):
+        loss = float(final["loss"][k])
+        run = TrainingRun(
+            final_loss=loss, final_loss_method=final["method"], entropy_rate=rate,
+            unigram_entropy=unigram,
+            converged_to=classify_level(loss, p, q, seq_len, lag),
+            predicted_p_given_0=float(final["p_given_0"][k]),
+            predicted_p_given_1=float(final["p_given_1"][k]),
+            loss_curve=LossCurve(steps=list(recorded), losses=curves[:, k].tolist()), seed=seed)
+        p_hat, q_hat = float(final["p_hat"][k]), float(final["q_hat"][k])
+        out.append(EnsembleRun(
+            run=run, converged_to=classify_run(loss, p_hat, q_hat, p, q, seq_len, lag),
+            p_hat=p_hat, q_hat=q_hat,
+            prev_token_score=[float(v) for v in final["prev_token"][:, k]] if scores else [],
+            induction_score=[float(v) for v in final["induction"][:, k]] if scores else [],
+            rank_one_energy=_rank_one_energies(model, k, layers) if scores else {}))
+    return out
+
+
+def _monitored(lg, x, p, q, lag, level):
+    """:math:`L^*_N + \\overline{KL}` (:func:`monitored_loss` for any lag), shape ``(M,)``."""
+    p_one = next_symbol_probability(x[..., :-1], p, q, lag)
+    cross = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
+    own = -(torch.xlogy(p_one, p_one) + torch.xlogy(1 - p_one, 1 - p_one))
+    return level + (cross - own).mean(dim=(1, 2))
+
+
+def _rank_one_energies(model, k: int, layers: int) -> dict:
+    from validation.markov.depth import rank_one_energy
+    from validation.markov.models import layer_key
+
+    params = model.params()
+    return {name: [rank_one_energy(params[layer_key(name, layer)][k].detach().numpy())
+                   for layer in range(1, layers + 1)] for name in ("W_V", "W_1")}
+
+
+@torch.no_grad()
+def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_out: int = 2048,
+                      lag: int = 1, scores: bool = True) -> dict:
+    """Held-out evaluation of every member (exact enumeration when ``seq_len <= 10`` and
+    ``lag = 1``; else ``held_out`` sampled sequences per member, 64 at a time, with the exact
+    expectation over the next symbol). Returns a dict of arrays over members: ``loss``,
+    ``p_given_0``, ``p_given_1`` (all positions), ``p_hat``, ``q_hat`` (positions ``n > N/2``),
+    ``prev_token``, ``induction`` (shape ``(L, M)``; on the first 64 held-out sequences) and
+    ``method``."""
+    from validation.markov.depth import layer_scores
+    from validation.markov.models import attention_maps
+
+    n_len, members = model.seq_len, model.members
+    if n_len <= 10 and lag == 1:
+        enumerated = enumeration_tensors(float(p), float(q), n_len)
+        chunks = [(enumerated.sequences[None, :, :-1].expand(members, -1, -1),
+                   enumerated.probabilities)]
+        method = f"exact enumeration of all 2^{n_len + 1} sequences"
+    else:
+        x = np.stack([sample_lag_chain(p, q, lag, held_out, n_len, r) for r in rngs])
+        x = torch.tensor(x, dtype=DTYPE)
+        step = EVALUATION_CHUNK
+        chunks = [(x[:, s:s + step], torch.full((x[:, s:s + step].shape[1],), 1.0 / held_out,
+                                                dtype=DTYPE)) for s in range(0, held_out, step)]
+        method = (f"held-out sample of {held_out} sequences per seed, exact expectation over "
+                  "the next symbol")
+    late = torch.arange(1, n_len + 1) > n_len / 2
+    sums = {key: torch.zeros(members, dtype=DTYPE) for key in
+            ("loss", "given0", "count0", "given1", "count1", "late0", "lcount0", "late1", "lcount1")}
+    for x, weight in chunks:
+        lg = model(x)
+        p_one = next_symbol_probability(x, p, q, lag)
+        per_position = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
+        w = weight[None, :, None]
+        sums["loss"] += (per_position * w).sum(dim=(1, 2)) / n_len
+        prediction = torch.sigmoid(lg)
+        for symbol, given, count, late_sum, late_count in (
+                (0, "given0", "count0", "late0", "lcount0"),
+                (1, "given1", "count1", "late1", "lcount1")):
+            mask = w * (x == symbol)
+            sums[given] += (prediction * mask).sum(dim=(1, 2))
+            sums[count] += mask.sum(dim=(1, 2))
+            mask = mask * late
+            sums[late_sum] += (prediction * mask).sum(dim=(1, 2))
+            sums[late_count] += mask.sum(dim=(1, 2))
+    out = {"loss": sums["loss"].numpy(), "method": method,
+           "p_given_0": (sums["given0"] / sums["count0"]).numpy(),
+           "p_given_1": (sums["given1"] / sums["count1"]).numpy(),
+           "p_hat": (sums["late0"] / sums["lcount0"]).numpy(),
+           "q_hat": (1 - sums["late1"] / sums["lcount1"]).numpy()}
+    if scores:
+        x = chunks[0][0][:, :EVALUATION_CHUNK]
+        maps = attention_maps(model.params(), x, model.memory)
+        both = [layer_scores(att, x) for att in maps]
+        out["prev_token"] = np.array([s[0] for s in both])
+        out["induction"] = np.array([s[1] for s in both])
+    if not np.all(np.isfinite(out["loss"])):
+        raise NumericalFailure(f"final loss is not finite: {out['loss']}")
+    return out
