@@ -7,6 +7,23 @@ as one JSON object, otherwise one ``key: value`` line per entry.
 Errors: bad input prints one line ``error: ...`` on standard error and exits 2 (argparse's usage
 errors too); a numerical failure prints ``error: numerical failure: ...`` and exits 1. No traceback
 for either.
+
+**Parameters echoed.** Every query command's output has a ``parameters`` object: the value of every
+option the command used (option name without ``--``, ``-`` as ``_``; defaults included, options that
+do not apply to the chosen mode left out; exact rationals as strings such as ``"1/3"``).
+
+**Sweeps.** A query command that only prints (no output file option) accepts, for exactly one of
+its numeric options, a sweep instead of a value: ``LOW:HIGH`` for an integer option (every
+integer, inclusive), ``LOW:HIGH:COUNT`` for a real or rational option (``COUNT`` evenly spaced
+points, ends included) or a comma list ``a,b,c`` (any numeric option). Every point is checked
+against the option's domain when the command line is read (an error names the option and the bad
+element); at most :data:`MAX_SWEEP` points; two swept options are an error (exit 2). The command
+runs once per point in one process and prints one JSON object ``{"parameter": "--n", "values":
+[...], "sweep": [{"n": 3, ...}, ...]}`` (each point: the swept value and the command's usual
+output), or a table without ``--json``; ``--csv FILE`` writes one row per point (scalar entries,
+nested keys joined by ``.``). A progress bar is shown on standard error when it is a terminal.
+Options that take a comma list themselves (``--alpha``, ``--x``), names, paths and choices do not
+sweep; seeds do. A point that fails stops the sweep with the usual one-line error naming the point.
 """
 
 from __future__ import annotations
@@ -23,8 +40,8 @@ from typing import Callable
 
 from numerics.shared.storage import (check_input_file, check_output_file, check_output_folder,
                                      non_finite_path)
-from theory.domains import FINITE, SEED, Domain, integer, rational
-from theory.errors import InputError, NumericalFailure, TTCError
+from theory.domains import FINITE, SEED, Domain, integer, parse_rational, rational
+from theory.errors import InputError, NumericalFailure, TooLargeError, TTCError
 from validation.ledger.claims import PROFILES
 from validation.ledger.results import dumps, to_jsonable
 from validation.papers import TOPIC_KEYS, TOPICS
@@ -36,20 +53,96 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+#: Most points of one sweep (``--n 1:20000`` is refused when the command line is read).
+MAX_SWEEP = 10_000
+#: Domain kinds whose options accept a sweep.
+SWEEP_KINDS = ("int", "real", "rational")
+_SWEEP_COUNT = integer(2, MAX_SWEEP)
+
+
+class Sweep(tuple):
+    """The values of the one swept option of a command line (``--n 3:20``, ``--p 0.1,0.2``):
+    a tuple of checked values with the option's ``flag`` and the ``text`` given."""
+
+    def __new__(cls, flag: str, text: str, values):
+        self = super().__new__(cls, values)
+        self.flag, self.text = flag, text
+        return self
+
+
 class DomainType:
     """argparse ``type`` that reads an option's text through its declared
     :class:`theory.domains.Domain` (strict parsing, then the domain check); the fuzz table of the
-    tests reads ``domain`` to generate bad values."""
+    tests reads ``domain`` to generate bad values.
 
-    def __init__(self, flag: str, domain: Domain):
-        self.flag, self.domain = flag, domain
+    On a command that sweeps (``parser.ttc_sweeps``, set by :func:`add_query` and cleared by an
+    output path option) a numeric option also reads a sweep (module docstring) and returns a
+    :class:`Sweep`."""
+
+    def __init__(self, flag: str, domain: Domain, parser=None):
+        self.flag, self.domain, self.parser = flag, domain, parser
         self.__name__ = domain.kind  # argparse names the type in some messages
 
+    @property
+    def sweeps(self) -> bool:
+        """Whether this option reads a sweep (checked when the command line is read)."""
+        return self.domain.kind in SWEEP_KINDS and bool(getattr(self.parser, "ttc_sweeps", False))
+
     def __call__(self, text: str):
+        if isinstance(text, str) and ("," in text or ":" in text) and self.sweeps:
+            return self._sweep(text)
         try:
             return self.domain.parse(self.flag, text)
         except InputError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r}: expected {exc.expected}") from None
+            hint = (" (a single value: this command does not sweep)"
+                    if isinstance(text, str) and ("," in text or ":" in text)
+                    and self.domain.kind in SWEEP_KINDS else "")
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {exc.expected}{hint}") from None
+
+    def _element(self, text: str, part: str, what: str = "element"):
+        try:
+            return self.domain.parse(self.flag, part)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(f"{text[:60]!r}: {what} {part[:60]!r}: expected "
+                                             f"{exc.expected}") from None
+
+    def _refuse(self, text: str, expected: str):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r}: expected {expected}")
+
+    def _sweep(self, text: str) -> Sweep:
+        forms = ("LOW:HIGH (every integer) or a,b,c" if self.domain.kind == "int"
+                 else "LOW:HIGH:COUNT (COUNT evenly spaced points) or a,b,c")
+        too_many = f"a sweep of at most {MAX_SWEEP} points"
+        if "," in text and ":" in text:
+            self._refuse(text, f"one value or one sweep: {forms}")
+        if "," in text:
+            parts = text.split(",")
+            if len(parts) > MAX_SWEEP:
+                self._refuse(text, f"{too_many} (this list has {len(parts)})")
+            return Sweep(self.flag, text, [self._element(text, p.strip()) for p in parts])
+        parts = text.split(":")
+        if len(parts) != (2 if self.domain.kind == "int" else 3):
+            self._refuse(text, f"a sweep {forms}")
+        low, high = (self._element(text, p.strip(), what) for p, what in zip(parts, ("LOW", "HIGH")))
+        if not low < high:
+            self._refuse(text, f"a sweep {forms} with LOW < HIGH")
+        if self.domain.kind == "int":
+            if high - low + 1 > MAX_SWEEP:
+                self._refuse(text, f"{too_many} (this range has {high - low + 1})")
+            return Sweep(self.flag, text, range(low, high + 1))
+        try:
+            count = _SWEEP_COUNT.parse("COUNT", parts[2].strip())
+        except InputError as exc:
+            self._refuse(text, f"COUNT {exc.expected}")
+        start, stop = parse_rational(self.flag, parts[0]), parse_rational(self.flag, parts[1])
+        exact = [start + (stop - start) * k / (count - 1) for k in range(count)]
+        values = [v if self.domain.kind == "rational" else float(v) for v in exact]
+        for v in values:  # rounding at an open end: every point is checked
+            try:
+                self.domain.check(self.flag, v)
+            except InputError as exc:
+                self._refuse(text, f"points {exc.expected} (the point {v} is not)")
+        return Sweep(self.flag, text, values)
 
 
 class PathType:
@@ -102,9 +195,11 @@ def add_argument(parser, flag: str, domain: Domain | None = None, *, path: str |
     if (domain is None) == (path is None):
         raise ValueError(f"{flag}: give exactly one of domain or path")
     if domain is not None:
-        kind = DomainType(flag, domain)
+        kind = DomainType(flag, domain, parser)
         expected = domain.describe()
     else:
+        if path in ("output", "folder"):  # a command that writes files runs one point only
+            parser.ttc_sweeps = False
         kind = PathType(flag, path, suffixes, example)
         expected = {"output": "a file to write" + (f" ({', '.join(suffixes)})" if suffixes else ""),
                     "folder": "a folder to write into", "input": "an existing file"}[path]
@@ -118,7 +213,7 @@ class ListType(DomainType):
     as for a single value."""
 
     def __init__(self, flag: str, domain: Domain, most: int):
-        super().__init__(flag, domain)
+        super().__init__(flag, domain)  # no parser: a list option never sweeps
         self.most = int(most)
         self.__name__ = f"list of {domain.kind}"
 
@@ -150,11 +245,21 @@ def fraction(text: str) -> Fraction:
     return DomainType("value", rational())(text)
 
 
+SWEEP_HELP = (f"Sweeps: give one numeric option LOW:HIGH (integers), LOW:HIGH:COUNT (reals) or "
+              f"a,b,c (at most {MAX_SWEEP} points) to run the command once per point and print "
+              "one JSON object with a 'sweep' list (--csv FILE: one row per point).")
+
+
 def add_query(subparsers, name: str, handler: Callable[[argparse.Namespace], dict], help: str):
-    """Add a query command whose ``handler(args)`` returns the dict printed (``--json``: as JSON)."""
+    """Add a query command whose ``handler(args)`` returns the dict printed (``--json``: as JSON),
+    with ``--json`` and ``--csv FILE``; its numeric options sweep unless it declares an output
+    path (module docstring). The output gets a ``parameters`` object echoing every option used."""
     parser = subparsers.add_parser(name, help=help, description=help)
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
-    parser.set_defaults(handler=handler)
+    add_argument(parser, "--csv", path="output", suffixes=(".csv",), default=None,
+                 help="also write the result as CSV, one row per sweep point (written atomically)")
+    parser.ttc_sweeps = True
+    parser.set_defaults(handler=handler, ttc_parser=parser)
     return parser
 
 
@@ -192,8 +297,9 @@ def _reproduce(args) -> int:
     return 0 if run.all_as_expected else 1
 
 
-def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
-    """The ``ttc`` parser with the commands of ``topics`` (their CLI modules are imported)."""
+def build_parser(topics=TOPIC_KEYS, listing: bool = False) -> argparse.ArgumentParser:
+    """The ``ttc`` parser with the commands of ``topics`` (their CLI modules are imported); with
+    ``listing``, the other papers appear by name only (``ttc --help`` imports no paper's code)."""
     parser = _Parser(prog="ttc", description="Transformer theory companion.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rep = sub.add_parser("reproduce", help="run every claim and write the HTML report")
@@ -215,9 +321,23 @@ def build_parser(topics=TOPIC_KEYS) -> argparse.ArgumentParser:
                           "(default: local:JOBS); Dask workers must see --out")
     rep.set_defaults(run=_reproduce)
     importlib.import_module("validation.ledger.checks").register_command(sub)  # ttc check
-    for topic in topics:
-        importlib.import_module(TOPICS[topic].cli_module).register(sub)
+    for topic in TOPIC_KEYS:
+        if topic in topics:
+            importlib.import_module(TOPICS[topic].cli_module).register(sub)
+        elif listing:
+            add_topic(sub, topic)
+    _add_sweep_help(parser)
     return parser
+
+
+def _add_sweep_help(parser) -> None:
+    """The sweep syntax as the epilog of every command that sweeps."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if getattr(child, "ttc_sweeps", False):
+                    child.epilog = SWEEP_HELP
+                _add_sweep_help(child)
 
 
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
@@ -246,14 +366,153 @@ def _fold(message: str, caught: list) -> str:
     return f"{message} (after {len(caught)} warning(s): {'; '.join(texts[:3])})"
 
 
-def _run(args) -> int:
-    if hasattr(args, "run"):
-        return args.run(args)
+#: Namespace entries that are not parameters of the command.
+_NOT_PARAMETERS = {"help", "json", "csv", "handler", "ttc_parser", "run"}
+
+
+def _plain(value):
+    """An echoed parameter as JSON: exact rationals as ``"1/3"`` (integers as ints)."""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return to_jsonable(value)
+
+
+def parameters_used(args) -> dict:
+    """The options of the command ``args`` ran (``{dest: value}``, declaration order; None values,
+    meaning "does not apply here", left out). Handlers write resolved defaults back into ``args``
+    so that the echo shows the values used."""
+    parser = getattr(args, "ttc_parser", None)
+    if parser is None:
+        return {}
+    dests = [a.dest for a in parser._actions if a.option_strings]
+    return {d: _plain(getattr(args, d)) for d in dict.fromkeys(dests)
+            if d not in _NOT_PARAMETERS and getattr(args, d, None) is not None}
+
+
+def _one_point(args) -> dict:
     result = to_jsonable(args.handler(args))
+    if not isinstance(result, dict):
+        raise TypeError(f"the handler returned {type(result).__name__}, not a dict")
+    if hasattr(args, "ttc_parser"):  # a query command (add_query): echo its parameters
+        result.setdefault("parameters", parameters_used(args))
     bad = non_finite_path(result)
     if bad:
         raise NumericalFailure(f"the result is not finite at {bad!r}")
-    _print_result(result, args.json)
+    return result
+
+
+def _swept(args):
+    """``(dest, Sweep)`` of the swept option, or None; two swept options are an InputError."""
+    sweeps = [(dest, value) for dest, value in vars(args).items() if isinstance(value, Sweep)]
+    if len(sweeps) > 1:
+        raise InputError(sweeps[1][1].flag, sweeps[1][1].text,
+                         f"a single value: only one option sweeps per call (already "
+                         f"{sweeps[0][1].flag} {sweeps[0][1].text})")
+    return sweeps[0] if sweeps else None
+
+
+def _run_sweep(args, dest: str, sweep: Sweep) -> dict:
+    """Run the handler once per point of ``sweep`` (in this process); one dict per point."""
+    import copy
+
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(sweep), unit="point", file=sys.stderr, desc=sweep.flag)
+    points = []
+    try:
+        for value in sweep:
+            point = copy.copy(args)  # handlers write resolved defaults into their namespace
+            setattr(point, dest, value)
+            where = f" (at sweep point {sweep.flag}={_plain(value)})"
+            try:
+                result = _one_point(point)
+            except TooLargeError as exc:
+                raise TooLargeError(exc.name, exc.value, exc.expected + where) from None
+            except InputError as exc:
+                raise InputError(exc.name, exc.value, exc.expected + where) from None
+            except NumericalFailure as exc:
+                raise NumericalFailure(f"{exc}{where}") from None
+            points.append({dest: _plain(value), **result})
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return {"parameter": sweep.flag, "values": [_plain(v) for v in sweep], "sweep": points}
+
+
+def _flatten(value: dict, prefix: str = "") -> dict:
+    """Scalar entries of a nested dict, keys joined by ``.``; lists are left out."""
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            out.update(_flatten(item, f"{prefix}{key}."))
+        elif item is None or isinstance(item, (bool, int, float, str)):
+            out[f"{prefix}{key}"] = item
+    return out
+
+
+def _cell(value) -> str:
+    """A CSV cell; strings that a spreadsheet would read as a formula (``= + - @``, tab, CR)
+    get a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _rows(output: dict) -> list[dict]:
+    return [_flatten(p) for p in output["sweep"]] if "sweep" in output else [_flatten(output)]
+
+
+def write_csv(path, output: dict) -> None:
+    """``output`` (one result or a sweep) as CSV at ``path``, one row per point, written
+    atomically (:func:`numerics.shared.storage.atomic_write_text`)."""
+    import csv
+    import io
+
+    from numerics.shared.storage import atomic_write_text
+
+    rows = _rows(output)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    atomic_write_text(path, text.getvalue())
+
+
+def _print_table(output: dict) -> None:
+    """A sweep without ``--json``: one line per point, the scalar entries as columns (the echoed
+    parameters left out)."""
+    rows = [{k: v for k, v in row.items() if not k.startswith("parameters.")}
+            for row in _rows(output)]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[("" if row.get(c) is None else f"{row[c]:.6g}" if isinstance(row[c], float)
+               else str(row[c])) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+
+
+def _run(args) -> int:
+    if hasattr(args, "run"):  # reproduce: its options never sweep (no ttc_sweeps)
+        return args.run(args)
+    swept = _swept(args)
+    output = _one_point(args) if swept is None else _run_sweep(args, *swept)
+    if getattr(args, "csv", None):
+        write_csv(args.csv, output)
+    if swept is not None and not args.json:
+        _print_table(output)
+    else:
+        _print_result(output, args.json)
     return 0
 
 
@@ -263,11 +522,9 @@ def main(argv=None) -> int:
     a traceback (set ``TTC_DEBUG=1`` to see one for an internal error)."""
     argv = _attach_negative_values(sys.argv[1:] if argv is None else list(argv))
     # import only the paper the command names: each paper's imports cost start-up time
-    topics = TOPIC_KEYS
-    if argv and (argv[0] in TOPICS or argv[0] in ("reproduce", "check")):
-        topics = [argv[0]] if argv[0] in TOPICS else []
+    topics = [argv[0]] if argv and argv[0] in TOPICS else []
     try:
-        args = build_parser(topics).parse_args(argv)
+        args = build_parser(topics, listing=True).parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error, already printed (2)
         return exc.code if isinstance(exc.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:

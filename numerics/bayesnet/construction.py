@@ -21,21 +21,15 @@ import sympy as sp
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
+from numerics.bayesnet.domains import BETA, CONTEXT_LENGTH  # noqa: F401  (re-exported)
 from numerics.bayesnet.networks import Structure, check_states
 from numerics.shared.seeding import as_generator
 from theory import bayesnet
 from theory.budgets import check_memory
-from theory.domains import integer, real
+from theory.domains import integer
 from theory.errors import InputError, NumericalFailure, TooLargeError, check_int
 from theory.results import result
 
-#: The score scale beta: positive; at most 10^6 keeps every score beta (matches + C) far from
-#: float64 overflow (exp(-beta) is already 0 beyond beta = 746).
-BETA = real(0, 1e6, low_open=True, note="scores beta*(matches + C) stay finite")
-#: Context length N of :func:`construction_report` (``ttc bayesnet construct --n``): the forward
-#: passes cost about (M x queries + prefixes) x (N+1) x R^2; N = 4000 on 5 binary variables
-#: (R = 22) takes 3-7 s of CPU on one core (about 10 s wall on a loaded machine).
-CONTEXT_LENGTH = integer(1, 4000, note="about 10 s for 5 binary variables at N = 4000")
 #: Queries drawn by :func:`construction_report`.
 QUERIES = integer(1, 1024, note="each query is a prompt of every target")
 #: Largest number of joint states enumerated by :func:`generation_law` (and so by

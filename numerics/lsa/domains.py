@@ -28,7 +28,7 @@ import functools
 
 from theory.budgets import GIB, MEMORY_BUDGET, check_memory, check_work
 from theory.domains import SEED, choice, integer, real
-from theory.lsa import N_CONTEXT, P_EXACT  # noqa: F401  (re-exported: one declaration)
+from theory.lsa_domains import N_CONTEXT, P_EXACT  # noqa: F401  (re-exported: one declaration)
 
 __all__ = ["GIB", "MEMORY_BUDGET", "WORK_BUDGET", "check_memory", "check_work",
            "moments_bytes", "mc_moments_bytes", "prompts_bytes", "features_bytes",

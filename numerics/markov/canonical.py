@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,8 +23,10 @@ from theory.budgets import MEMORY_BUDGET
 from theory.domains import FINITE, SEED, integer, real
 from theory.errors import (InputError, NumericalFailure, TooLargeError, check_finite, check_int,
                            check_open_unit)
-from theory.markov import CanonicalLogits
 from theory.results import result
+
+if TYPE_CHECKING:  # theory.markov imports sympy: deferred to the first call (ttc start-up)
+    from theory.markov import CanonicalLogits
 
 SQRT_HALF = math.sqrt(0.5)
 #: Number of states ``S`` of :func:`chain_summary` (``pi`` is a list of S floats, printed by
@@ -404,6 +407,8 @@ def _softplus(x):
 
 
 def _logits_raw(e, w, b) -> CanonicalLogits:
+    from theory.markov import CanonicalLogits
+
     e, w, b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (e, w, b)))
     e2 = e * e
     return CanonicalLogits(b - e2 / 2, b + e2 / 2 + 2 * e2 * w * np.abs(w))

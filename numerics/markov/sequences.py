@@ -30,6 +30,9 @@ __all__ = [
     "EnumeratedSequences",
     "binary_kernel",
     "symmetric_kernel",
+    "second_eigenvalue",
+    "threshold",
+    "check_states",
     "enumerate_sequences",
     "enumerate_state_sequences",
     "sample_from_kernel",
@@ -85,6 +88,22 @@ def symmetric_kernel(states: int, p: float) -> np.ndarray:
     kernel = np.full((states, states), p / (states - 1))
     np.fill_diagonal(kernel, 1.0 - p)
     return kernel
+
+
+def second_eigenvalue(S: int, p: float) -> float:
+    """:math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain (:func:`symmetric_kernel`)."""
+    return 1.0 - p * S / (S - 1)
+
+
+def threshold(S: int) -> float:
+    """The conjectured threshold :math:`p = (S-1)/S` (where :math:`\\lambda = 0`: i.i.d. chain)."""
+    return (S - 1) / S
+
+
+def check_states(S: int, p: float) -> None:
+    """Raise :class:`theory.errors.InputError` unless ``S >= 2`` is an int and ``p`` is in (0, 1)."""
+    check_int("S", S, 2)
+    check_open_unit("p", p)
 
 
 def enumerate_sequences(p: float, q: float, seq_len: int) -> EnumeratedSequences:

@@ -2,7 +2,8 @@
 
 For every command, every option declared with a domain (:func:`validation.cli.add_argument`) or
 with choices gets the bad values its declaration generates (malformed text, NaN, infinities,
-overflow, values just past and far past each end; bad paths for path options), on top of a valid
+overflow, values just past and far past each end, sweeps with such an element or malformed sweeps;
+bad paths for path options), on top of a valid
 base command line built from the declarations' examples. Each case must exit 2 with exactly one
 `error:` line on standard error, nothing on standard output, within 10 s; the whole table runs in
 a child interpreter capped at 2 GiB of address space. A new command joins
@@ -13,7 +14,8 @@ import argparse
 import signal
 import time
 
-from validation.cli import DomainType, ExecutorType, PathType, build_parser, main
+from validation.cli import (MAX_SWEEP, SWEEP_KINDS, DomainType, ExecutorType, PathType, build_parser,
+                            main)
 
 TIME_LIMIT = 10  # seconds per case
 
@@ -66,10 +68,21 @@ def _base_argv(prefix, parser, tmp_path):
     return argv
 
 
+def _bad_sweeps(kind):
+    """Sweep texts (``validation.cli``: ``LOW:HIGH``, ``LOW:HIGH:COUNT``, ``a,b,c``) that hold a
+    bad element or are malformed: refused whether or not the option sweeps."""
+    if kind.domain.kind not in SWEEP_KINDS:
+        return []
+    good, far = kind.domain.example_text(), kind.domain.bad_texts()[-1]
+    return [f"{good},{far}", f"{far},{good}", f"{good}:{far}", f"{good}:{far}:3", f"{good},",
+            f"{good}:{good}:2", f"{good},{good}:{good}", "1:2:3:4",
+            f"0:{MAX_SWEEP + 1}", f"0:{MAX_SWEEP + 2}:{MAX_SWEEP + 1}"]  # too many points
+
+
 def _bad_values(action, tmp_path):
     kind = action.type
     if isinstance(kind, DomainType):
-        return kind.domain.bad_texts()
+        return kind.domain.bad_texts() + _bad_sweeps(kind)
     if isinstance(kind, PathType):
         a_file = tmp_path / "a-file.txt"
         a_file.write_text("x")

@@ -2,8 +2,8 @@
 
 The library's command-line interface for Cao et al. 2025 (arXiv 2501.02547). Every option is
 declared with its domain (:func:`validation.cli.add_argument`): the same declarations that the
-Python API checks (:data:`numerics.bayesnet.construction.CONTEXT_LENGTH`,
-:data:`numerics.bayesnet.construction.BETA`, :data:`numerics.bayesnet.networks.SAMPLES`,
+Python API checks (:data:`numerics.bayesnet.domains.CONTEXT_LENGTH`,
+:data:`numerics.bayesnet.domains.BETA`, :data:`numerics.bayesnet.networks.SAMPLES`,
 :data:`validation.bayesnet.training.STEPS`...). An option that does not apply to the chosen
 mode (``construct --graph`` with ``--network``, ``mle --ess`` without ``--prior bdeu``,
 ``mle --on-empty`` with a prior) is an error naming the option.
@@ -16,7 +16,7 @@ import re
 
 from numerics.bayesnet import networks
 from numerics.bayesnet import mle
-from numerics.bayesnet.construction import BETA, CONTEXT_LENGTH
+from numerics.bayesnet.domains import BETA, CONTEXT_LENGTH
 from numerics.shared.threads import limit_threads
 from theory.domains import SEED
 from theory.errors import InputError
@@ -145,6 +145,10 @@ def _mle(args) -> dict:
     if missing:
         raise InputError("query", args.query, f"values for every parent of {args.target}: {', '.join(missing)}")
     query = [given.get(m, 0) for m in range(s.M)]
+    if prior == "none":  # the defaults used are written back: they are echoed
+        args.on_empty = args.on_empty or "nan"
+    if prior == "bdeu":
+        args.ess = 1.0 if args.ess is None else args.ess
     estimate = mle.in_context_mle(s, context, query, m0, on_empty=args.on_empty or "nan",
                                   prior=prior, ess=1.0 if args.ess is None else args.ess)
     return {"probs": [None if p != p else float(p) for p in estimate.probs], "count": int(estimate.count),
@@ -159,8 +163,10 @@ def construct(args) -> dict:
     if args.network and args.graph is not None:
         raise InputError("--graph", args.graph, "no value with --network (the network file "
                                                 "gives the graph)")
+    if not args.network:
+        args.graph = args.graph or "general5"  # echoed: the default family
     network = (networks.load_network(args.network) if args.network
-               else networks.family_network(args.graph or "general5", args.seed))
+               else networks.family_network(args.graph, args.seed))
     check_construction_size(network.structure, args.n)
     if args.backend == "torch":
         from validation.bayesnet.models import ConstructedTransformer as factory
@@ -185,7 +191,7 @@ def sample(args) -> dict:
 def train(args) -> dict:
     """``ttc bayesnet train``: the four TV curves of
     :func:`validation.bayesnet.training.train_and_evaluate` (which runs on one torch thread)."""
-    heads = args.heads if args.heads is not None else (1 if args.layers == 1 else 2)
+    heads = args.heads = args.heads if args.heads is not None else (1 if args.layers == 1 else 2)
     if args.width % heads:   # checked before torch is imported
         raise InputError("--heads", heads, f"a divisor of --width {args.width}")
     from validation.bayesnet.training import CURVES, train_and_evaluate

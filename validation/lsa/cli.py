@@ -14,10 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from numerics.lsa import domains
-from numerics.lsa import optimum
-from numerics.lsa import realizability
 from numerics.shared.threads import limit_threads
-from theory import lsa
+from theory import lsa_domains  # sympy-free declarations; the handlers import theory.lsa
 from theory.domains import FINITE, POSITIVE, SEED, Domain, integer, rational, real
 from theory.errors import InputError, TooLargeError
 from validation.cli import add_argument, add_list_argument, add_query, add_topic
@@ -34,15 +32,17 @@ def _rational(value):
 
 
 def _common(parser, with_d: bool = True, d_domain: Domain = domains.D_CLI_OPTIMUM,
-            n_domain: Domain = lsa.N_CONTEXT):
+            n_domain: Domain = lsa_domains.N_CONTEXT):
     if with_d:
         add_argument(parser, "--d", d_domain, required=True, help="chain prefix length d")
-    add_argument(parser, "--p", lsa.P_EXACT, required=True, help="P(s_1 = 1), e.g. 1/2")
+    add_argument(parser, "--p", lsa_domains.P_EXACT, required=True, help="P(s_1 = 1), e.g. 1/2")
     add_argument(parser, "--n", n_domain, required=True, help="context chains n")
 
 
 def _optimum(args) -> dict:
     """Enlarged optimum X*, f~*, realisability and the best one-layer LSA loss."""
+    from numerics.lsa import optimum, realizability
+    from theory import lsa
     loss_exact = None
     if args.exact:
         if args.d > lsa.EXACT_MAX_D:
@@ -68,6 +68,7 @@ def _optimum(args) -> dict:
 
 def correlated(args) -> dict:
     """Theorem 3.4 (d = 1) at given (p, n, c1, c2)."""
+    from theory import lsa
     pn = args.n * args.p
     if not 0 <= args.c1 <= pn:
         raise InputError("--c1", str(args.c1), f"a value in [0, n p] = [0, {float(pn)}]")
@@ -85,6 +86,7 @@ def correlated(args) -> dict:
 
 def recover(args) -> dict:
     """Exact recovery of (b, A) from X, or not realisable."""
+    from numerics.lsa import realizability
     r = realizability.recover(args.x, args.d)
     if not r.realizable:
         return {"realizable": False, "b": None, "A": None,
@@ -94,6 +96,7 @@ def recover(args) -> dict:
 
 def gaussian(args) -> dict:
     """Gamma* and L(Gamma*) for diagonal Sigma."""
+    from numerics.lsa import optimum
     Sigma = np.diag(args.sigma)
     G = optimum.gaussian_gamma_star(Sigma, args.n, args.noise)
     return {"Gamma": G.tolist(), "loss": optimum.gaussian_loss(G, Sigma, args.n, args.noise)}
@@ -115,7 +118,7 @@ def register(subparsers) -> None:
     q = add_query(sub, "optimum", _optimum, "enlarged-space optimum X*, f~*, realisability, best LSA loss")
     _common(q)
     q.add_argument("--exact", action="store_true",
-                   help=f"exact rational arithmetic (d <= {lsa.EXACT_MAX_D})")
+                   help=f"exact rational arithmetic (d <= {lsa_domains.EXACT_MAX_D})")
     q = add_query(sub, "correlated", correlated, "Theorem 3.4 (correlated initial states, d = 1)")
     _common(q, with_d=False)
     add_argument(q, "--c1", CORRELATION, required=True,
@@ -130,7 +133,7 @@ def register(subparsers) -> None:
     q = add_query(sub, "gaussian", gaussian, "Gaussian linear regression: Gamma* and its loss")
     add_list_argument(q, "--sigma", POSITIVE, domains.DIM.high, required=True,
                       help="diagonal of Sigma, S1,S2,... (variances)")
-    add_argument(q, "--n", lsa.N_CONTEXT, required=True, help="context examples n")
+    add_argument(q, "--n", lsa_domains.N_CONTEXT, required=True, help="context examples n")
     add_argument(q, "--noise", domains.NOISE, default=0.0, help="label-noise variance sigma^2")
     q = add_query(sub, "train", train, "train an LSA on sampled prompts")
     _common(q, d_domain=domains.D_TRAIN, n_domain=domains.N_TRAIN)

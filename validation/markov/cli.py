@@ -26,14 +26,22 @@ def _chain_arguments(parser, q_required: bool = True):
 def summary(args) -> dict:
     """``ttc markov summary``: the chain's :class:`numerics.markov.canonical.ChainSummary`.
     ``--q`` belongs to the binary chain (``--states 2``, the default) and is refused with
-    ``--states`` > 2 (the symmetric chain has one parameter)."""
+    ``--states`` > 2 (the symmetric chain has one parameter); there ``regime`` is the sign of the
+    second eigenvalue ``lambda = 1 - pS/(S-1)`` (``lambda>0``, ``lambda<0``, ``lambda=0``; the
+    binary ``p+q<1`` is ``lambda>0``) and ``second_eigenvalue`` is added."""
     if args.states == 2 and args.q is None:
         raise InputError("--q", None, "P(x_{n+1}=0 | x_n=1) in (0, 1): required with --states 2")
     if args.states > 2 and args.q is not None:
         raise InputError("--q", args.q, f"no --q with --states {args.states} (the symmetric "
                                         "S-state chain has the one parameter --p)")
-    return {"p": args.p, "q": args.q,
-            **to_jsonable(canonical.chain_summary(args.p, args.q, args.states))}
+    out = {"p": args.p, "q": args.q,
+           **to_jsonable(canonical.chain_summary(args.p, args.q, args.states))}
+    if args.states > 2:  # the symmetric chain's regime is the sign of lambda = 1 - pS/(S-1)
+        lam = 1.0 - out["switching"]
+        out["second_eigenvalue"] = lam
+        out["regime"] = ("lambda=0" if abs(lam) <= 1e-12 else
+                         "lambda>0" if lam > 0 else "lambda<0")
+    return out
 
 
 def critical(args) -> dict:

@@ -35,9 +35,10 @@ import math
 import numpy as np
 import torch
 
-from numerics.markov.sequences import enumerate_state_sequences
+from numerics.markov.sequences import (  # noqa: F401  (torch-free; re-exported)
+    check_states, enumerate_state_sequences, second_eigenvalue, threshold)
 from numerics.shared.seeding import as_generator
-from theory.errors import InputError, check_choice, check_finite, check_int, check_open_unit
+from theory.errors import InputError, check_choice, check_finite, check_int
 from validation.markov import models
 from validation.markov.models import DTYPE, MATRICES, LossDerivatives, causal_mask
 
@@ -52,22 +53,6 @@ def parameter_shapes(S: int, d: int, seq_len: int) -> dict:
     shapes = {"E": (S, d), "pos": (seq_len, d), **{m: (d, d) for m in MATRICES},
               "W_1": (4 * d, d), "W_2": (d, 4 * d), "b": (S,)}
     return {name: shapes[name] for name in parameter_names()}
-
-
-def second_eigenvalue(S: int, p: float) -> float:
-    """:math:`\\lambda = 1 - pS/(S-1)` of the symmetric S-state chain."""
-    return 1.0 - p * S / (S - 1)
-
-
-def threshold(S: int) -> float:
-    """The conjectured threshold :math:`p = (S-1)/S` (where :math:`\\lambda = 0`: i.i.d. chain)."""
-    return (S - 1) / S
-
-
-def check_states(S: int, p: float) -> None:
-    """Raise :class:`theory.errors.InputError` unless ``S >= 2`` is an int and ``p`` is in (0, 1)."""
-    check_int("S", S, 2)
-    check_open_unit("p", p)
 
 
 # ----------------------------------------------------------------------------- model

@@ -23,14 +23,17 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import torch
 
+from numerics.shared.cache import cached_arrays, package_version
 from theory.errors import check_choice
 from theory.results import result
-from validation.markov.models import MarkovTransformer, exact_loss_gradient_hessian
-from validation.markov.states import (
-    DTYPE, binary_restriction, check_states, hidden, initial_parameters, loss_gradient_hessian,
-    parameter_names, second_eigenvalue, threshold, unigram_point)
+from numerics.markov.sequences import check_states, second_eigenvalue, threshold
+
+# torch (validation.markov.models, .states) is imported by the functions that need it: with the
+# polynomial fit in the on-disk cache, method="polynomial" runs without it (start-up ~0.3 s).
+
+#: Format of the cached polynomial fit; bump it when :func:`restricted_polynomial` changes.
+POLYNOMIAL_CACHE_FORMAT = 1
 
 #: Verdicts of :func:`unigram_classification`.
 VERDICTS = ("local minimum", "saddle", "undecided")
@@ -184,11 +187,18 @@ def _error_bar(hess: np.ndarray, structural: float = 0.0) -> float:
 
 @lru_cache(maxsize=64)
 def _model_cached(S: int, d: int, seq_len: int, seed: int, pos_scale: float):
+    from validation.markov.states import initial_parameters
+
     return initial_parameters(S, d, seq_len, seed, pos_scale)
 
 
 def _binary_block(params: dict, lam: float):
     """``(e, b)`` Hessian of the binary model at ``p = q = (1 - lam)/2`` at its unigram point."""
+    import torch
+
+    from validation.markov.models import MarkovTransformer, exact_loss_gradient_hessian
+    from validation.markov.states import DTYPE, binary_restriction
+
     d, seq_len = params["pos"].shape[1], params["pos"].shape[0]
     pb = (1.0 - lam) / 2.0
     two = dict(params, E=torch.zeros(2, d, dtype=DTYPE), b=torch.zeros(2, dtype=DTYPE))
@@ -196,9 +206,28 @@ def _binary_block(params: dict, lam: float):
     return exact_loss_gradient_hessian(model, pb, pb, wrt=("e", "b")).hessian
 
 
+def _on_disk(key: dict, params) -> RestrictedPolynomial:
+    """:func:`restricted_polynomial` through the on-disk cache (:mod:`numerics.shared.cache`:
+    ``$TTC_CACHE_DIR`` or ``~/.cache/ttc``), keyed by ``key``, the library, torch and numpy
+    versions and :data:`POLYNOMIAL_CACHE_FORMAT`; ``params()`` gives the weights on a miss."""
+    def compute():
+        poly = restricted_polynomial(params())
+        return {"coefficients": poly.coefficients, "node_error": poly.node_error,
+                "residual": poly.residual}
+
+    full = {**key, "format": POLYNOMIAL_CACHE_FORMAT, "torch": package_version("torch"),
+            "numpy": np.__version__}
+    arrays = cached_arrays("unigram-polynomial", full,
+                           ("coefficients", "node_error", "residual"), compute)
+    return RestrictedPolynomial(coefficients=arrays["coefficients"],
+                                node_error=float(arrays["node_error"]),
+                                residual=float(arrays["residual"]))
+
+
 @lru_cache(maxsize=32)
 def _polynomial_cached(d: int, seq_len: int, seed: int, pos_scale: float):
-    return restricted_polynomial(_model_cached(2, d, seq_len, seed, pos_scale))
+    return _on_disk({"d": d, "seq_len": seq_len, "seed": seed, "pos_scale": pos_scale},
+                    lambda: _model_cached(2, d, seq_len, seed, pos_scale))
 
 
 _POLYNOMIALS: dict = {}
@@ -206,8 +235,10 @@ _POLYNOMIALS: dict = {}
 
 def _polynomial_by_digest(params: dict) -> RestrictedPolynomial:
     """:func:`restricted_polynomial` cached by a digest of the weights' bytes (``E``, ``b``
-    excluded: the unigram point replaces them)."""
+    excluded: the unigram point replaces them), in memory and on disk (:func:`_on_disk`)."""
     import hashlib
+
+    from validation.markov.states import parameter_names
 
     digest = hashlib.sha256()
     for name in parameter_names():
@@ -218,7 +249,7 @@ def _polynomial_by_digest(params: dict) -> RestrictedPolynomial:
     if key not in _POLYNOMIALS:
         if len(_POLYNOMIALS) >= 32:
             _POLYNOMIALS.pop(next(iter(_POLYNOMIALS)))
-        _POLYNOMIALS[key] = restricted_polynomial(params)
+        _POLYNOMIALS[key] = _on_disk({"weights": key}, lambda: params)
     return _POLYNOMIALS[key]
 
 
@@ -306,9 +337,8 @@ def unigram_classification(S: int, p: float, *, d: int = 4, seq_len: int = 6, se
     check_states(S, p)
     check_choice("method", method, METHODS)
     given = params is not None
-    if params is None:
+    if params is None and method != "polynomial":  # the fit needs weights on a cache miss only
         params = _model_cached(S, d, seq_len, seed, float(pos_scale))
-    d = params["pos"].shape[1]
     lam = second_eigenvalue(S, p)
     if method == "enumeration":
         restricted, error, flat_size = _enumerated_restriction(params, S, p)
@@ -331,6 +361,10 @@ def _enumerated_restriction(params: dict, S: int, p: float):
     """``(restricted, error, flat_size)`` of ``method="enumeration"``: the autograd ``(E, b)``
     Hessian of the exact S-state loss in the non-flat basis of :func:`eb_bases`; the error bar
     includes its size on the flat basis (zero in exact arithmetic)."""
+    import torch
+
+    from validation.markov.states import DTYPE, loss_gradient_hessian, unigram_point
+
     d = params["pos"].shape[1]
     point = unigram_point(dict(params, E=torch.zeros(S, d, dtype=DTYPE),
                                b=torch.zeros(S, dtype=DTYPE)))
@@ -360,6 +394,10 @@ def _polynomial_restriction(poly: RestrictedPolynomial, S: int, lam: float):
 def unigram_features(params: dict) -> np.ndarray:
     """:math:`z^0_n`, the hidden states at ``E = 0`` (deterministic: the embeddings are the
     positional vectors), shape ``(N, d)``."""
+    import torch
+
+    from validation.markov.states import hidden
+
     x = torch.zeros((1, params["pos"].shape[0]), dtype=torch.int64)
     with torch.no_grad():
         return hidden(dict(params, E=torch.zeros_like(params["E"])), x)[0].numpy()

@@ -84,6 +84,7 @@ def _sample(args) -> dict:
     res = sampling.sample(model, args.samples, sampler=args.sampler, chains=args.chains,
                           burn_in=args.burn_in, thin=args.thin, order=args.order, seed=args.seed)
     seconds = time.perf_counter() - t0
+    args.chains = res.chains  # echoed: the default is min(M, 10^4)
     import numpy as np
 
     results.write_npz(out_path, samples=res.samples.astype(np.int64), C=np.int64(model.C),
@@ -105,7 +106,7 @@ def _fit(args) -> dict:
         _refuse(args, "--seed", "seed", "with --method factored")
     else:
         _refuse(args, "--symmetric", "symmetric", "with --method plm or cvxpy")
-    lam = DEFAULTS["lam"] if args.lam is None else args.lam
+    lam = args.lam = DEFAULTS["lam"] if args.lam is None else args.lam
     out = Path(args.contact_map) if args.contact_map else Path(args.samples).with_name(
         Path(args.samples).stem + f"_{args.method}_contacts.npz")
     check_output_file("--contact-map", out, (".npz",))
@@ -115,11 +116,10 @@ def _fit(args) -> dict:
     if true is not None and (C != true.C or S.shape[1] != true.L):
         raise InputError("--true", args.true, f"a model with L = {S.shape[1]} sites and "
                                               f"C = {C} colours (matching the samples)")
-    if args.method == "factored":
-        fit = inverse.fit_factored(S, C, lam=lam,
-                                   seed=DEFAULTS["seed_fit"] if args.seed is None else args.seed,
-                                   restarts=(DEFAULTS["restarts_fit"] if args.restarts is None
-                                             else args.restarts))
+    if args.method == "factored":  # resolved defaults are written back: they are echoed
+        args.seed = DEFAULTS["seed_fit"] if args.seed is None else args.seed
+        args.restarts = DEFAULTS["restarts_fit"] if args.restarts is None else args.restarts
+        fit = inverse.fit_factored(S, C, lam=lam, seed=args.seed, restarts=args.restarts)
         scores = inverse.factored_contact_map(fit.A, fit.V)
         arrays = {"A": fit.A, "V": fit.V, "b": fit.b}
         loss = fit.loss
@@ -133,20 +133,24 @@ def _fit(args) -> dict:
         loss = fit.loss
         error = inverse.coupling_error(fit.J, inverse.potts_couplings(true)) if true is not None else None
     results.write_npz(out, contact_map=scores, **arrays)
+    args.contact_map = str(out)
     return {"loss": loss, "coupling_error": error, "contact_map_file": str(out)}
 
 
 def _replica(args) -> dict:
+    """Replica curves; ``parameters`` echoes ``rho``, ``lam`` and the ``delta`` (ridge) or
+    ``quadrature`` (logistic) used, defaults included."""
     from numerics.potts import replica
 
     if args.scenario == "logistic":
         _refuse(args, "--delta", "delta", "with --scenario ridge")
-        quadrature = DEFAULTS["quadrature"] if args.quadrature is None else args.quadrature
+        quadrature = args.quadrature = (DEFAULTS["quadrature"] if args.quadrature is None
+                                        else args.quadrature)
         curve = replica.r1_curve(args.alpha, args.lam, rho=args.rho, quadrature=quadrature)
         return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
                 "test_ce": curve.test_ce, "bayes_floor": replica.bayes_floor(args.rho)}
     _refuse(args, "--quadrature", "quadrature", "with --scenario logistic")
-    delta = DEFAULTS["delta"] if args.delta is None else args.delta
+    delta = args.delta = DEFAULTS["delta"] if args.delta is None else args.delta
     curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=delta)
     return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
             "test_mse": curve.test_mse, "bayes_floor": float(delta)}  # best test MSE = Delta

@@ -33,7 +33,7 @@ def test_mle_json(capsys, files):
     code, out, _ = _run(capsys, ["bayesnet", "mle", "--network", net, "--context", ctx, "--target", "C",
                                  "--query", "A=1,B=0", "--json"])
     result = json.loads(out)
-    assert code == 0 and set(result) == {"probs", "count", "parents"}
+    assert code == 0 and set(result) == {"parameters", "probs", "count", "parents"}
     assert result["count"] == 3 and result["parents"] == ["A", "B"]
     assert result["probs"][1] == pytest.approx(2 / 3, abs=1e-15)      # the library's anchor example
 
@@ -91,12 +91,13 @@ def test_construct_json(capsys):
     code, out, _ = _run(capsys, ["bayesnet", "construct", "--graph", "chain", "--n", "50", "--beta", "8",
                                  "--seed", "2", "--json"])
     result = json.loads(out)
-    assert code == 0 and set(result) == {"max_tv_vs_mle", "bound", "generation_max_abs_error"}
+    assert code == 0 and set(result) == {"parameters", "max_tv_vs_mle", "bound", "generation_max_abs_error"}
     assert 0 < result["max_tv_vs_mle"] <= result["bound"]
     code, out, _ = _run(capsys, ["bayesnet", "construct", "--graph", "chain", "--n", "50", "--beta", "8",
                                  "--seed", "2", "--backend", "torch", "--json"])
     torch_result = json.loads(out)
-    for key in result:                      # same weights, two backends
+    assert torch_result.pop("parameters")["backend"] == "torch"
+    for key in set(result) - {"parameters"}:  # same weights, two backends
         assert torch_result[key] == pytest.approx(result[key], rel=1e-9, abs=1e-15)
 
 
@@ -104,5 +105,5 @@ def test_train_json_keys(capsys):
     code, out, _ = _run(capsys, ["bayesnet", "train", "--graph", "chain", "--layers", "1", "--steps", "3",
                                  "--episodes", "2", "--width", "8", "--seed", "0", "--json"])
     result = json.loads(out)
-    assert code == 0 and set(result) == {"tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true"}
+    assert code == 0 and set(result) == {"parameters", "tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true"}
     assert set(result["tv_vs_mle"]) == {"1", "2", "5", "10", "20", "50", "100", "200"}

@@ -20,7 +20,7 @@ KEYS = {
 
 def test_summary_keys_and_values(run_json):
     result = run_json("markov", "summary", "--p", "0.5", "--q", "0.8")
-    assert set(result) == KEYS["summary"]
+    assert set(result) == KEYS["summary"] | {"parameters"}
     assert result["regime"] == "p+q>1" and result["entropy_rate"] == pytest.approx(0.6190, abs=5e-5)
 
 
@@ -31,14 +31,14 @@ def test_summary_accepts_fractions(run_json):
 
 def test_critical_keys(run_json):
     result = run_json("markov", "critical", "--p", "0.2", "--q", "0.3")
-    assert set(result) == KEYS["critical"]
+    assert set(result) == KEYS["critical"] | {"parameters"}
     assert result["unigram_local_min_w"][0] is None  # p+q<1: minima for w < -1/sqrt2
     assert set(result["saddles"][0]) == {"e", "w", "b", "loss"}
 
 
 def test_basin_keys(run_json):
     result = run_json("markov", "basin", "--p", "0.5", "--q", "0.8", "--e0", "0.5", "--w0", "-1")
-    assert set(result) == KEYS["basin"]
+    assert set(result) == KEYS["basin"] | {"parameters"}
     assert result["predicted"] == "global"
     assert result["flow_end"]["loss"] == pytest.approx(0.6190145817, abs=1e-9)
 
@@ -46,7 +46,7 @@ def test_basin_keys(run_json):
 def test_train_canonical_keys(run_json):
     result = run_json("markov", "train", "--p", "0.5", "--q", "0.8", "--model", "canonical",
                       "--steps", "3000", "--seed", "1")
-    assert set(result) == KEYS["train"]
+    assert set(result) == KEYS["train"] | {"parameters"}
     assert result["converged_to"] == "local"  # small init, p+q>1: the unigram trap (P2)
     # the unigram minimum predicts pi_1 = 5/13 after both tokens
     assert result["predicted_p_given_0"] == pytest.approx(5 / 13, abs=1e-6)

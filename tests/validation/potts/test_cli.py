@@ -39,7 +39,7 @@ def files(tmp_path):
 
 def test_exact_anchor(run_json, files):
     r = run_json("potts", "exact", "--model", str(files["anchor"]))
-    assert set(r) == KEYS["exact"]
+    assert set(r) == KEYS["exact"] | {"parameters"}
     assert r["Z"] == pytest.approx(13.059374985, abs=1e-9)  # the anchor's reference value
     assert np.array(r["marginals"]).shape == (3, 2) and len(r["conditional_entropy"]) == 3
 
@@ -47,32 +47,32 @@ def test_exact_anchor(run_json, files):
 def test_represent_softmax_has_a_gap(run_json, files):
     r = run_json("potts", "represent", "--model", str(files["anchor"]), "--attention", "free",
                  "--restarts", "1")
-    assert set(r) == KEYS["represent"] and abs(r["gap"]) < 1e-9
+    assert set(r) == KEYS["represent"] | {"parameters"} and abs(r["gap"]) < 1e-9
 
 
 def test_sample_then_fit(run_json, files, tmp_path):
     out = tmp_path / "s.npz"
     r = run_json("potts", "sample", "--model", str(files["small"]), "--samples", "500",
                  "--sampler", "metropolis", "--seed", "3", "--out", str(out), "--burn-in", "20")
-    assert set(r) == KEYS["sample"] and r["samples"] == 500 and 0 < r["acceptance"] < 1
+    assert set(r) == KEYS["sample"] | {"parameters"} and r["samples"] == 500 and 0 < r["acceptance"] < 1
     with np.load(out) as data:
         assert data["samples"].shape == (500, 5) and int(data["C"]) == 3
     r = run_json("potts", "fit", "--samples", str(out), "--method", "factored",
                  "--true", str(files["small"]))
-    assert set(r) == KEYS["fit"] and 0 < r["coupling_error"] < 1
+    assert set(r) == KEYS["fit"] | {"parameters"} and 0 < r["coupling_error"] < 1
     with np.load(r["contact_map_file"]) as data:
         assert data["contact_map"].shape == (5, 5)
     r = run_json("potts", "fit", "--samples", str(out), "--method", "plm")
-    assert set(r) == KEYS["fit"] and r["coupling_error"] is None
+    assert set(r) == KEYS["fit"] | {"parameters"} and r["coupling_error"] is None
 
 
 def test_replica_keys(run_json):
     r = run_json("potts", "replica", "--scenario", "ridge", "--alpha", "0.5,2", "--lam", "0.1",
                  "--delta", "0.25")
-    assert set(r) == KEYS["replica_ridge"] and r["bayes_floor"] == 0.25 and len(r["m"]) == 2
+    assert set(r) == KEYS["replica_ridge"] | {"parameters"} and r["bayes_floor"] == 0.25 and len(r["m"]) == 2
     r = run_json("potts", "replica", "--scenario", "logistic", "--alpha", "2", "--lam", "0.1",
                  "--quadrature", "31")
-    assert set(r) == KEYS["replica_logistic"]
+    assert set(r) == KEYS["replica_logistic"] | {"parameters"}
     assert r["bayes_floor"] == pytest.approx(0.59944, abs=5e-6)  # reference value at rho = 1
 
 
