@@ -189,12 +189,16 @@ def plot_landscape(p: float, n: int, ax=None, x1_range=None, x3_range=None, grid
     label = (r"loss $\tilde f$, $X_2$ profiled" if field == "enlarged"
              else r"one-layer LSA loss, $X_2$ profiled")
     cbar = add_colorbar(contours["loss"], ax, label) if colorbar else None
-    outside = (~data.realizable).astype(float)
-    contours["not realisable"] = ax.contourf(data.x1, data.x3, outside, levels=[0.5, 1.5],
+    # the edge of the realisable set: the sign of the continuous margin X2^2 - 4 X1 X3 (a smooth
+    # contour, unlike the boolean mask it decides)
+    x1_grid, x3_grid = np.meshgrid(data.x1, data.x3)
+    margin = data.x2 ** 2 - 4 * x1_grid * x3_grid
+    contours["not realisable"] = ax.contourf(data.x1, data.x3, margin,
+                                             levels=[min(margin.min(), -1.0) - 1.0, 0.0],
                                              colors="none", hatches=["////"])
     contours["not realisable"].set_edgecolor((1, 1, 1, 0.6))
     contours["not realisable"].set_linewidth(0.0)
-    contours["boundary"] = ax.contour(data.x1, data.x3, outside, levels=[0.5], colors="white",
+    contours["boundary"] = ax.contour(data.x1, data.x3, margin, levels=[0.0], colors="white",
                                       linewidths=1.0)
     legend_patch(ax, "not realisable", facecolor="0.45", edgecolor="white",
                  hatch="////")

@@ -169,7 +169,8 @@ def legend(ax, loc=None, default: str = "auto", last=(), **kwargs):
     - a matplotlib location (``"best"``, ``"upper left"``, ...): inside the axes;
     - False: no legend.
 
-    Labels in ``last`` (e.g. style keys such as ``"theory"``) come after the others. Returns the
+    Labels in ``last`` (e.g. style keys such as ``"theory"``) come after the others. Panels of one
+    figure that each put their legend below share one legend there (labels merged). Returns the
     :class:`~matplotlib.legend.Legend` (a figure legend when below) or None (also when nothing
     is labelled)."""
     if loc is False:
@@ -194,13 +195,23 @@ def legend(ax, loc=None, default: str = "auto", last=(), **kwargs):
         where = {"auto": "outside right" if wide else "outside below",
                  "right": "outside right", "below": "outside below"}[default]
     if where == "outside below":
+        # one legend below the figure: merge with the one an earlier panel put there
+        for previous in list(ax.figure.legends):
+            if getattr(previous, "_ttc_below", False):
+                merged = dict(zip((t.get_text() for t in previous.get_texts()),
+                                  previous.legend_handles))
+                merged.update({k: v for k, v in unique.items() if k not in merged})
+                unique = merged
+                previous.remove()
         # as many columns as fit: about 0.55 em per character of the longest label
         size = matplotlib.font_manager.FontProperties(
             size=kwargs.get("fontsize", matplotlib.rcParams["legend.fontsize"])).get_size_in_points()
         longest = max(len(_visible_text(label)) for label in unique) + 5
         fit = int(ax.figure.get_size_inches()[0] * 72 / (0.55 * size) // longest)
-        return ax.figure.legend(list(unique.values()), list(unique), loc="outside lower center",
-                                ncols=max(1, min(fit, 4, len(unique))), **kwargs)
+        below = ax.figure.legend(list(unique.values()), list(unique), loc="outside lower center",
+                                 ncols=max(1, min(fit, 4, len(unique))), **kwargs)
+        below._ttc_below = True
+        return below
     if where == "outside right":
         kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
                   **kwargs}

@@ -46,6 +46,8 @@ COLUMN_WIDTHS = {"paper": {1: 3.4, 2: 7.0}, "talk": {1: 6.4, 2: 12.8}}
 STYLES = choice(*COLUMN_WIDTHS)
 _COLUMNS = integer(1, 2)
 
+#: Figure heights (inches) per style: room for a legend below the axes.
+_HEIGHTS = {"paper": 3.0, "talk": 4.8}
 #: Font sizes (points): base text, axis labels, titles, legend and tick labels.
 _FONTS = {"paper": (8, 8, 9, 7, 7), "talk": (14, 16, 17, 12, 13)}
 _LINES = {"paper": (1.2, 4.0), "talk": (2.2, 7.0)}
@@ -55,15 +57,14 @@ _ACTIVE: contextvars.ContextVar = contextvars.ContextVar("ttc_plot_style", defau
 
 def rc_parameters(name: str = "paper", columns: int = 1) -> dict:
     """The ``rcParams`` entries of the style ``name`` (``"paper"`` or ``"talk"``) for a figure
-    ``columns`` (1 or 2) wide: figure size (width from :data:`COLUMN_WIDTHS`, height 0.75 of a
-    one-column width), font sizes, line widths, the :data:`PALETTE` colour cycle, mathtext in
+    ``columns`` (1 or 2) wide: figure size (width from :data:`COLUMN_WIDTHS`, height 3.0 in for
+    "paper", 4.8 in for "talk"), font sizes, line widths, the :data:`PALETTE` colour cycle, mathtext in
     the text font, constrained layout, 300 dpi for saving."""
     from cycler import cycler
 
     STYLES.check("name", name)
     _COLUMNS.check("columns", columns)
-    width = COLUMN_WIDTHS[name][columns]
-    height = 0.75 * COLUMN_WIDTHS[name][1] + (0.25 if columns == 2 else 0.0)
+    width, height = COLUMN_WIDTHS[name][columns], _HEIGHTS[name]
     base, label, title, legend, tick = _FONTS[name]
     line, marker = _LINES[name]
     return {"figure.figsize": (width, height), "figure.constrained_layout.use": True,

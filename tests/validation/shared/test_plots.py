@@ -59,7 +59,7 @@ def test_style_context_restores_rcparams_and_sets_sizes():
     before = dict(matplotlib.rcParams)
     with style("paper", columns=2):
         ax = plots.new_axes()
-        assert tuple(ax.figure.get_size_inches()) == (7.0, pytest.approx(2.8))
+        assert tuple(ax.figure.get_size_inches()) == (7.0, 3.0)
         assert matplotlib.rcParams["font.size"] == 8
         assert [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]] == list(PALETTE)
     assert dict(matplotlib.rcParams) == before
