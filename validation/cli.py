@@ -287,8 +287,12 @@ def _print_result(result: dict, as_json: bool) -> None:
 def _reproduce(args) -> int:
     from validation.ledger.reproduce import reproduce
 
+    if args.jobs is not None and args.executor is not None:
+        raise InputError("--jobs", args.jobs, "no value with --executor (the executor says where "
+                                              "and on how many workers claims run: local:N)")
+    jobs = min(2, os.cpu_count() or 1) if args.jobs is None else args.jobs
     run = reproduce(args.out, profile=args.profile, topics=args.only or TOPIC_KEYS,
-                    seed=args.seed, claim_ids=args.claim, jobs=args.jobs, executor=args.executor,
+                    seed=args.seed, claim_ids=args.claim, jobs=jobs, executor=args.executor,
                     overwrite=args.overwrite)
     print(f"{len(run.records) - len(run.unexpected)} of {len(run.records)} claims as expected; "
           f"report: {args.out}/index.html")
@@ -313,9 +317,9 @@ def build_parser(topics=TOPIC_KEYS, listing: bool = False) -> argparse.ArgumentP
     rep.add_argument("--overwrite", action="store_true",
                      help="replace a run with another profile or seed in --out (refused otherwise)")
     add_argument(rep, "--seed", SEED, default=0)
-    add_argument(rep, "--jobs", integer(1, 256), default=min(2, os.cpu_count() or 1),
+    add_argument(rep, "--jobs", integer(1, 256), default=None,
                  help="claims run at once, each in its own process (default: up to 2; at most "
-                      "the number of cores are started)")
+                      "the number of cores are started; not with --executor)")
     rep.add_argument("--executor", metavar="EXECUTOR", type=ExecutorType(),
                      help="where claims run: local:N, serial or dask://HOST:PORT "
                           "(default: local:JOBS); Dask workers must see --out")

@@ -182,6 +182,12 @@ def test_repeated_claim_and_only_accumulate(monkeypatch, capsys):
     assert seen["claim_ids"] == ["A", "B"] and seen["topics"] == ["markov"]
 
 
+def test_jobs_with_an_executor_is_an_error(capsys, tmp_path):
+    line = _error(capsys, "reproduce", "--out", str(tmp_path / "o"), "--jobs", "2", "--executor",
+                  "serial", "--claim", "no-such-claim")
+    assert line.startswith("error: --jobs=2") and not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["markov", "summary", "--p", "0.2", "--q", "0.3", "--states", "3"], "--q"),
     (["markov", "train", "--p", "0.2", "--q", "0.3", "--d", "4"], "--d"),
