@@ -25,8 +25,9 @@ import numpy as np
 
 from theory.domains import choice
 from theory.errors import InputError
-from validation.shared.plots import (PlotResult, add_colorbar, data_array, integer_ticks, legend,
-                                     legend_patch, new_axes, paper_title, plot_function)
+from validation.shared.plots import (PlotResult, add_colorbar, data_array, data_pair,
+                                     integer_ticks, legend, legend_patch, new_axes, paper_title,
+                                     plot_function)
 from validation.shared.style import COLORS
 
 __all__ = ["loss_against_n", "realizable_region", "plot_landscape", "accuracy_against_depth"]
@@ -61,18 +62,14 @@ def loss_against_n(ns, fstar, best, trained=None, d: int = 1, ax=None, loc=None)
     ns = data_array("ns", ns, ndim=1)
     fstar = data_array("fstar", fstar, shape=ns.shape)
     best = data_array("best", best, shape=ns.shape)
-    if trained is not None:
-        if not isinstance(trained, (tuple, list)) or len(trained) != 2:
-            raise InputError("trained", type(trained).__name__, "a pair (ns, losses) or None")
-        tn = data_array("trained[0]", trained[0], ndim=1)
-        tl = data_array("trained[1]", trained[1], shape=tn.shape)
+    trained = data_pair("trained", trained, "(ns, losses)")
     ax = new_axes(ax)
     lines = {"f~*": ax.plot(ns, fstar, "o-", color=COLORS["blue"], ms=3.5,
                             label=r"$\tilde f^*$ (enlarged space)"),
              "best": ax.plot(ns, best, "s--", color=COLORS["vermillion"], ms=3.5,
                              label="best one-layer LSA")}
     if trained is not None:
-        lines["trained"] = ax.plot(tn, tl, "^", color="black", ms=5, label="trained LSA")
+        lines["trained"] = ax.plot(*trained, "^", color="black", ms=5, label="trained LSA")
     ax.set(xlabel="context chains $n$", ylabel="population loss",
            title=paper_title("lsa-ding", f"$d = {d}$"))
     integer_ticks(ax, "x")
@@ -113,11 +110,7 @@ def realizable_region(p_grid, n_grid, realizable, n_min=None, ax=None, loc=None)
     mask = data_array("realizable", realizable, shape=(p_grid.size, n_grid.size))
     if np.any((mask != 0) & (mask != 1)):
         raise InputError("realizable", "non-boolean entries", "an array of booleans (0 or 1)")
-    if n_min is not None:
-        if not isinstance(n_min, (tuple, list)) or len(n_min) != 2:
-            raise InputError("n_min", type(n_min).__name__, "a pair (ps, smallest n) or None")
-        ps = data_array("n_min[0]", n_min[0], ndim=1)
-        nm = data_array("n_min[1]", n_min[1], shape=ps.shape, allow_nan=True)
+    n_min = data_pair("n_min", n_min, "(ps, smallest n)", allow_nan=True)
     ax = new_axes(ax)
     colors = ("0.86", COLORS["sky"])
     mesh = ax.pcolormesh(p_grid, n_grid, mask.T, shading="nearest",
@@ -126,7 +119,7 @@ def realizable_region(p_grid, n_grid, realizable, n_min=None, ax=None, loc=None)
     legend_patch(ax, "not realisable", facecolor=colors[0])
     lines = {}
     if n_min is not None:
-        lines["n_min"] = ax.step(ps, nm, where="mid", color="black", lw=1.2,
+        lines["n_min"] = ax.step(*n_min, where="mid", color="black", lw=1.2,
                                  label="smallest realisable $n$ (exact)")
     ax.set(xlabel="$p = P(s_1 = 1)$", ylabel="context chains $n$",
            title=paper_title("lsa-ding", "$d = 1$: is $X^*$ realisable?"))
@@ -241,16 +234,12 @@ def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None) 
     layers = data_array("layers", layers, ndim=1)
     accuracy = data_array("accuracy", accuracy, shape=layers.shape)
     se = data_array("se", se, shape=layers.shape)
-    if paper is not None:
-        if not isinstance(paper, (tuple, list)) or len(paper) != 2:
-            raise InputError("paper", type(paper).__name__, "a pair (layers, accuracies) or None")
-        pl = data_array("paper[0]", paper[0], ndim=1)
-        pa = data_array("paper[1]", paper[1], shape=pl.shape)
+    paper = data_pair("paper", paper, "(layers, accuracies)")
     ax = new_axes(ax)
     lines = {"this library": ax.errorbar(layers, accuracy, yerr=2 * se, fmt="o-",
                                          color=COLORS["blue"], label="this library (±2 s.e.)")}
     if paper is not None:
-        lines["paper"] = ax.plot(pl, pa, "x--", color=COLORS["vermillion"], label="paper (reported)")
+        lines["paper"] = ax.plot(*paper, "x--", color=COLORS["vermillion"], label="paper (reported)")
     ax.set(xlabel="layers $L$", ylabel="next-state accuracy", ylim=(0, 1.02),
            title=paper_title("lsa-ding", "accuracy against depth"))
     integer_ticks(ax, "x")

@@ -23,7 +23,7 @@ import numpy as np
 
 from numerics.markov import canonical
 from theory.errors import InputError
-from validation.shared.plots import (CurveColors, PlotResult, add_colorbar, data_array,
+from validation.shared.plots import (CurveColors, PlotResult, add_colorbar, data_array, data_pair,
                                      integer_ticks, legend, legend_patch, new_axes, paper_title,
                                      plot_function)
 from validation.shared.style import COLORS
@@ -140,17 +140,6 @@ def plot_landscape(p: float, q: float, ax=None, n: int = 400, e_range=(-2.0, 2.0
                       colorbar=cbar, legend=legend(ax, loc, default="below"))
 
 
-def _curve(label, value):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise InputError(f"curves[{label!r}]", type(value).__name__, "a pair (steps, losses)")
-    steps = data_array(f"curves[{label!r}] steps", value[0], ndim=1)
-    losses = data_array(f"curves[{label!r}] losses", value[1], ndim=1, allow_nan=True)
-    if steps.shape != losses.shape:
-        raise InputError(f"curves[{label!r}]", f"{steps.size} steps, {losses.size} losses",
-                         "as many losses as steps")
-    return steps, losses
-
-
 @plot_function
 def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: float, ax=None,
                          loc=None, colors: CurveColors | None = None) -> PlotResult:
@@ -178,7 +167,10 @@ def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: flo
     """
     if not isinstance(curves, dict):
         raise InputError("curves", type(curves).__name__, "a dict {label: (steps, losses)}")
-    checked = {label: _curve(label, value) for label, value in curves.items()}
+    checked = {label: data_pair(f"curves[{label!r}]", value, "(steps, losses)", allow_nan=True)
+               for label, value in curves.items()}
+    if any(value is None for value in checked.values()):
+        raise InputError("curves", "a None curve", "(steps, losses) for every label")
     for name, value in (("entropy_rate", entropy_rate), ("unigram_entropy", unigram_entropy)):
         data_array(name, value, ndim=0)
     ax = new_axes(ax)

@@ -45,7 +45,7 @@ from theory.results import result
 from validation.shared.style import PALETTE, active_style, style
 
 __all__ = ["PlotResult", "FORMATS", "new_axes", "axes", "legend_patch", "plot_function", "legend",
-           "integer_ticks", "add_colorbar", "CurveColors", "paper_title", "data_array",
+           "integer_ticks", "add_colorbar", "CurveColors", "paper_title", "data_array", "data_pair",
            "save_figure", "save", "horizontal_reference", "MAX_INCHES", "MAX_DPI", "MAX_PIXELS"]
 
 #: Figure sizes (inches) and resolutions accepted: a 50 x 50 inch figure at 600 dpi is a
@@ -312,6 +312,18 @@ def data_array(name: str, value, ndim: int | None = None, shape: tuple | None = 
         raise InputError(name, "an array with non-finite entries",
                          "finite numbers" + (" (NaN for a missing point)" if allow_nan else ""))
     return arr
+
+
+def data_pair(name: str, value, what: str = "(x, y)", allow_nan: bool = False):
+    """An optional pair of 1-D arrays of one length (e.g. ``trained=(ns, losses)``): None stays
+    None, else ``(x, y)`` as float arrays (:func:`data_array`; NaN in ``y`` with ``allow_nan``),
+    or :class:`InputError` naming ``name`` and saying ``what`` the pair holds."""
+    if value is None:
+        return None
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise InputError(name, type(value).__name__, f"a pair {what} or None")
+    x = data_array(f"{name}[0]", value[0], ndim=1)
+    return x, data_array(f"{name}[1]", value[1], shape=x.shape, allow_nan=allow_nan)
 
 
 def _check_canvas(fig, dpi):
