@@ -53,8 +53,8 @@ def add_range_argument(parser, flag: str, domain: Domain, default: tuple | None,
     """Declare the axis range ``flag`` (``LOW:HIGH``, each end in ``domain``) with its
     ``default`` pair (or None: the command chooses)."""
     shown = "" if default is None else f" (default {default[0]:g}:{default[1]:g})"
-    text = f"{help}; LOW:HIGH{shown}, each end"
-    action = add_argument(parser, flag, domain, help=text,
+    text = f"{help}{shown}; LOW < HIGH, each end"
+    action = add_argument(parser, flag, domain, help=text, metavar="LOW:HIGH",
                           default=None if default is None else tuple(default))
     action.type = RangeType(flag, domain)
     return action
@@ -64,6 +64,7 @@ def add_figure_options(parser, ranges: dict | None = None) -> None:
     """Declare ``--out`` (required), ``--dpi``, ``--pdf`` and the axis ranges
     ``{flag: (domain, default pair, help)}`` of a figure command."""
     add_argument(parser, "--out", path="output", suffixes=tuple(FORMATS), required=True,
+                 metavar="FILE",
                  help="FILE.png, FILE.pdf or FILE.svg: the format comes from the suffix; the "
                       "folder must exist (written atomically)")
     add_argument(parser, "--dpi", DPI, default=300,
