@@ -109,11 +109,14 @@ class Page:
         self.events.clear()
         self.call("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
-        # MathJax may still be loading (deferred script): wait until it exists, then until it is done
-        self.evaluate("""new Promise(function(done){var t0=Date.now();(function poll(){
-            if(window.MathJax&&MathJax.startup&&MathJax.startup.promise){
-              MathJax.startup.promise.then(function(){done(true);});}
-            else if(Date.now()-t0>20000){done(false);} else {setTimeout(poll,50);}})();})""")
+        # a page with MathJax (configured, or a mathjax script) may still be loading it (deferred
+        # or async script): wait until it exists, then until it has typeset the page
+        self.evaluate("""new Promise(function(done){var t0=Date.now();
+            var wanted=window.MathJax||document.querySelector('script[src*="mathjax" i]');
+            (function poll(){
+              if(window.MathJax&&MathJax.startup&&MathJax.startup.promise){
+                MathJax.startup.promise.then(function(){done(true);});}
+              else if(!wanted||Date.now()-t0>30000){done(false);} else {setTimeout(poll,50);}})();})""")
         self.evaluate("new Promise(function(done){setTimeout(done, 100);})")  # late image decodes
 
     def screenshots(self, folder: Path, name: str) -> list[Path]:
@@ -289,8 +292,13 @@ def built_docs(tmp_path_factory) -> Path:
 
 
 def test_docs_in_browser(page, screenshots, built_docs):
+    """The home page, the gallery (images) and every paper page (mathematics)."""
     check_page(page, (built_docs / "index.html").as_uri(), screenshots, "docs-index", math=False)
-    papers = sorted((built_docs / "papers").glob("*.html"))
-    paper = next((p for p in papers if p.name != "index.html"), None)
-    assert paper is not None, f"no paper page in {built_docs / 'papers'}"
-    check_page(page, paper.as_uri(), screenshots, f"docs-{paper.stem}")
+    gallery = built_docs / "auto_examples" / "index.html"
+    if gallery.exists():
+        state = check_page(page, gallery.as_uri(), screenshots, "docs-gallery", math=False)
+        assert state["images"] > 0
+    papers = sorted(p for p in (built_docs / "papers").glob("*.html") if p.name != "index.html")
+    assert papers, f"no paper page in {built_docs / 'papers'}"
+    for paper in papers:
+        check_page(page, paper.as_uri(), screenshots, f"docs-{paper.stem}")
