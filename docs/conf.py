@@ -54,6 +54,7 @@ mathjax_path = "mathjax/tex-chtml.js"
 # --- HTML -----------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "Transformer theory companion"
+html_css_files = ["ttc.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

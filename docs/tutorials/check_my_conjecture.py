@@ -11,29 +11,31 @@ in bits). Does it hold off the diagonal?
 
 import math
 
+import matplotlib.pyplot as plt
+
 from numerics.markov.canonical import chain_summary
 from numerics.shared.conjecture import search_counterexample
 
 
 def margin(point):
-    """>= 0 where the conjecture holds at (p, q), < 0 at a counterexample."""
+    """The statement as a pair (lhs, rhs) for "lhs >= rhs": the bound and the information."""
     p, q = point["p"], point["q"]
-    information = chain_summary(p, q).mutual_information
-    return (1 - p - q) ** 2 * math.log(2) - information
+    return (1 - p - q) ** 2 * math.log(2), chain_summary(p, q).mutual_information
 
 
 def diagonal_margin(point):
-    """The same margin on the diagonal p = q = t."""
+    """The same statement on the diagonal p = q = t."""
     return margin({"p": point["t"], "q": point["t"]})
 
 
 if __name__ == "__main__":
-    diagonal = search_counterexample(diagonal_margin, {"t": (0.01, 0.99)}, seed=0,
-                                     executor="serial")
+    diagonal = search_counterexample(diagonal_margin, {"t": (0.01, 0.99)}, seed=0)
     print("on the diagonal p = q: holds =", diagonal.holds, "after", diagonal.points, "points")
 
-    result = search_counterexample(margin, {"p": (0.01, 0.99), "q": (0.01, 0.99)}, seed=0,
-                                   executor="serial")
+    result = search_counterexample(margin, {"p": (0.01, 0.99), "q": (0.01, 0.99)}, seed=0)
     print("off the diagonal: holds =", result.holds)
     print("counterexample:", result.counterexample, "found by", result.found_by)
     print("margin there: %.4f" % result.counterexample_margin)
+
+    result.plot()                                  # the margin over the box, points and the counterexample
+    plt.savefig("conjecture_margin.png", dpi=120)

@@ -133,7 +133,7 @@ INIT_SCALE = real(0, 100)
 FORM = choice("dense", "sparse")
 #: Read-out sign (+1 Ding et al., -1 Ahn et al.).
 SIGN = choice(1, -1)
-#: Dynamics of the |S|-state prompts.
+#: Dynamics of the ``|S|``-state prompts.
 DYNAMICS = choice("deterministic", "dirichlet")
 #: Initialisation of the Gaussian training.
 INIT = choice("zfb", "random")

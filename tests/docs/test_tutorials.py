@@ -23,6 +23,7 @@ def test_check_a_conjecture_prints_what_the_tutorial_shows(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout == (TUTORIALS / "check_my_conjecture.out").read_text()
+    assert (tmp_path / "conjecture_margin.png").stat().st_size > 10_000   # the figure it shows
 
 
 def test_the_tutorials_show_these_files():
