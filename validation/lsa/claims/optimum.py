@@ -251,7 +251,7 @@ def _gap(ctx: CheckContext):
 
     with style("paper", columns=2):
         fig, axs = plt.subplots(1, 2, figsize=(7.0, 3.0))
-        loss_against_n(ns1, f1, b1, d=1, ax=axs[0], loc=False)
+        loss_against_n(ns1, f1, b1, d=1, ax=axs[0], loc="outside below")
         loss_against_n(ns2, f2, b2, d=2, ax=axs[1], loc="outside below")
         save(fig, ctx.figure_path("lsa_loss_vs_n.png"))
     return decide(ok, "gap = 0 iff realisable",

@@ -53,7 +53,7 @@ def _train_markov(ctx: CheckContext):
         for ax, d, ns in ((axs[0], 1, list(range(1, 13))), (axs[1], 2, [2, 3, 5, 10])):
             curves = realizability.loss_curves(d, ns, ctx.seed)
             loss_against_n(ns, curves.fstar, curves.best, trained[d] if trained[d][0] else None,
-                           d=d, ax=ax, loc="outside below" if d == 2 else False)
+                           d=d, ax=ax, loc="outside below")
         save(fig, ctx.figure_path("lsa_trained_vs_n.png"))
     return decide(ok, "final = f~* (realisable) or best (not)", rows, "relative 2e-3 (d=1), 5e-3 (d=2)",
                   f"Sparse LSA from N(0, 0.01) initialisation, Adam ({steps} steps quick; full: "

@@ -227,8 +227,8 @@ def _basins(ctx: CheckContext):
     results = {f"p={p_},q={q_}": _basin_agreement(p_, q_, n, profiled=True) for p_, q_ in CASES}
     with style("paper", columns=2):
         fig, axs = plt.subplots(1, 2, figsize=(7.0, 3.6))
-        for k, (ax, (p_, q_)) in enumerate(zip(axs, CASES)):
-            plot_landscape(p_, q_, ax=ax, n=300, loc="outside below" if k else False)
+        for ax, (p_, q_) in zip(axs, CASES):
+            plot_landscape(p_, q_, ax=ax, n=300, loc="outside below")
         save(fig, ctx.figure_path("markov_landscape.png"))
     holds = all(r["widest_disagreement_|E-E*|"] <= THIN_BAND for r in results.values())
     return decide(holds, {f"disagreements with |E-E*| > {THIN_BAND}": 0}, results, THIN_BAND,

@@ -325,7 +325,7 @@ def _fig_training(ctx):
     with style("paper", columns=2):
         fig, panels = plt.subplots(1, 2, figsize=(7.0, 3.2))
         colors = CurveColors()
-        for k, (ax, (p, q)) in enumerate(zip(panels, (ABOVE, BELOW))):
+        for ax, (p, q) in zip(panels, (ABOVE, BELOW)):
             summary = chain_summary(p, q)
             curves = {}
             for (pp, qq, tied, init), runs in data["runs"].items():
@@ -337,7 +337,7 @@ def _fig_training(ctx):
                 ends[f"p={p},q={q},{label}"] = classify_loss(float(np.mean(curve.losses[-3:])), p, q)
                 drawn += 1
             plot_training_curves(curves, summary.entropy_rate, summary.unigram_entropy, ax=ax,
-                                 loc="outside below" if k else False, colors=colors)
+                                 loc="outside below", colors=colors)
             ax.set(title=paper_title(P1, f"$p = {p:g}$, $q = {q:g}$"), xlabel="Adam step",
                    ylabel="loss estimate (nats)")
         path = save(fig, ctx.figure_path("markov_training.png"))

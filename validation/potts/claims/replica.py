@@ -113,7 +113,7 @@ def _r1_simulation(ctx: CheckContext):
         colors = CurveColors()
         theory_label = rf"R1 theory, $\lambda = {lam:g}$"
         plots.plot_replica(grid, {theory_label: theory.eps_J}, sims_eps, "eps_J", ax=ax1,
-                           loc=False, colors=colors)
+                           loc="outside below", colors=colors)
         plots.plot_replica(grid, {theory_label: theory.test_ce}, sims_ce, "test_ce", ax=ax2,
                            floor=replica.bayes_floor(1.0), loc="outside below", colors=colors)
         path = save(fig, ctx.figure_path("potts_r1.png"))
