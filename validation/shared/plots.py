@@ -278,7 +278,8 @@ class CurveColors:
 
 
 def paper_title(key: str, text: str = "") -> str:
-    """A title from the paper registry: the paper's label, and ``text`` on a second line (e.g.
+    """A title from the paper registry: the paper's label, and ``text`` below it, wrapped at
+    :data:`TITLE_WIDTH` characters (e.g.
     ``"Rende et al. 2024\\ntest loss"``), for the paper ``key`` of
     :data:`validation.papers.PAPERS`."""
     from validation.papers import PAPERS
@@ -286,7 +287,32 @@ def paper_title(key: str, text: str = "") -> str:
     if key not in PAPERS:
         raise InputError("paper", key, f"a registered paper: {', '.join(sorted(PAPERS))}")
     label = PAPERS[key].label
-    return f"{label}\n{text}" if text else label
+    return f"{label}\n{_wrap(text)}" if text else label
+
+
+#: Most visible characters per title line: a line fits above a one-column (3.4 in) axes at 9 pt.
+TITLE_WIDTH = 30
+
+
+def _wrap(text: str, width: int = TITLE_WIDTH) -> str:
+    """``text`` broken at spaces outside ``$...$`` into lines of at most ``width`` visible
+    characters (a longer single word stays whole)."""
+    words, current = [], ""
+    for token in text.split(" "):
+        current = f"{current} {token}" if current else token
+        if current.count("$") % 2 == 0:  # not inside mathtext
+            words.append(current)
+            current = ""
+    if current:
+        words.append(current)
+    lines = [""]
+    for word in words:
+        candidate = f"{lines[-1]} {word}" if lines[-1] else word
+        if lines[-1] and len(_visible_text(candidate)) > width:
+            lines.append(word)
+        else:
+            lines[-1] = candidate
+    return "\n".join(lines)
 
 
 def data_array(name: str, value, ndim: int | None = None, shape: tuple | None = None,

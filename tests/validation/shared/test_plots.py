@@ -188,3 +188,11 @@ def test_plot_function_uses_paper_style_only_without_ax():
         or ax.xaxis.label.get_fontsize() == matplotlib.font_manager.FontProperties(
             size=matplotlib.rcParams["axes.labelsize"]).get_size_in_points()
     matplotlib.pyplot.close(fig)
+
+
+def test_paper_title_wraps_outside_mathtext():
+    title = plots.paper_title("lsa-ding", "$d = 1$: where Theorem 3.3's parameters exist at $n = 10$")
+    lines = title.split("\n")
+    assert lines[0] == "Ding et al. 2025" and len(lines) >= 3
+    assert all(line.count("$") % 2 == 0 for line in lines)  # no formula cut in two
+    assert all(len(plots._visible_text(line)) <= plots.TITLE_WIDTH for line in lines[1:])

@@ -109,7 +109,7 @@ def _mle_rate(ctx):
                     for k, n in enumerate(lengths)])
     slope = float(np.polyfit(np.log(lengths), np.log(tvs), 1)[0])
     out = plot_mle_rate(lengths, tvs)
-    out.axes.set_title(paper_title(PAPER, "in-context MLE, general5: expected TV"))
+    out.axes.set_title(paper_title(PAPER, "in-context MLE, general5"))
     save(out.figure, ctx.figure_path("bayesnet_mle_rate.png"))
     worst = float(max(abs(r - 1) for r in ratios))
     holds = worst <= 0.01 and abs(slope + 0.5) <= 0.05
@@ -160,7 +160,7 @@ def _construct_bound(ctx):
                 curve_tv.append(float(err.tv[defined].max()))
                 curve_bound.append(float(err.bound[defined].max()))
     out = plot_construction_bound(betas, curve_tv, curve_bound)
-    out.axes.set_title(paper_title(PAPER, "construction vs MLE, general5, $N = 150$"))
+    out.axes.set_title(paper_title(PAPER, "construction vs MLE, $N = 150$"))
     save(out.figure, ctx.figure_path("bayesnet_construction_bound.png"))
     holds = worst_excess <= ROUNDOFF and max_tv_60 <= 1e-12
     return decide(holds, {"tv_minus_bound": f"<= {ROUNDOFF} (float64 rounding)", "tv_at_beta60": "<= 1e-12"},
