@@ -180,7 +180,7 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
         Each field at most :data:`BUDGET_LIMITS`; the whole search at most :data:`MAX_POINTS`
         evaluations (:meth:`Budget.points`), else :class:`TooLargeError`.
     executor : str, optional
-        ``"auto"`` (default): serial unless the margin can be sent to worker processes and the
+        ``"auto"`` (default, also for None): serial unless the margin can be sent to worker processes and the
         cost per point measured on the first batches makes a pool pay
         (:data:`AUTO_POOL_SECONDS`); ``"serial"``, ``"local"``, ``"local:N"`` or
         ``"dask://HOST:PORT"`` (:mod:`numerics.shared.executor`). A margin that cannot be sent
@@ -243,7 +243,7 @@ def search_counterexample(margin: Margin, parameters, *, seed: int = 0,
         raise TooLargeError("budget", asdict(budget), f"at most {MAX_POINTS} evaluations on this "
                             f"box (this budget spends up to {total}: fewer grid points or "
                             f"fewer axes)")
-    spec = parse_executor(executor)
+    spec = parse_executor("auto" if executor is None else executor)
     if store is not None:
         from numerics.shared.storage import check_output_folder
 
@@ -305,7 +305,8 @@ def _run_phases(margin, box, seed: int, budget: Budget, tol: tuple, execution: _
     if budget.hypothesis:
         stored = folder is not None and (folder / f"sample-{len(tasks):05d}.json").exists()
         # its interpreter starts now: its imports overlap the batches (used if it runs here)
-        driver = None if stored else start_hypothesis_driver()
+        here = execution.spec.kind in ("serial", "auto")
+        driver = start_hypothesis_driver() if here and not stored else None
         tasks.append(("hypothesis", (margin, box, seed, budget.hypothesis, *tol, driver)))
         sizes.append(0)
     try:
