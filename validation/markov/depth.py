@@ -434,3 +434,67 @@ def rank_one_energy(matrix: np.ndarray) -> float:
     s = np.linalg.svd(np.asarray(matrix, dtype=float), compute_uv=False)
     total = float(np.sum(s**2))
     return float(s[0] ** 2 / total) if total > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------- D6 measurement
+
+#: D6 training settings of the authors' code (Part 2 Sec. 1): AdamW, OneCycle cosine, 2% warm-up.
+D6_TRAINING = {"optimizer": "adamw", "lr": 2e-3, "betas": (0.9, 0.95), "weight_decay": 1e-3,
+               "schedule": "onecycle", "warmup": 0.02}
+
+
+@result
+class DepthCase:
+    """Where the seeds of one (depth, tying) configuration ended (D6).
+
+    Attributes
+    ----------
+    layers : int
+    tied : bool
+    share : dict
+        ``{"global": .., "local": .., "neither": ..}``: fractions of seeds
+        (:func:`validation.markov.training.classify_run`).
+    final_losses : list of float
+        Per seed, nats (held-out estimate).
+    prev_token_score, induction_score : list of float
+        Per layer, mean over seeds (:func:`layer_scores`).
+    steps : list of int
+        Recorded steps of the loss curves.
+    mean_curve : list of float
+        The seeds' mean loss estimate at those steps.
+    runs : list
+        The :class:`~validation.markov.training.EnsembleRun` of every seed.
+    """
+
+    layers: int
+    tied: bool
+    share: dict
+    final_losses: list
+    prev_token_score: list
+    induction_score: list
+    steps: list
+    mean_curve: list
+    runs: list
+
+
+def depth_case(p: float, q: float, layers: int, tied: bool, seeds, steps: int, *, d: int = 8,
+               seq_len: int = 64, batch: int = 16, held_out: int = 512,
+               record_every: int = 20) -> DepthCase:
+    """Train the seeds of one D6 configuration with :data:`D6_TRAINING` (one vectorised batch per
+    16 seeds, :func:`validation.markov.training.train_ensemble`) and summarise where they
+    ended."""
+    from validation.markov.training import train_ensemble
+
+    runs = train_ensemble(p, q, tying=tied, seeds=seeds, steps=steps, d=d, seq_len=seq_len,
+                          batch=batch, layers=layers, held_out=held_out,
+                          record_every=record_every, **D6_TRAINING)
+    ends = [r.converged_to for r in runs]
+    curves = np.array([r.run.loss_curve.losses for r in runs])
+    return DepthCase(
+        layers=layers, tied=tied,
+        share={k: ends.count(k) / len(ends) for k in ("global", "local", "neither")},
+        final_losses=[r.run.final_loss for r in runs],
+        prev_token_score=np.mean([r.prev_token_score for r in runs], axis=0).tolist(),
+        induction_score=np.mean([r.induction_score for r in runs], axis=0).tolist(),
+        steps=list(runs[0].run.loss_curve.steps), mean_curve=curves.mean(axis=0).tolist(),
+        runs=runs)

@@ -185,3 +185,38 @@ def plot_training_curves(curves: dict, entropy_rate: float, unigram_entropy: flo
     integer_ticks(ax, "x")
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
                       legend=legend(ax, loc))
+
+
+def plot_depth_curves(panels: dict, entropy_rate: float, unigram_entropy: float,
+                      figsize=(11.0, 4.2)) -> PlotResult:
+    """Loss curves per depth (Part 2 D6; P1's depth figure), one panel per title, with the levels
+    :math:`H(P)` and :math:`H(\\pi)` (:func:`plot_training_curves` in each panel, colours shared
+    so that a depth keeps its colour).
+
+    Parameters
+    ----------
+    panels : dict
+        ``{title: {label: (steps, losses)}}``, e.g. ``{"tied": {"L = 1": (...), ...}, ...}``.
+    entropy_rate, unigram_entropy : float
+        :math:`H(P)` and :math:`H(\\pi)`, nats.
+
+    Returns
+    -------
+    PlotResult
+        The figure; ``axes`` is the list of panels, ``lines`` maps ``(title, label)`` to lines.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(panels, dict) or not panels:
+        raise InputError("panels", type(panels).__name__, "a non-empty dict {title: curves}")
+    fig, axes_ = plt.subplots(1, len(panels), figsize=figsize, squeeze=False,
+                              constrained_layout=True)
+    colors = CurveColors()
+    lines = {}
+    for ax, (title, curves) in zip(axes_[0], panels.items()):
+        drawn = plot_training_curves(curves, entropy_rate, unigram_entropy, ax=ax, loc="best",
+                                     colors=colors)
+        lines.update({(title, label): line for label, line in drawn.lines.items()})
+        ax.set_title(str(title))
+    return PlotResult(figure=fig, axes=list(axes_[0]), lines=lines, contours={}, images={},
+                      legend=None)

@@ -611,8 +611,9 @@ def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_o
     ``lag = 1``; else ``held_out`` sampled sequences per member, 64 at a time, with the exact
     expectation over the next symbol). Returns a dict of arrays over members: ``loss``,
     ``p_given_0``, ``p_given_1`` (all positions), ``p_hat``, ``q_hat`` (positions ``n > N/2``),
-    ``prev_token``, ``induction`` (shape ``(L, M)``; on the first 64 held-out sequences) and
-    ``method``."""
+    ``prev_token``, ``induction`` (shape ``(L, M)``; on the first 64 held-out sequences),
+    ``ideal_global`` and ``ideal_local`` (the losses of the Bayes predictor and of the
+    stationary law :math:`\pi_1` on the same sequences) and ``method``."""
     from validation.markov.depth import layer_scores
     from validation.markov.models import attention_maps
 
@@ -632,13 +633,19 @@ def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_o
                   "the next symbol")
     late = torch.arange(1, n_len + 1) > n_len / 2
     sums = {key: torch.zeros(members, dtype=DTYPE) for key in
-            ("loss", "given0", "count0", "given1", "count1", "late0", "lcount0", "late1", "lcount1")}
+            ("loss", "given0", "count0", "given1", "count1", "late0", "lcount0", "late1", "lcount1",
+             "ideal_global", "ideal_local")}
+    pi1 = p / (p + q)
     for x, weight in chunks:
         lg = model(x)
         p_one = next_symbol_probability(x, p, q, lag)
         per_position = p_one * F.softplus(-lg) + (1 - p_one) * F.softplus(lg)
         w = weight[None, :, None]
         sums["loss"] += (per_position * w).sum(dim=(1, 2)) / n_len
+        own = -(torch.xlogy(p_one, p_one) + torch.xlogy(1 - p_one, 1 - p_one))
+        unigram = -(p_one * math.log(pi1) + (1 - p_one) * math.log(1 - pi1))
+        sums["ideal_global"] += (own * w).sum(dim=(1, 2)) / n_len
+        sums["ideal_local"] += (unigram * w).sum(dim=(1, 2)) / n_len
         prediction = torch.sigmoid(lg)
         for symbol, given, count, late_sum, late_count in (
                 (0, "given0", "count0", "late0", "lcount0"),
@@ -653,7 +660,9 @@ def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_o
            "p_given_0": (sums["given0"] / sums["count0"]).numpy(),
            "p_given_1": (sums["given1"] / sums["count1"]).numpy(),
            "p_hat": (sums["late0"] / sums["lcount0"]).numpy(),
-           "q_hat": (1 - sums["late1"] / sums["lcount1"]).numpy()}
+           "q_hat": (1 - sums["late1"] / sums["lcount1"]).numpy(),
+           "ideal_global": sums["ideal_global"].numpy(),
+           "ideal_local": sums["ideal_local"].numpy()}
     if scores:
         x = chunks[0][0][:, :EVALUATION_CHUNK]
         maps = attention_maps(model.params(), x, model.memory)
