@@ -28,7 +28,8 @@ from validation.shared.plots import (CurveColors, PlotResult, add_colorbar, data
                                      plot_function)
 from validation.shared.style import COLORS
 
-__all__ = ["plot_landscape", "plot_training_curves"]
+__all__ = ["plot_landscape", "plot_training_curves", "plot_depth_curves", "plot_low_rank",
+           "plot_attention_flow", "plot_window_losses"]
 
 _REGIME_TEX = {"p+q>1": "$p+q>1$", "p+q<1": "$p+q<1$", "p+q=1": "$p+q=1$"}
 
@@ -220,3 +221,121 @@ def plot_depth_curves(panels: dict, entropy_rate: float, unigram_entropy: float,
         ax.set_title(str(title))
     return PlotResult(figure=fig, axes=list(axes_[0]), lines=lines, contours={}, images={},
                       legend=None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Part 2 of the specification (higher order, P2's reduction): R4, R5 and K4 figures.
+
+
+@plot_function
+def plot_low_rank(curves: dict, ax=None, loc=None) -> PlotResult:
+    """Rank-one energy :math:`\\rho = s_1^2/\\sum_i s_i^2` against the training step (Part 2,
+    R4; P2's energy figure, Makkuva et al. 2024, arXiv 2406.03072).
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (steps, rho)}`` (e.g. ``"W_V"``, ``"W_1"``, ``"positions"``), ``rho`` in
+        [0, 1] (a seed average).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement.
+
+    Returns
+    -------
+    PlotResult
+        ``lines[label]`` per curve and ``lines["rank one"]`` (the level 1).
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise InputError("curves", type(curves).__name__, "a non-empty dict {label: (steps, rho)}")
+    checked = {label: data_pair(f"curves[{label!r}]", value, "(steps, rho)")
+               for label, value in curves.items()}
+    ax = new_axes(ax)
+    colors = CurveColors()
+    lines = {label: ax.plot(steps, rho, color=colors(label), marker="o", ms=3, label=str(label))
+             for label, (steps, rho) in checked.items()}
+    lines["rank one"] = [ax.axhline(1.0, color="black", ls="--", lw=1.0, label="rank one")]
+    ax.set(xlabel="training step", ylabel=r"$\rho = s_1^2/\sum_i s_i^2$", ylim=(0, 1.05))
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
+
+
+@plot_function
+def plot_attention_flow(p: float, q: float, flows: list, ax=None, loc=None) -> PlotResult:
+    """Gradient-flow trajectories of the (e, w, a) model with the bias profiled (Part 2, R5;
+    P2's Fig. 2: the flow of (e, w, a), a the attention scalar), in 3-d.
+
+    Parameters
+    ----------
+    p, q : float
+        The chain (for the title and the end classes).
+    flows : list of :class:`numerics.markov.reduction.AttentionFlow`
+        Trajectories (``theta`` of shape ``(k, 3)``), e.g. from small starts.
+    ax : matplotlib 3-d Axes, optional
+        Created (``projection="3d"``) when None.
+    loc : None, str or False
+        Legend placement.
+
+    Returns
+    -------
+    PlotResult
+        ``lines["to H(P)"]``, ``lines["to H(pi)"]``, ``lines["start"]``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(flows, (list, tuple)) or not flows:
+        raise InputError("flows", type(flows).__name__, "a non-empty list of AttentionFlow")
+    if ax is None:
+        ax = plt.figure(layout="constrained").add_subplot(projection="3d")
+    lines = {"to H(P)": [], "to H(pi)": [], "start": []}
+    for flow in flows:
+        theta = data_array("flow.theta", flow.theta, ndim=2)
+        end = canonical.end_state(p, q, float(flow.loss[-1]))
+        key = "to H(P)" if end == "global" else "to H(pi)"
+        color = COLORS["blue"] if key == "to H(P)" else COLORS["vermillion"]
+        label = key if not lines[key] else "_" + key
+        lines[key] += ax.plot(theta[:, 0], theta[:, 1], theta[:, 2], color=color, label=label)
+        lines["start"] += ax.plot(*theta[0, :, None], "k.", ms=4,
+                                  label="start" if not lines["start"] else "_start")
+    ax.set(xlabel="$e$", ylabel="$w$", zlabel="$a$")
+    ax.set_title(f"$p = {p:g}$, $q = {q:g}$ ({_REGIME_TEX[canonical.regime(p, q)]})")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc if loc is not None else "upper right"))
+
+
+@plot_function
+def plot_window_losses(losses: dict, optimal_loss: float, entropy_rate: float,
+                       unigram_entropy: float, ax=None, loc=None) -> PlotResult:
+    """Final loss against the attention window ``W`` per depth (Part 2, K4), with the lag-k
+    optimum :math:`L^*_N` and the levels :math:`H(P)`, :math:`H(\\pi)`.
+
+    Parameters
+    ----------
+    losses : dict
+        ``{label: (windows, final_losses)}``; a causal model is placed at the window ``N``.
+    optimal_loss, entropy_rate, unigram_entropy : float
+        :math:`L^*_N`, :math:`H(P)`, :math:`H(\\pi)` in nats.
+
+    Returns
+    -------
+    PlotResult
+        ``lines[label]`` per depth, ``lines["L*"]``, ``lines["H(P)"]``, ``lines["H(pi)"]``.
+    """
+    if not isinstance(losses, dict) or not losses:
+        raise InputError("losses", type(losses).__name__, "a non-empty dict {label: (W, loss)}")
+    checked = {label: data_pair(f"losses[{label!r}]", value, "(windows, losses)")
+               for label, value in losses.items()}
+    ax = new_axes(ax)
+    colors = CurveColors()
+    lines = {label: ax.plot(windows, values, color=colors(label), marker="o", label=str(label))
+             for label, (windows, values) in checked.items()}
+    lines["L*"] = [ax.axhline(optimal_loss, color="black", ls="--", lw=1.0,
+                              label="$L^*_N$: lag-$k$ optimum")]
+    lines["H(pi)"] = [ax.axhline(unigram_entropy, color="0.4", ls=":", lw=1.4,
+                                 label=r"$H(\pi)$")]
+    lines["H(P)"] = [ax.axhline(entropy_rate, color="0.4", ls="-.", lw=1.0, label="$H(P)$")]
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="attention window $W$ (causal at $N$)", ylabel="final loss (nats)")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
