@@ -32,7 +32,8 @@ from theory.results import result
 from validation.markov.models import DTYPE
 
 __all__ = ["OPTIMIZERS", "END_TOLERANCE", "CanonicalModel", "DescentClasses", "population_loss",
-           "minibatch_loss", "train_canonical", "flow_classes", "descent_classes"]
+           "minibatch_loss", "train_canonical", "flow_classes", "grid_starts", "descent_classes",
+           "grid_classes"]
 
 OPTIMIZERS = choice("gd", "adam", "sgd")
 #: "Loss within 1e-3 of H(P) / H(pi)" (Part 2, C1).
@@ -195,6 +196,18 @@ def grid_starts(n: int, half_width: float = 3.0) -> tuple[np.ndarray, np.ndarray
     return e0.ravel(), w0.ravel()
 
 
+def _compare(p, q, e0, w0, optimizer, losses, flow, band) -> DescentClasses:
+    trained = [canonical.end_state(p, q, float(v), tol=END_TOLERANCE) for v in losses]
+    off_band = np.abs(canonical.energy(e0, w0) - canonical.SADDLE_ENERGY) >= band
+    compared = int(off_band.sum())
+    agreements = int(sum(t == f for t, f, keep in zip(trained, flow, off_band) if keep))
+    wrong = [{"e0": float(e), "w0": float(w), "trained": t, "flow": f}
+             for e, w, t, f, keep in zip(e0, w0, trained, flow, off_band) if keep and t != f]
+    classes = {name: trained.count(name) for name in ("global", "local", "neither")}
+    return DescentClasses(optimizer, len(e0), compared, agreements,
+                          agreements / compared if compared else 1.0, classes, wrong[:5])
+
+
 def descent_classes(p: float, q: float, e0, w0, optimizer: str, *, steps: int, lr: float = 0.01,
                     flow: list[str] | None = None, band: float = 0.05, seed: int = 0,
                     seq_len: int = 512, batch: int = 16) -> DescentClasses:
@@ -205,14 +218,27 @@ def descent_classes(p: float, q: float, e0, w0, optimizer: str, *, steps: int, l
                             seed=seed, seq_len=seq_len, batch=batch)
     with torch.no_grad():
         losses = population_loss(model, p, q).numpy()
-    trained = [canonical.end_state(p, q, float(v), tol=END_TOLERANCE) for v in losses]
     flow = flow_classes(p, q, e0, w0) if flow is None else flow
-    off_band = np.abs(canonical.energy(e0, w0) - canonical.SADDLE_ENERGY) >= band
-    agree = [t == f for t, f in zip(trained, flow)]
-    compared = int(off_band.sum())
-    agreements = int(sum(a for a, keep in zip(agree, off_band) if keep))
-    wrong = [{"e0": float(e), "w0": float(w), "trained": t, "flow": f}
-             for e, w, t, f, keep in zip(e0, w0, trained, flow, off_band) if keep and t != f]
-    classes = {name: trained.count(name) for name in ("global", "local", "neither")}
-    return DescentClasses(optimizer, len(e0), compared, agreements,
-                          agreements / compared if compared else 1.0, classes, wrong[:5])
+    return _compare(p, q, e0, w0, optimizer, losses, flow, band)
+
+
+def grid_classes(chains, e0, w0, optimizer: str, *, steps: int, flows: dict, lr: float = 0.01,
+                 band: float = 0.05) -> dict:
+    """:func:`descent_classes` for several chains at once with full-batch ``"gd"`` or
+    ``"adam"``: every (chain, start) pair is one member of a single model, so one training pass
+    serves all chains. ``flows[(p, q)]`` holds the flow classes of the starts. Returns
+    ``{(p, q): DescentClasses}``."""
+    OPTIMIZERS.check("optimizer", optimizer)
+    if optimizer == "sgd":
+        raise InputError("optimizer", optimizer, "'gd' or 'adam' (minibatch SGD samples one "
+                                                 "chain: use descent_classes)")
+    e0, w0 = np.ravel(e0), np.ravel(w0)
+    chains = [tuple(c) for c in chains]
+    p = np.repeat([c[0] for c in chains], len(e0))
+    q = np.repeat([c[1] for c in chains], len(e0))
+    model = train_canonical(p, q, np.tile(e0, len(chains)), np.tile(w0, len(chains)), 0.0,
+                            optimizer=optimizer, lr=lr, steps=steps)
+    with torch.no_grad():
+        losses = population_loss(model, p, q).numpy().reshape(len(chains), len(e0))
+    return {c: _compare(c[0], c[1], e0, w0, optimizer, losses[i], flows[c], band)
+            for i, c in enumerate(chains)}

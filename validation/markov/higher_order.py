@@ -34,7 +34,7 @@ from theory.results import result
 from validation.markov.models import DTYPE, MarkovTransformer, build_model, from_weights, logits
 
 __all__ = ["WindowRun", "construction_weights", "lag_position_losses", "construction_excess",
-           "train_window"]
+           "train_lag_members", "train_window"]
 
 
 @result
@@ -109,40 +109,76 @@ def construction_excess(p: float, q: float, lag: int, seq_len: int, beta: float)
     return float(np.mean(losses[lag - 1:]) - chain_summary(p, q).entropy_rate)
 
 
-def train_window(p: float, q: float, lag: int, *, layers: int, memory: int | None, seed: int,
-                 steps: int = 800, d: int = 8, seq_len: int = 64, batch: int = 16,
-                 lr: float = 2e-3, held_out: int = 4096) -> WindowRun:
-    """K4: train one model (tied, ``standard`` initialisation, AdamW with a cosine one-cycle
-    schedule and 2% warm-up as the authors' code) on sampled lag-k sequences, then measure its
-    loss on ``held_out`` fresh sequences. One thread.
+def _one_cycle(steps: int):
+    """Learning-rate factor of step ``t``: linear warm-up over the first 2% of the steps (at
+    least one), then a cosine decay to 0 at ``steps``."""
+    warm = max(1, round(0.02 * steps))
 
-    The data and the initialisation come from ``seed`` (independent streams).
+    def factor(t: int) -> float:
+        if t < warm:
+            return (t + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * (t - warm) / max(1, steps - warm)))
+
+    return factor
+
+
+def train_lag_members(p: float, q: float, lag: int, *, layers: int, memory: int | None, seeds,
+                      steps: int = 800, d: int = 8, seq_len: int = 64, batch: int = 16,
+                      lr: float = 2e-3, held_out: int = 4096, record_every: int = 0,
+                      record=None) -> tuple[np.ndarray, list]:
+    """Train one tied model per seed (``standard`` initialisation, stacked as members of one
+    :class:`MarkovTransformer`) on sampled lag-k sequences with AdamW (betas 0.9, 0.95, weight
+    decay 1e-3) and a 2% linear warm-up then cosine decay (:func:`_one_cycle`), as the authors'
+    code; one
+    thread. Each member's initialisation, data and held-out data come from its own seed.
+
+    Returns the held-out loss per member (nats, shape ``(M,)``, averaged over positions
+    ``1..N`` of ``held_out`` fresh sequences) and the list of ``record(step, params)`` values at
+    steps ``0, record_every, ...`` and the last step (empty when ``record_every == 0``).
     """
     check_chain(p, q)
-    rng = as_generator(seed)
-    init_seed, data_seed, test_seed = (int(s) for s in rng.integers(0, 2**62, 3))
-    start = time.perf_counter()
+    seeds = [int(s) for s in seeds]
+    streams = [[int(v) for v in as_generator(s).integers(0, 2**62, 3)] for s in seeds]
+    records = []
     with limit_threads(1):
-        model = build_model(d, seq_len, tied=True, init="standard", seeds=[init_seed],
-                            layers=layers, memory=memory)
-        data = torch.as_tensor(sample_lag_chain(p, q, lag, steps * batch, seq_len + 1, data_seed),
-                               dtype=DTYPE).reshape(steps, batch, seq_len + 1)
+        model = build_model(d, seq_len, tied=True, init="standard",
+                            seeds=[s[0] for s in streams], layers=layers, memory=memory)
+
+        def sample(count: int, index: int) -> torch.Tensor:
+            return torch.stack([torch.as_tensor(sample_lag_chain(p, q, lag, count, seq_len + 1,
+                                                                 s[index]), dtype=DTYPE)
+                                for s in streams])
+
+        data = sample(steps * batch, 1).reshape(len(seeds), steps, batch, seq_len + 1)
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95),
                                       weight_decay=1e-3)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
-                                                       pct_start=0.02, anneal_strategy="cos")
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _one_cycle(steps))
         for step in range(steps):
-            x = data[step]
-            lg = model(x[:, :-1])[0]
-            loss = (F.softplus(lg) - x[:, 1:] * lg).mean()
+            if record_every and (step % record_every == 0):
+                records.append(record(step, model.params()))
+            x = data[:, step]
+            lg = model(x[..., :-1])
+            loss = (F.softplus(lg) - x[..., 1:] * lg).mean(dim=(1, 2)).sum()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
-        test = torch.as_tensor(sample_lag_chain(p, q, lag, held_out, seq_len + 1, test_seed),
-                               dtype=DTYPE)
+        if record_every:
+            records.append(record(steps, model.params()))
+        test = sample(held_out, 2)
         with torch.no_grad():
-            lg = model(test[:, :-1])[0]
-            final = float((F.softplus(lg) - test[:, 1:] * lg).mean())
-    return WindowRun(layers, memory, seed, final, optimal_loss_finite_n(p, q, lag, seq_len),
-                     time.perf_counter() - start)
+            lg = model(test[..., :-1])
+            final = (F.softplus(lg) - test[..., 1:] * lg).mean(dim=(1, 2)).numpy()
+    return final, records
+
+
+def train_window(p: float, q: float, lag: int, *, layers: int, memory: int | None, seed: int,
+                 steps: int = 800, d: int = 8, seq_len: int = 64, batch: int = 16,
+                 lr: float = 2e-3, held_out: int = 4096) -> WindowRun:
+    """K4: one run of :func:`train_lag_members` (one seed) with its time."""
+    start = time.perf_counter()
+    final, _ = train_lag_members(p, q, lag, layers=layers, memory=memory, seeds=[seed],
+                                 steps=steps, d=d, seq_len=seq_len, batch=batch, lr=lr,
+                                 held_out=held_out)
+    return WindowRun(layers, memory, seed, float(final[0]),
+                     optimal_loss_finite_n(p, q, lag, seq_len), time.perf_counter() - start)
