@@ -34,6 +34,20 @@ def _braces_balanced(tex: str) -> bool:
     return depth == 0
 
 
+# Plain TeX that MathJax reads and matplotlib's mathtext spells another way (mathtext knows a
+# subset of TeX): short names, \tfrac/\dfrac, and one-token fraction arguments (\frac12).
+_MATHTEXT_SPELLING = [(re.compile(r"\\(le|ge)(?![a-zA-Z])"), r"\\\1q"),
+                      (re.compile(r"\\[td]frac(?![a-zA-Z])"), r"\\frac"),
+                      (re.compile(r"\\frac\s*([0-9A-Za-z])"), r"\\frac{\1}"),
+                      (re.compile(r"(\\frac\{[^{}]*\})\s*([0-9A-Za-z])"), r"\1{\2}")]
+
+
+def _for_mathtext(tex: str) -> str:
+    for pattern, spelling in _MATHTEXT_SPELLING:
+        tex = pattern.sub(spelling, tex)
+    return tex
+
+
 @pytest.mark.parametrize("claim", load_claims(), ids=lambda c: c.id)
 def test_statement_latex_is_well_formed(claim):
     """Inline math only between \\( and \\) (what the report's MathJax reads), no `$` (MathJax or
@@ -48,7 +62,7 @@ def test_statement_latex_is_well_formed(claim):
     parser = MathTextParser("path")
     for tex in formulas:
         assert tex.strip() and _braces_balanced(tex), tex
-        parser.parse(f"${tex}$")  # raises ValueError on a TeX error
+        parser.parse(f"${_for_mathtext(tex)}$")  # raises ValueError on a TeX error
 
 
 def test_well_formedness_checks_can_fail():
@@ -59,6 +73,7 @@ def test_well_formedness_checks_can_fail():
     with pytest.raises(AssertionError):
         _math_segments(r"\(a \(b\) c\)")
     assert not _braces_balanced(r"\frac{1}{2") and _braces_balanced(r"\{x\}")
+    assert _for_mathtext(r"\tfrac12 \le \frac1{2n} \left \geq") == r"\frac{1}{2} \leq \frac{1}{2n} \left \geq"
     with pytest.raises(ValueError):
         MathTextParser("path").parse(r"$\frac{1}$")
 
