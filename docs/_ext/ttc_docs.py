@@ -7,6 +7,10 @@
     link target (``claim-<id>`` with the dot as ``-``) and names the anchor of its row in the
     report ``ttc reproduce`` writes (``reproduce-out/index.html#<id>``).
 
+``:claim:`markov.F1```
+    A link to the claim's row in the table of ``.. claims::`` on the same page; an id the ledger
+    does not register is an error, so a renamed claim breaks the build instead of the link.
+
 ``.. ttc-usage::``
     The ``--help`` text of every ``ttc`` command, read from :func:`validation.cli.build_parser`.
 """
@@ -46,7 +50,7 @@ def _xref(kind: str, target: str, title: str | None = None) -> addnodes.pending_
 
 
 def _table(headers: list[str], rows: list[list[list[nodes.Node]]], widths: list[int]) -> nodes.table:
-    table = nodes.table(classes=["ttc-claims"])
+    table = nodes.table(classes=["ttc-claims", "colwidths-given"])
     group = nodes.tgroup(cols=len(headers))
     table += group
     for width in widths:
@@ -91,11 +95,23 @@ class ClaimsDirective(Directive):
                 " and ".join(c.profiles) + " only"
             check = [_xref("mod", c.check.__module__), nodes.Text(f" ({c.check.__name__})")]
             rows.append([id_cell, ref_cell, _text_with_math(c.statement),
-                         [expected, nodes.Text(f" ({profiles})")], check,
-                         [nodes.literal(f"#{c.id}", f"#{c.id}")]])
-        headers = ["claim id", "paper, reference", "statement", "expected verdict (profiles)",
-                   "check (module, function)", "report anchor"]
-        return [_table(headers, rows, [12, 14, 40, 12, 14, 8])]
+                         [expected, nodes.Text(f" ({profiles})")], check])
+        headers = ["claim id = report anchor", "paper, reference", "statement",
+                   "expected verdict (profiles)", "check (module, function)"]
+        return [_table(headers, rows, [13, 14, 45, 11, 17])]
+
+
+def claim_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    from validation.ledger.claims import load_claims
+
+    known = {c.id for c in load_claims()}
+    if text not in known:
+        message = inliner.reporter.error(f"claim {text!r} is not registered in the ledger",
+                                         line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    ref = nodes.reference(rawtext, "", refuri=f"#claim-{text.replace('.', '-')}")
+    ref += nodes.literal(text, text)
+    return [ref], []
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str):
@@ -126,4 +142,5 @@ class UsageDirective(Directive):
 def setup(app):
     app.add_directive("claims", ClaimsDirective)
     app.add_directive("ttc-usage", UsageDirective)
+    app.add_role("claim", claim_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -76,8 +76,8 @@ def _load(path: Path, key_text: str, names: tuple[str, ...]) -> dict | None:
 
 def cached_arrays(kind: str, key: dict, names: tuple[str, ...],
                   compute: Callable[[], dict]) -> dict:
-    """The arrays ``names`` of the entry ``(kind, key)``: read from the cache, or ``compute()``d
-    (a dict of arrays with exactly those names) and stored.
+    """The arrays ``names`` of the entry ``(kind, key)``: read from the cache, or computed by
+    ``compute()`` (a dict of arrays with exactly those names) and stored.
 
     Parameters
     ----------
