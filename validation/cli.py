@@ -234,6 +234,34 @@ def add_list_argument(parser, flag: str, domain: Domain, most: int, help: str = 
     return action
 
 
+def leaf_commands(parser) -> list:
+    """``[(argv prefix, parser)]`` of every leaf command below ``parser`` (e.g.
+    ``(["markov", "summary"], ...)``): what the tests' fuzz table and echo check walk."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [([], parser)]
+    return [([name] + prefix, leaf) for name, child in subs[0].choices.items()
+            for prefix, leaf in leaf_commands(child)]
+
+
+def example_text(action, folder):
+    """A valid command-line value of a declared option (``folder``: a ``pathlib.Path`` where
+    example files are written), or None when there is none (an input path without an example,
+    a flag): the domain's example, a path below ``folder``, or the first choice."""
+    kind = action.type
+    if isinstance(kind, DomainType):
+        return kind.domain.example_text()
+    if isinstance(kind, PathType):
+        if kind.example is not None:
+            return kind.example(folder)
+        if kind.kind == "output":
+            return str(folder / f"out{kind.suffixes[0] if kind.suffixes else '.json'}")
+        return str(folder / "folder") if kind.kind == "folder" else None
+    if action.choices:
+        return str(list(action.choices)[0])
+    return None
+
+
 def number(text: str) -> float:
     """argparse type: a finite real number written as ``0.3``, ``3e-1`` or ``3/10`` (strict:
     :data:`theory.domains.FINITE`)."""

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from validation import cli
-from validation.cli import DomainType, PathType, build_parser, main, parameters_used
+from validation.cli import build_parser, example_text, leaf_commands, main, parameters_used
 
 
 def _run(capsys, *argv):
@@ -220,35 +220,8 @@ def test_summary_of_the_s_state_chain_states_its_lambda_regime(run_json):
 
 # ------------------------------------------------------------------------- parameter echo
 
-def _leaf_commands():
-    def walk(parser, prefix):
-        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subs:
-            yield prefix, parser
-            return
-        for name, child in subs[0].choices.items():
-            yield from walk(child, prefix + [name])
-
-    return [(p, parser) for p, parser in walk(build_parser(), [])
-            if parser.get_default("ttc_parser") is parser]
-
-
-QUERIES = _leaf_commands()
-
-
-def _example(action, tmp_path):
-    kind = action.type
-    if isinstance(kind, DomainType):
-        return kind.domain.example_text()
-    if isinstance(kind, PathType):
-        if kind.example is not None:
-            return kind.example(tmp_path)
-        if kind.kind == "input":
-            return None
-        return str(tmp_path / f"out{kind.suffixes[0] if kind.suffixes else '.json'}")
-    if action.choices:
-        return str(list(action.choices)[0])
-    return None
+QUERIES = [(prefix, parser) for prefix, parser in leaf_commands(build_parser())
+           if parser.get_default("ttc_parser") is parser]
 
 
 def test_there_are_query_commands():
@@ -267,7 +240,7 @@ def test_the_echo_holds_every_option_given(prefix, parser, tmp_path):
             argv.append(action.option_strings[0])
             given[action.dest] = action.const
             continue
-        value = _example(action, tmp_path)
+        value = example_text(action, tmp_path)
         try:  # a type of its own (an axis range LOW:HIGH) may not read the domain's example
             if value is None or (action.type is not None and action.type(value) is None):
                 continue

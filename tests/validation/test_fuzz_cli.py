@@ -10,58 +10,27 @@ a child interpreter capped at 2 GiB of address space. A new command joins
 the table by declaring its parameters; a required option without a declaration fails
 :func:`test_every_required_option_is_declared`."""
 
-import argparse
 import signal
 import time
 
 from validation.cli import (MAX_SWEEP, SWEEP_KINDS, DomainType, ExecutorType, PathType, build_parser,
-                            main)
+                            example_text, leaf_commands, main)
 
 TIME_LIMIT = 10  # seconds per case
 
 
-def _commands():
-    """``(argv prefix, parser)`` of every leaf command."""
-    def walk(parser, prefix):
-        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subs:
-            yield prefix, parser
-            return
-        for name, child in subs[0].choices.items():
-            yield from walk(child, prefix + [name])
-
-    yield from walk(build_parser(), [])
-
-
-COMMANDS = list(_commands())
+COMMANDS = leaf_commands(build_parser())
 
 
 def _option_actions(parser):
     return [a for a in parser._actions if a.option_strings and a.dest != "help"]
 
 
-def _example(action, tmp_path):
-    kind = action.type
-    if isinstance(kind, DomainType):
-        return kind.domain.example_text()
-    if isinstance(kind, PathType):
-        if kind.example is not None:
-            return kind.example(tmp_path)
-        if kind.kind == "output":
-            return str(tmp_path / f"out{kind.suffixes[0] if kind.suffixes else '.json'}")
-        if kind.kind == "folder":
-            return str(tmp_path / "folder")
-        return None
-    if action.choices:
-        return str(list(action.choices)[0])
-    return None
-
-
 def _base_argv(prefix, parser, tmp_path):
     argv = list(prefix)
     for action in _option_actions(parser):
         if action.required:
-            value = _example(action, tmp_path)
+            value = example_text(action, tmp_path)
             if value is None:
                 return None
             argv += [action.option_strings[0], value]
