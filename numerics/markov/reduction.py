@@ -33,8 +33,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from numerics.markov.canonical import (_softplus, canonical_loss, check_chain, expit,
-                                       stationary)
+from numerics.markov.canonical import canonical_loss, check_chain, expit, stationary
 from numerics.markov.sequences import binary_kernel
 from numerics.shared.ode import dopri5
 from theory.domains import integer
@@ -204,6 +203,10 @@ def attention_logits(e: float, w: float, a: float, b: float, seq_len: int) -> np
     x, centred_mean = _state_grid(seq_len)
     s = x - 0.5 + a * centred_mean
     return e * e * s + 4 * w * abs(w) * e * np.maximum(e * s, 0.0) + b
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
 
 
 def _targets(p: float, q: float) -> np.ndarray:

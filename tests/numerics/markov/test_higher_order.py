@@ -14,7 +14,7 @@ from itertools import product
 import numpy as np
 import pytest
 
-from numerics.markov import higher_order as ho
+from numerics.markov import higher_order
 from theory.errors import InputError, TooLargeError
 
 
@@ -63,7 +63,7 @@ P, Q = Fraction(1, 5), Fraction(3, 10)
 
 
 def test_entropies_of_the_spec():
-    summary = ho.lag_summary(0.2, 0.3, 2, 10)
+    summary = higher_order.lag_summary(0.2, 0.3, 2, 10)
     # H(P) = H(x_{n+1} | x_{n-1}) for lag 2 and H(pi) = H(x_1) from the exact law
     law = _lag_law(P, Q, 2, 4)
     assert abs(summary.entropy_rate - _h_given(law, lambda s: s[1], lambda s: s[3])) < 1e-14
@@ -74,27 +74,27 @@ def test_entropies_of_the_spec():
 
 @pytest.mark.parametrize("lag, N", [(2, 10), (1, 6), (3, 7), (4, 4), (5, 3)])
 def test_finite_n_optimum_is_the_bayes_loss(lag, N):
-    value = ho.optimal_loss_finite_n(0.2, 0.3, lag, N)
+    value = higher_order.optimal_loss_finite_n(0.2, 0.3, lag, N)
     assert abs(value - _reference_bayes(0.2, 0.3, lag, N)) < 1e-13
 
 
 def test_finite_n_optimum_value_of_the_spec():
-    assert round(ho.optimal_loss_finite_n(0.2, 0.3, 2, 10), 6) == 0.557430
+    assert round(higher_order.optimal_loss_finite_n(0.2, 0.3, 2, 10), 6) == 0.557430
 
 
 @pytest.mark.parametrize("window, spec", [(1, 0.557430), (2, 0.595878), (3, 0.595071),
                                           (5, 0.611999), (9, 0.619847), (None, 0.619847)])
 def test_window_bounds_k1_k3(window, spec):
-    value = ho.window_bound(0.2, 0.3, 2, 10, window)
+    value = higher_order.window_bound(0.2, 0.3, 2, 10, window)
     assert abs(value - _reference_bound(0.2, 0.3, 2, 10, window)) < 1e-13
     assert round(value, 6) == spec
 
 
 def test_window_bound_other_chains():
     for p, q, lag, N, window in [(0.5, 0.8, 3, 7, 2), (0.7, 0.1, 1, 6, None), (0.4, 0.4, 2, 5, 1)]:
-        value = ho.window_bound(p, q, lag, N, window)
+        value = higher_order.window_bound(p, q, lag, N, window)
         assert abs(value - _reference_bound(p, q, lag, N, window)) < 1e-13
-        assert value >= ho.optimal_loss_finite_n(p, q, lag, N) - 1e-14
+        assert value >= higher_order.optimal_loss_finite_n(p, q, lag, N) - 1e-14
 
 
 def test_random_order_one_against_dblquad():
@@ -106,7 +106,7 @@ def test_random_order_one_against_dblquad():
         return (q * h(p) + p * h(q)) / (p + q) if p + q > 0 else 0.0
 
     reference, _ = dblquad(rate, 0, 1, 0, 1, epsabs=1e-12, epsrel=1e-12)
-    result = ho.random_order_rate(1)
+    result = higher_order.random_order_rate(1)
     assert abs(result.expected_entropy_rate - reference) < 1e-9
     assert round(result.expected_entropy_rate, 6) == 0.480889
 
@@ -125,20 +125,20 @@ def test_random_order_two_against_monte_carlo():
     h = -u * np.log(u) - (1 - u) * np.log(1 - u)
     samples = np.sum(mu * h, axis=1)
     mean, err = samples.mean(), samples.std() / math.sqrt(len(samples))
-    result = ho.random_order_rate(2)
+    result = higher_order.random_order_rate(2)
     assert abs(result.expected_entropy_rate - mean) < 4 * err
     assert result.error_estimate < 1e-5
 
 
 def test_bad_inputs():
     with pytest.raises(InputError, match="lag"):
-        ho.optimal_loss_finite_n(0.2, 0.3, 0, 10)
+        higher_order.optimal_loss_finite_n(0.2, 0.3, 0, 10)
     with pytest.raises(InputError, match="seq_len"):
-        ho.window_bound(0.2, 0.3, 2, 17)
+        higher_order.window_bound(0.2, 0.3, 2, 17)
     with pytest.raises(InputError, match="window"):
-        ho.window_bound(0.2, 0.3, 2, 5, 0)
+        higher_order.window_bound(0.2, 0.3, 2, 5, 0)
     with pytest.raises(InputError, match="order"):
-        ho.random_order_rate(3)
+        higher_order.random_order_rate(3)
     with pytest.raises(InputError, match="p"):
-        ho.lag_summary(1.0, 0.3, 2, 10)
+        higher_order.lag_summary(1.0, 0.3, 2, 10)
     assert issubclass(TooLargeError, InputError)

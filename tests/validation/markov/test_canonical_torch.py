@@ -6,15 +6,15 @@ import numpy as np
 import torch
 
 from numerics.markov import canonical
-from validation.markov import canonical_torch as ct
+from validation.markov import canonical_torch
 
 
 def test_loss_and_gradient_match_numerics():
     rng = np.random.default_rng(5)
     e, w, b = rng.uniform(-3, 3, (3, 200))
     for p, q in [(0.1, 0.1), (0.9, 0.9), (0.5, 0.8), (0.2, 0.3)]:
-        model = ct.CanonicalModel(e, w, b)
-        loss = ct.population_loss(model, p, q)
+        model = canonical_torch.CanonicalModel(e, w, b)
+        loss = canonical_torch.population_loss(model, p, q)
         loss.sum().backward()
         grad = np.stack([model.e.grad, model.w.grad, model.b.grad], axis=-1)
         np.testing.assert_allclose(loss.detach().numpy(), canonical.canonical_loss(p, q, e, w, b),
@@ -26,25 +26,25 @@ def test_loss_and_gradient_match_numerics():
 def test_minibatch_loss_is_unbiased_on_a_long_chain():
     from numerics.markov.sequences import sample_chain
 
-    model = ct.CanonicalModel([0.8], [0.4], [0.1])
+    model = canonical_torch.CanonicalModel([0.8], [0.4], [0.1])
     x = torch.as_tensor(sample_chain(0.5, 0.8, 64, 2001, 3), dtype=torch.float64)
-    sampled = float(ct.minibatch_loss(model, x).detach()[0])
+    sampled = float(canonical_torch.minibatch_loss(model, x).detach()[0])
     exact = float(canonical.canonical_loss(0.5, 0.8, 0.8, 0.4, 0.1))
     assert abs(sampled - exact) < 5e-3
 
 
 def test_vectorised_flow_classes_match_single_flows():
-    e0, w0 = ct.grid_starts(7)
+    e0, w0 = canonical_torch.grid_starts(7)
     for p, q in [(0.1, 0.1), (0.5, 0.8)]:
         single = []
         for e_, w_ in zip(e0, w0):
             flow = canonical.joint_flow(p, q, e_, w_, 0.0)
             single.append(canonical.end_state(p, q, float(canonical.canonical_loss(p, q, *flow.end)),
-                                              tol=ct.END_TOLERANCE))
-        assert ct.flow_classes(p, q, e0, w0) == single
+                                              tol=canonical_torch.END_TOLERANCE))
+        assert canonical_torch.flow_classes(p, q, e0, w0) == single
 
 
 def test_gradient_descent_agrees_off_the_band_on_a_coarse_grid():
-    e0, w0 = ct.grid_starts(5)
-    result = ct.descent_classes(0.5, 0.8, e0, w0, "gd", steps=10_000)
+    e0, w0 = canonical_torch.grid_starts(5)
+    result = canonical_torch.descent_classes(0.5, 0.8, e0, w0, "gd", steps=10_000)
     assert result.agreements == result.compared > 0

@@ -7,7 +7,7 @@ numerics.markov.canonical (checked against sympy in tests/numerics/markov/test_c
 import numpy as np
 import pytest
 
-from numerics.markov import reduction as numeric_reduction
+from numerics.markov.reduction import invariant_point, phi
 from validation.markov import reduction
 
 
@@ -46,9 +46,9 @@ def test_r3_trajectory_stays_on_m_prime_and_leaves_the_image():
 
 
 def test_distances_vanish_on_the_sets():
-    point = numeric_reduction.phi(0.9, -0.4, 0.1, 4, 5)
+    point = phi(0.9, -0.4, 0.1, 4, 5)
     assert reduction.distance_to_image(point) <= 1e-14
-    other = numeric_reduction.invariant_point(0.9, 0.3, 1.0, -0.5, 0.1, 4, 5)
+    other = invariant_point(0.9, 0.3, 1.0, -0.5, 0.1, 4, 5)
     assert reduction.distance_to_invariant(other) <= 1e-14
     assert reduction.distance_to_image(other) > 0.1
 

@@ -13,7 +13,7 @@ import numpy as np
 from numerics.markov import higher_order
 from numerics.markov.canonical import chain_summary
 from validation.ledger.claims import CheckContext, claim, decide
-from validation.markov import higher_order as torch_higher_order
+from validation.markov.higher_order import construction_excess, train_window
 
 P1 = "markov-p1"
 #: The lag-2 chain of the authors' code and of K1/K3: p = 0.2, q = 0.3, N = 10.
@@ -45,7 +45,7 @@ def _k1(ctx: CheckContext):
                  r"\(9.0 \times 10^{-3}\) (\(k = 3\)) at \(\beta = 4\); \(2 \times 10^{-7}\) at "
                  r"\(\beta = 8\); below \(10^{-8}\) at \(\beta = 16\)).")
 def _k2(ctx: CheckContext):
-    measured = {f"k={k},beta={beta}": torch_higher_order.construction_excess(0.2, 0.3, k, 8, beta)
+    measured = {f"k={k},beta={beta}": construction_excess(0.2, 0.3, k, 8, beta)
                 for k in (2, 3) for beta in (4.0, 8.0, 16.0)}
     spec = {"k=2,beta=4.0": 1.05e-2, "k=3,beta=4.0": 9.0e-3}
     holds = (all(abs(measured[key] - value) <= 0.05 * value for key, value in spec.items())
@@ -95,7 +95,7 @@ def _k4(ctx: CheckContext):
     runs, timings = {}, {}
     for layers in K4_LAYERS:
         for window in K4_WINDOWS:
-            run = torch_higher_order.train_window(p, q, lag, layers=layers, memory=window,
+            run = train_window(p, q, lag, layers=layers, memory=window,
                                                   seed=ctx.seed, steps=K4_STEPS)
             runs[(layers, window)] = run.final_loss
             timings[f"L={layers},W={window or 'causal'}"] = run.seconds
