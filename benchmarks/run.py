@@ -23,7 +23,8 @@ HERE = Path(__file__).resolve().parent
 
 #: topic -> the benchmark files (relative to this folder) that measure it.
 BENCHMARKS = {
-    "markov": ("markov/bench_canonical.py", "markov/bench_training.py"),
+    "markov": ("markov/bench_canonical.py", "markov/bench_training.py",
+               "markov/bench_ensemble.py"),
     "lsa": ("lsa/bench_optimum.py",),
     "potts": ("potts/bench_sampling_fit.py",),
     "bayesnet": ("bayesnet/bench_mle_construction.py",),

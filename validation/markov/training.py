@@ -672,3 +672,42 @@ def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_o
     if not np.all(np.isfinite(out["loss"])):
         raise NumericalFailure(f"final loss is not finite: {out['loss']}")
     return out
+
+
+def ensemble_report(p: float, q: float, *, tying: bool, init: str, steps: int, seed: int,
+                    seeds: int = 1, d: int = 4, seq_len: int = 64, layers: int = 1,
+                    memory: int | None = None, lag: int = 1,
+                    schedule: str = "constant") -> dict:
+    """The ``ttc markov train --model transformer`` values (Part 2 Sec. 5): ``seeds`` runs with
+    seeds ``seed, seed+1, ...`` trained as one vectorised ensemble (:func:`train_ensemble`, Adam
+    lr 1e-2, batch 16, one thread).
+
+    Returns a dict: the markov.md keys of the first seed (``final_loss``, ``entropy_rate``,
+    ``unigram_entropy``, ``converged_to``, ``predicted_p_given_0``, ``predicted_p_given_1``),
+    then ``layers``, ``memory`` (None: causal), ``lag``, ``per_seed`` (those keys plus ``seed``
+    for every seed), ``share`` (``{global, local, neither}`` fractions of seeds by
+    ``converged_to``), ``seconds`` (wall clock of the training) and, per layer and averaged over
+    seeds, ``prev_token_score``, ``induction_score`` and ``rank_one_energy``
+    (``{"W_V": [...], "W_1": [...]}``). ``converged_to`` compares the final loss with the optimum
+    of the lag-k chain (:func:`classify_level`; :math:`H(P)` when ``lag = 1``)."""
+    import time
+
+    start = time.perf_counter()
+    runs = train_ensemble(p, q, tying=tying, seeds=range(seed, seed + seeds), steps=steps,
+                          init=init, d=d, seq_len=seq_len, layers=layers, memory=memory,
+                          lag=lag, lr=1e-2, schedule=schedule)
+    seconds = time.perf_counter() - start
+    per_seed = [{"seed": r.run.seed, "final_loss": r.run.final_loss,
+                 "entropy_rate": r.run.entropy_rate, "unigram_entropy": r.run.unigram_entropy,
+                 "converged_to": r.run.converged_to,
+                 "predicted_p_given_0": r.run.predicted_p_given_0,
+                 "predicted_p_given_1": r.run.predicted_p_given_1} for r in runs]
+    ends = [row["converged_to"] for row in per_seed]
+    first = {k: v for k, v in per_seed[0].items() if k != "seed"}
+    return {**first, "layers": layers, "memory": memory, "lag": lag, "per_seed": per_seed,
+            "share": {k: ends.count(k) / len(ends) for k in ("global", "local", "neither")},
+            "seconds": seconds,
+            "prev_token_score": np.mean([r.prev_token_score for r in runs], axis=0).tolist(),
+            "induction_score": np.mean([r.induction_score for r in runs], axis=0).tolist(),
+            "rank_one_energy": {name: np.mean([r.rank_one_energy[name] for r in runs],
+                                              axis=0).tolist() for name in ("W_V", "W_1")}}
