@@ -38,8 +38,12 @@ __all__ = ["ReductionCheck", "ChainRule", "Invariance", "full_loss_gradient", "r
            "chain_rule", "normal_fraction", "phi_tangent", "invariant_tangent",
            "distance_to_invariant", "distance_to_image", "descend_from_phi", "rank_one_energy"]
 
-#: Order of the full model's parameters in the flat vectors of this module (tied, one layer).
+#: The full model's parameters (tied, one layer).
 NAMES = ("e", "pos", "W_Q", "W_K", "W_V", "W_O", "W_1", "W_2", "b")
+#: Coordinates of the flat vectors of the tangent computations: ``W_Q, W_K`` are free in both
+#: sets (every coordinate direction is tangent), so the projection on a span that contains them
+#: is the identity there and the normal part and the distances live on the other coordinates.
+FLAT_NAMES = ("e", "pos", "W_V", "W_O", "W_1", "W_2", "b")
 
 
 @result
@@ -113,7 +117,8 @@ def full_loss_gradient(point: dict, p: float, q: float) -> tuple[float, dict]:
 
 
 def _flat(parts: dict) -> np.ndarray:
-    return np.concatenate([np.asarray(parts[name], dtype=float).reshape(-1) for name in NAMES])
+    return np.concatenate([np.asarray(parts[name], dtype=float).reshape(-1)
+                           for name in FLAT_NAMES])
 
 
 def _basis(point: dict, directions: list[dict]) -> np.ndarray:
@@ -127,44 +132,34 @@ def _basis(point: dict, directions: list[dict]) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
-def _free_attention(point: dict) -> list[dict]:
-    d = point["e"].shape[0]
-    out = []
-    for name in ("W_Q", "W_K"):
-        for i in range(d):
-            for j in range(d):
-                unit = np.zeros((d, d))
-                unit[i, j] = 1.0
-                out.append({name: unit})
-    return out
-
-
 def phi_tangent(point: dict, w: float, alpha=None) -> np.ndarray:
-    """Basis (columns) of the tangent space of phi's image at ``point`` = phi(e, w, b)."""
+    """Basis (columns, on the coordinates :data:`FLAT_NAMES`) of the tangent space of phi's
+    image at ``point`` = phi(e, w, b); the free ``W_Q, W_K`` directions are implicit."""
     d, seq_len = point["pos"].shape[1], point["pos"].shape[0]
     a_hat, b_hat = reduction.unit_directions(d, alpha)
     sign = 1.0 if w >= 0 else -1.0
     directions = [{"e": a_hat, "pos": np.tile(-0.5 * a_hat, (seq_len, 1))},
                   {"W_1": 2 * sign * np.outer(b_hat, a_hat), "W_2": 2 * np.outer(a_hat, b_hat)},
                   {"b": np.ones(())}]
-    return _basis(point, directions + _free_attention(point))
+    return _basis(point, directions)
 
 
 def invariant_tangent(point: dict, alpha=None) -> np.ndarray:
-    """Basis (columns) of M' (a linear subspace) at any of its points."""
+    """Basis (columns, on :data:`FLAT_NAMES`) of M' (a linear subspace; the free ``W_Q, W_K``
+    are implicit)."""
     d, seq_len = point["pos"].shape[1], point["pos"].shape[0]
     a_hat, b_hat = reduction.unit_directions(d, alpha)
     directions = [{"e": a_hat}, {"pos": np.tile(a_hat, (seq_len, 1))},
                   {"W_1": np.outer(b_hat, a_hat)}, {"W_2": np.outer(a_hat, b_hat)},
                   {"b": np.ones(())}]
-    return _basis(point, directions + _free_attention(point))
+    return _basis(point, directions)
 
 
 def normal_fraction(gradient: dict, basis: np.ndarray) -> float:
-    """:math:`|g - \\Pi g|/|g|` for the flattened gradient ``g`` and the span of ``basis``
-    (0 for a zero gradient)."""
+    """:math:`|g - \\Pi g|/|g|` for the gradient ``g`` and the span of ``basis`` plus the free
+    ``W_Q, W_K`` directions (0 for a zero gradient)."""
     g = _flat(gradient)
-    norm = float(np.linalg.norm(g))
+    norm = math.sqrt(float(g @ g) + sum(float(np.sum(gradient[n] ** 2)) for n in ("W_Q", "W_K")))
     if norm == 0.0:
         return 0.0
     coefficients, *_ = np.linalg.lstsq(basis, g, rcond=None)
