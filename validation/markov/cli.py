@@ -262,8 +262,10 @@ def _train_transformer(args) -> dict:
     try:
         check_architecture(seq_len=args.seq_len, layers=args.layers, memory=args.memory,
                            lag=args.lag)
+        # the command's limit counts every batch as if drawn up front (the single-layer
+        # trainer's estimate), although the ensemble trainer draws them 100 steps at a time
         check_training(steps=args.steps, d=args.d, seq_len=args.seq_len, batch=16,
-                       members=args.seeds, layers=args.layers, chunk=100)
+                       members=args.seeds, layers=args.layers)
         SEED.check("seed", args.seed + args.seeds - 1)
     except InputError as exc:  # name the option, not the Python argument
         flag = TRAIN_FLAGS.get(exc.name, "--seed" if exc.name == "seed" else exc.name)
