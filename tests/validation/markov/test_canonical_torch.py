@@ -39,8 +39,8 @@ def test_vectorised_flow_classes_match_single_flows():
         single = []
         for e_, w_ in zip(e0, w0):
             flow = canonical.joint_flow(p, q, e_, w_, 0.0)
-            single.append(canonical.end_state(p, q, float(canonical.canonical_loss(p, q, *flow.end)),
-                                              tol=canonical_torch.END_TOLERANCE))
+            loss = float(canonical.canonical_loss(p, q, *flow.end))
+            single.append(canonical.end_state(p, q, loss, tol=canonical_torch.END_TOLERANCE))
         assert canonical_torch.flow_classes(p, q, e0, w0) == single
 
 

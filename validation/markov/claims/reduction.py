@@ -90,13 +90,14 @@ def _r3(ctx: CheckContext):
     holds = check.normal_fraction_image <= 1e-12
     return decide(holds, {"normal fraction of grad L to phi's image": 0.0},
                   {"normal fraction at the R2 point": check.normal_fraction_image,
-                   "distance to phi's image after gradient descent": walk["final_distance_to_image"]},
+                   "distance to phi's image after gradient descent":
+                       walk["final_distance_to_image"]},
                   1e-12,
                   "Counterexample: at (p, q) = (0.5, 0.8), (e, w, b) = (1, 0.5, 0), d = N = 4 the "
                   f"part of grad L normal to phi's image is {check.normal_fraction_image:.3f} of "
                   "|grad L| (spec: 0.827): the gradient moves each p_n at the rate of its own "
-                  "position (1/N of the loss), not as -e/2, so p_n and e decouple. Gradient descent "
-                  "from phi leaves the image (distance reported) but stays in the larger set M' "
+                  "position (1/N of the loss), not as -e/2, so p_n and e decouple. Gradient "
+                  "descent from phi leaves the image (distance reported) but stays in the larger set M' "
                   "(markov.R3_invariant). The canonical flow is the gradient flow of L o phi, not "
                   "the restriction of the full flow.")
 
@@ -168,8 +169,8 @@ def _r4(ctx: CheckContext):
                   {"mean rho at step 0": first, "mean rho at the end": final_mean,
                    "share of seeds with final rho > 0.99": shares,
                    "mean final held-out loss": float(np.mean(final))}, "growth",
-                  f"{R4_SEEDS} seeds trained as members of one model (AdamW lr 2e-3, 2% warm-up, cosine "
-                  "decay), rho every 100 steps; the paper used d = 8, N = 1024, 5000 iterations, "
+                  f"{R4_SEEDS} seeds trained as members of one model (AdamW lr 2e-3, 2% "
+                  "warm-up, cosine decay), rho every 100 steps; the paper used d = 8, N = 1024, 5000 iterations, "
                   "3 runs.", figures=("markov_r4_low_rank.png",), timings={"training": seconds})
 
 
