@@ -52,7 +52,7 @@ def unigram_local_min_margin(point: dict) -> float:
     """
     import numpy as np
 
-    from validation.markov.states import threshold
+    from numerics.markov.sequences import threshold
     from validation.markov.unigram import unigram_classification
 
     S, p = int(point["S"]), float(point["p"])
