@@ -613,7 +613,7 @@ def evaluate_ensemble(model: MarkovTransformer, p: float, q: float, rngs, held_o
     ``p_given_0``, ``p_given_1`` (all positions), ``p_hat``, ``q_hat`` (positions ``n > N/2``),
     ``prev_token``, ``induction`` (shape ``(L, M)``; on the first 64 held-out sequences),
     ``ideal_global`` and ``ideal_local`` (the losses of the Bayes predictor and of the
-    stationary law :math:`\pi_1` on the same sequences) and ``method``."""
+    stationary law :math:`\\pi_1` on the same sequences) and ``method``."""
     from validation.markov.depth import layer_scores
     from validation.markov.models import attention_maps
 
