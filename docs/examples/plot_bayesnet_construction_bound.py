@@ -1,4 +1,4 @@
-"""
+r"""
 Bayesian networks: the two-layer construction and its bound
 ===========================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Bayesian networks: total variation against the context length
 ==============================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 LSA: where Theorem 3.3's parameters exist, and the loss against n
 =================================================================
 

@@ -1,4 +1,4 @@
-"""
+r"""
 Markov: the canonical landscape and its basins
 ==============================================
 

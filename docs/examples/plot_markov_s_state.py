@@ -1,4 +1,4 @@
-"""
+r"""
 Markov: the S-state band where the unigram point is still a local minimum
 =========================================================================
 

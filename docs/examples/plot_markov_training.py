@@ -1,4 +1,4 @@
-"""
+r"""
 Markov: training curves of the single-layer transformer
 =======================================================
 

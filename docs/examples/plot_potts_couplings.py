@@ -1,4 +1,4 @@
-"""
+r"""
 Potts: couplings learned by one factored attention layer
 ========================================================
 

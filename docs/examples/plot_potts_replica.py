@@ -1,4 +1,4 @@
-"""
+r"""
 Potts: replica curves against simulations
 =========================================
 

@@ -42,7 +42,7 @@ def test_failing_helper_shows_the_callers_line_not_library_frames(tmp_path, name
         assert library_file not in run.stdout, run.stdout
 
 
-@pytest.mark.parametrize("folder", ["theory", "numerics", "validation"])
+@pytest.mark.parametrize("folder", ["theory", "numerics", "validation", "benchmarks", "docs/examples"])
 def test_library_source_compiles_without_deprecation_warnings(folder):
     """An invalid escape sequence ("\\(" in a non-raw string) is a DeprecationWarning at compile
     time (a SyntaxWarning from Python 3.12 on)."""
