@@ -26,16 +26,14 @@ specification ``markov.md``, Part 2, Sec. 2 (K1-K3). Notation of :mod:`numerics.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
 
 from numerics.markov.canonical import binary_entropy, chain_summary, check_chain, stationary, xlogy
 from numerics.markov.sequences import binary_kernel
-from theory.budgets import MEMORY_BUDGET, check_memory
+from theory.budgets import check_memory
 from theory.domains import integer
-from theory.errors import InputError, TooLargeError
 from theory.results import result
 
 __all__ = ["LAG", "ORDER", "ENUMERATION_SEQ_LEN", "FINITE_SEQ_LEN", "LagSummary", "RandomOrderRate",

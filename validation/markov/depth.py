@@ -43,7 +43,7 @@ from numerics.shared.threads import limit_threads
 from theory.errors import InputError
 from theory.results import result
 from validation.markov.models import (
-    DTYPE, LAYER_WEIGHTS, LAYERS, MarkovTransformer, exact_loss, exact_loss_gradient_hessian,
+    LAYER_WEIGHTS, LAYERS, MarkovTransformer, exact_loss, exact_loss_gradient_hessian,
     global_minimum_parameters, hidden_states, layer_key, parameter_shapes, stack_members,
     unigram_point)
 
@@ -213,8 +213,6 @@ def unigram_hessian(p: float, q: float, *, layers: int = 2, tied: bool = True, d
     """The values of ``ttc markov hessian``: the D1 point of the ``layers``-layer model with
     other weights from the ``standard`` initialisation (``sigma`` None) or N(0, sigma^2), its
     exact loss and gradient norm (enumeration, ``seq_len <= 10``) and the D2 Schur criterion."""
-    from validation.markov.models import build_model
-
     check_chain(p, q)
     if seq_len > MAX_EXACT_SEQ_LEN:
         raise InputError("seq_len", seq_len, f"at most {MAX_EXACT_SEQ_LEN} (exact enumeration)")

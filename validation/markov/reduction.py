@@ -34,7 +34,7 @@ from numerics.markov.canonical import canonical_gradient, check_chain
 from theory.results import result
 from validation.markov.models import DTYPE, exact_loss, from_weights
 
-__all__ = ["ReductionCheck", "ChainRule", "Invariance", "full_loss_gradient", "reduction_check",
+__all__ = ["ReductionCheck", "ChainRule", "full_loss_gradient", "reduction_check",
            "chain_rule", "normal_fraction", "phi_tangent", "invariant_tangent",
            "distance_to_invariant", "distance_to_image", "descend_from_phi", "rank_one_energy"]
 

@@ -18,7 +18,7 @@ from validation.markov.depth import (
     previous_token_threshold, schur_autograd, schur_criterion, two_layer_global_point,
     unigram_hessian, unigram_model)
 from validation.markov.models import (
-    MarkovTransformer, attention_maps, build_model, exact_loss, exact_loss_gradient_hessian,
+    MarkovTransformer, attention_maps, build_model, exact_loss_gradient_hessian,
     from_weights, initial_parameters, layer_key, parameter_names)
 
 ABOVE, BELOW = (0.5, 0.8), (0.2, 0.3)

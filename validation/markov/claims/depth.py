@@ -264,7 +264,6 @@ def _depth_runs(ctx) -> dict:
                  r"previous-token and induction scores per layer; P1's figure: one layer at "
                  r"0.666, two or more at 0.619.")
 def _d6(ctx):
-    import matplotlib.pyplot as plt  # noqa: F401  (the figure backend)
 
     from validation.markov.plots import plot_depth_curves
     from validation.shared.plots import save_figure

@@ -6,7 +6,6 @@ Numerics: :mod:`numerics.markov.higher_order` (exact enumeration); the full mode
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
