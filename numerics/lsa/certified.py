@@ -346,7 +346,7 @@ def certify_point(prob: Problem, x0, radius: float = 1e-7) -> PointCertificate:
     if all(isinstance(v, flint.arb) for v in x0):
         centre = [v.mid() for v in x0]
     else:
-        from numerics.lsa.optimum import float_array
+        from numerics.shared.arrays import float_array
 
         polished = _newton(prob, float_array("x0", x0, shape=(3,)))
         if not np.all(np.isfinite(polished)):

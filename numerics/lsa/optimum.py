@@ -22,6 +22,7 @@ from numerics.lsa.domains import (BATCH, D_NUMERIC, D_RECOVER, DIM, DYNAMICS, N_
                                    NOISE, P_FLOAT, SAMPLES, SIZE, STATES, check_memory,
                                    check_work, features_bytes, mc_moments_bytes, moments_bytes,
                                    prompts_bytes)
+from numerics.shared.arrays import float_array
 from numerics.shared.seeding import as_generator
 from theory.errors import InputError, NumericalFailure
 from theory.lsa import D_ORDERING, feature_ordering, pair_ordering
@@ -125,27 +126,6 @@ def check_p(p) -> float:
 def _check_dn(d, n, d_domain=D_NUMERIC):
     d_domain.check("d", d)
     N_CONTEXT.check("n", n)
-
-
-def float_array(name: str, value, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
-    """``value`` as a finite float64 array (no string is parsed): the right dimension or shape,
-    every entry finite; else :class:`InputError` naming ``name``."""
-    if isinstance(value, (str, bytes)):
-        raise InputError(name, value[:40], "an array of numbers (not a string)")
-    try:
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"dtype {arr.dtype}")
-        arr = arr.astype(float)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InputError(name, type(value).__name__, f"an array of real numbers ({exc})") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise InputError(name, f"shape {arr.shape}", f"an array of dimension {ndim}")
-    if shape is not None and arr.shape != shape:
-        raise InputError(name, f"shape {arr.shape}", f"shape {shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(name, "an array with NaN or infinite entries", "finite numbers")
-    return arr
 
 
 def check_moments(mom, d: int | None = None) -> Moments:

@@ -24,7 +24,8 @@ import numpy as np
 
 from numerics.lsa import optimum
 from numerics.lsa.domains import D_RECOVER, D_SEARCH, D_SHOR, N_CONTEXT, NS_LENGTH, REFINE, STARTS, TOL
-from numerics.lsa.optimum import Moments, check_moments, float_array, phi, phi_tensor, sym_blocks
+from numerics.lsa.optimum import Moments, check_moments, phi, phi_tensor, sym_blocks
+from numerics.shared.arrays import float_array
 from numerics.shared.seeding import as_generator
 from theory.errors import InputError, NumericalFailure
 from theory.results import result

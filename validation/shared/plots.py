@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from numerics.shared import storage
+from numerics.shared.arrays import float_array
 from theory.domains import FINITE, integer, real
 from theory.errors import InputError, TooLargeError
 from theory.results import result
@@ -317,27 +318,10 @@ def _wrap(text: str, width: int = TITLE_WIDTH) -> str:
 
 def data_array(name: str, value, ndim: int | None = None, shape: tuple | None = None,
                allow_nan: bool = False) -> np.ndarray:
-    """``value`` as a float array for plotting, else :class:`InputError` naming ``name``: numbers
-    only, of dimension ``ndim`` / shape ``shape`` when given, no infinity (and no NaN unless
-    ``allow_nan``, which marks a missing point)."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise InputError(name, value if value is None else value[:40], "an array of numbers")
-    try:
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"dtype {arr.dtype}")
-        arr = arr.astype(float)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InputError(name, type(value).__name__, f"an array of real numbers ({exc})") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise InputError(name, f"shape {arr.shape}", f"an array of dimension {ndim}")
-    if shape is not None and arr.shape != tuple(shape):
-        raise InputError(name, f"shape {arr.shape}", f"shape {tuple(shape)}")
-    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
-    if np.any(bad):
-        raise InputError(name, "an array with non-finite entries",
-                         "finite numbers" + (" (NaN for a missing point)" if allow_nan else ""))
-    return arr
+    """``value`` as a float array for plotting (:func:`numerics.shared.arrays.float_array`):
+    numbers only, of dimension ``ndim`` / shape ``shape`` when given, no infinity, and no NaN
+    unless ``allow_nan`` (a missing point); else :class:`InputError` naming ``name``."""
+    return float_array(name, value, ndim=ndim, shape=shape, allow_nan=allow_nan)
 
 
 def data_pair(name: str, value, what: str = "(x, y)", allow_nan: bool = False):
