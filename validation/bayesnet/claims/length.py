@@ -1,0 +1,1 @@
+"""Claims: Context-length generalisation (Part 2 §9)."""

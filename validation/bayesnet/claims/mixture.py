@@ -1,0 +1,1 @@
+"""Claims: Mixture of random DAGs, the Bayes model average, the structure mask (Part 2 §8)."""

@@ -1,0 +1,1 @@
+"""Claims: Does trained attention implement the construction? (Part 2 §10)."""

@@ -1,0 +1,1 @@
+"""Claims: The hardness reduction, Thm 3.5 / C.14 (Part 2 §F)."""

@@ -1,0 +1,1 @@
+"""Claims: Standard vs factored attention, decided (Part 2 §9)."""

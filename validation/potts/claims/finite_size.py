@@ -1,0 +1,1 @@
+"""Claims: Replica curves by finite-size extrapolation (Part 2 §10)."""
