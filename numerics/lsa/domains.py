@@ -36,7 +36,7 @@ __all__ = ["GIB", "MEMORY_BUDGET", "WORK_BUDGET", "check_memory", "check_work",
            "P_FLOAT", "N_CONTEXT", "N_TRAIN", "P_EXACT", "NODES", "SAMPLES", "SIZE", "BATCH",
            "STATES", "DIM", "NOISE", "TOL", "STARTS", "REFINE", "RADIUS", "PREC", "STEPS",
            "LAYERS", "LR", "INIT_SCALE", "FORM", "SIGN", "DYNAMICS", "INIT", "SEED", "NS_LENGTH",
-           "X_LENGTH"]
+           "X_LENGTH", "ALPHA", "D_DIMENSION", "N_BASELINE"]
 
 #: Largest estimated number of element operations of a Monte Carlo loss (about a minute).
 WORK_BUDGET = 10**11
@@ -139,3 +139,14 @@ DYNAMICS = choice("deterministic", "dirichlet")
 INIT = choice("zfb", "random")
 #: Length of a list of n values (:func:`numerics.lsa.realizability.loss_curves`).
 NS_LENGTH = integer(1, 1000, note="one global search per n")
+
+# --- Part 2, Figs. 3, 5, 6 (spec lsa.md Part 2 B-D) -------------------------------------------
+#: Dirichlet concentration alpha of the |S|-state kernel rows (0 = the limit alpha -> 0: each row a
+#: point mass, i.e. a random map f: S -> S per prompt).
+ALPHA = real(0, 1e6, note="alpha = 0 is the random-map limit; large alpha makes rows uniform")
+#: d of the Fig. 5 dimension experiment (1000 prompts, d(d+1)(d+2)/2 least-squares features and
+#: X* by quadrature: about 2 s at d = 10).
+D_DIMENSION = integer(1, 10, note="X* by quadrature and 2e4 held-out prompts of d(d+1)(d+2)/2 "
+                      "features: about 2 s and 100 MB at d = 10")
+#: Context chains of the Fig. 6 baselines (one fit per prompt and method).
+N_BASELINE = integer(1, 200, note="four classifiers fitted per prompt")
