@@ -487,6 +487,39 @@ def family_structure(graph: str, M: int | None = None, *, edge_prob: float = 0.5
     return Structure(names, (card,) * M, parents)
 
 
+#: The named graph families of the spec's Sec. 7 (the [code]'s parent lists, 0-indexed): each
+#: name maps to ``parents[m]`` for ``m = 0..M-1``. ``tree5``/``tree7`` are the heap
+#: ``m <- (m-1)//2``; ``tree10`` is ``tree7`` plus ``7, 8 <- 3`` and ``9 <- 8`` (not the heap);
+#: ``general7``/``general10`` extend ``general5`` node by node.
+NAMED_FAMILIES: dict[str, tuple[tuple[int, ...], ...]] = {
+    "chain5": tuple(() if m == 0 else (m - 1,) for m in range(5)),
+    "chain7": tuple(() if m == 0 else (m - 1,) for m in range(7)),
+    "chain10": tuple(() if m == 0 else (m - 1,) for m in range(10)),
+    "tree5": ((), (0,), (0,), (1,), (1,)),
+    "tree7": ((), (0,), (0,), (1,), (1,), (2,), (2,)),
+    "tree10": ((), (0,), (0,), (1,), (1,), (2,), (2,), (3,), (3,), (8,)),
+    "general5": ((), (), (0, 1), (0, 2), (3,)),
+    "general7": ((), (), (0, 1), (0, 2), (3,), (3, 4), (2, 4)),
+    "general10": ((), (), (0, 1), (0, 2), (3,), (3, 4), (2, 4), (5, 6), (4, 7), (6, 8)),
+}
+
+
+def named_family(name: str, card: int = 2) -> Structure:
+    """The structure of a named family of the spec's Sec. 7 (:data:`NAMED_FAMILIES`).
+
+    ``chain5/7/10`` (``m <- m-1``), ``tree5/7/10`` and ``general5/7/10`` with exactly the
+    parent lists of :data:`NAMED_FAMILIES`; every variable has ``card`` states. Variables are
+    named ``X0..X{M-1}``, except ``general5``, named ``A..E`` as in :func:`family_structure`
+    (whose ``chain``, ``tree`` and ``general5`` at ``M = 5`` are the same graphs).
+    """
+    check_choice("family", name, tuple(NAMED_FAMILIES))
+    FAMILY_CARD.check("card", card)
+    parents = NAMED_FAMILIES[name]
+    if name == "general5":
+        return family_structure("general5", card=card)
+    return Structure(tuple(f"X{m}" for m in range(len(parents))), (card,) * len(parents), parents)
+
+
 def random_cpts(structure: Structure, seed, batch: int | None = None, prior: str = "uniform",
                 alpha: float = 1.0) -> list[np.ndarray]:
     """Random CPTs: ``prior="uniform"``: for ``d = 2``, :math:`P(x=1\\mid pa) \\sim U(0.1, 0.9)`;

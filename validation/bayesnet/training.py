@@ -40,6 +40,8 @@ from validation.shared.training import TrainResult, train
 torch.set_default_dtype(torch.float64)
 
 LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200)
+#: Training targets of :func:`train_model`: the in-context MLE or the query's sampled value.
+TARGETS = ("mle", "sample")
 TRAIN_GRAPHS = ("chain", "tree", "general5")
 
 #: Bytes per attention weight kept at once (scores, softmax, dropout copy, gradient).
@@ -93,6 +95,15 @@ class SetTransformer(torch.nn.Module):
         ``Q`` queries are ``Q`` independent prompts sharing one context (equal to running them
         one at a time, see the tests).
         """
+        h, blocked, n = self._before_last(tokens, n_queries)
+        x = self.norms1[-1](h)  # only the queries are read out after the last layer
+        h = h[:, n:] + self.attns[-1](x[:, n:], x, x, attn_mask=blocked[n:], need_weights=False)[0]
+        h = h + self.mlps[-1](self.norms2[-1](h))
+        return torch.log_softmax(self.readout(self.out_norm(h[:, -n_queries:])), dim=-1)
+
+    def _before_last(self, tokens: torch.Tensor, n_queries: int):
+        """Hidden states ``(B, T, width)`` entering the last attention layer, the attention mask
+        ``(T, T)`` (True = blocked) and the number ``n`` of context tokens."""
         T = tokens.shape[1]
         n = T - n_queries
         blocked = torch.ones(T, T, dtype=torch.bool)
@@ -101,15 +112,23 @@ class SetTransformer(torch.nn.Module):
         blocked[:n, n:] = True
         h = self.embed(tokens)
         h = h + self.token_mlp(h)
-        last = len(self.attns) - 1
-        for k, (n1, attn, n2, mlp) in enumerate(zip(self.norms1, self.attns, self.norms2, self.mlps)):
+        for n1, attn, n2, mlp in zip(self.norms1[:-1], self.attns[:-1], self.norms2[:-1], self.mlps[:-1]):
             x = n1(h)
-            if k == last:  # only the queries are read out after the last layer
-                h = h[:, n:] + attn(x[:, n:], x, x, attn_mask=blocked[n:], need_weights=False)[0]
-            else:
-                h = h + attn(x, x, x, attn_mask=blocked, need_weights=False)[0]
+            h = h + attn(x, x, x, attn_mask=blocked, need_weights=False)[0]
             h = h + mlp(n2(h))
-        return torch.log_softmax(self.readout(self.out_norm(h[:, -n_queries:])), dim=-1)
+        return h, blocked, n
+
+    def last_attention(self, tokens: torch.Tensor, n_queries: int = 1) -> torch.Tensor:
+        """Attention weights of the last layer's queries, per head: ``(B, heads, Q, T)``.
+
+        Row ``q`` is the softmax over the keys of query token ``n + q`` (the context tokens
+        ``0..n-1`` and itself; the other queries get weight 0). This is what the attention probe
+        (:mod:`numerics.bayesnet.probe`, spec Sec. 10) reads.
+        """
+        h, blocked, n = self._before_last(tokens, n_queries)
+        x = self.norms1[-1](h)
+        return self.attns[-1](x[:, n:], x, x, attn_mask=blocked[n:], need_weights=True,
+                              average_attn_weights=False)[1]
 
 
 def all_target_tokens(structure: networks.Structure, contexts, queries) -> torch.Tensor:
@@ -165,14 +184,19 @@ def _checkpoint_tv(model: torch.nn.Module, structure: networks.Structure, seed: 
 
 def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 2, width: int = 32,
                 steps: int = 500, batch: int = 32, n_max: int = 200, lr: float = 3e-3, seed: int = 0,
-                checkpoints=(), progress=None) -> TrainedModel:
+                checkpoints=(), progress=None, n_train: int | None = None,
+                target: str = "mle") -> TrainedModel:
     """Train a :class:`SetTransformer` to output the in-context MLE, on one torch thread.
 
     Each step draws ``batch`` episodes with fresh CPTs and a context length
-    :math:`N = \\mathrm{round}(e^{u})`, :math:`u \\sim U(0, \\log n_{max})`, and minimises the
-    cross-entropy to the back-off MLE over every target,
+    :math:`N = \\mathrm{round}(e^{u})`, :math:`u \\sim U(0, \\log n_{max})` (or the fixed
+    ``N = n_train`` when given, spec Sec. 9), and minimises the cross-entropy over every target,
 
-    .. math:: L = -\\frac{1}{B M} \\sum_{e, m_0} \\sum_j \\hat p_{m_0}(j)\\, \\log p_{TF}(j).
+    .. math:: L = -\\frac{1}{B M} \\sum_{e, m_0} \\sum_j y_{m_0}(j)\\, \\log p_{TF}(j),
+
+    with ``y`` the back-off MLE :math:`\\hat p_{m_0}` (``target="mle"``) or the one-hot of the
+    query's own value :math:`x^{(q)}_{m_0}` (``target="sample"``, spec Sec. 11: its minimiser is
+    the Bayes posterior predictive, not the MLE).
 
     At each step in ``checkpoints`` (before that step's update) the mean TV to the MLE on a fixed
     held-out set (context lengths 10 and 50, 32 episodes) is stored in
@@ -181,6 +205,10 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
     """
     STEPS.check("steps", steps)
     MAX_LENGTH.check("n_max", n_max)
+    if n_train is not None:
+        MAX_LENGTH.check("n_train", n_train)
+        n_max = n_train
+    check_choice("target", target, TARGETS)
     check_int("batch", batch, 1, 1024)
     if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and 0 < lr < float("inf")):
         raise InputError("lr", lr, "a positive finite learning rate")
@@ -197,12 +225,15 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
     def objective(step: int) -> torch.Tensor:
         if step in checkpoints:
             history[step] = _checkpoint_tv(model, structure, seed)
-        n = int(round(math.exp(rng.uniform(0.0, log_max))))
+        n = n_train if n_train is not None else int(round(math.exp(rng.uniform(0.0, log_max))))
         _, contexts, queries = _episode_batch(structure, rng, batch, n)
-        target = torch.as_tensor(np.stack([mle_targets(structure, contexts, queries, np.full(batch, m0))
-                                           for m0 in range(structure.M)], axis=1))
+        if target == "mle":
+            y = np.stack([mle_targets(structure, contexts, queries, np.full(batch, m0))
+                          for m0 in range(structure.M)], axis=1)
+        else:
+            y = (queries[..., None] == np.arange(d)).astype(np.float64)   # (batch, M, d)
         logp = model(all_target_tokens(structure, contexts, queries), structure.M)
-        return -(target * logp).sum(dim=-1).mean()
+        return -(torch.as_tensor(y) * logp).sum(dim=-1).mean()
 
     with limit_threads(1):
         training = train(model, objective, steps, lr=lr, optimizer="adam", record_every=10,
@@ -269,16 +300,11 @@ def _length_rows(model, structure: networks.Structure, cpts, contexts, queries) 
     return rows
 
 
-def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
-             episodes: int = 64, seed: int = 12345) -> TvCurves:
-    """Mean TVs per context length on held-out CPTs, over every target and ``episodes`` episodes.
-
-    .. math:: \\overline{\\mathrm{TV}}(N) = \\frac{1}{M E} \\sum_{m_0, e}
-              \\tfrac12 \\| p_a^{(e)}(\\cdot \\mid x^{(q)}) - p_b^{(e)}(\\cdot \\mid x^{(q)}) \\|_1
-
-    for each pair (model, MLE, naive, truth) of :class:`TvCurves`. ``model`` None evaluates the
-    baselines only. ``seed`` (int >= 0) seeds the held-out CPTs and samples.
-    """
+def evaluate_rows(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
+                  episodes: int = 64, seed: int = 12345) -> dict:
+    """Per-episode TVs on held-out CPTs: ``{N: {curve: array (M, episodes)}}``, the curves of
+    :data:`CURVES` (only the baselines without a model); what :func:`evaluate` averages, kept
+    per episode for standard errors. Arguments and seeding as :func:`evaluate`."""
     EPISODES.check("episodes", episodes)
     check_seed(seed)
     if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
@@ -292,18 +318,34 @@ def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, le
         heads = max((a.num_heads for a in getattr(model, "attns", [])), default=1)
         _check_attention_memory("episodes", episodes, episodes, heads, 1, max(lengths) + structure.M)
     rng = np.random.default_rng([seed, 2])  # a list seed: not an as_generator seed (kept for identical numbers)
-    out = {k: {} for k in CURVES}
-    strict = {k: {} for k in CURVES}
-    strict_targets = [m for m in range(structure.M) if len(structure.parents[m]) < m]
+    out = {}
     for n in lengths:
         cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
         rows = _length_rows(model, structure, cpts, contexts, queries)
-        for k in CURVES:
-            if rows[k]:
-                values = np.array(rows[k])                     # (M, episodes)
-                out[k][n] = float(values.mean())
-                if strict_targets:
-                    strict[k][n] = float(values[strict_targets].mean())
+        out[n] = {k: np.array(v) for k, v in rows.items() if v}
+    return out
+
+
+def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
+             episodes: int = 64, seed: int = 12345) -> TvCurves:
+    """Mean TVs per context length on held-out CPTs, over every target and ``episodes`` episodes.
+
+    .. math:: \\overline{\\mathrm{TV}}(N) = \\frac{1}{M E} \\sum_{m_0, e}
+              \\tfrac12 \\| p_a^{(e)}(\\cdot \\mid x^{(q)}) - p_b^{(e)}(\\cdot \\mid x^{(q)}) \\|_1
+
+    for each pair (model, MLE, naive, truth) of :class:`TvCurves`. ``model`` None evaluates the
+    baselines only. ``seed`` (int >= 0) seeds the held-out CPTs and samples. The per-episode
+    values are :func:`evaluate_rows`.
+    """
+    rows = evaluate_rows(model, structure, lengths=lengths, episodes=episodes, seed=seed)
+    out = {k: {} for k in CURVES}
+    strict = {k: {} for k in CURVES}
+    strict_targets = [m for m in range(structure.M) if len(structure.parents[m]) < m]
+    for n, by_curve in rows.items():
+        for k, values in by_curve.items():                     # values: (M, episodes)
+            out[k][n] = float(values.mean())
+            if strict_targets:
+                strict[k][n] = float(values[strict_targets].mean())
     if model is None:
         out = {k: (v or None) for k, v in out.items()}
         strict = {k: v for k, v in strict.items() if v}
@@ -364,3 +406,121 @@ def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads:
             raise NumericalFailure(f"the curve {name} is not finite: {values}")
     return TrainingReport(curves=curves, loss_steps=trained.training.steps,
                           losses=trained.training.losses)
+
+
+#: Models trained in this process by :func:`shared_model`, keyed by their settings.
+_SHARED_MODELS: dict = {}
+
+
+def shared_model(family: str, *, layers: int, heads: int, steps: int, seed: int, width: int = 32,
+                 n_max: int = 100, n_train: int | None = None, target: str = "mle",
+                 folder=None) -> torch.nn.Module:
+    """A model of :func:`train_model` on the named family ``family``
+    (:func:`numerics.bayesnet.networks.named_family`), trained once per settings and reused.
+
+    Claims of one run that need the same model (spec Sec. 7, 9, 10 share the chain5 model) call
+    this with the same settings: the first call trains, later calls in the process get the same
+    object. With ``folder`` (a run's cache folder: claims may run in separate processes) the
+    weights are also stored there as ``bayesnet_model_<key>.pt`` under an exclusive file lock, so
+    another process loads them instead of training again; the key holds every setting, so the
+    loaded model is the same model bit for bit. Returned in evaluation mode.
+    """
+    import fcntl
+    import os
+    from pathlib import Path
+
+    structure = networks.named_family(family)
+    key = (f"{family}_L{layers}_H{heads}_W{width}_steps{steps}_seed{seed}_nmax{n_max}"
+           f"_ntrain{n_train}_{target}")
+    if key in _SHARED_MODELS:
+        return _SHARED_MODELS[key]
+
+    def fit() -> torch.nn.Module:
+        return train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
+                           n_max=n_max, seed=seed, n_train=n_train, target=target).model
+
+    if folder is None:
+        model = fit()
+    else:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"bayesnet_model_{key}.pt"
+        with open(folder / f"bayesnet_model_{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.exists():
+                d = max(structure.cards)
+                model = SetTransformer((2 * structure.M + 1) * d, d, width=width, layers=layers,
+                                       heads=heads, seed=seed)
+                model.load_state_dict(torch.load(path, weights_only=True))
+            else:
+                model = fit()
+                partial = path.with_suffix(".part")
+                torch.save(model.state_dict(), partial)
+                os.replace(partial, path)
+    model.eval()
+    _SHARED_MODELS[key] = model
+    return model
+
+
+@result
+class AttentionProbe:
+    """The attention probe of spec Sec. 10 on a trained :class:`SetTransformer`: per head of the
+    last layer, the pooled statistics of :func:`numerics.bayesnet.probe.pool` over every target
+    with parents (held-out episodes, one context length).
+
+    Attributes
+    ----------
+    heads : list of dict
+        Per head: ``matched_mass``, ``chance``, ``excess`` (mean of :math:`W - |I|/N`),
+        ``excess_se``, ``spearman``, ``naive_share``, ``naive_chance``, ``episodes``.
+    best : int
+        The head with the largest ``excess``.
+    n : int
+        The context length N.
+    """
+
+    heads: list
+    best: int
+    n: int
+
+    def summary(self) -> dict:
+        """The best head's ``{matched_mass, chance, spearman, naive_share, head}`` (the
+        ``attention_probe`` key of ``ttc bayesnet train --probe``)."""
+        h = self.heads[self.best]
+        return {"matched_mass": h["matched_mass"], "chance": h["chance"], "spearman": h["spearman"],
+                "naive_share": h["naive_share"], "head": self.best}
+
+
+def attention_probe(model: torch.nn.Module, structure: networks.Structure, *, n: int = 50,
+                    episodes: int = 256, seed: int = 0) -> AttentionProbe:
+    """Probe the last layer's attention of ``model`` (spec Sec. 10) on held-out episodes of
+    context length ``n`` (CPTs ``U(0.1, 0.9)``, seeded by ``seed``), every target with parents.
+
+    The query token of target :math:`m_0` attends to the ``n`` context tokens and itself
+    (:meth:`SetTransformer.last_attention`); :func:`numerics.bayesnet.probe.probe_statistics`
+    drops the self weight, renormalises and computes :math:`W`, Spearman and the naive share.
+    """
+    from numerics.bayesnet import probe
+
+    MAX_LENGTH.check("n", n)
+    EPISODES.check("episodes", episodes)
+    check_seed(seed)
+    targets = [m for m in range(structure.M) if structure.parents[m]]
+    if not targets:
+        raise InputError("structure", structure.parents, "a network with at least one non-root variable")
+    heads = model.attns[-1].num_heads
+    _check_attention_memory("episodes", episodes, episodes, heads, 1, n + structure.M)
+    rng = np.random.default_rng([seed, 3])
+    _, contexts, queries = _episode_batch(structure, rng, episodes, n)
+    with torch.no_grad(), limit_threads(1):
+        weights = model.last_attention(all_target_tokens(structure, contexts, queries),
+                                       structure.M).numpy()            # (E, heads, M, n + M)
+    per_head = []
+    for h in range(heads):
+        stats = [probe.probe_statistics(structure, contexts, queries, m0,
+                                        np.concatenate([weights[:, h, m0, :n],
+                                                        weights[:, h, m0, n + m0, None]], axis=1))
+                 for m0 in targets]
+        per_head.append(probe.pool(stats))
+    best = int(np.argmax([h["excess"] for h in per_head]))
+    return AttentionProbe(heads=per_head, best=best, n=n)
