@@ -24,7 +24,7 @@ from validation.shared.plots import (CurveColors, PlotResult, data_array, legend
 from validation.shared.style import COLORS
 
 __all__ = ["plot_tv_vs_length", "plot_construction_bound", "plot_mle_rate",
-           "plot_depth_comparison"]
+           "plot_depth_comparison", "plot_family_tv"]
 
 PAPER = "bayesnet-cao"
 
@@ -201,3 +201,57 @@ def plot_depth_comparison(shallow, deep, labels=("1 layer, 1 head", "3 layers, 2
            title=paper_title(PAPER, "one layer against a deeper model"))
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
                       legend=legend(ax, loc))
+
+
+# ----------------------------------------------------------------------------------------------
+# Part 2, Sec. 7 and 9 (graph families, context length): B1's block.
+
+
+@plot_function
+def plot_family_tv(reports: dict, floors: dict | None = None, figsize=(10.0, 3.4)) -> PlotResult:
+    """TV to the true CPT against context length N, one panel per graph family (spec Sec. 7):
+    the transformer, the MLE with the true parents, the naive estimator (all predecessors), the
+    transformer against the MLE and, when given, the Bayes floor (the truncated-Beta posterior
+    median's TV, spec Sec. 11), on log-log axes.
+
+    Parameters
+    ----------
+    reports : dict
+        ``{family: TvCurves}`` (:class:`validation.bayesnet.training.TvCurves`, keys N as ints or
+        strings).
+    floors : dict, optional
+        ``{family: {N: mean TV of the floor}}``; families without one draw no floor.
+    figsize : (float, float)
+        Figure size in inches.
+
+    Returns
+    -------
+    PlotResult
+        ``axes`` the list of panels, ``lines[(family, key)]`` per drawn curve (keys of
+        :data:`TV_CURVES` and ``"floor"``), the legend of the first panel.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(reports, dict) or not reports:
+        raise InputError("reports", type(reports).__name__, "a non-empty dict {family: TvCurves}")
+    floors = floors or {}
+    if not isinstance(floors, dict):
+        raise InputError("floors", type(floors).__name__, "a dict {family: {N: TV}} or None")
+    fig, grid = plt.subplots(1, len(reports), figsize=tuple(figsize), squeeze=False,
+                             layout="constrained")
+    lines = {}
+    for ax, (family, report) in zip(grid[0], reports.items()):
+        drawn = plot_tv_vs_length(report, ax=ax, loc=False)
+        lines.update({(family, key): line for key, line in drawn.lines.items()})
+        floor = floors.get(family)
+        if floor:
+            n = sorted(int(k) for k in floor)
+            values = [floor[k] if k in floor else floor[str(k)] for k in n]
+            lines[(family, "floor")] = ax.plot(
+                data_array(f"floors[{family}]", n, ndim=1),
+                data_array(f"floors[{family}]", values, ndim=1), "v-.", color="black", lw=1.0,
+                label="Bayes floor (posterior median) vs true")
+        ax.set_title(str(family))
+    legend_ = legend(grid[0][0], None, default="below")
+    return PlotResult(figure=fig, axes=list(grid[0]), lines=lines, contours={}, images={},
+                      legend=legend_)
