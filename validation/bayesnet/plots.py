@@ -255,3 +255,61 @@ def plot_family_tv(reports: dict, floors: dict | None = None, figsize=(10.0, 3.4
     legend_ = legend(grid[0][0], None, default="below")
     return PlotResult(figure=fig, axes=list(grid[0]), lines=lines, contours={}, images={},
                       legend=legend_)
+
+
+# ----------------------------------------------------------------------------------------------
+# Baselines against context length (spec Part 2, Secs. 8, 11, 12)
+
+#: Colours and styles of :func:`plot_estimator_curves`, cycled in the order of the curves.
+_ESTIMATOR_STYLES = (("blue", "o-"), ("vermillion", "s--"), ("green", "^:"), ("orange", "d-."),
+                     ("purple", "v-"), ("sky", "x--"))
+
+
+@plot_function
+def plot_estimator_curves(curves: dict, errors: dict | None = None, title: str = "",
+                          xlabel: str = "context length $N$", ylabel: str = "mean total variation",
+                          ax=None, loc=None) -> PlotResult:
+    """Several estimators' curves against a size on log-log axes (the in-context baselines of
+    spec Part 2, Secs. 8, 11, 12: MLE, floor, Bayes mean, model average, naive, transformer).
+
+    Parameters
+    ----------
+    curves : dict of str to dict of int to float
+        ``{label: {N: value}}``, values > 0 (one line each, in order).
+    errors : dict of str to dict of int to float, optional
+        Standard errors by the same labels (error bars).
+    title, xlabel, ylabel : str
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines[label]`` per curve, the legend.
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise InputError("curves", type(curves).__name__, "a non-empty dict {label: {N: value}}")
+    ax = new_axes(ax)
+    lines = {}
+    for k, (label, curve) in enumerate(curves.items()):
+        if not isinstance(curve, dict) or not curve:
+            raise InputError(f"curves[{label!r}]", type(curve).__name__, "a non-empty dict {N: value}")
+        xs = data_array(f"curves[{label!r}]", sorted(int(n) for n in curve), ndim=1)
+        ys = data_array(f"curves[{label!r}]", [curve[n] for n in sorted(curve, key=int)], ndim=1)
+        if np.any(xs <= 0) or np.any(ys <= 0):
+            raise InputError(f"curves[{label!r}]", "entries <= 0", "positive sizes and values (log-log)")
+        color, style = _ESTIMATOR_STYLES[k % len(_ESTIMATOR_STYLES)]
+        err = None
+        if errors and label in errors:
+            err = data_array(f"errors[{label!r}]", [errors[label][n] for n in sorted(curve, key=int)],
+                             ndim=1)
+        lines[label] = ax.errorbar(xs, ys, yerr=err, fmt=style, color=COLORS.get(color, color),
+                                   label=label, ms=4, capsize=2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=paper_title(PAPER, title) if title else "")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
+
+
+__all__ += ["plot_estimator_curves"]
