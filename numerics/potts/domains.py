@@ -40,7 +40,7 @@ from theory.domains import SEED, integer, real
 __all__ = ["MEMORY_BUDGET", "WORK_BUDGET", "MAX_MODEL_BYTES", "MAX_SAMPLES_BYTES", "GIB",
            "RESTARTS", "SAMPLES", "CHAINS", "BURN_IN", "THIN", "PENALTY", "ALPHA", "MAX_ALPHAS",
            "REPLICA_LAMBDA", "RHO", "DELTA", "QUADRATURE", "BETA", "SEED", "MAX_ITER",
-           "check_memory", "check_work"]
+           "COLOURS", "FSS_N", "FSS_SEEDS", "check_memory", "check_work"]
 
 #: Largest estimated number of floating-point operations of one call (~10 min on one core).
 WORK_BUDGET = 10**12
@@ -80,3 +80,11 @@ DELTA = real(0, 10**6, note="the replica solver is tested up to 10^6")
 #: Gauss-Hermite nodes per axis of the R1 quadrature (2 n^2 nodes per prox solve).
 QUADRATURE = integer(2, 201, note="2 n^2 nodes per prox solve, up to 5000 fixed-point iterations "
                                   "per alpha")
+
+# -- Part 2, replica (spec Sec. 10-12) -------------------------------------------------------------
+#: Colours of the softmax channel (C >= 2; the channel integrates over 2(C-1) Gaussians).
+COLOURS = integer(2, 10, note="the softmax channel integrates over 2(C-1) Gaussians (Sobol for C >= 4)")
+#: Parameters N of a finite-size simulation (each fit is an M x N logistic/ridge problem, M = alpha N).
+FSS_N = integer(1, 5000, note="each seed fits an (alpha N) x N design; 5000 is the documented maximum")
+#: Seeds at the smallest N of a finite-size simulation (S_N = S * N_min/N at larger N).
+FSS_SEEDS = integer(1, 1000, note="one fit per seed")
