@@ -767,3 +767,131 @@ def r2_ols_limit(alpha=alpha, Delta=Delta, rho=rho):
     e = r2_closed_form(alpha=1 + a, rho=rho, Delta=Delta).e
     # e is continuous in lam at 0 for a > 0 (the root has no 1/lam), so the limit is e(lam=0).
     return sp.simplify(e.subs(lam, 0).subs(a, alpha - 1))
+
+
+# ----------------------------------------------------------------------------------------------
+# Part 2 (spec Secs. 11-13): replica-symmetry stability and the softmax channel.
+# Scenario origin (Sec. 13): R2-correlated is the library's reconstruction of the probable paper
+# scenario; R1, R2-isotropic and the softmax channel are library extensions. None of their
+# numbers is the paper's.
+
+
+@result
+class RepliconIdentities:
+    """Symbolic identities of the replicon eigenvalue (spec Sec. 11); see
+    :func:`replicon_identities`. Every field simplifies to 0.
+
+    Attributes
+    ----------
+    r2_lambda : sympy expression
+        R2: :math:`\\alpha V^2 E[(\\ell''/(1+V\\ell''))^2]` with :math:`\\ell'' = 1`, minus
+        :math:`\\kappa^2/\\alpha`, :math:`\\kappa = \\alpha V/(1+V)`.
+    r2_error_factor : sympy expression
+        R2: :math:`e\\,(1 - \\Lambda) - [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]` (e carries the
+        factor :math:`1/(1-\\Lambda)`).
+    r1_bound_gap : sympy expression
+        R1, per node: :math:`(1 - \\partial_\\omega P) - V^2[\\sigma'/(1+V\\sigma')]^2` minus
+        :math:`t(1-t)`, :math:`t = V\\sigma'/(1+V\\sigma') \\in [0, 1)`; so the replicon integrand is
+        at most the :math:`V\\hat V` integrand and :math:`\\Lambda \\le V\\hat V`.
+    prior_product : sympy expression
+        :math:`V\\hat V - \\hat V/(\\lambda + \\hat V)` on the prior equation :math:`V = 1/(\\lambda+\\hat V)`.
+    """
+
+    r2_lambda: sp.Expr
+    r2_error_factor: sp.Expr
+    r1_bound_gap: sp.Expr
+    prior_product: sp.Expr
+
+
+def replicon_identities() -> RepliconIdentities:
+    """The replicon (de Almeida-Thouless) eigenvalue of a convex GLM channel at the RS point,
+    :math:`\\Lambda = \\alpha V^2 E\\sum_y p(y)[\\ell''(P)/(1+V\\ell''(P))]^2` (spec Sec. 11): its closed
+    form for R2 (:math:`\\ell'' = 1`: :math:`\\Lambda = \\kappa^2/\\alpha`), the factor
+    :math:`1/(1-\\Lambda)` of R2's error, and the pointwise bound behind :math:`\\Lambda \\le V\\hat V
+    = \\hat V/(\\lambda+\\hat V) < 1` for R1 (:math:`\\ell'' = \\sigma'(P) = s \\ge 0`)."""
+    kappa = alpha * V_ / (1 + V_)
+    lam_r2 = alpha * V_**2 * (1 / (1 + V_)) ** 2
+    r2_lambda = sp.simplify(lam_r2 - kappa**2 / alpha)
+    e = (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha) / (1 - kappa**2 / alpha)
+    r2_factor = sp.simplify(e * (1 - lam_r2) - (rho * (1 - kappa) ** 2 + kappa**2 * Delta / alpha))
+    s = sp.Symbol("s", nonnegative=True)
+    t = V_ * s / (1 + V_ * s)
+    one_minus_dprox = 1 - 1 / (1 + V_ * s)
+    gap = sp.simplify(one_minus_dprox - V_**2 * (s / (1 + V_ * s)) ** 2 - t * (1 - t))
+    prior = ridge_prior_equations()
+    product = sp.simplify(prior.V * V_hat - V_hat / (lam + V_hat))
+    return RepliconIdentities(r2_lambda, r2_factor, gap, product)
+
+
+@result
+class SoftmaxChannelIdentities:
+    """Symbolic checks of the softmax channel's algebra (spec Sec. 12) at C colours with a
+    symbolic C x r matrix B; see :func:`softmax_channel_identities`. Every residual is 0.
+
+    Attributes
+    ----------
+    gradient : sympy Matrix, (r, 1)
+        :math:`\\nabla_x\\ell(y, x) - B^T(p - e_y)`, :math:`\\ell = -\\log\\mathrm{softmax}_y(Bx)`.
+    hessian : sympy Matrix, (r, r)
+        :math:`\\nabla^2_x\\ell - B^T(\\mathrm{diag}\\,p - pp^T)B`.
+    teacher_gradient : sympy Matrix, (r, 1)
+        :math:`\\nabla_\\zeta p_y(B\\zeta) - p_y B^T(e_y - p)` (the :math:`\\hat m` integrand).
+    prox_stationarity : sympy Matrix, (r, 1)
+        Gradient of :math:`|x-\\omega|^2/(2V) + \\ell` minus :math:`(x - \\omega)/V + B^T(p - e_y)`.
+    ising_reduction : sympy expression
+        C = 2, B = (1,-1)^T: :math:`\\sum_y |e^{\\ell(y, x)} - (1 + e^{-2\\sigma_y x})|`, i.e. the loss
+        is the R1 loss at the logit 2x (hence R1 at (4 rho, lam/4)).
+    features : sympy Matrix, (C-1, C-1)
+        U = I: :math:`B^+\\Sigma B^{+T} - I` with B from the eigenvectors of
+        :math:`\\Sigma = I/C - \\mathbf 1\\mathbf 1^T/C^2` (identity feature covariance).
+    """
+
+    gradient: sp.Matrix
+    hessian: sp.Matrix
+    teacher_gradient: sp.Matrix
+    prox_stationarity: sp.Matrix
+    ising_reduction: sp.Expr
+    features: sp.Matrix
+
+
+def softmax_channel_identities(C: int = 3, label: int = 0) -> SoftmaxChannelIdentities:
+    """Check the derivatives used by the softmax channel (spec Sec. 12) symbolically, for ``C``
+    colours (2 <= C <= 4, r = C - 1) and the label ``label`` in [0, C)."""
+    integer(2, 4, note="symbolic softmax expansions").check("C", C)
+    integer(0, C - 1).check("label", label)
+    r = C - 1
+    B = sp.Matrix(C, r, lambda i, j: sp.Symbol(f"B_{i}{j}", real=True))
+    xs = sp.Matrix(r, 1, lambda i, j: sp.Symbol(f"x_{i}", real=True))
+    om = sp.Matrix(r, 1, lambda i, j: sp.Symbol(f"omega_{i}", real=True))
+    Vs = sp.Symbol("V", positive=True)
+    logits = B * xs
+    Z = sum(sp.exp(logits[c]) for c in range(C))
+    p = sp.Matrix(C, 1, lambda c, j: sp.exp(logits[c]) / Z)
+    loss = -(logits[label] - sp.log(Z))
+    e_y = sp.Matrix(C, 1, lambda c, j: 1 if c == label else 0)
+    grad = sp.Matrix([sp.diff(loss, xs[k]) for k in range(r)])
+    gradient = sp.simplify(grad - B.T * (p - e_y))
+    hess = sp.hessian(loss, list(xs))
+    hessian = sp.simplify(hess - B.T * (sp.diag(*p) - p * p.T) * B)
+    teacher = sp.Matrix([sp.diff(p[label], xs[k]) for k in range(r)])
+    teacher_gradient = sp.simplify(teacher - p[label] * B.T * (e_y - p))
+    objective = sum((xs[k] - om[k]) ** 2 for k in range(r)) / (2 * Vs) + loss
+    stat = sp.Matrix([sp.diff(objective, xs[k]) for k in range(r)])
+    prox_stationarity = sp.simplify(stat - ((xs - om) / Vs + B.T * (p - e_y)))
+    # C = 2 reduction: B = (1, -1)^T, sigma = (+1, -1)
+    x1 = sp.Symbol("x", real=True)
+    ising = []
+    for yy, sign in ((0, 1), (1, -1)):
+        lg = sp.Matrix([x1, -x1])
+        l2 = -(lg[yy] - sp.log(sp.exp(lg[0]) + sp.exp(lg[1])))
+        # compare the arguments of the logs: exp(l2) = (e^x + e^-x)/e^{+-x} = 1 + e^{-+2x}
+        ising.append(sp.simplify(sp.exp(l2) - (1 + sp.exp(-2 * sign * x1))))
+    ising_reduction = sp.simplify(sum(sp.Abs(v) for v in ising))
+    # identity feature covariance for U = I
+    Sig = sp.eye(C) / C - sp.ones(C, C) / C**2
+    vecs = [v for val, mult, vs in Sig.eigenvects() if val != 0 for v in vs]
+    Q, _ = sp.Matrix.hstack(*vecs).QRdecomposition()
+    Bf = Q * sp.sqrt(sp.Rational(1, C))  # Sigma = (1/C) Q Q^T on the complement of 1
+    features = sp.simplify(Bf.pinv() * Sig * Bf.pinv().T - sp.eye(r))
+    return SoftmaxChannelIdentities(gradient, hessian, teacher_gradient, prox_stationarity,
+                                    ising_reduction, features)
