@@ -18,8 +18,10 @@ Symbols and arguments:
           z_i(a) = \\sum_{j\\ne i} A_{ij} V_{a s_j} + b_i(a).
 
 The replica section holds the library's two reference scenarios R1 (logistic teacher,
-Gaussian-equivalent inputs) and R2 (Gaussianised Potts, ridge): they are the library's
-reconstruction, not equations printed in the paper.
+Gaussian-equivalent inputs) and R2 (Gaussianised Potts, ridge), not equations printed in the paper.
+Scenario origin (spec Sec. 13): R2 on correlated Gaussianised Potts data (GOE precision) is the
+library's reconstruction (probable paper scenario); R1, R2 with isotropic inputs and the softmax
+channel (Part 2) are library extensions.
 """
 
 from __future__ import annotations
@@ -533,7 +535,8 @@ def logistic_sigmoid(t):
 class R1Channel:
     """The R1 channel (logistic teacher and loss) as sympy expressions in the symbols ``x`` (the
     prox), ``omega``, ``V``, ``y``, ``xi``, ``u``, ``m``, ``q``, ``rho``, ``alpha`` (the library's
-    reconstruction of the replica scenario of Rende et al. 2024); see :func:`r1_channel`.
+    reconstruction of a replica scenario; scenario origin: library extension); see
+    :func:`r1_channel`.
 
     Attributes
     ----------
@@ -569,8 +572,8 @@ class R1Channel:
 
 
 def r1_channel() -> R1Channel:
-    """R1 (Ising colours, logistic teacher, Gaussian-equivalent inputs), the library's
-    reconstruction of the replica scenario.
+    """R1 (Ising colours, logistic teacher, Gaussian-equivalent inputs); scenario origin: library
+    extension (spec Sec. 13).
 
     With :math:`\\omega = \\sqrt q\\,\\xi`, :math:`\\omega^* = (m/\\sqrt q)\\xi`, :math:`V^* = \\rho - m^2/q`,
     :math:`z^* = \\omega^* + \\sqrt{V^*} u` (:math:`\\xi, u \\sim N(0,1)`), the loss
@@ -615,8 +618,9 @@ def r1_prox_stationarity():
 
 @result
 class R2Channel:
-    """Conjugate order parameters of the R2 square-loss channel (the library's reconstruction of
-    the replica scenario of Rende et al. 2024); see :func:`r2_channel`.
+    """Conjugate order parameters of the R2 square-loss channel (scenario origin: library
+    extension for isotropic inputs; the correlated version is the reconstruction of the probable
+    paper scenario, spec Sec. 13); see :func:`r2_channel`.
 
     Attributes
     ----------
@@ -657,8 +661,8 @@ def r2_channel(alpha=alpha, Delta=Delta, rho=rho, m=m, q=q, V=V_) -> R2Channel:
 
 @result
 class R2ClosedForm:
-    """The R2 saddle point in closed form (the library's reconstruction of the replica scenario of
-    Rende et al. 2024); see :func:`r2_closed_form`. Sympy expressions in ``alpha``, ``lambda``,
+    """The R2 saddle point in closed form for isotropic inputs (scenario origin: library
+    extension, spec Sec. 13); see :func:`r2_closed_form`. Sympy expressions in ``alpha``, ``lambda``,
     ``rho``, ``Delta``.
 
     Attributes
@@ -689,7 +693,7 @@ class R2ClosedForm:
 
 
 def r2_closed_form(alpha=alpha, lam=lam, rho=rho, Delta=Delta) -> R2ClosedForm:
-    """R2 closed form (the library's reconstruction): ``V`` the positive root of
+    """R2-isotropic closed form (scenario origin: library extension): ``V`` the positive root of
     :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
     :math:`m = \\rho\\kappa`, ``q = e - rho + 2m``, test MSE :math:`\\Delta + e`.

@@ -1,7 +1,12 @@
 """Replica generalisation curves of the library's reference scenarios R1 and R2, in numpy/scipy.
 
-These scenarios are the library's reconstruction of the replica computation of Rende et al. 2024
-(the paper's set-up is not fully specified in what we could read); their equations are derived in
+Scenario origin (spec Sec. 13; :data:`SCENARIO_ORIGINS`, JSON key ``scenario_origin``): the
+paper's replica set-up is not fully specified in what we could read. **R2-correlated** (ridge
+regression of one site of a Gaussianised Potts model with GOE precision, :func:`goe_precision_model`,
+:func:`ridge_deterministic_equivalent`) is the library's *reconstruction (probable paper
+scenario)*; **R1** (logistic), **R2-isotropic** (:func:`r2_curve`) and the softmax channel
+(:mod:`numerics.potts.softmax_channel`) are *library extensions*. None of their numbers is
+attributed to the paper. The equations are derived in
 :mod:`theory.potts` (``r1_channel``, ``ridge_prior_equations``, ``r2_closed_form``). Both curves
 are returned as one type, :class:`ReplicaCurve`.
 
@@ -32,6 +37,12 @@ from numerics.shared.seeding import as_generator
 from theory.domains import FINITE, POSITIVE, integer, real
 from theory.errors import InputError, NumericalFailure, check_int
 from theory.results import result
+
+#: The origin label of every replica scenario (spec Sec. 13), as reported in docstrings, claim rows
+#: and the ``scenario_origin`` key of the JSON output.
+SCENARIO_ORIGINS = {"R1": "library extension", "R2-isotropic": "library extension",
+                    "R2-correlated": "reconstruction (probable paper scenario)",
+                    "softmax": "library extension"}
 
 
 def _check_positive(name: str, value) -> None:
@@ -188,7 +199,8 @@ def logistic_prox(y, omega, V, iters: int = 100, tol: float = 1e-12) -> np.ndarr
 
 @result
 class R1Point:
-    """The R1 saddle point at one ``alpha`` (the library's reconstruction); see :func:`r1_point`.
+    """The R1 saddle point at one ``alpha`` (scenario origin: library extension); see
+    :func:`r1_point`.
 
     Attributes
     ----------
@@ -348,9 +360,8 @@ def _r1_train_loss(m, q, V, rho, Q) -> float:
 
 @result
 class ReplicaCurve:
-    """A replica generalisation curve of either reference scenario (the library's reconstruction
-    of the replica computation of Rende et al. 2024): R1 from :func:`r1_curve`, R2 from
-    :func:`r2_curve`. Every array has shape (n,), one entry per ``alpha`` in the order given;
+    """A replica generalisation curve of either reference scenario (both library extensions, spec
+    Sec. 13): R1 from :func:`r1_curve`, R2-isotropic from :func:`r2_curve`. Every array has shape (n,), one entry per ``alpha`` in the order given;
     fields that do not apply to a scenario are None.
 
     Attributes
@@ -379,6 +390,8 @@ class ReplicaCurve:
         R2: :math:`\\alpha V/(1+V)`.
     test_mse : numpy.ndarray or None
         R2: test mean squared error :math:`\\Delta + e`.
+    scenario_origin : str
+        ``"library extension"`` for R1 and R2-isotropic (spec Sec. 13, :data:`SCENARIO_ORIGINS`).
     """
 
     scenario: str
@@ -397,10 +410,11 @@ class ReplicaCurve:
     residual: np.ndarray | None = None
     kappa: np.ndarray | None = None
     test_mse: np.ndarray | None = None
+    scenario_origin: str = "library extension"
 
 
 def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurve:
-    """R1 over ``alphas`` with continuation: points are solved in increasing alpha, each started from
+    """R1 (scenario origin: library extension) over ``alphas`` with continuation: points are solved in increasing alpha, each started from
     the previous solution (:func:`r1_point`); results are returned in the order given."""
     a = _check_alphas(alphas)
     REPLICA_LAMBDA.check("lam", lam)
@@ -431,7 +445,8 @@ def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurv
 
 
 def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
-    """R2 closed form (:func:`theory.potts.r2_closed_form`), vectorised over ``alphas``, with the
+    """R2-isotropic (scenario origin: library extension) closed form
+    (:func:`theory.potts.r2_closed_form`), vectorised over ``alphas``, with the
     conjugates of :func:`theory.potts.r2_channel`: :math:`V` the positive root of
     :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
@@ -477,7 +492,8 @@ class RidgeEquivalent:
 
 
 def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: float) -> RidgeEquivalent:
-    """Deterministic equivalent of ridge :math:`\\min_a \\frac1n\\|y - Xa\\|^2 + \\lambda_r\\|a\\|^2`
+    """R2-correlated (scenario origin: reconstruction (probable paper scenario), spec Sec. 13).
+    Deterministic equivalent of ridge :math:`\\min_a \\frac1n\\|y - Xa\\|^2 + \\lambda_r\\|a\\|^2`
     with rows :math:`x\\sim N(0,\\Sigma)`, :math:`y = a^{*T}x + \\sqrt\\Delta\\,\\xi`:
 
     .. math:: \\kappa = \\lambda_r + \\frac{\\kappa}{n}\\mathrm{tr}\\,\\Sigma(\\Sigma+\\kappa)^{-1},\\qquad
@@ -524,7 +540,8 @@ def ridge_deterministic_equivalent(Sigma, a_star, n: int, lam_r: float, delta: f
 
 @result
 class GOEPrecisionModel:
-    """The correlated Gaussian 'Potts' model of R2-correlated (the library's reconstruction); see
+    """The correlated Gaussian 'Potts' model of R2-correlated (scenario origin: reconstruction
+    (probable paper scenario), spec Sec. 13); see
     :func:`goe_precision_model`.
 
     Attributes
