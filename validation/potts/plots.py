@@ -29,6 +29,7 @@ from validation.shared.plots import (CurveColors, PlotResult, data_array, horizo
 from validation.shared.style import COLORS
 
 __all__ = ["plot_section4", "plot_replica", "plot_couplings", "plot_decay", "plot_gaps",
+           "plot_finite_size",
            "QUANTITIES"]
 
 PAPER = "potts-rende"
@@ -264,3 +265,66 @@ def plot_gaps(gaps: dict, ax=None) -> PlotResult:
     ax.set(xlabel="attention", ylabel="population loss $-$ optimum (nats)",
            title=paper_title(PAPER, "Ising anchor, mixed-sign $J$"))
     return PlotResult(figure=ax.figure, axes=ax, lines={}, contours={}, images={"bars": bars})
+
+
+# -- Part 2, spec Sec. 10: finite-size extrapolation (helper P2) ---------------------------------
+
+
+@plot_function
+def plot_finite_size(check, ax=None, loc=None, label: str | None = None,
+                     colors: CurveColors | None = None) -> PlotResult:
+    """A replica prediction checked by finite-size extrapolation (spec Sec. 10): the simulation
+    means ± s.e. against 1/N, the weighted fit :math:`y_\\infty + a/N` extended to 1/N = 0, the
+    extrapolated :math:`y_\\infty` ± s.e. at 1/N = 0, and the theory as a horizontal line. The
+    title names the scenario, its z-score and its origin (spec Sec. 13: the replica scenarios are
+    the library's, so the title carries no paper attribution).
+
+    Parameters
+    ----------
+    check : numerics.potts.finite_size.FiniteSizeCheck
+        ``N``, ``mean``, ``se``, ``fit`` (value, se, slope), ``theory``, ``observable``,
+        ``scenario``.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement.
+    label : str, optional
+        Name of the series (default the scenario).
+    colors : CurveColors, optional
+        Colours by label (share one between panels).
+
+    Returns
+    -------
+    PlotResult
+        ``lines["simulation"]`` (ErrorbarContainer), ``lines["fit"]``, ``lines["extrapolation"]``,
+        ``lines["theory"]``, the legend.
+    """
+    for field in ("N", "mean", "se", "fit", "theory", "observable"):
+        if not hasattr(check, field):
+            raise InputError("check", type(check).__name__,
+                             "a FiniteSizeCheck (fields N, mean, se, fit, theory, observable)")
+    N = data_array("check.N", check.N, ndim=1)
+    mean = data_array("check.mean", check.mean, shape=N.shape)
+    se = data_array("check.se", check.se, shape=N.shape)
+    ax = new_axes(ax)
+    colors = colors or CurveColors()
+    name = label or str(getattr(check, "scenario", "simulation"))
+    c = colors(name)
+    x = np.linspace(0.0, 1.05 / float(N.min()), 50)
+    lines = {"simulation": ax.errorbar(1 / N, mean, yerr=se, fmt="o", ms=3.5, color=c,
+                                       label="simulation ± s.e."),
+             "fit": ax.plot(x, check.fit.value + check.fit.slope * x, "--", color=c, lw=1.0,
+                            label=r"weighted fit $y_\infty + a/N$"),
+             "extrapolation": ax.errorbar([0.0], [check.fit.value], yerr=[check.fit.se], fmt="s",
+                                          ms=4, mfc="white", color=c,
+                                          label=r"extrapolation $y_\infty$ ± s.e."),
+             "theory": [horizontal_reference(ax, check.theory, "replica theory", "black", "-")]}
+    key = "eps_J" if check.observable == "eps_J" else (
+        "test_mse" if getattr(check, "scenario", "") == "ridge" else "test_ce")
+    title, ylabel = QUANTITIES.get(key, (key, key))
+    origin = getattr(check, "scenario_origin", "")
+    # the scenarios are the library's (spec Sec. 13): no paper attribution in the title
+    ax.set(xlabel="$1/N$", ylabel=ylabel,
+           title=f"{name}: {title}\n$z = {check.z:+.2f}$" + (f" ({origin})" if origin else ""))
+    ax.set_xlim(left=-0.03 / float(N.min()))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
