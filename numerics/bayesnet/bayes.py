@@ -24,6 +24,8 @@ for polynomials of degree :math:`\\le 2G - 1`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import special
 
@@ -33,7 +35,7 @@ from theory.results import result
 
 __all__ = ["LOW", "HIGH", "COUNT", "ESTIMATORS", "truncated_beta_mean", "truncated_beta_median",
            "log_evidence", "dirichlet_mean", "estimate", "posterior_abs_deviation", "expected_tv",
-           "expected_accuracy", "acc_sample", "acc_exp", "binary_acc_exp", "ExpectedTable",
+           "expected_accuracy", "acc_sample", "acc_exp", "acc_sample_each", "acc_exp_each", "binary_acc_exp", "ExpectedTable",
            "expected_table", "posterior_tables"]
 
 #: Support of the CPT prior :math:`U(0.1, 0.9)`.
@@ -176,10 +178,18 @@ def estimate(estimator: str, k, n) -> np.ndarray:
         return np.where(n == 0, 0.5, k / np.maximum(n, 1))
 
 
+@lru_cache(maxsize=16)
+def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (computed once per size; read-only)."""
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
 def _gauss(a: np.ndarray, b: np.ndarray, nodes: int):
     """Gauss-Legendre nodes and weights on the intervals ``[a, b]`` (arrays broadcast with a last
     axis of ``nodes``)."""
-    x, w = np.polynomial.legendre.leggauss(nodes)
+    x, w = _legendre(nodes)
     half = (b - a)[..., None] / 2
     return (a[..., None] + b[..., None]) / 2 + half * x, half * w
 
@@ -337,7 +347,13 @@ def acc_sample(p_hat, observed) -> float:
     ``1/|argmax set|`` when ``x_q`` is among the maximisers.
 
     ``p_hat``: ``(E, d)`` estimates; ``observed``: ``(E,)`` integer states ``x_q`` in ``0..d-1``.
+    The per-episode values are :func:`acc_sample_each`.
     """
+    return float(acc_sample_each(p_hat, observed).mean())
+
+
+def acc_sample_each(p_hat, observed) -> np.ndarray:
+    """Per-episode :math:`1[\\arg\\max \\hat p = x_q]` ``(E,)`` of :func:`acc_sample` (ties shared)."""
     p_hat = _probabilities("p_hat", p_hat, 2)
     observed = np.asarray(observed)
     if observed.dtype.kind not in "iu" or observed.shape != p_hat.shape[:-1] \
@@ -345,16 +361,22 @@ def acc_sample(p_hat, observed) -> float:
         raise InputError("observed", f"shape {observed.shape}", f"integer states in 0..{p_hat.shape[-1] - 1} "
                                                                 f"of shape {p_hat.shape[:-1]}")
     share = _argmax_share(p_hat)
-    return float(np.take_along_axis(share, observed[..., None], axis=-1).mean())
+    return np.take_along_axis(share, observed[..., None], axis=-1)[..., 0]
 
 
 def acc_exp(p_hat, p) -> float:
     """``acc_exp = mean p(argmax p_hat)`` (spec Sec. 11): the expected accuracy of predicting the
-    mode of ``p_hat`` when ``x_q ~ p``; a tie shares equally. ``p_hat``, ``p``: ``(E, d)``."""
+    mode of ``p_hat`` when ``x_q ~ p``; a tie shares equally. ``p_hat``, ``p``: ``(E, d)``. The
+    per-episode values are :func:`acc_exp_each`."""
+    return float(acc_exp_each(p_hat, p).mean())
+
+
+def acc_exp_each(p_hat, p) -> np.ndarray:
+    """Per-episode :math:`p(\\arg\\max \\hat p)` ``(E,)`` of :func:`acc_exp` (ties shared)."""
     p_hat, p = _probabilities("p_hat", p_hat, 2), _probabilities("p", p, 2)
     if p_hat.shape != p.shape:
         raise InputError("p", f"shape {p.shape}", f"the shape of p_hat {p_hat.shape}")
-    return float((_argmax_share(p_hat) * p).sum(axis=-1).mean())
+    return (_argmax_share(p_hat) * p).sum(axis=-1)
 
 
 def binary_acc_exp(p_hat1, p1) -> np.ndarray:

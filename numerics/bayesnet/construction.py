@@ -118,7 +118,8 @@ def encode_prompts(structure: Structure, contexts, queries, m0) -> np.ndarray:
     return X
 
 
-def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) -> np.ndarray:
+def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float, *,
+                 C: int | None = None) -> np.ndarray:
     """Per-prompt bound on ``TV(p_TF, p_hat)`` (``p_hat`` with back-off), shape ``(E,)``.
 
     With ``k*`` the largest number of parents on which a context row agrees with the query and
@@ -126,7 +127,9 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
 
     .. math:: \\frac{(N - |I^*|) e^{-\\beta} + e^{-\\beta (C + k^* - |P|)}}{|I^*|}
 
-    which is :func:`theory.bayesnet.tv_bound` when ``|I| >= 1`` (then ``k* = |P|``).
+    which is :func:`theory.bayesnet.tv_bound` when ``|I| >= 1`` (then ``k* = |P|``). ``C``
+    defaults to ``D + 1`` of ``structure``; the structure-agnostic construction
+    (:class:`MaskConstruction`) passes its own ``D + 1``.
     """
     check_int("m0", m0, 0, structure.M - 1)
     beta = check_beta(beta)
@@ -143,7 +146,9 @@ def prompt_bound(structure: Structure, contexts, queries, m0: int, beta: float) 
     agree = (contexts[..., ps] == queries[:, None, ps]).sum(axis=-1)
     best = agree.max(axis=1)
     size = (agree == best[:, None]).sum(axis=1)
-    C = structure.max_indegree + 1
+    if C is not None:
+        check_int("C", C, structure.max_indegree + 1)
+    C = structure.max_indegree + 1 if C is None else int(C)
     N = contexts.shape[1]
     return ((N - size) * np.exp(-beta) + np.exp(-beta * (C + best - len(ps)))) / size
 
@@ -404,3 +409,83 @@ def check_construction_size(structure: Structure, n: int, n_queries: int = 64) -
     prompts = max(n_queries, max(math.prod(structure.cards[:m0]) for m0 in range(structure.M)))
     check_memory("n", n, FORWARD_COPIES * 8 * prompts * rows * (n + 1),
                  f"{prompts} prompts of {rows} x (N+1) floats")
+
+
+# ----------------------------------------------------------------------------------------------
+# The structure-agnostic construction (spec Part 2, Sec. 8: ``bayesnet.construct_mask``)
+
+
+def mask_construction_arrays(M: int, d: int, D: int, beta: float) -> bayesnet.ConstructionWeights:
+    """Weights of the Sec. 3 construction that read the parent set from the prompt (spec Part 2,
+    Sec. 8 [derived]): one set of weights for every DAG on ``M`` variables of in-degree ``<= D``.
+
+    The prompt gets a fourth block of ``Md`` rows, :math:`1[m \\in P(m_0)] \\otimes 1_d` in the
+    query column (0 in context columns), so ``R = (3M+1) d``. Layer 1 reads it instead of
+    computing :math:`s_m` from the target indicator:
+
+    .. math:: (W_1 H)_{(m,k)} = x_{m,k} - \\bar s_m - \\bar f, \\qquad
+              \\bar s_m = \\tfrac1d \\textstyle\\sum_k \\mathrm{mask}_{m,k}
+
+    and ``W2``, ``K``, ``Q``, ``V`` are those of :func:`theory.bayesnet.construction_weights`
+    (padded with zero columns/rows for the mask block) with :math:`C = D + 1`. Shapes: ``W1``
+    (Md, R), ``W2`` (R, Md), ``K``/``Q`` (Md+1, R), ``V`` (R, R).
+    """
+    check_int("M", M, 1, 64)
+    check_int("d", d, 1, 64)
+    check_int("D", D, 0, M - 1)
+    beta = check_beta(beta)
+    Md, R = M * d, (3 * M + 1) * d
+    if R > 2 * bayesnet.MAX_ROWS:
+        raise TooLargeError("M, d", (M, d), f"(3M+1)d <= {2 * bayesnet.MAX_ROWS} prompt rows")
+    flag = slice(2 * Md, (2 * M + 1) * d)
+    W1 = np.zeros((Md, R))
+    W1[:, :Md] = np.eye(Md)
+    W1[:, flag] = -1.0 / d
+    W1[:, (2 * M + 1) * d:] = np.kron(np.eye(M), np.full((d, d), -1.0 / d))
+    W2 = np.zeros((R, Md))
+    W2[:Md] = -np.eye(Md)
+    K = np.zeros((Md + 1, R))
+    Q = np.zeros((Md + 1, R))
+    K[:Md, :Md] = beta * np.eye(Md)
+    Q[:Md, :Md] = np.eye(Md)
+    K[Md, flag] = beta / d
+    Q[Md, Md:2 * Md] = (D + 1) / d
+    V = np.zeros((R, R))
+    V[:Md, :Md] = -np.eye(Md)
+    return bayesnet.ConstructionWeights(W1=W1, W2=W2, K=K, Q=Q, V=V, C=D + 1)
+
+
+def encode_mask_prompts(structure: Structure, contexts, queries, m0: int) -> np.ndarray:
+    """Prompts of :func:`encode_prompts` with the parent mask :math:`1[m \\in P(m_0)] \\otimes 1_d`
+    of ``structure`` appended in the query column: shape ``(E, (3M+1) d, N+1)``."""
+    check_int("m0", m0, 0, structure.M - 1)
+    X = encode_prompts(structure, contexts, queries, m0)
+    d = block_size(structure)
+    mask = np.zeros((X.shape[0], structure.M * d, X.shape[2]))
+    for q in structure.parents[m0]:
+        mask[:, q * d:(q + 1) * d, -1] = 1.0
+    return np.concatenate([X, mask], axis=1)
+
+
+class MaskConstruction(NumpyConstruction):
+    """The structure-agnostic construction (:func:`mask_construction_arrays`) in numpy: the same
+    forward pass as :class:`NumpyConstruction`, weights fixed by ``(M, d, D, beta)`` only."""
+
+    def __init__(self, M: int, d: int, D: int, beta: float):
+        self.M, self.d, self.D = M, d, D
+        self.beta = check_beta(beta)
+        self.arrays = mask_construction_arrays(M, d, D, self.beta)
+        self.C = self.arrays.C
+
+    def predict(self, structure: Structure, contexts, queries, m0: int) -> np.ndarray:
+        """``p_TF`` ``(E, d_{m0})`` for target ``m0`` of ``structure`` (any DAG on ``M`` variables
+        of block size ``d`` and in-degree ``<= D``): readout ``-`` block ``m0`` of the query."""
+        if not isinstance(structure, Structure) or structure.M != self.M \
+                or block_size(structure) != self.d or structure.max_indegree > self.D:
+            raise InputError("structure", getattr(structure, "parents", structure),
+                             f"a Structure of {self.M} variables, block size {self.d}, in-degree <= {self.D}")
+        X = encode_mask_prompts(structure, contexts, queries, m0)
+        out = -_query_output(self, X)[:, m0 * self.d: m0 * self.d + structure.cards[m0]]
+        if not np.all(np.isfinite(out)):
+            raise NumericalFailure(f"construction output not finite at beta={self.beta}")
+        return out

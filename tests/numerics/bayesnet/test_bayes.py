@@ -143,7 +143,8 @@ def test_accuracy_identity_and_bayes_equals_mle_off_ties():
     rng = np.random.default_rng(3)
     p_hat = np.concatenate([rng.random(10_000), [0.5] * 10, rng.integers(0, 3, 100) / 2])
     p = np.concatenate([rng.random(10_000), rng.random(10), rng.random(100)])
-    direct = [bayes.acc_exp(np.array([[1 - a, a]]), np.array([[1 - b, b]])) for a, b in zip(p_hat, p)]
+    direct = bayes.acc_exp_each(np.stack([1 - p_hat, p_hat], -1), np.stack([1 - p, p], -1))
+    assert bayes.acc_exp(np.array([[0.5, 0.5]]), np.array([[0.3, 0.7]])) == 0.5
     np.testing.assert_allclose(bayes.binary_acc_exp(p_hat, p), direct, rtol=0, atol=1e-12)
     for n in range(1, 120):
         k = np.arange(n + 1)
