@@ -278,10 +278,34 @@ class TvCurves:
 CURVES = ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")
 
 
-def _length_rows(model, structure: networks.Structure, cpts, contexts, queries) -> dict:
-    """TVs ``(M, episodes)`` of every curve for one batch of episodes of one length."""
+#: Extra per-episode rows of :func:`evaluate_rows` with ``extras=True`` (spec Sec. 11): the Bayes
+#: floor's TV to the truth (binary networks only) and the model's accuracies.
+EXTRA_CURVES = ("tv_floor_vs_true", "acc_sample", "acc_exp")
+
+
+def _extra_rows(rows: dict, structure: networks.Structure, contexts, queries, m0: int, true, pred) -> None:
+    """Append target ``m0``'s per-episode floor TV (truncated-Beta posterior median at the query's
+    ``(k, n)``, :mod:`numerics.bayesnet.bayes`) and, with a model, its accuracies."""
+    from numerics.bayesnet import bayes
+
+    if max(structure.cards) == 2:
+        estimate = mle.in_context_mle(structure, contexts, queries, m0, on_empty="uniform")
+        n = estimate.count
+        k = np.rint(estimate.probs[:, 1] * n).astype(np.int64)
+        median = bayes.truncated_beta_median(k, n)
+        rows["tv_floor_vs_true"].append(np.abs(median - true[:, 1]))
+    if pred is not None:
+        observed = queries[:, m0]
+        rows["acc_sample"].append(bayes.acc_sample_each(pred, observed))
+        rows["acc_exp"].append(bayes.acc_exp_each(pred, true))
+
+
+def _length_rows(model, structure: networks.Structure, cpts, contexts, queries,
+                 extras: bool = False) -> dict:
+    """TVs ``(M, episodes)`` of every curve for one batch of episodes of one length (and the
+    :data:`EXTRA_CURVES` with ``extras``)."""
     episodes = len(queries)
-    rows = {k: [] for k in CURVES}
+    rows = {k: [] for k in CURVES + EXTRA_CURVES}
     if model is not None:
         with torch.no_grad():
             predictions = model(all_target_tokens(structure, contexts, queries), structure.M).exp().numpy()
@@ -293,18 +317,23 @@ def _length_rows(model, structure: networks.Structure, cpts, contexts, queries) 
         naive = mle_targets(structure, contexts, queries, m0s, naive=True)
         rows["tv_mle_vs_true"].append(mle.tv(estimate, true))
         rows["tv_naive_vs_true"].append(mle.tv(naive, true))
+        pred = None
         if model is not None:
             pred = predictions[:, m0]
             rows["tv_vs_mle"].append(mle.tv(pred, estimate))
             rows["tv_vs_true"].append(mle.tv(pred, true))
+        if extras:
+            _extra_rows(rows, structure, contexts, queries, m0, true, pred)
     return rows
 
 
 def evaluate_rows(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
-                  episodes: int = 64, seed: int = 12345) -> dict:
+                  episodes: int = 64, seed: int = 12345, extras: bool = False) -> dict:
     """Per-episode TVs on held-out CPTs: ``{N: {curve: array (M, episodes)}}``, the curves of
     :data:`CURVES` (only the baselines without a model); what :func:`evaluate` averages, kept
-    per episode for standard errors. Arguments and seeding as :func:`evaluate`."""
+    per episode for standard errors. Arguments and seeding as :func:`evaluate`. With ``extras``
+    also the :data:`EXTRA_CURVES`: ``tv_floor_vs_true`` (binary networks), ``acc_sample`` and
+    ``acc_exp`` (with a model; spec Sec. 11); the episodes are the same either way."""
     EPISODES.check("episodes", episodes)
     check_seed(seed)
     if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
@@ -321,7 +350,7 @@ def evaluate_rows(model: torch.nn.Module | None, structure: networks.Structure, 
     out = {}
     for n in lengths:
         cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
-        rows = _length_rows(model, structure, cpts, contexts, queries)
+        rows = _length_rows(model, structure, cpts, contexts, queries, extras)
         out[n] = {k: np.array(v) for k, v in rows.items() if v}
     return out
 
@@ -338,17 +367,26 @@ def evaluate(model: torch.nn.Module | None, structure: networks.Structure, *, le
     values are :func:`evaluate_rows`.
     """
     rows = evaluate_rows(model, structure, lengths=lengths, episodes=episodes, seed=seed)
+    return curves_from_rows(structure, rows)
+
+
+def curves_from_rows(structure: networks.Structure, rows: dict) -> TvCurves:
+    """The :class:`TvCurves` (means over targets and episodes) of per-episode rows
+    ``{N: {curve: (M, episodes)}}`` of :func:`evaluate_rows`; the model's curves are None when
+    the rows have none."""
     out = {k: {} for k in CURVES}
     strict = {k: {} for k in CURVES}
     strict_targets = [m for m in range(structure.M) if len(structure.parents[m]) < m]
     for n, by_curve in rows.items():
-        for k, values in by_curve.items():                     # values: (M, episodes)
+        for k in CURVES:
+            if k not in by_curve:
+                continue
+            values = by_curve[k]                                # (M, episodes)
             out[k][n] = float(values.mean())
             if strict_targets:
                 strict[k][n] = float(values[strict_targets].mean())
-    if model is None:
-        out = {k: (v or None) for k, v in out.items()}
-        strict = {k: v for k, v in strict.items() if v}
+    out = {k: (v or None) for k, v in out.items()}
+    strict = {k: v for k, v in strict.items() if v}
     return TvCurves(tv_strict=strict, **out)
 
 
