@@ -923,3 +923,227 @@ def gaussian_enlarged_optimum(Sigma, n_value=n, noise=0) -> sp.Matrix:
     d = G.shape[0]
     return sp.Matrix([G[j - 1, i - 1] if k == d + 1 and i <= d else 0
                       for (j, i, k) in feature_ordering(d)])
+
+
+# ==============================================================================================
+# Part 2 (issue 15, spec lsa.md Part 2 sections A, E, F): the Pareto front of R_1 (Fig. 2),
+# k-state chains with Dirichlet kernels (Lemma C.8), phi as Problem C.10 and the EXACT COVER
+# reduction (Thm 3.5 / C.14). Fast exact k-state moments (python-flint) live in
+# numerics.lsa.kstate; this part is the sympy form a reader can inspect, and the d = 1
+# cross-check of that code.
+
+__all__ += ["pareto_front", "least_squares_parts", "dirichlet_moment", "kstate_chain_moment",
+            "kstate_kernel_average", "kstate_optimum_d1", "c10_matrices_phi",
+            "c10_apply", "exact_cover_dimension", "exact_cover_system", "exact_cover_groebner",
+            "ExactCoverSystem"]
+
+
+def least_squares_parts(xs, ys):
+    """``(M, c, w_LS, L_LS)`` of one prompt, exact: :math:`M = \\frac1n\\sum_j x_jx_j^\\top`,
+    :math:`c = \\frac1n\\sum_j y_jx_j`, :math:`w_{LS} = M^{-1}c`,
+    :math:`L_{LS} = \\frac{1}{2n}\\sum_j(w_{LS}^\\top x_j - y_j)^2` (Part 2 §A). ``xs`` n x d,
+    ``ys`` length n (M must be invertible)."""
+    w0 = sp.zeros(_matrix("xs", xs).shape[1], 1)
+    _, xs, ys = _regression_data(w0, xs, ys)
+    N = xs.shape[0]
+    M = xs.T * xs / N
+    if M.det() == 0:
+        raise InputError("xs", "a singular M", "context rows x_j spanning R^d (M invertible)")
+    c = xs.T * ys / N
+    w = M.LUsolve(c)
+    loss = sum(((xs[j, :] * w)[0] - ys[j]) ** 2 for j in range(N)) / (2 * N)
+    return M, c, w, sp.sympify(loss)
+
+
+def pareto_front(M, c, loss_ls, mu) -> sp.Matrix:
+    """:math:`PF(\\mu) = (-c - M\\mu,\\ L_{LS} + \\frac12\\mu^\\top M\\mu)`, the Pareto front of
+    Theorem 4.1's :math:`R_1` (Part 2 §A, the library's derivation): :math:`R_1(w) = (-Mw,
+    L_{LS} + \\frac12(w-w_{LS})^\\top M(w-w_{LS}))`, so the Pareto set is
+    :math:`\\{w_{LS} + \\mu: \\mu \\ge 0\\}` and ``pareto_front(M, c, L, mu) == objective_R1(w_LS + mu)``.
+    ``M`` d x d, ``c`` and ``mu`` length d (sympy or numbers)."""
+    M, c, mu = _matrix("M", M), _matrix("c", c), _matrix("mu", mu)
+    mu = mu.T if mu.shape[0] == 1 and mu.shape[1] > 1 else mu
+    c = c.T if c.shape[0] == 1 and c.shape[1] > 1 else c
+    if M.shape != (c.shape[0], c.shape[0]) or mu.shape != c.shape:
+        raise InputError("M, c, mu", f"shapes {M.shape}, {c.shape}, {mu.shape}",
+                         "M d x d, c and mu of length d")
+    loss = exact_number("loss_ls", loss_ls, exact=False)
+    return (-c - M * mu).col_join(sp.Matrix([loss + (mu.T * M * mu)[0] / 2]))
+
+
+def dirichlet_moment(exponents, alpha) -> sp.Expr:
+    """:math:`E[\\prod_{ij}K_{ij}^{a_{ij}}] = \\prod_i \\prod_j (\\alpha)_{a_{ij}} /
+    (k\\alpha)_{\\sum_j a_{ij}}` for rows i.i.d. :math:`\\mathrm{Dir}(\\alpha 1_k)` (rising
+    factorials ``sympy.rf``; Lemma C.8, Part 2 §E). ``exponents``: k x k nested lists of integers
+    >= 0; ``alpha``: a positive rational or a symbol."""
+    a = _matrix("exponents", exponents, side=integer(1, 64))
+    k = a.shape[0]
+    if a.shape != (k, k) or any(not (e.is_Integer and e >= 0) for e in a):
+        raise InputError("exponents", a.tolist(), "a square matrix of integers >= 0")
+    al = exact_number("alpha", alpha)
+    if al.is_number and not al > 0:
+        raise InputError("alpha", alpha, "alpha > 0 (alpha -> 0 is a limit, see numerics.lsa.kstate)")
+    out = sp.Integer(1)
+    for i in range(k):
+        row = [int(v) for v in a.row(i)]
+        out *= sp.Mul(*[sp.rf(al, v) for v in row]) / sp.rf(k * al, sum(row))
+    return sp.simplify(out)
+
+
+def _kstate_symbols(k: int) -> sp.Matrix:
+    return sp.Matrix(k, k, lambda i, j: sp.Symbol(f"K{i}_{j}"))
+
+
+def kstate_chain_moment(times, k: int) -> sp.Expr:
+    """:math:`E[\\prod_i s_{t_i} | K] = \\pi^\\top K^{t_1-1}V K^{t_2-t_1}\\cdots V 1` with
+    :math:`V = \\mathrm{diag}(0..k-1)`, :math:`\\pi = 1/k` (Part 2 §E), a polynomial in the
+    symbols ``K{i}_{j}``; repeated times give powers of V (``s_t^2 != s_t`` for k > 2)."""
+    k = integer(2, 6).check("k", k)
+    if isinstance(times, (str, bytes)) or not hasattr(times, "__iter__"):
+        raise InputError("times", times, "a sequence of integer times >= 1")
+    ts = sorted(TIME_INDEX.check("times", t) for t in times)
+    K = _kstate_symbols(k)
+    V = sp.diag(*range(k))
+    row = sp.Matrix([[sp.Rational(1, k)] * k])
+    prev = 1
+    for t in ts:
+        row = row * K ** (t - prev) * V
+        prev = t
+    return sp.expand((row * sp.ones(k, 1))[0])
+
+
+def kstate_kernel_average(expr, k: int, alpha) -> sp.Expr:
+    """:math:`E_K[\\cdot]` of a polynomial in ``K{i}_{j}`` for Dirichlet rows (term by term with
+    :func:`dirichlet_moment`)."""
+    K = list(_kstate_symbols(integer(2, 6).check("k", k)))
+    poly = sp.Poly(sp.expand(exact_number("expr", expr, exact=False)), *K)
+    total = sp.Integer(0)
+    for exps, coeff in poly.terms():
+        total += coeff * dirichlet_moment([list(exps[i * k:(i + 1) * k]) for i in range(k)], alpha)
+    return sp.expand(total)
+
+
+def kstate_optimum_d1(k: int, alpha, n_value) -> EnlargedOptimum:
+    """d = 1 k-state optimum in sympy (Lemma C.8, Part 2 §E): :math:`z = (s_1, s_2)`,
+    :math:`g = (s_1^2, s_1s_2, s_2^2)` averaged over the n context chains,
+    :math:`H = E_K[E[s_1^2|K]\\,(\\frac1n E[gg^\\top|K]_{same} + (1-\\frac1n)E[g|K]E[g|K]^\\top)]`,
+    :math:`h = E_K[E[s_1s_2|K]E[g|K]]`, :math:`E[y^2] = (k-1)(2k-1)/6`. An independent (slow,
+    sympy) route to :func:`numerics.lsa.kstate.kstate_optimum` at d = 1: k = 3, alpha = 1,
+    n = 10 gives :math:`\\tilde f^* = 10836163/10177110`."""
+    nv = _check_n(n_value)
+    times = [(1, 1), (1, 2), (2, 2)]
+    g = [kstate_chain_moment(t, k) for t in times]
+    xx = kstate_chain_moment((1, 1), k)
+    yx = kstate_chain_moment((1, 2), k)
+    avg = lambda e: kstate_kernel_average(e, k, alpha)
+    H = sp.Matrix(3, 3, lambda s, t: avg(xx * (kstate_chain_moment(times[s] + times[t], k) / nv
+                                               + (1 - 1 / nv) * g[s] * g[t])))
+    h = sp.Matrix([avg(yx * gs) for gs in g])
+    return optimum(H, h, sp.Rational((k - 1) * (2 * k - 1), 6))
+
+
+def c10_matrices_phi(d: int) -> list:
+    """phi as a case of Problem C.10 (Part 2 §F): for every entry r of X, ``(D_r, j)`` with
+    :math:`X_r = b^\\top D_r A_{:,j}`: :math:`D = E_{ik} + E_{ki}` for ``(j, i, k)``, i < k, and
+    :math:`E_{ii}` for i = k (0-based matrix indices, ``j`` 1-based; ordering of
+    :func:`feature_ordering`)."""
+    _check_d(d, integer(1, 12, note="d m matrices of side d+1"))
+    out = []
+    for (j, i, k) in feature_ordering(d):
+        D = sp.zeros(d + 1, d + 1)
+        D[i - 1, k - 1] += 1
+        if i != k:
+            D[k - 1, i - 1] += 1
+        out.append((D, j))
+    return out
+
+
+def c10_apply(matrices, b, A) -> sp.Matrix:
+    """:math:`(b^\\top D_r A_{:,j_r})_r` for ``matrices`` = list of ``(D_r, j_r)`` (Problem C.10)."""
+    b, A = _matrix("b", b), _matrix("A", A)
+    b = b.T if b.shape[0] == 1 and b.shape[1] > 1 else b
+    return sp.Matrix([(b.T * D * A[:, j - 1])[0] for D, j in matrices])
+
+
+@result
+class ExactCoverSystem:
+    """An EXACT COVER instance mapped to Problem C.10 (Part 2 §F).
+
+    Attributes
+    ----------
+    d : int
+        Least d >= N with :math:`(d+1)(d+2)/2 \\ge 1 + 2N + |U|`.
+    equations : list of sympy expressions
+        :math:`b_0a_0 - 1`, :math:`b_ia_0 - b_0a_i`, :math:`b_ia_0 - b_ia_i` (i = 1..N) and
+        :math:`\\sum_{i \\ni e} b_ia_0 - 1` (e in U): all must vanish (``a`` = first column of A).
+    matrices : list of (sympy Matrix, int, value)
+        The C.10 rows ``(D_r, j_r, X_r)`` (the non-trivial ones; every other row has D = 0, X = 0).
+    b, a : tuple of sympy Symbols
+        :math:`b_0..b_N`, :math:`a_0..a_N` (slots above N do not occur).
+    """
+
+    d: int
+    equations: list
+    matrices: list
+    b: tuple
+    a: tuple
+
+
+def exact_cover_dimension(N: int, universe: int) -> int:
+    """The least d >= N with :math:`(d+1)(d+2)/2 \\ge 1 + 2N + |U|` (Part 2 §F)."""
+    N, universe = integer(1, 64).check("N", N), integer(1, 10**6).check("universe", universe)
+    d = N
+    while (d + 1) * (d + 2) // 2 < 1 + 2 * N + universe:
+        d += 1
+    return d
+
+
+def _check_sets(sets) -> list:
+    if isinstance(sets, (str, bytes)) or not hasattr(sets, "__iter__"):
+        raise InputError("sets", sets, "a sequence of non-empty sets of positive integers")
+    out = [frozenset(s) for s in sets]
+    if not out or any(not s for s in out) or len(out) > 8:
+        raise InputError("sets", [sorted(s) for s in out], "1 to 8 non-empty sets (N <= 8)")
+    for s in out:
+        for e in s:
+            if isinstance(e, bool) or not isinstance(e, Integral) or not 1 <= e <= 64:
+                raise InputError("sets", sorted(s, key=str), "elements: integers in [1, 64]")
+    return out
+
+
+def exact_cover_system(sets) -> ExactCoverSystem:
+    """EXACT COVER -> Problem C.10 (Part 2 §F; strongly NP-complete source): sets
+    :math:`S_1..S_N` over :math:`U = \\cup S_i`; slot 0 is the constant, slot i the choice
+    :math:`x_i`, all equations in column 1 (:math:`a = A_{:,1}`). A cover x gives
+    :math:`b = a = (1, x)`; conversely rescaling to :math:`b_0 = 1` forces
+    :math:`a_i = b_i = x_i = x_i^2` and every element covered once."""
+    sets = _check_sets(sets)
+    N = len(sets)
+    U = sorted(set().union(*sets))
+    d = exact_cover_dimension(N, len(U))
+    b = sp.symbols(f"b0:{N + 1}")
+    a = sp.symbols(f"a0:{N + 1}")
+    E = lambda i, k: sp.Matrix(d + 1, d + 1, lambda r, c: 1 if (r, c) == (i, k) else 0)
+    eqs = [b[0] * a[0] - 1]
+    mats = [(E(0, 0), 1, 1)]
+    for i in range(1, N + 1):
+        eqs.append(b[i] * a[0] - b[0] * a[i])
+        mats.append((E(i, 0) - E(0, i), 1, 0))
+    for i in range(1, N + 1):
+        eqs.append(b[i] * a[0] - b[i] * a[i])
+        mats.append((E(i, 0) - E(i, i), 1, 0))
+    for e in U:
+        members = [i + 1 for i, s in enumerate(sets) if e in s]
+        eqs.append(sum(b[i] for i in members) * a[0] - 1)
+        mats.append((sum((E(i, 0) for i in members), sp.zeros(d + 1, d + 1)), 1, 1))
+    return ExactCoverSystem(d, eqs, mats, b, a)
+
+
+def exact_cover_groebner(sets):
+    """``(basis, infeasible)``: the reduced Groebner basis (grevlex, over QQ) of
+    :func:`exact_cover_system`'s equations and whether it is ``{1}`` (no complex solution, hence
+    no cover; with :math:`x_i^2 = x_i` forced every solution is a real cover)."""
+    system = exact_cover_system(sets)
+    gens = list(system.b) + list(system.a)
+    basis = sp.groebner(system.equations, *gens, order="grevlex", domain=sp.QQ)
+    return basis, list(basis.exprs) == [1]

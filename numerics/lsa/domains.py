@@ -27,7 +27,7 @@ import functools
 
 
 from theory.budgets import GIB, MEMORY_BUDGET, check_memory, check_work
-from theory.domains import SEED, choice, integer, real
+from theory.domains import SEED, choice, integer, rational, real
 from theory.lsa_domains import N_CONTEXT, P_EXACT  # noqa: F401  (re-exported: one declaration)
 
 __all__ = ["GIB", "MEMORY_BUDGET", "WORK_BUDGET", "check_memory", "check_work",
@@ -150,3 +150,20 @@ D_DIMENSION = integer(1, 10, note="X* by quadrature and 2e4 held-out prompts of 
                       "features: about 2 s and 100 MB at d = 10")
 #: Context chains of the Fig. 6 baselines (one fit per prompt and method).
 N_BASELINE = integer(1, 200, note="four classifiers fitted per prompt")
+
+# --- Part 2 (issue 15, sections A, E, F): Pareto view, k-state chains, the reduction ----------
+#: States k of the exact k-state moments (k^2 kernel variables; the products of three chain
+#: moments grow like k^(3d)).
+KSTATE_STATES = integer(2, 6, note="exact rational moments in k^2 kernel variables")
+#: d of the exact k-state moments: about 0.1 s at d = 2 and 8 s at d = 3 (k = 3).
+KSTATE_D = integer(1, 3, note="exact rational moments: about 8 s at d = 3 for k = 3, k^(3d) <= 20000")
+#: Dirichlet concentration alpha of the kernel rows (0 is the random-map limit).
+KSTATE_ALPHA = rational(0, 1000)
+#: Upper end of the exact scan for the first realisable n (one 3 x 3 rational solve per n).
+N_SCAN_KSTATE = integer(1, 10**4, note="one exact 3 x 3 solve per n")
+#: d of ``ttc lsa pareto`` (binary chains of length d+1; R1, R2 have d+1 entries).
+PARETO_D = integer(1, 16, note="64 prompts of (d+1) x (n+1) per layer")
+#: n of ``ttc lsa pareto`` (64 prompts of (d+1) x (n+1); M must be invertible: n >= d helps).
+PARETO_N = integer(1, 10**4, note="64 prompts of (d+1) x (n+1)")
+#: Sets of an EXACT COVER instance (the Groebner basis and the brute force grow like 2^N).
+REDUCTION_SETS = integer(1, 8, note="brute force over 2^N choices and a Groebner basis")
