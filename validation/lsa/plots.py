@@ -30,7 +30,8 @@ from validation.shared.plots import (PlotResult, add_colorbar, data_array, data_
                                      plot_function)
 from validation.shared.style import COLORS
 
-__all__ = ["loss_against_n", "realizable_region", "plot_landscape", "accuracy_against_depth"]
+__all__ = ["loss_against_n", "realizable_region", "plot_landscape", "accuracy_against_depth",
+           "accuracy_against_dimension", "accuracy_against_context"]
 
 _FIELDS = choice("enlarged", "lsa")
 
@@ -210,7 +211,8 @@ def plot_landscape(p: float, n: int, ax=None, x1_range=None, x3_range=None, grid
 
 
 @plot_function
-def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None) -> PlotResult:
+def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None,
+                           ceilings=None, label: str = "this library", title=None) -> PlotResult:
     """Next-state accuracy of trained LSA against the number of layers (Ding et al. 2025, Sec. 4,
     Fig. 3); error bars are 2 standard errors.
 
@@ -225,11 +227,19 @@ def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None) 
     ax : matplotlib Axes, optional
     loc : None, str or False
         Legend placement.
+    ceilings : dict of str to float, optional
+        Horizontal reference lines by label (e.g. the oracle and in-context Bayes ceilings,
+        specification Part 2 §B).
+    label : str
+        Legend label of the measured curve.
+    title : str, optional
+        Title text after the paper's key (default "accuracy against depth").
 
     Returns
     -------
     PlotResult
-        ``lines["this library"]`` (an ErrorbarContainer), ``lines["paper"]``, the legend.
+        ``lines["this library"]`` (an ErrorbarContainer), ``lines["paper"]``, one line per
+        ceiling under its label, the legend.
     """
     layers = data_array("layers", layers, ndim=1)
     accuracy = data_array("accuracy", accuracy, shape=layers.shape)
@@ -237,11 +247,103 @@ def accuracy_against_depth(layers, accuracy, se, paper=None, ax=None, loc=None) 
     paper = data_pair("paper", paper, "(layers, accuracies)")
     ax = new_axes(ax)
     lines = {"this library": ax.errorbar(layers, accuracy, yerr=2 * se, fmt="o-",
-                                         color=COLORS["blue"], label="this library (±2 s.e.)")}
+                                         color=COLORS["blue"], label=f"{label} (±2 s.e.)")}
     if paper is not None:
         lines["paper"] = ax.plot(*paper, "x--", color=COLORS["vermillion"], label="paper (reported)")
+    if ceilings:
+        from validation.shared.plots import horizontal_reference
+
+        for (name, value), color, dash in zip(ceilings.items(), ("black", COLORS["green"],
+                                                                 COLORS["purple"], "0.5"),
+                                              ("--", ":", "-.", (0, (5, 1)))):
+            lines[name] = horizontal_reference(ax, value, name, color=color, style=dash)
     ax.set(xlabel="layers $L$", ylabel="next-state accuracy", ylim=(0, 1.02),
-           title=paper_title("lsa-ding", "accuracy against depth"))
+           title=paper_title("lsa-ding", title or "accuracy against depth"))
     integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2 §C, §D: accuracy against d (Fig. 5) and against n (Fig. 6 stand-in)
+
+
+@plot_function
+def accuracy_against_dimension(ds, curves, sds=None, ax=None, loc=None) -> PlotResult:
+    """Binary accuracy against d of least squares on :math:`x\\otimes\\mathrm{vech}(G)`, the
+    trained one-layer LSA (in-sample solid, held-out dashed) and :math:`X^*` (Ding et al. 2025,
+    B.1, Fig. 5; specification Part 2 §C).
+
+    Parameters
+    ----------
+    ds : sequence of int
+        Chain prefix lengths (integer ticks).
+    curves : dict
+        Any of ``acc_ls_in``, ``acc_ls_out``, ``acc_lsa_in``, ``acc_lsa_out``, ``acc_pop`` ->
+        accuracies per d (None entries are skipped).
+    sds : dict, optional
+        The same keys -> standard deviations over seeds (error bars).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement.
+
+    Returns
+    -------
+    PlotResult
+        One line per drawn key, the legend.
+    """
+    ds = data_array("ds", ds, ndim=1)
+    ax = new_axes(ax)
+    looks = {"acc_ls_in": ("LS, in-sample", COLORS["vermillion"], "s-"),
+             "acc_ls_out": ("LS, held-out", COLORS["vermillion"], "s--"),
+             "acc_lsa_in": ("LSA, in-sample", COLORS["blue"], "o-"),
+             "acc_lsa_out": ("LSA, held-out", COLORS["blue"], "o--"),
+             "acc_pop": (r"$X^*$ (population)", "black", "^:")}
+    lines = {}
+    for key, (label, color, fmt) in looks.items():
+        values = curves.get(key)
+        if values is None:
+            continue
+        values = data_array(key, values, shape=ds.shape)
+        err = None if not sds or sds.get(key) is None else data_array(key, sds[key], shape=ds.shape)
+        lines[key] = ax.errorbar(ds, values, yerr=err, fmt=fmt, color=color, ms=3.5, label=label)
+    ax.set(xlabel="chain prefix length $d$", ylabel="accuracy",
+           title=paper_title("lsa-ding", "accuracy against $d$ ($n = 100$)"))
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
+
+
+@plot_function
+def accuracy_against_context(ns, methods, accuracy, se, ax=None, loc=None) -> PlotResult:
+    """Accuracy against the number n of context chains of in-context baselines and the Bayes
+    predictor (Ding et al. 2025, B.2, Fig. 6 CPU stand-in; specification Part 2 §D); error bars
+    2 standard errors.
+
+    Parameters
+    ----------
+    ns : sequence of int, length N
+    methods : sequence of str, length M
+    accuracy, se : arrays of shape (M, N)
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+
+    Returns
+    -------
+    PlotResult
+        ``lines[method]`` for each method, the legend.
+    """
+    ns = data_array("ns", ns, ndim=1)
+    methods = list(methods)
+    accuracy = data_array("accuracy", accuracy, shape=(len(methods), ns.size))
+    se = data_array("se", se, shape=(len(methods), ns.size))
+    ax = new_axes(ax)
+    palette = (COLORS["vermillion"], COLORS["orange"], COLORS["green"], COLORS["purple"], "black")
+    lines = {}
+    for k, method in enumerate(methods):
+        lines[method] = ax.errorbar(ns, accuracy[k], yerr=2 * se[k], fmt="o-" if method == "Bayes"
+                                    else ".-", color=palette[k % len(palette)], ms=3, label=method)
+    ax.set(xscale="log", xlabel="context chains $n$", ylabel="accuracy",
+           title=paper_title("lsa-ding", "in-context baselines against $n$"))
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
                       legend=legend(ax, loc))
