@@ -22,19 +22,15 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from numerics.markov.canonical import chain_summary, check_chain, global_curve_constant
 from numerics.markov.higher_order import LAG, enumerate_lag_sequences, optimal_loss_finite_n
-from numerics.markov.sequences import sample_lag_chain
-from numerics.shared.seeding import as_generator
-from numerics.shared.threads import limit_threads
 from theory.domains import integer, real
 from theory.results import result
-from validation.markov.models import DTYPE, MarkovTransformer, build_model, from_weights, logits
+from validation.markov.models import DTYPE, MarkovTransformer, from_weights, logits, softplus
 
-__all__ = ["WindowRun", "construction_weights", "lag_position_losses", "construction_excess",
-           "train_lag_members", "train_window"]
+__all__ = ["AUTHORS_ADAMW", "WindowRun", "construction_weights", "lag_position_losses",
+           "construction_excess", "train_window"]
 
 
 @result
@@ -62,6 +58,12 @@ class WindowRun:
     final_loss: float
     optimal_loss: float
     seconds: float
+
+
+#: The authors' optimiser for K4 and R4 (Part 2 Secs. 1-3: AdamW, betas (0.9, 0.95), weight
+#: decay 1e-3, 2% linear warm-up then cosine decay), as :func:`train_ensemble` options.
+AUTHORS_ADAMW = dict(optimizer="adamw", betas=(0.9, 0.95), weight_decay=1e-3,
+                     schedule="warmup_cosine", warmup=0.02)
 
 
 def construction_weights(p: float, q: float, lag: int, seq_len: int, beta: float) -> dict:
@@ -97,7 +99,7 @@ def lag_position_losses(model: MarkovTransformer, p: float, q: float, lag: int) 
     x = torch.tensor(sequences, dtype=DTYPE)
     with torch.no_grad():
         lg = logits(model.params(), x[:, :-1], model.tied, model.memory)[0]
-        per = F.softplus(lg) - x[:, 1:] * lg
+        per = softplus(lg) - x[:, 1:] * lg
     return (torch.as_tensor(probabilities, dtype=DTYPE) @ per).numpy()
 
 
@@ -109,76 +111,20 @@ def construction_excess(p: float, q: float, lag: int, seq_len: int, beta: float)
     return float(np.mean(losses[lag - 1:]) - chain_summary(p, q).entropy_rate)
 
 
-def _one_cycle(steps: int):
-    """Learning-rate factor of step ``t``: linear warm-up over the first 2% of the steps (at
-    least one), then a cosine decay to 0 at ``steps``."""
-    warm = max(1, round(0.02 * steps))
-
-    def factor(t: int) -> float:
-        if t < warm:
-            return (t + 1) / warm
-        return 0.5 * (1 + math.cos(math.pi * (t - warm) / max(1, steps - warm)))
-
-    return factor
-
-
-def train_lag_members(p: float, q: float, lag: int, *, layers: int, memory: int | None, seeds,
-                      steps: int = 800, d: int = 8, seq_len: int = 64, batch: int = 16,
-                      lr: float = 2e-3, held_out: int = 4096, record_every: int = 0,
-                      record=None) -> tuple[np.ndarray, list]:
-    """Train one tied model per seed (``standard`` initialisation, stacked as members of one
-    :class:`MarkovTransformer`) on sampled lag-k sequences with AdamW (betas 0.9, 0.95, weight
-    decay 1e-3) and a 2% linear warm-up then cosine decay (:func:`_one_cycle`), as the authors'
-    code; one
-    thread. Each member's initialisation, data and held-out data come from its own seed.
-
-    Returns the held-out loss per member (nats, shape ``(M,)``, averaged over positions
-    ``1..N`` of ``held_out`` fresh sequences) and the list of ``record(step, params)`` values at
-    steps ``0, record_every, ...`` and the last step (empty when ``record_every == 0``).
-    """
-    check_chain(p, q)
-    seeds = [int(s) for s in seeds]
-    streams = [[int(v) for v in as_generator(s).integers(0, 2**62, 3)] for s in seeds]
-    records = []
-    with limit_threads(1):
-        model = build_model(d, seq_len, tied=True, init="standard",
-                            seeds=[s[0] for s in streams], layers=layers, memory=memory)
-
-        def sample(count: int, index: int) -> torch.Tensor:
-            return torch.stack([torch.as_tensor(sample_lag_chain(p, q, lag, count, seq_len + 1,
-                                                                 s[index]), dtype=DTYPE)
-                                for s in streams])
-
-        data = sample(steps * batch, 1).reshape(len(seeds), steps, batch, seq_len + 1)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95),
-                                      weight_decay=1e-3)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _one_cycle(steps))
-        for step in range(steps):
-            if record_every and (step % record_every == 0):
-                records.append(record(step, model.params()))
-            x = data[:, step]
-            lg = model(x[..., :-1])
-            loss = (F.softplus(lg) - x[..., 1:] * lg).mean(dim=(1, 2)).sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-        if record_every:
-            records.append(record(steps, model.params()))
-        test = sample(held_out, 2)
-        with torch.no_grad():
-            lg = model(test[..., :-1])
-            final = (F.softplus(lg) - test[..., 1:] * lg).mean(dim=(1, 2)).numpy()
-    return final, records
-
-
 def train_window(p: float, q: float, lag: int, *, layers: int, memory: int | None, seed: int,
                  steps: int = 800, d: int = 8, seq_len: int = 64, batch: int = 16,
                  lr: float = 2e-3, held_out: int = 4096) -> WindowRun:
-    """K4: one run of :func:`train_lag_members` (one seed) with its time."""
+    """K4: one tied model (``standard`` initialisation) trained on the lag-k chain with
+    attention window ``memory`` by :func:`validation.markov.training.train_ensemble` with the
+    authors' settings: AdamW (betas 0.9, 0.95, weight decay 1e-3, peak rate ``lr``), linear
+    warm-up over 2% of the steps then cosine decay to 0 (``schedule="warmup_cosine"``), one
+    thread; the final loss is the held-out estimate on ``held_out`` fresh sequences (exact
+    expectation over the next symbol), with the run's wall-clock time."""
+    from validation.markov.training import train_ensemble
+
     start = time.perf_counter()
-    final, _ = train_lag_members(p, q, lag, layers=layers, memory=memory, seeds=[seed],
-                                 steps=steps, d=d, seq_len=seq_len, batch=batch, lr=lr,
-                                 held_out=held_out)
-    return WindowRun(layers, memory, seed, float(final[0]),
+    run = train_ensemble(p, q, tying=True, seeds=[seed], steps=steps, d=d, seq_len=seq_len,
+                         batch=batch, layers=layers, memory=memory, lag=lag, **AUTHORS_ADAMW,
+                         lr=lr, held_out=held_out, scores=False)[0]
+    return WindowRun(layers, memory, seed, run.run.final_loss,
                      optimal_loss_finite_n(p, q, lag, seq_len), time.perf_counter() - start)

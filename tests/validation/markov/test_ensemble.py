@@ -110,3 +110,26 @@ def test_architecture_is_checked():
     check_architecture(seq_len=8, lag=5, memory=2, layers=2)
     with pytest.raises(InputError, match="schedule"):
         train_ensemble(0.5, 0.8, tying=True, seeds=[0], steps=1, schedule="linear")
+
+
+def test_record_sees_every_member_along_the_trajectory():
+    """``record(step, params, seeds)`` before steps 0, k, 2k, ... and after the last step, once
+    per group, with the members' own parameters: a batch of 3 split into groups of 2 records
+    the same embeddings as one group of 3 (1e-10, as the runs themselves)."""
+    def recorder(store):
+        def record(step, params, seeds):
+            for m, seed in enumerate(seeds):
+                store[(step, seed)] = params["e"][m].detach().clone().numpy()
+        return record
+
+    common = dict(tying=True, steps=7, d=4, seq_len=8, batch=4, held_out=64, record_every=3,
+                  scores=False)
+    whole, split = {}, {}
+    train_ensemble(0.5, 0.8, seeds=[1, 2, 3], record=recorder(whole), **common)
+    train_ensemble(0.5, 0.8, seeds=[1, 2, 3], group=2, record=recorder(split), **common)
+    assert sorted(whole) == sorted((s, seed) for s in (0, 3, 6, 7) for seed in (1, 2, 3))
+    assert sorted(split) == sorted(whole)
+    assert max(np.abs(whole[k] - split[k]).max() for k in whole) <= 1e-10
+    assert not np.array_equal(whole[(0, 1)], whole[(7, 1)])      # the weights did move
+    with pytest.raises(InputError, match="record"):
+        train_ensemble(0.5, 0.8, seeds=[0], record=3, **common)

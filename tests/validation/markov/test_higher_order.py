@@ -33,3 +33,12 @@ def test_position_losses_of_a_constant_predictor():
                "b": torch.tensor(math.log(0.2 / 0.3))}
     losses = higher_order.lag_position_losses(from_weights(weights, tied=True), 0.2, 0.3, 3)
     np.testing.assert_allclose(losses, chain_summary(0.2, 0.3).unigram_entropy, atol=1e-14)
+
+
+def test_window_run_uses_the_ensemble_trainer():
+    from validation.markov.higher_order import train_window
+
+    run = train_window(0.2, 0.3, 2, layers=1, memory=1, seed=0, steps=3, d=4, seq_len=10,
+                       held_out=64)
+    assert run.optimal_loss == pytest.approx(0.557430, abs=1e-6)     # spec Part 2 Sec. 2
+    assert np.isfinite(run.final_loss) and run.final_loss > 0.5 and run.seconds > 0

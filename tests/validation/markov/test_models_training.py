@@ -250,3 +250,23 @@ def test_member_generators_are_the_seed_sequence_spawn():
     children = np.random.SeedSequence(7).spawn(3)
     for gen, child in zip((gens.init, gens.data, gens.held_out), children):
         assert gen.integers(1 << 30) == np.random.default_rng(child).integers(1 << 30)
+
+
+def test_exact_loss_is_exact_for_large_logits():
+    """e = 0, W_O = W_2 = 0 and bias b: every logit is b, so the loss is softplus(b) - pi1 b
+    (x_{n+1} ~ pi). The reference is math.log1p (independent of torch); F.softplus's default
+    threshold 20 would be off by exp(-22) = 2.8e-10 at b = 22."""
+    from validation.markov.models import exact_loss, from_weights, softplus
+
+    p, q, n = 0.5, 0.8, 4
+    pi1 = p / (p + q)
+    for b in (-30.0, 0.3, 22.0, 35.0, 45.0):
+        weights = {name: torch.zeros(shape[1:], dtype=torch.float64)
+                   for name, shape in parameter_shapes(4, n, True).items()}
+        weights["b"] = torch.tensor(b, dtype=torch.float64)
+        model = from_weights(weights, tied=True)
+        reference = max(b, 0.0) + math.log1p(math.exp(-abs(b))) - pi1 * b
+        assert float(exact_loss(model.params(), p, q, True)[0].detach()) == pytest.approx(
+            reference, rel=1e-15, abs=1e-15)
+        x = torch.tensor([b], dtype=torch.float64)
+        assert float(softplus(x)[0]) == max(b, 0.0) + math.log1p(math.exp(-abs(b)))
