@@ -347,3 +347,59 @@ def accuracy_against_context(ns, methods, accuracy, se, ax=None, loc=None) -> Pl
            title=paper_title("lsa-ding", "in-context baselines against $n$"))
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
                       legend=legend(ax, loc))
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2 §A (Fig. 2): R_1 values and the generational distance per layer
+
+__all__ += ["pareto_per_layer"]
+
+@plot_function
+def pareto_per_layer(gd, r1, reference_gd=None, ax=None, loc=None) -> PlotResult:
+    """Fig. 2 of Ding et al. 2025 as curves: the mean :math:`R_{1,k}(w_l)` (k = 1..d+1) and the
+    generational distance :math:`GD_l` to the Pareto front against the layer l (Part 2 §A).
+
+    Parameters
+    ----------
+    gd : sequence of float, length L+1
+        :math:`GD_l`, l = 0..L (:class:`numerics.lsa.pareto.ParetoView`).
+    r1 : array, shape (L+1, d+1)
+        Mean :math:`R_1(w_l)` per layer.
+    reference_gd : sequence of float or None
+        GD of the deterministic gradient-descent stack (same layers), drawn dashed.
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`).
+
+    Returns
+    -------
+    PlotResult
+        ``lines["GD"]``, ``lines["R1_k"]`` (k = 1..d+1), ``lines["GD stack"]`` (when given).
+    """
+    from validation.shared.plots import CurveColors
+
+    gd = data_array("gd", gd, ndim=1)
+    r1 = data_array("r1", r1, ndim=2)
+    if r1.shape[0] != gd.shape[0]:
+        raise InputError("r1", f"shape {r1.shape}", f"({gd.shape[0]}, d+1): one row per layer")
+    layers = np.arange(gd.shape[0])
+    ax = new_axes(ax)
+    colors = CurveColors()
+    lines = {}
+    for k in range(r1.shape[1]):
+        name = f"R1_{k + 1}"
+        label = (rf"$R_{{1,{k + 1}}}$" if k < r1.shape[1] - 1
+                 else rf"$R_{{1,{k + 1}}}$ (squared loss/2)")
+        lines[name] = ax.plot(layers, r1[:, k], "-", lw=0.9, color=colors(name), label=label)
+    lines["GD"] = ax.plot(layers, gd, "o-", color="black", ms=3.5, lw=1.6,
+                          label="GD to the Pareto front")
+    if reference_gd is not None:
+        ref = data_array("reference_gd", reference_gd, shape=gd.shape)
+        lines["GD stack"] = ax.plot(layers, ref, "s--", color="0.45", ms=3,
+                                    label=r"GD, stack $\bar A = I/\lambda_{max}$")
+    ax.axhline(0.0, color="0.8", lw=0.6, zorder=0)
+    ax.set(xlabel="layer $l$", ylabel="mean value over prompts",
+           title=paper_title("lsa-ding", "Fig. 2: $R_1$ and GD per layer"))
+    integer_ticks(ax, "x")
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc, default="below"))
