@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from numerics.potts.domains import (ALPHA, BURN_IN, CHAINS, DELTA, MAX_ALPHAS, PENALTY,
-                                    QUADRATURE, REPLICA_LAMBDA, RESTARTS, RHO, SAMPLES, THIN)
+from numerics.potts.domains import (ALPHA, BURN_IN, CHAINS, COLOURS, DELTA, FSS_N, FSS_SEEDS,
+                                    MAX_ALPHAS, PENALTY, QUADRATURE, REPLICA_LAMBDA, RESTARTS, RHO,
+                                    SAMPLES, THIN)
 from theory.domains import SEED
 from theory.errors import InputError, NumericalFailure
 from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
 #: Defaults of the options that apply to one mode only (declared with default None, so that an
 #: option given in a mode it does not apply to is refused instead of silently ignored).
-DEFAULTS = {"restarts_fit": 1, "seed_fit": 0, "lam": 1e-3, "delta": 0.5, "quadrature": 61}
+DEFAULTS = {"restarts_fit": 1, "seed_fit": 0, "lam": 1e-3, "delta": 0.5, "quadrature": 61,
+            "C": 3}
 
 
 def _refuse(args, option: str, dest: str, applies: str) -> None:
@@ -138,22 +140,105 @@ def _fit(args) -> dict:
 
 
 def _replica(args) -> dict:
-    """Replica curves; ``parameters`` echoes ``rho``, ``lam`` and the ``delta`` (ridge) or
-    ``quadrature`` (logistic) used, defaults included."""
+    """Replica curves; ``parameters`` echoes ``rho``, ``lam`` and the ``delta`` (ridge),
+    ``quadrature`` (logistic) or ``C`` and ``U`` (softmax) used, defaults included. Every output
+    carries ``scenario_origin`` (spec Sec. 13); ``--stability`` adds ``at_lambda``, ``at_bound`` and
+    ``alpha_separable`` (spec Sec. 11)."""
     from numerics.potts import replica
 
+    if args.scenario != "softmax":
+        _refuse(args, "--C", "C", "with --scenario softmax")
+        _refuse(args, "--U", "U", "with --scenario softmax")
+    if args.scenario == "softmax":
+        return _replica_softmax(args)
     if args.scenario == "logistic":
         _refuse(args, "--delta", "delta", "with --scenario ridge")
         quadrature = args.quadrature = (DEFAULTS["quadrature"] if args.quadrature is None
                                         else args.quadrature)
         curve = replica.r1_curve(args.alpha, args.lam, rho=args.rho, quadrature=quadrature)
-        return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
-                "test_ce": curve.test_ce, "bayes_floor": replica.bayes_floor(args.rho)}
+        out = {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V,
+               "eps_J": curve.eps_J, "test_ce": curve.test_ce,
+               "bayes_floor": replica.bayes_floor(args.rho),
+               "scenario_origin": replica.SCENARIO_ORIGINS["R1"]}
+    else:
+        _refuse(args, "--quadrature", "quadrature", "with --scenario logistic")
+        delta = args.delta = DEFAULTS["delta"] if args.delta is None else args.delta
+        curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=delta)
+        out = {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V,
+               "eps_J": curve.eps_J, "test_mse": curve.test_mse,
+               "bayes_floor": float(delta),  # best test MSE = Delta
+               "scenario_origin": replica.SCENARIO_ORIGINS["R2-isotropic"]}
+    if args.stability:
+        from numerics.potts import stability
+
+        if args.scenario == "logistic":
+            st = stability.r1_stability(args.alpha, args.lam, args.rho, args.quadrature)
+            separable = stability.separability_threshold(args.rho)
+        else:
+            st = stability.r2_stability(args.alpha, args.lam, args.rho, args.delta)
+            separable = None  # square loss: a minimiser exists at every alpha
+        out.update(at_lambda=st.Lambda, at_bound=st.bound, alpha_separable=separable)
+    return out
+
+
+def _colour_matrix(args):
+    """The softmax scenario's colour matrix from ``--C`` and ``--U`` (``identity`` or a JSON
+    file); the resolved values are written back (echoed)."""
+    import numpy as np
+
+    from numerics.potts import softmax_channel
+
+    if args.U is None or args.U == "identity":
+        C = args.C = DEFAULTS["C"] if args.C is None else args.C
+        args.U = "identity"
+        return np.eye(C)
+    U = softmax_channel.load_colour_matrix(args.U, "--U")
+    if args.C is not None and args.C != U.shape[0]:
+        raise InputError("--C", args.C, f"the size of the --U matrix ({U.shape[0]}), or nothing")
+    args.C = U.shape[0]
+    return U
+
+
+def _replica_softmax(args) -> dict:
+    """The softmax channel (spec Sec. 12): C colours, uniform-colour inputs, value matrix U."""
+    from numerics.potts import softmax_channel
+
+    _refuse(args, "--delta", "delta", "with --scenario ridge")
     _refuse(args, "--quadrature", "quadrature", "with --scenario logistic")
-    delta = args.delta = DEFAULTS["delta"] if args.delta is None else args.delta
-    curve = replica.r2_curve(args.alpha, args.lam, rho=args.rho, delta=delta)
+    _refuse(args, "--stability", "stability", "with --scenario logistic or ridge")
+    U = _colour_matrix(args)
+    curve = softmax_channel.softmax_curve(args.alpha, args.lam, rho=args.rho, U=U)
     return {"alpha": curve.alpha, "m": curve.m, "q": curve.q, "V": curve.V, "eps_J": curve.eps_J,
-            "test_mse": curve.test_mse, "bayes_floor": float(delta)}  # best test MSE = Delta
+            "test_ce": curve.test_ce, "bayes_floor": curve.bayes_floor,
+            "eps_J_error": curve.eps_J_error, "rule": curve.rule,
+            "scenario_origin": curve.scenario_origin}
+
+
+def _finite_size(args) -> dict:
+    """Spec Sec. 10: simulations at each ``--N`` with seeds proportional to 1/N, the weighted fit
+    eps(N) = eps_inf + a/N, against the replica prediction."""
+    from numerics.potts import finite_size
+
+    if args.scenario != "ridge":
+        _refuse(args, "--delta", "delta", "with --scenario ridge")
+    if args.scenario != "softmax":
+        _refuse(args, "--C", "C", "with --scenario softmax")
+        _refuse(args, "--U", "U", "with --scenario softmax")
+        U = None
+    else:
+        U = _colour_matrix(args)
+    delta = DEFAULTS["delta"] if args.delta is None else args.delta
+    if args.scenario == "ridge":
+        args.delta = delta  # echoed
+    check = finite_size.finite_size(args.scenario, args.alpha, args.lam, args.N, args.seeds,
+                                    rho=args.rho, delta=delta, U=U, seed=args.seed,
+                                    observables=(args.observable,))[args.observable]
+    return {"N": check.N, "seeds": check.seeds, "mean": check.mean, "se": check.se,
+            "eps_inf": check.fit.value, "eps_inf_se": check.fit.se, "slope": check.fit.slope,
+            "slope_se": check.fit.slope_se, "chi2": check.fit.chi2, "dof": check.fit.dof,
+            "p_value": check.fit.p_value, "theory": check.theory, "z": check.z,
+            "passed": check.passed, "observable": check.observable,
+            "scenario_origin": check.scenario_origin}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -209,9 +294,9 @@ def register(subparsers) -> None:
     add_argument(p, "--contact-map", path="output", suffixes=(".npz",), default=None,
                  help="output .npz (default: beside the samples)")
 
-    p = add_query(sub, "replica", _replica, "replica curves of the library's scenarios R1 (logistic) "
-                                              "and R2 (ridge)")
-    p.add_argument("--scenario", choices=("logistic", "ridge"), required=True)
+    p = add_query(sub, "replica", _replica, "replica curves of the library's scenarios R1 "
+                                              "(logistic), R2 (ridge) and the softmax channel")
+    p.add_argument("--scenario", choices=("logistic", "ridge", "softmax"), required=True)
     add_list_argument(p, "--alpha", ALPHA, MAX_ALPHAS, required=True, help="e.g. 0.5,1,2")
     add_argument(p, "--lam", REPLICA_LAMBDA, required=True, help="ridge penalty")
     add_argument(p, "--rho", RHO, default=1.0, help="teacher norm |w*|^2/N")
@@ -220,3 +305,33 @@ def register(subparsers) -> None:
     add_argument(p, "--quadrature", QUADRATURE, default=None,
                  help=f"Gauss-Hermite nodes per axis (logistic only; default "
                       f"{DEFAULTS['quadrature']})")
+    _softmax_options(p)
+    p.add_argument("--stability", action="store_true", default=None,
+                   help="add the replicon at_lambda, its bound at_bound and alpha_separable "
+                        "(logistic, ridge; spec Sec. 11)")
+
+    p = add_query(sub, "finite-size", _finite_size,
+                  "a replica prediction checked by finite-size extrapolation (spec Sec. 10)")
+    p.add_argument("--scenario", choices=("logistic", "ridge", "softmax"), required=True)
+    add_argument(p, "--alpha", ALPHA, required=True, help="samples per parameter M/N")
+    add_argument(p, "--lam", REPLICA_LAMBDA, required=True, help="ridge penalty")
+    add_list_argument(p, "--N", FSS_N, 10, default=[100, 200, 400, 800],
+                      help="sizes, at least three distinct (default 100,200,400,800)")
+    add_argument(p, "--seeds", FSS_SEEDS, default=48,
+                 help="seeds at the smallest N; S_N = max(2, round(seeds N_min/N))")
+    add_argument(p, "--rho", RHO, default=1.0, help="teacher norm |w*|^2/N")
+    add_argument(p, "--delta", DELTA, default=None,
+                 help=f"label noise variance (ridge only; default {DEFAULTS['delta']})")
+    _softmax_options(p)
+    add_argument(p, "--seed", SEED, default=0)
+    p.add_argument("--observable", choices=("eps_J", "test"), default="eps_J",
+                   help="coupling error, or the test loss from the overlaps (CE or MSE)")
+
+
+def _softmax_options(p) -> None:
+    """``--C`` and ``--U`` of the softmax scenario (refused with the other scenarios)."""
+    add_argument(p, "--C", COLOURS, default=None,
+                 help=f"colours (softmax only; default {DEFAULTS['C']}, or the size of --U)")
+    p.add_argument("--U", default=None, metavar="identity|FILE",
+                   help="colour matrix (softmax only): identity (default) or a JSON file (a list "
+                        "of rows, or {\"U\": rows}) whose rows sum to one constant")
