@@ -262,8 +262,8 @@ def extrapolate(sizes, means, ses) -> Extrapolation:
     y = np.asarray(means, float)
     s = np.asarray(ses, float)
     if N.ndim != 1 or len(np.unique(N)) < 3 or y.shape != N.shape or s.shape != N.shape:
-        raise InputError("sizes", list(N), "at least three distinct sizes, with one mean and SE "
-                                           "each")
+        raise InputError("N", [int(n) if float(n).is_integer() else n for n in N.tolist()],
+                         "at least three distinct sizes, with one mean and SE each")
     if not np.all(np.isfinite(y)) or not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise InputError("ses", list(s), "finite positive standard errors")
     X = np.stack([np.ones_like(N), 1 / N], axis=1)
@@ -347,7 +347,17 @@ def finite_size(scenario: str, alpha: float, lam: float, sizes=(100, 200, 400, 8
     SEED.check("seed", seed)
     for o in observables:
         OBSERVABLE.check("observable", o)
+    if len(set(sizes)) < 3 or len(set(sizes)) != len(sizes):
+        raise InputError("N", sizes, "at least three distinct sizes (no repeats)")
     counts = seeds_per_size(sizes, seeds)
+    C = 1 if U is None else U.shape[0]
+    for N, S in zip(sizes, counts):  # refuse before any work starts
+        M = int(round(alpha * N))
+        if M < 1:
+            raise InputError("alpha", alpha, f"alpha N >= 1 sample at every size (N = {N})")
+        check_memory("N", N, 8.0 * M * N * (C + 3) + 8.0 * N * N, "design matrix")
+    check_work("N", sizes, sum(S * (2.0 * N**3 + 5000.0 * 4 * round(alpha * N) * N * C)
+                               for N, S in zip(sizes, counts)), "fits at every size")
     sims = [simulate_size(scenario, N, alpha, lam,
                           [derive_seed(seed, scenario, N, k) for k in range(S)], rho=rho,
                           delta=delta, U=U) for N, S in zip(sizes, counts)]
