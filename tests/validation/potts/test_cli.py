@@ -13,8 +13,9 @@ KEYS = {
     "represent": {"best_loss", "optimum", "gap"},
     "sample": {"samples", "sweeps", "acceptance", "seconds"},
     "fit": {"loss", "coupling_error", "contact_map_file"},
-    "replica_logistic": {"alpha", "m", "q", "V", "eps_J", "test_ce", "bayes_floor"},
-    "replica_ridge": {"alpha", "m", "q", "V", "eps_J", "test_mse", "bayes_floor"},
+    "replica_logistic": {"alpha", "m", "q", "V", "eps_J", "test_ce", "bayes_floor",
+                         "scenario_origin"},
+    "replica_ridge": {"alpha", "m", "q", "V", "eps_J", "test_mse", "bayes_floor", "scenario_origin"},
 }
 
 
