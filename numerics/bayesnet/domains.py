@@ -19,3 +19,13 @@ BETA = real(0, 1e6, low_open=True, note="scores beta*(matches + C) stay finite")
 #: N = 4000 on 5 binary variables (R = 22) takes 3-7 s of CPU on one core (about 10 s wall on a
 #: loaded machine).
 CONTEXT_LENGTH = integer(1, 4000, note="about 10 s for 5 binary variables at N = 4000")
+
+# Spec Part 2 (Secs. 8, 11): the in-context baselines of ``ttc bayesnet baselines``
+# (:func:`numerics.bayesnet.mixture.baseline_curves`).
+
+#: Context length N of the baselines: the posterior tables hold (N+1)^2 entries.
+BASELINE_LENGTH = integer(1, 2000, note="posterior tables of (N+1)^2 entries")
+#: Episodes per context length of the baselines.
+BASELINE_EPISODES = integer(1, 100_000)
+
+__all__ += ["BASELINE_LENGTH", "BASELINE_EPISODES"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from numerics.bayesnet import bayes
+from numerics.bayesnet.domains import BASELINE_EPISODES, BASELINE_LENGTH
 from numerics.bayesnet.networks import Structure
 from numerics.shared.seeding import as_generator
 from theory.budgets import check_memory
@@ -44,10 +45,11 @@ __all__ = ["MIXTURE_SIZE", "EDGE_PROBABILITY", "MixtureEpisodes", "sample_episod
 MIXTURE_SIZE = integer(1, 10, note="the model average enumerates 2^(M-1) parent sets")
 #: Edge probability p of R(M, p).
 EDGE_PROBABILITY = real(0, 1)
-#: Episodes of :func:`sample_episodes` / :func:`baseline_curves`.
-MIXTURE_EPISODES = integer(1, 100_000)
+#: Episodes of :func:`sample_episodes` / :func:`baseline_curves` (declared in the torch- and
+#: scipy-free :mod:`numerics.bayesnet.domains` for the command line).
+MIXTURE_EPISODES = BASELINE_EPISODES
 #: Context length (the posterior tables are (N+1)^2).
-MIXTURE_LENGTH = integer(1, 2000, note="posterior tables of (N+1)^2 entries")
+MIXTURE_LENGTH = BASELINE_LENGTH
 
 
 @result
