@@ -215,7 +215,7 @@ def depth(args) -> dict:
     S, chunk = args.states, min(args.ceiling_size, 20000)
     domains.check_memory("--states", S, 16.0 * max(chunk, args.eval_size) * S * (S + 11)
                          + domains.prompts_bytes(6, 10, max(chunk, args.eval_size)),
-                         f"the prompts and kernels of {S} states")
+                         f"prompts and kernels (states = {S})")
     with limit_threads(1):
         ceil = accuracy_ceilings(args.states, args.alpha, size=args.ceiling_size, seed=args.seed)
         r = depth_experiment(args.layers, steps=args.steps, seed=args.seed, states=args.states,
