@@ -88,3 +88,23 @@ COLOURS = integer(2, 10, note="the softmax channel integrates over 2(C-1) Gaussi
 FSS_N = integer(1, 5000, note="each seed fits an (alpha N) x N design; 5000 is the documented maximum")
 #: Seeds at the smallest N of a finite-size simulation (S_N = S * N_min/N at larger N).
 FSS_SEEDS = integer(1, 1000, note="one fit per seed")
+
+# -- factored against standard attention (``ttc potts compare``, spec Sec. 9) ------------------
+#: Sites L of the comparison's default model (the encoders' attention is L x L per head).
+COMPARE_SITES = integer(2, 64, note="the comparison trains transformer encoders on L-site sequences")
+#: Colours C of the comparison's default model.
+COMPARE_COLOURS = integer(2, 64, note="the comparison's logits are C-dimensional")
+#: One training-set size M of the comparison (10% of it is the encoders' validation split).
+COMPARE_SIZE = integer(10, 10**6, note="each M trains a factored layer and standard encoders")
+#: Most training-set sizes of one comparison.
+MAX_COMPARE_SIZES = 8
+#: Layers of a standard encoder.
+ENCODER_LAYERS = integer(1, 3, note="the spec's standard encoders have 1, 2 or 3 layers")
+#: Test sequences of the comparison (one masked site each).
+COMPARE_TEST = integer(2, 10**6, note="one masked site per test sequence")
+#: Most optimiser steps of one standard encoder.
+ENCODER_STEPS = integer(1, 10**5, note="AdamW steps per encoder (early stopping may use fewer)")
+#: Width of a standard encoder's residual stream.
+D_MODEL = integer(2, 512, note="encoder width; work grows as d_model^2")
+#: Attention heads of a standard encoder (must divide d_model).
+HEADS = integer(1, 64, note="attention heads; must divide d_model")

@@ -294,6 +294,8 @@ def register(subparsers) -> None:
     add_argument(p, "--contact-map", path="output", suffixes=(".npz",), default=None,
                  help="output .npz (default: beside the samples)")
 
+    _register_compare(sub)
+
     p = add_query(sub, "replica", _replica, "replica curves of the library's scenarios R1 "
                                               "(logistic), R2 (ridge) and the softmax channel")
     p.add_argument("--scenario", choices=("logistic", "ridge", "softmax"), required=True)
@@ -335,3 +337,47 @@ def _softmax_options(p) -> None:
     p.add_argument("--U", default=None, metavar="identity|FILE",
                    help="colour matrix (softmax only): identity (default) or a JSON file (a list "
                         "of rows, or {\"U\": rows}) whose rows sum to one constant")
+
+
+# ----------------------------------------------------------------------------------------------
+# ttc potts compare (spec Sec. 9): factored against standard attention, decided
+
+
+def _compare(args) -> dict:
+    """Factored against standard attention by spec Sec. 9's rule
+    (:func:`validation.potts.experiments.compare_factored_standard`)."""
+    from validation.potts import experiments
+
+    if args.d_model % args.heads:
+        raise InputError("--heads", args.heads, f"a divisor of --d-model = {args.d_model}")
+    res = experiments.compare_factored_standard(
+        args.L, args.C, args.beta, args.M, layers=args.layers, n_test=args.test, steps=args.steps,
+        d_model=args.d_model, heads=args.heads, seed=args.seed, full_rule=args.full_rule)
+    return {"M": res.M, "floor": res.floor, "marginal_entropy": res.marginal_entropy,
+            "info_gain": res.info_gain, "excess": res.excess, "excess_se": res.excess_se,
+            "train_loss": res.train_loss, "steps_used": res.steps_used, "checks": res.checks,
+            "details": res.details, "undertrained": res.undertrained, "seconds": res.seconds}
+
+
+def _register_compare(sub) -> None:
+    """``ttc potts compare``: options declared with their domains (numerics.potts.domains)."""
+    from numerics.potts.domains import (BETA, COMPARE_COLOURS, COMPARE_SITES, COMPARE_SIZE,
+                                        COMPARE_TEST, D_MODEL, ENCODER_LAYERS, ENCODER_STEPS,
+                                        HEADS, MAX_COMPARE_SIZES)
+
+    p = add_query(sub, "compare", _compare, "factored against standard attention: excess test loss "
+                                              "against M, decided by the rule of spec Sec. 9")
+    add_argument(p, "--L", COMPARE_SITES, default=10, help="sites of default_model(L, C, beta, seed 0)")
+    add_argument(p, "--C", COMPARE_COLOURS, default=5, help="colours")
+    add_argument(p, "--beta", BETA, default=3.0, help="inverse temperature")
+    add_list_argument(p, "--M", COMPARE_SIZE, MAX_COMPARE_SIZES, default=[300, 3000],
+                      help="training-set sizes, e.g. 300,3000")
+    add_list_argument(p, "--layers", ENCODER_LAYERS, 3, default=[1, 2, 3],
+                      help="standard encoder depths (the smallest at every M, the others at the largest)")
+    add_argument(p, "--test", COMPARE_TEST, default=3000, help="test sequences")
+    add_argument(p, "--steps", ENCODER_STEPS, default=1000, help="most AdamW steps per encoder")
+    add_argument(p, "--d-model", D_MODEL, default=32, help="encoder width")
+    add_argument(p, "--heads", HEADS, default=2, help="attention heads (divide --d-model)")
+    add_argument(p, "--seed", SEED, default=0)
+    p.add_argument("--full-rule", action="store_true",
+                   help="decide the depth check (c) too (the full profile's rule)")

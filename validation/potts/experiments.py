@@ -348,3 +348,238 @@ def coupling_decay(model, sizes, seed: int = 0, lam: float = 1e-6) -> CouplingDe
         errors.append(population.factored_coupling_error(fit.A, fit.V, A_true, U))
         fits.append(fit)
     return CouplingDecay(sizes, errors, inverse.log_log_slope(sizes, errors), fits)
+
+
+# ----------------------------------------------------------------------------------------------
+# Factored against standard attention, decided (spec Sec. 9)
+
+#: Test rows scored per forward pass of an encoder.
+_EVAL_BATCH = 2048
+
+
+def marginal_entropy(S: np.ndarray, C: int) -> float:
+    """Mean site-marginal entropy :math:`H_{marg} = \\frac1L\\sum_i -\\sum_a \\hat p_i(a)\\log
+    \\hat p_i(a)` of the empirical colour frequencies of ``S`` (n, L) (plug-in estimate, nats)."""
+    freq = sampling.empirical_marginals(S, C)
+    logs = np.log(np.where(freq > 0, freq, 1.0))
+    return float(-np.mean(np.sum(freq * logs, axis=1)))
+
+
+def true_pair_losses(model, S: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """The true model's :math:`-\\log P(s_i\\mid s_{-i})` at site ``sites[n]`` of row n of ``S``
+    (exact conditionals, :func:`numerics.potts.population.potts_logits`); shape (n,)."""
+    rows = np.arange(len(S))
+    logp = population.log_softmax(population.potts_logits(model, S))
+    return -logp[rows, sites, S[rows, sites]]
+
+
+def factored_pair_losses(fit, S: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """A factored fit's (``A``, ``V``, ``b``) :math:`-\\log p_\\theta(s_i\\mid s_{-i})` at site
+    ``sites[n]`` of row n of ``S``; shape (n,)."""
+    rows = np.arange(len(S))
+    logp = population.log_softmax(population.factored_logits(S, fit.A, fit.V, fit.b))
+    return -logp[rows, sites, S[rows, sites]]
+
+
+def encoder_pair_losses(encoder, S: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """A standard encoder's single-mask :math:`-\\log p(s_i\\mid s_{-i})` at site ``sites[n]``
+    of row n of ``S`` (site masked); shape (n,), float64."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(S), _EVAL_BATCH):
+            Sb = torch.as_tensor(S[start:start + _EVAL_BATCH], dtype=torch.long)
+            sb = torch.as_tensor(sites[start:start + _EVAL_BATCH], dtype=torch.long)
+            out.append(models.masked_pair_losses(encoder, Sb, sb).numpy())
+    return np.concatenate(out)
+
+
+def _paired_se(diff: np.ndarray) -> float:
+    return float(np.std(diff, ddof=1) / math.sqrt(len(diff)))
+
+
+@result
+class Comparison:
+    """Factored against standard attention, decided by the rule of spec Sec. 9; see
+    :func:`compare_factored_standard`. Lists run over ``M``; an entry is None where that model
+    was not trained at that M.
+
+    Attributes
+    ----------
+    M : list of int
+        Training-set sizes, increasing (nested subsets of one Gibbs sample).
+    floor : float
+        S: the true model's :math:`-\\log P(s_i\\mid s_{-i})` averaged over the test (sequence,
+        masked site) pairs (nats).
+    marginal_entropy : float
+        :math:`H_{marg}`, the mean site-marginal entropy of the test sequences (nats).
+    info_gain : float
+        :math:`G = H_{marg} - S`.
+    excess : dict of str to list
+        :math:`D(M) = CE(M) - S` per model: ``"factored"`` and ``"standard_k"`` (nats).
+    excess_se : dict of str to list
+        Standard errors of the excesses, from the per-pair differences :math:`CE - S`.
+    train_loss : dict of str to list
+        Each standard encoder's training-split loss at its kept checkpoint (nats).
+    steps_used : dict of str to list
+        Optimiser steps each standard encoder ran (early stopping) and the factored fit's L-BFGS
+        iterations (``"factored"``).
+    checks : dict of str to bool or None
+        ``factored_best`` (a), ``efficiency_10x`` (b), ``depth`` (c); None when not applicable.
+    details : dict
+        The numbers behind each check: paired z-scores (a, c), the compared excesses (b), the
+        guard's threshold and the ``undertrained`` models.
+    undertrained : list of str
+        Standard models whose training loss stayed above :math:`H_{marg} - 0.1\\,G` (empty: none).
+    seconds : dict of str to float
+        Wall time of sampling, factored fits and encoder training.
+    """
+
+    M: list
+    floor: float
+    marginal_entropy: float
+    info_gain: float
+    excess: dict
+    excess_se: dict
+    train_loss: dict
+    steps_used: dict
+    checks: dict
+    details: dict
+    undertrained: list
+    seconds: dict
+
+
+def comparison_cost(L: int, C: int, sizes, n_test: int, layers, steps: int, d_model: int) -> None:
+    """Refuse (:class:`~theory.errors.TooLargeError`) a comparison whose sampling, factored fits or
+    encoder training would exceed the Potts budgets (:mod:`numerics.potts.domains`), before
+    anything is allocated. Encoder work: ``steps`` x batch 128 x L tokens x ~30 d_model^2
+    operations per layer (forward and backward), for each trained (k, M)."""
+    from numerics.potts.domains import check_memory, check_work
+
+    sizes = sorted(int(m) for m in sizes)
+    sampling.sampling_cost(L, C, sizes[-1], min(sizes[-1], 5000), 300, 10)
+    sampling.sampling_cost(L, C, n_test, min(n_test, 5000), 300, 10)
+    for M in sizes:
+        inverse.factored_cost(M, L, C, 1000, 1)
+    trained = len(sizes) * min(layers) + sum(k for k in layers if k != min(layers))
+    check_work("steps", steps, 30.0 * steps * 128 * L * d_model**2 * trained, "encoder training")
+    check_memory("n_test", n_test, 8.0 * n_test * L * (C + 4 * d_model), "test evaluation")
+
+
+def compare_factored_standard(L: int = 10, C: int = 5, beta: float = 3.0, sizes=(300, 3000), *,
+                              layers=(1, 2, 3), n_test: int = 3000, steps: int = 1000,
+                              d_model: int = 32, heads: int = 2, seed: int = 0,
+                              full_rule: bool = False, lam: float = 1e-4,
+                              threads: int | None = 1) -> Comparison:
+    """Factored against standard attention, decided (spec Sec. 9; Rende et al. 2024, Fig. 2).
+
+    Data: ``default_model(L, C, beta, seed 0)``, Gibbs (burn-in 300, thin 10): ``max(sizes)``
+    training sequences (seed ``seed``; each M uses the first M) and ``n_test`` test sequences
+    (independent chains, seed ``seed + 1``), one uniformly drawn masked site per test sequence
+    shared by every model. Metric: excess :math:`D(M) = CE(M) - S`, S the true model's
+    :math:`-\\log P(s_i\\mid s_{-i})` on the same pairs; info gain :math:`G = H_{marg} - S`.
+
+    Models: one factored layer (free A, V, b) fitted by L-BFGS on the all-sites loss with penalty
+    ``lam`` (:func:`numerics.potts.inverse.fit_factored`); standard encoders
+    (:class:`~validation.potts.models.StandardEncoder`, float32, ``d_model``, ``heads``, MLP width
+    2 ``d_model``) trained by :func:`~validation.potts.training.train_encoder` (AdamW 3e-3, batch
+    128, 10% validation split, evaluation every 50 steps, patience 6, at most ``steps``). The
+    smallest k of ``layers`` is trained at every M, the others at the largest M.
+
+    Rule: (a) ``factored_best``: :math:`D_{fact}(M) < D_k(M) - 3\\,SE` for every trained (k, M),
+    SE of the paired per-pair difference of the two losses; (b) ``efficiency_10x``:
+    :math:`D_{fact}(M) \\le D_1(10M)` whenever 10M is on the grid; (c) ``depth``:
+    :math:`D_3(M_{max}) < D_1(M_{max}) - 3\\,SE` (decided only with ``full_rule``; reported
+    otherwise). Guard: a standard model whose training loss is above :math:`H_{marg} - 0.1\\,G`
+    is listed in ``undertrained`` (the comparison then fails as "undertrained").
+    """
+    check_int("L", L, 2)
+    check_int("C", C, 2)
+    check_int("n_test", n_test, 2)
+    sizes = sorted({int(m) for m in sizes})
+    for M in sizes:
+        check_int("M", M, 10)
+    layers = sorted({int(k) for k in layers})
+    for k in layers:
+        check_int("layers", k, 1, 3)
+    comparison_cost(L, C, sizes, n_test, layers, steps, d_model)
+    with limit_threads(threads):
+        return _compare(L, C, beta, sizes, layers, n_test, steps, d_model, heads, seed, full_rule, lam)
+
+
+def _compare(L, C, beta, sizes, layers, n_test, steps, d_model, heads, seed, full_rule, lam):
+    t0 = time.perf_counter()
+    model = population.default_model(L, C, beta, seed=0)
+    data = section4_data(model, sizes[-1], n_test, seed)
+    sites = as_generator(seed + 2).integers(0, L, n_test)
+    test = data.test
+    true = true_pair_losses(model, test, sites)
+    S, H_marg = float(true.mean()), marginal_entropy(test, C)
+    G = H_marg - S
+    seconds = {"sampling": time.perf_counter() - t0, "factored": 0.0, "standard": 0.0}
+    keys = ["factored"] + [f"standard_{k}" for k in layers]
+    excess = {key: [None] * len(sizes) for key in keys}
+    excess_se, train_loss, steps_used = (
+        {key: [None] * len(sizes) for key in keys} for _ in range(3))
+    del train_loss["factored"]
+    pair_losses = {}
+    fit = None
+    for j, M in enumerate(sizes):
+        t = time.perf_counter()
+        init = None if fit is None else (fit.A, fit.V, fit.b)
+        fit = inverse.fit_factored(data.train[:M], C, lam=lam, seed=seed, init=init)
+        pair_losses["factored", M] = factored_pair_losses(fit, test, sites)
+        steps_used["factored"][j] = fit.iterations
+        seconds["factored"] += time.perf_counter() - t
+        t = time.perf_counter()
+        for k in layers:
+            if k != layers[0] and M != sizes[-1]:
+                continue
+            enc = models.StandardEncoder(L, C, layers=k, d_model=d_model, nhead=heads, d_ff=2 * d_model,
+                                         seed=seed + 10 * k, dtype=torch.float32)
+            run = training.train_encoder(enc, data.train[:M], steps=steps, seed=seed + 10 * k + 1)
+            pair_losses[f"standard_{k}", M] = encoder_pair_losses(enc, test, sites)
+            train_loss[f"standard_{k}"][j] = run.train_loss
+            steps_used[f"standard_{k}"][j] = run.steps_used
+        seconds["standard"] += time.perf_counter() - t
+    for (key, M), losses in pair_losses.items():
+        j = sizes.index(M)
+        excess[key][j] = float(losses.mean() - S)
+        excess_se[key][j] = _paired_se(losses - true)
+        if not np.isfinite(excess[key][j]):
+            raise NumericalFailure(f"{key} at M = {M}: test loss not finite")
+    checks, details = _decide(sizes, layers, pair_losses, excess, full_rule)
+    threshold = H_marg - 0.1 * G
+    under = [f"{key} at M = {M}" for key, values in train_loss.items()
+             for M, value in zip(sizes, values) if value is not None and value > threshold]
+    details["undertrained_threshold"] = threshold
+    return Comparison(sizes, S, H_marg, G, excess, excess_se, train_loss, steps_used, checks, details,
+                      under, seconds)
+
+
+def _decide(sizes, layers, pair_losses, excess, full_rule):
+    """Checks (a), (b), (c) of spec Sec. 9 and the numbers behind them."""
+    z_a = {}
+    for (key, M), losses in pair_losses.items():
+        if key == "factored":
+            continue
+        diff = losses - pair_losses["factored", M]
+        z_a[f"{key} at M = {M}"] = float(diff.mean() / _paired_se(diff))
+    details = {"factored_best_z": z_a}
+    checks = {"factored_best": bool(z_a) and min(z_a.values()) > 3}
+    k1 = f"standard_{layers[0]}"
+    pairs = [(M, 10 * M) for M in sizes if 10 * M in sizes and excess[k1][sizes.index(10 * M)] is not None]
+    details["efficiency_10x"] = {f"factored at M = {M} vs {k1} at M = {M10}":
+                                 [excess["factored"][sizes.index(M)], excess[k1][sizes.index(M10)]]
+                                 for M, M10 in pairs}
+    checks["efficiency_10x"] = (all(excess["factored"][sizes.index(M)] <= excess[k1][sizes.index(M10)]
+                                    for M, M10 in pairs) if pairs else None)
+    top = sizes[-1]
+    if 1 in layers and 3 in layers:
+        diff = pair_losses["standard_1", top] - pair_losses["standard_3", top]
+        z = float(diff.mean() / _paired_se(diff))
+        details["depth_z"] = z
+        details["depth_decided"] = bool(full_rule)
+        checks["depth"] = z > 3
+    else:
+        checks["depth"] = None
+    return checks, details

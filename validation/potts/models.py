@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from numerics.potts import represent
-from theory.errors import check_choice, check_int
+from theory.errors import InputError, check_choice, check_int
 from validation.shared.seeding import torch_generator
 
 torch.set_default_dtype(torch.float64)
@@ -101,34 +101,127 @@ def mlm_loss_all_sites(model: nn.Module, S: torch.Tensor, weights: torch.Tensor 
     return per_row.mean() if weights is None else (weights * per_row).sum()
 
 
+class EncoderLayer(nn.Module):
+    """One transformer encoder layer (Vaswani et al. 2017): multi-head softmax self-attention and a
+    ReLU MLP, each added to the residual stream and layer-normalised (post-norm, as
+    ``torch.nn.TransformerEncoderLayer`` by default; ``norm_first=True``: pre-norm), no dropout.
+
+    .. math:: y = \\mathrm{LN}_1(x + \\mathrm{MHA}(x)),\\qquad
+              \\mathrm{out} = \\mathrm{LN}_2(y + W_2\\,\\mathrm{relu}(W_1 y + b_1) + b_2).
+
+    ``forward(x, sites=None)``: ``x`` (n, L, d) -> (n, L, d); with ``sites`` (n,) only the rows'
+    outputs at those positions, (n, d), are computed (queries and MLP at one position, keys and
+    values at all): the same numbers as ``forward(x)[arange(n), sites]`` at a fraction of the cost,
+    used for the last layer of a single-mask MLM model."""
+
+    def __init__(self, d_model: int, nhead: int, d_ff: int, norm_first: bool = False):
+        super().__init__()
+        if d_model % nhead:
+            raise InputError("nhead", nhead, f"a divisor of d_model = {d_model}")
+        self.nhead, self.norm_first = nhead, norm_first
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.ff1, self.ff2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+
+    def _attend(self, x: torch.Tensor, sites: torch.Tensor | None) -> torch.Tensor:
+        n, L, d = x.shape
+        h = self.nhead
+        q, k, v = self.qkv(x).view(n, L, 3, h, d // h).permute(2, 0, 3, 1, 4)  # (n, h, L, d/h)
+        if sites is not None:
+            q = q[torch.arange(n), :, sites].unsqueeze(2)  # (n, h, 1, d/h)
+        weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // h), dim=-1)
+        out = (weights @ v).transpose(1, 2).reshape(n, -1, d)
+        return self.proj(out if sites is None else out[:, 0])
+
+    def _mlp(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ff2(torch.relu(self.ff1(x)))
+
+    def forward(self, x: torch.Tensor, sites: torch.Tensor | None = None) -> torch.Tensor:
+        here = x if sites is None else x[torch.arange(len(x)), sites]
+        if self.norm_first:
+            y = here + self._attend(self.norm1(x), sites)
+            return y + self._mlp(self.norm2(y))
+        y = self.norm1(here + self._attend(x, sites))
+        return self.norm2(y + self._mlp(y))
+
+
 class StandardEncoder(nn.Module):
-    """An off-the-shelf transformer encoder for single-mask MLM (Rende et al. 2024, Fig. 2): token embedding
-    (C colours + a mask token), learned positional embedding, ``layers`` post-norm encoder layers
-    (softmax attention, MLP, no dropout), a linear read-out to C logits."""
+    """An off-the-shelf transformer encoder for single-mask MLM (Rende et al. 2024, Fig. 2; spec
+    Sec. 4 and 9): token embedding (C colours + a mask token), learned positional embedding,
+    ``layers`` encoder layers (:class:`EncoderLayer`: softmax attention with ``nhead`` heads, MLP
+    of width ``d_ff``, post-norm unless ``norm_first``, no dropout), a linear read-out to C
+    logits. ``dtype``: float64 (the project default) or float32 (spec Sec. 9's encoders).
+    Initialised from ``seed`` (a private generator: the global torch RNG is left alone)."""
 
     def __init__(self, L: int, C: int, layers: int = 1, d_model: int = 32, nhead: int = 2,
-                 d_ff: int = 64, seed: int = 0):
+                 d_ff: int = 64, seed: int = 0, dtype: torch.dtype = torch.float64,
+                 norm_first: bool = False):
         super().__init__()
+        check_int("L", L, 2)
+        check_int("C", C, 2)
         check_int("layers", layers, 1, 3)
-        torch.manual_seed(seed)
+        check_int("d_model", d_model, 1)
+        check_int("nhead", nhead, 1)
+        check_int("d_ff", d_ff, 1)
+        check_choice("dtype", dtype, (torch.float32, torch.float64))
         self.L, self.C, self.mask_id = L, C, C
         self.tok = nn.Embedding(C + 1, d_model)
-        self.pos = nn.Parameter(0.1 * torch.randn(L, d_model))
-        layer = nn.TransformerEncoderLayer(d_model, nhead, d_ff, dropout=0.0, batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.pos = nn.Parameter(torch.zeros(L, d_model))
+        self.layers = nn.ModuleList(EncoderLayer(d_model, nhead, d_ff, norm_first) for _ in range(layers))
+        self.final_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
         self.out = nn.Linear(d_model, C)
+        self._initialise(torch_generator(seed))
+        self.to(dtype)
+
+    @torch.no_grad()
+    def _initialise(self, g: torch.Generator) -> None:
+        """Embeddings N(0, 1) (positions N(0, 0.1^2)), linear maps uniform in +-1/sqrt(fan_in)
+        (torch's default scale), biases zero, layer norms the identity."""
+        self.tok.weight.normal_(0.0, 1.0, generator=g)
+        self.pos.normal_(0.0, 0.1, generator=g)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                bound = 1.0 / math.sqrt(module.in_features)
+                module.weight.uniform_(-bound, bound, generator=g)
+                module.bias.zero_()
+
+    def _embed(self, S: torch.Tensor) -> torch.Tensor:
+        return self.tok(S) + self.pos
 
     def forward(self, S: torch.Tensor) -> torch.Tensor:
-        return self.out(self.encoder(self.tok(S) + self.pos))
+        """Logits (n, L, C) at every position of colour (or mask) sequences ``S`` (n, L) long."""
+        x = self._embed(S)
+        for layer in self.layers:
+            x = layer(x)
+        return self.out(self.final_norm(x))
+
+    def site_logits(self, S: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
+        """Logits (n, C) at position ``sites[n]`` of row n only (the last layer computed there
+        only): equal to ``forward(S)[arange(n), sites]``."""
+        x = self._embed(S)
+        for layer in self.layers[:-1]:
+            x = layer(x)
+        return self.out(self.final_norm(self.layers[-1](x, sites)))
 
 
-def masked_loss(model: StandardEncoder, S: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
-    """:math:`-\\log p(s_i\\mid s_{-i})` with site ``sites[n]`` of row n replaced by the mask token."""
+def masked_pair_losses(model: StandardEncoder, S: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
+    """:math:`-\\log p(s_i\\mid s_{-i})` per row (n,), site ``sites[n]`` of row n replaced by the
+    mask token (float64 on return whatever the model's dtype)."""
     rows = torch.arange(len(S))
     masked = S.clone()
     masked[rows, sites] = model.mask_id
-    logits = model(masked)[rows, sites]
-    return F.cross_entropy(logits, S[rows, sites])
+    logits = model.site_logits(masked, sites)
+    return F.cross_entropy(logits, S[rows, sites], reduction="none").to(torch.float64)
+
+
+def masked_loss(model: StandardEncoder, S: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
+    """:math:`-\\log p(s_i\\mid s_{-i})` with site ``sites[n]`` of row n replaced by the mask token,
+    averaged over rows (in the model's dtype)."""
+    rows = torch.arange(len(S))
+    masked = S.clone()
+    masked[rows, sites] = model.mask_id
+    return F.cross_entropy(model.site_logits(masked, sites), S[rows, sites])
 
 
 @torch.no_grad()

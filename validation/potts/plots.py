@@ -28,7 +28,7 @@ from validation.shared.plots import (CurveColors, PlotResult, data_array, horizo
                                      legend, new_axes, paper_title, plot_function)
 from validation.shared.style import COLORS
 
-__all__ = ["plot_section4", "plot_replica", "plot_couplings", "plot_decay", "plot_gaps",
+__all__ = ["plot_section4", "plot_excess", "plot_replica", "plot_couplings", "plot_decay", "plot_gaps",
            "plot_finite_size",
            "QUANTITIES"]
 
@@ -265,6 +265,63 @@ def plot_gaps(gaps: dict, ax=None) -> PlotResult:
     ax.set(xlabel="attention", ylabel="population loss $-$ optimum (nats)",
            title=paper_title(PAPER, "Ising anchor, mixed-sign $J$"))
     return PlotResult(figure=ax.figure, axes=ax, lines={}, contours={}, images={"bars": bars})
+
+
+@plot_function
+def plot_excess(comparison, ax=None, loc=None) -> PlotResult:
+    """Excess test loss :math:`D(M) = CE(M) - S` against the number of training sequences M on
+    log-log axes, with error bars (1 SE), for one factored layer and standard encoders with 1, 2, 3
+    layers (Rende et al. 2024, Fig. 2; spec Sec. 9). Points at or below zero cannot be drawn on a
+    log axis and are left out (their values are in the comparison).
+
+    Parameters
+    ----------
+    comparison : validation.potts.experiments.Comparison
+        ``M``, ``excess`` and ``excess_se`` (``{"factored": [...], "standard_k": [...]}``, None
+        where a model was not trained).
+    ax : matplotlib Axes, optional
+    loc : None, str or False
+        Legend placement (:func:`validation.shared.plots.legend`).
+
+    Returns
+    -------
+    PlotResult
+        ``lines[key]`` (an ErrorbarContainer in a list) per model key, the legend.
+    """
+    for field in ("M", "excess", "excess_se"):
+        if not hasattr(comparison, field):
+            raise InputError("comparison", type(comparison).__name__,
+                             "a Comparison (fields M, excess, excess_se)")
+    M = data_array("comparison.M", comparison.M, ndim=1)
+    if np.any(M <= 0):
+        raise InputError("comparison.M", "entries <= 0", "positive sizes (log axis)")
+    ax = new_axes(ax)
+    keys = list(comparison.excess)
+    colors = CurveColors(keys)
+    markers = {"factored": "o"}
+    lines = {}
+    for key in keys:
+        values, errors = comparison.excess[key], comparison.excess_se.get(key)
+        if errors is None or len(values) != M.size or len(errors) != M.size:
+            raise InputError(f"comparison.excess[{key!r}]", f"{len(values)} values",
+                             f"{M.size} values and as many standard errors")
+        keep = [j for j, v in enumerate(values) if v is not None and v > 0]
+        if not keep:
+            continue
+        y = data_array(f"comparison.excess[{key!r}]", [values[j] for j in keep], ndim=1)
+        err = data_array(f"comparison.excess_se[{key!r}]", [errors[j] for j in keep], ndim=1)
+        layers = key.rsplit("_", 1)[-1]
+        label = ("factored attention, 1 layer" if key == "factored" else
+                 f"standard encoder, {layers} layer{'s' if layers != '1' else ''}")
+        lower = np.minimum(err, 0.9 * y)  # a bar reaching zero is cut at 10% of the value (log axis)
+        lines[key] = [ax.errorbar(M[keep], y, yerr=[lower, err], fmt=markers.get(key, "s") + "-",
+                                  color=colors(key), capsize=3, label=label)]
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="training sequences $M$", ylabel=r"excess test loss $CE - S$ (nats)",
+           title=paper_title(PAPER, "excess loss against $M$"))
+    return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
+                      legend=legend(ax, loc))
 
 
 # -- Part 2, spec Sec. 10: finite-size extrapolation (helper P2) ---------------------------------

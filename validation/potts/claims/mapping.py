@@ -346,25 +346,28 @@ def _coupling_decay(ctx: CheckContext):
        statement="One factored layer approaches the conditional-entropy floor with far fewer samples "
                  "than one standard transformer layer.")
 def _section4(ctx: CheckContext):
-    model = population.default_model(20, 10, seed=0)
-    res = experiments.section4(model, [100, 1000, 10_000], n_test=10_000, layers=(1,), deep_layers=(3,),
-                               steps=1200, seed=ctx.seed)
-    drawn = plots.plot_section4(res)
+    # the spec Sec. 9 full-profile comparison (shared, computed once per process) decides this
+    # statement by its checks (a) and (b) and the "undertrained" guard; the figure is Sec. 4's
+    from validation.potts.claims import compare as sec9
+
+    res = sec9.full_comparison()
+    curves = experiments.Section4Curves(
+        res.M, res.floor, res.floor, [res.floor + d for d in res.excess["factored"]],
+        {int(k.rsplit("_", 1)[1]): [res.floor + d for d in v if d is not None]
+         for k, v in res.excess.items() if k != "factored"}, sum(res.seconds.values()))
+    drawn = plots.plot_section4(curves)
     fig = save(drawn.figure, ctx.figure_path("potts_section4.png"))
-    floor = res.floor
-    excess = {"factored": [v - floor for v in res.factored]}
-    excess.update({f"standard_{k}": [v - floor for v in values] for k, values in res.standard.items()})
-    # the factored layer at 10x fewer samples beats one standard layer at the largest M
-    ok = excess["factored"][1] < excess["standard_1"][-1] and excess["factored"][-1] < excess["standard_1"][-1]
-    return decide(ok, "factored excess at M = 10^3 (and 10^4) < standard-1 excess at M = 10^4",
-                  {"floor": floor, "excess_over_floor": excess, "M": res.M},
+    ok = bool(res.checks["factored_best"] and res.checks["efficiency_10x"] and not res.undertrained)
+    return decide(ok, "factored excess below every trained standard excess by > 3 SE, and D_fact(M) "
+                      "<= D_1(10 M); no standard model undertrained",
+                  {"floor": res.floor, "M": res.M, "excess_over_floor": res.excess,
+                   "checks": {k: res.checks[k] for k in ("factored_best", "efficiency_10x")},
+                   "undertrained": res.undertrained},
                   None,
-                  "Gibbs data from the default model (L=20, C=10), M in {10^2, 10^3, 10^4} (10^5 is "
-                  "beyond the full profile's budget on this machine), test set 10^4 with one uniformly "
-                  "drawn masked site per sequence shared by all models; floor = -log P(s_i | rest) of "
-                  "the true model on the same pairs. Factored: AdamW 2400 steps; standard encoders "
-                  "(d_model 32, 2 heads, MLP 64): AdamW 1200 steps, batch 128; a 3-layer encoder at "
-                  "M = 10^4 only. The paper's 'deeper standard models narrow the gap' is reported "
-                  "(standard_3) but not decided: at this step budget the encoders are still leaving "
-                  "the marginal-entropy plateau (~2.27 nats) and depth mostly slows optimisation.",
-                  figures=(fig.name,), timings={"experiment_wall_seconds": res.seconds})
+                  "Shares the run of potts.factored_vs_standard (spec Sec. 9, full profile: "
+                  "default_model(20, 10, beta 1, seed 0), M in {10^2, ..., 10^5}, 10^4 test "
+                  "sequences, one shared masked site each; floor S = -log P(s_i | rest) of the true "
+                  "model on the same pairs). Decided by Sec. 9's checks (a) and (b) and its "
+                  "undertrained guard; depth (c) is decided by potts.factored_vs_standard. Excess "
+                  f"(+-SE): {sec9.excess_table(res)}.",
+                  figures=(fig.name,), timings=dict(res.seconds))
