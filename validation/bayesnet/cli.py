@@ -21,7 +21,7 @@ from numerics.shared.threads import limit_threads
 from theory.domains import SEED
 from theory.errors import InputError
 from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, STEPS, WIDTH
-from validation.cli import add_argument, add_query, add_topic
+from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
 GRAPHS = ("chain", "tree", "general5")
 
@@ -204,6 +204,7 @@ def train(args) -> dict:
 def register(subparsers) -> None:
     """Add ``ttc bayesnet`` and its commands to the top-level ``subparsers``."""
     _, sub = add_topic(subparsers, "bayesnet")
+    _register_part2_baselines(sub)
 
     p = add_query(sub, "mle", _mle, "in-context MLE of one conditional from a context file")
     add_argument(p, "--network", path="input", example=_example_network, required=True,
@@ -245,4 +246,98 @@ def register(subparsers) -> None:
     add_argument(p, "--width", WIDTH, default=32)
     add_argument(p, "--steps", STEPS, default=1000)
     add_argument(p, "--episodes", EPISODES, default=64, help="held-out episodes per context length")
+    add_argument(p, "--seed", SEED, default=0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Spec Part 2 (Secs. 8, 11, 12): example networks, the Bayes posterior, the in-context baselines
+
+#: Examples of ``ttc bayesnet example`` (:data:`numerics.bayesnet.real.EXAMPLES`).
+EXAMPLES = ("asia", "sachs")
+#: Graphs of ``ttc bayesnet baselines``: the standard families and the named ones of Sec. 7.
+BASELINE_GRAPHS = tuple(dict.fromkeys(GRAPHS + tuple(networks.NAMED_FAMILIES)))
+#: Work of ``baselines``: episodes x sum over N of (N + 1) x variables, about 10 s at the cap.
+BASELINE_WORK = 2e7
+
+
+def example(args) -> dict:
+    """``ttc bayesnet example``: write a published network as a network JSON file (asia from the
+    package data, sachs from the pgmpy wheel; :func:`numerics.bayesnet.real.example_network`)."""
+    from numerics.bayesnet import real
+
+    network = real.example_network(args.name)
+    networks.save_network(network, args.out)
+    s = network.structure
+    return {"out": args.out, "variables": list(s.names),
+            "edges": sum(len(ps) for ps in s.parents)}
+
+
+def bayes_posterior(args) -> dict:
+    """``ttc bayesnet bayes``: the truncated-Beta posterior mean and median of one binary
+    conditional under CPT entries U(0.1, 0.9) (:mod:`numerics.bayesnet.bayes`), from the ``k`` of
+    ``n`` context rows that match the query on the target's parents."""
+    from numerics.bayesnet import bayes
+
+    network = networks.load_network(args.network)
+    s = network.structure
+    context = networks.load_context(args.context, s)
+    m0 = s.index(args.target)
+    if s.cards[m0] != 2:
+        raise InputError("--target", args.target, "a binary variable (the U(0.1, 0.9) posterior of "
+                                                  "spec Part 2 Sec. 11)")
+    given = parse_query(args.query or "", s)
+    missing = [s.names[q] for q in s.parents[m0] if q not in given]
+    if missing:
+        raise InputError("query", args.query, f"values for every parent of {args.target}: {', '.join(missing)}")
+    bayes.COUNT.check("context rows", len(context))
+    query = [given.get(m, 0) for m in range(s.M)]
+    estimate = mle.in_context_mle(s, context, query, m0, on_empty="uniform")
+    n = int(estimate.count)
+    k = int(round(float(estimate.probs[1]) * n))
+    mean = float(bayes.truncated_beta_mean(k, n))
+    median = float(bayes.truncated_beta_median(k, n))
+    return {"mean": [1 - mean, mean], "median": [1 - median, median]}
+
+
+def baselines(args) -> dict:
+    """``ttc bayesnet baselines``: mean TV to the true conditional of the in-context baselines
+    on random U(0.1, 0.9) CPTs of a family, per context length
+    (:func:`numerics.bayesnet.mixture.baseline_curves`)."""
+    from theory.budgets import check_work
+
+    structure = (networks.named_family(args.graph) if args.graph in networks.NAMED_FAMILIES
+                 else networks.family_structure(args.graph))
+    check_work("--episodes", args.episodes, args.episodes * sum(n + 1 for n in args.n) * structure.M,
+               "episodes x sum(N+1) x variables", budget=BASELINE_WORK)
+    from numerics.bayesnet.mixture import baseline_curves
+
+    with limit_threads(1):
+        curves = baseline_curves(args.n, args.episodes, args.seed, structure=structure)
+    return {"tv_mle": curves.tv_mle, "tv_floor": curves.tv_floor, "tv_bayes_mean": curves.tv_bayes_mean,
+            "tv_naive": curves.tv_naive, "acc_exp": curves.acc_exp}
+
+
+def _register_part2_baselines(sub) -> None:
+    """``example``, ``bayes`` and ``baselines`` (spec Part 2 Sec. 13)."""
+    from numerics.bayesnet.domains import BASELINE_EPISODES, BASELINE_LENGTH
+
+    p = add_query(sub, "example", example, "write a published network (asia, sachs) as a network JSON file")
+    p.add_argument("--name", choices=EXAMPLES, required=True,
+                   help="asia (textbook CPTs, shipped) or sachs (read from the pgmpy wheel)")
+    add_argument(p, "--out", path="output", required=True, help="network JSON file to write")
+
+    p = add_query(sub, "bayes", bayes_posterior,
+                  "Bayes posterior mean and median of one binary conditional (CPT entries U(0.1, 0.9))")
+    add_argument(p, "--network", path="input", example=_example_network, required=True,
+                 help="network JSON file")
+    add_argument(p, "--context", path="input", example=_example_context, required=True,
+                 help="CSV of samples with a header of variable names")
+    add_argument(p, "--target", NAME, required=True, help="target variable name (binary)")
+    add_argument(p, "--query", QUERY, default="", help="parent values NAME=VAL,...")
+
+    p = add_query(sub, "baselines", baselines,
+                  "TV of the in-context MLE, Bayes floor and mean, naive; expected accuracy (by N)")
+    p.add_argument("--graph", choices=BASELINE_GRAPHS, required=True)
+    add_list_argument(p, "--n", BASELINE_LENGTH, 16, required=True, help="context lengths N")
+    add_argument(p, "--episodes", BASELINE_EPISODES, default=1000, help="episodes per context length")
     add_argument(p, "--seed", SEED, default=0)
