@@ -319,7 +319,7 @@ class SetsType:
         import argparse
 
         try:
-            return parse_sets(text)
+            return [sorted(s) for s in parse_sets(text)]
         except InputError as exc:
             raise argparse.ArgumentTypeError(f"{text[:60]!r}: expected {exc.expected}") from None
 
