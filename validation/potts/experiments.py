@@ -353,6 +353,9 @@ def coupling_decay(model, sizes, seed: int = 0, lam: float = 1e-6) -> CouplingDe
 # ----------------------------------------------------------------------------------------------
 # Factored against standard attention, decided (spec Sec. 9)
 
+#: Largest estimated floating-point work of the encoder training of one comparison: 10^14 (torch's
+#: dense kernels run at tens of Gflop/s on one core, so about an hour; the full profile needs 2e13).
+ENCODER_WORK_BUDGET = 10**14
 #: Test rows scored per forward pass of an encoder.
 _EVAL_BATCH = 2048
 
@@ -448,20 +451,34 @@ class Comparison:
     seconds: dict
 
 
+def factored_iterations(M: int, L: int, C: int) -> int:
+    """L-BFGS iteration limit of the comparison's factored fit at M sequences: 1000, or fewer so
+    that the fit stays within :data:`numerics.potts.domains.WORK_BUDGET` (estimate of
+    :func:`numerics.potts.inverse.factored_cost`; the fits are warm-started from the previous M, so
+    the largest M needs few iterations)."""
+    from numerics.potts.domains import WORK_BUDGET
+
+    K = L * C
+    per_iteration = (6.0 * L * K + 2.0 * K * C) * M
+    return max(1, min(1000, int(0.9 * WORK_BUDGET / per_iteration)))
+
+
 def comparison_cost(L: int, C: int, sizes, n_test: int, layers, steps: int, d_model: int) -> None:
     """Refuse (:class:`~theory.errors.TooLargeError`) a comparison whose sampling, factored fits or
     encoder training would exceed the Potts budgets (:mod:`numerics.potts.domains`), before
     anything is allocated. Encoder work: ``steps`` x batch 128 x L tokens x ~30 d_model^2
     operations per layer (forward and backward), for each trained (k, M)."""
-    from numerics.potts.domains import check_memory, check_work
+    from numerics.potts.domains import check_memory
+    from theory.budgets import check_work
 
     sizes = sorted(int(m) for m in sizes)
     sampling.sampling_cost(L, C, sizes[-1], min(sizes[-1], 5000), 300, 10)
     sampling.sampling_cost(L, C, n_test, min(n_test, 5000), 300, 10)
     for M in sizes:
-        inverse.factored_cost(M, L, C, 1000, 1)
+        inverse.factored_cost(M, L, C, factored_iterations(M, L, C), 1)
     trained = len(sizes) * min(layers) + sum(k for k in layers if k != min(layers))
-    check_work("steps", steps, 30.0 * steps * 128 * L * d_model**2 * trained, "encoder training")
+    check_work("steps", steps, 30.0 * steps * 128 * L * d_model**2 * trained, "encoder training",
+               budget=ENCODER_WORK_BUDGET)
     check_memory("n_test", n_test, 8.0 * n_test * L * (C + 4 * d_model), "test evaluation")
 
 
@@ -526,7 +543,8 @@ def _compare(L, C, beta, sizes, layers, n_test, steps, d_model, heads, seed, ful
     for j, M in enumerate(sizes):
         t = time.perf_counter()
         init = None if fit is None else (fit.A, fit.V, fit.b)
-        fit = inverse.fit_factored(data.train[:M], C, lam=lam, seed=seed, init=init)
+        fit = inverse.fit_factored(data.train[:M], C, lam=lam, seed=seed, init=init,
+                                   max_iter=factored_iterations(M, L, C))
         pair_losses["factored", M] = factored_pair_losses(fit, test, sites)
         steps_used["factored"][j] = fit.iterations
         seconds["factored"] += time.perf_counter() - t
