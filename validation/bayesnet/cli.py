@@ -20,10 +20,12 @@ from numerics.bayesnet.domains import BETA, CONTEXT_LENGTH
 from numerics.shared.threads import limit_threads
 from theory.domains import SEED
 from theory.errors import InputError
-from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, STEPS, WIDTH
+from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, MAX_LENGTH, STEPS, WIDTH
 from validation.cli import add_argument, add_list_argument, add_query, add_topic
 
 GRAPHS = ("chain", "tree", "general5")
+#: The named families of spec Part 2 Sec. 7 that ``train --graph`` also takes.
+TRAIN_FAMILIES = tuple(name for name in networks.NAMED_FAMILIES if name != "general5")
 
 #: The example network and context of the fuzz table (the library's anchor: A -> C <- B).
 _EXAMPLE_NETWORK = {"variables": [
@@ -188,17 +190,121 @@ def sample(args) -> dict:
     return {"out": args.out, "n": args.n, "variables": list(network.structure.names)}
 
 
+class _ParentsDomain:
+    """Parent lists ``"P0;P1;..."``: one entry per variable (separated by ``;``), each a
+    comma-separated list of earlier variable indices, empty for a root (``";;0,1;0,2;3"`` is
+    general5). Parsed into a validated :class:`numerics.bayesnet.networks.Structure` of binary
+    variables: a cycle or an index out of range is an error naming the option."""
+
+    kind = "parents"
+
+    def check(self, name: str, value) -> str:
+        self.structure(name, value)
+        return value
+
+    def structure(self, name: str, value) -> networks.Structure:
+        """The validated binary structure of the text ``value``."""
+        if not isinstance(value, str) or len(value) > 10_000:
+            raise InputError(name, value if isinstance(value, str) and len(value) < 60 else
+                             type(value).__name__, self.describe())
+        entries = value.split(";")
+        networks.FAMILY_SIZE.check(f"{name} (number of variables)", len(entries))
+        parents = []
+        for m, entry in enumerate(entries):
+            items = [t.strip() for t in entry.split(",")] if entry.strip() else []
+            if not all(re.fullmatch(r"\d{1,3}", t) for t in items):
+                raise InputError(f"{name} of X{m}", entry, "comma-separated variable indices (digits)")
+            bad = [int(t) for t in items if int(t) >= len(entries)]
+            if bad:
+                raise InputError(f"{name} of X{m}", bad[0], f"a variable index in 0..{len(entries) - 1}")
+            parents.append(tuple(int(t) for t in items))
+        try:
+            return networks.Structure(tuple(f"X{m}" for m in range(len(entries))), (2,) * len(entries),
+                                      tuple(parents))
+        except InputError as exc:
+            raise InputError(name, exc.value, exc.expected) from None
+
+    def parse(self, name: str, text: str):
+        return self.check(name, text)
+
+    def describe(self) -> str:
+        return ("parent lists 'P0;P1;...': per variable the comma-separated indices of earlier "
+                "variables, empty for a root (e.g. ';;0,1;0,2;3')")
+
+    def example_text(self) -> str:
+        return ";0;0,1"
+
+    def bad_texts(self) -> list[str]:
+        return ["1;0", "0", ";5", ";-1", ";a", ";;2", ";0.5", ";" * 70]
+
+
+class _MixtureDomain:
+    """``M,p``: the random-DAG prior :math:`R(M, p)` of spec Part 2 Sec. 8 (M variables in
+    1..64, edge probability p in [0, 1])."""
+
+    kind = "mixture"
+
+    def check(self, name: str, value):
+        if isinstance(value, tuple):
+            return value
+        if not isinstance(value, str) or len(value) > 100:
+            raise InputError(name, value if isinstance(value, str) and len(value) < 60 else
+                             type(value).__name__, self.describe())
+        parts = value.split(",")
+        if len(parts) != 2:
+            raise InputError(name, value, self.describe())
+        M = networks.FAMILY_SIZE.parse(f"{name} M", parts[0].strip())
+        p = networks.EDGE_PROB.parse(f"{name} p", parts[1].strip())
+        return (M, p)
+
+    def parse(self, name: str, text: str):
+        return self.check(name, text)
+
+    def describe(self) -> str:
+        return "M,p: M variables (1..64) and an edge probability p in [0, 1], e.g. 5,0.5"
+
+    def example_text(self) -> str:
+        return "5,0.5"
+
+    def bad_texts(self) -> list[str]:
+        return ["5", "5,", "5,1.5", "5,-0.1", "0,0.5", "65,0.5", "a,b", "5,nan", "5,0.5,1"]
+
+
+PARENTS = _ParentsDomain()
+MIXTURE = _MixtureDomain()
+#: Most evaluation lengths of ``train --eval-n``.
+MOST_EVAL_LENGTHS = 16
+
+
 def train(args) -> dict:
     """``ttc bayesnet train``: the four TV curves of
-    :func:`validation.bayesnet.training.train_and_evaluate` (which runs on one torch thread)."""
+    :func:`validation.bayesnet.training.train_and_evaluate` (which runs on one torch thread),
+    the floor and accuracy curves (``tv_floor``, ``acc_sample``, ``acc_exp``) and, with
+    ``--probe``, ``attention_probe`` (spec Part 2 Sec. 13)."""
     heads = args.heads = args.heads if args.heads is not None else (1 if args.layers == 1 else 2)
     if args.width % heads:   # checked before torch is imported
         raise InputError("--heads", heads, f"a divisor of --width {args.width}")
-    from validation.bayesnet.training import CURVES, train_and_evaluate
+    given = [flag for flag, v in (("--graph", args.graph), ("--parents", args.parents),
+                                  ("--mixture", args.mixture)) if v is not None]
+    if not given:
+        raise InputError("--graph", None, "a graph family (or --parents, or --mixture)")
+    if len(given) > 1:
+        raise InputError(given[1], getattr(args, given[1][2:]) if given[1] != "--parents" else "...",
+                         f"no value with {given[0]} (exactly one of --graph, --parents, --mixture)")
+    from validation.bayesnet.training import CURVES, LENGTHS, train_and_evaluate
 
+    lengths = tuple(args.eval_n) if args.eval_n else LENGTHS
     report = train_and_evaluate(args.graph, layers=args.layers, steps=args.steps, seed=args.seed,
-                                heads=args.heads, width=args.width, episodes=args.episodes)
-    return {k: getattr(report.curves, k) for k in CURVES}
+                                heads=args.heads, width=args.width, episodes=args.episodes,
+                                lengths=lengths, n_train=args.n_train, target=args.target,
+                                probe=args.probe, mixture=args.mixture,
+                                parents=None if args.parents is None else
+                                PARENTS.structure("--parents", args.parents).parents)
+    out = {k: getattr(report.curves, k) for k in CURVES}
+    out.update(report.extras)
+    if args.probe:
+        out["attention_probe"] = report.probe
+    return out
 
 
 def register(subparsers) -> None:
@@ -240,7 +346,20 @@ def register(subparsers) -> None:
     add_argument(p, "--out", path="output", required=True, help="CSV file to write")
 
     p = add_query(sub, "train", train, "train a small transformer and compare it with the MLE (slow: minutes)")
-    p.add_argument("--graph", choices=GRAPHS, required=True)
+    p.add_argument("--graph", choices=GRAPHS + TRAIN_FAMILIES, default=None,
+                   help="graph family (or --parents, or --mixture)")
+    add_argument(p, "--parents", PARENTS, default=None,
+                 help="explicit binary graph: parent indices per variable, ';'-separated (e.g. ';;0,1;0,2;3')")
+    add_argument(p, "--mixture", MIXTURE, default=None,
+                 help="train and evaluate on random DAGs R(M, p) (spec Part 2 Sec. 8): M,p")
+    add_argument(p, "--n-train", MAX_LENGTH, default=None, dest="n_train",
+                 help="fixed training context length (default: log-uniform in 1..200)")
+    add_list_argument(p, "--eval-n", MAX_LENGTH, MOST_EVAL_LENGTHS, dest="eval_n", default=None,
+                      help="evaluation context lengths (default 1,2,5,10,20,50,100,200)")
+    p.add_argument("--probe", action="store_true",
+                   help="add the attention probe of the last layer at N = 50 (spec Part 2 Sec. 10)")
+    p.add_argument("--target", choices=("mle", "sample"), default="mle",
+                   help="training target: the in-context MLE (default) or the sampled x_q")
     add_argument(p, "--layers", LAYERS, default=2)
     add_argument(p, "--heads", HEADS, default=None, help="default 1 for one layer, else 2; must divide --width")
     add_argument(p, "--width", WIDTH, default=32)

@@ -34,6 +34,7 @@ from numerics.shared.threads import limit_threads
 from theory.budgets import check_memory
 from theory.errors import InputError, NumericalFailure, check_choice, check_int
 from theory.results import result
+from numerics.bayesnet.networks import EDGE_PROB
 from validation.bayesnet.domains import EPISODES, HEADS, LAYERS, MAX_LENGTH, STEPS, WIDTH
 from validation.shared.training import TrainResult, train
 
@@ -42,7 +43,8 @@ torch.set_default_dtype(torch.float64)
 LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200)
 #: Training targets of :func:`train_model`: the in-context MLE or the query's sampled value.
 TARGETS = ("mle", "sample")
-TRAIN_GRAPHS = ("chain", "tree", "general5")
+TRAIN_GRAPHS = ("chain", "tree", "general5") + tuple(
+    name for name in networks.NAMED_FAMILIES if name != "general5")
 
 #: Bytes per attention weight kept at once (scores, softmax, dropout copy, gradient).
 _ATTENTION_COPIES = 4
@@ -139,6 +141,13 @@ def all_target_tokens(structure: networks.Structure, contexts, queries) -> torch
     return torch.as_tensor(np.concatenate([X, np.stack(columns, axis=2)], axis=2)).transpose(1, 2)
 
 
+def random_dag(template: networks.Structure, p: float, rng) -> networks.Structure:
+    """A DAG of the prior :math:`R(M, p)` (spec Part 2 Sec. 8) over ``template``'s variables: each
+    edge ``q -> m``, ``q < m``, independently with probability ``p``
+    (:func:`numerics.bayesnet.networks.family_structure` ``"random"``; same cardinality for all)."""
+    return networks.family_structure("random", template.M, edge_prob=p, card=template.cards[0], seed=rng)
+
+
 def _episode_batch(structure: networks.Structure, rng: np.random.Generator, batch: int, n: int):
     cpts = networks.random_cpts(structure, rng, batch=batch)
     data = networks.sample_batch(structure, cpts, n + 1, rng)
@@ -185,7 +194,7 @@ def _checkpoint_tv(model: torch.nn.Module, structure: networks.Structure, seed: 
 def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 2, width: int = 32,
                 steps: int = 500, batch: int = 32, n_max: int = 200, lr: float = 3e-3, seed: int = 0,
                 checkpoints=(), progress=None, n_train: int | None = None,
-                target: str = "mle") -> TrainedModel:
+                target: str = "mle", mixture_p: float | None = None) -> TrainedModel:
     """Train a :class:`SetTransformer` to output the in-context MLE, on one torch thread.
 
     Each step draws ``batch`` episodes with fresh CPTs and a context length
@@ -198,6 +207,10 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
     query's own value :math:`x^{(q)}_{m_0}` (``target="sample"``, spec Sec. 11: its minimiser is
     the Bayes posterior predictive, not the MLE).
 
+    With ``mixture_p`` (spec Sec. 8, the mixture of random DAGs :math:`R(M, p)`), every step draws
+    a new DAG over ``structure``'s variables (:func:`random_dag`, edge probability ``mixture_p``);
+    the MLE labels use that DAG's parents, which the prompt does not show.
+
     At each step in ``checkpoints`` (before that step's update) the mean TV to the MLE on a fixed
     held-out set (context lengths 10 and 50, 32 episodes) is stored in
     ``training.history["tv_vs_mle"][step]``; the value after the last step is stored under ``steps``.
@@ -209,6 +222,10 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
         MAX_LENGTH.check("n_train", n_train)
         n_max = n_train
     check_choice("target", target, TARGETS)
+    if mixture_p is not None:
+        EDGE_PROB.check("mixture_p", mixture_p)
+        if len(set(structure.cards)) != 1:
+            raise InputError("structure", structure.cards, "one cardinality for every variable (mixture)")
     check_int("batch", batch, 1, 1024)
     if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and 0 < lr < float("inf")):
         raise InputError("lr", lr, "a positive finite learning rate")
@@ -226,9 +243,10 @@ def train_model(structure: networks.Structure, *, layers: int = 2, heads: int = 
         if step in checkpoints:
             history[step] = _checkpoint_tv(model, structure, seed)
         n = n_train if n_train is not None else int(round(math.exp(rng.uniform(0.0, log_max))))
-        _, contexts, queries = _episode_batch(structure, rng, batch, n)
+        s = structure if mixture_p is None else random_dag(structure, mixture_p, rng)
+        _, contexts, queries = _episode_batch(s, rng, batch, n)
         if target == "mle":
-            y = np.stack([mle_targets(structure, contexts, queries, np.full(batch, m0))
+            y = np.stack([mle_targets(s, contexts, queries, np.full(batch, m0))
                           for m0 in range(structure.M)], axis=1)
         else:
             y = (queries[..., None] == np.arange(d)).astype(np.float64)   # (batch, M, d)
@@ -277,6 +295,9 @@ class TvCurves:
 #: The curves of :class:`TvCurves` measured against the truth or the MLE, in order.
 CURVES = ("tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true")
 
+
+#: Held-out DAGs per context length of :func:`evaluate_rows` with ``mixture_p``.
+MIXTURE_DAGS = 8
 
 #: Extra per-episode rows of :func:`evaluate_rows` with ``extras=True`` (spec Sec. 11): the Bayes
 #: floor's TV to the truth (binary networks only) and the model's accuracies.
@@ -328,12 +349,15 @@ def _length_rows(model, structure: networks.Structure, cpts, contexts, queries,
 
 
 def evaluate_rows(model: torch.nn.Module | None, structure: networks.Structure, *, lengths=LENGTHS,
-                  episodes: int = 64, seed: int = 12345, extras: bool = False) -> dict:
+                  episodes: int = 64, seed: int = 12345, extras: bool = False,
+                  mixture_p: float | None = None) -> dict:
     """Per-episode TVs on held-out CPTs: ``{N: {curve: array (M, episodes)}}``, the curves of
     :data:`CURVES` (only the baselines without a model); what :func:`evaluate` averages, kept
     per episode for standard errors. Arguments and seeding as :func:`evaluate`. With ``extras``
     also the :data:`EXTRA_CURVES`: ``tv_floor_vs_true`` (binary networks), ``acc_sample`` and
-    ``acc_exp`` (with a model; spec Sec. 11); the episodes are the same either way."""
+    ``acc_exp`` (with a model; spec Sec. 11); the episodes are the same either way. With
+    ``mixture_p`` the episodes of each length come from :data:`MIXTURE_DAGS` held-out DAGs of
+    :math:`R(M, p)` over ``structure``'s variables (:func:`random_dag`), equal shares."""
     EPISODES.check("episodes", episodes)
     check_seed(seed)
     if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
@@ -349,9 +373,18 @@ def evaluate_rows(model: torch.nn.Module | None, structure: networks.Structure, 
     rng = np.random.default_rng([seed, 2])  # a list seed: not an as_generator seed (kept for identical numbers)
     out = {}
     for n in lengths:
-        cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
-        rows = _length_rows(model, structure, cpts, contexts, queries, extras)
-        out[n] = {k: np.array(v) for k, v in rows.items() if v}
+        if mixture_p is None:
+            cpts, contexts, queries = _episode_batch(structure, rng, episodes, n)
+            rows = _length_rows(model, structure, cpts, contexts, queries, extras)
+            out[n] = {k: np.array(v) for k, v in rows.items() if v}
+            continue
+        parts = []
+        for share in np.array_split(np.arange(episodes), min(episodes, MIXTURE_DAGS)):
+            dag = random_dag(structure, mixture_p, rng)
+            cpts, contexts, queries = _episode_batch(dag, rng, len(share), n)
+            rows = _length_rows(model, dag, cpts, contexts, queries, extras)
+            parts.append({k: np.array(v) for k, v in rows.items() if v})
+        out[n] = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     return out
 
 
@@ -393,7 +426,7 @@ def curves_from_rows(structure: networks.Structure, rows: dict) -> TvCurves:
 @result
 class TrainingReport:
     """What ``ttc bayesnet train`` measures: a trained model's curves and its loss curve
-    (Cao et al. 2025, Sec. 5).
+    (Cao et al. 2025, Sec. 5; spec Part 2 Secs. 9-11, 13).
 
     Attributes
     ----------
@@ -402,17 +435,69 @@ class TrainingReport:
     loss_steps : ndarray of int, shape (K,)
         The steps at which the loss was recorded.
     losses : ndarray of float, shape (K,)
-        The training loss (cross-entropy to the MLE, nats) at those steps.
+        The training loss (cross-entropy to the training target, nats) at those steps.
+    extras : dict
+        ``{name: {N: mean}}`` for ``tv_floor`` (the Bayes floor's TV to the truth, binary
+        networks), ``acc_sample`` and ``acc_exp`` (the model's accuracies, spec Sec. 11).
+    probe : dict or None
+        :meth:`AttentionProbe.summary` at N = 50 when asked for (spec Sec. 10), else None.
     """
 
     curves: TvCurves
     loss_steps: np.ndarray
     losses: np.ndarray
+    extras: dict = None
+    probe: dict = None
 
 
-def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads: int | None = None,
-                       width: int = 32, episodes: int = 64, lengths=LENGTHS, n_max: int = 200,
-                       M: int | None = None) -> TrainingReport:
+#: Keys of :attr:`TrainingReport.extras` and the rows of :data:`EXTRA_CURVES` they average.
+EXTRA_KEYS = {"tv_floor": "tv_floor_vs_true", "acc_sample": "acc_sample", "acc_exp": "acc_exp"}
+#: Context length of the attention probe of :func:`train_and_evaluate` (spec Sec. 10).
+PROBE_N = 50
+
+
+def train_structure(graph: str | None = None, *, M: int | None = None, parents=None,
+                    mixture: tuple | None = None) -> networks.Structure:
+    """The structure ``ttc bayesnet train`` trains on: a family ``graph`` (``chain``, ``tree``,
+    ``general5`` with ``M``, or a named family of spec Sec. 7), explicit binary ``parents``
+    (lists of earlier indices; a cycle or an index out of range is an :class:`InputError`), or
+    for ``mixture = (M, p)`` the variables of the random DAGs (a template; no fixed edges).
+    Exactly one of ``graph``, ``parents``, ``mixture``."""
+    given = [name for name, v in (("graph", graph), ("parents", parents), ("mixture", mixture)) if v is not None]
+    if len(given) != 1:
+        raise InputError("graph/parents/mixture", given or None, "exactly one of them")
+    if mixture is not None:
+        if not isinstance(mixture, (tuple, list)) or len(mixture) != 2:
+            raise InputError("mixture", mixture, "(M, p)")
+        FAMILY_SIZE.check("mixture M", mixture[0])
+        EDGE_PROB.check("mixture p", mixture[1])
+        return networks.family_structure("chain", mixture[0]).predecessors()
+    if parents is not None:
+        if isinstance(parents, (str, bytes)) or not hasattr(parents, "__len__"):
+            raise InputError("parents", parents, "one list of parent indices per variable")
+        FAMILY_SIZE.check("number of variables", len(parents))
+        for m, ps in enumerate(parents):
+            if isinstance(ps, (str, bytes)) or not hasattr(ps, "__iter__"):
+                raise InputError(f"parents of X{m}", ps, "a list of parent indices")
+            for q in ps:
+                check_int(f"parents of X{m}", q, 0, len(parents) - 1)
+        return networks.Structure(tuple(f"X{m}" for m in range(len(parents))), (2,) * len(parents),
+                                  tuple(tuple(int(q) for q in ps) for ps in parents))
+    check_choice("graph", graph, TRAIN_GRAPHS)
+    if graph in networks.NAMED_FAMILIES:
+        if M is not None and M != networks.named_family(graph).M:
+            raise InputError("M", M, f"{networks.named_family(graph).M} (or omitted) for {graph}")
+        return networks.named_family(graph)
+    if M is not None:
+        FAMILY_SIZE.check("M", M)
+    return networks.family_structure(graph, M)
+
+
+def train_and_evaluate(graph: str | None = None, *, layers: int, steps: int, seed: int,
+                       heads: int | None = None, width: int = 32, episodes: int = 64,
+                       lengths=LENGTHS, n_max: int = 200, M: int | None = None,
+                       n_train: int | None = None, target: str = "mle", probe: bool = False,
+                       mixture: tuple | None = None, parents=None) -> TrainingReport:
     """Train on the family ``graph`` (:func:`train_model`) and evaluate on held-out CPTs
     (:func:`evaluate`), all on one torch thread; what ``ttc bayesnet train`` prints.
 
@@ -420,30 +505,53 @@ def train_and_evaluate(graph: str, *, layers: int, steps: int, seed: int, heads:
     :data:`WIDTH`, ``steps`` :data:`STEPS`, ``episodes`` :data:`EPISODES`, ``seed`` an integer in
     [0, 2^63 - 1]; the attention memory is estimated before training (:class:`TooLargeError`
     above 2 GiB). A curve that is not finite is a :class:`NumericalFailure`.
+
+    Part 2 (spec Sec. 13): the structure is ``graph``, explicit ``parents`` or ``mixture = (M, p)``
+    (:func:`train_structure`; the mixture trains and evaluates on random DAGs :math:`R(M, p)`,
+    :func:`random_dag`); ``n_train`` fixes the training context length (Sec. 9); ``target``
+    ``"mle"`` or ``"sample"`` (Sec. 11); ``lengths`` the evaluation lengths; ``probe`` adds the
+    attention probe at N = 50 (Sec. 10, on a held-out DAG for a mixture). The report's ``extras``
+    hold ``tv_floor``, ``acc_sample`` and ``acc_exp`` per N.
     """
-    check_choice("graph", graph, TRAIN_GRAPHS)
-    if M is not None:
-        FAMILY_SIZE.check("M", M)
-    structure = networks.family_structure(graph, M)
+    structure = train_structure(graph, M=M, parents=parents, mixture=mixture)
+    mixture_p = None if mixture is None else float(mixture[1])
     LAYERS.check("layers", layers)
     heads = heads if heads is not None else (1 if layers == 1 else 2)
     _check_model(width, layers, heads)
     STEPS.check("steps", steps)
     EPISODES.check("episodes", episodes)
+    check_choice("target", target, TARGETS)
+    if n_train is not None:
+        MAX_LENGTH.check("n_train", n_train)
     if check_seed(seed) + 1_000_003 > 2**63 - 1:
         raise InputError("seed", seed, "an integer in [0, 2**63 - 1 - 1000003] (the held-out "
                                        "set uses seed + 1000003)")
+    probe_structure = structure
+    if probe:
+        if mixture_p is not None:   # a held-out DAG of the mixture with at least one edge
+            rng = np.random.default_rng([seed, 5])
+            probe_structure = next((dag for dag in (random_dag(structure, mixture_p, rng) for _ in range(100))
+                                    if any(dag.parents)), None)
+        if probe_structure is None or not any(probe_structure.parents):
+            raise InputError("--probe", True, "a graph with at least one edge (the probe reads the "
+                                              "attention of targets with parents)")
     with limit_threads(1):
         trained = train_model(structure, layers=layers, heads=heads, width=width, steps=steps,
-                              seed=seed, n_max=n_max)
-        curves = evaluate(trained.model, structure, lengths=lengths, episodes=episodes,
-                          seed=seed + 1_000_003)
+                              seed=seed, n_max=n_max, n_train=n_train, target=target,
+                              mixture_p=mixture_p)
+        rows = evaluate_rows(trained.model, structure, lengths=lengths, episodes=episodes,
+                             seed=seed + 1_000_003, extras=True, mixture_p=mixture_p)
+        summary = (attention_probe(trained.model, probe_structure, n=PROBE_N, seed=seed + 1_000_003).summary()
+                   if probe else None)
+    curves = curves_from_rows(structure, rows)
+    extras = {key: {n: float(r[row].mean()) for n, r in rows.items() if row in r}
+              for key, row in EXTRA_KEYS.items()}
     for name in CURVES:
         values = getattr(curves, name) or {}
         if not all(np.isfinite(v) for v in values.values()):
             raise NumericalFailure(f"the curve {name} is not finite: {values}")
     return TrainingReport(curves=curves, loss_steps=trained.training.steps,
-                          losses=trained.training.losses)
+                          losses=trained.training.losses, extras=extras, probe=summary)
 
 
 #: Models trained in this process by :func:`shared_model`, keyed by their settings.
