@@ -195,7 +195,8 @@ def conditional_moment(times, k: int):
     for t in ts:
         exps[t - 1] += 1
     poly = _moment_poly(k, tuple(exps))
-    return {e: Fraction(int(c.p), int(c.q)) for e, c in poly.to_dict().items()}
+    return {tuple(int(v) for v in e): Fraction(int(c.p), int(c.q))
+            for e, c in poly.to_dict().items()}
 
 
 def _average(poly, k: int, alpha: Fraction):
@@ -204,7 +205,7 @@ def _average(poly, k: int, alpha: Fraction):
     for e, c in poly.to_dict().items():
         m = fl.fmpq(1)
         for i in range(k):
-            m *= _row_moment(tuple(e[i * k:(i + 1) * k]), alpha)
+            m *= _row_moment(tuple(int(v) for v in e[i * k:(i + 1) * k]), alpha)
             if m == 0:
                 break
         total += c * m
