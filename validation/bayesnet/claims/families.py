@@ -34,11 +34,13 @@ def family_settings(family: str, full: bool) -> dict:
             "steps": 1500 if full else 400}
 
 
-def family_model(ctx, claim_id: str, family: str, full: bool | None = None):
-    """The run's model of ``family`` for the claim ``claim_id`` (the id of the calling claim:
-    the run's seed is recovered from it, :func:`~validation.bayesnet.claims.trained._shared_seed`),
-    by :func:`validation.bayesnet.training.shared_model` (trained once per run and settings,
-    weights cached in the run's ``cache/`` folder)."""
+def family_model(ctx, family: str, full: bool | None = None, claim_id: str = "bayesnet.families"):
+    """The run's model of ``family`` (:func:`validation.bayesnet.training.shared_model`: trained
+    once per run and settings, weights cached in the run's ``cache/`` folder).
+
+    ``claim_id`` must be the id of the calling claim: the run's seed is recovered from the
+    claim's seed with it (:func:`~validation.bayesnet.claims.trained._shared_seed`), so that every
+    claim of a run gets the same model; another id gives another seed, hence another model."""
     from validation.bayesnet.training import shared_model
 
     full = ctx.full if full is None else full
@@ -46,13 +48,13 @@ def family_model(ctx, claim_id: str, family: str, full: bool | None = None):
                         folder=ctx.figures_dir.parent / "cache", **family_settings(family, full))
 
 
-def family_rows(ctx, family: str, model, lengths, episodes: int) -> dict:
+def family_rows(ctx, family: str, model, lengths, episodes: int, claim_id: str = "bayesnet.families") -> dict:
     """Per-episode rows (:func:`validation.bayesnet.training.evaluate_rows`, with the floor and
-    accuracies) on held-out CPTs of ``family``."""
+    accuracies) on held-out CPTs of ``family`` (``claim_id``: as :func:`family_model`)."""
     from validation.bayesnet.training import evaluate_rows
 
     return evaluate_rows(model, networks.named_family(family), lengths=lengths, episodes=episodes,
-                         seed=_shared_seed(ctx, "bayesnet.families") + 99, extras=True)
+                         seed=_shared_seed(ctx, claim_id) + 99, extras=True)
 
 
 @claim("bayesnet.families", paper=PAPER, reference="Sec. 5 (chain, tree, general graphs); spec Part 2 Sec. 7",
@@ -73,7 +75,7 @@ def _families(ctx):
     for family in families:
         start = time.perf_counter()
         structure = networks.named_family(family)
-        model = family_model(ctx, "bayesnet.families", family)
+        model = family_model(ctx, family)
         rows = family_rows(ctx, family, model, lengths, episodes)
         curves = curves_from_rows(structure, rows)
         reports[family] = curves

@@ -44,7 +44,7 @@ def _length(ctx):
     seed = _shared_seed(ctx, "bayesnet.length_generalisation") + 199
     if not ctx.full:
         structure = networks.named_family("chain5")
-        model = family_model(ctx, "bayesnet.length_generalisation", "chain5")
+        model = family_model(ctx, "chain5", claim_id="bayesnet.length_generalisation")
         rows = evaluate_rows(model, structure, lengths=QUICK_LENGTHS, episodes=256, seed=seed)
         measured = {}
         for n in QUICK_LENGTHS:

@@ -34,7 +34,7 @@ def _probe(ctx):
     start = time.perf_counter()
     measured, holds = {}, True
     for family in ("chain5", "general5"):
-        model = family_model(ctx, "bayesnet.attention_probe", family, full=False)
+        model = family_model(ctx, family, full=False, claim_id="bayesnet.attention_probe")
         result = attention_probe(model, networks.named_family(family), n=50, episodes=256,
                                  seed=_shared_seed(ctx, "bayesnet.attention_probe") + 299)
         best = result.heads[result.best]
