@@ -84,11 +84,10 @@ def _sample_target(ctx) -> dict:
     import torch
 
     from numerics.bayesnet import mle, networks
-    from validation.bayesnet.claims.trained import _shared_seed
     from validation.bayesnet.training import all_target_tokens, shared_model
 
     structure = networks.named_family("chain5")
-    seed = _shared_seed(ctx, "bayesnet.metrics")
+    seed = ctx.seed
     model = shared_model("chain5", layers=1, heads=1, width=32, steps=1500, n_max=100, seed=seed,
                          target="sample", folder=ctx.figures_dir.parent / "cache")
     rng = np.random.default_rng([seed, 11])

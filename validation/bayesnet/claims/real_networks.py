@@ -44,11 +44,10 @@ def _pgmpy_check() -> dict:
 def _trained_gaps(ctx, name: str) -> dict:
     """Full profile: a model trained on ``name``'s DAG with random CPTs (1500 steps, 2 layers,
     2 heads), held-out |TV(TF,true) - TV(MLE,true)| per N >= 50."""
-    from validation.bayesnet.claims.trained import _shared_seed
     from validation.bayesnet.training import evaluate, train_model
 
     structure = real.example_network(name).structure
-    seed = _shared_seed(ctx, "bayesnet.real_networks")
+    seed = ctx.seed
     trained = train_model(structure, layers=2, heads=2, width=32, steps=1500, n_max=200, seed=seed)
     curves = evaluate(trained.model, structure, lengths=FULL_LENGTHS, episodes=64, seed=seed + 99)
     return {n: {"tv_tf": curves.tv_vs_true[n], "tv_mle": curves.tv_mle_vs_true[n],
