@@ -209,13 +209,13 @@ def depth(args) -> dict:
     oracle and in-context Bayes ceilings (Ding et al. 2025, Fig. 3; spec Part 2 §B). ``--json``
     keys: ``accuracy``, ``accuracy_se`` (lists, one per depth), ``oracle_accuracy``,
     ``bayes_accuracy``."""
-    from numerics.lsa.ceilings import accuracy_ceilings
-    from validation.lsa.experiments import depth_experiment
-
     S, chunk = args.states, min(args.ceiling_size, 20000)
     domains.check_memory("--states", S, 16.0 * max(chunk, args.eval_size) * S * (S + 11)
                          + domains.prompts_bytes(6, 10, max(chunk, args.eval_size)),
                          f"prompts and kernels (states = {S})")
+    from numerics.lsa.ceilings import accuracy_ceilings
+    from validation.lsa.experiments import depth_experiment
+
     with limit_threads(1):
         ceil = accuracy_ceilings(args.states, args.alpha, size=args.ceiling_size, seed=args.seed)
         r = depth_experiment(args.layers, steps=args.steps, seed=args.seed, states=args.states,

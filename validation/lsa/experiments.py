@@ -57,7 +57,7 @@ def depth_experiment(max_layers: int = 3, steps: int = 1500, seed: int = 0, stat
                      alpha: float | None = None, depths=None) -> DepthResult:
     """Train one dense LSA per depth ``1..max_layers`` (Adam, small initialisation, fresh prompts
     each step; learning rate / 10 for the last quarter) and measure next-state accuracy
-    :math:`\mathrm{clip}(\mathrm{round}(\hat y), 0, |S|-1) = y` on ``eval_size`` held-out prompts.
+    :math:`\\mathrm{clip}(\\mathrm{round}(\\hat y), 0, |S|-1) = y` on ``eval_size`` held-out prompts.
     ``seed`` (int >= 0) seeds the held-out prompts, each depth's initialisation and its training
     prompts.
 
