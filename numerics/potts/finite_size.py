@@ -32,7 +32,7 @@ from scipy.stats import chi2 as chi2_dist
 from threadpoolctl import threadpool_limits
 
 from numerics.potts import replica
-from numerics.potts import softmax_channel as smc
+from numerics.potts import softmax_channel
 from numerics.potts.domains import (ALPHA, DELTA, FSS_N, FSS_SEEDS, REPLICA_LAMBDA, RHO,
                                     check_memory, check_work)
 from numerics.shared.seeding import derive_seed
@@ -177,9 +177,9 @@ def _test_losses(scenario, m, q, rho, delta, U):
         return np.array([replica.r1_test_ce(rho, mm, qq, Q) for mm, qq in zip(m, q)])
     if scenario == "ridge":
         return delta + rho - 2 * m + q
-    geom = smc.colour_geometry(U)
-    rule = smc.channel_rule(geom.r)
-    return np.array([smc.softmax_test_ce(mm, qq, rho, geom, rule) for mm, qq in zip(m, q)])
+    geom = softmax_channel.colour_geometry(U)
+    rule = softmax_channel.channel_rule(geom.r)
+    return np.array([softmax_channel.softmax_test_ce(mm, qq, rho, geom, rule) for mm, qq in zip(m, q)])
 
 
 def _check_common(scenario, alpha, lam, rho, delta, U):
@@ -189,7 +189,7 @@ def _check_common(scenario, alpha, lam, rho, delta, U):
     RHO.check("rho", rho)
     DELTA.check("delta", delta)
     if scenario == "softmax":
-        return smc.check_colour_matrix(np.eye(3) if U is None else U)
+        return softmax_channel.check_colour_matrix(np.eye(3) if U is None else U)
     if U is not None:
         raise InputError("U", "a colour matrix", "no colour matrix (it applies to softmax only)")
     return None
@@ -288,7 +288,7 @@ def theory_values(scenario: str, alpha: float, lam: float, rho: float = 1.0, del
     if scenario == "ridge":
         c = replica.r2_curve([alpha], lam, rho, delta)
         return {"eps_J": float(c.eps_J[0]), "test": float(c.test_mse[0])}
-    c = smc.softmax_curve([alpha], lam, rho, U)
+    c = softmax_channel.softmax_curve([alpha], lam, rho, U)
     return {"eps_J": float(c.eps_J[0]), "test": float(c.test_ce[0])}
 
 

@@ -49,7 +49,7 @@ def _check_positive(name: str, value) -> None:
     POSITIVE.check(name, value)
 
 
-def _check_alphas(alphas) -> np.ndarray:
+def check_alphas(alphas) -> np.ndarray:
     """``alphas`` (a number, a list or a 1-d real array) as a float array: at most
     :data:`~numerics.potts.domains.MAX_ALPHAS` values, each in the domain ``ALPHA``; strings and
     bools are refused (never converted)."""
@@ -416,7 +416,7 @@ class ReplicaCurve:
 def r1_curve(alphas, lam, rho: float = 1.0, quadrature: int = 61) -> ReplicaCurve:
     """R1 (scenario origin: library extension) over ``alphas`` with continuation: points are solved in increasing alpha, each started from
     the previous solution (:func:`r1_point`); results are returned in the order given."""
-    a = _check_alphas(alphas)
+    a = check_alphas(alphas)
     REPLICA_LAMBDA.check("lam", lam)
     RHO.check("rho", rho)
     Q = pair_quadrature(quadrature)
@@ -451,7 +451,7 @@ def r2_curve(alphas, lam, rho: float = 1.0, delta: float = 0.5) -> ReplicaCurve:
     :math:`\\lambda V^2 + (\\lambda + \\alpha - 1)V - 1 = 0`, :math:`\\kappa = \\alpha V/(1+V)`,
     :math:`e = [\\rho(1-\\kappa)^2 + \\kappa^2\\Delta/\\alpha]/(1 - \\kappa^2/\\alpha)`,
     :math:`m = \\rho\\kappa`, test MSE :math:`\\Delta + e`. ``lam`` > 0, ``delta`` = :math:`\\Delta`."""
-    a = _check_alphas(alphas)
+    a = check_alphas(alphas)
     REPLICA_LAMBDA.check("lam", lam)
     RHO.check("rho", rho)
     DELTA.check("delta", delta)

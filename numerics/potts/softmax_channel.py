@@ -44,7 +44,7 @@ from scipy.stats import qmc
 from threadpoolctl import threadpool_limits
 
 from numerics.potts.domains import COLOURS, REPLICA_LAMBDA, RHO, check_memory
-from numerics.potts.replica import _check_alphas
+from numerics.potts.replica import check_alphas
 from theory.errors import InputError, NumericalFailure
 from theory.results import result
 
@@ -398,7 +398,7 @@ def softmax_curve(alphas, lam: float, rho: float = 1.0, U=None, *, nodes: int | 
     ``U`` the colour matrix (default the 3-colour identity), ``lam`` > 0, ``rho`` > 0. Rule: see
     :func:`channel_rule`; with a Sobol rule the curve is solved once per seed of ``sobol_seeds``
     (the first is returned) and ``eps_J_error`` is their spread."""
-    a = _check_alphas(alphas)
+    a = check_alphas(alphas)
     REPLICA_LAMBDA.check("lam", lam)
     RHO.check("rho", rho)
     geom = colour_geometry(np.eye(3) if U is None else U)

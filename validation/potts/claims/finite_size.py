@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from numerics.potts import finite_size as fs
+from numerics.potts import finite_size
 from numerics.potts.replica import SCENARIO_ORIGINS
 from validation.ledger.claims import CheckContext, claim, decide
 from validation.potts import plots
@@ -48,7 +48,7 @@ def _replica_fss(ctx: CheckContext):
                                    ("ridge", (100, 200, 400, 800), 48)):
         t0 = time.perf_counter()
         for a in alphas:
-            checks = fs.finite_size(scenario, a, lam, sizes, seeds, rho=1.0, delta=0.5,
+            checks = finite_size.finite_size(scenario, a, lam, sizes, seeds, rho=1.0, delta=0.5,
                                     seed=ctx.seed)
             rows += rule_rows(checks, scenario=scenario, alpha=a, lam=lam)
             ok &= all(c.passed for c in checks.values())
@@ -70,8 +70,8 @@ def _replica_fss(ctx: CheckContext):
     return decide(ok, "|eps_inf - theory| <= 3 SE(eps_inf) and chi2 p-value >= 1e-3 (Sec. 10)",
                   rows, "3 SE, p >= 1e-3",
                   f"lam = {lam}, rho = 1; R2: Delta = 0.5. Seeds S_N = S * N_min/N: R1 "
-                  f"{fs.seeds_per_size(r1_sizes, r1_seeds)} at N = {list(r1_sizes)}; R2 (ridge fits "
-                  f"are cheap, so the full seed count in both profiles) {fs.seeds_per_size((100, 200, 400, 800), 48)} "
+                  f"{finite_size.seeds_per_size(r1_sizes, r1_seeds)} at N = {list(r1_sizes)}; R2 (ridge fits "
+                  f"are cheap, so the full seed count in both profiles) {finite_size.seeds_per_size((100, 200, 400, 800), 48)} "
                   "at N = [100, 200, 400, 800]. Fits: the exact minimiser of the penalised loss (scipy "
                   "L-BFGS to gradient 1e-9 for logistic, normal equations for ridge); test loss from "
                   "each fit's overlaps (m, q) by the R1 quadrature (R2: Delta + rho - 2m + q), no "

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from numerics.potts import finite_size as fs
+from numerics.potts import finite_size
 from numerics.potts import replica
 from numerics.potts.replica import SCENARIO_ORIGINS
 from numerics.shared.seeding import derive_seed
@@ -80,7 +80,7 @@ def _r2_closed_form(ctx: CheckContext):
 def _fss_points(scenario, alphas, lam, sizes, seeds, seed, theory, **kw):
     """Sec. 10 checks (``numerics.potts.finite_size.finite_size``) at each alpha: ``{alpha:
     {observable: FiniteSizeCheck}}``; ``theory`` maps alpha to ``{"eps_J", "test"}``."""
-    return {a: fs.finite_size(scenario, a, lam, sizes, seeds, seed=seed, theory=theory[a], **kw)
+    return {a: finite_size.finite_size(scenario, a, lam, sizes, seeds, seed=seed, theory=theory[a], **kw)
             for a in alphas}
 
 
@@ -136,7 +136,7 @@ def _r1_simulation(ctx: CheckContext):
     return decide(ok, "|eps_inf - theory| <= 3 SE(eps_inf) and chi2 p-value >= 1e-3 (Sec. 10)",
                   rows, "3 SE, p >= 1e-3",
                   f"lam = {lam}, rho = 1; at each alpha, logistic attention rows (exact minimisers, "
-                  f"scipy L-BFGS) at N = {list(sizes)} with {fs.seeds_per_size(sizes, seeds)} seeds, "
+                  f"scipy L-BFGS) at N = {list(sizes)} with {finite_size.seeds_per_size(sizes, seeds)} seeds, "
                   "test CE from each fit's overlaps by the R1 quadrature, weighted fit eps(N) = "
                   "eps_inf + a/N (numerics.potts.finite_size). Until Part 2 this claim compared one "
                   "size (N = 200) with 3 SE plus a 3% finite-size allowance; the allowance is gone. "
@@ -175,7 +175,7 @@ def _r2_simulation(ctx: CheckContext):
             rel = corr.measured / corr.predicted - 1
             means.append(float(rel.mean()))
             ses.append(float(rel.std(ddof=1) / math.sqrt(n_corr)))
-    corr_fit = fs.extrapolate(Ls, means, ses)
+    corr_fit = finite_size.extrapolate(Ls, means, ses)
     corr_z = corr_fit.value / corr_fit.se
     corr_ok = abs(corr_z) <= 3 and corr_fit.p_value >= 1e-3
     ok &= corr_ok
@@ -199,7 +199,7 @@ def _r2_simulation(ctx: CheckContext):
                   "3 SE, p >= 1e-3",
                   f"i.i.d. ({SCENARIO_ORIGINS['R2-isotropic']}): ridge attention rows (normal "
                   f"equations, lam = {lam}, Delta = {delta}) at N = {list(sizes)} with "
-                  f"{fs.seeds_per_size(sizes, seeds)} seeds, eps_J and test MSE = Delta + "
+                  f"{finite_size.seeds_per_size(sizes, seeds)} seeds, eps_J and test MSE = Delta + "
                   "|w - w*|^2/N, weighted fit eps(N) = eps_inf + a/N against the closed form. "
                   f"Correlated ({SCENARIO_ORIGINS['R2-correlated']}): GOE precision 3I - J with "
                   f"L = {list(Ls)} sites, {n_corr} draws each, site 0 regressed on the others (n = 2L, "

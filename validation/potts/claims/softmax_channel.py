@@ -8,15 +8,15 @@ import time
 import numpy as np
 import sympy as sp
 
-from numerics.potts import finite_size as fs
+from numerics.potts import finite_size
 from numerics.potts import replica
-from numerics.potts import softmax_channel as smc
+from numerics.potts import softmax_channel
 from theory import potts
 from validation.ledger.claims import CheckContext, claim, decide
 from validation.potts.claims.finite_size import rule_rows
 from validation.potts.claims.mapping import PAPER
 
-ORIGIN = smc.ORIGIN
+ORIGIN = softmax_channel.ORIGIN
 
 
 @claim("potts.softmax_channel", paper=PAPER,
@@ -34,7 +34,7 @@ def _softmax_channel(ctx: CheckContext):
               "features")
     ok = all(all(e == 0 for e in sp.Matrix([getattr(ids, f)])) for f in fields)
     red_alphas = [2.0]
-    ch = smc.softmax_curve(red_alphas, lam, rho, smc.ising_colours())
+    ch = softmax_channel.softmax_curve(red_alphas, lam, rho, softmax_channel.ising_colours())
     r1 = replica.r1_curve(red_alphas, lam / 4, 4 * rho)
     red = {"m": float(np.max(np.abs(4 * ch.m - r1.m))), "q": float(np.max(np.abs(4 * ch.q - r1.q))),
            "eps_J": float(np.max(np.abs(ch.eps_J - r1.eps_J))),
@@ -46,18 +46,18 @@ def _softmax_channel(ctx: CheckContext):
     if ctx.full:
         for C in (3, 5):
             for a in (2.0, 4.0):
-                checks = fs.finite_size("softmax", a, lam, (100, 200, 400, 800), 48, rho=rho,
+                checks = finite_size.finite_size("softmax", a, lam, (100, 200, 400, 800), 48, rho=rho,
                                         U=np.eye(C), seed=ctx.seed)
                 rows += rule_rows(checks, C=C, alpha=a, lam=lam)
                 ok &= all(c.passed for c in checks.values())
         rule = "Sec. 10 rule (|z| <= 3, p >= 1e-3)"
     else:
         t1 = time.perf_counter()
-        theory = fs.theory_values("softmax", 2.0, lam, rho, U=U)
+        theory = finite_size.theory_values("softmax", 2.0, lam, rho, U=U)
         timings["theory_seconds"] = time.perf_counter() - t1
-        for N, S in zip((100, 200), fs.seeds_per_size((100, 200), 16)):
-            sim = fs.simulate_size("softmax", N, 2.0, lam,
-                                   [fs.derive_seed(ctx.seed, "softmax", N, k) for k in range(S)],
+        for N, S in zip((100, 200), finite_size.seeds_per_size((100, 200), 16)):
+            sim = finite_size.simulate_size("softmax", N, 2.0, lam,
+                                   [finite_size.derive_seed(ctx.seed, "softmax", N, k) for k in range(S)],
                                    rho=rho, U=U)
             for o, vals in (("eps_J", sim.eps_J), ("test", sim.test)):
                 mean, se = float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(len(vals)))
