@@ -15,7 +15,7 @@ import numpy as np
 
 from numerics.bayesnet import networks
 from validation.bayesnet.claims.construction import PAPER
-from validation.bayesnet.claims.trained import _shared_seed
+from validation.bayesnet.claims.trained import shared_seed
 from validation.ledger.claims import claim, decide
 
 #: Families of the quick and the full claim.
@@ -39,12 +39,12 @@ def family_model(ctx, family: str, full: bool | None = None, claim_id: str = "ba
     once per run and settings, weights cached in the run's ``cache/`` folder).
 
     ``claim_id`` must be the id of the calling claim: the run's seed is recovered from the
-    claim's seed with it (:func:`~validation.bayesnet.claims.trained._shared_seed`), so that every
+    claim's seed with it (:func:`~validation.bayesnet.claims.trained.shared_seed`), so that every
     claim of a run gets the same model; another id gives another seed, hence another model."""
     from validation.bayesnet.training import shared_model
 
     full = ctx.full if full is None else full
-    return shared_model(family, seed=_shared_seed(ctx, claim_id),
+    return shared_model(family, seed=shared_seed(ctx, claim_id),
                         folder=ctx.figures_dir.parent / "cache", **family_settings(family, full))
 
 
@@ -54,7 +54,7 @@ def family_rows(ctx, family: str, model, lengths, episodes: int, claim_id: str =
     from validation.bayesnet.training import evaluate_rows
 
     return evaluate_rows(model, networks.named_family(family), lengths=lengths, episodes=episodes,
-                         seed=_shared_seed(ctx, claim_id) + 99, extras=True)
+                         seed=shared_seed(ctx, claim_id) + 99, extras=True)
 
 
 @claim("bayesnet.families", paper=PAPER, reference="Sec. 5 (chain, tree, general graphs); spec Part 2 Sec. 7",

@@ -15,7 +15,7 @@ import numpy as np
 from numerics.bayesnet import networks
 from validation.bayesnet.claims.construction import PAPER
 from validation.bayesnet.claims.families import family_model
-from validation.bayesnet.claims.trained import _shared_seed
+from validation.bayesnet.claims.trained import shared_seed
 from validation.ledger.claims import claim, decide
 
 #: Test lengths of the quick claim (the chain5 model is trained on N <= 100).
@@ -41,7 +41,7 @@ def _length(ctx):
     from validation.bayesnet.training import evaluate_rows
 
     start = time.perf_counter()
-    seed = _shared_seed(ctx, "bayesnet.length_generalisation") + 199
+    seed = shared_seed(ctx, "bayesnet.length_generalisation") + 199
     if not ctx.full:
         structure = networks.named_family("chain5")
         model = family_model(ctx, "chain5", claim_id="bayesnet.length_generalisation")
@@ -67,7 +67,7 @@ def _length(ctx):
     structure = networks.named_family("general5")
     measured, gaps = {}, {}
     for n_train in FULL_TRAIN:
-        model = shared_model("general5", layers=1, heads=1, steps=1500, seed=_shared_seed(ctx, "bayesnet.length_generalisation"),
+        model = shared_model("general5", layers=1, heads=1, steps=1500, seed=shared_seed(ctx, "bayesnet.length_generalisation"),
                              n_max=n_train, n_train=n_train, folder=ctx.figures_dir.parent / "cache")
         rows = evaluate_rows(model, structure, lengths=FULL_TEST, episodes=256, seed=seed)
         measured[n_train] = {n: {"tv_vs_true": float(r["tv_vs_true"].mean()),

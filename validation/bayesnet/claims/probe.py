@@ -16,7 +16,7 @@ import time
 from numerics.bayesnet import networks
 from validation.bayesnet.claims.construction import PAPER
 from validation.bayesnet.claims.families import family_model
-from validation.bayesnet.claims.trained import _shared_seed
+from validation.bayesnet.claims.trained import shared_seed
 from validation.ledger.claims import claim, decide
 
 #: Thresholds of spec Sec. 10 (kept whatever the outcome).
@@ -36,7 +36,7 @@ def _probe(ctx):
     for family in ("chain5", "general5"):
         model = family_model(ctx, family, full=False, claim_id="bayesnet.attention_probe")
         result = attention_probe(model, networks.named_family(family), n=50, episodes=256,
-                                 seed=_shared_seed(ctx, "bayesnet.attention_probe") + 299)
+                                 seed=shared_seed(ctx, "bayesnet.attention_probe") + 299)
         best = result.heads[result.best]
         measured[family] = {"head": result.best, **{k: best[k] for k in (
             "matched_mass", "chance", "excess", "excess_se", "spearman", "naive_share", "naive_chance",

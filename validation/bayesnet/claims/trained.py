@@ -62,7 +62,7 @@ def _trained(ctx, graph: str, layers: int, heads: int, steps: int, seed: int, ep
         return report, history
 
 
-def _shared_seed(ctx, claim_id: str) -> int:
+def shared_seed(ctx, claim_id: str) -> int:
     """The run's seed without the claim-specific part (see ``Claim.seed_for``), so the training
     claims share one trained model per configuration within a run."""
     import zlib
@@ -80,7 +80,7 @@ def _budget(ctx):
                  "is small and shrinks with training.")
 def _trained_vs_mle(ctx):
     steps, episodes = _budget(ctx)
-    report, history = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
+    report, history = _trained(ctx, "chain", 1, 1, steps, shared_seed(ctx, "bayesnet.trained_vs_mle"), episodes)
     marks = sorted(history)
     first, last = history[marks[0]], history[marks[-1]]
     mean_tv = float(np.mean(list(report.tv_vs_mle.values())))
@@ -102,7 +102,7 @@ def _trained_tracks_mle(ctx):
     from validation.shared.plots import save
 
     steps, episodes = _budget(ctx)
-    report, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_tracks_mle"), episodes)
+    report, _ = _trained(ctx, "chain", 1, 1, steps, shared_seed(ctx, "bayesnet.trained_tracks_mle"), episodes)
     lengths = [10, 20, 50, 100]
     gap = max(abs(report.tv_vs_true[n] - report.tv_mle_vs_true[n]) for n in lengths)
     strict = report.tv_strict
@@ -133,7 +133,7 @@ def _trained_families(ctx):
     # the 5-node graphs of spec Sec. 7 (FAMILY_OF); bayesnet.families checks them with the Sec. 7
     # protocol (400 steps quick) and adds the 7- and 10-node graphs in the full profile
     for graph in ("chain", "tree", "general5"):
-        report, _ = _trained(ctx, graph, 1, 1, steps, _shared_seed(ctx, "bayesnet.trained_families"), episodes)
+        report, _ = _trained(ctx, graph, 1, 1, steps, shared_seed(ctx, "bayesnet.trained_families"), episodes)
         measured[graph] = float(np.mean(list(report.tv_vs_mle.values())))
         name = f"bayesnet_tv_{graph}.png"
         save(plot_tv_vs_length(report, title=f"{graph}, 1 layer 1 head, {steps} steps").figure,
@@ -152,8 +152,8 @@ def _trained_families(ctx):
        profiles=("full",))
 def _one_layer_vs_deeper(ctx):
     steps, episodes = _budget(ctx)
-    shallow, _ = _trained(ctx, "chain", 1, 1, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
-    deep, _ = _trained(ctx, "chain", 3, 2, steps, _shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
+    shallow, _ = _trained(ctx, "chain", 1, 1, steps, shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
+    deep, _ = _trained(ctx, "chain", 3, 2, steps, shared_seed(ctx, "bayesnet.one_layer_vs_deeper"), episodes)
     from validation.bayesnet.plots import plot_depth_comparison
     from validation.shared.plots import paper_title, save
 
