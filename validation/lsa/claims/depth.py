@@ -112,7 +112,7 @@ def _d2(ctx: CheckContext):
 
     _, alphas = _grid(ctx)
     depths = [1, 2, 3] if ctx.full else [1, 3]
-    seeds = 3 if ctx.full else 1
+    seeds = 2 if ctx.full else 1
     trained, steps = _trained(ctx, 3, alphas, depths, seeds)
     ceil = {a: accuracy_ceilings(3, a, size=200000 if ctx.full else 20000, seed=ctx.seed + 7)
             for a in alphas}
@@ -158,7 +158,7 @@ def _d3(ctx: CheckContext):
         alphas = (1.0, 0.0)
     rows, holds = {}, True
     for S in states:
-        trained, steps = _trained(ctx, S, alphas, [1, 3], 2 if ctx.full else 1)
+        trained, steps = _trained(ctx, S, alphas, [1, 3], 1)
         for a in alphas:
             (a1, a3), (s1, s3) = trained[a]["accuracy"], trained[a]["se"]
             rise = a3 - a1

@@ -54,7 +54,7 @@ def _e1(ctx: CheckContext):
     from validation.lsa.experiments import dimension_experiment
 
     ds = _ds(ctx)
-    r = dimension_experiment(ds, seed=ctx.seed, seeds=5 if ctx.full else 1, held_out=False)
+    r = dimension_experiment(ds, seed=ctx.seed, seeds=3 if ctx.full else 1, held_out=False)
     gap = np.array(r.acc_ls_in) - np.array(r.acc_lsa_in)
     above = bool(np.all(gap >= 0))
     growth = float(gap[-1] - gap[0])
@@ -82,7 +82,7 @@ def _e2(ctx: CheckContext):
 
     ds = _ds(ctx)
     eval_size = 20000 if ctx.full else 10000
-    r = dimension_experiment(ds, seed=ctx.seed, seeds=5 if ctx.full else 1, eval_size=eval_size,
+    r = dimension_experiment(ds, seed=ctx.seed, seeds=3 if ctx.full else 1, eval_size=eval_size,
                              population=False)
     rows, holds = {}, True
     for j, d in enumerate(ds):
@@ -115,7 +115,7 @@ def _e3(ctx: CheckContext):
 
     ds = _ds(ctx, most=8)
     eval_size = 20000 if ctx.full else 10000
-    r = dimension_experiment(ds, seed=ctx.seed, seeds=5 if ctx.full else 1, eval_size=eval_size)
+    r = dimension_experiment(ds, seed=ctx.seed, seeds=3 if ctx.full else 1, eval_size=eval_size)
     diff = np.array(r.acc_pop) - np.array(r.acc_lsa_out)
     holds = bool(np.all(diff <= 0.03))
     return decide(holds, {"acc(X*) - acc(LSA) <= 0.03": True, "spec": _spec_rows(ds)},
