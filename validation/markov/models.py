@@ -155,18 +155,22 @@ def embed(params: dict, x: torch.Tensor) -> torch.Tensor:
     return x[..., None] * e[:, None, None, :] + pos[:, None, :x.shape[-1], :]
 
 
-def _layer(params: dict, layer: int, h: torch.Tensor, blocked: torch.Tensor,
+def _layer(params: dict, layer: int, h: torch.Tensor, mask: torch.Tensor,
            keep_attention=None):
     """One layer (attention then MLP) on ``h`` of shape ``(M, B, N, d)``; returns the flattened
-    ``(M, B*N, d)`` output (the single-layer operations of P1, in the same order). ``blocked``:
-    boolean ``(N, N)``, True outside :math:`A(n)`."""
+    ``(M, B*N, d)`` output (the single-layer operations of P1, in the same order). ``mask``:
+    the additive ``(N, N)`` mask of :math:`A(n)` (0 inside, -inf outside,
+    :func:`attention_mask`)."""
     w = {m: params[layer_key(m, layer)] for m in LAYER_WEIGHTS}
-    members, d = h.shape[0], h.shape[-1]
-    # <W_Q h_n, W_K h_i>/sqrt(d) = h_n^T A h_i with A = W_Q^T W_K / sqrt(d)
+    members, batch, n, d = h.shape
+    # <W_Q h_n, W_K h_i>/sqrt(d) = h_n^T A h_i with A = W_Q^T W_K / sqrt(d); the mask enters
+    # the product as its additive term (baddbmm: 0 + s is s bit for bit, -inf + s is -inf), so
+    # neither the forward nor the backward pass spends an extra N x N pass on masking
     bilinear = w["W_Q"].transpose(1, 2) @ w["W_K"] / math.sqrt(d)
-    scores = (h.reshape(members, -1, d) @ bilinear).reshape(h.shape) @ h.transpose(2, 3)
-    # masking in place equals adding the 0/-inf mask bit for bit, without another N x N pass
-    att = torch.softmax(scores.masked_fill_(blocked, float("-inf")), dim=-1)  # (M, B, N, N)
+    flat = h.reshape(members * batch, n, d)
+    left = (h.reshape(members, -1, d) @ bilinear).reshape(members * batch, n, d)
+    scores = torch.baddbmm(mask, left, flat.transpose(1, 2)).reshape(members, batch, n, n)
+    att = torch.softmax(scores, dim=-1)                                       # (M, B, N, N)
     if keep_attention is not None:
         keep_attention.append(att)
     # W_O sum_i att_{n,i} W_V h_i = (sum_i att_{n,i} h_i) (W_O W_V)^T
@@ -179,11 +183,10 @@ def hidden_states(params: dict, h0: torch.Tensor, memory: int | None = None,
                   keep_attention: list | None = None) -> torch.Tensor:
     """:math:`h^L` of the layer stack applied to :math:`h^0` (shape ``(M, B, N, d)``), same
     shape. ``keep_attention``: a list that receives each layer's attention ``(M, B, N, N)``."""
-    n = h0.shape[2]
-    blocked = attention_mask(n, h0.dtype, memory) == float("-inf")
+    mask = attention_mask(h0.shape[2], h0.dtype, memory)
     h = h0
     for layer in range(1, count_layers(params) + 1):
-        h = _layer(params, layer, h, blocked, keep_attention).reshape(h0.shape)
+        h = _layer(params, layer, h, mask, keep_attention).reshape(h0.shape)
     return h
 
 
