@@ -60,11 +60,20 @@ def _teacher(N, rho, rng):
     return w * math.sqrt(rho * N) / np.linalg.norm(w)
 
 
+#: Limits of one L-BFGS fit (typical fits take 15-30 iterations); the work budget counts
+#: MAX_EVALUATIONS evaluations per fit.
+MAX_ITERATIONS, MAX_EVALUATIONS = 500, 1000
+
+
 def _lbfgs(fun_grad, N, what):
     res = minimize(fun_grad, np.zeros(N), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 5000, "gtol": 1e-9, "ftol": 1e-15, "maxcor": 30})
+                   options={"maxiter": MAX_ITERATIONS, "maxfun": MAX_EVALUATIONS, "gtol": 1e-9,
+                            "ftol": 1e-15, "maxcor": 30})
     if not np.all(np.isfinite(res.x)):
         raise NumericalFailure(f"{what}: the fit diverged")
+    if res.nit >= MAX_ITERATIONS or res.nfev >= MAX_EVALUATIONS:
+        raise NumericalFailure(f"{what}: L-BFGS stopped at its limit ({res.nit} iterations, "
+                               f"{res.nfev} evaluations) before converging")
     return res.x
 
 
@@ -213,7 +222,7 @@ def simulate_size(scenario: str, N: int, alpha: float, lam: float, seeds, *, rho
         raise InputError("alpha", alpha, f"alpha N >= 1 sample (N = {N})")
     C = 1 if U is None else U.shape[0]
     check_memory("N", N, 8.0 * M * N * (C + 3) + 8.0 * N * N, "design matrix")
-    check_work("N", N, len(seeds) * (2.0 * N**3 + 5000.0 * 4 * M * N * C), "fits")
+    check_work("N", N, len(seeds) * (2.0 * N**3 + MAX_EVALUATIONS * 4.0 * M * N * C), "fits")
     key = None if U is None else tuple(map(tuple, U.tolist()))
     with threadpool_limits(1):  # numpy's loaded BLAS: env variables no longer reach it
         m, q = _simulate(scenario, int(N), float(alpha), float(lam), float(rho), float(delta),
@@ -356,7 +365,7 @@ def finite_size(scenario: str, alpha: float, lam: float, sizes=(100, 200, 400, 8
         if M < 1:
             raise InputError("alpha", alpha, f"alpha N >= 1 sample at every size (N = {N})")
         check_memory("N", N, 8.0 * M * N * (C + 3) + 8.0 * N * N, "design matrix")
-    check_work("N", sizes, sum(S * (2.0 * N**3 + 5000.0 * 4 * round(alpha * N) * N * C)
+    check_work("N", sizes, sum(S * (2.0 * N**3 + MAX_EVALUATIONS * 4.0 * round(alpha * N) * N * C)
                                for N, S in zip(sizes, counts)), "fits at every size")
     sims = [simulate_size(scenario, N, alpha, lam,
                           [derive_seed(seed, scenario, N, k) for k in range(S)], rho=rho,
