@@ -74,3 +74,28 @@ def test_commands_keys(run_json):
 def test_commands_refuse(run_capped, argv):
     code, out, err, seconds = run_capped("lsa", *argv, seconds=20)
     assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("error:")
+
+
+def test_part2_plots():
+    import matplotlib.pyplot as plt
+
+    from validation.lsa.plots import (accuracy_against_context, accuracy_against_depth,
+                                      accuracy_against_dimension)
+
+    out = accuracy_against_depth([1, 3], [0.4, 0.41], [0.005, 0.005], paper=([1, 3], [0.55, 0.98]),
+                                 ceilings={"oracle": 0.62, "Bayes": 0.60})
+    assert {"this library", "paper", "oracle", "Bayes"} <= set(out.lines)
+    assert out.lines["oracle"].get_ydata()[0] == 0.62
+    plt.close(out.figure)
+    out = accuracy_against_dimension([1, 4], {"acc_ls_in": [0.6, 0.7], "acc_lsa_out": [0.6, 0.65],
+                                              "acc_pop": None})
+    assert set(out.lines) == {"acc_ls_in", "acc_lsa_out"}
+    plt.close(out.figure)
+    out = accuracy_against_context([1, 10], ["3-NN", "Bayes"], [[0.6, 0.7], [0.7, 0.75]],
+                                   [[0.01, 0.01], [0.01, 0.01]])
+    assert set(out.lines) == {"3-NN", "Bayes"}
+    plt.close(out.figure)
+    with pytest.raises(InputError, match="accuracy"):
+        accuracy_against_context([1, 10], ["3-NN"], [[0.6, 0.7, 0.8]], [[0.1, 0.1, 0.1]])
+    with pytest.raises(InputError, match="acc_ls_in"):
+        accuracy_against_dimension([1, 4], {"acc_ls_in": [0.6]})
