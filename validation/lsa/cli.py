@@ -257,7 +257,8 @@ def _register_depth_dimension(sub) -> None:
     add_argument(q, "--seed", SEED, default=0)
     q = add_query(sub, "dimension", dimension, "accuracy against d of least squares and a "
                   "trained one-layer LSA, in-sample and held out, and of X* (Fig. 5)")
-    add_argument(q, "--d", domains.D_DIMENSION, required=True, help="chain prefix length d")
+    add_argument(q, "--d", domains.D_DIMENSION, default=8,
+                 help="chain prefix length d (sweep: --d 1:10)")
     add_argument(q, "--seeds", DIMENSION_SEEDS, default=1, help="seeds (mean and sd over them)")
     add_argument(q, "--steps", domains.STEPS, default=1000, help="full-batch Adam steps")
     add_argument(q, "--eval-size", DIMENSION_EVAL, default=20000, help="held-out prompts")
