@@ -41,12 +41,15 @@ class TrainedPareto:
         (the identity of Theorem 4.1 with the library's sign; ~1e-12).
     losses : ndarray
         Training losses, every 10 steps.
+    view_negated : numerics.lsa.pareto.ParetoView or None
+        With ``sign = +1``: the view at :math:`\\theta_l = -w_l` (the predictor's weights).
     """
 
     view: object
     final_loss: float
     query_error: float
     losses: np.ndarray
+    view_negated: object = None
 
 
 def layer_weights(model: LSA, Z: np.ndarray) -> tuple[np.ndarray, float]:
@@ -69,11 +72,13 @@ def layer_weights(model: LSA, Z: np.ndarray) -> tuple[np.ndarray, float]:
 
 def train_pareto(d: int = 5, n: int = 100, layers: int = 10, steps: int = 1000, seed: int = 0,
                  batch: int = 64, lr: float = 1e-3, init_scale: float = 0.01,
-                 test_prompts: int = 64) -> TrainedPareto:
+                 test_prompts: int = 64, sign: int = -1) -> TrainedPareto:
     """Train an L-layer sparse LSA (read-out :math:`-[Z_L]`, Adam, fresh binary prompts with
     p = 1/2 each step, parameters i.i.d. :math:`N(0, \\text{init\\_scale}^2)`) and return the Pareto
     view per layer on ``test_prompts`` held-out prompts (Part 2 §A, P3; quick sizes: 1000 steps,
-    batch 64, lr 1e-3, 64 test prompts)."""
+    batch 64, lr 1e-3, 64 test prompts). ``sign = +1`` trains with the paper's read-out
+    :math:`+[Z_L]` instead: a good model then has :math:`w_L \\approx -` predictor (the view is
+    still of :math:`w_l`; see ``view_negated``)."""
     domains.PARETO_D.check("d", d)
     domains.PARETO_N.check("n", n)
     domains.LAYERS.check("layers", layers)
@@ -83,11 +88,12 @@ def train_pareto(d: int = 5, n: int = 100, layers: int = 10, steps: int = 1000, 
     domains.LR.check("lr", lr)
     domains.INIT_SCALE.check("init_scale", init_scale)
     domains.SIZE.check("test_prompts", test_prompts)
+    domains.SIGN.check("sign", sign)
     from validation.lsa.training import training_bytes
 
     domains.check_memory("batch", batch, training_bytes(d + 1, n, batch, layers, test_prompts),
                          f"training (d = {d}, n = {n}, layers = {layers})")
-    model = LSA(d, layers, "sparse", sign=-1, init_scale=init_scale, seed=seed)
+    model = LSA(d, layers, "sparse", sign=sign, init_scale=init_scale, seed=seed)
     rng = as_generator(seed)
 
     def objective(step):
@@ -101,6 +107,7 @@ def train_pareto(d: int = 5, n: int = 100, layers: int = 10, steps: int = 1000, 
             final = float(((model(as_tensor(test.Z)) - as_tensor(test.y)) ** 2).mean())
         weights, query_error = layer_weights(model, test.Z)
         view = pareto.pareto_view(test.Z, weights)
+        negated = pareto.pareto_view(test.Z, -weights) if sign == 1 else None
     if not (np.isfinite(final) and np.all(np.isfinite(run.losses))):
         raise NumericalFailure(f"train_pareto: training diverged (final loss {final})")
-    return TrainedPareto(view, final, query_error, np.asarray(run.losses))
+    return TrainedPareto(view, final, query_error, np.asarray(run.losses), negated)
