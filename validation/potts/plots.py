@@ -21,6 +21,7 @@ one) and style means *source* (line: theory, points with error bars: simulation)
 
 from __future__ import annotations
 
+import matplotlib.ticker
 import numpy as np
 
 from theory.errors import InputError
@@ -272,7 +273,8 @@ def plot_excess(comparison, ax=None, loc=None) -> PlotResult:
     """Excess test loss :math:`D(M) = CE(M) - S` against the number of training sequences M on
     log-log axes, with error bars (1 SE), for one factored layer and standard encoders with 1, 2, 3
     layers (Rende et al. 2024, Fig. 2; spec Sec. 9). Points at or below zero cannot be drawn on a
-    log axis and are left out (their values are in the comparison).
+    log axis and are left out (their values are in the comparison). The models' points at one M are
+    drawn side by side (x scaled by a few per cent) so that their error bars stay apart.
 
     Parameters
     ----------
@@ -314,10 +316,15 @@ def plot_excess(comparison, ax=None, loc=None) -> PlotResult:
         label = ("factored attention, 1 layer" if key == "factored" else
                  f"standard encoder, {layers} layer{'s' if layers != '1' else ''}")
         lower = np.minimum(err, 0.9 * y)  # a bar reaching zero is cut at 10% of the value (log axis)
-        lines[key] = [ax.errorbar(M[keep], y, yerr=[lower, err], fmt=markers.get(key, "s") + "-",
+        dodge = 1.05 ** (keys.index(key) - (len(keys) - 1) / 2)  # points of one M side by side
+        lines[key] = [ax.errorbar(M[keep] * dodge, y, yerr=[lower, err], fmt=markers.get(key, "s") + "-",
                                   color=colors(key), capsize=3, label=label)]
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(M, [f"{m:g}" if m < 1e4 else f"$10^{{{np.log10(m):.0f}}}$" if np.log10(m) % 1 == 0
+                      else f"{m:.0e}" for m in M])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlim(M.min() / 1.6, M.max() * 1.6)
     ax.set(xlabel="training sequences $M$", ylabel=r"excess test loss $CE - S$ (nats)",
            title=paper_title(PAPER, "excess loss against $M$"))
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},

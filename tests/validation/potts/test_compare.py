@@ -159,7 +159,7 @@ def test_plot_excess_draws_trained_points_with_error_bars():
     assert set(out.lines) == {"factored", "standard_1", "standard_3"}
     assert out.axes.get_xscale() == "log" and out.axes.get_yscale() == "log"
     x, y = out.lines["standard_3"][0].lines[0].get_data()
-    assert list(x) == [3000] and list(y) == [0.07]
+    assert len(x) == 1 and abs(x[0] / 3000 - 1) < 0.1 and list(y) == [0.07]  # dodged a few per cent
     with pytest.raises(Exception, match="excess"):
         plots.plot_excess(_comparison({"factored": [0.1]}, {"factored": [0.1]}))
 
