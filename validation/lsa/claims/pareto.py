@@ -125,8 +125,14 @@ def _p3(ctx: CheckContext):
         best, rises = _rise_after_minimum(v.gd, v.r1)
         ok = bool(v.gd[best] < v.gd[0] and rises)
         holds &= ok
+        gd_up = [l for l in range(best + 1, v.gd.size) if v.gd[l] > v.gd[l - 1]]
         rows[f"seed {s}"] = {"GD": [round(float(g), 4) for g in v.gd], "argmin_GD": best,
-                             "rising_layers_after_min": rises, "final_mse": round(run.final_loss, 4),
+                             "rising_layers_after_min": rises,
+                             "GD_rises_after_min_at": gd_up,
+                             "R1_entries_rising_there": {l: [k + 1 for k in range(v.r1.shape[1])
+                                                             if v.r1[l, k] > v.r1[l - 1, k]]
+                                                         for l in gd_up},
+                             "final_mse": round(run.final_loss, 4),
                              "query_identity_error": run.query_error}
     extra = ""
     if ctx.full:   # the paper's read-out +[Z_L]: w_L is minus the predictor (Part 2 §A)
