@@ -116,7 +116,7 @@ def _p3(ctx: CheckContext):
     from validation.shared.plots import save_figure
 
     t0 = time.perf_counter()
-    seeds, steps, test = (3, 3000, 256) if ctx.full else (1, 1000, 64)
+    seeds, steps, test = (2, 3000, 128) if ctx.full else (1, 1000, 64)
     runs = [train_pareto(D, N, LAYERS, steps=steps, seed=ctx.seed + s, batch=64, lr=1e-3,
                          init_scale=0.01, test_prompts=test) for s in range(seeds)]
     rows, holds = {}, True
