@@ -187,6 +187,8 @@ def conditional_moment(times, k: int):
     repeats allowed: :math:`s_t^2` is not :math:`s_t` for k > 2) as a dict
     ``{exponents of K (k*k tuple, row-major): Fraction}``."""
     KSTATE_STATES.check("states", k)
+    if isinstance(times, (str, bytes)) or not hasattr(times, "__iter__"):
+        raise InputError("times", times, "a sequence of integer times in [1, 16]")
     ts = list(times)
     if any(isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1 or t > 16
            for t in ts):
