@@ -14,6 +14,7 @@ from torch import nn
 from numerics.potts import population
 from numerics.shared.threads import limit_threads
 from theory.errors import InputError, NumericalFailure, check_int
+from theory.domains import real
 from theory.results import result
 from validation.potts.models import (FactoredAttention, StandardEncoder, masked_loss, masked_pair_losses,
                                      mlm_loss_all_sites)
@@ -123,6 +124,8 @@ def train_encoder(model: StandardEncoder, S_train: np.ndarray, *, steps: int, ba
     check_int("batch", batch, 1)
     check_int("eval_every", eval_every, 1)
     check_int("patience", patience, 1)
+    real(0, 1, low_open=True, high_open=True).check("val_fraction", val_fraction)
+    real(0, None).check("weight_decay", weight_decay)
     S = np.asarray(S_train)
     if S.ndim != 2 or len(S) < 2:
         raise InputError("S_train", f"array of shape {S.shape}", "(M, L) sequences with M >= 2")
@@ -138,8 +141,7 @@ def _train_encoder(model, S, steps, batch, lr, weight_decay, val_fraction, eval_
     perm = torch.randperm(M, generator=g)
     S_val, S_fit = S[perm[:n_val]], S[perm[n_val:]]
     val_pairs = _evaluation_pairs(len(S_val), L, g)
-    fused = {"fused": True} if next(model.parameters()).dtype in (torch.float32, torch.float64) else {}
-    opt = make_optimizer(model.parameters(), "adamw", lr, weight_decay=weight_decay, **fused)
+    opt = make_optimizer(model.parameters(), "adamw", lr, weight_decay=weight_decay, fused=True)
     best = _pairs_loss(model, S_val, val_pairs)
     best_state, best_step, bad, curve, step = copy.deepcopy(model.state_dict()), 0, 0, [], 0
     for step in range(1, steps + 1):

@@ -348,9 +348,9 @@ def _coupling_decay(ctx: CheckContext):
 def _section4(ctx: CheckContext):
     # the spec Sec. 9 full-profile comparison (shared, computed once per process) decides this
     # statement by its checks (a) and (b) and the "undertrained" guard; the figure is Sec. 4's
-    from validation.potts.claims import compare as sec9
+    from validation.potts.claims import compare as compare_claims
 
-    res = sec9.full_comparison()
+    res = compare_claims.full_comparison()
     curves = experiments.Section4Curves(
         res.M, res.floor, res.floor, [res.floor + d for d in res.excess["factored"]],
         {int(k.rsplit("_", 1)[1]): [res.floor + d for d in v if d is not None]
@@ -369,5 +369,5 @@ def _section4(ctx: CheckContext):
                   "sequences, one shared masked site each; floor S = -log P(s_i | rest) of the true "
                   "model on the same pairs). Decided by Sec. 9's checks (a) and (b) and its "
                   "undertrained guard; depth (c) is decided by potts.factored_vs_standard. Excess "
-                  f"(+-SE): {sec9.excess_table(res)}.",
+                  f"(+-SE): {compare_claims.excess_table(res)}.",
                   figures=(fig.name,), timings=dict(res.seconds))
