@@ -78,7 +78,7 @@ class Ceilings:
     bayes : float
         :math:`E[\\max_j (\\alpha+N_{sj})/(|S|\\alpha+N_s)]`: the accuracy of the in-context Bayes
         predictor (posterior-predictive argmax given all transitions of the prompt); an unseen
-        state under ``alpha = 0`` counts 1/|S|.
+        state under ``alpha = 0`` counts ``1/|S|``.
     bayes_se : float
         Its Monte Carlo standard error.
     size : int
@@ -234,7 +234,7 @@ def _mean_se(values: np.ndarray) -> tuple[float, float]:
 def accuracy_ceilings(states: int, alpha: float, d: int = 5, n: int = 10, size: int = 200000,
                       seed=0) -> Ceilings:
     """The oracle and in-context Bayes accuracy ceilings of the task by Monte Carlo over ``size``
-    prompts (specification lsa.md Part 2 §B: :math:`\\alpha = 1`, d = 5, n = 10, |S| = 2/3/4 gives
+    prompts (specification lsa.md Part 2 §B: :math:`\\alpha = 1`, d = 5, n = 10, ``|S|`` = 2/3/4 gives
     oracle 0.763/0.620/0.526, Bayes 0.754/0.600/0.494; both 1 as :math:`\\alpha\\to 0`).
 
     The estimator averages each rule's conditional probability of being right -- oracle
@@ -271,7 +271,7 @@ def one_layer_bounds(states: int, alpha: float, d: int = 5, n: int = 10, size: i
     moments :math:`H = F^\\top F/N`, :math:`h = F^\\top y/N`, :math:`E[y^2]`), both fitted by mean
     squared error on ``size`` prompts and scored on ``size`` fresh prompts.
 
-    Spec values (|S| = 2/3/4, d = 5, n = 10): least squares :math:`\\alpha\\to0`
+    Spec values (``|S|`` = 2/3/4, d = 5, n = 10): least squares :math:`\\alpha\\to0`
     0.978/0.939/0.836, :math:`\\alpha=1` 0.725/0.429/0.296; best LSA 0.979/0.879/0.722 and
     0.692/0.423/0.291. ``d`` at most 8 (the search, :data:`numerics.lsa.domains.D_SEARCH`).
     """

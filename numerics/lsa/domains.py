@@ -141,7 +141,7 @@ INIT = choice("zfb", "random")
 NS_LENGTH = integer(1, 1000, note="one global search per n")
 
 # --- Part 2, Figs. 3, 5, 6 (spec lsa.md Part 2 B-D) -------------------------------------------
-#: Dirichlet concentration alpha of the |S|-state kernel rows (0 = the limit alpha -> 0: each row a
+#: Dirichlet concentration alpha of the ``|S|``-state kernel rows (0 = the limit alpha -> 0: each row a
 #: point mass, i.e. a random map f: S -> S per prompt).
 ALPHA = real(0, 1e6, note="alpha = 0 is the random-map limit; large alpha makes rows uniform")
 #: d of the Fig. 5 dimension experiment (1000 prompts, d(d+1)(d+2)/2 least-squares features and

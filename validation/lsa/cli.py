@@ -204,7 +204,7 @@ CEILING_SIZE = integer(100, 10**6, note="prompts sampled in chunks of 20000")
 
 
 def depth(args) -> dict:
-    """``ttc lsa depth``: accuracy of trained dense LSA with 1..L layers on the |S|-state task
+    """``ttc lsa depth``: accuracy of trained dense LSA with 1..L layers on the ``|S|``-state task
     with Dir(alpha 1) kernel rows (alpha = 0: a random map per prompt), d = 5, n = 10, and the
     oracle and in-context Bayes ceilings (Ding et al. 2025, Fig. 3; spec Part 2 §B). ``--json``
     keys: ``accuracy``, ``accuracy_se`` (lists, one per depth), ``oracle_accuracy``,

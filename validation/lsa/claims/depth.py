@@ -1,9 +1,9 @@
 """Claims: Fig. 3: accuracy against depth with the oracle and in-context Bayes ceilings (Part 2 §B).
 
-Ding et al. 2025, Sec. 4 (Fig. 3): |S| states as raw scalars, 10 context chains of length 6
+Ding et al. 2025, Sec. 4 (Fig. 3): ``|S|`` states as raw scalars, 10 context chains of length 6
 (d = 5, n = 10), kernel rows i.i.d. Dir(alpha 1) (alpha = 1 [rec], alpha = 0 the random-map
 limit). D1: the oracle and in-context Bayes ceilings by Monte Carlo against the specification's
-values; D2: the paper's 0.55 (L = 1) -> 0.98 (L = 3) at |S| = 3 (expected refuted: the ceilings
+values; D2: the paper's 0.55 (L = 1) -> 0.98 (L = 3) at ``|S|`` = 3 (expected refuted: the ceilings
 are the counterexample); D3: acc(L = 3) > acc(L = 1) as stated, from trained dense LSA
 (:func:`validation.lsa.experiments.depth_experiment`).
 """
@@ -23,7 +23,7 @@ SPEC_SE = 0.0011
 #: Spec Part 2 §B one-layer bounds (LS 2e5 prompts; best LSA by ALS, 6e4): alpha -> (LS, LSA).
 SPEC_BOUNDS = {0.0: {2: (0.978, 0.979), 3: (0.939, 0.879), 4: (0.836, 0.722)},
                1.0: {2: (0.725, 0.692), 3: (0.429, 0.423), 4: (0.296, 0.291)}}
-#: The paper's Fig. 3 numbers at |S| = 3 and the tolerances of D2 (spec §B [rec]).
+#: The paper's Fig. 3 numbers at ``|S|`` = 3 and the tolerances of D2 (spec §B [rec]).
 PAPER_L1, PAPER_L3, TOL_L1, TOL_L3 = 0.55, 0.98, 0.05, 0.02
 
 
@@ -99,7 +99,7 @@ def _trained(ctx: CheckContext, states: int, alphas, depths, seeds: int):
     return out, steps
 
 
-@claim("lsa.D2", paper=PAPER, reference="Sec. 4, Fig. 3 (|S| = 3); spec Part 2 §B (D2)",
+@claim("lsa.D2", paper=PAPER, reference="Sec. 4, Fig. 3 (three states); spec Part 2 §B (D2)",
        statement=r"With \(|S| = 3\) and 10 context chains of length 6, next-state accuracy is "
                  r"0.55 with one layer and 0.98 with three layers.",
        expected="refuted")
