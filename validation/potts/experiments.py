@@ -518,6 +518,13 @@ def compare_factored_standard(L: int = 10, C: int = 5, beta: float = 3.0, sizes=
     layers = sorted({int(k) for k in layers})
     for k in layers:
         check_int("layers", k, 1, 3)
+    if not layers:
+        raise InputError("layers", layers, "at least one depth in 1..3")
+    check_int("steps", steps, 1, 10**5)
+    check_int("d_model", d_model, 2)
+    check_int("heads", heads, 1)
+    if d_model % heads:
+        raise InputError("heads", heads, f"a divisor of d_model = {d_model}")
     comparison_cost(L, C, sizes, n_test, layers, steps, d_model)
     with limit_threads(threads):
         return _compare(L, C, beta, sizes, layers, n_test, steps, d_model, heads, seed, full_rule, lam)
