@@ -96,8 +96,9 @@ def compare(seeds: int = 16, steps: int = 30, rounds: int = 3) -> None:
     current = models._layer
     times = {"masked_fill_ (before)": [], "baddbmm mask (after)": []}
     losses = {}
-    run = lambda: train_ensemble(P, Q, seeds=list(range(seeds)), steps=steps, group=seeds,  # noqa: E731
-                                 **CONFIG)
+    def run():
+        return train_ensemble(P, Q, seeds=list(range(seeds)), steps=steps, group=seeds, **CONFIG)
+
     run()
     try:
         for _ in range(rounds):
