@@ -32,7 +32,8 @@ on the same held-out data and, for the tied 0.5, 0.8 case, the level reached; al
 per step, the machine's load and the statistical floor of the final excess
 (:func:`plug_in_excess`: a model with one free positional embedding per position cannot, from
 ``150 x 16`` tokens per position, end much closer to the ideal predictor than the add-1/2
-estimate of :math:`P(\\cdot \\mid x_n)` per position from the same batches, about 4e-4 nats at 150 steps).
+estimate of :math:`P(\\cdot \\mid x_n)` per position from the same batches, about 4e-4 nats
+at 150 steps).
 
 ``main(smoke=True)`` runs the same procedure at a tiny size (N = 6, 20 reference steps, one
 repetition) with the same line format.
