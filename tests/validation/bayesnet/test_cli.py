@@ -105,5 +105,7 @@ def test_train_json_keys(capsys):
     code, out, _ = _run(capsys, ["bayesnet", "train", "--graph", "chain", "--layers", "1", "--steps", "3",
                                  "--episodes", "2", "--width", "8", "--seed", "0", "--json"])
     result = json.loads(out)
-    assert code == 0 and set(result) == {"parameters", "tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true"}
+    # spec Sec. 5 keys, plus Part 2 Sec. 13's tv_floor, acc_sample, acc_exp (attention_probe only with --probe)
+    assert code == 0 and set(result) == {"parameters", "tv_vs_mle", "tv_vs_true", "tv_mle_vs_true", "tv_naive_vs_true",
+                                         "tv_floor", "acc_sample", "acc_exp"}
     assert set(result["tv_vs_mle"]) == {"1", "2", "5", "10", "20", "50", "100", "200"}
