@@ -325,7 +325,8 @@ class SoftmaxCurve:
     residual : numpy.ndarray
         Relative fixed-point residual per point.
     eps_J_error : numpy.ndarray or None
-        Sobol rules only: |difference| of eps_J between two scrambling seeds (the integration error).
+        Sobol rules only: the absolute difference of eps_J between two scrambling seeds (the
+        integration error).
     rule : str
         ``"gauss-hermite n^(2r)"`` or ``"sobol 2^16"``.
     """
