@@ -4,7 +4,7 @@ implementation of the same objectives) and the Bayes rule's accuracy curve (spec
 import numpy as np
 import pytest
 
-from numerics.lsa import baselines as bl
+from numerics.lsa import baselines
 from numerics.lsa.ceilings import sample_kernel_prompts
 from theory.errors import InputError
 
@@ -30,7 +30,7 @@ def test_baselines_agree_with_scikit_learn(method):
     d, n, B = 5, 12, 60
     pr = sample_kernel_prompts(2, 1.0, d, n, B, 7)
     X, y, xq = pr.Z[:, :d, :n].transpose(0, 2, 1), pr.Z[:, d, :n], pr.Z[:, :d, n]
-    mine = bl.fit_predict(method, X, y, xq)
+    mine = baselines.fit_predict(method, X, y, xq)
     two = [i for i in range(B) if y[i].min() < y[i].max()]
     ref = np.array([_reference(method, X[i], y[i], xq[i]) for i in two])
     agree = (mine[two] == ref).mean()
@@ -43,11 +43,11 @@ def test_one_class_context_predicts_that_class():
     X = np.zeros((2, 3, 2))
     y = np.array([[1.0, 1, 1], [0, 0, 0]])
     for method in ("logistic", "SVM", "3-NN", "linear"):
-        assert bl.fit_predict(method, X, y, np.ones((2, 2))).tolist() == [1.0, 0.0]
+        assert baselines.fit_predict(method, X, y, np.ones((2, 2))).tolist() == [1.0, 0.0]
 
 
 def test_curves_bayes_on_top():
-    r = bl.baselines_against_n([1, 10, 40], d=5, prompts=600, seed=1)
+    r = baselines.baselines_against_n([1, 10, 40], d=5, prompts=600, seed=1)
     assert r.accuracy.shape == (5, 3) and r.methods[-1] == "Bayes"
     gap = r.accuracy[-1] - r.accuracy[:-1]
     assert np.all(gap >= -3 * r.gap_se[:-1])      # Bayes is optimal under the task's prior
@@ -57,8 +57,8 @@ def test_curves_bayes_on_top():
 
 def test_bad_inputs():
     with pytest.raises(InputError, match="method"):
-        bl.fit_predict("tree", np.zeros((1, 2, 2)), np.zeros((1, 2)), np.zeros((1, 2)))
+        baselines.fit_predict("tree", np.zeros((1, 2, 2)), np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(InputError, match="n"):
-        bl.baselines_against_n([0, 5])
+        baselines.baselines_against_n([0, 5])
     with pytest.raises(InputError, match="y"):
-        bl.fit_predict("linear", np.zeros((1, 2, 2)), np.full((1, 2), 2.0), np.zeros((1, 2)))
+        baselines.fit_predict("linear", np.zeros((1, 2, 2)), np.full((1, 2), 2.0), np.zeros((1, 2)))

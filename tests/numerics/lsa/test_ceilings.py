@@ -4,7 +4,7 @@ lsa.md Part 2 §B)."""
 import numpy as np
 import pytest
 
-from numerics.lsa import ceilings as c
+from numerics.lsa import ceilings
 from theory.errors import InputError, TooLargeError
 
 
@@ -28,26 +28,26 @@ def _exact_oracle_binary(d: int = 5) -> float:
 def test_oracle_binary_against_exact_quadrature():
     exact = _exact_oracle_binary()
     assert abs(exact - 0.763) < 0.0015          # the spec's Monte Carlo value (SE <= 0.0011)
-    r = c.accuracy_ceilings(2, 1.0, size=40000, seed=3)
+    r = ceilings.accuracy_ceilings(2, 1.0, size=40000, seed=3)
     assert abs(r.oracle - exact) <= 4 * r.oracle_se
 
 
 def test_ceilings_three_states_against_spec_and_sampled_hits():
     # spec Part 2 §B: alpha = 1, |S| = 3: oracle 0.620, Bayes 0.600 (2e5 prompts, SE <= 0.0011)
-    r = c.accuracy_ceilings(3, 1.0, size=40000, seed=5)
+    r = ceilings.accuracy_ceilings(3, 1.0, size=40000, seed=5)
     assert abs(r.oracle - 0.620) <= 3 * np.hypot(r.oracle_se, 0.0011)
     assert abs(r.bayes - 0.600) <= 3 * np.hypot(r.bayes_se, 0.0011)
     # a second route: the sampled hit rate of the argmax rules on fresh prompts
-    pr = c.sample_kernel_prompts(3, 1.0, 5, 10, 40000, 11)
-    hit_b = c.accuracy(c.bayes_predict(pr.Z, 3, 1.0), pr.y, 3)
+    pr = ceilings.sample_kernel_prompts(3, 1.0, 5, 10, 40000, 11)
+    hit_b = ceilings.accuracy(ceilings.bayes_predict(pr.Z, 3, 1.0), pr.y, 3)
     cur = pr.Z[:, 4, 10].astype(int)
-    hit_o = c.accuracy(pr.K[np.arange(40000), cur].argmax(1).astype(float), pr.y, 3)
+    hit_o = ceilings.accuracy(pr.K[np.arange(40000), cur].argmax(1).astype(float), pr.y, 3)
     for hits, value, se in ((hit_b, r.bayes, r.bayes_se), (hit_o, r.oracle, r.oracle_se)):
         assert abs(hits.mean() - value) <= 4 * np.hypot(hits.std() / 200, se)
 
 
 def test_random_map_limit():
-    pr = c.sample_kernel_prompts(4, 0.0, 5, 10, 500, 0)
+    pr = ceilings.sample_kernel_prompts(4, 0.0, 5, 10, 500, 0)
     assert np.all(pr.K.max(-1) == 1) and np.all(pr.K.sum(-1) == 1)
     s = pr.Z.astype(int)
     s[:, 5, 10] = pr.y.astype(int)
@@ -55,12 +55,12 @@ def test_random_map_limit():
     f = pr.K.argmax(-1)
     for t in range(5):
         assert np.array_equal(s[:, t + 1], f[rows, s[:, t]])
-    r = c.accuracy_ceilings(3, 0.0, size=5000, seed=1)
+    r = ceilings.accuracy_ceilings(3, 0.0, size=5000, seed=1)
     assert r.oracle == 1.0 and r.bayes > 0.999     # spec: both 1 as alpha -> 0
 
 
 def test_sampler_follows_its_kernels():
-    pr = c.sample_kernel_prompts(3, 1.0, 1, 5, 20000, 2)
+    pr = ceilings.sample_kernel_prompts(3, 1.0, 1, 5, 20000, 2)
     assert np.allclose(pr.K.sum(-1), 1)
     s1, s2 = pr.Z[:, 0, :5].astype(int), pr.Z[:, 1, :5].astype(int)
     for j in range(3):                              # E[1{s2 = j} - K[s1, j]] = 0
@@ -74,21 +74,21 @@ def test_sampler_follows_its_kernels():
 def test_transition_counts_by_hand():
     # d = 2, n = 1: context chain 0 -> 1 -> 1, query prefix 1 -> 0 (label slot 0 ignored)
     Z = np.array([[[0, 1], [1, 0], [1, 0]]], float)
-    assert c.transition_counts(Z, 2).tolist() == [[[0, 1], [1, 1]]]
+    assert ceilings.transition_counts(Z, 2).tolist() == [[[0, 1], [1, 1]]]
     # s = x_{n+1,d} = 0; row 0 + alpha = (alpha, 1 + alpha): predicts 1
-    assert c.bayes_predict(Z, 2, 1.0).tolist() == [1.0]
-    assert c.accuracy([2.7, -0.4, 0.6], [2, 0, 1], 3).tolist() == [1.0, 1.0, 1.0]
+    assert ceilings.bayes_predict(Z, 2, 1.0).tolist() == [1.0]
+    assert ceilings.accuracy([2.7, -0.4, 0.6], [2, 0, 1], 3).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_bad_inputs():
     with pytest.raises(InputError, match="alpha"):
-        c.sample_kernel_prompts(3, -0.5, 5, 10, 10, 0)
+        ceilings.sample_kernel_prompts(3, -0.5, 5, 10, 10, 0)
     with pytest.raises(InputError, match="states"):
-        c.accuracy_ceilings(1, 1.0)
+        ceilings.accuracy_ceilings(1, 1.0)
     with pytest.raises(InputError, match="Z"):
-        c.transition_counts(np.full((1, 3, 2), 5.0), 3)
+        ceilings.transition_counts(np.full((1, 3, 2), 5.0), 3)
     with pytest.raises(TooLargeError):
-        c.sample_kernel_prompts(1000, 1.0, 5, 10, 10**6, 0)
+        ceilings.sample_kernel_prompts(1000, 1.0, 5, 10, 10**6, 0)
 
 
 @pytest.mark.slow
@@ -102,7 +102,7 @@ def test_bad_inputs():
 def test_one_layer_bounds_against_spec(alpha, ls, lsa):
     # spec Part 2 §B, |S| = 3: least squares alpha -> 0 0.939, alpha = 1 0.429 (2e5 prompts);
     # best one-layer LSA 0.879 and 0.423 (6e4 prompts)
-    b = c.one_layer_bounds(3, alpha, size=30000, seed=4)
+    b = ceilings.one_layer_bounds(3, alpha, size=30000, seed=4)
     assert abs(b.ls_accuracy - ls) <= 3 * np.hypot(b.ls_se, np.sqrt(ls * (1 - ls) / 2e5))
     assert b.ls_mse <= b.lsa_mse * 1.01          # the enlarged space fits at least as well
     assert abs(b.lsa_accuracy - lsa) <= 3 * np.hypot(b.lsa_se, np.sqrt(lsa * (1 - lsa) / 6e4))
