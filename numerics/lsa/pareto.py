@@ -218,21 +218,18 @@ def sample_pareto_prompts(d: int, n: int, size: int, seed) -> ParetoPrompts:
     check_memory("size", size, 2 * prompts_bytes(d + 1, n, size), f"prompts (d = {d}, n = {n})")
     rng = as_generator(seed)
     Zs, ys, redrawn = [], [], 0
-    while len(Zs) < size:
-        batch = optimum.sample_markov_prompts(d, 0.5, n, size - len(Zs), rng)
-        for Z, y in zip(batch.Z, batch.y):
-            xs, yc = _xy(Z)
-            M = xs.T @ xs / n
-            lam = np.linalg.eigvalsh(M)
-            if lam[0] <= MIN_CONDITION * max(lam[-1], 1e-300):
-                redrawn += 1
-                if redrawn > 100 * size:
-                    raise NumericalFailure(f"sample_pareto_prompts: M is singular for almost "
-                                           f"every prompt (n = {n} < d = {d}?)")
-                continue
-            Zs.append(Z)
-            ys.append(y)
-    return ParetoPrompts(np.stack(Zs), np.array(ys), redrawn)
+    while sum(len(z) for z in Zs) < size:
+        batch = optimum.sample_markov_prompts(d, 0.5, n, size - sum(len(z) for z in Zs), rng)
+        xs = batch.Z[:, :d, :n]
+        lam = np.linalg.eigvalsh(np.einsum("pin,pjn->pij", xs, xs) / n)
+        ok = lam[:, 0] > MIN_CONDITION * np.maximum(lam[:, -1], 1e-300)
+        redrawn += int((~ok).sum())
+        if redrawn > 100 * size:
+            raise NumericalFailure(f"sample_pareto_prompts: M is singular for almost every "
+                                   f"prompt (n = {n} < d = {d}?)")
+        Zs.append(batch.Z[ok])
+        ys.append(batch.y[ok])
+    return ParetoPrompts(np.concatenate(Zs), np.concatenate(ys), redrawn)
 
 
 def stack_weights(Z, layers: int) -> tuple[np.ndarray, float]:
