@@ -102,6 +102,9 @@ def test_early_stopping_keeps_the_best_checkpoint():
     assert run.stopped_early and run.steps_used < 3000
     assert run.best_val_loss == min(run.val_curve) or run.best_step == 0
     assert len(run.val_curve) >= 4 and all(v > run.best_val_loss for v in run.val_curve[-4:])
+    # the guard's value is the lowest training loss seen, at most the kept model's (overfitting:
+    # the training loss keeps falling after the validation optimum)
+    assert run.lowest_train_loss <= run.train_loss and run.lowest_train_loss < run.best_val_loss
     again = models.StandardEncoder(6, 3, layers=2, d_model=16, nhead=2, seed=0, dtype=torch.float32)
     assert training.train_encoder(again, S, steps=3000, eval_every=20, patience=4, lr=1e-2,
                                   seed=1).to_dict()["val_curve"] == run.val_curve  # seeded
