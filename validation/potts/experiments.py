@@ -498,8 +498,9 @@ def compare_factored_standard(L: int = 10, C: int = 5, beta: float = 3.0, sizes=
 
     Models: one factored layer (free A, V, b) fitted by L-BFGS on the all-sites loss with penalty
     ``lam`` (:func:`numerics.potts.inverse.fit_factored`); standard encoders
-    (:class:`~validation.potts.models.StandardEncoder`, float32, ``d_model``, ``heads``, MLP width
-    2 ``d_model``) trained by :func:`~validation.potts.training.train_encoder` (AdamW 3e-3, batch
+    (:class:`~validation.potts.models.StandardEncoder`, float32, pre-norm, ``d_model``, ``heads``,
+    MLP width 2 ``d_model``; post-norm 3-layer encoders stayed on the marginal plateau at
+    L = 20, C = 10, M = 10^4 and stopped early there, pre-norm ones leave it within 3000 steps) trained by :func:`~validation.potts.training.train_encoder` (AdamW 3e-3, batch
     128, 10% validation split, evaluation every 50 steps, patience 6, at most ``steps``). The
     smallest k of ``layers`` is trained at every M, the others at the largest M.
 
@@ -562,7 +563,7 @@ def _compare(L, C, beta, sizes, layers, n_test, steps, d_model, heads, seed, ful
             if k != layers[0] and M != sizes[-1]:
                 continue
             enc = models.StandardEncoder(L, C, layers=k, d_model=d_model, nhead=heads, d_ff=2 * d_model,
-                                         seed=seed + 10 * k, dtype=torch.float32)
+                                         seed=seed + 10 * k, dtype=torch.float32, norm_first=True)
             run = training.train_encoder(enc, data.train[:M], steps=steps, seed=seed + 10 * k + 1)
             pair_losses[f"standard_{k}", M] = encoder_pair_losses(enc, test, sites)
             train_loss[f"standard_{k}"][j] = run.lowest_train_loss
