@@ -125,7 +125,8 @@ class TrainingRun:
 
 
 def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds=(0,),
-                           held_out: int = 2048, record_every: int = 10) -> None:
+                           held_out: int = 2048, record_every: int = 10,
+                           memory_check: bool = True) -> None:
     """Every argument of :func:`train_members` against its declared domain
     (:mod:`validation.markov.domains`), then the memory estimate against 2 GiB."""
     check_chain(p, q)
@@ -138,8 +139,9 @@ def _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds=(0,),
         SEED.check("seed", seed)
     if not seeds:
         raise InputError("seeds", seeds, "at least one seed")
-    check_training(steps=steps, d=d, seq_len=seq_len, batch=batch, members=len(seeds),
-                   held_out=held_out)
+    if memory_check:        # train_ensemble checks its own, chunked, memory instead
+        check_training(steps=steps, d=d, seq_len=seq_len, batch=batch, members=len(seeds),
+                       held_out=held_out)
 
 
 def member_generators(seed: int) -> MemberGenerators:
@@ -453,7 +455,7 @@ def sample_lag_batches(p: float, q: float, steps: int, batch: int, seq_len: int,
 def _check_ensemble(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out, record_every,
                     layers, memory, lag, optimizer, schedule, warmup):
     _check_training_inputs(p, q, steps, d, seq_len, batch, lr, init, seeds, held_out,
-                           record_every)
+                           record_every, memory_check=False)
     check_architecture(seq_len=seq_len, layers=layers, memory=memory, lag=lag)
     check_choice("optimizer", optimizer, ("adam", "adamw"))
     check_choice("schedule", schedule, SCHEDULES)

@@ -133,3 +133,16 @@ def test_record_sees_every_member_along_the_trajectory():
     assert not np.array_equal(whole[(0, 1)], whole[(7, 1)])      # the weights did move
     with pytest.raises(InputError, match="record"):
         train_ensemble(0.5, 0.8, seeds=[0], record=3, **common)
+
+
+def test_memory_check_counts_data_chunks_not_all_steps():
+    """R4's full size (32 seeds x 2000 steps, d = 8, N = 64) draws its batches DATA_CHUNK steps
+    at a time, so it is accepted; the same size drawn up front (train_members) is refused."""
+    from theory.errors import TooLargeError
+    from validation.markov.training import _check_ensemble, _check_training_inputs
+
+    _check_ensemble(0.2, 0.3, 2000, 8, 64, 16, 2e-3, "standard", list(range(32)), 4096, 100,
+                    1, None, 1, "adamw", "warmup_cosine", 0.02)
+    with pytest.raises(TooLargeError):
+        _check_training_inputs(0.2, 0.3, 2000, 8, 64, 16, 2e-3, "standard", list(range(32)),
+                               4096, 100)
