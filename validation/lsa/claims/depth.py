@@ -34,7 +34,7 @@ def _grid(ctx: CheckContext):
 
 
 @claim("lsa.D1", paper=PAPER, reference="Sec. 4, Fig. 3; spec Part 2 §B (D1)",
-       statement=r"With kernel rows i.i.d. \(\mathrm{Dir}(\alpha\mathbf 1)\), \(d = 5\), "
+       statement=r"With kernel rows i.i.d. \(\mathrm{Dir}(\alpha, \ldots, \alpha)\), \(d = 5\), "
                  r"\(n = 10\), the oracle knowing \(K\) and the in-context Bayes predictor "
                  r"\(\arg\max_j \alpha + N_{sj}\) reach, at \(\alpha = 1\) and \(|S| = 2/3/4\), "
                  r"accuracies 0.763/0.620/0.526 and 0.754/0.600/0.494, and both 1 as "

@@ -29,7 +29,7 @@ REFERENCE_ALPHA_S = {0.0: 2.0, 0.25: 2.0764, 1.0: 2.2782, 4.0: 2.8991}
                  r"\(\Lambda \le V\hat V = \hat V/(\lambda + \hat V) < 1\) for \(\lambda > 0\) "
                  r"(values of spec Sec. 11 to \(10^{-4}\)); R2 has \(\Lambda = \kappa^2/\alpha\) "
                  r"exactly; at \(\lambda = 0\) the logistic minimiser exists only above "
-                 r"\(\alpha_s = 1/h(\sqrt\rho)\) = 2, 2.0764, 2.2782, 2.8991 at \(\rho\) = 0, "
+                 r"\(\alpha_s = 1/h(\sqrt{\rho})\) = 2, 2.0764, 2.2782, 2.8991 at \(\rho\) = 0, "
                  r".25, 1, 4 [scenario origin: library extensions].")
 def _r1_stability(ctx: CheckContext):
     t0 = time.perf_counter()
