@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "markov": ("markov/bench_canonical.py", "markov/bench_training.py",
                "markov/bench_ensemble.py"),
-    "lsa": ("lsa/bench_optimum.py",),
+    "lsa": ("lsa/bench_optimum.py", "lsa/bench_part2.py"),
     "potts": ("potts/bench_sampling_fit.py",),
     "bayesnet": ("bayesnet/bench_mle_construction.py",),
     "certify": ("shared/bench_certify.py",),
