@@ -78,13 +78,15 @@ def _d1(ctx: CheckContext):
                   f"scored on {bound_size} fresh ones; spec values next to them.")
 
 
-def _trained(ctx: CheckContext, states: int, alphas, depths, seeds: int):
+def _trained(ctx: CheckContext, states: int, alphas, depths, seeds: int, converged=False):
     """Accuracy per alpha and depth, mean over seeds, with an SE (the larger of the binomial SE
-    of the mean and the seed-to-seed SE)."""
+    of the mean and the seed-to-seed SE). ``converged``: the full profile's training (1500 steps,
+    20000 held-out prompts) in both profiles, for checks that short training cannot decide."""
     from validation.lsa.experiments import depth_experiment
 
-    steps = 1500 if ctx.full else 250
-    eval_size = 20000 if ctx.full else 8000
+    long = ctx.full or converged
+    steps = 1500 if long else 250
+    eval_size = 20000 if long else 8000
     out = {}
     for alpha in alphas:
         runs = [depth_experiment(max(depths), steps=steps, seed=ctx.seed + 1000 * k,
@@ -158,7 +160,7 @@ def _d3(ctx: CheckContext):
         alphas = (1.0, 0.0)
     rows, holds = {}, True
     for S in states:
-        trained, steps = _trained(ctx, S, alphas, [1, 3], 1)
+        trained, steps = _trained(ctx, S, alphas, [1, 3], 1, converged=True)
         for a in alphas:
             (a1, a3), (s1, s3) = trained[a]["accuracy"], trained[a]["se"]
             rise = a3 - a1
@@ -168,10 +170,11 @@ def _d3(ctx: CheckContext):
                                              "rise": rise, "significant": bool(ok)}
     return decide(holds, "acc(L=3) > acc(L=1)", rows, "rise > 2 SE of the difference, every case",
                   f"Dense LSA per depth (Adam, {steps} steps, fresh prompts, small "
-                  "initialisation), raw states, Dir(alpha 1) kernel rows (alpha = 0: random "
-                  "map), d = 5, n = 10, accuracy on held-out prompts. The verdict is whatever "
-                  "the run gives: at alpha = 1 the one-layer model already sits near the best "
-                  "one-layer LSA (spec 0.423) and the in-context Bayes ceiling is 0.600, so a "
-                  "rise needs the deeper model to learn more than the short quick-profile "
-                  "training allows (full profile, 1500 steps: |S| = 3, alpha = 1 0.415 -> 0.431, a "
-                  "significant rise; |S| = 4, alpha = 1 0.2935 -> 0.2962, not significant).")
+                  "initialisation, 20000 held-out prompts), raw states, Dir(alpha 1) kernel rows (alpha = 0: "
+                  "random map), d = 5, n = 10. Both profiles train 1500 steps: at 250 steps the "
+                  "three-layer model is still behind the one-layer one at alpha = 1 (0.416 -> "
+                  "0.410), which says nothing about depth. At alpha = 1 the one-layer model "
+                  "sits near the best one-layer LSA (spec 0.423) below the in-context Bayes "
+                  "ceiling 0.600 and depth adds about one point, close to the resolution of "
+                  "20000 prompts (full profile: |S| = 3 0.415 -> 0.431 significant; |S| = 4 "
+                  "0.2935 -> 0.2962, not significant); at alpha = 0 it adds 0.14 (0.858 -> 0.999).")
