@@ -29,13 +29,13 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_expit, log_softmax, softmax
 from scipy.stats import chi2 as chi2_dist
-from threadpoolctl import threadpool_limits
 
 from numerics.potts import replica
 from numerics.potts import softmax_channel
 from numerics.potts.domains import (ALPHA, DELTA, FSS_N, FSS_SEEDS, REPLICA_LAMBDA, RHO,
                                     check_memory, check_work)
 from numerics.shared.seeding import derive_seed
+from numerics.shared.threads import limit_threads
 from theory.domains import SEED, choice
 from theory.errors import InputError, NumericalFailure
 from theory.results import result
@@ -224,7 +224,7 @@ def simulate_size(scenario: str, N: int, alpha: float, lam: float, seeds, *, rho
     check_memory("N", N, 8.0 * M * N * (C + 3) + 8.0 * N * N, "design matrix")
     check_work("N", N, len(seeds) * (2.0 * N**3 + MAX_EVALUATIONS * 4.0 * M * N * C), "fits")
     key = None if U is None else tuple(map(tuple, U.tolist()))
-    with threadpool_limits(1):  # numpy's loaded BLAS: env variables no longer reach it
+    with limit_threads(1):  # numpy's loaded BLAS: env variables no longer reach it
         m, q = _simulate(scenario, int(N), float(alpha), float(lam), float(rho), float(delta),
                          key, seeds)
     test = _test_losses(scenario, m, q, rho, delta, U)

@@ -41,10 +41,10 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import root
 from scipy.special import log_softmax, ndtri, softmax
 from scipy.stats import qmc
-from threadpoolctl import threadpool_limits
 
 from numerics.potts.domains import COLOURS, REPLICA_LAMBDA, RHO, check_memory
 from numerics.potts.replica import check_alphas
+from numerics.shared.threads import limit_threads
 from theory.errors import InputError, NumericalFailure
 from theory.results import result
 
@@ -408,7 +408,7 @@ def softmax_curve(alphas, lam: float, rho: float = 1.0, U=None, *, nodes: int | 
     if sobol and len(seeds) != 2:
         raise InputError("sobol_seeds", sobol_seeds, "two scrambling seeds")
     runs = []
-    with threadpool_limits(1):  # small batched products: one BLAS thread is fastest
+    with limit_threads(1):  # small batched products: one BLAS thread is fastest
         for s in seeds:
             runs.append(_solve_curve(a, lam, rho, geom, nodes, s))
     rule, pts = runs[0]

@@ -1,6 +1,8 @@
 """The one mechanism for thread counts: :func:`limit_threads`, a context manager that sets the
-torch intra-op thread count (when torch is loaded) and the BLAS/OpenMP environment variables (for
-libraries loaded inside the block) and restores both on exit.
+torch intra-op thread count (when torch is loaded), the thread pools of the BLAS and OpenMP
+libraries already loaded (threadpoolctl: numpy's OpenBLAS reads its environment variable only
+when it loads) and the BLAS/OpenMP environment variables (for libraries loaded inside the
+block), and restores all three on exit.
 
 Claims, conjecture tasks and training commands run with one thread: the tensors are small, two
 claims share the two cores, and one thread makes results reproducible to the bit on every
@@ -13,6 +15,8 @@ import os
 import sys
 from contextlib import contextmanager
 from typing import Iterator
+
+from threadpoolctl import threadpool_limits
 
 from theory.errors import check_int
 
@@ -27,7 +31,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 @contextmanager
 def limit_threads(threads: int | None = 1) -> Iterator[None]:
-    """Run the block with ``threads`` torch threads (and BLAS/OpenMP variables), then restore.
+    """Run the block with ``threads`` torch, BLAS and OpenMP threads, then restore them.
 
     Parameters
     ----------
@@ -50,7 +54,8 @@ def limit_threads(threads: int | None = 1) -> Iterator[None]:
     if torch is not None:
         torch.set_num_threads(threads)
     try:
-        yield
+        with threadpool_limits(threads):
+            yield
     finally:
         for name, value in saved_env.items():
             if value is None:

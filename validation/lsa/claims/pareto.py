@@ -109,7 +109,8 @@ def _rise_after_minimum(gd: np.ndarray, r1: np.ndarray) -> tuple[int, list[int]]
 @claim("lsa.P3", paper=PAPER, reference="Part 2 A, P3 (Fig. 2, trained)",
        statement=r"A trained 10-layer LSA (Eq. 11 space, \(d = 5\), \(n = 100\), \(p = 1/2\)): "
                  r"\(\min_{l \ge 1} GD_l < GD_0\), and after the minimum there is a layer where "
-                 r"GD and all mean \(R_1\) values rise (the paper's Fig. 2, as reported).")
+                 r"GD and all mean \(R_1\) values rise (the paper's Fig. 2, as reported).",
+       expected="refuted")
 def _p3(ctx: CheckContext):
     from validation.lsa.pareto import train_pareto
     from validation.lsa.plots import pareto_per_layer
@@ -157,6 +158,10 @@ def _p3(ctx: CheckContext):
                   "query_identity_error). Check: min_{l>=1} GD_l < GD_0 and some layer after the "
                   "minimum where GD and every mean R_1 entry increase. The figure shows the first "
                   "seed with the GD stack (eta = 1/lambda_max, 16 prompts) dashed. When the "
-                  "minimum sits at the last layer the 'later rise' cannot be observed and the "
-                  "claim is refuted at these sizes." + extra,
+                  "minimum sits at the last layer the 'later rise' cannot be observed. Expected "
+                  "refuted (the spec only reports the figure; the paper gives no optimiser or "
+                  "sizes): at 1000 steps (quick) GD falls at every layer, like the GD stack of "
+                  "lsa.P2; at 3000 steps (full, 2 seeds) GD is least at layer 9 and rises at "
+                  "layer 10, where R_1 entries 1-5 rise but the loss entry R_1,d+1 falls, in "
+                  "both seeds. Training never produced a layer where all R_1 values rise." + extra,
                   figures=(path.name,), timings={"seconds": time.perf_counter() - t0})

@@ -16,8 +16,8 @@ from numerics.potts import finite_size
 from numerics.potts import replica
 from numerics.potts.replica import SCENARIO_ORIGINS
 from numerics.shared.seeding import derive_seed
+from numerics.shared.threads import limit_threads
 from theory import potts
-from threadpoolctl import threadpool_limits
 from validation.potts import experiments
 from validation.potts import plots
 from validation.ledger.claims import CheckContext, claim, decide
@@ -168,7 +168,7 @@ def _r2_simulation(ctx: CheckContext):
     Ls = (100, 200, 400, 800) if ctx.full else (100, 200, 400)
     n_corr = 24 if ctx.full else 12
     means, ses = [], []
-    with threadpool_limits(1):
+    with limit_threads(1):
         for L in Ls:
             corr = experiments.simulate_r2_correlated(
                 L, 2.0, 0.05, [derive_seed(ctx.seed, "r2_correlated", L, k) for k in range(n_corr)])
