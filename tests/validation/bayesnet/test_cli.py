@@ -6,21 +6,6 @@ import pytest
 
 from validation.cli import main
 
-NET = {"variables": [
-    {"name": "A", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
-    {"name": "B", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
-    {"name": "C", "card": 2, "parents": ["A", "B"], "cpt": [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]}]}
-CONTEXT = "A,B,C\n0,0,0\n0,1,1\n1,0,1\n1,0,0\n0,1,1\n1,0,1\n"
-
-
-@pytest.fixture
-def files(tmp_path):
-    net = tmp_path / "net.json"
-    net.write_text(json.dumps(NET))
-    ctx = tmp_path / "ctx.csv"
-    ctx.write_text(CONTEXT)
-    return tmp_path, str(net), str(ctx)
-
 
 def _run(capsys, argv):
     code = main(argv)
@@ -61,11 +46,10 @@ def test_mle_errors(capsys, files, extra, needle):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_bad_files(capsys, files):
+def test_bad_files(capsys, files, small_net):
     tmp, net, ctx = files
-    cyc = dict(NET)
-    cyc = {"variables": [dict(NET["variables"][0], parents=["C"], cpt=[[0.5, 0.5], [0.5, 0.5]]),
-                         *NET["variables"][1:]]}
+    cyc = {"variables": [dict(small_net["variables"][0], parents=["C"], cpt=[[0.5, 0.5], [0.5, 0.5]]),
+                         *small_net["variables"][1:]]}
     (tmp / "cyc.json").write_text(json.dumps(cyc))
     code, _, err = _run(capsys, ["bayesnet", "sample", "--network", str(tmp / "cyc.json"), "--n", "3",
                                  "--out", str(tmp / "s.csv"), "--json"])

@@ -7,26 +7,11 @@ import pytest
 from numerics.bayesnet import networks, real
 from validation.cli import main
 
-NET = {"variables": [
-    {"name": "A", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
-    {"name": "B", "card": 2, "parents": [], "cpt": [[0.5, 0.5]]},
-    {"name": "C", "card": 2, "parents": ["A", "B"], "cpt": [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]}]}
-CONTEXT = "A,B,C\n0,0,0\n0,1,1\n1,0,1\n1,0,0\n0,1,1\n1,0,1\n"
-
 
 def _run(capsys, argv):
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def files(tmp_path):
-    net = tmp_path / "net.json"
-    net.write_text(json.dumps(NET))
-    ctx = tmp_path / "ctx.csv"
-    ctx.write_text(CONTEXT)
-    return tmp_path, str(net), str(ctx)
 
 
 def test_bayes_json(capsys, files):
@@ -64,8 +49,7 @@ def test_baselines_json(capsys):
     assert result["tv_floor"]["200"] <= result["tv_mle"]["200"] + 0.003
 
 
-def _bad_network(tmp_path, change):
-    data = json.loads(json.dumps(NET))
+def _bad_network(tmp_path, data, change):
     change(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
@@ -77,9 +61,9 @@ def _bad_network(tmp_path, change):
     lambda d: d["variables"][2].update(parents=["A", "Z"]),                # unknown parent
     lambda d: d["variables"][2]["cpt"][1].__setitem__(0, 0.3),             # row sums to 1.1
 ])
-def test_bayes_bad_network(capsys, files, change):
+def test_bayes_bad_network(capsys, files, small_net, change):
     tmp_path, _, ctx = files
-    net = _bad_network(tmp_path, change)
+    net = _bad_network(tmp_path, small_net, change)
     code, out, err = _run(capsys, ["bayesnet", "bayes", "--network", net, "--context", ctx, "--target", "C",
                                    "--query", "A=1,B=0"])
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and err.startswith("error:")

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from numerics.lsa import kstate, optimum, realizability
+from numerics.lsa import kstate, optimum
 from validation.ledger.claims import CheckContext, claim, decide
 from validation.lsa.claims.optimum import PAPER
 
