@@ -56,10 +56,9 @@ import torch.nn.functional as F  # noqa: E402
 from benchmarks.timing import best_time, report  # noqa: E402
 from numerics.markov.sequences import sample_chain  # noqa: E402
 from numerics.shared.threads import limit_threads  # noqa: E402
-from validation.markov.models import build_model  # noqa: E402
+from validation.markov.models import MarkovTransformer, build_model  # noqa: E402
 from validation.markov.training import (  # noqa: E402
-    batch_loss, evaluate_ensemble, learning_rate_factor, member_generators, sample_batches,
-    train_ensemble)
+    SETTLING, batch_loss, evaluate_ensemble, member_generators, sample_batches, train_ensemble)
 
 P, Q, D, BATCH, LR, SEED = 0.5, 0.8, 4, 16, 1e-2, 0
 TOLERANCE = 2e-3
@@ -194,34 +193,34 @@ def main(smoke: bool = False) -> None:
 
 # ----------------------------------------------------------------------------- the schedule
 
-#: The settling trainer: Adam with a linear warm-up over 10% of the steps, then cosine decay to 0
-#: (validation.markov.training.learning_rate_factor), peak rate 1e-2, 150 steps.
-SCHEDULE = dict(lr=1e-2, schedule="warmup_cosine", warmup=0.1)
+#: The settling trainer (validation.markov.training.SETTLING): Adam, betas (0.9, 0.95), with a
+#: linear warm-up over 10% of the steps, then cosine decay to 0
+#: (validation.markov.training.learning_rate_factor), peak rate 1e-2, and after every step the
+#: positional embeddings' deviation from their mean over positions shrunk by 60 x the step's
+#: rate (validation.markov.training.center_positions_); 150 steps.
+SCHEDULE = dict(SETTLING)
 SCHEDULE_STEPS = 150
 CASES = ((0.5, 0.8, True), (0.5, 0.8, False), (0.2, 0.3, True), (0.2, 0.3, False))
 
 
 def scheduled_checkpoints(p: float, q: float, tied: bool, steps: int, n: int, held_out):
-    """The scheduled run of seed SEED with a held-out checkpoint every 10 steps (the same model,
-    batches and rates as :func:`validation.markov.training.train_ensemble`); returns the
-    checkpoints and the final model."""
-    with limit_threads(1):
-        generators = member_generators(SEED)
-        model = build_model(D, n, tied=tied, init="standard", seeds=[generators.init])
-        data = sample_batches(p, q, steps, BATCH, n, [generators.data])
-        opt = torch.optim.Adam(model.parameters(), lr=SCHEDULE["lr"])
-        checkpoints = []
-        for step in range(steps):
-            for group in opt.param_groups:
-                group["lr"] = SCHEDULE["lr"] * learning_rate_factor(
-                    step, steps, SCHEDULE["schedule"], SCHEDULE["warmup"])
-            opt.zero_grad(set_to_none=True)
-            batch_loss(model, data[step]).sum().backward()
-            opt.step()
-            if (step + 1) % 10 == 0:
-                checkpoints.append(float(evaluate_ensemble(
-                    model, p, q, [np.random.default_rng(12345)], held_out, 1, False)["loss"][0]))
-        return checkpoints, model
+    """The scheduled run of seed SEED (:func:`validation.markov.training.train_ensemble` with
+    ``SCHEDULE``, one thread) with a held-out checkpoint every 10 steps, taken by its ``record``
+    hook; returns the checkpoints and the held-out evaluation of the final model."""
+    checkpoints, final = [], {}
+
+    def record(step, params, _seeds):
+        if step == 0:
+            return
+        model = MarkovTransformer(D, n, tied, {k: v.detach() for k, v in params.items()})
+        ev = evaluate_ensemble(model, p, q, [np.random.default_rng(12345)], held_out, 1, False)
+        checkpoints.append(float(ev["loss"][0]))
+        final["ev"] = ev
+
+    train_ensemble(p, q, tying=tied, seeds=[SEED], steps=steps, d=D, seq_len=n, batch=BATCH,
+                   held_out=64, scores=False, record=record, record_every=10, threads=1,
+                   **SCHEDULE)
+    return checkpoints, final["ev"]
 
 
 def plug_in_excess(p: float, q: float, steps: int, n: int) -> tuple[float, float]:
@@ -263,11 +262,10 @@ def schedule_main(smoke: bool = False) -> None:
     steps, n, held_out = (20, 6, 64) if smoke else (SCHEDULE_STEPS, 64, 2048)
     for p, q, tied in CASES:
         name = f"p={p}, q={q}, {'tied' if tied else 'untied'}"
-        checkpoints, model = scheduled_checkpoints(p, q, tied, steps, n, held_out)
+        checkpoints, ev = scheduled_checkpoints(p, q, tied, steps, n, held_out)
         final = checkpoints[-1]
         outside = np.flatnonzero(np.abs(np.asarray(checkpoints) - final) > TOLERANCE)
         settled = 10 * (int(outside[-1]) + 2) if outside.size else 10
-        ev = evaluate_ensemble(model, p, q, [np.random.default_rng(12345)], held_out, 1, False)
         ideal = {"H(P)": float(ev["ideal_global"][0]), "H(pi)": float(ev["ideal_local"][0])}
         level = min(ideal, key=lambda k: abs(final - ideal[k]))
         excess = final - ideal[level]
