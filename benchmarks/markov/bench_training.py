@@ -24,16 +24,21 @@ Times are wall clock: the best of ``repeat`` runs for the library, one run for e
 are long). The baseline is also timed with one thread, to separate the thread setting from the
 code.
 
-Then the **scheduled trainer** (:func:`schedule_main`; ``--schedule`` runs it alone): Adam with
-warm-up and cosine decay (``SCHEDULE``) for 150 steps on every case (tied and untied; p, q =
-0.5, 0.8 and 0.2, 0.3): the steps after which every checkpoint stays within 2e-3 of the final
-one, the seconds of the library's run on one thread, the final excess over the ideal predictor
-on the same held-out data and, for the tied 0.5, 0.8 case, the level reached; also the seconds
-per step, the machine's load and the statistical floor of the final excess
-(:func:`plug_in_excess`: a model with one free positional embedding per position cannot, from
-``150 x 16`` tokens per position, end much closer to the ideal predictor than the add-1/2
-estimate of :math:`P(\\cdot \\mid x_n)` per position from the same batches, about 4e-4 nats
-at 150 steps).
+Then the **scheduled trainer** (:func:`schedule_main`; ``--schedule`` runs it alone): the
+library's settling trainer ``SCHEDULE`` (:data:`validation.markov.training.SETTLING`: Adam,
+betas (0.9, 0.95), peak rate 1e-2 with a linear warm-up over 10% of the steps and cosine decay
+to 0, and after every step the positional embeddings' deviation from their mean over positions
+shrunk by 60 x the step's rate) for 150 steps on every case (tied and untied; p, q = 0.5, 0.8
+and 0.2, 0.3), run by :func:`validation.markov.training.train_ensemble` itself (checkpoints
+from its ``record`` hook): the steps after which every checkpoint stays within 2e-3 of the
+final one, the seconds of the library's run on one thread, the final excess over the ideal
+predictor on the same held-out data and, for the tied 0.5, 0.8 case, the level reached; also
+the seconds per step, the machine's load and, for comparison, :func:`plug_in_excess`: a model
+whose positional embeddings are free per position ends, from ``150 x 16`` tokens per position,
+about as far from the ideal predictor as the add-1/2 estimate of :math:`P(\\cdot \\mid x_n)`
+per position from the same batches (about 4e-4 nats at 150 steps; the plain schedule without
+the centering measured 4-7e-4 at p, q = 0.2, 0.3); the centering ties the positions together,
+towards the pooled estimate (about 5e-6).
 
 ``main(smoke=True)`` runs the same procedure at a tiny size (N = 6, 20 reference steps, one
 repetition) with the same line format.
@@ -224,11 +229,11 @@ def scheduled_checkpoints(p: float, q: float, tied: bool, steps: int, n: int, he
 
 
 def plug_in_excess(p: float, q: float, steps: int, n: int) -> tuple[float, float]:
-    """The statistical floor of the schedule target: the expected excess (exact KL, stationary
-    weights) of the add-1/2 estimate of :math:`P(x_{n+1} = 1 \\mid x_n = s)` from the very
-    training batches of seed SEED, once per position ``n`` (what a model with free positional
-    parameters can at best learn: each position sees ``steps x 16`` tokens) and once pooled
-    over positions (what a position-free model could learn). Returns ``(per_position,
+    """The statistical floor of free per-position fitting: the expected excess (exact KL,
+    stationary weights) of the add-1/2 estimate of :math:`P(x_{n+1} = 1 \\mid x_n = s)` from
+    the very training batches of seed SEED, once per position ``n`` (what a model with free
+    positional parameters can at best learn: each position sees ``steps x 16`` tokens) and once
+    pooled over positions (what a position-free model could learn). Returns ``(per_position,
     pooled)``, nats."""
     x = sample_batches(p, q, steps, BATCH, n, [member_generators(SEED).data]).numpy()
     x = x.reshape(-1, n + 1)
@@ -256,7 +261,8 @@ def schedule_main(smoke: bool = False) -> None:
     run ends at H(P), the stationary law when it ends at H(pi)).
 
     Also printed: the seconds per step, the machine's load (1-minute load average; the machine
-    is shared) and the statistical floor :func:`plug_in_excess` next to the final excess."""
+    is shared) and the per-position and pooled floors :func:`plug_in_excess` next to the final
+    excess."""
     import os
 
     steps, n, held_out = (20, 6, 64) if smoke else (SCHEDULE_STEPS, 64, 2048)

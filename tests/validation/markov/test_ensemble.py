@@ -12,7 +12,8 @@ from theory.errors import InputError
 from validation.markov.depth import layer_scores, rank_one_energy
 from validation.markov.domains import check_architecture
 from validation.markov.training import (
-    classify_run, learning_rate_factor, next_symbol_probability, optimal_loss, train_ensemble)
+    SETTLING, center_positions_, classify_run, learning_rate_factor, next_symbol_probability,
+    optimal_loss, train_ensemble)
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +147,36 @@ def test_memory_check_counts_data_chunks_not_all_steps():
     with pytest.raises(TooLargeError):
         _check_training_inputs(0.2, 0.3, 2000, 8, 64, 16, 2e-3, "standard", list(range(32)),
                                4096, 100)
+
+
+def test_center_positions_shrinks_only_the_position_dependent_part():
+    from validation.markov.models import build_model
+
+    model = build_model(4, 8, tied=False, seeds=[0, 1])
+    pos = model.weights["pos"].detach().clone()
+    mean = pos.mean(dim=1, keepdim=True)
+    center_positions_(model, 0.25)
+    after = model.weights["pos"].detach()
+    assert torch.allclose(after, mean + 0.75 * (pos - mean), atol=1e-15)
+    assert torch.allclose(after.mean(dim=1, keepdim=True), mean, atol=1e-15)
+    center_positions_(model, 3.0)                      # >= 1: every position at the mean
+    assert torch.allclose(model.weights["pos"].detach(), mean.expand_as(pos), atol=1e-15)
+
+
+def test_pos_centering_option():
+    common = dict(tying=True, seeds=[0], steps=6, d=4, seq_len=6, held_out=16, scores=False)
+    plain = train_ensemble(0.2, 0.3, **common)[0].run.final_loss
+    assert train_ensemble(0.2, 0.3, pos_centering=0.0, **common)[0].run.final_loss == plain
+    spreads = []
+
+    def record(step, params, _seeds):
+        if step == 6:
+            spreads.append(float(params["pos"].detach().std(dim=1).max()))
+
+    for rate in (0.0, 60.0):
+        train_ensemble(0.2, 0.3, record=record, pos_centering=rate, **common)
+    assert spreads[1] < spreads[0]
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(InputError, match="pos_centering"):
+            train_ensemble(0.2, 0.3, pos_centering=bad, **common)
+    assert train_ensemble(0.2, 0.3, **SETTLING, **common)[0].run.final_loss > 0
