@@ -32,7 +32,7 @@ from theory.results import result
 from validation.markov.models import DTYPE
 
 __all__ = ["OPTIMIZERS", "END_TOLERANCE", "CanonicalModel", "DescentClasses", "population_loss",
-           "minibatch_loss", "train_canonical", "flow_classes", "grid_starts", "descent_classes",
+           "minibatch_loss", "transition_counts", "counts_loss", "train_canonical", "flow_classes", "grid_starts", "descent_classes",
            "grid_classes"]
 
 OPTIMIZERS = choice("gd", "adam", "sgd")
@@ -118,6 +118,26 @@ def minibatch_loss(model: CanonicalModel, x: torch.Tensor) -> torch.Tensor:
     return (_softplus(logit) - target * logit).mean(dim=(1, 2))
 
 
+def transition_counts(x: np.ndarray, members: int) -> np.ndarray:
+    """Counts :math:`n_{ab}` of the transitions :math:`a \\to b` in each member's chains:
+    ``x`` (members * B, N+1) binary chains, member m owning rows ``m B .. (m+1) B - 1``;
+    returns shape ``(members, 4)`` float64, column ``2a + b``."""
+    pairs = (2 * x[:, :-1] + x[:, 1:]).reshape(members, -1)
+    return np.stack([(pairs == k).sum(axis=1) for k in range(4)], axis=1).astype(float)
+
+
+def counts_loss(model: CanonicalModel, counts: np.ndarray) -> torch.Tensor:
+    """:func:`minibatch_loss` from the transition counts alone (the loss depends on the chains
+    only through them): :math:`\\sum_{a,b} n_{ab}\\,(s(f_a) - b f_a) / \\sum_{a,b} n_{ab}`
+    per member; ``counts`` of shape ``(members, 4)`` (:func:`transition_counts`); shape
+    ``(members,)``. Equal to :func:`minibatch_loss` on the same chains up to rounding."""
+    n = torch.as_tensor(counts, dtype=DTYPE)
+    f0, f1 = model.logits()
+    total = n.sum(dim=1)
+    return ((n[:, 0] + n[:, 1]) * _softplus(f0) - n[:, 1] * f0
+            + (n[:, 2] + n[:, 3]) * _softplus(f1) - n[:, 3] * f1) / total
+
+
 def train_canonical(p, q, e0, w0, b0=0.0, *, optimizer: str = "gd",
                     lr: float = 0.01, steps: int = 20_000, batch: int = 16, seq_len: int = 512,
                     seed: int = 0) -> CanonicalModel:
@@ -147,10 +167,9 @@ def train_canonical(p, q, e0, w0, b0=0.0, *, optimizer: str = "gd",
                                   momentum=0.9 if optimizer == "sgd" else 0.0)
         rng = as_generator(seed)
         for _ in range(steps):
-            if optimizer == "sgd":
-                x = torch.as_tensor(sample_chain(p, q, members * batch, seq_len + 1, rng),
-                                    dtype=DTYPE).reshape(members, batch, seq_len + 1)
-                loss = minibatch_loss(model, x).sum()
+            if optimizer == "sgd":   # the minibatch loss through its transition counts
+                x = sample_chain(p, q, members * batch, seq_len + 1, rng)
+                loss = counts_loss(model, transition_counts(x, members)).sum()
             else:
                 loss = population_loss(model, p, q).sum()
             opt.zero_grad()
