@@ -2,15 +2,16 @@
 
 64 seeds of one configuration (L = 2, d = 8, N = 64, batch 16, 300 Adam steps, p = 0.5, q = 0.8,
 tied, standard initialisation) trained with :func:`validation.markov.training.train_ensemble` as
-ONE vectorised batch (``group=64``), against 8 sequential single-seed runs of the same trainer
-in the same process (one thread each). Reported, wall clock and this process's CPU time (the
+vectorised batches (its default, ``ENSEMBLE_GROUP`` = 8 seeds per batch), against 8 sequential
+single-seed runs of the same trainer in the same process (one thread each). Reported, wall clock and this process's CPU time (the
 machine may be shared: the CPU time is the steadier of the two, the 1-minute load average is
 printed): the time of the 64-seed batch, of the 8 single runs, the total ratio (8 singles /
 batch) and the per-seed ratio ((8 singles / 8) / (batch / 64), must be > 1), and the largest
 difference of the 8 seeds' final losses and loss curves to their single runs (target 1e-10; the
 per-seed equality of every output is tested in tests/validation/markov/test_ensemble.py).
 
-``--groups``: the same 64 seeds once more in the default groups of 16.
+``--groups``: the same 64 seeds once more as ONE batch of 64 (memory-bound: slower per seed
+than the groups of 8, see ``ENSEMBLE_GROUP``).
 ``--compare``: before/after of the masking (the previous layer, a separate ``masked_fill_`` of
 the scores after the product, whose backward is one more N x N pass, against the current one,
 the additive mask as the ``baddbmm`` input), CPU time of 16 seeds x 30 steps each, alternated
@@ -36,7 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from validation.markov import models  # noqa: E402
-from validation.markov.training import train_ensemble  # noqa: E402
+from validation.markov.training import ENSEMBLE_GROUP, train_ensemble  # noqa: E402
 
 P, Q = 0.5, 0.8
 CONFIG = dict(tying=True, d=8, seq_len=64, batch=16, layers=2, held_out=64, scores=False,
@@ -59,7 +60,7 @@ def main(smoke: bool = False, steps: int | None = None, groups: bool = False) ->
     train_ensemble(P, Q, seeds=[0], steps=2, **CONFIG)           # warm-up (imports, caches)
     single_wall, single_cpu, single_runs = _timed(lambda: [
         train_ensemble(P, Q, seeds=[s], steps=steps, **CONFIG)[0] for s in range(singles)])
-    for group in ((seeds, 16) if groups else (seeds,)):
+    for group in ((ENSEMBLE_GROUP, seeds) if groups else (ENSEMBLE_GROUP,)):
         batch_wall, batch_cpu, batch_runs = _timed(lambda: train_ensemble(
             P, Q, seeds=list(range(seeds)), steps=steps, group=group, **CONFIG))
         same = max(abs(a.run.final_loss - b.run.final_loss) + float(np.max(np.abs(

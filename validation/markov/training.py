@@ -338,6 +338,11 @@ SCHEDULES = ("constant", "warmup_cosine", "onecycle")
 #: Training steps whose batches are drawn at once by :func:`train_ensemble` (bit-identical to
 #: drawing all of them up front: each member's generator is consumed in the same order).
 DATA_CHUNK = 100
+#: Seeds per vectorised batch of :func:`train_ensemble`. Measured (L = 2, d = 8, N = 64, batch
+#: 16, one thread, CPU ms per member-step): 3.2 for one seed, 2.2 in batches of 4, 2.1 of 8,
+#: 2.5 of 16, 3.1 of 32, 3.8 of 64: beyond about 8 members the float64 attention scores
+#: (members x batch x N x N) leave the cache and the batch is memory-bound.
+ENSEMBLE_GROUP = 8
 #: The settling trainer of the schedule target (``benchmarks/markov/bench_training.py``):
 #: keyword arguments of :func:`train_ensemble` (see its "Schedules" note).
 SETTLING = dict(lr=1e-2, schedule="warmup_cosine", warmup=0.1, betas=(0.9, 0.95),
@@ -493,7 +498,7 @@ def train_ensemble(p: float, q: float, *, tying: bool, seeds, steps: int, init: 
                    betas=(0.9, 0.999), weight_decay: float = 0.0,
                    pos_centering: float = 0.0, record_every: int = 10,
                    held_out: int = 2048, threads: int | None = 1,
-                   scores: bool = True, group: int = 16, record=None) -> list[EnsembleRun]:
+                   scores: bool = True, group: int = ENSEMBLE_GROUP, record=None) -> list[EnsembleRun]:
     """Train the seeds of one configuration as one vectorised batch (stacked weights).
 
     Every member draws its initialisation, training batches and held-out sequences from its own
@@ -530,9 +535,8 @@ def train_ensemble(p: float, q: float, *, tying: bool, seeds, steps: int, init: 
     scores : bool
         Compute the per-layer attention scores and rank-one energies.
     group : int
-        Seeds per vectorised batch: more seeds train as consecutive batches of ``group`` (the
-        per-member cost is flat or rising beyond about 16 members of this size on CPU, where
-        the arrays leave the cache; results do not depend on it).
+        Seeds per vectorised batch (default :data:`ENSEMBLE_GROUP`): more seeds train as
+        consecutive batches of ``group``; results do not depend on it.
     record : callable, optional
         ``record(step, params, seeds)`` is called before the Adam steps ``0, record_every, ...``
         and once after the last one (``step = steps``) with the live parameter dict of the
