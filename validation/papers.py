@@ -151,7 +151,7 @@ _TOPICS = (
            "validation.lsa.claims.realizability", "validation.lsa.claims.training",
            "validation.lsa.claims.pareto", "validation.lsa.claims.kstate",
            "validation.lsa.claims.reduction", "validation.lsa.claims.depth",
-           "validation.lsa.claims.dimension"),
+           "validation.lsa.claims.dimension", "validation.lsa.claims.softmax"),
           "validation.lsa.cli", ("validation.lsa.checks",)),
     Topic("potts", "Factored attention and the generalised Potts model", ("potts-rende",),
           ("validation.potts.claims.mapping", "validation.potts.claims.replica",

@@ -403,3 +403,66 @@ def pareto_per_layer(gd, r1, reference_gd=None, ax=None, loc=None) -> PlotResult
     integer_ticks(ax, "x")
     return PlotResult(figure=ax.figure, axes=ax, lines=lines, contours={}, images={},
                       legend=legend(ax, loc, default="below"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2 §D (Figs. 6-7, full profile): the softmax transformer against the baselines; attention
+# correlation with the kernel group per layer
+
+__all__ += ["softmax_against_context"]
+
+
+@plot_function
+def softmax_against_context(ns, methods, accuracy, se, corr_mean, corr_se, loc=None,
+                            figsize=(7.0, 2.8)) -> PlotResult:
+    """Two panels (Ding et al. 2025, B.2, Figs. 6-7 CPU stand-ins; specification Part 2 §D):
+    accuracy against the number n of context chains of the softmax transformer and the in-context
+    baselines (error bars 2 standard errors), and per layer the mean correlation of the query's
+    attention with the same-kernel-group indicator (error bars 2 standard errors).
+
+    Parameters
+    ----------
+    ns : sequence of int, length N
+    methods : sequence of str, length M
+        ``"transformer"`` is drawn in blue and thick, ``"Bayes"`` in black.
+    accuracy, se : arrays of shape (M, N)
+    corr_mean, corr_se : arrays of shape (L,)
+        Per-layer correlations (layers 1..L).
+    loc : None, str or False
+        Legend placement of the accuracy panel.
+    figsize : (width, height) in inches
+
+    Returns
+    -------
+    PlotResult
+        ``axes = [accuracy panel, correlation panel]``; ``lines[method]`` and
+        ``lines["correlation"]``.
+    """
+    import matplotlib.pyplot as plt
+
+    ns = data_array("ns", ns, ndim=1)
+    methods = list(methods)
+    accuracy = data_array("accuracy", accuracy, shape=(len(methods), ns.size))
+    se = data_array("se", se, shape=(len(methods), ns.size))
+    corr_mean = data_array("corr_mean", corr_mean, ndim=1)
+    corr_se = data_array("corr_se", corr_se, shape=corr_mean.shape)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=figsize, layout="constrained",
+                                 gridspec_kw={"width_ratios": (3, 1)})
+    palette = iter((COLORS["vermillion"], COLORS["orange"], COLORS["green"], COLORS["purple"],
+                    "0.5", "0.7"))
+    lines = {}
+    for k, method in enumerate(methods):
+        look = ({"fmt": "o-", "color": COLORS["blue"], "lw": 1.8} if method == "transformer" else
+                {"fmt": "s-", "color": "black"} if method == "Bayes" else
+                {"fmt": ".-", "color": next(palette, "0.5"), "lw": 0.9})
+        lines[method] = ax.errorbar(ns, accuracy[k], yerr=2 * se[k], ms=3, label=method, **look)
+    ax.set(xlabel="context chains $n$", ylabel="accuracy",
+           title=paper_title("lsa-ding", "softmax transformer (64, 3, 2) against $n$"))
+    layers = np.arange(1, corr_mean.size + 1)
+    lines["correlation"] = bx.errorbar(layers, corr_mean, yerr=2 * corr_se, fmt="o-",
+                                       color=COLORS["blue"], ms=4)
+    bx.axhline(0.0, color="0.8", lw=0.6, zorder=0)
+    bx.set(xlabel="layer", ylabel="corr(attention, same group)", title="Fig. 7 stand-in")
+    integer_ticks(bx, "x")
+    return PlotResult(figure=fig, axes=[ax, bx], lines=lines, contours={}, images={},
+                      legend=legend(ax, loc, ncol=3))

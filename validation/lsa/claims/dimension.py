@@ -8,7 +8,8 @@ above LSA, gap growing); E2: held out the order flips for d >= 8 (the gap is LS 
 d(d+1)(d+2)/2 features); E3: the trained LSA is within 0.03 of the population optimum X*.
 B.2 (Fig. 6) CPU stand-in: in-context baselines against the Bayes predictor
 (:func:`numerics.lsa.baselines.baselines_against_n`). The optional softmax transformer and the
-attention-block correlation (Fig. 7) are not implemented (spec: full profile, optional).
+attention-block correlation (Fig. 7) are the full-profile claim ``lsa.softmax_transformer``
+(:mod:`validation.lsa.claims.softmax`).
 """
 
 from __future__ import annotations
@@ -154,4 +155,5 @@ def _baselines(ctx: CheckContext):
                   "SVM C = 1; checked against scikit-learn in the tests); Bayes = argmax_j 1 + N_sj "
                   "over all transitions of the prompt. GPT-2 models (Fig. 6) are out of scope "
                   "(GPU); the optional softmax transformer and the attention-block correlation of "
-                  "Fig. 7 are not implemented.", ("lsa_baselines.png",))
+                  "Fig. 7 are the full-profile claim lsa.softmax_transformer.",
+                  ("lsa_baselines.png",))
