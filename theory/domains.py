@@ -178,6 +178,17 @@ class Domain:
             raise InputError(name, value, self.describe())
         return value
 
+    def check_distinct(self, name: str, values) -> list:
+        """``values`` (a non-string iterable) as a list of distinct elements of the domain, each
+        checked by :meth:`check` (as ``name``); else :class:`InputError` naming ``name``."""
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise InputError(name, values, f"a list of distinct values, each {self.describe()}")
+        out = [self.check(name, v) for v in values]
+        if not out or len(set(out)) != len(out):
+            raise InputError(name, out, f"a non-empty list of distinct values, each "
+                                        f"{self.describe()}")
+        return out
+
     def parse(self, name: str, text: str):
         """Read command-line ``text`` strictly and check it: a float for ``real``, an int for
         ``int``, a Fraction for ``rational``, the matching choice for ``choice``."""

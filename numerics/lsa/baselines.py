@@ -33,7 +33,7 @@ from theory.errors import InputError, NumericalFailure
 from theory.lsa_domains import D_ORDERING
 from theory.results import result
 
-__all__ = ["METHODS", "BaselineCurves", "fit_predict", "baselines_against_n"]
+__all__ = ["METHODS", "BaselineCurves", "fit_predict", "method_hits", "baselines_against_n"]
 
 #: The baselines, in the order of :class:`BaselineCurves` rows.
 METHODS = ("logistic", "linear", "3-NN", "SVM", "Bayes")
@@ -143,6 +143,17 @@ def fit_predict(method: str, X, y, xq) -> np.ndarray:
     return out
 
 
+def method_hits(Z: np.ndarray, y_query: np.ndarray, d: int, n: int) -> np.ndarray:
+    """Which prompts each of :data:`METHODS` predicts right: ``Z`` (prompts, d+1, n+1) binary
+    prompts (context chains in columns ``:n``, the query in column ``n``), ``y_query``
+    (prompts,) the query's next state; returns (len(METHODS), prompts) floats in {0, 1}."""
+    X = Z[:, :d, :n].transpose(0, 2, 1)
+    y, xq = Z[:, d, :n], Z[:, :d, n]
+    hits = [fit_predict(m, X, y, xq) == y_query for m in METHODS[:-1]]
+    hits.append(bayes_predict(Z, 2, 1.0) == y_query)
+    return np.array(hits, dtype=float)
+
+
 def baselines_against_n(ns, d: int = 5, prompts: int = 400, seed=0) -> BaselineCurves:
     """Accuracy of :data:`METHODS` against the number of context chains (Ding et al. 2025, B.2,
     Fig. 6 CPU stand-in; specification Part 2 §D): for each n, ``prompts`` prompts of the binary
@@ -152,11 +163,7 @@ def baselines_against_n(ns, d: int = 5, prompts: int = 400, seed=0) -> BaselineC
     ``ns``: distinct n in 1..200 (:data:`numerics.lsa.domains.N_BASELINE`); ``seed``: int >= 0
     or numpy Generator.
     """
-    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__iter__"):
-        raise InputError("ns", ns, "a list of context sizes")
-    ns = [N_BASELINE.check("n", v) for v in ns]
-    if not ns or len(set(ns)) != len(ns):
-        raise InputError("ns", ns, "a non-empty list of distinct n")
+    ns = N_BASELINE.check_distinct("ns", ns)
     D_ORDERING.check("d", d)
     SIZE.check("prompts", prompts)
     if prompts < 2:
@@ -168,11 +175,7 @@ def baselines_against_n(ns, d: int = 5, prompts: int = 400, seed=0) -> BaselineC
     se, gap_se = np.zeros_like(acc), np.zeros_like(acc)
     for j, n in enumerate(ns):
         pr = sample_kernel_prompts(2, 1.0, d, n, prompts, rng)
-        X = pr.Z[:, :d, :n].transpose(0, 2, 1)
-        y, xq = pr.Z[:, d, :n], pr.Z[:, :d, n]
-        hits = [fit_predict(m, X, y, xq) == pr.y for m in METHODS[:-1]]
-        hits.append(bayes_predict(pr.Z, 2, 1.0) == pr.y)
-        hits = np.array(hits, dtype=float)
+        hits = method_hits(pr.Z, pr.y, d, n)
         acc[:, j] = hits.mean(1)
         se[:, j] = np.sqrt(acc[:, j] * (1 - acc[:, j]) / prompts)
         gap_se[:, j] = (hits[-1] - hits).std(1, ddof=1) / np.sqrt(prompts)

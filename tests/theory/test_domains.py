@@ -63,3 +63,11 @@ def test_generated_bad_values_are_refused_and_the_example_is_valid(domain):
     for text in domain.bad_texts():
         with pytest.raises(InputError):
             domain.parse("--x", text)
+
+
+def test_check_distinct_returns_checked_values_and_names_the_argument():
+    dom = integer(1, 5)
+    assert dom.check_distinct("depths", (3, 1)) == [3, 1]
+    for bad in ([], [1, 1], [0, 2], "12", 3, [True]):
+        with pytest.raises(InputError, match="depths"):
+            dom.check_distinct("depths", bad)

@@ -120,16 +120,9 @@ def depth_experiment(max_layers: int = 3, steps: int = 1500, seed: int = 0, stat
 def _depth_list(depths, max_layers):
     if depths is None:
         return list(range(1, max_layers + 1))
-    from theory.errors import InputError
+    from theory.domains import integer
 
-    if isinstance(depths, (str, bytes)) or not hasattr(depths, "__iter__"):
-        raise InputError("depths", depths, "a list of depths")
-    out = list(depths)
-    if (not out or len(set(out)) != len(out)
-            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= max_layers
-                   for v in out)):
-        raise InputError("depths", out, f"distinct integers in 1..max_layers = 1..{max_layers}")
-    return [int(v) for v in out]
+    return integer(1, max_layers, "max_layers").check_distinct("depths", depths)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,11 +242,7 @@ def dimension_experiment(ds=(1, 4, 8), seed: int = 0, seeds: int = 1, n: int = 1
     from numerics.shared.seeding import derive_seed
     from theory.errors import InputError, NumericalFailure
 
-    if isinstance(ds, (str, bytes)) or not hasattr(ds, "__iter__"):
-        raise InputError("ds", ds, "a list of d values")
-    ds = [domains.D_DIMENSION.check("d", v) for v in ds]
-    if not ds or len(set(ds)) != len(ds):
-        raise InputError("ds", ds, "a non-empty list of distinct d")
+    ds = domains.D_DIMENSION.check_distinct("ds", ds)
     domains.SEED.check("seed", seed)
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= 100:
         raise InputError("seeds", seeds, "an integer in [1, 100]")

@@ -41,8 +41,8 @@ import numpy as np
 import torch
 
 from numerics.lsa import domains
-from numerics.lsa.baselines import METHODS, fit_predict
-from numerics.lsa.ceilings import bayes_predict, sample_kernel_prompts
+from numerics.lsa.baselines import METHODS, method_hits
+from numerics.lsa.ceilings import sample_kernel_prompts
 from numerics.shared.arrays import float_array
 from numerics.shared.seeding import as_generator
 from numerics.shared.threads import limit_threads
@@ -330,11 +330,7 @@ def accuracy_against_n(model: SoftmaxTransformer, ns, prompts: int = 2000,
     ``seed``: int >= 0 or numpy Generator)."""
     if not isinstance(model, SoftmaxTransformer):
         raise InputError("model", type(model).__name__, "a SoftmaxTransformer")
-    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__iter__"):
-        raise InputError("ns", ns, "a list of context sizes")
-    ns = [domains.N_BASELINE.check("n", v) for v in ns]
-    if not ns or len(set(ns)) != len(ns):
-        raise InputError("ns", ns, "a non-empty list of distinct n")
+    ns = domains.N_BASELINE.check_distinct("ns", ns)
     domains.SIZE.check("prompts", prompts)
     if prompts < 2:
         raise InputError("prompts", prompts, "at least 2 prompts (a standard error needs two)")
@@ -345,12 +341,8 @@ def accuracy_against_n(model: SoftmaxTransformer, ns, prompts: int = 2000,
     se, diff_se = np.zeros_like(acc), np.zeros_like(acc)
     for j, n in enumerate(ns):
         pr = sample_kernel_prompts(2, 1.0, d, n, prompts, rng)
-        X = pr.Z[:, :d, :n].transpose(0, 2, 1)
-        y, xq = pr.Z[:, d, :n], pr.Z[:, :d, n]
-        hits = [_predict(model, pr.Z) == pr.y]
-        hits += [fit_predict(m, X, y, xq) == pr.y for m in METHODS[:-1]]
-        hits.append(bayes_predict(pr.Z, 2, 1.0) == pr.y)
-        hits = np.array(hits, dtype=float)
+        hits = np.vstack([(_predict(model, pr.Z) == pr.y)[None].astype(float),
+                          method_hits(pr.Z, pr.y, d, n)])
         acc[:, j] = hits.mean(1)
         se[:, j] = np.sqrt(acc[:, j] * (1 - acc[:, j]) / prompts)
         diff_se[:, j] = (hits[0] - hits).std(1, ddof=1) / np.sqrt(prompts)
