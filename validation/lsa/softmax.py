@@ -35,8 +35,6 @@ Reconstruction choices [rec] (the paper trains GPT-2 models on a GPU; none of th
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
@@ -50,6 +48,7 @@ from theory.domains import integer
 from theory.errors import InputError, NumericalFailure
 from theory.lsa_domains import D_ORDERING
 from theory.results import result
+from validation.shared.encoder import EncoderLayer
 from validation.shared.seeding import torch_generator
 from validation.shared.training import train
 
@@ -68,27 +67,6 @@ GROUPS = integer(1, 16, note="one kernel per group and prompt")
 WIDTH = integer(2, 1024, note="parameters grow like width^2 per layer")
 _LAYERS = integer(1, 16, note="one attention and one MLP block per layer")
 _HEADS = integer(1, 64, note="must divide the width")
-
-
-class _Block(torch.nn.Module):
-    def __init__(self, width, heads, mlp):
-        super().__init__()
-        self.heads = heads
-        self.ln1 = torch.nn.LayerNorm(width)
-        self.qkv = torch.nn.Linear(width, 3 * width)
-        self.proj = torch.nn.Linear(width, width)
-        self.ln2 = torch.nn.LayerNorm(width)
-        self.up = torch.nn.Linear(width, mlp * width)
-        self.down = torch.nn.Linear(mlp * width, width)
-
-    def forward(self, h):
-        B, T, W = h.shape
-        q, k, v = self.qkv(self.ln1(h)).view(B, T, 3, self.heads, W // self.heads).unbind(2)
-        q, k, v = (t.transpose(1, 2) for t in (q, k, v))          # (B, heads, T, W / heads)
-        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(W // self.heads), dim=-1)
-        h = h + self.proj((att @ v).transpose(1, 2).reshape(B, T, W))
-        h = h + self.down(torch.nn.functional.gelu(self.up(self.ln2(h))))
-        return h, att
 
 
 class SoftmaxTransformer(torch.nn.Module):
@@ -126,7 +104,9 @@ class SoftmaxTransformer(torch.nn.Module):
             raise InputError("heads", heads, f"a divisor of width = {width}")
         self.d = d
         self.embed = torch.nn.Linear(d + 2, width)
-        self.blocks = torch.nn.ModuleList([_Block(width, heads, mlp) for _ in range(layers)])
+        self.blocks = torch.nn.ModuleList([EncoderLayer(width, heads, mlp * width, norm_first=True,
+                                                         activation="gelu")
+                                            for _ in range(layers)])
         self.ln = torch.nn.LayerNorm(width)
         self.head = torch.nn.Linear(width, 2)
         gen = torch_generator(seed)
@@ -143,7 +123,7 @@ class SoftmaxTransformer(torch.nn.Module):
         h = self.embed(tokens)
         atts = []
         for block in self.blocks:
-            h, att = block(h)
+            h, att = block(h, weights=True)
             atts.append(att)
         logits = self.head(self.ln(h[:, -1]))
         return (logits, atts) if attention else logits

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from numerics.potts import represent
-from theory.errors import InputError, check_choice, check_int
+from theory.errors import check_choice, check_int
+from validation.shared.encoder import EncoderLayer
 from validation.shared.seeding import torch_generator
 
 torch.set_default_dtype(torch.float64)
@@ -99,51 +100,6 @@ def mlm_loss_all_sites(model: nn.Module, S: torch.Tensor, weights: torch.Tensor 
     logp = torch.log_softmax(model(S), dim=-1)
     per_row = -logp.gather(-1, S.unsqueeze(-1)).squeeze(-1).mean(1)
     return per_row.mean() if weights is None else (weights * per_row).sum()
-
-
-class EncoderLayer(nn.Module):
-    """One transformer encoder layer (Vaswani et al. 2017): multi-head softmax self-attention and a
-    ReLU MLP, each added to the residual stream and layer-normalised (post-norm, as
-    ``torch.nn.TransformerEncoderLayer`` by default; ``norm_first=True``: pre-norm), no dropout.
-
-    .. math:: y = \\mathrm{LN}_1(x + \\mathrm{MHA}(x)),\\qquad
-              \\mathrm{out} = \\mathrm{LN}_2(y + W_2\\,\\mathrm{relu}(W_1 y + b_1) + b_2).
-
-    ``forward(x, sites=None)``: ``x`` (n, L, d) -> (n, L, d); with ``sites`` (n,) only the rows'
-    outputs at those positions, (n, d), are computed (queries and MLP at one position, keys and
-    values at all): the same numbers as ``forward(x)[arange(n), sites]`` at a fraction of the cost,
-    used for the last layer of a single-mask MLM model."""
-
-    def __init__(self, d_model: int, nhead: int, d_ff: int, norm_first: bool = False):
-        super().__init__()
-        if d_model % nhead:
-            raise InputError("nhead", nhead, f"a divisor of d_model = {d_model}")
-        self.nhead, self.norm_first = nhead, norm_first
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.proj = nn.Linear(d_model, d_model)
-        self.ff1, self.ff2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
-        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-
-    def _attend(self, x: torch.Tensor, sites: torch.Tensor | None) -> torch.Tensor:
-        n, L, d = x.shape
-        h = self.nhead
-        q, k, v = self.qkv(x).view(n, L, 3, h, d // h).permute(2, 0, 3, 1, 4)  # (n, h, L, d/h)
-        if sites is not None:
-            q = q[torch.arange(n), :, sites].unsqueeze(2)  # (n, h, 1, d/h)
-        weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // h), dim=-1)
-        out = (weights @ v).transpose(1, 2).reshape(n, -1, d)
-        return self.proj(out if sites is None else out[:, 0])
-
-    def _mlp(self, x: torch.Tensor) -> torch.Tensor:
-        return self.ff2(torch.relu(self.ff1(x)))
-
-    def forward(self, x: torch.Tensor, sites: torch.Tensor | None = None) -> torch.Tensor:
-        here = x if sites is None else x[torch.arange(len(x)), sites]
-        if self.norm_first:
-            y = here + self._attend(self.norm1(x), sites)
-            return y + self._mlp(self.norm2(y))
-        y = self.norm1(here + self._attend(x, sites))
-        return self.norm2(y + self._mlp(y))
 
 
 class StandardEncoder(nn.Module):
