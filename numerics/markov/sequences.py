@@ -25,6 +25,7 @@ from theory.errors import InputError, TooLargeError, check_int, check_open_unit
 from theory.results import result
 
 __all__ = [
+    "transition_counts",
     "MAX_ENUMERATION_SEQ_LEN",
     "MAX_STATE_SEQUENCES",
     "EnumeratedSequences",
@@ -272,3 +273,11 @@ def sample_symmetric_chain(states: int, p: float, batch: int, length: int, seed)
     """Symmetric S-state chain (stay with ``1-p``, else jump uniformly), uniform start."""
     kernel = symmetric_kernel(states, p)
     return sample_from_kernel(kernel, np.full(states, 1.0 / states), batch, length, seed)
+
+
+def transition_counts(x: np.ndarray, members: int) -> np.ndarray:
+    """Counts :math:`n_{ab}` of the transitions :math:`a \\to b` in each member's chains:
+    ``x`` (members * B, N+1) binary chains, member m owning rows ``m B .. (m+1) B - 1``;
+    returns shape ``(members, 4)`` float64, column ``2a + b``."""
+    pairs = (2 * x[:, :-1] + x[:, 1:]).reshape(members, -1)
+    return np.stack([(pairs == k).sum(axis=1) for k in range(4)], axis=1).astype(float)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from numerics.markov import canonical
-from numerics.markov.sequences import sample_chain
+from numerics.markov.sequences import sample_chain, transition_counts
 from numerics.shared.ode import dopri5
 from numerics.shared.seeding import as_generator
 from numerics.shared.threads import limit_threads
@@ -32,7 +32,7 @@ from theory.results import result
 from validation.markov.models import DTYPE
 
 __all__ = ["OPTIMIZERS", "END_TOLERANCE", "CanonicalModel", "DescentClasses", "population_loss",
-           "minibatch_loss", "transition_counts", "counts_loss", "train_canonical", "flow_classes", "grid_starts", "descent_classes",
+           "minibatch_loss", "counts_loss", "train_canonical", "flow_classes", "grid_starts", "descent_classes",
            "grid_classes"]
 
 OPTIMIZERS = choice("gd", "adam", "sgd")
@@ -118,18 +118,10 @@ def minibatch_loss(model: CanonicalModel, x: torch.Tensor) -> torch.Tensor:
     return (_softplus(logit) - target * logit).mean(dim=(1, 2))
 
 
-def transition_counts(x: np.ndarray, members: int) -> np.ndarray:
-    """Counts :math:`n_{ab}` of the transitions :math:`a \\to b` in each member's chains:
-    ``x`` (members * B, N+1) binary chains, member m owning rows ``m B .. (m+1) B - 1``;
-    returns shape ``(members, 4)`` float64, column ``2a + b``."""
-    pairs = (2 * x[:, :-1] + x[:, 1:]).reshape(members, -1)
-    return np.stack([(pairs == k).sum(axis=1) for k in range(4)], axis=1).astype(float)
-
-
 def counts_loss(model: CanonicalModel, counts: np.ndarray) -> torch.Tensor:
     """:func:`minibatch_loss` from the transition counts alone (the loss depends on the chains
     only through them): :math:`\\sum_{a,b} n_{ab}\\,(s(f_a) - b f_a) / \\sum_{a,b} n_{ab}`
-    per member; ``counts`` of shape ``(members, 4)`` (:func:`transition_counts`); shape
+    per member; ``counts`` of shape ``(members, 4)`` (:func:`numerics.markov.sequences.transition_counts`); shape
     ``(members,)``. Equal to :func:`minibatch_loss` on the same chains up to rounding."""
     n = torch.as_tensor(counts, dtype=DTYPE)
     f0, f1 = model.logits()

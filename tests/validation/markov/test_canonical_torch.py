@@ -36,7 +36,7 @@ def test_minibatch_loss_is_unbiased_on_a_long_chain():
 def test_counts_loss_equals_the_minibatch_loss_and_its_gradient():
     # the loss depends on the chains only through their transition counts: the two routes
     # (per-position mean over the chains, and the counts) must agree to rounding
-    from numerics.markov.sequences import sample_chain
+    from numerics.markov.sequences import sample_chain, transition_counts
 
     members, batch = 3, 5
     x = sample_chain(0.2, 0.3, members * batch, 41, 7)
@@ -44,7 +44,7 @@ def test_counts_loss_equals_the_minibatch_loss_and_its_gradient():
     for loss_of in (lambda m: canonical_torch.minibatch_loss(
                         m, torch.as_tensor(x, dtype=torch.float64).reshape(members, batch, 41)),
                     lambda m: canonical_torch.counts_loss(
-                        m, canonical_torch.transition_counts(x, members))):
+                        m, transition_counts(x, members))):
         model = canonical_torch.CanonicalModel([0.8, -1.2, 2.0], [0.4, 0.3, -1.0], [0.1, 0.0, -0.5])
         loss = loss_of(model)
         loss.sum().backward()
@@ -52,7 +52,7 @@ def test_counts_loss_equals_the_minibatch_loss_and_its_gradient():
                        model.b.grad.numpy()))
     for a, b in zip(*routes):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
-    counts = canonical_torch.transition_counts(x, members)
+    counts = transition_counts(x, members)
     assert counts.sum() == members * batch * 40
     assert counts[1, 2] == np.sum((x[batch:2 * batch, :-1] == 1) & (x[batch:2 * batch, 1:] == 0))
 
